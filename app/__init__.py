@@ -1,0 +1,1 @@
+"""SpikeDesk desktop application (PySide6 + pyqtgraph) over the headless ``core`` package."""

@@ -1,0 +1,57 @@
+"""Loading extractors from description files, saved folders and zarr stores."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+from .base import BaseExtractor, read_extractor_json
+
+_LEGACY_CACHED = ("cached.json", "cached.pkl", "cached.pickle")
+
+
+def _read_description(path: Path, allow_pickle: bool) -> dict:
+    if path.suffix == ".json":
+        return read_extractor_json(path)
+    if path.suffix in (".pkl", ".pickle"):
+        if not allow_pickle:
+            raise ValueError(
+                f"{path}: pickle files can execute code when read; pass allow_pickle=True only "
+                "for files you trust"
+            )
+        return pickle.loads(path.read_bytes())
+    raise ValueError(f"{path}: expected a .json, .pkl or .pickle extractor description")
+
+
+def load_extractor_from_path(file_path, base_folder=None, allow_pickle: bool = False):
+    """Load an extractor from a description file, a saved folder or a zarr store.
+
+    See `BaseExtractor.load`.
+    """
+    path = Path(file_path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file or folder")
+    if path.is_file():
+        description = _read_description(path, allow_pickle)
+        if "warning" in description:
+            print(f"{path}: {description['warning']}")
+            return None
+        if base_folder is True:
+            base_folder = path.parent
+        return BaseExtractor.from_dict(description, base_folder=base_folder)
+    if path.suffix == ".zarr" or (path / ".zgroup").exists() or (path / "zarr.json").exists():
+        from .recording.zarr import read_zarr
+
+        return read_zarr(path)
+    if (path / "si_folder.json").is_file():
+        return BaseExtractor.from_dict(
+            read_extractor_json(path / "si_folder.json"), base_folder=path
+        )
+    for name in _LEGACY_CACHED:
+        if (path / name).is_file():
+            description = _read_description(path / name, allow_pickle)
+            return BaseExtractor.from_dict(description, base_folder=path)
+    raise ValueError(
+        f"{path}: not a saved extractor folder (expected si_folder.json, cached.json or a .zarr "
+        "store)"
+    )
