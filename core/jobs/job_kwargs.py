@@ -26,7 +26,6 @@ import numbers
 import os
 import platform
 import threading
-import warnings
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -231,13 +230,6 @@ def fix_job_kwargs(runtime_job_kwargs: dict[str, Any] | None) -> dict[str, Any]:
     _validate_job_values(job_kwargs)
     job_kwargs["n_jobs"] = normalize_n_jobs(job_kwargs.get("n_jobs", 1))
 
-    if runtime.get("n_jobs") is None and job_kwargs["n_jobs"] == 1 and not _global_job_kwargs_set:
-        warnings.warn(
-            "`n_jobs` is not set so parallel processing is disabled! To speed up computations, "
-            "set n_jobs either globally (with `set_global_job_kwargs()`) or locally (with the "
-            "`n_jobs` argument).",
-            stacklevel=2,
-        )
     return job_kwargs
 
 

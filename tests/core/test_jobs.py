@@ -288,10 +288,10 @@ def test_fix_job_kwargs_rejects_unknown_pool_engine():
         fix_job_kwargs({"pool_engine": "dask"})
 
 
-def test_fix_job_kwargs_warns_when_n_jobs_never_set(monkeypatch):
+def test_fix_job_kwargs_is_silent_when_n_jobs_never_set(monkeypatch, recwarn):
     monkeypatch.setattr(jobs_kwargs, "_global_job_kwargs_set", False)
-    with pytest.warns(UserWarning, match="n_jobs"):
-        fix_job_kwargs({})
+    assert fix_job_kwargs({})["n_jobs"] == 1
+    assert not recwarn.list
 
 
 def test_split_job_kwargs_separates_job_keys():
