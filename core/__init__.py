@@ -5,6 +5,12 @@ read only when asked for. This package never imports Qt.
 """
 
 from .base import BaseExtractor, load_extractor
+from .generate import (
+    NoiseGeneratorRecording,
+    generate_recording,
+    generate_recording_by_size,
+    noise_generator_recording,
+)
 from .jobs import (
     ChunkRecordingExecutor,
     ensure_chunk_size,
@@ -24,22 +30,56 @@ from .jobs import (
     split_job_kwargs,
 )
 from .recording import (
+    AppendSegmentRecording,
     BaseRecording,
     BaseRecordingSegment,
     BaseRecordingSnippets,
     BinaryFolderRecording,
     BinaryRecordingExtractor,
+    ChannelsAggregationRecording,
     ChannelSliceRecording,
+    ConcatenateSegmentRecording,
     FrameSliceRecording,
     NumpyRecording,
+    SelectSegmentRecording,
     SharedMemoryRecording,
+    aggregate_channels,
+    append_recordings,
+    concatenate_recordings,
+    get_channel_distances,
+    get_chunk_with_margin,
+    get_closest_channels,
+    get_noise_levels,
+    get_random_data_chunks,
+    order_channels_by_depth,
     read_binary,
     read_binary_folder,
+    select_segment_recording,
+    split_recording,
     write_binary_recording,
 )
 from .version import __version__
 
 __all__ = [
+    "get_random_data_chunks",
+    "get_noise_levels",
+    "get_chunk_with_margin",
+    "get_closest_channels",
+    "get_channel_distances",
+    "order_channels_by_depth",
+    "NoiseGeneratorRecording",
+    "noise_generator_recording",
+    "generate_recording",
+    "generate_recording_by_size",
+    "AppendSegmentRecording",
+    "ChannelsAggregationRecording",
+    "ConcatenateSegmentRecording",
+    "SelectSegmentRecording",
+    "aggregate_channels",
+    "append_recordings",
+    "concatenate_recordings",
+    "select_segment_recording",
+    "split_recording",
     "BaseExtractor",
     "BaseRecording",
     "BaseRecordingSegment",

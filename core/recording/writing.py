@@ -129,6 +129,9 @@ def write_binary_recording(
     for segment_index, path in enumerate(file_paths):
         with open(path, "wb") as file:
             file.truncate(byte_offset + recording.get_num_samples(segment_index) * frame_bytes)
+    # Reading memmaps and pwrite release the GIL: threads write as fast as the disk allows
+    # without pickling the recording into processes (pool_engine="process" is still honoured).
+    job_kwargs.setdefault("pool_engine", "thread")
     _, job_kwargs = split_job_kwargs(job_kwargs)
     executor = ChunkRecordingExecutor(
         recording,

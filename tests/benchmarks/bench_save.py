@@ -5,18 +5,19 @@ compression ratio, and a plain copy of the same bytes (the physical limit), each
 resident memory of the process that did it. Every configuration runs in a fresh subprocess so that
 peak memory is its own.
 
-Usage: ``python tests/benchmarks/bench_save.py [--size-gb 1.2] [--folder DIR]``
+Usage: ``python tests/benchmarks/bench_save.py [--size-gb 1.2] [--folder DIR] [--repeat 3]``
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
+import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -49,11 +50,54 @@ def make_source(path: Path, size_gb: float) -> None:
             file.write(noise.astype("int16").tobytes())
 
 
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process and its finished children, in MB."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(own, children) / 1024
+class TreeMemorySampler(threading.Thread):
+    """Polls the resident memory of this process plus its child processes (every 5 ms).
+
+    ``ru_maxrss`` cannot be used: Linux carries it across ``exec``, so a subprocess would report
+    its parent's peak.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak_mb = 0.0
+        self._stop_event = threading.Event()
+
+    @staticmethod
+    def _rss_kb(pid: int) -> int:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+        return 0
+
+    @staticmethod
+    def _children(pid: int) -> list[int]:
+        children = []
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            try:
+                children += [int(c) for c in (task / "children").read_text().split()]
+            except FileNotFoundError:
+                pass
+        return children
+
+    def current_mb(self) -> float:
+        pids, total = [os.getpid()], 0
+        while pids:
+            pid = pids.pop()
+            total += self._rss_kb(pid)
+            pids += self._children(pid)
+        return total / 1024
+
+    def run(self) -> None:
+        while not self._stop_event.wait(0.005):
+            self.peak_mb = max(self.peak_mb, self.current_mb())
+
+    def stop(self) -> float:
+        self._stop_event.set()
+        self.join()
+        return self.peak_mb
 
 
 def run_one(name: str, source: Path, target: Path) -> dict:
@@ -62,7 +106,9 @@ def run_one(name: str, source: Path, target: Path) -> dict:
 
     config = dict(CONFIGS[name])
     size_bytes = source.stat().st_size
-    baseline = peak_rss_mb()
+    sampler = TreeMemorySampler()
+    baseline = sampler.current_mb()
+    sampler.start()
     start = time.perf_counter()
     if not config:
         shutil.copyfile(source, target)
@@ -73,15 +119,16 @@ def run_one(name: str, source: Path, target: Path) -> dict:
                                verbose=False, **config)
         ratio = saved.get_annotation("compression_ratio") or 1.0
     elapsed = time.perf_counter() - start
+    peak = sampler.stop()
     return {"name": name, "seconds": elapsed, "mb_per_s": size_bytes / 1e6 / elapsed,
-            "compression_ratio": ratio, "peak_rss_mb": peak_rss_mb(),
-            "baseline_rss_mb": baseline}
+            "compression_ratio": ratio, "peak_mb": peak, "baseline_mb": baseline}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size-gb", type=float, default=1.2)
     parser.add_argument("--folder", type=Path, default=None)
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--run", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--source", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -102,19 +149,29 @@ def main() -> None:
               f"({NUM_CHANNELS * 2 * SAMPLING_FREQUENCY / 1e6:.1f} MB)")
         results = []
         for name in CONFIGS:
-            work = folder / "work"
-            work.mkdir()
-            output = subprocess.run(
-                [sys.executable, __file__, "--run", name, "--source", str(source),
-                 "--folder", str(work)], capture_output=True, text=True, check=True)
-            results.append(json.loads(output.stdout.strip().splitlines()[-1]))
-            shutil.rmtree(work)
+            runs = []
+            for _ in range(args.repeat):
+                work = folder / "work"
+                work.mkdir()
+                output = subprocess.run(
+                    [sys.executable, __file__, "--run", name, "--source", str(source),
+                     "--folder", str(work)], capture_output=True, text=True, check=True)
+                runs.append(json.loads(output.stdout.strip().splitlines()[-1]))
+                shutil.rmtree(work)
+            best = max(runs, key=lambda r: r["mb_per_s"])
+            best["peak_mb"] = max(r["peak_mb"] for r in runs)
+            results.append(best)
         copy_rate = results[0]["mb_per_s"]
-        print(f"\n{'configuration':<28}{'MB/s':>9}{'% of copy':>11}{'ratio':>8}{'peak RSS MB':>13}")
+        print(f"best of {args.repeat} runs; memory = peak resident memory of the process tree "
+              "above its import baseline (file pages mapped from the source count)")
+        print(f"\n{'configuration':<28}{'MB/s':>9}{'% of copy':>11}{'ratio':>8}"
+              f"{'peak MB':>9}{'(baseline)':>11}")
         for result in results:
             print(f"{result['name']:<28}{result['mb_per_s']:>9.0f}"
                   f"{100 * result['mb_per_s'] / copy_rate:>10.0f}%"
-                  f"{result['compression_ratio']:>8.2f}{result['peak_rss_mb']:>13.0f}")
+                  f"{result['compression_ratio']:>8.2f}"
+                  f"{result['peak_mb'] - result['baseline_mb']:>9.0f}"
+                  f"{result['baseline_mb']:>11.0f}")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

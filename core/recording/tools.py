@@ -1,0 +1,428 @@
+"""Recording tools: random chunks, noise levels, chunks with margins, channel distances and order.
+
+These follow SpikeInterface 0.100's ``spikeinterface.core.recording_tools`` (API.md §13), with its
+random draws (same chunks for the same seed). Where 0.100 asserts, they raise a ``ValueError`` that
+names the argument; where it crashes (a chunk exactly as long as the space between the margins) they
+give the only possible answer; ``get_chunk_with_margin`` also applies ``dtype`` without padding.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Literal
+
+import numpy as np
+
+from .base import BaseRecording, BaseRecordingSegment
+
+# median(|x - median(x)|) of a standard normal; hard-coded so that core does not need scipy.
+_MAD_TO_STD = 0.6744897501960817
+_NOISE_METHODS = ("mad", "std")
+_AXES = "xyz"
+
+
+# ---------------------------------------------------------------------- random chunks and noise
+def get_random_data_chunks(
+    recording: BaseRecording,
+    return_scaled: bool = False,
+    num_chunks_per_segment: int = 20,
+    chunk_size: int = 10000,
+    concatenated: bool = True,
+    seed: int | None = 0,
+    margin_frames: int = 0,
+) -> np.ndarray | list[np.ndarray]:
+    """Read chunks of traces at random positions of every segment.
+
+    Parameters
+    ----------
+    recording : BaseRecording
+        The recording to sample.
+    return_scaled : bool
+        Read traces in µV (needs gains and offsets).
+    num_chunks_per_segment : int
+        Chunks drawn in each segment.
+    chunk_size : int
+        Samples per chunk. A size larger than the shortest segment allows (``num_samples -
+        2 * margin_frames``) is reduced to that limit minus one, with a warning.
+    concatenated : bool
+        Return one array instead of a list of chunks.
+    seed : int | None
+        Seed of ``np.random.default_rng`` that draws the chunk starts.
+    margin_frames : int
+        Samples kept clear at both ends of each segment.
+
+    Returns
+    -------
+    np.ndarray | list of np.ndarray
+        ``(num_segments * num_chunks_per_segment * chunk_size, num_channels)`` when
+        ``concatenated``, else the list of ``(chunk_size, num_channels)`` chunks, segment by
+        segment.
+
+    Raises
+    ------
+    ValueError
+        If a count or size is not positive, ``margin_frames`` is negative, or a segment is too
+        short for ``margin_frames``.
+    """
+    num_chunks_per_segment = _check_int(num_chunks_per_segment, "num_chunks_per_segment", 1)
+    chunk_size = _check_int(chunk_size, "chunk_size", 1)
+    margin_frames = _check_int(margin_frames, "margin_frames", 0)
+    chunk_size = _fit_chunk_size(recording, chunk_size, margin_frames)
+
+    rng = np.random.default_rng(seed)
+    chunks = []
+    for segment_index in range(recording.get_num_segments()):
+        starts = _random_starts(
+            rng,
+            recording.get_num_samples(segment_index),
+            chunk_size,
+            margin_frames,
+            num_chunks_per_segment,
+        )
+        chunks.extend(
+            recording.get_traces(
+                segment_index=segment_index,
+                start_frame=int(start),
+                end_frame=int(start) + chunk_size,
+                return_scaled=return_scaled,
+            )
+            for start in starts
+        )
+    return np.concatenate(chunks, axis=0) if concatenated else chunks
+
+
+def _fit_chunk_size(recording: BaseRecording, chunk_size: int, margin_frames: int) -> int:
+    """Shrink ``chunk_size`` to what every segment allows, as SpikeInterface does."""
+    for segment_index in range(recording.get_num_segments()):
+        num_samples = recording.get_num_samples(segment_index)
+        limit = num_samples - 2 * margin_frames
+        if chunk_size > limit:
+            chunk_size = limit - 1
+            if chunk_size < 1:
+                raise ValueError(
+                    f"segment {segment_index} has {num_samples} samples: too short for "
+                    f"margin_frames={margin_frames} (chunks need at least 2 samples between the "
+                    "margins)"
+                )
+            warnings.warn(
+                f"chunk_size is greater than the number of samples for segment index "
+                f"{segment_index}. Using {chunk_size}."
+            )
+    return chunk_size
+
+
+def _random_starts(
+    rng: np.random.Generator, num_samples: int, chunk_size: int, margin: int, count: int
+) -> np.ndarray:
+    """``count`` chunk starts in ``[margin, num_samples - chunk_size - margin)``."""
+    low, high = margin, num_samples - chunk_size - margin
+    if high <= low:  # the chunk fills the space between the margins: one possible start
+        return np.full(count, low, dtype=np.int64)
+    return rng.integers(low=low, high=high, size=count)
+
+
+def get_noise_levels(
+    recording: BaseRecording,
+    return_scaled: bool = True,
+    method: Literal["mad", "std"] = "mad",
+    force_recompute: bool = False,
+    **random_chunk_kwargs,
+) -> np.ndarray:
+    """Per-channel noise level estimated on random chunks, cached in a channel property.
+
+    Parameters
+    ----------
+    recording : BaseRecording
+        The recording.
+    return_scaled : bool
+        Estimate in µV (needs the ``gain_to_uV`` and ``offset_to_uV`` properties); pass False
+        for recordings without gains, such as ``generate_recording()`` output.
+    method : {"mad", "std"}
+        ``"mad"``: median absolute deviation scaled to a standard deviation (robust to spikes);
+        ``"std"``: standard deviation.
+    force_recompute : bool
+        Ignore the cached value.
+    **random_chunk_kwargs
+        Passed to `get_random_data_chunks` (``num_chunks_per_segment``, ``chunk_size``,
+        ``seed``, ...).
+
+    Returns
+    -------
+    np.ndarray
+        One value per channel. Also stored in the property ``noise_level_{method}_scaled`` (or
+        ``_raw``), which later calls return unless ``force_recompute``.
+
+    Raises
+    ------
+    ValueError
+        If ``method`` is unknown, or ``return_scaled`` is True for a recording without gains.
+    """
+    if method not in _NOISE_METHODS:
+        raise ValueError(f"method must be 'mad' or 'std', got {method!r}")
+    key = f"noise_level_{method}_{'scaled' if return_scaled else 'raw'}"
+    cached = recording.get_property(key)
+    if cached is not None and not force_recompute:
+        return cached
+    if return_scaled and not recording.has_scaled():
+        raise ValueError(
+            "get_noise_levels(return_scaled=True) needs the gain_to_uV and offset_to_uV channel "
+            "properties, which this recording does not have: pass return_scaled=False to get "
+            "noise levels in raw units"
+        )
+    chunks = get_random_data_chunks(recording, return_scaled=return_scaled, **random_chunk_kwargs)
+    noise_levels = _mad_noise(chunks) if method == "mad" else np.std(chunks, axis=0)
+    recording.set_property(key, noise_levels)
+    return noise_levels
+
+
+def _mad_noise(traces: np.ndarray) -> np.ndarray:
+    median = np.median(traces, axis=0, keepdims=True)
+    return np.median(np.abs(traces - median), axis=0) / _MAD_TO_STD
+
+
+# ---------------------------------------------------------------------- chunks with margins
+def get_chunk_with_margin(
+    rec_segment: BaseRecordingSegment,
+    start_frame: int | None,
+    end_frame: int | None,
+    channel_indices,
+    margin: int,
+    add_zeros: bool = False,
+    add_reflect_padding: bool = False,
+    window_on_margin: bool = False,
+    dtype=None,
+) -> tuple[np.ndarray, int, int]:
+    """Read ``[start_frame, end_frame)`` of a segment plus ``margin`` samples on both sides.
+
+    Parameters
+    ----------
+    rec_segment : BaseRecordingSegment
+        A recording **segment** (not a recording).
+    start_frame, end_frame : int | None
+        The chunk; None means the start / end of the segment.
+    channel_indices : slice | array-like | None
+        Channels to read (None: all).
+    margin : int
+        Samples wanted on each side of the chunk.
+    add_zeros : bool
+        Always return ``end - start + 2 * margin`` samples, zeros where the margin falls outside
+        the segment.
+    add_reflect_padding : bool
+        Like ``add_zeros`` but the outside is a reflection of the data (``np.pad`` "reflect").
+    window_on_margin : bool
+        Multiply both margins by a raised-cosine taper rising from 0 to the chunk (needs
+        ``add_zeros``).
+    dtype : numpy dtype-like | None
+        Cast the result to this dtype.
+
+    Returns
+    -------
+    traces : np.ndarray
+        ``(num_samples, num_channels)``.
+    left_margin, right_margin : int
+        Samples before and after the chunk in ``traces``. Without padding they shrink at the
+        segment's edges; with padding they are ``margin``.
+
+    Raises
+    ------
+    ValueError
+        If ``margin`` is negative, the frames are outside the segment or reversed, both paddings
+        are asked for, or ``window_on_margin`` is used without ``add_zeros``.
+    """
+    margin = _check_int(margin, "margin", 0)
+    if add_zeros and add_reflect_padding:
+        raise ValueError("add_zeros and add_reflect_padding cannot both be True")
+    if window_on_margin and not add_zeros:
+        raise ValueError("window_on_margin requires add_zeros=True")
+    num_samples = int(rec_segment.get_num_samples())
+    start, end = _resolve_chunk(start_frame, end_frame, num_samples)
+    if add_zeros or add_reflect_padding:
+        traces = _padded_chunk(
+            rec_segment, start, end, channel_indices, margin, add_zeros, window_on_margin, dtype
+        )
+        return traces, margin, margin
+    # as in SpikeInterface, a None bound is the segment's edge: no margin is read beyond it
+    left_margin = 0 if start_frame is None else min(margin, start)
+    right_margin = 0 if end_frame is None else min(margin, num_samples - end)
+    traces = rec_segment.get_traces(start - left_margin, end + right_margin, channel_indices)
+    if dtype is not None:
+        traces = traces.astype(dtype, copy=False)
+    return traces, left_margin, right_margin
+
+
+def _resolve_chunk(
+    start_frame: int | None, end_frame: int | None, num_samples: int
+) -> tuple[int, int]:
+    start = 0 if start_frame is None else int(start_frame)
+    end = num_samples if end_frame is None else int(end_frame)
+    if not 0 <= start <= num_samples:
+        raise ValueError(f"start_frame {start} is outside the segment (0..{num_samples})")
+    if not start <= end <= num_samples:
+        raise ValueError(f"end_frame {end} must be in [start_frame={start}, {num_samples}]")
+    return start, end
+
+
+def _padded_chunk(
+    rec_segment: BaseRecordingSegment,
+    start: int,
+    end: int,
+    channel_indices,
+    margin: int,
+    add_zeros: bool,
+    window_on_margin: bool,
+    dtype,
+) -> np.ndarray:
+    """The chunk with full margins, padded with zeros or a reflection outside the segment."""
+    num_samples = int(rec_segment.get_num_samples())
+    left_pad = max(margin - start, 0)
+    right_pad = max(end + margin - num_samples, 0)
+    traces = rec_segment.get_traces(
+        start - margin + left_pad, end + margin - right_pad, channel_indices
+    )
+    if not (dtype is not None or window_on_margin or left_pad or right_pad):
+        return traces  # nothing to pad, cast or taper: no copy
+    dtype = traces.dtype if dtype is None else np.dtype(dtype)
+    if not add_zeros:
+        return np.pad(traces.astype(dtype), [(left_pad, right_pad), (0, 0)], mode="reflect")
+    padded = np.zeros((end - start + 2 * margin, traces.shape[1]), dtype=dtype)
+    padded[left_pad : left_pad + traces.shape[0]] = traces
+    if window_on_margin and margin > 0:
+        taper = _raised_cosine_taper(margin)[:, np.newaxis]
+        # assignment rather than *= so that integer buffers take the (truncated) float product
+        padded[:margin] = padded[:margin] * taper
+        padded[-margin:] = padded[-margin:] * taper[::-1]
+    return padded
+
+
+def _raised_cosine_taper(size: int) -> np.ndarray:
+    """``(1 - cos(pi * i / size)) / 2`` for ``i`` in ``0..size-1``: rises from 0 towards 1."""
+    return (1 - np.cos(np.arange(size) / size * np.pi)) / 2
+
+
+# ---------------------------------------------------------------------- channel geometry
+def get_channel_distances(recording: BaseRecording) -> np.ndarray:
+    """Euclidean distances between channel locations.
+
+    Parameters
+    ----------
+    recording : BaseRecording
+        A recording with a probe or channel locations.
+
+    Returns
+    -------
+    np.ndarray
+        ``(num_channels, num_channels)`` float64, in µm.
+    """
+    return _distance_matrix(recording.get_channel_locations())
+
+
+def _distance_matrix(locations: np.ndarray) -> np.ndarray:
+    return np.linalg.norm(locations[:, np.newaxis, :] - locations[np.newaxis, :, :], axis=2)
+
+
+def get_closest_channels(
+    recording: BaseRecording, channel_ids=None, num_channels: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each channel, the nearest other channels, nearest first.
+
+    Parameters
+    ----------
+    recording : BaseRecording
+        A recording with a probe or channel locations.
+    channel_ids : array-like | None
+        Channels to consider (None: all).
+    num_channels : int | None
+        Neighbours per channel; default all the others (``n - 1``).
+
+    Returns
+    -------
+    indices : np.ndarray
+        ``(n, num_channels)`` positions within ``channel_ids`` (or all channels); a channel
+        never lists itself. Ties keep channel order.
+    distances : np.ndarray
+        ``(n, num_channels)`` the matching distances in µm.
+
+    Raises
+    ------
+    ValueError
+        If ``num_channels`` is negative or larger than ``n - 1``.
+    """
+    locations = recording.get_channel_locations(channel_ids=channel_ids)
+    count = locations.shape[0]
+    if num_channels is None:
+        num_channels = max(count - 1, 0)
+    num_channels = _check_int(num_channels, "num_channels", 0)
+    if num_channels > max(count - 1, 0):
+        raise ValueError(
+            f"num_channels is {num_channels} but each of the {count} channels has only "
+            f"{max(count - 1, 0)} other channels"
+        )
+    distances = _distance_matrix(locations)
+    ranking = distances.copy()
+    np.fill_diagonal(ranking, np.inf)  # a channel is never its own neighbour, even at distance 0
+    indices = np.argsort(ranking, axis=1, kind="stable")[:, :num_channels]
+    return indices, np.take_along_axis(distances, indices, axis=1)
+
+
+def order_channels_by_depth(
+    recording: BaseRecording,
+    channel_ids=None,
+    dimensions: str | tuple[str, ...] = ("x", "y"),
+    flip: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Order channels by their location.
+
+    Parameters
+    ----------
+    recording : BaseRecording
+        A recording with a probe or channel locations.
+    channel_ids : array-like | None
+        Channels to order (None: all).
+    dimensions : str | tuple of str
+        ``"x"``, ``"y"`` or ``"z"``, or several of them: sorted like ``np.lexsort``, so the
+        **last** listed dimension is the primary key (the default ``("x", "y")`` orders by depth,
+        then by x). Ties keep channel order.
+    flip : bool
+        Reverse the order (deepest first with the default dimensions).
+
+    Returns
+    -------
+    order_f : np.ndarray
+        Channel positions in sorted order: ``locations[order_f]`` is sorted.
+    order_r : np.ndarray
+        The inverse permutation: ``order_f[order_r]`` is ``0..n-1``.
+
+    Raises
+    ------
+    ValueError
+        If ``dimensions`` names an unknown axis or one the locations do not have.
+    """
+    axes = _check_dimensions(dimensions)
+    try:
+        locations = recording.get_channel_locations(channel_ids=channel_ids, axes=axes)
+    except ValueError as error:
+        raise ValueError(f"dimensions {dimensions!r}: {error}") from None
+    order_f = np.lexsort([locations[:, column] for column in range(len(axes))])
+    if flip:
+        order_f = order_f[::-1]
+    order_r = np.argsort(order_f, kind="stable")
+    return order_f, order_r
+
+
+def _check_dimensions(dimensions) -> str:
+    """The axes of ``dimensions`` as a string (e.g. ``"xy"``), checked."""
+    names = (dimensions,) if isinstance(dimensions, str) else dimensions
+    valid = isinstance(names, tuple | list) and len(names) > 0
+    if not valid or not all(isinstance(n, str) and len(n) == 1 and n in _AXES for n in names):
+        raise ValueError(f"dimensions must be 'x', 'y', 'z' or a tuple of them, got {dimensions!r}")
+    return "".join(names)
+
+
+# ---------------------------------------------------------------------- argument checks
+def _check_int(value, name: str, minimum: int) -> int:
+    """``value`` as an int ``>= minimum``; ``TypeError``/``ValueError`` naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
