@@ -13,7 +13,6 @@ from ..registry import register_extractor_class
 from .base import BaseRecording, BaseRecordingSegment
 from .writing import write_binary_recording
 
-
 # Every page of a window is read anyway (channels are interleaved): populating the mapping in one
 # call costs far less than one page fault per 4 kB page, and keeps threads off the fault path.
 _MAP_FLAGS = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)

@@ -14,7 +14,7 @@ from .base import BaseRecording
 _BINARY_SUFFIXES = (".raw", ".bin", ".dat")
 
 
-def _target_dtype(recording: BaseRecording, dtype) -> tuple[np.dtype, bool]:
+def target_dtype(recording: BaseRecording, dtype) -> tuple[np.dtype, bool]:
     """Output dtype and whether unsigned source values must be centred to signed."""
     source = recording.get_dtype()
     target = source if dtype is None else np.dtype(dtype)
@@ -22,7 +22,7 @@ def _target_dtype(recording: BaseRecording, dtype) -> tuple[np.dtype, bool]:
     return target, cast_unsigned
 
 
-def _read_chunk(
+def read_chunk(
     recording: BaseRecording,
     segment_index: int,
     start: int,
@@ -58,7 +58,7 @@ def _init_binary_writer(recording, file_paths, dtype, byte_offset, cast_unsigned
 
 
 def _write_binary_chunk(segment_index: int, start: int, end: int, ctx: dict) -> None:
-    traces = _read_chunk(
+    traces = read_chunk(
         ctx["recording"], segment_index, start, end, ctx["dtype"], ctx["cast_unsigned"]
     )
     frame_bytes = traces.shape[1] * traces.dtype.itemsize
@@ -123,7 +123,7 @@ def write_binary_recording(
         file_paths = [
             p if p.suffix in _BINARY_SUFFIXES else p.with_name(p.name + ".raw") for p in file_paths
         ]
-    dtype, cast_unsigned = _target_dtype(recording, dtype)
+    dtype, cast_unsigned = target_dtype(recording, dtype)
     cast_unsigned = cast_unsigned and auto_cast_uint
     frame_bytes = recording.get_num_channels() * dtype.itemsize
     for segment_index, path in enumerate(file_paths):
@@ -157,7 +157,7 @@ def _init_array_writer(recording, arrays, dtype, cast_unsigned) -> dict:
 
 
 def _write_array_chunk(segment_index: int, start: int, end: int, ctx: dict) -> None:
-    ctx["arrays"][segment_index][start:end] = _read_chunk(
+    ctx["arrays"][segment_index][start:end] = read_chunk(
         ctx["recording"], segment_index, start, end, ctx["dtype"], ctx["cast_unsigned"]
     )
 
@@ -174,7 +174,7 @@ def write_traces_to_arrays(
 
     Runs in threads (the arrays are shared with the workers, not copied).
     """
-    dtype, cast_unsigned = _target_dtype(recording, dtype)
+    dtype, cast_unsigned = target_dtype(recording, dtype)
     job_kwargs["pool_engine"] = "thread"
     _, job_kwargs = split_job_kwargs(job_kwargs)
     executor = ChunkRecordingExecutor(

@@ -1,0 +1,603 @@
+"""Zarr recordings: ZarrRecordingExtractor (read_zarr_recording), read_zarr and the zarr writer.
+
+Stores use the layout of SpikeInterface 0.99-0.105 (FORMATS.md §4): zarr format v2, ``.zgroup`` /
+``.zarray`` / ``.zattrs`` JSON files, chunk keys ``i.j``, not consolidated. Writing produces the
+0.100 layout so that SpikeInterface 0.100 (zarr 2.17) opens our stores.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import zarr
+from numcodecs import Blosc
+from probeinterface import ProbeGroup
+
+from ..atomic import atomic_folder
+from ..jobs import (
+    CancelToken,
+    ChunkRecordingExecutor,
+    ensure_chunk_size,
+    get_global_tmp_folder,
+    split_job_kwargs,
+)
+from ..json_io import to_jsonable
+from ..registry import register_extractor_class
+from .base import BaseRecording, BaseRecordingSegment
+from .writing import read_chunk, target_dtype
+
+_REMOTE_PREFIXES = ("s3:", "gcs:", "gs:")
+_V2_CHUNK_KEYS = {"name": "v2", "separator": "."}
+# zarr 2 (SpikeInterface's writer) stores every chunk, even one equal to the fill value; zarr 3
+# would skip those by default.
+_ARRAY_CONFIG = {"write_empty_chunks": True}
+_FORMAT_KWARGS = (
+    "compressor",
+    "filters",
+    "compressor_by_dataset",
+    "filters_by_dataset",
+    "dtype",
+    "auto_cast_uint",
+)
+_DATASETS = ("traces", "times")
+
+
+def get_default_zarr_compressor(clevel: int = 5) -> Blosc:
+    """The compressor used for traces when none is given: Blosc Zstandard with bit shuffle.
+
+    Parameters
+    ----------
+    clevel : int, default: 5
+        Compression level (0-9).
+
+    Returns
+    -------
+    numcodecs.Blosc
+    """
+    return Blosc(cname="zstd", clevel=clevel, shuffle=Blosc.BITSHUFFLE)
+
+
+# --------------------------------------------------------------------------- opening stores
+def _is_remote(folder_path: str | Path, storage_options: dict | None) -> bool:
+    """Whether ``folder_path`` names a store handled by fsspec rather than a local folder."""
+    if storage_options is not None:
+        return True
+    text = str(folder_path)
+    return "://" in text or text.startswith(_REMOTE_PREFIXES)
+
+
+def _store_location(folder_path: str | Path, storage_options: dict | None) -> str:
+    """The path or URL handed to zarr: absolute for local folders, as given for remote ones."""
+    if _is_remote(folder_path, storage_options):
+        return str(folder_path)
+    return str(Path(folder_path).absolute())
+
+
+def _open_root(location: str, storage_options: dict | None) -> zarr.Group:
+    """Open the root group read-only, with errors that name the store."""
+    if not _is_remote(location, storage_options) and not Path(location).exists():
+        raise FileNotFoundError(
+            f"{location}: no such zarr store (expected a folder written by "
+            "recording.save(format='zarr'))"
+        )
+    try:
+        return zarr.open_group(location, mode="r", storage_options=storage_options)
+    except FileNotFoundError:
+        raise ValueError(
+            f"{location}: not a zarr store (expected a zarr group with .zgroup or zarr.json)"
+        ) from None
+
+
+# --------------------------------------------------------------------------- reading
+class ZarrRecordingExtractor(BaseRecording):
+    """A recording stored in a zarr group (written by ``recording.save(format="zarr")``).
+
+    Traces are read lazily: a window reads only the chunks it overlaps. The probe, properties,
+    annotations, start times and time vectors are restored, and the annotations
+    ``compression_ratio`` (all segments) and ``compression_ratio_segments`` (per segment index)
+    give the raw size over the stored size of the traces.
+
+    Parameters
+    ----------
+    folder_path : str | Path
+        The ``.zarr`` folder, or a URL (``s3://...``) with ``storage_options``.
+    storage_options : dict | None
+        fsspec options for remote stores.
+    root_path : str | Path | None
+        Name of ``folder_path`` in dictionaries written by SpikeInterface 0.99.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the local folder does not exist.
+    ValueError
+        If the folder is not a zarr recording store.
+    """
+
+    def __init__(
+        self,
+        folder_path: str | Path | None = None,
+        storage_options: dict | None = None,
+        root_path: str | Path | None = None,
+    ) -> None:
+        if folder_path is None:
+            folder_path = root_path
+        if folder_path is None:
+            raise TypeError("ZarrRecordingExtractor() missing required argument: 'folder_path'")
+        location = _store_location(folder_path, storage_options)
+        root = _open_root(location, storage_options)
+        if "channel_ids" not in root:
+            raise ValueError(f"{location}: not a zarr recording (no 'channel_ids' array)")
+        for key in ("sampling_frequency", "num_segments"):
+            if key not in root.attrs:
+                raise ValueError(f"{location}: not a zarr recording (no {key!r} attribute)")
+        sampling_frequency = float(root.attrs["sampling_frequency"])
+        num_segments = int(root.attrs["num_segments"])
+        if num_segments < 1:
+            raise ValueError(f"{location}: num_segments is {num_segments}; expected at least 1")
+        channel_ids = np.asarray(root["channel_ids"][:])
+        traces = [
+            _traces_array(root, location, index, channel_ids.size) for index in range(num_segments)
+        ]
+        super().__init__(sampling_frequency, channel_ids, traces[0].dtype)
+
+        t_starts = root["t_starts"][:] if "t_starts" in root else None
+        for index, array in enumerate(traces):
+            time_name = f"times_seg{index}"
+            time_vector = root[time_name][:] if time_name in root else None
+            t_start = None
+            if time_vector is None and t_starts is not None and not np.isnan(t_starts[index]):
+                t_start = float(t_starts[index])
+            self.add_recording_segment(
+                ZarrRecordingSegment(
+                    array, sampling_frequency, t_start=t_start, time_vector=time_vector
+                )
+            )
+
+        probe_dict = root.attrs.get("probegroup", root.attrs.get("probe"))
+        if probe_dict is not None:
+            self.set_probegroup(ProbeGroup.from_dict(probe_dict), in_place=True)
+        if "properties" in root:
+            properties = root["properties"]
+            for key in sorted(properties.array_keys()):
+                self.set_property(key, properties[key][:])
+        self.annotate(**(root.attrs.get("annotations") or {}))
+        ratio, ratio_by_segment = _compression_ratios(traces)
+        self.annotate(compression_ratio=ratio, compression_ratio_segments=ratio_by_segment)
+        self._kwargs = {"folder_path": location, "storage_options": storage_options}
+
+    @staticmethod
+    def write_recording(
+        recording: BaseRecording,
+        folder_path: str | Path,
+        storage_options: dict | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Write ``recording`` to a zarr store at ``folder_path`` (no suffix is added).
+
+        As in SpikeInterface, an existing store is replaced (pass ``overwrite=False`` to refuse);
+        a local store is replaced only once the new one is complete.
+
+        Parameters
+        ----------
+        recording : BaseRecording
+            Source.
+        folder_path : str | Path
+            Target folder, or a URL with ``storage_options``.
+        storage_options : dict | None
+            fsspec options for remote stores.
+        **kwargs
+            ``overwrite`` (default True), ``channel_chunk_size``, the format options of
+            `save_recording_to_zarr`, ``progress_callback``, ``cancel_token`` and job keyword
+            arguments.
+        """
+        overwrite = kwargs.pop("overwrite", True)
+        _write_store(recording, folder_path, storage_options, overwrite, **kwargs)
+
+
+class ZarrRecordingSegment(BaseRecordingSegment):
+    """One ``traces_seg{N}`` array of a zarr recording, read chunk by chunk on demand.
+
+    Parameters
+    ----------
+    traces : zarr.Array
+        ``(num_samples, num_channels)`` array.
+    sampling_frequency : float
+        Hz.
+    t_start : float | None
+        Time of the first sample in seconds.
+    time_vector : np.ndarray | None
+        Time of every sample in seconds.
+    """
+
+    def __init__(
+        self,
+        traces: zarr.Array,
+        sampling_frequency: float,
+        t_start: float | None = None,
+        time_vector: np.ndarray | None = None,
+    ) -> None:
+        super().__init__(
+            sampling_frequency=sampling_frequency, t_start=t_start, time_vector=time_vector
+        )
+        self._traces = traces
+
+    def get_num_samples(self) -> int:
+        return int(self._traces.shape[0])
+
+    def get_traces(
+        self,
+        start_frame: int | None = None,
+        end_frame: int | None = None,
+        channel_indices: slice | np.ndarray | list | None = None,
+    ) -> np.ndarray:
+        rows = slice(start_frame, end_frame)
+        if channel_indices is None:
+            return self._traces[rows]
+        if isinstance(channel_indices, slice):
+            return self._traces[rows, channel_indices]
+        # orthogonal selection reads only the chunks holding the selected channels
+        return self._traces.get_orthogonal_selection((rows, np.asarray(channel_indices)))
+
+
+def _traces_array(root: zarr.Group, location: str, index: int, num_channels: int) -> zarr.Array:
+    name = f"traces_seg{index}"
+    if name not in root:
+        raise ValueError(f"{location}: array {name!r} is missing")
+    array = root[name]
+    if array.ndim != 2 or array.shape[1] != num_channels:
+        raise ValueError(
+            f"{location}: {name} has shape {array.shape}, expected (num_samples, {num_channels})"
+        )
+    return array
+
+
+def _compression_ratios(traces: list[zarr.Array]) -> tuple[float, dict[int, float]]:
+    """Raw bytes over stored bytes (as listed by the store; no chunk is read), like zarr 2."""
+    by_segment: dict[int, float] = {}
+    total_nbytes = total_stored = 0
+    for index, array in enumerate(traces):
+        stored = array.nbytes_stored()
+        by_segment[index] = array.nbytes / stored if stored > 0 else float("nan")
+        total_nbytes += array.nbytes
+        total_stored += stored
+    return (total_nbytes / total_stored if total_stored > 0 else float("nan")), by_segment
+
+
+def read_zarr(folder_path: str | Path, storage_options: dict | None = None) -> BaseRecording:
+    """Open a zarr store written by ``save(format="zarr")``.
+
+    Parameters
+    ----------
+    folder_path : str | Path
+        The ``.zarr`` folder, or a URL with ``storage_options``.
+    storage_options : dict | None
+        fsspec options for remote stores.
+
+    Returns
+    -------
+    ZarrRecordingExtractor
+        When the root has a ``channel_ids`` array.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the local folder does not exist.
+    ValueError
+        If the store holds a sorting (not supported yet) or neither a recording nor a sorting.
+    """
+    location = _store_location(folder_path, storage_options)
+    root = _open_root(location, storage_options)
+    if "channel_ids" in root:
+        return ZarrRecordingExtractor(folder_path, storage_options=storage_options)
+    if "unit_ids" in root:
+        raise ValueError(f"{location}: zarr sorting stores are not supported yet")
+    raise ValueError(
+        f"{location}: neither a zarr recording nor a zarr sorting (no 'channel_ids' or "
+        "'unit_ids' array)"
+    )
+
+
+read_zarr_recording = ZarrRecordingExtractor
+
+
+# --------------------------------------------------------------------------- writing
+def save_recording_to_zarr(
+    recording: BaseRecording,
+    name: str | None = None,
+    folder: str | Path | None = None,
+    overwrite: bool = False,
+    storage_options: dict | None = None,
+    channel_chunk_size: int | None = None,
+    verbose: bool = True,
+    **save_kwargs: Any,
+) -> ZarrRecordingExtractor:
+    """Write ``recording`` to a zarr store and return the recording read from it.
+
+    A local store is written under a temporary name and moved into place when complete: a
+    failed or cancelled save leaves nothing named ``*.zarr``.
+
+    Parameters
+    ----------
+    recording : BaseRecording
+        Source.
+    name : str | None
+        Store name inside the global temporary folder when ``folder`` is None (random if None).
+    folder : str | Path | None
+        Target; its suffix becomes ``.zarr``. Remote URLs (with ``storage_options``) are used
+        as given.
+    overwrite : bool
+        Replace an existing store (only once the new one is complete, for local stores).
+    storage_options : dict | None
+        fsspec options for remote stores.
+    channel_chunk_size : int | None
+        Channels per chunk (None: all channels in one chunk).
+    verbose : bool
+        Print the path of a store written to the temporary folder.
+    **save_kwargs
+        ``compressor`` (default `get_default_zarr_compressor`; None for no compression),
+        ``filters`` (list of numcodecs codecs), ``compressor_by_dataset`` /
+        ``filters_by_dataset`` (keys ``"traces"`` and ``"times"``), ``dtype``,
+        ``auto_cast_uint`` (default True: unsigned data is centred when ``dtype`` is signed),
+        ``progress_callback(done, total)``, ``cancel_token`` and job keyword arguments (the
+        time chunk of the store is the job chunk size, 1 s when none is set).
+
+    Returns
+    -------
+    ZarrRecordingExtractor
+
+    Raises
+    ------
+    FileExistsError
+        If the store exists and ``overwrite`` is False (nothing is written).
+    TypeError
+        If a keyword argument is unknown.
+    """
+    if folder is None:
+        if name is None:
+            name = "".join(random.choices(string.ascii_uppercase + string.digits, k=8))
+        folder = Path(get_global_tmp_folder()) / f"{name}.zarr"
+        if verbose:
+            print(f"Use zarr_path={folder}")
+    elif not _is_remote(folder, storage_options):
+        folder = Path(folder)
+        folder = folder.parent / f"{folder.stem}.zarr"
+    _write_store(
+        recording,
+        folder,
+        storage_options,
+        overwrite,
+        channel_chunk_size=channel_chunk_size,
+        **save_kwargs,
+    )
+    return read_zarr(folder, storage_options=storage_options)
+
+
+def _write_store(
+    recording: BaseRecording,
+    folder_path: str | Path,
+    storage_options: dict | None,
+    overwrite: bool,
+    **kwargs: Any,
+) -> None:
+    """Write the store atomically (local) or directly (remote)."""
+    if _is_remote(folder_path, storage_options):
+        mode = "w" if overwrite else "w-"
+        try:
+            root = zarr.open_group(
+                str(folder_path), mode=mode, zarr_format=2, storage_options=storage_options
+            )
+        except (zarr.errors.ContainsGroupError, zarr.errors.ContainsArrayError):
+            raise FileExistsError(
+                f"{folder_path} already exists (use overwrite=True to replace it)"
+            ) from None
+        _write_recording_to_group(recording, root, str(folder_path), storage_options, **kwargs)
+        return
+    with atomic_folder(folder_path, overwrite=overwrite) as partial:
+        root = zarr.open_group(str(partial), mode="w", zarr_format=2)
+        _write_recording_to_group(recording, root, str(partial), None, **kwargs)
+
+
+def _write_recording_to_group(
+    recording: BaseRecording,
+    root: zarr.Group,
+    location: str,
+    storage_options: dict | None,
+    channel_chunk_size: int | None = None,
+    progress_callback: Callable[[int, int], None] | None = None,
+    cancel_token: CancelToken | None = None,
+    **save_kwargs: Any,
+) -> None:
+    """Fill an empty zarr v2 group with the SpikeInterface 0.100 recording layout."""
+    format_kwargs, job_kwargs = split_job_kwargs(save_kwargs)
+    unknown = sorted(set(format_kwargs) - set(_FORMAT_KWARGS))
+    if unknown:
+        raise TypeError(f"unexpected keyword arguments for a zarr save: {', '.join(unknown)}")
+    compressor = format_kwargs.get("compressor", get_default_zarr_compressor())
+    filters = format_kwargs.get("filters")
+    codecs = {}
+    for dataset in _DATASETS:
+        codecs[dataset] = (
+            _by_dataset(format_kwargs, "compressor_by_dataset", dataset, compressor),
+            _by_dataset(format_kwargs, "filters_by_dataset", dataset, filters),
+        )
+    dtype, cast_unsigned = target_dtype(recording, format_kwargs.get("dtype"))
+    cast_unsigned = cast_unsigned and format_kwargs.get("auto_cast_uint", True)
+
+    # zarr arrays take concurrent writes to distinct chunks only: threads by default, and one
+    # executor chunk per zarr time chunk so that no two workers share a zarr chunk
+    job_kwargs.setdefault("pool_engine", "thread")
+    time_chunk = ensure_chunk_size(recording, **job_kwargs) or int(recording.sampling_frequency)
+    job_kwargs["chunk_size"] = max(int(time_chunk), 1)
+    num_channels = recording.get_num_channels()
+    if channel_chunk_size is None:
+        channel_chunk_size = max(num_channels, 1)
+    if not isinstance(channel_chunk_size, int | np.integer) or channel_chunk_size < 1:
+        raise ValueError(f"channel_chunk_size must be a positive int, got {channel_chunk_size!r}")
+    chunks = (job_kwargs["chunk_size"], int(channel_chunk_size))
+
+    root.update_attributes(_root_attributes(recording))
+    _create_array(root, "channel_ids", _channel_ids_for_store(recording.channel_ids))
+    trace_names = []
+    for segment_index in range(recording.get_num_segments()):
+        name = f"traces_seg{segment_index}"
+        root.create_array(
+            name,
+            shape=(recording.get_num_samples(segment_index), num_channels),
+            dtype=dtype,
+            chunks=chunks,
+            compressors=codecs["traces"][0],
+            filters=codecs["traces"][1],
+            chunk_key_encoding=_V2_CHUNK_KEYS,
+            config=_ARRAY_CONFIG,
+        )
+        trace_names.append(name)
+    _write_times(recording, root, chunks[0], *codecs["times"])
+    _write_properties(recording, root)
+
+    executor = ChunkRecordingExecutor(
+        recording,
+        _write_zarr_chunk,
+        _init_zarr_writer,
+        (recording, location, storage_options, trace_names, dtype.str, cast_unsigned),
+        job_name="write_zarr_recording",
+        progress_callback=progress_callback,
+        cancel_token=cancel_token,
+        **job_kwargs,
+    )
+    executor.run()
+
+
+def _by_dataset(format_kwargs: dict, key: str, dataset: str, default: Any) -> Any:
+    """The codec (or filter list) of ``dataset``: ``format_kwargs[key][dataset]`` or the default."""
+    by_dataset = format_kwargs.get(key) or {}
+    if not isinstance(by_dataset, dict):
+        raise TypeError(
+            f"{key} must be a dict with keys 'traces' and/or 'times', "
+            f"got {type(by_dataset).__name__}"
+        )
+    unknown = sorted(set(by_dataset) - set(_DATASETS))
+    if unknown:
+        raise ValueError(f"{key}: unknown datasets {unknown} (expected 'traces' and/or 'times')")
+    return by_dataset.get(dataset, default)
+
+
+def _root_attributes(recording: BaseRecording) -> dict:
+    if recording.check_if_json_serializable():
+        provenance = to_jsonable(recording.to_dict(include_annotations=True, recursive=True))
+    else:
+        provenance = None
+    attributes = {
+        "sampling_frequency": float(recording.sampling_frequency),
+        "num_segments": int(recording.get_num_segments()),
+        "annotations": to_jsonable(recording._annotations),
+        "provenance": provenance,
+    }
+    if recording.has_probe():
+        # probeinterface's dict without the file header, as SpikeInterface 0.100 stores it
+        attributes["probe"] = to_jsonable(recording.get_probegroup().to_dict(array_as_list=True))
+    return attributes
+
+
+def _channel_ids_for_store(channel_ids: np.ndarray) -> np.ndarray:
+    """int64 or fixed-width unicode, the two id dtypes SpikeInterface stores."""
+    if channel_ids.dtype.kind in "iu":
+        return channel_ids.astype("int64")
+    return channel_ids.astype("U")
+
+
+def _create_array(
+    group: zarr.Group,
+    name: str,
+    values: np.ndarray,
+    chunks: tuple[int, ...] | None = None,
+    compressor: Any = None,
+    filters: list | None = None,
+) -> None:
+    """Create a v2 array holding ``values`` (one chunk unless ``chunks`` is given)."""
+    array = group.create_array(
+        name,
+        shape=values.shape,
+        dtype=values.dtype,
+        chunks=values.shape if chunks is None else chunks,
+        compressors=compressor,
+        filters=filters,
+        chunk_key_encoding=_V2_CHUNK_KEYS,
+        config=_ARRAY_CONFIG,
+    )
+    array[...] = values
+
+
+def _write_times(
+    recording: BaseRecording,
+    root: zarr.Group,
+    time_chunk: int,
+    compressor: Any,
+    filters: list | None,
+) -> None:
+    """``times_seg{N}`` for segments with a time vector, ``t_starts`` if any segment has one."""
+    t_starts = np.full(recording.get_num_segments(), np.nan, dtype="float64")
+    for segment_index, segment in enumerate(recording._recording_segments):
+        time_info = segment.get_times_kwargs()
+        if time_info["time_vector"] is not None:
+            times = np.asarray(time_info["time_vector"], dtype="float64")
+            _create_array(
+                root,
+                f"times_seg{segment_index}",
+                times,
+                chunks=(min(time_chunk, max(times.size, 1)),),
+                compressor=compressor,
+                filters=filters,
+            )
+        elif time_info["t_start"] is not None:
+            t_starts[segment_index] = time_info["t_start"]
+    if not np.all(np.isnan(t_starts)):
+        _create_array(root, "t_starts", t_starts)
+
+
+def _write_properties(recording: BaseRecording, root: zarr.Group) -> None:
+    """One uncompressed array per property; object-dtype properties cannot be stored."""
+    group = root.create_group("properties")
+    for key in recording.get_property_keys():
+        values = recording.get_property(key)
+        if values.dtype.kind == "O":
+            warnings.warn(
+                f"property {key!r} holds Python objects and is not saved to zarr", stacklevel=2
+            )
+            continue
+        _create_array(group, key, values)
+
+
+def _init_zarr_writer(
+    recording: BaseRecording,
+    location: str,
+    storage_options: dict | None,
+    trace_names: list[str],
+    dtype: str,
+    cast_unsigned: bool,
+) -> dict:
+    root = zarr.open_group(location, mode="r+", storage_options=storage_options)
+    return {
+        "recording": recording,
+        "arrays": [root[name] for name in trace_names],
+        "dtype": np.dtype(dtype),
+        "cast_unsigned": cast_unsigned,
+    }
+
+
+def _write_zarr_chunk(segment_index: int, start: int, end: int, ctx: dict) -> None:
+    if end > start:
+        ctx["arrays"][segment_index][start:end] = read_chunk(
+            ctx["recording"], segment_index, start, end, ctx["dtype"], ctx["cast_unsigned"]
+        )
+
+
+register_extractor_class(
+    ZarrRecordingExtractor, "spikeinterface.core.zarrextractors.ZarrRecordingExtractor"
+)
