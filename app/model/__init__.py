@@ -1,0 +1,1 @@
+"""Qt-free application model: what is open, view state, and the demo dataset."""
