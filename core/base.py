@@ -7,6 +7,7 @@ import inspect
 import pickle
 import secrets
 import warnings
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -628,6 +629,21 @@ class BaseExtractor:
 
 
 copy_module = copy
+
+
+class BaseSegment:
+    """One segment of an extractor; knows its parent extractor through a weak reference."""
+
+    _parent_extractor: weakref.ref | None = None
+
+    @property
+    def parent_extractor(self):
+        """The extractor this segment belongs to, or None."""
+        return None if self._parent_extractor is None else self._parent_extractor()
+
+    def set_parent_extractor(self, parent_extractor) -> None:
+        """Remember the parent extractor (weakly, so segments never keep it alive)."""
+        self._parent_extractor = weakref.ref(parent_extractor)
 
 
 def random_folder_name() -> str:

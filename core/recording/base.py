@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import warnings
-import weakref
 from pathlib import Path
 
 import numpy as np
 
+from ..base import BaseSegment
 from .channels import BaseRecordingSnippets
 
 
@@ -346,7 +346,7 @@ class BaseRecording(BaseRecordingSnippets):
         )
 
 
-class BaseRecordingSegment:
+class BaseRecordingSegment(BaseSegment):
     """One continuous piece of a recording.
 
     Subclasses implement ``get_num_samples()`` and ``get_traces(start_frame, end_frame,
@@ -377,16 +377,6 @@ class BaseRecordingSegment:
         self.sampling_frequency = sampling_frequency
         self.t_start = t_start
         self.time_vector = time_vector
-        self._parent_extractor = None
-
-    @property
-    def parent_extractor(self):
-        """The recording this segment belongs to (weak reference), or None."""
-        return None if self._parent_extractor is None else self._parent_extractor()
-
-    def set_parent_extractor(self, parent_extractor) -> None:
-        """Remember the parent recording (weakly)."""
-        self._parent_extractor = weakref.ref(parent_extractor)
 
     def get_num_samples(self) -> int:
         """Number of samples."""

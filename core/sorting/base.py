@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 
-from ..base import BaseExtractor
+from ..base import BaseExtractor, BaseSegment
 
 #: dtype of the spike vector: one row per spike, sorted by segment then sample.
 minimum_spike_dtype = np.dtype(
@@ -444,7 +444,7 @@ class BaseSorting(BaseExtractor):
         )
 
 
-class BaseSortingSegment:
+class BaseSortingSegment(BaseSegment):
     """One segment of a sorting.
 
     Subclasses implement ``get_unit_spike_train(unit_id, start_frame, end_frame)``: sorted sample
@@ -453,18 +453,6 @@ class BaseSortingSegment:
 
     def __init__(self, t_start: float | None = None) -> None:
         self._t_start = t_start
-        self._parent_extractor = None
-
-    @property
-    def parent_extractor(self):
-        """The sorting this segment belongs to, or None."""
-        return None if self._parent_extractor is None else self._parent_extractor()
-
-    def set_parent_extractor(self, parent_extractor) -> None:
-        """Remember the parent sorting (weakly)."""
-        import weakref
-
-        self._parent_extractor = weakref.ref(parent_extractor)
 
     def get_unit_spike_train(
         self, unit_id, start_frame: int | None, end_frame: int | None
