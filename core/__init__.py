@@ -5,6 +5,13 @@ read only when asked for. This package never imports Qt.
 """
 
 from .base import BaseExtractor, load_extractor
+from .event import (
+    BaseEvent,
+    BaseEventSegment,
+    NpyFolderEvent,
+    NumpyEvent,
+    read_npy_folder_event,
+)
 from .generate import (
     NoiseGeneratorRecording,
     generate_recording,
@@ -62,9 +69,34 @@ from .recording import (
     split_recording,
     write_binary_recording,
 )
+from .snippets import (
+    BaseSnippets,
+    BaseSnippetsSegment,
+    ChannelSliceSnippets,
+    NpyFolderSnippets,
+    NpySnippetsExtractor,
+    NumpySnippets,
+    SelectSegmentSnippets,
+    read_npy_snippets,
+    read_npy_snippets_folder,
+)
 from .version import __version__
 
 __all__ = [
+    "BaseSnippets",
+    "BaseSnippetsSegment",
+    "ChannelSliceSnippets",
+    "NpyFolderSnippets",
+    "NpySnippetsExtractor",
+    "NumpySnippets",
+    "SelectSegmentSnippets",
+    "read_npy_snippets",
+    "read_npy_snippets_folder",
+    "BaseEvent",
+    "BaseEventSegment",
+    "NumpyEvent",
+    "NpyFolderEvent",
+    "read_npy_folder_event",
     "ZarrRecordingExtractor",
     "read_zarr",
     "read_zarr_recording",

@@ -31,6 +31,8 @@ def extractor_class_from_path(class_path: str) -> type:
     ValueError
         If the class is not one this package knows (nothing is imported from the data).
     """
+    import core  # noqa: F401  (importing the package registers every class it defines)
+
     try:
         return _classes[class_path]
     except KeyError:
