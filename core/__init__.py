@@ -4,7 +4,7 @@ Scripts written for SpikeInterface run with ``import core as si``. Everything is
 read only when asked for. This package never imports Qt.
 """
 
-from .base import BaseExtractor, load_extractor
+from .base import BaseExtractor
 from .event import (
     BaseEvent,
     BaseEventSegment,
@@ -36,6 +36,7 @@ from .jobs import (
     set_global_tmp_folder,
     split_job_kwargs,
 )
+from .loading import load_extractor
 from .recording import (
     AppendSegmentRecording,
     BaseRecording,

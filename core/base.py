@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import inspect
 import pickle
 import secrets
 import warnings
@@ -13,8 +12,13 @@ from typing import Any
 
 import numpy as np
 
+from .extractor_dict import (
+    copy_containers,
+    paths_absolute_from,
+    paths_relative_to,
+    rebuild_extractor,
+)
 from .json_io import read_json, to_jsonable, write_json
-from .registry import extractor_class_from_path
 from .version import SPIKEINTERFACE_COMPAT_VERSION, __version__
 
 _ID_KINDS = "uiSU"
@@ -356,7 +360,7 @@ class BaseExtractor:
             relative_to = Path(relative_to).resolve()
             if not relative_to.is_dir():
                 raise ValueError(f"relative_to: {relative_to} is not an existing folder")
-            description, all_relative = _paths_relative_to(description, relative_to)
+            description, all_relative = paths_relative_to(description, relative_to)
             description["relative_paths"] = all_relative
             if not all_relative:  # a dictionary is either wholly relative or wholly absolute
                 description["kwargs"] = kwargs
@@ -375,12 +379,12 @@ class BaseExtractor:
         base_folder : str | Path | None
             Folder that relative paths are relative to (required when ``relative_paths``).
         """
-        dictionary = _copy_containers(dictionary)
+        dictionary = copy_containers(dictionary)
         if dictionary.get("relative_paths", False):
             if base_folder is None:
                 raise ValueError("the dictionary has relative paths: base_folder is required")
-            dictionary = _paths_absolute_from(dictionary, Path(base_folder))
-        return _rebuild(dictionary)
+            dictionary = paths_absolute_from(dictionary, Path(base_folder))
+        return rebuild_extractor(dictionary)
 
     def clone(self) -> BaseExtractor:
         """A new object of the same class built from the same arguments and metadata."""
@@ -652,15 +656,6 @@ def random_folder_name() -> str:
     return "".join(secrets.choice(alphabet) for _ in range(8))
 
 
-def _copy_containers(value):
-    """Copy dicts and lists (so callers' dictionaries are never mutated) but share arrays."""
-    if isinstance(value, dict):
-        return {k: _copy_containers(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy_containers(v) for v in value]
-    return value
-
-
 def _nested_extractors(value):
     """Extractors found in kwargs values: directly, in lists/tuples, or as dict values."""
     if isinstance(value, BaseExtractor):
@@ -695,137 +690,3 @@ def _describe_kwargs(value, recursive: bool, include_annotations: bool, include_
     if isinstance(value, Path):
         return str(value)
     return value
-
-
-def is_extractor_dict(value) -> bool:
-    """Whether ``value`` is an extractor description (FORMATS.md §1)."""
-    return isinstance(value, dict) and "class" in value and "kwargs" in value and "module" in value
-
-
-def _map_paths(value, transform, key: str = ""):
-    """Apply ``transform`` to every path (values of keys containing 'path') in kwargs."""
-    if is_extractor_dict(value):
-        out = dict(value)
-        out["kwargs"] = {k: _map_paths(v, transform, k) for k, v in value["kwargs"].items()}
-        return out
-    if isinstance(value, dict):
-        return {k: _map_paths(v, transform, k) for k, v in value.items()}
-    if "path" in key:
-        if isinstance(value, str | Path):
-            return transform(str(value))
-        if isinstance(value, list | tuple) and all(isinstance(v, str | Path) for v in value):
-            return [transform(str(v)) for v in value]
-    if isinstance(value, list | tuple):
-        return [_map_paths(v, transform) for v in value]
-    return value
-
-
-def _paths_relative_to(description: dict, base: Path) -> tuple[dict, bool]:
-    all_relative = True
-
-    def relative(path: str) -> str:
-        nonlocal all_relative
-        if "http" in path or "://" in path:
-            all_relative = False
-            return path
-        try:
-            import os
-
-            return Path(os.path.relpath(Path(path).resolve(), base)).as_posix()
-        except ValueError:  # another drive on Windows
-            all_relative = False
-            return path
-
-    mapped = _map_paths(description, relative)
-    if "folder_metadata" in description:
-        mapped["folder_metadata"] = relative(description["folder_metadata"])
-    return mapped, all_relative
-
-
-def _paths_absolute_from(description: dict, base: Path) -> dict:
-    def absolute(path: str) -> str:
-        if "://" in path:
-            return path
-        return str((base / path.replace("\\", "/")).resolve())
-
-    mapped = _map_paths(description, absolute)
-    if "folder_metadata" in description:
-        mapped["folder_metadata"] = absolute(description["folder_metadata"])
-    return mapped
-
-
-def _rebuild_kwargs(value):
-    if is_extractor_dict(value):
-        return _rebuild(value)
-    if isinstance(value, dict):
-        return {k: _rebuild_kwargs(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_rebuild_kwargs(v) for v in value]
-    return value
-
-
-def _warn_if_other_version(dictionary: dict) -> None:
-    version = str(dictionary.get("version", "unknown"))
-    if version == "unknown":
-        return
-    if version.split(".")[:2] != SPIKEINTERFACE_COMPAT_VERSION.split(".")[:2]:
-        warnings.warn(
-            f"{dictionary['class']} was written by version {version}; this package "
-            f"follows {SPIKEINTERFACE_COMPAT_VERSION}: check the result"
-        )
-
-
-def _known_kwargs(cls: type, kwargs: dict) -> dict:
-    """Drop (with a warning) arguments that newer writers add and this class does not take."""
-    parameters = inspect.signature(cls.__init__).parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
-        return kwargs
-    unknown = [k for k in kwargs if k not in parameters]
-    if unknown:
-        warnings.warn(f"{cls.__name__}: ignoring arguments {unknown} written by another version")
-    return {k: v for k, v in kwargs.items() if k in parameters}
-
-
-def _rebuild(dictionary: dict) -> BaseExtractor:
-    cls = extractor_class_from_path(dictionary["class"])
-    kwargs = _known_kwargs(cls, _rebuild_kwargs(dictionary["kwargs"]))
-    extractor = cls(**kwargs)
-    extractor._annotations.update(dictionary.get("annotations") or {})
-    for key, values in (dictionary.get("properties") or {}).items():
-        extractor.set_property(key, values)
-    if dictionary.get("folder_metadata"):
-        extractor.load_metadata_from_folder(dictionary["folder_metadata"])
-    return extractor
-
-
-def load_extractor(file_or_folder_or_dict, base_folder=None, allow_pickle: bool = False):
-    """Load an extractor from a dictionary, a JSON file or a saved folder.
-
-    Parameters
-    ----------
-    file_or_folder_or_dict : dict | str | Path
-        A ``to_dict`` dictionary, a ``.json`` description, a saved folder or a ``.zarr`` store.
-    base_folder : str | Path | None
-        Folder for relative paths in a dictionary or file.
-    allow_pickle : bool
-        Allow reading pickle files (they can execute code): only for files you trust.
-
-    Returns
-    -------
-    BaseExtractor
-    """
-    if isinstance(file_or_folder_or_dict, dict):
-        if isinstance(base_folder, bool):
-            raise ValueError("base_folder must be a folder when loading a dictionary")
-        return BaseExtractor.from_dict(file_or_folder_or_dict, base_folder=base_folder)
-    return BaseExtractor.load(
-        file_or_folder_or_dict, base_folder=base_folder, allow_pickle=allow_pickle
-    )
-
-
-def read_extractor_json(path: str | Path) -> dict:
-    """Read an extractor description from JSON, checking it has the required keys."""
-    description = read_json(path)
-    if not is_extractor_dict(description) and "warning" not in description:
-        raise ValueError(f"{path}: not an extractor description (no 'class'/'kwargs' keys)")
-    return description

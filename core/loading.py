@@ -5,7 +5,8 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
-from .base import BaseExtractor, read_extractor_json
+from .base import BaseExtractor
+from .extractor_dict import read_extractor_json
 
 _LEGACY_CACHED = ("cached.json", "cached.pkl", "cached.pickle")
 
@@ -54,4 +55,29 @@ def load_extractor_from_path(file_path, base_folder=None, allow_pickle: bool = F
     raise ValueError(
         f"{path}: not a saved extractor folder (expected si_folder.json, cached.json or a .zarr "
         "store)"
+    )
+
+
+def load_extractor(file_or_folder_or_dict, base_folder=None, allow_pickle: bool = False):
+    """Load an extractor from a dictionary, a JSON file or a saved folder.
+
+    Parameters
+    ----------
+    file_or_folder_or_dict : dict | str | Path
+        A ``to_dict`` dictionary, a ``.json`` description, a saved folder or a ``.zarr`` store.
+    base_folder : str | Path | None
+        Folder for relative paths in a dictionary or file.
+    allow_pickle : bool
+        Allow reading pickle files (they can execute code): only for files you trust.
+
+    Returns
+    -------
+    BaseExtractor
+    """
+    if isinstance(file_or_folder_or_dict, dict):
+        if isinstance(base_folder, bool):
+            raise ValueError("base_folder must be a folder when loading a dictionary")
+        return BaseExtractor.from_dict(file_or_folder_or_dict, base_folder=base_folder)
+    return BaseExtractor.load(
+        file_or_folder_or_dict, base_folder=base_folder, allow_pickle=allow_pickle
     )

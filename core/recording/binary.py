@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..base import read_extractor_json
+from ..extractor_dict import read_extractor_json
 from ..registry import register_extractor_class
 from .base import BaseRecording, BaseRecordingSegment
 from .writing import write_binary_recording

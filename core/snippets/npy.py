@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..base import read_extractor_json
+from ..extractor_dict import read_extractor_json
 from ..registry import register_extractor_class
 from .base import BaseSnippets
 from .numpy import NumpySnippetsSegment

@@ -6,7 +6,7 @@ import pickle
 import numpy as np
 import pytest
 
-from core.base import load_extractor
+from core import load_extractor
 from core.event import BaseEvent, NpyFolderEvent, NumpyEvent, NumpyEventSegment
 from core.jobs import CancelToken, JobCancelled
 

@@ -6,7 +6,8 @@ import time
 import numpy as np
 import pytest
 
-from core.base import BaseExtractor, load_extractor
+from core import load_extractor
+from core.base import BaseExtractor
 from core.generate.noise import (
     NoiseGeneratorRecording,
     generate_recording,

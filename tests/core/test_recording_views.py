@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.base import load_extractor
+from core import load_extractor
 from core.recording.aggregation import ChannelsAggregationRecording, aggregate_channels
 from core.recording.binary import BinaryRecordingExtractor
 from core.recording.numpy import NumpyRecording

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.base import load_extractor
+from core import load_extractor
 from core.snippets import (
     ChannelSliceSnippets,
     NpyFolderSnippets,
