@@ -12,7 +12,7 @@ import string
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import zarr
@@ -31,6 +31,9 @@ from ..json_io import to_jsonable
 from ..registry import register_extractor_class
 from .base import BaseRecording, BaseRecordingSegment
 from .writing import read_chunk, target_dtype
+
+if TYPE_CHECKING:
+    from ..sorting.zarr import ZarrSortingExtractor
 
 _REMOTE_PREFIXES = ("s3:", "gcs:", "gs:")
 _V2_CHUNK_KEYS = {"name": "v2", "separator": "."}
@@ -270,7 +273,9 @@ def _compression_ratios(traces: list[zarr.Array]) -> tuple[float, dict[int, floa
     return (total_nbytes / total_stored if total_stored > 0 else float("nan")), by_segment
 
 
-def read_zarr(folder_path: str | Path, storage_options: dict | None = None) -> BaseRecording:
+def read_zarr(
+    folder_path: str | Path, storage_options: dict | None = None
+) -> BaseRecording | ZarrSortingExtractor:
     """Open a zarr store written by ``save(format="zarr")``.
 
     Parameters
@@ -282,22 +287,25 @@ def read_zarr(folder_path: str | Path, storage_options: dict | None = None) -> B
 
     Returns
     -------
-    ZarrRecordingExtractor
-        When the root has a ``channel_ids`` array.
+    ZarrRecordingExtractor | ZarrSortingExtractor
+        A recording when the root has a ``channel_ids`` array, a sorting when it has
+        ``unit_ids``.
 
     Raises
     ------
     FileNotFoundError
         If the local folder does not exist.
     ValueError
-        If the store holds a sorting (not supported yet) or neither a recording nor a sorting.
+        If the store holds neither a recording nor a sorting.
     """
     location = _store_location(folder_path, storage_options)
     root = _open_root(location, storage_options)
     if "channel_ids" in root:
         return ZarrRecordingExtractor(folder_path, storage_options=storage_options)
     if "unit_ids" in root:
-        raise ValueError(f"{location}: zarr sorting stores are not supported yet")
+        from ..sorting.zarr import ZarrSortingExtractor
+
+        return ZarrSortingExtractor(folder_path, storage_options=storage_options)
     raise ValueError(
         f"{location}: neither a zarr recording nor a zarr sorting (no 'channel_ids' or "
         "'unit_ids' array)"

@@ -1,10 +1,27 @@
 """Sortings: the base class with its caches, in-memory and on-disk formats, views."""
 
 from .base import BaseSorting, BaseSortingSegment, minimum_spike_dtype
+from .folders import (
+    NpzFolderSorting,
+    NumpyFolderSorting,
+    read_npz_folder,
+    read_numpy_sorting_folder,
+)
+from .npz import NpzSortingExtractor, read_npz_sorting
 from .numpy import NumpySorting, SharedMemorySorting, SpikeVectorSortingSegment
 from .spike_vector import spike_vector_to_spike_trains
+from .zarr import ZarrSortingExtractor, add_sorting_to_zarr_group, read_zarr_sorting
 
 __all__ = [
+    "NpzSortingExtractor",
+    "read_npz_sorting",
+    "NumpyFolderSorting",
+    "NpzFolderSorting",
+    "read_numpy_sorting_folder",
+    "read_npz_folder",
+    "ZarrSortingExtractor",
+    "read_zarr_sorting",
+    "add_sorting_to_zarr_group",
     "BaseSorting",
     "BaseSortingSegment",
     "NumpySorting",

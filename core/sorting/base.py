@@ -394,16 +394,22 @@ class BaseSorting(BaseExtractor):
         return SharedMemorySorting.from_sorting(self, with_metadata=True)
 
     def to_multiprocessing(self, n_jobs: int):
-        """A version of this sorting that is cheap to send to ``n_jobs`` worker processes."""
+        """A version of this sorting that is cheap to send to ``n_jobs`` worker processes.
+
+        Memory-mapped folders travel as a path; other sortings become a NumpySorting (one job)
+        or a SharedMemorySorting (several).
+        """
+        from .folders import NumpyFolderSorting
         from .numpy import NumpySorting, SharedMemorySorting
 
-        if n_jobs == 1:
-            return (
-                self
-                if isinstance(self, NumpySorting | SharedMemorySorting)
-                else self.to_numpy_sorting()
-            )
-        return self if isinstance(self, SharedMemorySorting) else self.to_shared_memory_sorting()
+        cheap = (
+            (NumpySorting, SharedMemorySorting, NumpyFolderSorting)
+            if n_jobs == 1
+            else (SharedMemorySorting, NumpyFolderSorting)
+        )
+        if isinstance(self, cheap):
+            return self
+        return self.to_numpy_sorting() if n_jobs == 1 else self.to_shared_memory_sorting()
 
     def _saved_folder_class_path(self) -> str:
         from .folders import saved_folder_class_path

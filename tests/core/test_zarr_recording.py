@@ -368,13 +368,6 @@ def test_folder_that_is_not_zarr_is_a_value_error(tmp_path):
         ZarrRecordingExtractor(tmp_path / "plain")
 
 
-def test_zarr_sorting_store_is_not_supported_yet(tmp_path):
-    root = zarr.open_group(tmp_path / "sorting.zarr", mode="w", zarr_format=2)
-    root.create_array("unit_ids", data=np.arange(3))
-    with pytest.raises(ValueError, match="sorting stores are not supported yet"):
-        read_zarr(tmp_path / "sorting.zarr")
-
-
 def test_zarr_group_without_ids_is_a_value_error(tmp_path):
     zarr.open_group(tmp_path / "other.zarr", mode="w", zarr_format=2)
     with pytest.raises(ValueError, match="channel_ids"):
