@@ -13,10 +13,23 @@ from .event import (
     read_npy_folder_event,
 )
 from .generate import (
+    InjectTemplatesRecording,
     NoiseGeneratorRecording,
+    add_synchrony_to_sorting,
+    clean_refractory_period,
+    create_sorting_npz,
+    generate_ground_truth_recording,
     generate_recording,
     generate_recording_by_size,
+    generate_sorting,
+    generate_templates,
+    generate_unit_locations,
+    inject_some_duplicate_units,
+    inject_some_split_units,
+    inject_templates,
     noise_generator_recording,
+    synthesize_random_firings,
+    synthetize_spike_train_bad_isi,
 )
 from .jobs import (
     ChunkRecordingExecutor,
@@ -101,6 +114,19 @@ from .sorting import (
 from .version import __version__
 
 __all__ = [
+    "generate_sorting",
+    "synthesize_random_firings",
+    "clean_refractory_period",
+    "create_sorting_npz",
+    "inject_some_duplicate_units",
+    "inject_some_split_units",
+    "synthetize_spike_train_bad_isi",
+    "add_synchrony_to_sorting",
+    "generate_unit_locations",
+    "generate_templates",
+    "InjectTemplatesRecording",
+    "inject_templates",
+    "generate_ground_truth_recording",
     "BaseSorting",
     "BaseSortingSegment",
     "NumpySorting",
