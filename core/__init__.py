@@ -87,12 +87,15 @@ from .snippets import (
     BaseSnippets,
     BaseSnippetsSegment,
     ChannelSliceSnippets,
+    GeneratedSnippets,
     NpyFolderSnippets,
     NpySnippetsExtractor,
     NumpySnippets,
     SelectSegmentSnippets,
+    generate_snippets,
     read_npy_snippets,
     read_npy_snippets_folder,
+    snippets_from_sorting,
 )
 from .sorting import (
     BaseSorting,
@@ -114,6 +117,9 @@ from .sorting import (
 from .version import __version__
 
 __all__ = [
+    "snippets_from_sorting",
+    "generate_snippets",
+    "GeneratedSnippets",
     "generate_sorting",
     "synthesize_random_firings",
     "clean_refractory_period",
