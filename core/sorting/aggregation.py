@@ -79,8 +79,8 @@ def sort_spike_runs(spikes: np.ndarray) -> np.ndarray:
     elif num_segments * stride < 2**62:
         key = spikes["segment_index"] * stride + spikes["sample_index"]
     else:  # the combined key would overflow int64
-        return spikes[np.lexsort((spikes["sample_index"], spikes["segment_index"]))]
-    return spikes[np.argsort(key, kind="stable")]
+        return np.take(spikes, np.lexsort((spikes["sample_index"], spikes["segment_index"])))
+    return np.take(spikes, np.argsort(key, kind="stable"))  # take: faster than fancy indexing
 
 
 class UnitsAggregationSorting(SpikeVectorViewSorting):

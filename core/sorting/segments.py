@@ -176,7 +176,7 @@ class ConcatenateSortingSegment(BaseSortingSegment):
 class SplitSegmentSorting(SpikeVectorViewSorting):
     """A mono-segment sorting cut into segments at the lengths of recording segments.
 
-    Each piece is re-referenced to its first frame (like a frame slice); spikes after the last
+    Each piece is re-referenced to its first frame, its times start at 0; spikes after the last
     piece are left out with a warning. Metadata comes from the parent.
 
     Parameters
@@ -381,6 +381,8 @@ def _recordings_to_split_by(
     if isinstance(recording_or_recording_list, list | tuple) and all(
         isinstance(r, BaseRecording) for r in recording_or_recording_list
     ):
+        if not recording_or_recording_list:
+            raise ValueError("split_sorting(): recording_or_recording_list is empty")
         return list(recording_or_recording_list)
     raise TypeError(
         "split_sorting(): recording_or_recording_list must be a list of recordings, a "

@@ -243,7 +243,13 @@ class FrameSliceSorting(SpikeVectorViewSorting):
         self._parent = parent_sorting
         self.start_frame = start_frame
         self.end_frame = end_frame
-        self.add_sorting_segment(FrameSliceSortingSegment(parent_sorting, start_frame, end_frame))
+        parent_t_start = parent_sorting._sorting_segments[0]._t_start
+        t_start = None
+        if parent_t_start is not None or start_frame > 0:
+            t_start = (parent_t_start or 0.0) + start_frame / parent_sorting.sampling_frequency
+        self.add_sorting_segment(
+            FrameSliceSortingSegment(parent_sorting, start_frame, end_frame, t_start)
+        )
         parent_sorting.copy_metadata(self)
         if recording is not None:
             self.register_recording(
@@ -281,21 +287,21 @@ class FrameSliceSortingSegment(BaseSortingSegment):
         Mono-segment sorting, read through its (cached) ``get_unit_spike_train``.
     start_frame, end_frame : int
         Range of parent frames.
+    t_start : float | None
+        Time of the first frame in seconds.
     """
 
-    def __init__(self, parent_sorting: BaseSorting, start_frame: int, end_frame: int) -> None:
-        parent_t_start = parent_sorting._sorting_segments[0]._t_start
-        t_start = None
-        if parent_t_start is not None or start_frame > 0:
-            t_start = (parent_t_start or 0.0) + start_frame / parent_sorting.sampling_frequency
+    def __init__(
+        self,
+        parent_sorting: BaseSorting,
+        start_frame: int,
+        end_frame: int,
+        t_start: float | None = None,
+    ) -> None:
         super().__init__(t_start=t_start)
         self._parent = parent_sorting
         self.start_frame = start_frame
         self.end_frame = end_frame
-
-    def get_num_samples(self) -> int:
-        """Frames in the slice."""
-        return self.end_frame - self.start_frame
 
     def get_unit_spike_train(
         self, unit_id, start_frame: int | None, end_frame: int | None

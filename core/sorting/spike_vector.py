@@ -8,7 +8,22 @@ from .base import minimum_spike_dtype
 
 
 def sort_spike_vector(spikes: np.ndarray) -> np.ndarray:
-    """Sort spikes by segment, then sample, then unit index (stable, O(n log n))."""
+    """Sort spikes by segment, then sample, then unit index (stable, O(n log n)).
+
+    One stable argsort on a combined key is several times faster than a three-key lexsort, and
+    near-sorted input (the usual case) sorts fastest; lexsort is the fallback when the key could
+    overflow.
+    """
+    if spikes.size == 0:
+        return spikes
+    num_units = int(spikes["unit_index"].max()) + 1
+    max_sample = int(spikes["sample_index"].max()) + 1
+    num_segments = int(spikes["segment_index"].max()) + 1
+    if num_units * max_sample * num_segments < 2**62:
+        key = (spikes["segment_index"] * max_sample + spikes["sample_index"]) * num_units + spikes[
+            "unit_index"
+        ]
+        return spikes[np.argsort(key, kind="stable")]
     order = np.lexsort((spikes["unit_index"], spikes["sample_index"], spikes["segment_index"]))
     return spikes[order]
 
