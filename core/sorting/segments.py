@@ -375,7 +375,9 @@ def _recordings_to_split_by(
                 "split_sorting(): parent_sorting has no registered recording; give "
                 "recording_or_recording_list"
             )
-        return [parent_sorting._recording]
+        recording_or_recording_list = parent_sorting._recording
+        if not isinstance(recording_or_recording_list, ConcatenateSegmentRecording):
+            return [recording_or_recording_list]
     if isinstance(recording_or_recording_list, ConcatenateSegmentRecording):
         return list(recording_or_recording_list.recording_list)
     if isinstance(recording_or_recording_list, list | tuple) and all(
