@@ -127,8 +127,26 @@ from .sorting import (
     split_sorting,
 )
 from .version import __version__
+from .waveforms import (
+    ChannelSparsity,
+    Templates,
+    compute_sparsity,
+    get_template_amplitudes,
+    get_template_channel_sparsity,
+    get_template_extremum_amplitude,
+    get_template_extremum_channel,
+    get_template_extremum_channel_peak_shift,
+)
 
 __all__ = [
+    "ChannelSparsity",
+    "Templates",
+    "compute_sparsity",
+    "get_template_amplitudes",
+    "get_template_channel_sparsity",
+    "get_template_extremum_amplitude",
+    "get_template_extremum_channel",
+    "get_template_extremum_channel_peak_shift",
     "FrameSliceSorting",
     "UnitsSelectionSorting",
     "UnitsAggregationSorting",
