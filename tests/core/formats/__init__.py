@@ -1,0 +1,1 @@
+"""Tests of core.formats: readers of files users already have on disk."""
