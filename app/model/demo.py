@@ -10,40 +10,81 @@ import probeinterface as pi
 import core as si
 
 DEMO_SEED = 2024
+TTL_PERIOD_S = 2.0
+TTL_DURATION_S = 0.5
 
 
 @dataclass(frozen=True)
 class DemoDataset:
-    """Generated data that exercises every view."""
+    """Generated data that exercises every view: recording, ground-truth sorting, TTL events,
+    snippets, all on a multi-shank probe."""
 
     recording: si.BaseRecording
+    sorting: si.BaseSorting
+    events: si.BaseEvent
+    snippets: si.BaseSnippets
 
     def summary(self) -> str:
         """A few lines describing the dataset."""
         recording = self.recording
         probe = recording.get_probe()
         shanks = len(np.unique(recording.get_channel_groups()))
+        num_events = sum(
+            self.events.get_event_times(channel_id=c).size for c in self.events.channel_ids
+        )
         return "\n".join(
             [
                 "SpikeDesk demo dataset",
                 f"  recording: {recording}",
-                f"  probe:     {probe.get_contact_count()} contacts on {shanks} shanks, "
-                f"grouped by shank",
+                f"  probe:     {probe.get_contact_count()} contacts on {shanks} shanks, grouped by "
+                "shank",
+                f"  sorting:   {self.sorting.get_num_units()} ground-truth units, "
+                f"{self.sorting.count_total_num_spikes()} spikes",
+                f"  events:    {num_events} TTL epochs on {self.events.get_num_channels()} lines",
+                f"  snippets:  {self.snippets.get_total_snippets()} snippets of "
+                f"{self.snippets.snippet_len} samples",
             ]
         )
 
 
-def make_demo_dataset(
-    num_channels_per_shank: int = 16, num_shanks: int = 4, duration_s: float = 60.0
-) -> DemoDataset:
-    """Build the demo dataset: a lazy multi-shank recording (nothing is computed until read)."""
-    num_channels = num_channels_per_shank * num_shanks
-    recording = si.generate_recording(
-        num_channels=num_channels, durations=[duration_s], set_probe=False, seed=DEMO_SEED
-    )
+def make_demo_probe(num_shanks: int = 4, contacts_per_shank: int = 16) -> pi.Probe:
+    """A multi-shank probe (two staggered columns per shank), wired in contact order."""
     probe = pi.generate_multi_shank(
-        num_shank=num_shanks, num_columns=2, num_contact_per_column=num_channels_per_shank // 2
+        num_shank=num_shanks, num_columns=2, num_contact_per_column=contacts_per_shank // 2
     )
-    probe.set_device_channel_indices(np.arange(num_channels))
+    probe.set_device_channel_indices(np.arange(num_shanks * contacts_per_shank))
+    return probe
+
+
+def make_demo_events(duration_s: float) -> si.NumpyEvent:
+    """Two TTL lines: a regular stimulus (epochs) and a reward pulse every third stimulus."""
+    dtype = [("time", "<f8"), ("duration", "<f8"), ("label", "<U16")]
+    onsets = np.arange(0.5, duration_s - TTL_DURATION_S, TTL_PERIOD_S)
+    stimulus = np.array([(t, TTL_DURATION_S, "stim") for t in onsets], dtype=dtype)
+    reward = np.array([(t + TTL_DURATION_S, 0.05, "reward") for t in onsets[::3]], dtype=dtype)
+    return si.NumpyEvent.from_dict({"TTL1 stimulus": stimulus, "TTL2 reward": reward})
+
+
+def make_demo_dataset(
+    num_shanks: int = 4, contacts_per_shank: int = 16, duration_s: float = 60.0, num_units: int = 24
+) -> DemoDataset:
+    """Build the demo dataset. Lazy: traces are computed only when a view reads them."""
+    probe = make_demo_probe(num_shanks, contacts_per_shank)
+    recording, sorting = si.generate_ground_truth_recording(
+        durations=[duration_s],
+        sampling_frequency=30_000.0,
+        num_channels=probe.get_contact_count(),
+        num_units=num_units,
+        probe=probe,
+        generate_sorting_kwargs={"firing_rates": 8.0, "refractory_period_ms": 4.0},
+        noise_kwargs={"noise_level": 10.0, "strategy": "on_the_fly"},
+        seed=DEMO_SEED,
+    )
     recording = recording.set_probe(probe, group_mode="by_shank")
-    return DemoDataset(recording=recording)
+    sorting.register_recording(recording)
+    snippets = si.snippets_from_sorting(
+        recording, sorting.select_units(sorting.unit_ids[:4]), nbefore=30, nafter=60
+    )
+    return DemoDataset(
+        recording=recording, sorting=sorting, events=make_demo_events(duration_s), snippets=snippets
+    )

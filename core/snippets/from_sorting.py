@@ -9,21 +9,28 @@ from ..recording.base import BaseRecording
 from ..sorting.base import BaseSorting
 from .numpy import NumpySnippets
 
-#: Spikes cut per read: bounds memory to this many snippets' worth of traces at a time.
-_SPIKES_PER_READ = 4096
+#: Samples of recording read at a time: bounds memory whatever the spike density.
+_CHUNK_SAMPLES = 30_000
 
 
 def _cut_segment(
     recording: BaseRecording, frames: np.ndarray, segment_index: int, nbefore: int, nafter: int
 ) -> np.ndarray:
-    """Snippets ``(n, nbefore + nafter, channels)`` at ``frames``; zero-padded past the edges."""
+    """Snippets ``(n, nbefore + nafter, channels)`` at ``frames``; zero-padded past the edges.
+
+    The segment is read chunk by chunk (only chunks holding spikes), each with the margins its
+    spikes need, so memory stays bounded by one chunk.
+    """
     num_samples = recording.get_num_samples(segment_index)
-    num_channels = recording.get_num_channels()
     snippet_len = nbefore + nafter
-    snippets = np.zeros((frames.size, snippet_len, num_channels), dtype=recording.get_dtype())
+    snippets = np.zeros(
+        (frames.size, snippet_len, recording.get_num_channels()), dtype=recording.get_dtype()
+    )
     offsets = np.arange(-nbefore, nafter)
-    for start in range(0, frames.size, _SPIKES_PER_READ):
-        batch = frames[start : start + _SPIKES_PER_READ]
+    chunk_of_spike = frames // _CHUNK_SAMPLES
+    bounds = np.flatnonzero(np.diff(chunk_of_spike)) + 1
+    for batch_start, batch_end in zip(np.r_[0, bounds], np.r_[bounds, frames.size]):
+        batch = frames[batch_start:batch_end]
         first = max(int(batch[0]) - nbefore, 0)
         last = min(int(batch[-1]) + nafter, num_samples)
         traces = recording.get_traces(
@@ -31,10 +38,9 @@ def _cut_segment(
         )
         rows = batch[:, None] + offsets[None, :]
         inside = (rows >= first) & (rows < last)
-        local = np.clip(rows - first, 0, max(last - first - 1, 0))
-        cut = traces[local]
+        cut = traces[np.clip(rows - first, 0, last - first - 1)]
         cut[~inside] = 0
-        snippets[start : start + batch.size] = cut
+        snippets[batch_start:batch_end] = cut
     return snippets
 
 

@@ -1,0 +1,207 @@
+"""Session: what is open and what the user is looking at, as evented fields (no Qt).
+
+Views receive the session in their constructor, connect to ``session.events.<field>`` for the
+fields they draw, and change state only through the methods below, so every view stays in step
+and tests can drive the application without a window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from psygnal import evented
+
+import core as si
+
+#: Window shown when a recording is opened, in seconds.
+DEFAULT_WINDOW_S = 1.0
+#: Narrowest window the user can zoom to, in samples.
+MIN_WINDOW_SAMPLES = 16
+
+
+@evented
+@dataclass(eq=False)
+class Session:
+    """The open objects and the view state shared by every view.
+
+    Attributes
+    ----------
+    recording, sorting, events, snippets, waveform_extractor
+        What is open (None when absent).
+    source : str
+        Where the data came from (a path or "demo"), for titles and recent files.
+    segment_index : int
+        Segment on display.
+    frame_window : tuple of int
+        ``(start_frame, end_frame)`` of the traces on display, in the current segment.
+    selected_channel_ids : tuple
+        Channels the user picked (in the probe view or the trace view).
+    selected_unit_ids : tuple
+        Units the user picked.
+    return_scaled : bool
+        Show µV (when the recording has gains) rather than raw values.
+    """
+
+    recording: si.BaseRecording | None = None
+    sorting: si.BaseSorting | None = None
+    events: si.BaseEvent | None = None
+    snippets: si.BaseSnippets | None = None
+    waveform_extractor: object | None = None
+    source: str = ""
+    segment_index: int = 0
+    frame_window: tuple[int, int] = (0, 0)
+    selected_channel_ids: tuple = ()
+    selected_unit_ids: tuple = ()
+    return_scaled: bool = True
+
+    # ------------------------------------------------------------------ opening
+    def open(
+        self,
+        recording=None,
+        sorting=None,
+        events=None,
+        snippets=None,
+        waveform_extractor=None,
+        source: str = "",
+    ) -> None:
+        """Replace what is open and reset the view state to the start of segment 0."""
+        self.recording = recording
+        self.sorting = sorting
+        self.events = events
+        self.snippets = snippets
+        self.waveform_extractor = waveform_extractor
+        self.source = source
+        self.selected_channel_ids = ()
+        self.selected_unit_ids = ()
+        self.return_scaled = recording is not None and recording.has_scaled()
+        self.segment_index = 0
+        self.frame_window = self._initial_window()
+
+    def replace_recording(self, recording: si.BaseRecording) -> None:
+        """Show another version of the open recording (e.g. with a new probe), keeping the view."""
+        start, end = self.frame_window
+        self.recording = recording
+        self.selected_channel_ids = tuple(
+            c for c in self.selected_channel_ids if c in set(recording.channel_ids.tolist())
+        )
+        self.frame_window = self._clamped(start, end)
+
+    # ------------------------------------------------------------------ navigation
+    @property
+    def num_samples(self) -> int:
+        """Samples in the current segment (0 without a recording)."""
+        if self.recording is None:
+            return 0
+        return self.recording.get_num_samples(self.segment_index)
+
+    @property
+    def sampling_frequency(self) -> float:
+        """Sampling frequency of the open recording (or sorting)."""
+        source = self.recording if self.recording is not None else self.sorting
+        return 1.0 if source is None else source.sampling_frequency
+
+    def set_segment(self, segment_index: int) -> None:
+        """Show another segment, keeping the window width."""
+        if self.recording is None:
+            return
+        num_segments = self.recording.get_num_segments()
+        if not 0 <= segment_index < num_segments:
+            raise ValueError(f"segment_index {segment_index} outside 0..{num_segments - 1}")
+        width = self.frame_window[1] - self.frame_window[0]
+        self.segment_index = segment_index
+        self.frame_window = self._clamped(0, width)
+
+    def set_frame_window(self, start_frame: int, end_frame: int) -> None:
+        """Show samples ``[start_frame, end_frame)``, clamped to the segment."""
+        self.frame_window = self._clamped(int(start_frame), int(end_frame))
+
+    def set_time_window(self, start_s: float, end_s: float) -> None:
+        """Show the window between two times of the recording's own time axis (seconds)."""
+        start = self.time_to_frame(start_s)
+        end = self.time_to_frame(end_s)
+        self.set_frame_window(start, max(end, start + MIN_WINDOW_SAMPLES))
+
+    def go_to_time(self, time_s: float) -> None:
+        """Centre the window on a time, keeping its width."""
+        width = self.frame_window[1] - self.frame_window[0]
+        centre = self.time_to_frame(time_s)
+        self.set_frame_window(centre - width // 2, centre - width // 2 + width)
+
+    def scroll(self, fraction: float) -> None:
+        """Move the window by ``fraction`` of its width (negative: back in time)."""
+        start, end = self.frame_window
+        shift = int(round((end - start) * fraction))
+        self.set_frame_window(start + shift, end + shift)
+
+    def zoom(self, factor: float, anchor_frame: int | None = None) -> None:
+        """Scale the window width by ``factor`` (< 1 zooms in) around ``anchor_frame``."""
+        start, end = self.frame_window
+        anchor = (start + end) // 2 if anchor_frame is None else int(anchor_frame)
+        width = max(int(round((end - start) * factor)), MIN_WINDOW_SAMPLES)
+        left = anchor - (anchor - start) * width / max(end - start, 1)
+        new_start = int(round(left))
+        self.set_frame_window(new_start, new_start + width)
+
+    def go_to_start(self) -> None:
+        """Show the beginning of the segment."""
+        start, end = self.frame_window
+        self.set_frame_window(0, end - start)
+
+    def go_to_end(self) -> None:
+        """Show the end of the segment."""
+        start, end = self.frame_window
+        self.set_frame_window(self.num_samples - (end - start), self.num_samples)
+
+    # ------------------------------------------------------------------ times
+    def frame_to_time(self, frame) -> float | np.ndarray:
+        """Time in seconds (the recording's own time axis) of a frame of the current segment."""
+        if self.recording is None:
+            return np.divide(frame, self.sampling_frequency)
+        return self.recording.sample_index_to_time(frame, segment_index=self.segment_index)
+
+    def time_to_frame(self, time_s: float) -> int:
+        """Frame of the current segment at a time of the recording's own time axis."""
+        if self.recording is None:
+            return int(time_s * self.sampling_frequency)
+        return int(self.recording.time_to_sample_index(time_s, segment_index=self.segment_index))
+
+    # ------------------------------------------------------------------ selection and display
+    def select_channels(self, channel_ids) -> None:
+        """Select channels (unknown ids raise ValueError)."""
+        if self.recording is None:
+            return
+        channel_ids = list(channel_ids)
+        self.recording.ids_to_indices(channel_ids)
+        self.selected_channel_ids = tuple(np.asarray(channel_ids).tolist())
+
+    def select_units(self, unit_ids) -> None:
+        """Select units (unknown ids raise ValueError)."""
+        if self.sorting is None:
+            return
+        unit_ids = list(unit_ids)
+        self.sorting.ids_to_indices(unit_ids)
+        self.selected_unit_ids = tuple(np.asarray(unit_ids).tolist())
+
+    def set_return_scaled(self, return_scaled: bool) -> None:
+        """Show µV (True) or raw values; µV needs gains and offsets."""
+        if return_scaled and (self.recording is None or not self.recording.has_scaled()):
+            raise ValueError(
+                "the recording has no gain_to_uV/offset_to_uV: it can only be shown raw"
+            )
+        self.return_scaled = bool(return_scaled)
+
+    # ------------------------------------------------------------------ helpers
+    def _initial_window(self) -> tuple[int, int]:
+        if self.recording is None:
+            return (0, 0)
+        width = int(round(DEFAULT_WINDOW_S * self.recording.sampling_frequency))
+        return self._clamped(0, width)
+
+    def _clamped(self, start: int, end: int) -> tuple[int, int]:
+        num_samples = self.num_samples
+        if num_samples == 0:
+            return (0, 0)
+        width = min(max(end - start, min(MIN_WINDOW_SAMPLES, num_samples)), num_samples)
+        start = min(max(start, 0), num_samples - width)
+        return (start, start + width)
