@@ -1,0 +1,1 @@
+"""Dialogs: open raw binary, probe and groups, save as."""

@@ -1,0 +1,1 @@
+"""Dock views: each renders part of the Session and changes it only through its methods."""
