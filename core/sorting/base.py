@@ -101,17 +101,21 @@ class BaseSorting(BaseExtractor):
                 f"segments, the sorting {self.get_num_segments()}"
             )
         if check_spike_frames:
-            for segment_index in range(self.get_num_segments()):
-                spikes = self.to_spike_vector(concatenated=False)[segment_index]
-                num_samples = recording.get_num_samples(segment_index)
-                if spikes.size and (
-                    spikes["sample_index"][0] < 0 or spikes["sample_index"][-1] >= num_samples
-                ):
-                    warnings.warn(
-                        f"segment {segment_index} has spikes outside the recording "
-                        f"(0..{num_samples - 1})"
-                    )
+            self._check_spikes_inside(recording)
         self._recording = recording
+
+    def _check_spikes_inside(self, recording) -> None:
+        """Raise if a spike lies past the end of its segment of ``recording``."""
+        for segment_index, spikes in enumerate(self.to_spike_vector(concatenated=False)):
+            num_samples = recording.get_num_samples(segment_index)
+            if spikes.size and spikes["sample_index"][-1] >= num_samples:
+                unit_id = self.unit_ids[spikes["unit_index"][-1]].item()
+                raise ValueError(
+                    f"register_recording(): unit {unit_id!r} has a spike at sample "
+                    f"{spikes['sample_index'][-1]} of segment {segment_index}, past the end of "
+                    f"the recording ({num_samples} samples); pass check_spike_frames=False to "
+                    "register anyway"
+                )
 
     def has_recording(self) -> bool:
         """Whether a recording is registered."""

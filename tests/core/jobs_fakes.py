@@ -92,3 +92,13 @@ def chunk_fails_in_segment_1(
     if segment_index == 1:
         raise ChunkFailed(f"chunk {segment_index}:{start_frame} failed")
     return start_frame
+
+
+def spike_train_in_child(sorting, unit_id):
+    """Runs in a worker process: read a spike train of a sorting sent there."""
+    return sorting.get_unit_spike_train(unit_id).tolist()
+
+
+def traces_sum_in_child(recording):
+    """Runs in a worker process: sum the traces of a recording sent there."""
+    return float(recording.get_traces().astype("float64").sum())

@@ -330,18 +330,21 @@ def test_frame_slice_times_stay_absolute_without_a_recording():
     np.testing.assert_allclose(view.get_unit_spike_train(0, return_times=True), [0.009])
 
 
+def test_register_recording_refuses_spikes_past_its_end():
+    with pytest.raises(ValueError, match="unit 2 has a spike at sample 12 of segment 0"):
+        simple_sorting().register_recording(recording(10))
+
+
 def test_frame_slice_refuses_spikes_beyond_the_recording():
     sorting = simple_sorting()
-    with pytest.warns(UserWarning, match="outside the recording"):
-        sorting.register_recording(recording(10))
+    sorting.register_recording(recording(10), check_spike_frames=False)
     with pytest.raises(ValueError, match="up to frame 12"):
         sorting.frame_slice(0, 5)
 
 
 def test_frame_slice_can_skip_the_spike_check():
     sorting = simple_sorting()
-    with pytest.warns(UserWarning, match="outside the recording"):
-        sorting.register_recording(recording(10))
+    sorting.register_recording(recording(10), check_spike_frames=False)
     assert spikes_of(sorting.frame_slice(0, 5, check_spike_frames=False)) == [(1, 0, 0)]
 
 
