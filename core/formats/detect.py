@@ -24,8 +24,12 @@ def kind_of(extractor) -> str:
     from ..snippets.base import BaseSnippets
     from ..sorting.base import BaseSorting
 
-    for kind, cls in (("recording", BaseRecording), ("sorting", BaseSorting),
-                      ("events", BaseEvent), ("snippets", BaseSnippets)):
+    for kind, cls in (
+        ("recording", BaseRecording),
+        ("sorting", BaseSorting),
+        ("events", BaseEvent),
+        ("snippets", BaseSnippets),
+    ):
         if isinstance(extractor, cls):
             return kind
     return "waveform_extractor"
@@ -33,7 +37,8 @@ def kind_of(extractor) -> str:
 
 def _is_waveform_folder(path: Path) -> bool:
     return (path / "params.json").is_file() and (
-        (path / "recording_info").is_dir() or (path / "waveforms").is_dir())
+        (path / "recording_info").is_dir() or (path / "waveforms").is_dir()
+    )
 
 
 def _is_analyzer_folder(path: Path) -> bool:
@@ -86,7 +91,8 @@ def _folder_reader(path: Path) -> Callable[[Path, bool], dict] | None:
             return _read_waveforms
         return _read_saved_folder
     if (path / "si_folder.json").is_file() or any(
-            (path / name).is_file() for name in ("cached.json", "cached.pkl", "cached.pickle")):
+        (path / name).is_file() for name in ("cached.json", "cached.pkl", "cached.pickle")
+    ):
         return _read_saved_folder
     if _is_phy_folder(path):
         return _read_phy
