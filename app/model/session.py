@@ -1,7 +1,7 @@
 """Session: what is open and what the user is looking at, as evented fields (no Qt).
 
-Views receive the session in their constructor, connect to ``session.events.<field>`` for the
-fields they draw, and change state only through the methods below, so every view stays in step
+Views receive the session in their constructor, connect to ``session.signals.<field>`` for the
+fields they draw (``signals``, because ``events`` is the open BaseEvent), and change state only through the methods below, so every view stays in step
 and tests can drive the application without a window.
 """
 
@@ -20,7 +20,7 @@ DEFAULT_WINDOW_S = 1.0
 MIN_WINDOW_SAMPLES = 16
 
 
-@evented
+@evented(events_namespace="signals")
 @dataclass(eq=False)
 class Session:
     """The open objects and the view state shared by every view.

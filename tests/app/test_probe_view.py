@@ -1,0 +1,255 @@
+"""ProbeView, the probe dialogs and the Probe menu (pytest-qt, offscreen), on the demo probe."""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QRectF, Qt
+
+import core as si
+from app.dialogs.probe import GenerateProbeDialog, WiringDialog
+from app.dialogs.probe_menu import ProbeMenu
+from app.model.demo import make_demo_dataset
+from app.model.probe_editor import ProbeEditor
+from app.model.session import Session
+from app.theme import current_theme
+from app.views.probe import ProbeView
+
+pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+
+SHANK_0 = [(-20, -20), (40, -20), (40, 160), (-20, 160)]  # around the 16 contacts of shank 0
+
+
+@pytest.fixture(scope="module")
+def demo_recording():
+    return make_demo_dataset(duration_s=1.0).recording
+
+
+@pytest.fixture
+def recording(demo_recording):
+    return demo_recording.clone()
+
+
+@pytest.fixture
+def session(recording):
+    session = Session()
+    session.open(recording=recording, source="demo")
+    return session
+
+
+@pytest.fixture
+def editor(recording):
+    return ProbeEditor(recording)
+
+
+def make_view(qtbot, session, editor=None) -> ProbeView:
+    view = ProbeView(session, editor=editor)
+    qtbot.addWidget(view)
+    view.resize(500, 800)
+    view.show()
+    qtbot.waitExposed(view)
+    view.zoom_to_fit()
+    return view
+
+
+# --------------------------------------------------------------------------- drawing
+def test_demo_probe_draws_every_contact_and_the_contour(qtbot, session):
+    view = make_view(qtbot, session)
+    assert view.contact_count() == 64 and view.contour_count() == 1
+
+
+def test_colours_follow_groups(qtbot, session, recording):
+    view = make_view(qtbot, session)
+    theme, groups = current_theme(), recording.get_channel_groups()
+    colors = view.contact_colors()
+    assert all(colors[c] == theme.group_color(g) for c, g in zip(recording.channel_ids, groups))
+    assert len({colors[c].rgb() for c in (0, 16, 32, 48)}) == 4
+
+
+def test_colour_by_shank(qtbot, session, editor):
+    editor.assign_group(list(range(64)), 0)
+    view = make_view(qtbot, session, editor)
+    view.set_color_mode("shank")
+    assert view.contact_colors()[63] == current_theme().group_color(3)
+
+
+def test_labels_appear_only_when_zoomed_in(qtbot, session):
+    view = make_view(qtbot, session)
+    assert not view.labels_visible()
+    x, y = view.contact_position(20)
+    view.viewbox.setRange(QRectF(x - 50, y - 50, 100, 100), padding=0)
+    qtbot.waitUntil(view.labels_visible)
+
+
+def test_bad_channels_are_greyed(qtbot, session, recording):
+    recording.set_property("bad_channel", np.arange(64) == 5)
+    view = make_view(qtbot, session)
+    assert view.contact_colors()[5] == current_theme().bad_channel
+    assert view.contact_colors()[6] != current_theme().bad_channel
+
+
+def test_selected_contacts_are_outlined(qtbot, session):
+    view = make_view(qtbot, session)
+    session.select_channels([3, 40])
+    assert sorted(view.outlined_channel_ids()) == [3, 40]
+
+
+def test_recording_without_locations_shows_a_message(qtbot):
+    session = Session()
+    session.open(recording=si.NumpyRecording(np.zeros((10, 2)), sampling_frequency=1000.0))
+    view = make_view(qtbot, session)
+    assert view.contact_count() == 0 and "No probe" in view._message.text()
+
+
+# --------------------------------------------------------------------------- selection
+def test_clicking_a_contact_selects_its_channel(qtbot, session):
+    view = make_view(qtbot, session)
+    position = view.viewport_position(*view.contact_position(20))
+    qtbot.mouseClick(view.plot_widget.viewport(), Qt.MouseButton.LeftButton, pos=position)
+    assert session.selected_channel_ids == (20,)
+
+
+def test_ctrl_click_adds_and_removes(qtbot, session):
+    view = make_view(qtbot, session)
+    session.select_channels([1])
+    viewport, ctrl = view.plot_widget.viewport(), Qt.KeyboardModifier.ControlModifier
+    position = view.viewport_position(*view.contact_position(33))
+    qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, ctrl, pos=position)
+    assert session.selected_channel_ids == (1, 33)
+    qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, ctrl, pos=position)
+    assert session.selected_channel_ids == (1,)
+
+
+def test_clicking_away_from_contacts_clears_the_selection(qtbot, session):
+    view = make_view(qtbot, session)
+    session.select_channels([1])
+    view.select_at(1000.0, 1000.0)
+    assert session.selected_channel_ids == ()
+
+
+def test_lasso_selects_the_contacts_inside(qtbot, session):
+    view = make_view(qtbot, session)
+    view.select_in_polygon(SHANK_0)
+    assert sorted(session.selected_channel_ids) == list(range(16))
+    view.select_in_polygon([(x + 150, y) for x, y in SHANK_0], add=True)
+    assert sorted(session.selected_channel_ids) == list(range(32))
+
+
+def test_lasso_mode_toggle(qtbot, session):
+    view = make_view(qtbot, session)
+    view.lasso_action.trigger()
+    assert view.viewbox.lasso_mode
+
+
+# --------------------------------------------------------------------------- editor
+def test_editor_edits_redraw_and_undo_restores_colours(qtbot, session, editor):
+    view = make_view(qtbot, session, editor)
+    before = view.contact_colors()
+    editor.mark_bad([7])
+    editor.assign_group([8], 9)
+    assert view.contact_colors()[7] == current_theme().bad_channel
+    assert view.contact_colors()[8] == current_theme().group_color(9)
+    editor.undo()
+    editor.undo()
+    assert view.contact_colors() == before
+
+
+def test_generated_layout_is_drawn(qtbot, session, editor):
+    view = make_view(qtbot, session, editor)
+    editor.generate_layout("tetrodes")
+    assert view.contact_count() == 64 and view.contour_count() == 16
+
+
+# --------------------------------------------------------------------------- dialogs
+def test_generate_dialog_previews_contacts(qtbot):
+    dialog = GenerateProbeDialog(64)
+    qtbot.addWidget(dialog)
+    dialog.set_kind("multi_shank")
+    assert dialog.preview_text() == "64 contacts on 4 shank(s) for 64 channels"
+    dialog.set_parameter("num_shanks", 5)
+    assert "16 contacts too many" in dialog.preview_text()
+    assert dialog.parameters()["num_shanks"] == 5
+
+
+def test_wiring_dialog_validates_live(qtbot, editor):
+    dialog = WiringDialog(editor.probegroup, editor.recording.channel_ids)
+    qtbot.addWidget(dialog)
+    assert dialog.error_text() == ""
+    dialog.set_device_channel(1, 0)
+    assert dialog.error_text() == "device channel 0 is wired to contacts 0 and 1"
+    dialog.set_device_channel(1, 64)
+    assert "contact 1: device channel 64 is outside 0..63" in dialog.error_text()
+    dialog.set_device_channel(1, 1)
+    assert dialog.device_channel_indices().tolist() == list(range(64))
+
+
+# --------------------------------------------------------------------------- menu
+@pytest.fixture
+def menu(qtbot, session, editor):
+    menu = ProbeMenu(session, editor)
+    qtbot.addWidget(menu.menu)
+    return menu
+
+
+def test_undo_action_follows_the_editor(menu, editor, session):
+    assert not menu.actions["undo"].isEnabled() and not menu.actions["mark_bad"].isEnabled()
+    session.select_channels([2])
+    menu.actions["mark_bad"].trigger()
+    assert editor.bad_channel_ids == {2}
+    assert menu.actions["undo"].isEnabled()
+    assert menu.actions["undo"].text() == "&Undo Mark 1 channel(s) bad"
+    menu.actions["undo"].trigger()
+    assert editor.bad_channel_ids == set() and menu.actions["redo"].isEnabled()
+
+
+def test_load_via_the_file_dialog_and_errors_name_the_file(menu, editor, tmp_path, monkeypatch):
+    errors = []
+    monkeypatch.setattr(
+        "app.dialogs.probe_menu.QMessageBox.critical", lambda *args: errors.append(args[2])
+    )
+    path = tmp_path / "broken.json"
+    path.write_text("{")
+    menu.file_dialog = lambda *args: str(path)
+    menu.actions["load"].trigger()
+    assert len(errors) == 1 and str(path) in errors[0] and not editor.can_undo
+
+
+def test_save_and_load_json(menu, editor, tmp_path):
+    editor.set_wiring(np.arange(64)[::-1])
+    menu.file_dialog = lambda *args: str(tmp_path / "saved")
+    menu.actions["save"].trigger()
+    editor.undo()
+    menu.file_dialog = lambda *args: str(tmp_path / "saved.json")
+    menu.actions["load"].trigger()
+    assert editor.device_channel_indices.tolist() == list(range(64))[::-1]
+
+
+def test_generate_through_the_dialog(menu, editor):
+    def accept(dialog):
+        dialog.set_kind("linear")
+        return True
+
+    menu.run_dialog = accept
+    menu.actions["generate"].trigger()
+    assert editor.history == ["Generate linear layout"]
+
+
+def test_apply_new_object_replaces_the_session_recording(menu, editor, session, recording):
+    editor.mark_bad([3])
+    menu.actions["apply_new"].trigger()
+    assert session.recording is not recording
+    assert session.recording.get_property("bad_channel")[3]
+    assert editor.recording is session.recording and not editor.can_undo
+
+
+def test_apply_in_place_redraws_the_view(qtbot, menu, editor, session, recording):
+    view = make_view(qtbot, session)  # draws the session's recording, not the editor
+    editor.assign_group([0], 6)
+    menu.actions["apply_in_place"].trigger()
+    assert session.recording is recording and recording.get_channel_groups()[0] == 6
+    assert view.contact_colors()[0] == current_theme().group_color(6)
+
+
+def test_assign_group_asks_for_the_group(menu, editor, session):
+    session.select_channels([0, 1])
+    menu.group_dialog = lambda parent, suggested: suggested
+    menu.actions["assign_group"].trigger()
+    assert editor.groups[:2].tolist() == [4, 4]
