@@ -1,0 +1,311 @@
+"""Background jobs: `Job` wraps a ``core`` call, `JobManager` runs them (no widgets here).
+
+`app.views.jobs_panel.JobsPanel` shows them.
+
+A job runs ``fn(progress_callback, cancel_token)`` on a worker thread of the manager's pool.
+``run()`` never touches a widget: it only emits the signals of its `JobSignals`, a QObject that
+lives in the GUI thread, so every slot (progress bars, the error dialog) runs in the GUI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from core.jobs import CancelToken, JobCancelled
+
+__all__ = [
+    "Job",
+    "JobManager",
+    "JobSignals",
+    "JobState",
+    "save_recording_job",
+]
+
+ProgressCallback = Callable[[int, int], None]
+JobFunction = Callable[[ProgressCallback, CancelToken], Any]
+
+_log = logging.getLogger(__name__)
+
+#: Minimum seconds between two progress signals of a job (at most ~20 per second).
+PROGRESS_INTERVAL_S = 0.05
+
+
+class JobState(StrEnum):
+    """Life cycle of a `Job`: queued, then running, then one of three final states."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    FINISHED = "finished"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_active(self) -> bool:
+        """bool: Whether the job is queued or running."""
+        return self in (JobState.QUEUED, JobState.RUNNING)
+
+
+class JobSignals(QObject):
+    """Signals of a `Job` (a QRunnable is not a QObject); created in, and delivered to, the GUI
+    thread.
+
+    Signals
+    -------
+    progress(int done, int total)
+        Throttled progress of the running job; the last step (``done == total``) always arrives.
+    finished(object result)
+        The job returned ``result``.
+    failed(str title, str message)
+        The job raised; ``message`` names the exception.
+    cancelled()
+        The job stopped because it was cancelled.
+    """
+
+    progress = Signal(int, int)
+    finished = Signal(object)
+    failed = Signal(str, str)
+    cancelled = Signal()
+
+
+class Job(QRunnable):
+    """A ``core`` call run in the background with progress and cancel.
+
+    Parameters
+    ----------
+    title : str
+        Shown in the jobs panel and in error messages.
+    fn : callable
+        ``fn(progress_callback, cancel_token) -> result``, run on a worker thread; it reports
+        ``progress_callback(done, total)`` and stops by raising `core.jobs.JobCancelled` once
+        ``cancel_token`` is cancelled (``core`` functions do both when given these arguments).
+    progress_interval_s : float, default: 0.05
+        Minimum time between two ``progress`` signals.
+
+    Attributes
+    ----------
+    title : str
+    signals : JobSignals
+    state : JobState
+    """
+
+    def __init__(
+        self, title: str, fn: JobFunction, progress_interval_s: float = PROGRESS_INTERVAL_S
+    ) -> None:
+        super().__init__()
+        # Python owns the job: with autoDelete the pool would delete it in the worker thread
+        # while the GUI thread may still read its state.
+        self.setAutoDelete(False)
+        self.title = title
+        self.signals = JobSignals()
+        self.state = JobState.QUEUED
+        self._fn: JobFunction | None = fn
+        self._cancel_token = CancelToken()
+        self._progress_interval_s = progress_interval_s
+        self._last_emit = -math.inf
+        # (done, total, monotonic time) as one tuple, so the GUI thread never reads a torn update
+        self._progress: tuple[int, int, float] | None = None
+        self._started: float | None = None
+        self._ended: float | None = None
+
+    def cancel(self) -> None:
+        """Ask the job to stop; safe from any thread. A queued job ends without running ``fn``."""
+        self._cancel_token.cancel()
+
+    @property
+    def cancel_requested(self) -> bool:
+        """bool: Whether `cancel` was called."""
+        return self._cancel_token.cancelled
+
+    @property
+    def progress(self) -> tuple[int, int] | None:
+        """tuple of int or None: The latest ``(done, total)`` reported, unthrottled."""
+        return None if self._progress is None else self._progress[:2]
+
+    @property
+    def elapsed(self) -> float:
+        """float: Seconds since the job started running (until it ended); 0 while queued."""
+        if self._started is None:
+            return 0.0
+        return (self._ended or time.monotonic()) - self._started
+
+    @property
+    def eta(self) -> float | None:
+        """float or None: Estimated seconds left, from the progress rate; None when unknown."""
+        progress, started = self._progress, self._started
+        if self.state is not JobState.RUNNING or progress is None or started is None:
+            return None
+        done, total, _ = progress
+        if done <= 0 or done >= total:
+            return None
+        # the average rate so far, measured up to now: a stalled job's ETA grows
+        return (time.monotonic() - started) * (total - done) / done
+
+    def run(self) -> None:
+        """Run ``fn`` once and emit exactly one of ``finished``, ``failed`` or ``cancelled``."""
+        self._started = time.monotonic()
+        # PySide's pool keeps a reference to every job it started: drop fn (and the data its
+        # closure holds, such as a recording) so that only a small shell stays behind
+        fn, self._fn = self._fn, None
+        if fn is None or self._cancel_token.cancelled:
+            self._end(JobState.CANCELLED)
+            return
+        self.state = JobState.RUNNING
+        try:
+            outcome = (JobState.FINISHED, fn(self._report_progress, self._cancel_token))
+        except JobCancelled:
+            outcome = (JobState.CANCELLED,)
+        except Exception as error:
+            # the dialog gets the message, the log keeps the traceback
+            _log.error("job %r failed", self.title, exc_info=error)
+            outcome = (JobState.FAILED, f"{self.title} failed", f"{type(error).__name__}: {error}")
+        del fn  # released before the GUI thread hears that the job ended
+        self._end(*outcome)
+
+    def _end(self, state: JobState, *signal_args: Any) -> None:
+        self._ended = time.monotonic()
+        self.state = state
+        signals = self.signals
+        final_signal = {
+            JobState.FINISHED: signals.finished,
+            JobState.FAILED: signals.failed,
+            JobState.CANCELLED: signals.cancelled,
+        }[state]
+        final_signal.emit(*signal_args)
+
+    def _report_progress(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        self._progress = (int(done), int(total), now)
+        if done >= total or now - self._last_emit >= self._progress_interval_s:
+            self._last_emit = now
+            self.signals.progress.emit(int(done), int(total))
+
+    def __repr__(self) -> str:
+        return f"Job({self.title!r}, state={self.state.value})"
+
+
+class JobManager(QObject):
+    """Runs jobs on its own thread pool and keeps them alive until they end.
+
+    Parameters
+    ----------
+    parent : QObject or None, default: None
+    max_threads : int, default: 2
+        Jobs running at the same time; later ones wait in the queue.
+
+    Signals
+    -------
+    job_added(Job)
+        A job was submitted.
+    job_finished(Job)
+        A job ended, whatever its final `JobState`.
+    error_occurred(str title, str message)
+        A job failed: the one route to the error dialog.
+    """
+
+    job_added = Signal(object)
+    job_finished = Signal(object)
+    error_occurred = Signal(str, str)
+
+    def __init__(self, parent: QObject | None = None, max_threads: int = 2) -> None:
+        super().__init__(parent)
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(max_threads)
+        self._jobs: list[Job] = []
+
+    @property
+    def jobs(self) -> list[Job]:
+        """list of Job: Queued and running jobs, in submission order."""
+        return [job for job in self._jobs if job.state.is_active]
+
+    def submit(self, job: Job) -> Job:
+        """Queue ``job`` and return it.
+
+        Raises
+        ------
+        ValueError
+            If the job was submitted before (a job runs once).
+        """
+        if job in self._jobs or job.state is not JobState.QUEUED:
+            raise ValueError(f"{job!r} was already submitted; a job runs once")
+        self._jobs.append(job)
+        # bound methods, not closures over the job: a closure stored in the C++ connection would
+        # keep the job (and the recording its fn holds) alive forever
+        job.signals.finished.connect(self._on_job_ended)
+        job.signals.cancelled.connect(self._on_job_ended)
+        job.signals.failed.connect(self.error_occurred)
+        job.signals.failed.connect(self._on_job_ended)
+        self.job_added.emit(job)
+        self._pool.start(job)
+        return job
+
+    def cancel_all(self) -> None:
+        """Ask every queued and running job to stop."""
+        for job in self.jobs:
+            job.cancel()
+
+    def wait_for_all(self, timeout_ms: int = -1) -> bool:
+        """Block until no job runs or ``timeout_ms`` passed (-1: no limit); True if all ended."""
+        return self._pool.waitForDone(timeout_ms)
+
+    def shutdown(self, timeout_ms: int = -1) -> bool:
+        """Cancel every job and wait for them; call it from the main window's ``closeEvent``.
+
+        Returns
+        -------
+        bool
+            Whether all jobs ended within ``timeout_ms``.
+        """
+        self.cancel_all()
+        return self.wait_for_all(timeout_ms)
+
+    def _on_job_ended(self, *_signal_args: Any) -> None:
+        job = next((job for job in self._jobs if job.signals is self.sender()), None)
+        if job is not None:
+            self._jobs.remove(job)
+            self.job_finished.emit(job)
+
+
+def save_recording_job(
+    recording: Any, folder: str | Path, format: str = "binary", **save_kwargs: Any
+) -> Job:
+    """A job that saves ``recording`` to ``folder`` and returns the saved copy.
+
+    Parameters
+    ----------
+    recording : core.BaseRecording
+        Source; it is only read.
+    folder : str or Path
+        Target folder (zarr adds the ``.zarr`` suffix); written atomically, so a cancelled or
+        failed save leaves no folder.
+    format : {"binary", "zarr"}, default: "binary"
+    **save_kwargs
+        Format options and job keyword arguments of ``recording.save``, for example from
+        `app.dialogs.save_recording.SaveRecordingDialog.options`.
+
+    Returns
+    -------
+    Job
+        Its ``finished`` signal carries the recording loaded from the saved folder.
+    """
+    folder = Path(folder)
+
+    def save(progress_callback: ProgressCallback, cancel_token: CancelToken) -> Any:
+        return recording.save(
+            folder=folder,
+            format=format,
+            progress_callback=progress_callback,
+            cancel_token=cancel_token,
+            progress_bar=False,
+            verbose=False,
+            **save_kwargs,
+        )
+
+    return Job(f"Save recording as {folder.name}", save)
