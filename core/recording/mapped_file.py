@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import collections
 import mmap
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +12,9 @@ import numpy as np
 #: Linux's MADV_POPULATE_READ (5.14+): fault a whole range in with one call. Python does not
 #: name it; older kernels answer EINVAL and the pages are faulted in one by one as usual.
 _MADV_POPULATE_READ = 22
+#: Bytes of recently read windows kept mapped; older windows are released (MADV_DONTNEED), so the
+#: resident memory of a long save or a long scroll stays bounded whatever the file size.
+MAPPED_BUDGET_BYTES = 64 * 1024 * 1024
 
 
 class MappedRawFile:
@@ -17,7 +22,8 @@ class MappedRawFile:
 
     The map is made on the first read and kept (mapping each window anew costs more than the
     read). Before a window is returned its pages are populated in one system call, so a reader
-    that copies or writes the window does not take one page fault per 4 kB.
+    that copies or writes the window does not take one page fault per 4 kB; windows read more
+    than `MAPPED_BUDGET_BYTES` ago are released from the process (the page cache keeps them).
 
     Parameters
     ----------
@@ -49,6 +55,9 @@ class MappedRawFile:
         self._map: mmap.mmap | None = None
         self._array: np.ndarray | None = None
         self._populate = hasattr(mmap.mmap, "madvise")
+        self._recent: collections.deque[tuple[int, int]] = collections.deque()
+        self._recent_bytes = 0
+        self._lock = threading.Lock()
 
     def rows(self, start: int, end: int) -> np.ndarray:
         """Frames ``[start, end)`` as a read-only view of the map."""
@@ -75,7 +84,19 @@ class MappedRawFile:
         if not self._populate:
             return
         aligned = byte_start - byte_start % mmap.PAGESIZE
+        length += byte_start - aligned
         try:
-            self._map.madvise(_MADV_POPULATE_READ, aligned, length + byte_start - aligned)
+            self._map.madvise(_MADV_POPULATE_READ, aligned, length)
         except OSError:  # kernel without MADV_POPULATE_READ
             self._populate = False
+            return
+        self._remember(aligned, length)
+
+    def _remember(self, start: int, length: int) -> None:
+        with self._lock:
+            self._recent.append((start, length))
+            self._recent_bytes += length
+            while self._recent_bytes > MAPPED_BUDGET_BYTES and len(self._recent) > 1:
+                old_start, old_length = self._recent.popleft()
+                self._recent_bytes -= old_length
+                self._map.madvise(mmap.MADV_DONTNEED, old_start, old_length)
