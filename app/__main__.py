@@ -1,26 +1,90 @@
-"""``spikedesk [PATH ...]`` / ``python -m app [PATH ...]``."""
+"""``spikedesk [PATH ...]`` / ``python -m app [PATH ...]``: the SpikeDesk window.
+
+With no path it opens the embedded demo dataset, so every view shows data at once. Several
+paths open together (e.g. a recording folder and a sorting folder). ``--print-summary``
+describes the demo dataset (or the paths) in the terminal without opening a window.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 
 from .model.demo import make_demo_dataset
 
+APP_NAME = "SpikeDesk"
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point. Until the main window lands, prints what would be opened."""
-    parser = argparse.ArgumentParser(prog="spikedesk", description=__doc__)
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="spikedesk", description="Browse and curate extracellular electrophysiology data."
+    )
     parser.add_argument("paths", nargs="*", help="recordings, sortings or folders to open")
-    args = parser.parse_args(argv)
-    if args.paths:
-        import core as si
+    parser.add_argument(
+        "--print-summary",
+        action="store_true",
+        help="print what the demo dataset (or each PATH) holds, without opening a window",
+    )
+    return parser.parse_args(argv)
 
-        for path in args.paths:
-            print(f"{path}: {si.load_extractor(path)}")
-    else:
+
+def print_summary(paths: Sequence[str]) -> None:
+    """Print the demo dataset's summary, or one line per object each path holds."""
+    if not paths:
         print(make_demo_dataset().summary())
-    return 0
+        return
+    from core.formats.detect import read_all
+
+    for path in paths:
+        for kind, extractor in read_all(path).items():
+            print(f"{path}: {kind}: {extractor}")
+
+
+def build_window(paths: Sequence[str] = (), settings=None):
+    """The main window showing ``paths`` together, or the demo dataset when there is none.
+
+    Parameters
+    ----------
+    paths : sequence of str
+        Files or folders to open together.
+    settings : QSettings | None
+        Where layout and recent files are kept (the application's settings by default).
+
+    Returns
+    -------
+    app.main_window.MainWindow
+        Not yet shown; needs a ``QApplication``.
+    """
+    from .main_window import MainWindow
+
+    window = MainWindow(settings=settings)
+    if paths:
+        window.open_paths(paths)
+    else:
+        window.open_demo()
+    return window
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run SpikeDesk; returns the process exit code."""
+    args = _parse(argv)
+    if args.print_summary:
+        print_summary(args.paths)
+        return 0
+    # Qt is imported only for the window, so --print-summary works where Qt cannot load
+    from PySide6.QtWidgets import QApplication
+
+    from .main_window import app_icon
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(APP_NAME)
+    app.setDesktopFileName("org.spikedesk.SpikeDesk")
+    app.setWindowIcon(app_icon())
+    window = build_window(args.paths)
+    window.show()
+    return app.exec()
 
 
 if __name__ == "__main__":

@@ -1,6 +1,11 @@
-"""``python -m app``: with no argument it describes the demo dataset; with paths, what it opens."""
+"""``python -m app``: the demo dataset, ``--print-summary``, and the window ``main`` builds."""
 
-from app.__main__ import main
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication, QWidget
+
+import app.__main__ as entry
+from app.__main__ import build_window, main
 from app.model.demo import make_demo_dataset
 
 
@@ -18,14 +23,53 @@ def test_demo_dataset_has_sorting_events_and_snippets():
     assert demo.snippets.get_num_channels() == 64
 
 
-def test_main_without_arguments_prints_demo_summary(capsys):
-    assert main([]) == 0
+def test_print_summary_describes_the_demo(capsys):
+    assert main(["--print-summary"]) == 0
     out = capsys.readouterr().out
     assert "demo dataset" in out and "64 contacts on 4 shanks" in out
 
 
-def test_main_with_a_saved_folder_describes_it(tmp_path, capsys):
+def test_print_summary_describes_each_path(tmp_path, capsys):
     demo = make_demo_dataset(duration_s=1.0)
     demo.recording.save(folder=tmp_path / "rec", progress_bar=False)
-    assert main([str(tmp_path / "rec")]) == 0
-    assert "BinaryFolderRecording: 64 channels" in capsys.readouterr().out
+    assert main(["--print-summary", str(tmp_path / "rec")]) == 0
+    assert "recording: BinaryFolderRecording: 64 channels" in capsys.readouterr().out
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return QSettings(str(tmp_path / "spikedesk.ini"), QSettings.Format.IniFormat)
+
+
+def test_build_window_opens_the_demo_without_paths(qtbot, settings):
+    window = build_window([], settings=settings)
+    qtbot.addWidget(window)
+    assert window.session.source == "demo dataset"
+    assert window.session.recording.get_num_channels() == 64
+    assert window.session.sorting is not None and window.session.events is not None
+
+
+def test_build_window_opens_the_paths(qtbot, settings, tmp_path):
+    demo = make_demo_dataset(duration_s=1.0)
+    demo.recording.save(folder=tmp_path / "rec", progress_bar=False)
+    demo.sorting.save(folder=tmp_path / "sorting")
+    window = build_window([str(tmp_path / "rec"), str(tmp_path / "sorting")], settings=settings)
+    qtbot.addWidget(window)
+    assert window.session.recording.get_num_channels() == 64
+    assert window.session.sorting.get_num_units() == 24
+
+
+def test_main_names_the_application_and_shows_the_window(qtbot, monkeypatch):
+    shown = QWidget()
+    qtbot.addWidget(shown)
+    monkeypatch.setattr(entry, "build_window", lambda paths: shown)
+    monkeypatch.setattr(QApplication, "exec", lambda *args: 0)
+    app = QApplication.instance()
+    names = app.applicationName(), app.organizationName()
+    try:
+        assert main([]) == 0
+        assert (app.applicationName(), app.organizationName()) == ("SpikeDesk", "SpikeDesk")
+        assert shown.isVisible() and not app.windowIcon().isNull()
+    finally:
+        app.setApplicationName(names[0])
+        app.setOrganizationName(names[1])

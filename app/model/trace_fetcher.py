@@ -1,0 +1,288 @@
+"""Fetch trace windows on one background thread; the newest request wins (no Qt).
+
+`TraceFetcher.request` returns at once. The worker reads the window with
+``recording.get_traces``, reduces it to a min/max envelope of the requested pixel width and hands
+a `TraceWindow` to the request's callback, on the worker thread: a Qt view forwards it to the GUI
+thread with a signal. Only the newest request is kept waiting, and a reply that is no longer the
+newest when it is ready is dropped, so scrolling quickly never queues up work.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from app.model.decimation import decimate_min_max
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TraceWindow:
+    """A window of traces, reduced for drawing.
+
+    Attributes
+    ----------
+    request_id : int
+        Id returned by `TraceFetcher.request`.
+    segment_index, start_frame, end_frame : int
+        What was asked for (``end_frame`` exclusive, clamped to the segment).
+    channel_ids : np.ndarray
+        Channels, in the order of ``data``'s columns.
+    return_scaled : bool
+        Whether ``data`` is in µV (float32) rather than raw values.
+    num_pixels : int
+        Pixel columns the window was reduced for.
+    times : np.ndarray
+        float64 time in seconds (the recording's own time axis) of each row of ``data``.
+    data : np.ndarray
+        ``(rows, channels)``: the min/max envelope (see `decimate_min_max`), or the samples
+        themselves when the window has at most ``2 * num_pixels`` of them.
+    raw_shape : tuple of int
+        ``(num_samples, num_channels)`` read from the recording.
+    error : str | None
+        Why the window could not be read (then ``data`` is empty).
+    """
+
+    request_id: int
+    segment_index: int
+    start_frame: int
+    end_frame: int
+    channel_ids: np.ndarray
+    return_scaled: bool
+    num_pixels: int
+    times: np.ndarray = field(default_factory=lambda: np.empty(0))
+    data: np.ndarray = field(default_factory=lambda: np.empty((0, 0), dtype="float32"))
+    raw_shape: tuple[int, int] = (0, 0)
+    error: str | None = None
+
+    @property
+    def decimated(self) -> bool:
+        """Whether ``data`` is a min/max envelope (pairs of rows per pixel column)."""
+        return self.data.shape[0] != self.raw_shape[0]
+
+
+@dataclass(frozen=True)
+class _Request:
+    request_id: int
+    recording: object
+    segment_index: int
+    start_frame: int
+    end_frame: int
+    channel_ids: np.ndarray
+    return_scaled: bool
+    num_pixels: int
+    callback: Callable[[TraceWindow], None]
+
+
+class TraceFetcher:
+    """One worker thread that reads trace windows; newer requests supersede older ones.
+
+    Parameters
+    ----------
+    name : str
+        Name of the worker thread (tests look for leftover ``TraceFetcher`` threads).
+
+    Notes
+    -----
+    Use one fetcher per view: a request from anyone supersedes every earlier one.
+    """
+
+    def __init__(self, name: str = "TraceFetcher") -> None:
+        self._condition = threading.Condition()
+        self._pending: _Request | None = None
+        self._latest_id = 0
+        self._busy = False
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def request(
+        self,
+        recording,
+        segment_index: int,
+        start_frame: int,
+        end_frame: int,
+        channel_ids: Sequence | np.ndarray | None,
+        return_scaled: bool,
+        num_pixels: int,
+        callback: Callable[[TraceWindow], None],
+    ) -> int:
+        """Ask for a window; ``callback(TraceWindow)`` runs on the worker thread when it is ready.
+
+        Parameters
+        ----------
+        recording : BaseRecording
+            Where to read.
+        segment_index, start_frame, end_frame : int
+            The window (``end_frame`` exclusive).
+        channel_ids : sequence | None
+            Channels in the order wanted (None: all).
+        return_scaled : bool
+            Return µV (needs gains and offsets; otherwise the reply carries an error).
+        num_pixels : int
+            Pixel width the window is drawn at: the envelope has ``2 * num_pixels`` rows.
+        callback : callable
+            Called with the `TraceWindow` (or one with ``error`` set) unless a newer request was
+            made meanwhile. It must not touch widgets.
+
+        Returns
+        -------
+        int
+            The request id, also carried by the reply.
+
+        Raises
+        ------
+        RuntimeError
+            If the fetcher is closed.
+        """
+        if channel_ids is None:
+            channel_ids = recording.channel_ids
+        with self._condition:
+            if self._closed:
+                raise RuntimeError("TraceFetcher is closed")
+            self._latest_id += 1
+            self._pending = _Request(
+                request_id=self._latest_id,
+                recording=recording,
+                segment_index=int(segment_index),
+                start_frame=int(start_frame),
+                end_frame=int(end_frame),
+                channel_ids=np.asarray(channel_ids),
+                return_scaled=bool(return_scaled),
+                num_pixels=max(int(num_pixels), 1),
+                callback=callback,
+            )
+            self._condition.notify_all()
+            return self._latest_id
+
+    def cancel(self) -> None:
+        """Forget the waiting request and drop the reply of the one being read."""
+        with self._condition:
+            self._latest_id += 1
+            self._pending = None
+            self._condition.notify_all()
+
+    def wait_until_idle(self, timeout: float | None = None) -> bool:
+        """Block until no request is waiting or being read (and its callback has returned).
+
+        Parameters
+        ----------
+        timeout : float | None
+            Seconds to wait at most (None: no limit).
+
+        Returns
+        -------
+        bool
+            False if the timeout expired first.
+        """
+        with self._condition:
+            return self._condition.wait_for(
+                lambda: self._pending is None and not self._busy, timeout
+            )
+
+    def close(self, timeout: float | None = 10.0) -> None:
+        """Stop the worker after the window being read, dropping the waiting request.
+
+        Parameters
+        ----------
+        timeout : float | None
+            Seconds to wait for the worker to finish.
+        """
+        with self._condition:
+            self._closed = True
+            self._pending = None
+            self._condition.notify_all()
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout)
+
+    @property
+    def is_alive(self) -> bool:
+        """Whether the worker thread is running."""
+        return self._thread.is_alive()
+
+    # ------------------------------------------------------------------ worker
+    def _run(self) -> None:
+        while True:
+            with self._condition:
+                self._condition.wait_for(lambda: self._pending is not None or self._closed)
+                if self._closed:
+                    self._busy = False
+                    self._condition.notify_all()
+                    return
+                request, self._pending = self._pending, None
+                self._busy = True
+            window = _read_window(request)
+            with self._condition:
+                current = request.request_id == self._latest_id and not self._closed
+            if current:
+                try:
+                    request.callback(window)
+                except Exception:  # a failing view must not stop the worker
+                    logger.exception("TraceFetcher callback failed")
+            with self._condition:
+                self._busy = False
+                self._condition.notify_all()
+
+
+def _read_window(request: _Request) -> TraceWindow:
+    """Read and reduce one window; errors are returned, never raised."""
+    recording = request.recording
+    base = {
+        "request_id": request.request_id,
+        "segment_index": request.segment_index,
+        "start_frame": request.start_frame,
+        "end_frame": request.end_frame,
+        "channel_ids": request.channel_ids,
+        "return_scaled": request.return_scaled,
+        "num_pixels": request.num_pixels,
+    }
+    try:
+        num_samples = recording.get_num_samples(request.segment_index)
+        start = min(max(request.start_frame, 0), num_samples)
+        end = min(max(request.end_frame, start), num_samples)
+        if request.return_scaled and not recording.has_scaled():
+            raise ValueError("the recording has no gain_to_uV/offset_to_uV: it can only be raw")
+        # reduce the raw samples, then scale the small envelope: same values as reducing
+        # get_traces(return_scaled=True), without converting the whole window to float
+        traces = recording.get_traces(
+            segment_index=request.segment_index,
+            start_frame=start,
+            end_frame=end,
+            channel_ids=request.channel_ids,
+        )
+        data, offsets = decimate_min_max(traces, request.num_pixels)
+        passthrough = data is traces
+        if request.return_scaled:
+            data = _scaled(recording, data, request.channel_ids, pairs=not passthrough)
+        elif passthrough:
+            data = np.array(data)  # detach from a memmap, which may be closed later
+        times = np.asarray(
+            recording.sample_index_to_time(start + offsets, segment_index=request.segment_index),
+            dtype="float64",
+        )
+    except Exception as error:  # delivered to the view, which shows it
+        logger.debug("trace window %s failed", request.request_id, exc_info=True)
+        return TraceWindow(**base, error=f"{type(error).__name__}: {error}")
+    return TraceWindow(
+        **{**base, "start_frame": start, "end_frame": end},
+        times=times,
+        data=data,
+        raw_shape=tuple(traces.shape),
+    )
+
+
+def _scaled(recording, data: np.ndarray, channel_ids: np.ndarray, pairs: bool) -> np.ndarray:
+    """``data`` in µV as ``get_traces(return_scaled=True)`` computes it (float32)."""
+    gains = recording.get_channel_gains(channel_ids=channel_ids).astype("float32")
+    offsets = recording.get_channel_offsets(channel_ids=channel_ids).astype("float32")
+    scaled = data.astype("float32") * gains + offsets
+    if pairs and np.any(gains < 0):
+        # a negative gain swaps each column's min and max
+        low, high = scaled[0::2].copy(), scaled[1::2].copy()
+        scaled[0::2], scaled[1::2] = np.minimum(low, high), np.maximum(low, high)
+    return scaled

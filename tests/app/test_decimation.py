@@ -1,0 +1,111 @@
+"""Min/max decimation, per-column extents of a polyline and span rasterization (no Qt)."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.model.decimation import column_extents, decimate_min_max, rasterize_spans
+
+
+def brute_force_envelope(traces, num_columns):
+    """Columns of ceil(S / N) samples, each also holding the previous column's last sample."""
+    size = -(-traces.shape[0] // num_columns)
+    starts = range(0, traces.shape[0], size)
+    low = [traces[max(s - 1, 0) : s + size].min(axis=0) for s in starts]
+    high = [traces[max(s - 1, 0) : s + size].max(axis=0) for s in starts]
+    return np.array(low), np.array(high), np.array(list(starts))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    num_samples=st.integers(1, 400),
+    num_channels=st.integers(1, 4),
+    num_columns=st.integers(1, 60),
+    seed=st.integers(0, 2**16),
+)
+def test_envelope_matches_per_column_min_and_max(num_samples, num_channels, num_columns, seed):
+    traces = np.random.default_rng(seed).integers(-500, 500, (num_samples, num_channels))
+    traces = traces.astype("int16")
+    envelope, offsets = decimate_min_max(traces, num_columns)
+    if num_samples <= 2 * num_columns:
+        assert envelope is traces
+        np.testing.assert_array_equal(offsets, np.arange(num_samples))
+        return
+    low, high, starts = brute_force_envelope(traces, num_columns)
+    assert envelope.shape[0] <= 2 * num_columns and envelope.dtype == traces.dtype
+    assert offsets.dtype == np.int64
+    np.testing.assert_array_equal(envelope[0::2], low)
+    np.testing.assert_array_equal(envelope[1::2], high)
+    np.testing.assert_array_equal(offsets, np.repeat(starts, 2))
+
+
+def test_one_second_at_30_khz_fills_the_pixel_width_with_equal_columns():
+    traces = np.zeros((30_000, 2), dtype="int16")
+    envelope, offsets = decimate_min_max(traces, 1600)
+    assert envelope.shape == (2 * 1579, 2)  # ceil(30000 / 1600) = 19 samples per column
+    assert np.all(np.diff(offsets[0::2]) == 19)
+
+
+def test_a_spike_inside_a_column_survives_decimation():
+    traces = np.zeros((10_000, 3), dtype="float32")
+    traces[5_003, 1] = -80.0
+    envelope, offsets = decimate_min_max(traces, 100)
+    column = int(np.argmin(envelope[0::2, 1]))
+    assert envelope[2 * column, 1] == -80.0 and offsets[2 * column] <= 5_003
+    assert envelope[:, [0, 2]].min() == 0.0
+
+
+@pytest.mark.parametrize(("shape", "num_columns"), [((10,), 5), ((10, 2), 0)])
+def test_decimation_rejects_bad_arguments(shape, num_columns):
+    with pytest.raises(ValueError, match="traces|num_columns"):
+        decimate_min_max(np.zeros(shape), num_columns)
+
+
+def test_extents_of_a_sparse_ramp_interpolate_across_columns():
+    x = np.array([0.0, 10.0])
+    y = np.array([[0.0], [100.0]])
+    lo, hi = column_extents(x, y, (0.0, 10.0), 10)
+    np.testing.assert_allclose(lo[:, 0], np.arange(10) * 10.0)
+    np.testing.assert_allclose(hi[:, 0], np.arange(1, 11) * 10.0)
+
+
+def test_extents_of_an_envelope_cover_its_columns_and_join_neighbours():
+    rng = np.random.default_rng(0)
+    traces = rng.normal(size=(6_000, 2)).astype("float32")
+    envelope, offsets = decimate_min_max(traces, 200)
+    lo, hi = column_extents(offsets, envelope, (0.0, 6_000.0), 200)
+    assert np.all(lo <= envelope[0::2]) and np.all(hi >= envelope[1::2])
+    # each column's span reaches the next one: the drawn line has no gaps
+    assert np.all(lo[1:] <= hi[:-1]) and np.all(hi[1:] >= lo[:-1])
+
+
+def test_columns_the_line_does_not_reach_are_empty():
+    lo, hi = column_extents(np.array([0.0, 1.0]), np.array([[1.0], [2.0]]), (0.0, 4.0), 4)
+    assert np.all(lo[2:] > hi[2:])
+    assert np.all(np.isfinite(lo[:2])) and np.all(np.isfinite(hi[:2]))
+
+
+def test_extents_reject_mismatched_shapes():
+    with pytest.raises(ValueError, match="x"):
+        column_extents(np.zeros(3), np.zeros((4, 1)), (0.0, 1.0), 5)
+
+
+def test_spans_paint_whole_rows_from_the_bottom():
+    lo = np.array([[1.2], [np.inf]])
+    hi = np.array([[3.7], [-np.inf]])
+    image = rasterize_spans(lo, hi, 6)
+    assert image.shape == (6, 2)
+    assert image[:, 0].tolist() == [False, True, True, True, False, False]
+    assert not image[:, 1].any()
+
+
+def test_spans_are_clipped_to_the_image():
+    image = rasterize_spans(np.array([[-5.0], [8.0]]), np.array([[1.0], [20.0]]), 4)
+    assert image[:, 0].tolist() == [True, True, False, False]
+    assert not image[:, 1].any()
+
+
+def test_overlapping_spans_of_several_channels_merge():
+    image = rasterize_spans(np.array([[0.0, 2.0]]), np.array([[3.0, 5.0]]), 8)
+    assert image[:, 0].tolist() == [True] * 6 + [False] * 2

@@ -1,0 +1,157 @@
+"""TraceFetcher: one worker, newest request wins, errors as results (no Qt)."""
+
+import threading
+
+import numpy as np
+import pytest
+
+import core as si
+from app.model.decimation import decimate_min_max
+from app.model.trace_fetcher import TraceFetcher
+from tests.test_headless import run_with_qt_blocked
+
+
+@pytest.fixture
+def recording():
+    traces = np.random.default_rng(0).integers(-300, 300, (9_000, 3)).astype("int16")
+    recording = si.NumpyRecording([traces], sampling_frequency=3_000.0, t_starts=[5.0])
+    recording.set_channel_gains([0.5, -2.0, 1.0])
+    recording.set_channel_offsets([0.0, 10.0, -1.0])
+    return recording
+
+
+@pytest.fixture
+def fetcher():
+    fetcher = TraceFetcher()
+    yield fetcher
+    fetcher.close()
+
+
+class Replies:
+    """Collects callbacks (called on the worker thread)."""
+
+    def __init__(self) -> None:
+        self.windows = []
+
+    def __call__(self, window) -> None:
+        self.windows.append(window)
+
+
+class GatedRecording:
+    """A recording whose reads wait until ``gate`` is set (and say when they start)."""
+
+    def __init__(self, recording) -> None:
+        self._recording = recording
+        self.gate = threading.Event()
+        self.reading = threading.Event()
+
+    def __getattr__(self, name):
+        return getattr(self._recording, name)
+
+    def get_traces(self, **kwargs):
+        self.reading.set()
+        self.gate.wait(10.0)
+        return self._recording.get_traces(**kwargs)
+
+
+def fetch(fetcher, recording, start, end, scaled=False, pixels=100, channel_ids=None):
+    replies = Replies()
+    request_id = fetcher.request(recording, 0, start, end, channel_ids, scaled, pixels, replies)
+    assert fetcher.wait_until_idle(10.0)
+    assert [w.request_id for w in replies.windows] == [request_id]
+    return replies.windows[0]
+
+
+def test_window_is_the_decimated_traces_with_their_times(fetcher, recording):
+    window = fetch(fetcher, recording, 1_000, 7_000)
+    expected, offsets = decimate_min_max(
+        recording.get_traces(start_frame=1_000, end_frame=7_000), 100
+    )
+    np.testing.assert_array_equal(window.data, expected)
+    np.testing.assert_allclose(window.times, 5.0 + (1_000 + offsets) / 3_000.0)
+    assert window.raw_shape == (6_000, 3) and window.decimated and window.error is None
+
+
+def test_scaled_window_equals_decimated_scaled_traces(fetcher, recording):
+    window = fetch(fetcher, recording, 0, 9_000, scaled=True)
+    scaled = recording.get_traces(return_scaled=True)
+    envelope, _ = decimate_min_max(scaled, 100)
+    np.testing.assert_array_equal(window.data, envelope)  # also with a negative gain
+
+
+def test_short_window_passes_samples_through(fetcher, recording):
+    window = fetch(fetcher, recording, 10, 60, channel_ids=[2, 0])
+    np.testing.assert_array_equal(
+        window.data, recording.get_traces(start_frame=10, end_frame=60, channel_ids=[2, 0])
+    )
+    assert not window.decimated and window.channel_ids.tolist() == [2, 0]
+
+
+def test_window_is_clamped_to_the_segment(fetcher, recording):
+    window = fetch(fetcher, recording, 8_950, 20_000)
+    assert (window.start_frame, window.end_frame, window.raw_shape) == (8_950, 9_000, (50, 3))
+
+
+def test_newest_request_wins_and_stale_replies_are_dropped(fetcher, recording):
+    gated = GatedRecording(recording)
+    replies = Replies()
+    fetcher.request(gated, 0, 0, 100, None, False, 50, replies)
+    assert gated.reading.wait(10.0)  # the first request is being read
+    ids = [fetcher.request(gated, 0, s, s + 100, None, False, 50, replies) for s in range(1, 9)]
+    gated.gate.set()
+    assert fetcher.wait_until_idle(10.0)
+    # the first reply became stale while it was read; requests 2..8 were superseded unread
+    assert [(w.request_id, w.start_frame) for w in replies.windows] == [(ids[-1], 8)]
+
+
+def test_errors_are_delivered_as_results(fetcher):
+    unscaled = si.NumpyRecording([np.zeros((100, 2))], sampling_frequency=1_000.0)
+    window = fetch(fetcher, unscaled, 0, 100, scaled=True)
+    assert "gain_to_uV" in window.error and window.data.size == 0
+
+
+def test_a_failing_callback_does_not_stop_the_worker(fetcher, recording):
+    def broken(window):
+        raise RuntimeError("view gone")
+
+    fetcher.request(recording, 0, 0, 100, None, False, 10, broken)
+    assert fetcher.wait_until_idle(10.0)
+    assert fetch(fetcher, recording, 0, 100).error is None
+
+
+def test_cancel_drops_the_reply_being_read(fetcher, recording):
+    gated = GatedRecording(recording)
+    replies = Replies()
+    fetcher.request(gated, 0, 0, 100, None, False, 50, replies)
+    assert gated.reading.wait(10.0)
+    fetcher.cancel()
+    gated.gate.set()
+    assert fetcher.wait_until_idle(10.0)
+    assert replies.windows == []
+
+
+def test_close_stops_the_thread_and_refuses_requests(recording):
+    fetcher = TraceFetcher()
+    fetcher.close()
+    assert not fetcher.is_alive
+    with pytest.raises(RuntimeError, match="closed"):
+        fetcher.request(recording, 0, 0, 10, None, False, 10, Replies())
+
+
+def test_fetcher_and_frames_import_and_run_without_qt():
+    result = run_with_qt_blocked("""
+        import numpy as np
+        import core as si
+        from app.model.trace_fetcher import TraceFetcher
+        from app.model.trace_frame import STACKED, TraceStyle, prepare_frame
+        recording = si.generate_recording(num_channels=4, durations=[1.0], seed=0)
+        fetcher, frames = TraceFetcher(), []
+        style = TraceStyle(STACKED, 40, 1.0, 10.0, np.arange(4), np.array([], int), (1, 2))
+        fetcher.request(recording, 0, 0, 30000, None, False, 100,
+                        lambda window: frames.append(prepare_frame(window, style, 30000.0)))
+        assert fetcher.wait_until_idle(30.0)
+        fetcher.close()
+        print(frames[0].pixels.shape)
+    """)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "(40, 100)"
