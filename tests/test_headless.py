@@ -35,7 +35,13 @@ def test_qt_is_really_blocked():
 def test_core_imports_and_works_without_qt():
     result = run_with_qt_blocked("""
         import core as si
+        import app.model.decimation
         import app.model.demo
+        import app.model.probe_editor
+        import app.model.probe_layouts
+        import app.model.session
+        import app.model.trace_fetcher
+        import app.model.trace_frame
         recording = si.generate_recording(num_channels=4, durations=[1.0], seed=0)
         assert recording.get_traces(end_frame=10).shape == (10, 4)
         print("ok")
