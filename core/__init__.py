@@ -153,17 +153,31 @@ from .sorting import (
 )
 from .version import __version__
 from .waveforms import (
+    BaseWaveformExtractorExtension,
     ChannelSparsity,
     Templates,
+    WaveformExtractor,
     compute_sparsity,
+    estimate_sparsity,
+    extract_waveforms,
+    extract_waveforms_to_buffers,
     get_template_amplitudes,
     get_template_channel_sparsity,
     get_template_extremum_amplitude,
     get_template_extremum_channel,
     get_template_extremum_channel_peak_shift,
+    load_waveforms,
+    precompute_sparsity,
 )
 
 __all__ = [
+    "WaveformExtractor",
+    "BaseWaveformExtractorExtension",
+    "extract_waveforms",
+    "load_waveforms",
+    "precompute_sparsity",
+    "estimate_sparsity",
+    "extract_waveforms_to_buffers",
     "IntanRecordingExtractor",
     "NeoEvent",
     "NeoRecording",

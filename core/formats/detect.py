@@ -53,7 +53,14 @@ def _is_phy_folder(path: Path) -> bool:
 def _read_waveforms(path: Path, allow_pickle: bool) -> dict:
     from ..waveforms import load_waveforms
 
-    we = load_waveforms(path, with_recording=False, allow_pickle=allow_pickle)
+    try:
+        we = load_waveforms(path, with_recording=False, allow_pickle=allow_pickle)
+    except FileNotFoundError as error:
+        raise FileNotFoundError(
+            f"{path}: waveform folder whose sorting is missing ({error}); it was probably written "
+            "with absolute paths on another machine: open it with "
+            "load_waveforms(folder, with_recording=False, sorting=<the sorting>)"
+        ) from None
     return {"waveform_extractor": we, "sorting": we.sorting}
 
 

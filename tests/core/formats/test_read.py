@@ -84,3 +84,28 @@ def test_pickle_description_needs_allow_pickle(tmp_path):
     folder = tmp_path
     with pytest.raises(ValueError, match="allow_pickle"):
         si.read(folder)
+
+
+def test_waveform_folder_opens_with_its_sorting(tmp_path):
+    recording = si.generate_recording(num_channels=4, durations=[2.0], seed=0)
+    sorting = si.generate_sorting(num_units=3, durations=[2.0], seed=0).save(
+        folder=tmp_path / "sorting"
+    )
+    si.extract_waveforms(
+        recording,
+        sorting,
+        folder=tmp_path / "waveforms",
+        sparse=False,
+        use_relative_path=True,
+        max_spikes_per_unit=20,
+        seed=0,
+    )
+    found = read_all(tmp_path / "waveforms")
+    assert set(found) == {"sorting", "waveform_extractor"}
+    assert found["waveform_extractor"].unit_ids.tolist() == [0, 1, 2]
+
+
+def test_waveform_folder_with_a_missing_sorting_says_how_to_open_it(si_fixtures):
+    folder = si_fixtures / "si_0.100.8" / "waveforms_sparse_folder" / "waveforms"
+    with pytest.raises(FileNotFoundError, match="sorting=<the sorting>"):
+        si.read(folder)

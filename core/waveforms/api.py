@@ -1,0 +1,414 @@
+"""Entry points: extract_waveforms, load_waveforms, precompute_sparsity, estimate_sparsity."""
+
+from __future__ import annotations
+
+import shutil
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..atomic import atomic_folder
+from ..jobs import split_job_kwargs
+from .extractor import WaveformExtractor, check_spikes_in_recording
+from .kernel import estimate_templates_average, sample_spikes
+
+if TYPE_CHECKING:
+    from ..recording.base import BaseRecording
+    from ..sorting.base import BaseSorting
+    from .sparsity import ChannelSparsity
+
+#: Keyword arguments of ``compute_sparsity`` accepted by ``extract_waveforms``.
+SPARSITY_KWARGS = ("method", "peak_sign", "num_channels", "radius_um", "threshold", "by_property")
+#: Keyword arguments of the chunked jobs besides the job keys.
+_CONTROL_KWARGS = ("progress_callback", "cancel_token")
+# seed of estimate_sparsity's spike draws, as in SpikeInterface
+_ESTIMATE_SPARSITY_SEED = 2205
+
+
+def _split_kwargs(kwargs: dict, allowed: tuple[str, ...], function: str) -> tuple[dict, dict]:
+    """Split into ``allowed`` keys and job keyword arguments (+ progress/cancel)."""
+    specific, job_kwargs = split_job_kwargs(
+        {k: v for k, v in kwargs.items() if k not in _CONTROL_KWARGS}
+    )
+    unknown = sorted(set(specific) - set(allowed))
+    if unknown:
+        raise TypeError(f"{function}() got unexpected keyword arguments {unknown}")
+    job_kwargs.update({k: kwargs[k] for k in _CONTROL_KWARGS if k in kwargs})
+    return specific, job_kwargs
+
+
+def _aligned_sparsity(
+    sparsity: ChannelSparsity, recording: BaseRecording, sorting: BaseSorting
+) -> ChannelSparsity:
+    """``sparsity`` with rows in the sorting's unit order and columns in channel order."""
+    from .sparsity import ChannelSparsity
+
+    if not isinstance(sparsity, ChannelSparsity):
+        raise TypeError(f"sparsity must be a ChannelSparsity, got {type(sparsity).__name__}")
+    units = {u: i for i, u in enumerate(sparsity.unit_ids.tolist())}
+    channels = {c: i for i, c in enumerate(sparsity.channel_ids.tolist())}
+    missing_units = [u for u in sorting.unit_ids.tolist() if u not in units]
+    if missing_units:
+        raise ValueError(f"sparsity has no entry for units {missing_units}")
+    missing_channels = [c for c in recording.channel_ids.tolist() if c not in channels]
+    if missing_channels:
+        raise ValueError(f"sparsity does not know the channels {missing_channels}")
+    rows = [units[u] for u in sorting.unit_ids.tolist()]
+    columns = [channels[c] for c in recording.channel_ids.tolist()]
+    extra = np.delete(sparsity.mask[rows], columns, axis=1)
+    if extra.any():
+        raise ValueError("sparsity selects channels that are not in the recording")
+    mask = sparsity.mask[np.ix_(rows, columns)]
+    return ChannelSparsity(mask, sorting.unit_ids, recording.channel_ids)
+
+
+def extract_waveforms(
+    recording: BaseRecording,
+    sorting: BaseSorting,
+    folder: str | Path | None = None,
+    mode: str = "folder",
+    precompute_template=("average",),
+    ms_before: float = 1.0,
+    ms_after: float = 2.0,
+    max_spikes_per_unit: int | None = 500,
+    overwrite: bool = False,
+    return_scaled: bool = True,
+    dtype=None,
+    sparse: bool = True,
+    sparsity: ChannelSparsity | None = None,
+    sparsity_temp_folder: str | Path | None = None,
+    num_spikes_for_sparsity: int = 100,
+    unit_batch_size: int = 200,
+    allow_unfiltered: bool = False,
+    use_relative_path: bool = False,
+    seed: int | None = None,
+    load_if_exists: bool | None = None,
+    **kwargs,
+) -> WaveformExtractor:
+    """Sample spikes, extract their waveforms and compute templates.
+
+    Parameters
+    ----------
+    recording : BaseRecording
+        Must have channel locations (a probe).
+    sorting : BaseSorting
+        Spikes must lie inside the recording.
+    folder : str or Path or None, default: None
+        Target folder of ``mode="folder"``; written atomically: a failed or cancelled extraction
+        leaves nothing that loads.
+    mode : {"folder", "memory"}, default: "folder"
+    precompute_template : sequence of str or None, default: ("average",)
+        Template modes computed at the end (None: none).
+    ms_before, ms_after : float, default: 1.0, 2.0
+        Window around each spike in ms.
+    max_spikes_per_unit : int or None, default: 500
+        Spikes sampled per unit; None keeps all.
+    overwrite : bool, default: False
+        Replace an existing folder once the new one is complete (else ``FileExistsError``).
+    return_scaled : bool, default: True
+        Waveforms in µV when the recording has gains.
+    dtype : numpy dtype-like or None, default: None
+    sparse : bool, default: True
+        Estimate a sparsity (``precompute_sparsity``) when ``sparsity`` is not given.
+    sparsity : ChannelSparsity or None, default: None
+        Explicit sparsity (reordered to the sorting's units and the recording's channels).
+    sparsity_temp_folder : str or Path or None, default: None
+        Folder for the dense waveforms of ``method="energy"`` sparsity estimation.
+    num_spikes_for_sparsity : int, default: 100
+    unit_batch_size : int, default: 200
+        Units per batch when the sparsity estimation keeps waveforms in memory.
+    allow_unfiltered : bool, default: False
+    use_relative_path : bool, default: False
+        Describe the recording and sorting relative to the folder (portable folders).
+    seed : int or None, default: None
+        Seed of the spike sampling (and of the sparsity estimation).
+    load_if_exists : bool or None, default: None
+        Deprecated: load an existing folder instead of failing.
+    **kwargs
+        Sparsity arguments (``method``, ``peak_sign``, ``num_channels``, ``radius_um``,
+        ``threshold``, ``by_property``), job keyword arguments, ``progress_callback`` and
+        ``cancel_token``.
+
+    Returns
+    -------
+    WaveformExtractor
+    """
+    sparsity_kwargs, job_kwargs = _split_kwargs(kwargs, SPARSITY_KWARGS, "extract_waveforms")
+    if mode not in ("folder", "memory"):
+        raise ValueError(f"mode must be 'folder' or 'memory', got {mode!r}")
+    if load_if_exists is not None:
+        warnings.warn(
+            "load_if_exists is deprecated: use load_waveforms()", DeprecationWarning, stacklevel=2
+        )
+    if mode == "folder":
+        if folder is None:
+            raise ValueError("folder is required with mode='folder' (or use mode='memory')")
+        folder = Path(folder)
+        if folder.exists():
+            if load_if_exists:
+                return WaveformExtractor.load(folder)
+            if not overwrite:
+                raise FileExistsError(f"{folder} already exists (use overwrite=True)")
+    if not recording.has_channel_location():
+        raise ValueError("extract_waveforms() needs channel locations: set a probe first")
+    check_spikes_in_recording(recording, sorting)
+    if sparsity is not None:
+        sparsity = _aligned_sparsity(sparsity, recording, sorting)
+    elif sparse:
+        sparsity = precompute_sparsity(
+            recording,
+            sorting,
+            num_spikes_for_sparsity=num_spikes_for_sparsity,
+            unit_batch_size=unit_batch_size,
+            ms_before=ms_before,
+            ms_after=ms_after,
+            temp_folder=sparsity_temp_folder,
+            allow_unfiltered=allow_unfiltered,
+            seed=seed,
+            **sparsity_kwargs,
+            **job_kwargs,
+        )
+
+    def run(we: WaveformExtractor) -> WaveformExtractor:
+        we.set_params(
+            ms_before=ms_before,
+            ms_after=ms_after,
+            max_spikes_per_unit=max_spikes_per_unit,
+            return_scaled=return_scaled,
+            dtype=dtype,
+        )
+        we.run_extract_waveforms(seed=seed, **job_kwargs)
+        if precompute_template is not None:
+            we._precompute_templates(precompute_template, None, job_kwargs["n_jobs"])
+        return we
+
+    if mode == "memory":
+        return run(
+            WaveformExtractor.create(
+                recording,
+                sorting,
+                None,
+                mode="memory",
+                allow_unfiltered=allow_unfiltered,
+                sparsity=sparsity,
+            )
+        )
+    with atomic_folder(folder, overwrite=overwrite) as partial:
+        we = run(
+            WaveformExtractor._create_in(
+                partial, recording, sorting, use_relative_path, allow_unfiltered, sparsity
+            )
+        )
+    we._set_folder(folder)
+    return we
+
+
+def load_waveforms(
+    folder: str | Path,
+    with_recording: bool = True,
+    sorting: BaseSorting | None = None,
+    allow_pickle: bool = False,
+) -> WaveformExtractor:
+    """Open a WaveformExtractor folder or ``.zarr`` store (ours or SpikeInterface <= 0.100's).
+
+    Parameters
+    ----------
+    folder : str or Path
+    with_recording : bool, default: True
+        Load the recording described in the folder (an error suggests ``with_recording=False``
+        when it cannot be found); False uses ``recording_info/`` instead.
+    sorting : BaseSorting or None, default: None
+        The sorting, when the one described in the folder cannot be loaded.
+    allow_pickle : bool, default: False
+        Read ``.pickle`` descriptions and pickled extension data, which can execute code: only
+        for folders you trust.
+
+    Returns
+    -------
+    WaveformExtractor
+    """
+    return WaveformExtractor.load(folder, with_recording, sorting, allow_pickle=allow_pickle)
+
+
+def _templates_extractor(
+    recording: BaseRecording,
+    sorting: BaseSorting,
+    ms_before: float,
+    ms_after: float,
+    spikes: np.ndarray,
+    job_kwargs: dict,
+) -> WaveformExtractor:
+    """A waveformless in-memory extractor holding the raw average templates of ``spikes``."""
+    we = WaveformExtractor(recording, sorting, None, allow_unfiltered=True)
+    we._params = {
+        "ms_before": float(ms_before),
+        "ms_after": float(ms_after),
+        "max_spikes_per_unit": None,
+        "return_scaled": False,
+        "dtype": np.dtype(recording.get_dtype()).str,
+    }
+    we._template_cache["average"] = estimate_templates_average(
+        recording, spikes, sorting.unit_ids, we.nbefore, we.nafter, **job_kwargs
+    )
+    return we
+
+
+def precompute_sparsity(
+    recording: BaseRecording,
+    sorting: BaseSorting,
+    num_spikes_for_sparsity: int = 100,
+    unit_batch_size: int | None = 200,
+    ms_before: float = 2.0,
+    ms_after: float = 3.0,
+    temp_folder: str | Path | None = None,
+    allow_unfiltered: bool = False,
+    seed: int | None = None,
+    **kwargs,
+) -> ChannelSparsity:
+    """Estimate a sparsity from a few spikes per unit (raw, unscaled templates).
+
+    Every method except ``"energy"`` needs only average templates: they are computed in one
+    pass over the recording without keeping waveforms. ``"energy"`` extracts dense waveforms by
+    unit batches in memory (or in ``temp_folder``, deleted afterwards).
+
+    Parameters
+    ----------
+    recording : BaseRecording
+    sorting : BaseSorting
+    num_spikes_for_sparsity : int, default: 100
+        Spikes sampled per unit.
+    unit_batch_size : int or None, default: 200
+        Units per in-memory batch for ``"energy"`` (None: all at once).
+    ms_before, ms_after : float, default: 2.0, 3.0
+    temp_folder : str or Path or None, default: None
+        Must not exist; used (then deleted) by ``"energy"``.
+    allow_unfiltered : bool, default: False
+    seed : int or None, default: None
+        Seed of the spike sampling (None: random, as SpikeInterface).
+    **kwargs
+        ``compute_sparsity`` arguments and job keyword arguments.
+
+    Returns
+    -------
+    ChannelSparsity
+    """
+    from .sparsity import ChannelSparsity, compute_sparsity
+
+    sparsity_kwargs, job_kwargs = _split_kwargs(kwargs, SPARSITY_KWARGS, "precompute_sparsity")
+    if not recording.is_filtered() and not allow_unfiltered:
+        raise ValueError("the recording is not filtered: filter it or pass allow_unfiltered=True")
+    fs = sorting.sampling_frequency  # as the extractor's nbefore/nafter
+    nbefore, nafter = int(ms_before * fs / 1000.0), int(ms_after * fs / 1000.0)
+    if sparsity_kwargs.get("method", "radius") != "energy":
+        spikes, _ = sample_spikes(
+            recording, sorting, num_spikes_for_sparsity, nbefore, nafter, seed
+        )
+        we = _templates_extractor(recording, sorting, ms_before, ms_after, spikes, job_kwargs)
+        return compute_sparsity(we, **sparsity_kwargs)
+
+    extract = {
+        "ms_before": ms_before,
+        "ms_after": ms_after,
+        "max_spikes_per_unit": num_spikes_for_sparsity,
+        "return_scaled": False,
+        "sparse": False,
+        "allow_unfiltered": allow_unfiltered,
+        "seed": seed,
+        "precompute_template": ("average",),
+        **job_kwargs,
+    }
+    if temp_folder is not None:
+        temp_folder = Path(temp_folder)
+        if temp_folder.exists():
+            raise FileExistsError(f"temp_folder {temp_folder} already exists")
+        try:
+            dense = extract_waveforms(recording, sorting, folder=temp_folder, **extract)
+            mask = compute_sparsity(dense, **sparsity_kwargs).mask
+        finally:
+            shutil.rmtree(temp_folder, ignore_errors=True)
+        return ChannelSparsity(mask, sorting.unit_ids, recording.channel_ids)
+    unit_ids = sorting.unit_ids
+    batch = len(unit_ids) if unit_batch_size is None else max(int(unit_batch_size), 1)
+    mask = np.zeros((len(unit_ids), recording.get_num_channels()), dtype=bool)
+    for start in range(0, len(unit_ids), batch):
+        batch_sorting = sorting.select_units(unit_ids[start : start + batch])
+        dense = extract_waveforms(recording, batch_sorting, mode="memory", **extract)
+        mask[start : start + batch] = compute_sparsity(dense, **sparsity_kwargs).mask
+    return ChannelSparsity(mask, unit_ids, recording.channel_ids)
+
+
+def _estimate_sparsity_spikes(sorting: BaseSorting, num_samples, max_spikes: int, margin: int):
+    """SpikeInterface's ``random_spikes_selection`` (seed 2205), margins applied to samples."""
+    rng = np.random.default_rng(seed=_ESTIMATE_SPARSITY_SEED)
+    spikes = sorting.to_spike_vector()
+    by_unit = np.argsort(spikes["unit_index"], kind="stable")
+    bounds = np.searchsorted(spikes["unit_index"][by_unit], np.arange(sorting.get_num_units() + 1))
+    selected = []
+    for unit_index in range(sorting.get_num_units()):
+        indices = by_unit[bounds[unit_index] : bounds[unit_index + 1]]
+        selected.append(
+            rng.choice(indices, size=min(max_spikes, indices.size), replace=False, shuffle=False)
+        )
+    selected = np.sort(np.concatenate(selected)) if selected else np.zeros(0, "int64")
+    chosen = spikes[selected]
+    limits = np.asarray(num_samples)[chosen["segment_index"]]
+    keep = (chosen["sample_index"] >= margin) & (chosen["sample_index"] < limits - margin)
+    return chosen[keep]
+
+
+def estimate_sparsity(
+    recording: BaseRecording,
+    sorting: BaseSorting,
+    num_spikes_for_sparsity: int = 100,
+    ms_before: float = 1.0,
+    ms_after: float = 2.5,
+    method: str = "radius",
+    peak_sign: str = "neg",
+    radius_um: float = 100.0,
+    num_channels: int = 5,
+    **job_kwargs,
+) -> ChannelSparsity:
+    """Estimate a sparsity from the average templates of a few random spikes, in one pass.
+
+    Parameters
+    ----------
+    recording : BaseRecording
+    sorting : BaseSorting
+    num_spikes_for_sparsity : int, default: 100
+        Spikes drawn per unit (seed 2205, as SpikeInterface).
+    ms_before, ms_after : float, default: 1.0, 2.5
+    method : {"radius", "best_channels"}, default: "radius"
+    peak_sign : {"neg", "pos", "both"}, default: "neg"
+    radius_um : float, default: 100.0
+    num_channels : int, default: 5
+    **job_kwargs
+        Job keyword arguments, ``progress_callback`` and ``cancel_token``.
+
+    Returns
+    -------
+    ChannelSparsity
+
+    Raises
+    ------
+    ValueError
+        For another method, or ``"radius"`` with several probes.
+    """
+    from .sparsity import compute_sparsity
+
+    if method not in ("radius", "best_channels"):
+        raise ValueError(f"method must be 'radius' or 'best_channels', got {method!r}")
+    if method == "radius" and len(recording.get_probes()) != 1:
+        raise ValueError("estimate_sparsity(method='radius') needs a recording with one probe")
+    _, job_kwargs = _split_kwargs(job_kwargs, (), "estimate_sparsity")
+    fs = recording.sampling_frequency
+    nbefore, nafter = int(ms_before * fs / 1000.0), int(ms_after * fs / 1000.0)
+    num_samples = [recording.get_num_samples(i) for i in range(recording.get_num_segments())]
+    spikes = _estimate_sparsity_spikes(
+        sorting, num_samples, num_spikes_for_sparsity, max(nbefore, nafter)
+    )
+    we = _templates_extractor(recording, sorting, ms_before, ms_after, spikes, job_kwargs)
+    return compute_sparsity(
+        we, method=method, peak_sign=peak_sign, num_channels=num_channels, radius_um=radius_um
+    )

@@ -1,0 +1,825 @@
+"""WaveformExtractor: waveforms of sampled spikes of a sorting, cut from its recording.
+
+Waveforms live in a binary folder (``.npy`` files, read lazily as memmaps), a zarr store or in
+memory; templates (average, std, median, percentile) are computed from them in one pass per unit
+and cached dense, with zeros outside the sparsity. Folders follow SpikeInterface 0.100's layout
+(FORMATS.md §8) in both directions.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..atomic import atomic_folder
+from ..jobs import fix_job_kwargs
+from ..json_io import read_json, write_json
+from . import extractor_io as io
+from .extension import ExtensionHostMixin
+from .kernel import extract_waveforms_to_buffers, sample_spikes
+
+if TYPE_CHECKING:
+    from ..recording.base import BaseRecording
+    from ..sorting.base import BaseSorting
+    from .extension import BaseWaveformExtractorExtension
+    from .sparsity import ChannelSparsity
+
+_SEGMENT_MODES = ("average", "median", "std")
+
+
+class WaveformExtractor(io.RecordingInfoMixin, ExtensionHostMixin):
+    """Waveforms of the spikes of ``sorting`` cut from ``recording``, and their templates.
+
+    Build one with :func:`~core.extract_waveforms` or :meth:`create` + :meth:`set_params` +
+    :meth:`run_extract_waveforms`; open one with :func:`~core.load_waveforms`.
+
+    Parameters
+    ----------
+    recording : BaseRecording or None
+        None for recordingless use: ``rec_attributes`` then describes the recording.
+    sorting : BaseSorting
+        The spikes.
+    folder : str or Path or None, default: None
+        Binary folder or ``.zarr`` store of an existing extractor; None for one in memory.
+    rec_attributes : dict or None, default: None
+        ``channel_ids``, ``sampling_frequency``, ``num_channels`` (required without recording),
+        ``num_samples``, ``properties``, ``is_filtered``, ``probegroup`` (optional).
+    allow_unfiltered : bool, default: False
+        Accept a recording not annotated ``is_filtered=True``.
+    sparsity : ChannelSparsity or None, default: None
+        Channels of each unit's waveforms.
+
+    Raises
+    ------
+    ValueError
+        If the recording does not match the sorting, or is unfiltered without
+        ``allow_unfiltered``, or ``rec_attributes`` lacks a required key.
+    """
+
+    def __init__(
+        self,
+        recording: BaseRecording | None,
+        sorting: BaseSorting,
+        folder: str | Path | None = None,
+        rec_attributes: dict | None = None,
+        allow_unfiltered: bool = False,
+        sparsity: ChannelSparsity | None = None,
+    ) -> None:
+        self.sorting = sorting
+        self._recording = None
+        self._rec_attributes: dict | None = None
+        self.set_recording(recording, rec_attributes, allow_unfiltered)
+        self.sparsity = sparsity
+        self._waveforms: dict = {}
+        self._template_cache: dict[str, np.ndarray] = {}
+        self._params: dict = {}
+        self._loaded_extensions: dict[str, BaseWaveformExtractorExtension] = {}
+        self._memory_objects: dict | None = None
+        self._allow_pickle = False
+        self._set_folder(None if folder is None else Path(folder))
+        if self.format == "binary" and (self.folder / "params.json").is_file():
+            self._params = read_json(self.folder / "params.json")
+        elif self.format == "zarr":
+            self._params = dict(self._zarr_root().attrs.get("params", {}))
+
+    def _set_folder(self, folder: Path | None) -> None:
+        self.folder = folder
+        self._waveforms = {}
+        self._root = None
+        if folder is None:
+            self.format = "memory"
+            self._is_read_only = False
+        else:
+            self.format = "zarr" if folder.suffix == ".zarr" else "binary"
+            # no write bit counts too: root may write anywhere, but must not change such folders
+            no_write_bits = not folder.stat().st_mode & 0o222
+            self._is_read_only = no_write_bits or not os.access(folder, os.W_OK)
+
+    def _zarr_root(self, mode: str = "r"):
+        if mode != "r":
+            return io.open_zarr(self.folder, mode=mode)
+        if self._root is None:
+            self._root = io.open_zarr(self.folder)
+        return self._root
+
+    def __repr__(self) -> str:
+        text = (
+            f"{type(self).__name__}: {self.get_num_channels()} channels - "
+            f"{self.sorting.get_num_units()} units - {self.get_num_segments()} segments"
+        )
+        if self._params:
+            text += (
+                f"\n  before:{self.nbefore} after:{self.nafter} "
+                f"n_per_units:{self._params['max_spikes_per_unit']}"
+            )
+        if self.is_sparse():
+            text += " - sparse"
+        return text
+
+    # ------------------------------------------------------------------ creation and loading
+    @classmethod
+    def create(
+        cls,
+        recording: BaseRecording,
+        sorting: BaseSorting,
+        folder: str | Path | None,
+        mode: str = "folder",
+        remove_if_exists: bool = False,
+        use_relative_path: bool = False,
+        allow_unfiltered: bool = False,
+        sparsity: ChannelSparsity | None = None,
+    ) -> WaveformExtractor:
+        """A new extractor, without parameters or waveforms yet.
+
+        Parameters
+        ----------
+        recording : BaseRecording
+        sorting : BaseSorting
+        folder : str or Path or None
+            Folder to create (``mode="folder"``); written atomically.
+        mode : {"folder", "memory"}, default: "folder"
+        remove_if_exists : bool, default: False
+            Replace an existing folder (else ``FileExistsError``).
+        use_relative_path : bool, default: False
+            Describe the recording and sorting with paths relative to the folder.
+        allow_unfiltered : bool, default: False
+        sparsity : ChannelSparsity or None, default: None
+
+        Returns
+        -------
+        WaveformExtractor
+        """
+        if mode not in ("folder", "memory"):
+            raise ValueError(f"mode must be 'folder' or 'memory', got {mode!r}")
+        check_spikes_in_recording(recording, sorting)
+        # built in memory first: a mismatched or unfiltered recording fails before any writing
+        we = cls(recording, sorting, None, allow_unfiltered=allow_unfiltered, sparsity=sparsity)
+        if mode == "memory":
+            return we
+        if folder is None:
+            raise ValueError("folder is required with mode='folder'")
+        folder = Path(folder)
+        with atomic_folder(folder, overwrite=remove_if_exists) as partial:
+            io.write_skeleton(partial, recording, sorting, use_relative_path, sparsity)
+        return cls(recording, sorting, folder, allow_unfiltered=allow_unfiltered, sparsity=sparsity)
+
+    @classmethod
+    def _create_in(
+        cls,
+        folder: Path,
+        recording: BaseRecording,
+        sorting: BaseSorting,
+        use_relative_path: bool,
+        allow_unfiltered: bool,
+        sparsity: ChannelSparsity | None,
+    ) -> WaveformExtractor:
+        """A new extractor in ``folder``, an existing empty (temporary) folder."""
+        check_spikes_in_recording(recording, sorting)
+        io.write_skeleton(folder, recording, sorting, use_relative_path, sparsity)
+        return cls(recording, sorting, folder, allow_unfiltered=allow_unfiltered, sparsity=sparsity)
+
+    @classmethod
+    def load(
+        cls,
+        folder: str | Path,
+        with_recording: bool = True,
+        sorting: BaseSorting | None = None,
+        allow_pickle: bool = False,
+    ) -> WaveformExtractor:
+        """Open a binary folder or a ``.zarr`` store (see :func:`~core.load_waveforms`)."""
+        if Path(folder).suffix == ".zarr":
+            return cls.load_from_zarr(folder, with_recording, sorting, allow_pickle)
+        return cls.load_from_folder(folder, with_recording, sorting, allow_pickle)
+
+    @classmethod
+    def load_from_folder(
+        cls,
+        folder: str | Path,
+        with_recording: bool = True,
+        sorting: BaseSorting | None = None,
+        allow_pickle: bool = False,
+    ) -> WaveformExtractor:
+        """Open a binary folder written here or by SpikeInterface <= 0.100."""
+        stored = io.read_folder(Path(folder), with_recording, sorting, allow_pickle)
+        return cls._from_stored(Path(folder), stored, allow_pickle)
+
+    @classmethod
+    def load_from_zarr(
+        cls,
+        folder: str | Path,
+        with_recording: bool = True,
+        sorting: BaseSorting | None = None,
+        allow_pickle: bool = False,
+    ) -> WaveformExtractor:
+        """Open a ``.zarr`` store written by :meth:`save` here or by SpikeInterface 0.100."""
+        stored = io.read_zarr(Path(folder), with_recording, sorting)
+        return cls._from_stored(Path(folder), stored, allow_pickle)
+
+    @classmethod
+    def _from_stored(cls, folder: Path, stored: io.StoredExtractor, allow_pickle: bool):
+        we = cls(
+            stored.recording,
+            stored.sorting,
+            folder=folder,
+            rec_attributes=stored.rec_attributes,
+            allow_unfiltered=True,
+            sparsity=stored.sparsity,
+        )
+        we._allow_pickle = allow_pickle
+        we._template_cache = stored.templates
+        return we
+
+    # ------------------------------------------------------------------ basic facts
+    @property
+    def unit_ids(self) -> np.ndarray:
+        """Unit ids of the sorting."""
+        return self.sorting.unit_ids
+
+    @property
+    def sampling_frequency(self) -> float:
+        """Sampling frequency of the sorting in Hz."""
+        return self.sorting.get_sampling_frequency()
+
+    def _param(self, key: str):
+        if not self._params:
+            raise ValueError("parameters are not set yet: call set_params() first")
+        return self._params[key]
+
+    @property
+    def nbefore(self) -> int:
+        """Samples before the spike: ``int(ms_before * fs / 1000)``."""
+        return int(self._param("ms_before") * self.sampling_frequency / 1000.0)
+
+    @property
+    def nafter(self) -> int:
+        """Samples after the spike: ``int(ms_after * fs / 1000)``."""
+        return int(self._param("ms_after") * self.sampling_frequency / 1000.0)
+
+    @property
+    def nsamples(self) -> int:
+        """Samples per waveform."""
+        return self.nbefore + self.nafter
+
+    @property
+    def return_scaled(self) -> bool:
+        """Whether waveforms are in µV."""
+        return bool(self._param("return_scaled"))
+
+    @property
+    def dtype(self) -> str:
+        """Waveform dtype string, e.g. ``"<f4"``."""
+        return self._param("dtype")
+
+    def is_read_only(self) -> bool:
+        """Whether the folder cannot be written."""
+        return self._is_read_only
+
+    def is_sparse(self) -> bool:
+        """Whether waveforms hold only each unit's sparsity channels."""
+        return self.sparsity is not None
+
+    def get_num_segments(self) -> int:
+        """Number of segments."""
+        return self.sorting.get_num_segments()
+
+    # ------------------------------------------------------------------ parameters and extraction
+    def _reset(self) -> None:
+        if self.format == "zarr":
+            raise NotImplementedError(
+                "waveforms cannot be extracted into a zarr store: extract into a folder or in "
+                "memory, then save(format='zarr')"
+            )
+        if self.is_read_only():
+            raise ValueError(f"{self.folder} is read-only: its waveforms cannot be replaced")
+        self._waveforms = {}
+        self._template_cache = {}
+        self._params = {}
+        if self.format == "binary":
+            shutil.rmtree(self.folder / "waveforms", ignore_errors=True)
+            for name in io.template_names(self.folder):
+                (self.folder / f"templates_{name}.npy").unlink()
+            (self.folder / "waveforms").mkdir()
+        else:
+            self._memory_objects = None
+
+    def set_params(
+        self,
+        ms_before: float = 1.0,
+        ms_after: float = 2.0,
+        max_spikes_per_unit: int | None = 500,
+        return_scaled: bool = False,
+        dtype=None,
+    ) -> None:
+        """Set the extraction parameters (deletes existing waveforms and templates).
+
+        Parameters
+        ----------
+        ms_before, ms_after : float, default: 1.0, 2.0
+            Window around each spike in ms.
+        max_spikes_per_unit : int or None, default: 500
+            Spikes sampled per unit; None takes all.
+        return_scaled : bool, default: False
+            Waveforms in µV; falls back to False (with a warning) without gains.
+        dtype : numpy dtype-like or None, default: None
+            The recording's dtype by default; float32 when scaling integer data.
+        """
+        if ms_before < 0 or ms_after < 0:
+            raise ValueError(f"ms_before and ms_after must be >= 0, got {ms_before}, {ms_after}")
+        self._reset()
+        if dtype is None:
+            dtype = self.recording.get_dtype()
+        if return_scaled and not self.recording.has_scaled():
+            warnings.warn(
+                "the recording has no gain_to_uV/offset_to_uV: setting return_scaled=False",
+                stacklevel=2,
+            )
+            return_scaled = False
+        dtype = np.dtype(dtype)
+        if return_scaled and dtype.kind in "iu":
+            dtype = np.dtype("float32")
+        if max_spikes_per_unit is not None:
+            max_spikes_per_unit = int(max_spikes_per_unit)
+        self._params = {
+            "ms_before": float(ms_before),
+            "ms_after": float(ms_after),
+            "max_spikes_per_unit": max_spikes_per_unit,
+            "return_scaled": bool(return_scaled),
+            "dtype": dtype.str,
+        }
+        if self.format == "binary":
+            write_json(self.folder / "params.json", self._params)
+
+    def sample_spikes(self, seed: int | None = None) -> dict[Any, list[np.ndarray]]:
+        """Sample spikes (as SpikeInterface 0.100 for the same seed) and store their indices.
+
+        Returns
+        -------
+        dict
+            ``{unit_id: [sampled positions in the unit's train of each segment]}``.
+        """
+        _, sampled_indices = self._sample(seed)
+        if self.format == "memory":
+            self._memory_objects = {"wfs_arrays": {}, "sampled_indices": sampled_indices}
+        return {
+            unit_id: [
+                index["spike_index"][index["segment_index"] == s]
+                for s in range(self.get_num_segments())
+            ]
+            for unit_id, index in sampled_indices.items()
+        }
+
+    def _sample(self, seed: int | None) -> tuple[np.ndarray, dict]:
+        """Selected spike vector and per-unit sampled indices (written to a binary folder)."""
+        spikes, sampled_indices = sample_spikes(
+            self.recording,
+            self.sorting,
+            self._param("max_spikes_per_unit"),
+            self.nbefore,
+            self.nafter,
+            seed,
+        )
+        if self.format == "binary":
+            for unit_id, index in sampled_indices.items():
+                np.save(self.folder / "waveforms" / f"sampled_index_{unit_id}.npy", index)
+        return spikes, sampled_indices
+
+    def run_extract_waveforms(self, seed: int | None = None, **job_kwargs) -> None:
+        """Sample spikes and extract their waveforms.
+
+        Parameters
+        ----------
+        seed : int or None, default: None
+            Seed of the spike sampling.
+        **job_kwargs
+            Job keyword arguments, plus ``progress_callback`` and ``cancel_token``.
+        """
+        if self.format == "zarr":
+            raise NotImplementedError("waveforms cannot be extracted into a zarr store")
+        spikes, sampled_indices = self._sample(seed)
+        folder = self.folder / "waveforms" if self.format == "binary" else None
+        waveforms = extract_waveforms_to_buffers(
+            self.recording,
+            spikes,
+            self.unit_ids,
+            self.nbefore,
+            self.nafter,
+            mode="memmap" if folder is not None else "memory",
+            return_scaled=self.return_scaled,
+            folder=folder,
+            dtype=self.dtype,
+            sparsity_mask=None if self.sparsity is None else self.sparsity.mask,
+            **job_kwargs,
+        )
+        if folder is None:
+            self._memory_objects = {"wfs_arrays": waveforms, "sampled_indices": sampled_indices}
+
+    # ------------------------------------------------------------------ waveforms
+    def has_waveforms(self) -> bool:
+        """Whether waveforms exist (extracted and not deleted)."""
+        if self.format == "binary":
+            return (self.folder / "waveforms").is_dir()
+        if self.format == "zarr":
+            return "waveforms" in self._zarr_root()
+        return self._memory_objects is not None
+
+    def delete_waveforms(self) -> None:
+        """Delete the waveforms (the folder's ``waveforms/``, the zarr group or the arrays)."""
+        if not self.has_waveforms():
+            raise ValueError("this WaveformExtractor has no waveforms")
+        if self.is_read_only():
+            raise ValueError(f"{self.folder} is read-only: its waveforms cannot be deleted")
+        self._waveforms = {}
+        if self.format == "binary":
+            shutil.rmtree(self.folder / "waveforms")
+        elif self.format == "zarr":
+            root = self._zarr_root("r+")
+            del root["waveforms"]
+            self._root = None
+        else:
+            self._memory_objects = None
+
+    def _unit_index(self, unit_id) -> int:
+        try:
+            return self.sorting.id_to_index(unit_id)
+        except ValueError:
+            raise ValueError(f"unit_id {unit_id!r} is not a unit of the sorting") from None
+
+    def _check_extra_sparsity(self, sparsity: ChannelSparsity | None) -> None:
+        if sparsity is not None and self.is_sparse():
+            raise ValueError("waveforms are already sparse: an additional sparsity cannot apply")
+
+    def get_waveforms(
+        self,
+        unit_id,
+        with_index: bool = False,
+        cache: bool = False,
+        lazy: bool = True,
+        sparsity: ChannelSparsity | None = None,
+        force_dense: bool = False,
+    ):
+        """Waveforms of one unit, ``(num_spikes, nsamples, num_channels_of_unit)``.
+
+        Parameters
+        ----------
+        unit_id : int or str
+        with_index : bool, default: False
+            Also return the sampled indices (see :meth:`get_sampled_indices`).
+        cache : bool, default: False
+            Keep the array for the next calls.
+        lazy : bool, default: True
+            Memmap (binary) or zarr array instead of a numpy array.
+        sparsity : ChannelSparsity or None, default: None
+            Keep only these channels (dense extractors only).
+        force_dense : bool, default: False
+            Dense waveforms (zeros outside the sparsity) even when sparse.
+
+        Returns
+        -------
+        np.ndarray or tuple
+        """
+        unit_index = self._unit_index(unit_id)
+        self._check_extra_sparsity(sparsity)
+        if not self.has_waveforms():
+            raise ValueError("waveforms were deleted or not extracted yet")
+        waveforms = self._waveforms.get(unit_id)
+        if waveforms is None:
+            waveforms = self._read_waveforms(unit_id, lazy)
+            if cache:
+                self._waveforms[unit_id] = waveforms
+        mask = None
+        if sparsity is not None:
+            mask = sparsity.mask[unit_index]
+            waveforms = waveforms[:, :, mask]
+        elif self.is_sparse():
+            mask = self.sparsity.mask[unit_index]
+        if force_dense and mask is not None:
+            dense = np.zeros(waveforms.shape[:2] + (self.get_num_channels(),), waveforms.dtype)
+            dense[:, :, mask] = waveforms
+            waveforms = dense
+        if with_index:
+            return waveforms, self.get_sampled_indices(unit_id)
+        return waveforms
+
+    def _read_waveforms(self, unit_id, lazy: bool):
+        name = f"waveforms_{unit_id}"
+        if self.format == "binary":
+            path = self.folder / "waveforms" / f"{name}.npy"
+            if not path.is_file():
+                raise FileNotFoundError(f"{path}: waveforms not extracted yet")
+            return np.load(path, mmap_mode="r" if lazy else None)
+        if self.format == "zarr":
+            group = self._zarr_root()["waveforms"]
+            if name not in group:
+                raise ValueError(f"{self.folder}: no waveforms for unit {unit_id!r}")
+            return group[name] if lazy else group[name][...]
+        return self._memory_objects["wfs_arrays"][unit_id]
+
+    def get_sampled_indices(self, unit_id) -> np.ndarray:
+        """Sampled spikes of a unit: ``[("spike_index", "<i8"), ("segment_index", "<i8")]``.
+
+        ``spike_index`` is the spike's position in the unit's train of its segment.
+        """
+        self._unit_index(unit_id)
+        if not self.has_waveforms():
+            raise ValueError("waveforms were deleted or not extracted yet")
+        if self.format == "binary":
+            return np.load(self.folder / "waveforms" / f"sampled_index_{unit_id}.npy")
+        if self.format == "zarr":
+            return self._zarr_root()["waveforms"][f"sampled_index_{unit_id}"][...]
+        return self._memory_objects["sampled_indices"][unit_id]
+
+    def get_waveforms_segment(self, segment_index: int, unit_id, sparsity) -> np.ndarray:
+        """Waveforms of one unit in one segment."""
+        waveforms, index = self.get_waveforms(unit_id, with_index=True, sparsity=sparsity)
+        return waveforms[index["segment_index"] == segment_index]
+
+    # ------------------------------------------------------------------ templates
+    def precompute_templates(
+        self, modes=("average", "std", "median", "percentile"), percentile: float | None = None
+    ) -> None:
+        """Compute and cache templates of every unit, all modes in one read of the waveforms.
+
+        Parameters
+        ----------
+        modes : sequence of {"average", "std", "median", "percentile"}
+            The default computes ``percentile`` only when ``percentile`` is given.
+        percentile : float or None, default: None
+            In ``[0, 100]``; cached as ``percentile_<p>``.
+
+        Templates are dense ``(num_units, nsamples, num_channels)``, zeros outside the sparsity;
+        float32 except ``median`` (waveform dtype). ``average`` is exactly ``np.mean`` of the
+        waveforms. They are saved as ``templates_<name>.npy`` (or zarr arrays) when the folder is
+        writable. Units are processed by ``n_jobs`` threads of the global job keyword arguments.
+        """
+        self._precompute_templates(modes, percentile, fix_job_kwargs({})["n_jobs"])
+
+    def _precompute_templates(self, modes, percentile: float | None, n_jobs: int) -> None:
+        modes = [modes] if isinstance(modes, str) else list(modes)
+        if percentile is None and modes == list(io.TEMPLATE_MODES):
+            modes.remove("percentile")
+        names = {}
+        for mode in modes:
+            if mode not in io.TEMPLATE_MODES:
+                raise ValueError(f"mode must be one of {io.TEMPLATE_MODES}, got {mode!r}")
+            if mode == "percentile":
+                if percentile is None or not 0 <= percentile <= 100:
+                    raise ValueError(f"percentile must be in [0, 100], got {percentile!r}")
+                names[mode] = f"percentile_{percentile}"
+            else:
+                names[mode] = mode
+        shape = (len(self.unit_ids), self.nsamples, self.get_num_channels())
+        templates = {
+            mode: np.zeros(shape, dtype=self.dtype if mode == "median" else np.float32)
+            for mode in modes
+        }
+        if self.format == "zarr":
+            self._zarr_root()  # opened once, before threads read from it
+
+        def compute(unit_index: int, unit_id) -> None:
+            waveforms = np.asarray(self.get_waveforms(unit_id))
+            if waveforms.shape[0] == 0:
+                return
+            columns = slice(None) if self.sparsity is None else self.sparsity.mask[unit_index]
+            for mode in modes:
+                templates[mode][unit_index][:, columns] = _reduce(waveforms, mode, percentile)
+
+        unit_ids = self.unit_ids.tolist()
+        if n_jobs > 1 and len(unit_ids) > 1:
+            # numpy reductions release the GIL; each thread fills its own units' rows
+            with ThreadPoolExecutor(min(n_jobs, len(unit_ids))) as pool:
+                list(pool.map(compute, range(len(unit_ids)), unit_ids))
+        else:
+            for unit_index, unit_id in enumerate(unit_ids):
+                compute(unit_index, unit_id)
+        for mode, values in templates.items():
+            self._template_cache[names[mode]] = values
+            self._store_templates(names[mode], values)
+
+    def _store_templates(self, name: str, values: np.ndarray) -> None:
+        if self.folder is None or self.is_read_only():
+            return
+        if self.format == "binary":
+            np.save(self.folder / f"templates_{name}.npy", values)
+        else:
+            from ..recording.zarr import get_default_zarr_compressor
+
+            root = self._zarr_root("r+")
+            if f"templates_{name}" in root:
+                del root[f"templates_{name}"]
+            io.create_zarr_array(root, f"templates_{name}", values, get_default_zarr_compressor())
+            self._root = None
+
+    def get_all_templates(
+        self, unit_ids=None, mode: str = "average", percentile: float | None = None
+    ) -> np.ndarray:
+        """Dense templates ``(num_units, nsamples, num_channels)`` of ``mode`` (a copy)."""
+        name = mode if mode != "percentile" else f"percentile_{percentile}"
+        if name not in self._template_cache:
+            self.precompute_templates(modes=[mode], percentile=percentile)
+        templates = self._template_cache[name]
+        if unit_ids is not None:
+            templates = templates[self.sorting.ids_to_indices(unit_ids)]
+        return np.array(templates)
+
+    def get_template(
+        self,
+        unit_id,
+        mode: str = "average",
+        sparsity: ChannelSparsity | None = None,
+        force_dense: bool = False,
+        percentile: float | None = None,
+    ) -> np.ndarray:
+        """Template ``(nsamples, channels)`` of one unit: its sparsity channels unless dense.
+
+        Parameters
+        ----------
+        unit_id : int or str
+        mode : {"average", "std", "median", "percentile"}, default: "average"
+        sparsity : ChannelSparsity or None, default: None
+            Channels to keep (dense extractors only).
+        force_dense : bool, default: False
+            All channels (zeros outside the sparsity).
+        percentile : float or None, default: None
+            For ``mode="percentile"``.
+        """
+        if mode not in io.TEMPLATE_MODES:
+            raise ValueError(f"mode must be one of {io.TEMPLATE_MODES}, got {mode!r}")
+        unit_index = self._unit_index(unit_id)
+        self._check_extra_sparsity(sparsity)
+        name = mode if mode != "percentile" else f"percentile_{percentile}"
+        if name in self._template_cache:
+            template = self._template_cache[name][unit_index]
+            mask = sparsity if sparsity is not None else self.sparsity
+            if mask is not None and not force_dense:
+                template = template[:, mask.mask[unit_index]]
+            return np.array(template)
+        waveforms = np.asarray(self.get_waveforms(unit_id, force_dense=force_dense))
+        if sparsity is not None and not force_dense:
+            waveforms = waveforms[:, :, sparsity.mask[unit_index]]
+        return np.array(_reduce(waveforms, mode, percentile))
+
+    def get_template_segment(
+        self, unit_id, segment_index: int, mode: str = "average", sparsity=None
+    ) -> np.ndarray:
+        """Template of one unit from the waveforms of one segment (average, median or std)."""
+        if mode not in _SEGMENT_MODES:
+            raise ValueError(f"mode must be one of {_SEGMENT_MODES}, got {mode!r}")
+        self._unit_index(unit_id)
+        waveforms = np.asarray(self.get_waveforms_segment(segment_index, unit_id, sparsity))
+        return _reduce(waveforms, mode, None)
+
+    # ------------------------------------------------------------------ selection and saving
+    def select_units(
+        self, unit_ids, new_folder: str | Path | None = None, use_relative_path: bool = False
+    ) -> WaveformExtractor:
+        """A new extractor with only ``unit_ids`` (waveforms, templates and extensions sliced).
+
+        Parameters
+        ----------
+        unit_ids : array-like
+        new_folder : str or Path or None, default: None
+            Write a binary folder (atomically); None gives an extractor in memory.
+        use_relative_path : bool, default: False
+            Describe the recording and sorting relative to ``new_folder``.
+        """
+        from .sparsity import ChannelSparsity
+
+        sorting = self.sorting.select_units(unit_ids)
+        unit_indices = self.sorting.ids_to_indices(list(unit_ids))
+        sparsity = None
+        if self.is_sparse():
+            sparsity = ChannelSparsity(self.sparsity.mask[unit_indices], unit_ids, self.channel_ids)
+        if new_folder is not None and self.folder is not None:
+            if self.format == "zarr":
+                raise NotImplementedError(
+                    "select_units(new_folder=...) is not supported for zarr: select in memory "
+                    "(new_folder=None), then save(format='zarr')"
+                )
+            new_folder = Path(new_folder)
+            io.write_selection(
+                self, new_folder, unit_ids, unit_indices, sorting, sparsity, use_relative_path
+            )
+            we = self._reopen(new_folder, sorting)
+        else:
+            we = WaveformExtractor(
+                self._recording,
+                sorting,
+                None,
+                rec_attributes=self._rec_attributes,
+                allow_unfiltered=True,
+                sparsity=sparsity,
+            )
+            we._params = dict(self._params)
+            we._template_cache = {k: v[unit_indices] for k, v in self._template_cache.items()}
+            if self.has_waveforms():
+                we._memory_objects = {
+                    "wfs_arrays": {u: np.asarray(self.get_waveforms(u)) for u in unit_ids},
+                    "sampled_indices": {u: self.get_sampled_indices(u) for u in unit_ids},
+                }
+        for name in self.get_available_extension_names():
+            self.load_extension(name).select_units(unit_ids, new_waveform_extractor=we)
+        return we
+
+    def _reopen(self, folder: Path, sorting: BaseSorting) -> WaveformExtractor:
+        """Open a folder just written from this extractor, with the same recording object."""
+        we = WaveformExtractor.load(folder, with_recording=False, sorting=sorting)
+        if self.has_recording():
+            we.set_recording(self._recording, allow_unfiltered=True)
+        return we
+
+    def save(
+        self,
+        folder: str | Path,
+        format: str = "binary",
+        use_relative_path: bool = False,
+        overwrite: bool = False,
+        sparsity: ChannelSparsity | None = None,
+        **kwargs,
+    ) -> WaveformExtractor:
+        """Write this extractor to a binary folder or a zarr store and return it reopened.
+
+        Parameters
+        ----------
+        folder : str or Path
+            Target; ``format="zarr"`` forces the ``.zarr`` suffix.
+        format : {"binary", "zarr"}, default: "binary"
+        use_relative_path : bool, default: False
+            Describe the recording and sorting relative to the new folder.
+        overwrite : bool, default: False
+            Replace an existing target (only once the new one is complete).
+        sparsity : ChannelSparsity or None, default: None
+            Make a dense extractor sparse while saving.
+        **kwargs
+            ``compressor`` for zarr (default Blosc zstd).
+
+        Returns
+        -------
+        WaveformExtractor
+
+        Raises
+        ------
+        FileExistsError
+            If the target exists and ``overwrite`` is False.
+        """
+        if format not in ("binary", "zarr"):
+            raise ValueError(f"format must be 'binary' or 'zarr', got {format!r}")
+        self._check_extra_sparsity(sparsity)
+        folder = Path(folder)
+        if format == "zarr" and folder.suffix != ".zarr":
+            folder = folder.parent / f"{folder.name}.zarr"
+        if folder.exists() and not overwrite:
+            raise FileExistsError(f"{folder} already exists (use overwrite=True to replace it)")
+        with atomic_folder(folder, overwrite=overwrite) as partial:
+            if format == "binary":
+                io.write_binary(self, partial, use_relative_path, sparsity)
+            else:
+                io.write_zarr(self, partial, use_relative_path, sparsity, kwargs.get("compressor"))
+        new_we = self._reopen(folder, self.sorting)
+        for name in self.get_available_extension_names():
+            extension = self.load_extension(name)
+            if sparsity is not None and extension.handle_sparsity:
+                warnings.warn(
+                    f"extension {name!r} is not copied: recompute it with the new sparsity",
+                    stacklevel=2,
+                )
+                continue
+            extension.copy(new_we)
+        return new_we
+
+
+# --------------------------------------------------------------------------- helpers
+def _reduce(waveforms: np.ndarray, mode: str, percentile: float | None) -> np.ndarray:
+    """One template from ``(num_spikes, nsamples, channels)`` waveforms."""
+    if mode == "average":
+        return np.mean(waveforms, axis=0)
+    if mode == "std":
+        return np.std(waveforms, axis=0)
+    if mode == "median":
+        return np.median(waveforms, axis=0)
+    return np.percentile(waveforms, percentile, axis=0)
+
+
+def check_spikes_in_recording(recording: BaseRecording, sorting: BaseSorting) -> None:
+    """Raise ``ValueError`` if a spike lies outside its recording segment."""
+    if recording.get_num_segments() != sorting.get_num_segments():
+        raise ValueError(
+            f"recording has {recording.get_num_segments()} segments, the sorting "
+            f"{sorting.get_num_segments()}"
+        )
+    for segment_index, spikes in enumerate(sorting.to_spike_vector(concatenated=False)):
+        if spikes.size == 0:
+            continue
+        num_samples = recording.get_num_samples(segment_index)
+        outside = (spikes["sample_index"] < 0) | (spikes["sample_index"] >= num_samples)
+        if np.any(outside):
+            unit_id = sorting.unit_ids[spikes["unit_index"][np.argmax(outside)]].item()
+            raise ValueError(
+                f"unit {unit_id!r} has spikes outside segment {segment_index} "
+                f"(0..{num_samples - 1}): remove them first (e.g. remove_excess_spikes)"
+            )

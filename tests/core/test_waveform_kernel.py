@@ -1,0 +1,299 @@
+"""Spike sampling and the waveform extraction kernel (core.waveforms.kernel)."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from core.jobs import CancelToken, JobCancelled
+from core.recording import NumpyRecording
+from core.sorting import NumpySorting
+from core.waveforms.kernel import (
+    estimate_templates_average,
+    extract_waveforms_to_buffers,
+    sample_spikes,
+    sampled_index_dtype,
+    select_random_spikes_uniformly,
+)
+
+FS = 10_000.0
+NBEFORE, NAFTER = 5, 8
+NUM_CHANNELS = 6
+SEGMENT_SAMPLES = (1000, 700)
+CHUNK = 97  # small and odd: many spikes sit near chunk borders
+
+
+def make_recording() -> NumpyRecording:
+    rng = np.random.default_rng(1)
+    traces = [
+        rng.integers(-500, 500, size=(n, NUM_CHANNELS)).astype("int16") for n in SEGMENT_SAMPLES
+    ]
+    recording = NumpyRecording(traces, sampling_frequency=FS)
+    recording.set_channel_gains(np.linspace(0.1, 0.6, NUM_CHANNELS))
+    recording.set_channel_offsets(np.linspace(-2.0, 3.0, NUM_CHANNELS))
+    return recording
+
+
+def make_sorting() -> NumpySorting:
+    """Three units; spikes at segment starts and ends and around multiples of CHUNK."""
+    times = [
+        np.array([0, 2, 5, 6, 96, 97, 98, 100, 193, 194, 400, 600, 987, 991, 992, 999]),
+        np.array([1, 4, 5, 95, 96, 97, 150, 300, 690, 691, 692, 699]),
+    ]
+    labels = [
+        np.array([0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0]),
+        np.array([2, 1, 0, 2, 1, 0, 2, 1, 0, 2, 1, 0]),
+    ]
+    unit_ids = np.array([10, 20, 30])
+    return NumpySorting.from_times_labels(
+        times, [unit_ids[index] for index in labels], FS, unit_ids
+    )
+
+
+def naive_waveforms(recording, spikes, unit_ids, return_scaled, dtype, mask=None) -> dict:
+    """One slice per spike; spikes whose window does not fit give zeros."""
+    result = {}
+    for unit_index, unit_id in enumerate(unit_ids):
+        rows = []
+        for spike in spikes[spikes["unit_index"] == unit_index]:
+            segment, sample = int(spike["segment_index"]), int(spike["sample_index"])
+            channels = slice(None) if mask is None else mask[unit_index]
+            width = NUM_CHANNELS if mask is None else int(mask[unit_index].sum())
+            if NBEFORE <= sample < recording.get_num_samples(segment) - NAFTER:
+                traces = recording.get_traces(
+                    segment_index=segment,
+                    start_frame=sample - NBEFORE,
+                    end_frame=sample + NAFTER,
+                    return_scaled=return_scaled,
+                )
+                rows.append(traces[:, channels].astype(dtype))
+            else:
+                rows.append(np.zeros((NBEFORE + NAFTER, width), dtype=dtype))
+        width = NUM_CHANNELS if mask is None else int(mask[unit_index].sum())
+        result[unit_id] = np.stack(rows) if rows else np.zeros((0, NBEFORE + NAFTER, width), dtype)
+    return result
+
+
+@pytest.fixture
+def recording():
+    return make_recording()
+
+
+@pytest.fixture
+def sorting():
+    return make_sorting()
+
+
+def extract(recording, sorting, **kwargs):
+    options = dict(mode="memory", return_scaled=True, chunk_size=CHUNK, progress_bar=False)
+    options.update(kwargs)
+    spikes = sorting.to_spike_vector()
+    return extract_waveforms_to_buffers(
+        recording, spikes, sorting.unit_ids, NBEFORE, NAFTER, **options
+    )
+
+
+def assert_same(a: dict, b: dict) -> None:
+    assert a.keys() == b.keys()
+    for unit_id in a:
+        assert a[unit_id].dtype == b[unit_id].dtype
+        np.testing.assert_array_equal(np.asarray(a[unit_id]), np.asarray(b[unit_id]))
+
+
+# --------------------------------------------------------------------------- sampling
+def test_sample_all_spikes_keeps_border_spikes(recording, sorting):
+    spikes, sampled = sample_spikes(recording, sorting, None)
+    assert spikes.size == sorting.to_spike_vector().size
+    assert sum(index.size for index in sampled.values()) == spikes.size
+
+
+def test_sampled_index_points_into_unit_trains(recording, sorting):
+    spikes, sampled = sample_spikes(recording, sorting, 3, NBEFORE, NAFTER, seed=4)
+    for unit_index, unit_id in enumerate(sorting.unit_ids):
+        index = sampled[unit_id]
+        assert index.dtype == sampled_index_dtype
+        frames = [
+            sorting.get_unit_spike_train(unit_id, segment_index=int(seg))[int(i)]
+            for i, seg in zip(index["spike_index"], index["segment_index"])
+        ]
+        np.testing.assert_array_equal(
+            frames, spikes["sample_index"][spikes["unit_index"] == unit_index]
+        )
+
+
+def test_sampling_drops_border_spikes_when_subsampling(recording, sorting):
+    spikes, _ = sample_spikes(recording, sorting, 1000, NBEFORE, NAFTER, seed=0)
+    limits = np.array(SEGMENT_SAMPLES)[spikes["segment_index"]] - NAFTER
+    assert np.all(spikes["sample_index"] >= NBEFORE)
+    assert np.all(spikes["sample_index"] < limits)
+
+
+def test_sampling_is_reproducible_and_leaves_global_rng_alone(recording, sorting):
+    state = np.random.get_state()  # noqa: NPY002  (the legacy global generator SI seeds)
+    first = select_random_spikes_uniformly(recording, sorting, 4, NBEFORE, NAFTER, seed=7)
+    after = np.random.get_state()  # noqa: NPY002
+    assert all(np.array_equal(a, b) for a, b in zip(state, after))
+    second = select_random_spikes_uniformly(recording, sorting, 4, NBEFORE, NAFTER, seed=7)
+    for unit_id in sorting.unit_ids:
+        for a, b in zip(first[unit_id], second[unit_id]):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_sampling_uses_spikeinterface_draws(recording, sorting):
+    """Per unit, in unit order: RandomState(seed).choice over the unit's spikes, sorted."""
+    rng = np.random.RandomState(3)
+    selected = select_random_spikes_uniformly(recording, sorting, 4, 0, 0, seed=3)
+    for unit_id in sorting.unit_ids:
+        counts = [sorting.get_unit_spike_train(unit_id, segment_index=s).size for s in (0, 1)]
+        picks = np.sort(rng.choice(sum(counts), size=4, replace=False))
+        np.testing.assert_array_equal(selected[unit_id][0], picks[picks < counts[0]])
+        np.testing.assert_array_equal(selected[unit_id][1], picks[picks >= counts[0]] - counts[0])
+
+
+def test_sampling_requires_window_when_subsampling(recording, sorting):
+    with pytest.raises(ValueError, match="nbefore and nafter"):
+        sample_spikes(recording, sorting, 10)
+
+
+# --------------------------------------------------------------------------- extraction
+@pytest.mark.parametrize("return_scaled", [True, False])
+def test_extraction_matches_per_spike_slicing(recording, sorting, return_scaled):
+    waveforms = extract(recording, sorting, return_scaled=return_scaled)
+    dtype = np.float32 if return_scaled else np.int16
+    expected = naive_waveforms(
+        recording, sorting.to_spike_vector(), sorting.unit_ids, return_scaled, dtype
+    )
+    assert_same(waveforms, expected)
+
+
+def test_border_spikes_are_zero(recording, sorting):
+    waveforms = extract(recording, sorting)
+    first_spike_of_unit_10 = waveforms[10][0]  # sample 0 of segment 0
+    assert not first_spike_of_unit_10.any()
+    assert waveforms[10][1].any()  # sample 6: fits
+
+
+def test_chunk_size_does_not_change_waveforms(recording, sorting):
+    assert_same(
+        extract(recording, sorting, chunk_size=CHUNK), extract(recording, sorting, chunk_size=5000)
+    )
+
+
+def test_threads_and_processes_give_the_same_waveforms(recording, sorting):
+    threads = extract(recording, sorting, n_jobs=2, pool_engine="thread")
+    processes = extract(recording, sorting, n_jobs=2, pool_engine="process")
+    assert_same(threads, processes)
+
+
+def test_memmap_equals_memory(recording, sorting, tmp_path):
+    memmaps = extract(recording, sorting, mode="memmap", folder=tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "waveforms_10.npy",
+        "waveforms_20.npy",
+        "waveforms_30.npy",
+    ]
+    assert_same(memmaps, extract(recording, sorting))
+
+
+def test_memmap_in_processes_equals_memory(recording, sorting, tmp_path):
+    memmaps = extract(
+        recording, sorting, mode="memmap", folder=tmp_path, n_jobs=2, pool_engine="process"
+    )
+    assert_same(memmaps, extract(recording, sorting))
+
+
+def test_sparse_equals_dense_restricted_to_mask(recording, sorting):
+    mask = np.zeros((3, NUM_CHANNELS), dtype=bool)
+    mask[0, [0, 1]] = mask[1, [2, 4, 5]] = mask[2, [1]] = True
+    sparse = extract(recording, sorting, sparsity_mask=mask)
+    dense = extract(recording, sorting)
+    for unit_index, unit_id in enumerate(sorting.unit_ids):
+        np.testing.assert_array_equal(sparse[unit_id], dense[unit_id][:, :, mask[unit_index]])
+
+
+def test_output_dtype_is_applied(recording, sorting):
+    waveforms = extract(recording, sorting, return_scaled=False, dtype="float64")
+    assert all(w.dtype == np.float64 for w in waveforms.values())
+
+
+def test_spike_outside_recording_names_unit_and_segment(recording):
+    sorting = NumpySorting.from_times_labels(
+        [np.array([10]), np.array([5, 700])], [np.array([1]), np.array([1, 2])], FS, [1, 2]
+    )
+    with pytest.raises(ValueError, match=r"unit 2 .* segment 1"):
+        extract(recording, sorting)
+
+
+def test_unsorted_spikes_are_rejected(recording, sorting):
+    spikes = sorting.to_spike_vector()[::-1].copy()
+    with pytest.raises(ValueError, match="sorted"):
+        extract_waveforms_to_buffers(recording, spikes, sorting.unit_ids, NBEFORE, NAFTER, "memory")
+
+
+def test_mask_of_wrong_shape_is_rejected(recording, sorting):
+    with pytest.raises(ValueError, match="sparsity_mask"):
+        extract(recording, sorting, sparsity_mask=np.ones((2, NUM_CHANNELS), dtype=bool))
+
+
+def test_memmap_needs_folder(recording, sorting):
+    with pytest.raises(ValueError, match="folder"):
+        extract(recording, sorting, mode="memmap")
+
+
+def test_scaling_needs_gains(sorting):
+    recording = NumpyRecording([np.zeros((1000, 2)), np.zeros((700, 2))], sampling_frequency=FS)
+    with pytest.raises(ValueError, match="return_scaled"):
+        extract(recording, sorting, return_scaled=True)
+
+
+def test_progress_is_reported_per_chunk(recording, sorting):
+    calls = []
+    extract(recording, sorting, progress_callback=lambda done, total: calls.append((done, total)))
+    total = sum(-(-n // CHUNK) for n in SEGMENT_SAMPLES)
+    assert calls[0] == (0, total) and calls[-1] == (total, total)
+
+
+def test_cancel_stops_the_extraction(recording, sorting):
+    token = CancelToken()
+
+    def cancel_after_first(done, total):
+        if done == 1:
+            token.cancel()
+
+    with pytest.raises(JobCancelled):
+        extract(recording, sorting, progress_callback=cancel_after_first, cancel_token=token)
+
+
+def test_cancel_stops_the_file_writers(recording, sorting, tmp_path):
+    token = CancelToken()
+
+    def cancel_after_first(done, total):
+        if done == 1:
+            token.cancel()
+
+    with pytest.raises(JobCancelled):
+        extract(
+            recording,
+            sorting,
+            mode="memmap",
+            folder=tmp_path,
+            progress_callback=cancel_after_first,
+            cancel_token=token,
+        )
+    assert not [t for t in threading.enumerate() if t.name.startswith("npy-writer")]
+
+
+def test_estimated_average_equals_mean_of_waveforms(recording, sorting):
+    spikes, _ = sample_spikes(recording, sorting, 1000, NBEFORE, NAFTER, seed=0)
+    average = estimate_templates_average(
+        recording, spikes, sorting.unit_ids, NBEFORE, NAFTER, return_scaled=True, chunk_size=CHUNK
+    )
+    waveforms = extract_waveforms_to_buffers(
+        recording, spikes, sorting.unit_ids, NBEFORE, NAFTER, "memory", return_scaled=True
+    )
+    for unit_index, unit_id in enumerate(sorting.unit_ids):
+        np.testing.assert_allclose(
+            average[unit_index], waveforms[unit_id].mean(axis=0), rtol=1e-5, atol=1e-4
+        )
