@@ -10,7 +10,7 @@ import numpy as np
 
 #: Bytes read through the map before it is released (MADV_DONTNEED), so the resident memory of a
 #: long save or a long scroll stays bounded whatever the file size.
-MAPPED_BUDGET_BYTES = 256 * 1024 * 1024
+MAPPED_BUDGET_BYTES = 64 * 1024 * 1024
 
 
 class MappedRawFile:
