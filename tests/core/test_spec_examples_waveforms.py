@@ -1,4 +1,4 @@
-"""The WaveformExtractor, portability and sparsity-saving examples of ``core-module.txt``, run
+"""The WaveformExtractor, portability, sparsity and template-tools examples of ``core-module.txt``, run
 against ``core`` with only the import changed (complete calls from spec/README.md)."""
 
 import shutil
@@ -8,10 +8,6 @@ import numpy as np
 import pytest
 
 import core as si
-
-if not hasattr(si, "extract_waveforms"):
-    pytest.skip("core does not export the waveform API yet", allow_module_level=True)
-
 from core import compute_sparsity, extract_waveforms, load_waveforms
 
 pytestmark = [
@@ -143,3 +139,40 @@ def test_sparsity_saving_section(recording, sorting):
     unit = sorting.unit_ids[1]
     mask = sparsity.mask[1]
     np.testing.assert_array_equal(we_sparse.get_waveforms(unit), we.get_waveforms(unit)[:, :, mask])
+
+
+def test_sparsity_section(recording, sorting):
+    we = extract_waveforms(recording=recording, sorting=sorting, sparse=False, folder="dense")
+    sparsity = compute_sparsity(we, method="radius", radius_um=40)
+    unit0 = sorting.unit_ids[0]
+    channel_ids = sparsity.unit_id_to_channel_ids[unit0]
+    channel_indices = sparsity.unit_id_to_channel_indices[unit0]
+    np.testing.assert_array_equal(recording.channel_ids[channel_indices], channel_ids)
+    best = compute_sparsity(we, method="best_channels", num_channels=2)
+    assert all(ids.size == 2 for ids in best.unit_id_to_channel_ids.values())
+    snr = compute_sparsity(we, method="threshold", threshold=0.0)
+    assert snr.mask.all()
+    recording.set_channel_groups([0, 0, 1, 1])
+    sorting.set_property("group", np.array([0, 1, 0, 1, 0]))
+    by_group = compute_sparsity(
+        extract_waveforms(recording=recording, sorting=sorting, sparse=False, folder="grouped"),
+        method="by_property",
+        by_property="group",
+    )
+    assert by_group.unit_id_to_channel_indices[sorting.unit_ids[1]].tolist() == [2, 3]
+
+
+def test_template_tools_section(recording, sorting):
+    we = extract_waveforms(recording=recording, sorting=sorting, sparse=False, folder="tools")
+    amplitudes = si.get_template_amplitudes(we, peak_sign="neg")
+    extremum = si.get_template_extremum_channel(we, peak_sign="neg")
+    shifts = si.get_template_extremum_channel_peak_shift(we, peak_sign="neg")
+    extremum_amplitude = si.get_template_extremum_amplitude(we, peak_sign="neg")
+    for unit_id in sorting.unit_ids:
+        template = we.get_template(unit_id)
+        assert extremum[unit_id] == recording.channel_ids[np.argmax(-template.min(axis=0))]
+        np.testing.assert_allclose(amplitudes[unit_id], -template.min(axis=0), rtol=1e-6)
+        channel = list(recording.channel_ids).index(extremum[unit_id])
+        assert shifts[unit_id] == int(np.argmin(template[:, channel])) - we.nbefore
+        at_index = -template[we.nbefore]
+        assert extremum_amplitude[unit_id] == pytest.approx(at_index.max())
