@@ -175,4 +175,4 @@ def test_template_tools_section(recording, sorting):
         channel = list(recording.channel_ids).index(extremum[unit_id])
         assert shifts[unit_id] == int(np.argmin(template[:, channel])) - we.nbefore
         at_index = -template[we.nbefore]
-        assert extremum_amplitude[unit_id] == pytest.approx(at_index.max())
+        assert extremum_amplitude[unit_id] == pytest.approx(at_index[np.argmax(np.abs(at_index))])
