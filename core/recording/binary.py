@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mmap
 import warnings
 from pathlib import Path
 
@@ -10,8 +11,12 @@ import numpy as np
 from ..extractor_dict import read_extractor_json
 from ..registry import register_extractor_class
 from .base import BaseRecording, BaseRecordingSegment
-from .mapped_file import MappedRawFile
 from .writing import write_binary_recording
+
+
+# Every page of a window is read anyway (channels are interleaved): populating the mapping in one
+# call costs far less than one page fault per 4 kB page, and keeps threads off the fault path.
+_MAP_FLAGS = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
 
 
 class BinaryRecordingExtractor(BaseRecording):
@@ -151,7 +156,7 @@ class BinaryRecordingExtractor(BaseRecording):
 
 
 class BinaryRecordingSegment(BaseRecordingSegment):
-    """One binary file, read through a persistent memory map (`MappedRawFile`)."""
+    """One binary file, memory-mapped on each read (no file handle is kept open)."""
 
     def __init__(
         self,
@@ -180,7 +185,6 @@ class BinaryRecordingSegment(BaseRecordingSegment):
         frame_bytes = num_channels * dtype.itemsize
         data_bytes = file_size - file_offset
         self._num_samples = data_bytes // frame_bytes
-        self._rows = MappedRawFile(file_path, dtype, num_channels, file_offset, self._num_samples)
         if data_bytes % frame_bytes:
             warnings.warn(
                 f"{file_path}: {data_bytes} data bytes is not a whole number of frames of "
@@ -195,7 +199,7 @@ class BinaryRecordingSegment(BaseRecordingSegment):
         start = 0 if start_frame is None else start_frame
         end = self._num_samples if end_frame is None else end_frame
         if self.time_axis == 0:
-            traces = self._rows.rows(start, end)
+            traces = self._memmap_rows(start, end)
             return traces if channel_indices is None else traces[:, channel_indices]
         full = np.memmap(
             self.file_path,
@@ -206,6 +210,24 @@ class BinaryRecordingSegment(BaseRecordingSegment):
         )
         traces = full[:, start:end].T
         return traces if channel_indices is None else traces[:, channel_indices]
+
+    def _memmap_rows(self, start: int, end: int) -> np.ndarray:
+        frame_bytes = self.num_channels * self.dtype.itemsize
+        if end <= start:
+            return np.zeros((0, self.num_channels), dtype=self.dtype)
+        byte_start = self.file_offset + start * frame_bytes
+        # mmap offsets must be page-aligned: map from the page before and skip the remainder
+        aligned = byte_start - byte_start % mmap.ALLOCATIONGRANULARITY
+        length = byte_start - aligned + (end - start) * frame_bytes
+        with open(self.file_path, "rb") as file:
+            mapped = mmap.mmap(file.fileno(), length, flags=_MAP_FLAGS, prot=mmap.PROT_READ,
+                               offset=aligned)
+        return np.ndarray(
+            (end - start, self.num_channels),
+            dtype=self.dtype,
+            buffer=mapped,
+            offset=byte_start - aligned,
+        )
 
 
 class BinaryFolderRecording(BinaryRecordingExtractor):

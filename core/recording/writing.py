@@ -33,10 +33,6 @@ def read_chunk(
     traces = recording.get_traces(
         segment_index=segment_index, start_frame=start, end_frame=end, cast_unsigned=cast_unsigned
     )
-    if not traces.flags.owndata:
-        # A view of a memory-mapped file: copying it in user space (with the kernel's fault-around)
-        # is much faster than letting the write fault its pages in one by one.
-        return np.array(traces, dtype=dtype, order="C")
     return np.ascontiguousarray(traces, dtype=dtype)
 
 
