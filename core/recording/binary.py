@@ -13,7 +13,6 @@ from ..registry import register_extractor_class
 from .base import BaseRecording, BaseRecordingSegment
 from .writing import write_binary_recording
 
-
 # Every page of a window is read anyway (channels are interleaved): populating the mapping in one
 # call costs far less than one page fault per 4 kB page, and keeps threads off the fault path.
 _MAP_FLAGS = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
@@ -220,8 +219,9 @@ class BinaryRecordingSegment(BaseRecordingSegment):
         aligned = byte_start - byte_start % mmap.ALLOCATIONGRANULARITY
         length = byte_start - aligned + (end - start) * frame_bytes
         with open(self.file_path, "rb") as file:
-            mapped = mmap.mmap(file.fileno(), length, flags=_MAP_FLAGS, prot=mmap.PROT_READ,
-                               offset=aligned)
+            mapped = mmap.mmap(
+                file.fileno(), length, flags=_MAP_FLAGS, prot=mmap.PROT_READ, offset=aligned
+            )
         return np.ndarray(
             (end - start, self.num_channels),
             dtype=self.dtype,
