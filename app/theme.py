@@ -37,14 +37,28 @@ def _palette_color(index: int, lightness: float) -> QColor:
     return QColor.fromRgbF(red, green, blue)
 
 
-LIGHT = Theme(dark=False, background=QColor("#ffffff"), foreground=QColor("#202020"),
-              trace=QColor("#1f3a5f"), grid=QColor("#d0d0d0"), selection=QColor("#ff8c00"),
-              bad_channel=QColor("#b0b0b0"), event=QColor("#c0392b"),
-              epoch=QColor(192, 57, 43, 40))
-DARK = Theme(dark=True, background=QColor("#1e1e1e"), foreground=QColor("#e0e0e0"),
-             trace=QColor("#9ecbff"), grid=QColor("#3a3a3a"), selection=QColor("#ffb347"),
-             bad_channel=QColor("#5a5a5a"), event=QColor("#ff6b5b"),
-             epoch=QColor(255, 107, 91, 50))
+LIGHT = Theme(
+    dark=False,
+    background=QColor("#ffffff"),
+    foreground=QColor("#202020"),
+    trace=QColor("#1f3a5f"),
+    grid=QColor("#d0d0d0"),
+    selection=QColor("#ff8c00"),
+    bad_channel=QColor("#b0b0b0"),
+    event=QColor("#c0392b"),
+    epoch=QColor(192, 57, 43, 40),
+)
+DARK = Theme(
+    dark=True,
+    background=QColor("#1e1e1e"),
+    foreground=QColor("#e0e0e0"),
+    trace=QColor("#9ecbff"),
+    grid=QColor("#3a3a3a"),
+    selection=QColor("#ffb347"),
+    bad_channel=QColor("#5a5a5a"),
+    event=QColor("#ff6b5b"),
+    epoch=QColor(255, 107, 91, 50),
+)
 
 
 def current_theme() -> Theme:

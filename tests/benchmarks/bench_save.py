@@ -115,13 +115,20 @@ def run_one(name: str, source: Path, target: Path) -> dict:
         ratio = 1.0
     else:
         recording = si.read_binary(source, SAMPLING_FREQUENCY, "int16", num_channels=NUM_CHANNELS)
-        saved = recording.save(folder=target, chunk_duration="1s", progress_bar=False,
-                               verbose=False, **config)
+        saved = recording.save(
+            folder=target, chunk_duration="1s", progress_bar=False, verbose=False, **config
+        )
         ratio = saved.get_annotation("compression_ratio") or 1.0
     elapsed = time.perf_counter() - start
     peak = sampler.stop()
-    return {"name": name, "seconds": elapsed, "mb_per_s": size_bytes / 1e6 / elapsed,
-            "compression_ratio": ratio, "peak_mb": peak, "baseline_mb": baseline}
+    return {
+        "name": name,
+        "seconds": elapsed,
+        "mb_per_s": size_bytes / 1e6 / elapsed,
+        "compression_ratio": ratio,
+        "peak_mb": peak,
+        "baseline_mb": baseline,
+    }
 
 
 def main() -> None:
@@ -145,8 +152,10 @@ def main() -> None:
         make_source(source, args.size_gb)
         size_gb = source.stat().st_size / 1e9
         duration = source.stat().st_size / (NUM_CHANNELS * 2) / SAMPLING_FREQUENCY
-        print(f"source: {size_gb:.2f} GB, {duration:.0f} s at 30 kHz; chunks of 1 s "
-              f"({NUM_CHANNELS * 2 * SAMPLING_FREQUENCY / 1e6:.1f} MB)")
+        print(
+            f"source: {size_gb:.2f} GB, {duration:.0f} s at 30 kHz; chunks of 1 s "
+            f"({NUM_CHANNELS * 2 * SAMPLING_FREQUENCY / 1e6:.1f} MB)"
+        )
         results = []
         for name in CONFIGS:
             runs = []
@@ -154,24 +163,42 @@ def main() -> None:
                 work = folder / "work"
                 work.mkdir()
                 output = subprocess.run(
-                    [sys.executable, __file__, "--run", name, "--source", str(source),
-                     "--folder", str(work)], capture_output=True, text=True, check=True)
+                    [
+                        sys.executable,
+                        __file__,
+                        "--run",
+                        name,
+                        "--source",
+                        str(source),
+                        "--folder",
+                        str(work),
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
                 runs.append(json.loads(output.stdout.strip().splitlines()[-1]))
                 shutil.rmtree(work)
             best = max(runs, key=lambda r: r["mb_per_s"])
             best["peak_mb"] = max(r["peak_mb"] for r in runs)
             results.append(best)
         copy_rate = results[0]["mb_per_s"]
-        print(f"best of {args.repeat} runs; memory = peak resident memory of the process tree "
-              "above its import baseline (file pages mapped from the source count)")
-        print(f"\n{'configuration':<28}{'MB/s':>9}{'% of copy':>11}{'ratio':>8}"
-              f"{'peak MB':>9}{'(baseline)':>11}")
+        print(
+            f"best of {args.repeat} runs; memory = peak resident memory of the process tree "
+            "above its import baseline (file pages mapped from the source count)"
+        )
+        print(
+            f"\n{'configuration':<28}{'MB/s':>9}{'% of copy':>11}{'ratio':>8}"
+            f"{'peak MB':>9}{'(baseline)':>11}"
+        )
         for result in results:
-            print(f"{result['name']:<28}{result['mb_per_s']:>9.0f}"
-                  f"{100 * result['mb_per_s'] / copy_rate:>10.0f}%"
-                  f"{result['compression_ratio']:>8.2f}"
-                  f"{result['peak_mb'] - result['baseline_mb']:>9.0f}"
-                  f"{result['baseline_mb']:>11.0f}")
+            print(
+                f"{result['name']:<28}{result['mb_per_s']:>9.0f}"
+                f"{100 * result['mb_per_s'] / copy_rate:>10.0f}%"
+                f"{result['compression_ratio']:>8.2f}"
+                f"{result['peak_mb'] - result['baseline_mb']:>9.0f}"
+                f"{result['baseline_mb']:>11.0f}"
+            )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
