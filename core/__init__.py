@@ -33,6 +33,7 @@ from .formats import (
     read_openephys_event,
     read_phy,
     read_probe_file,
+    read_sorting_analyzer,
     read_spikeglx,
     read_spikeglx_event,
     write_probe_file,
@@ -171,6 +172,7 @@ from .waveforms import (
 )
 
 __all__ = [
+    "read_sorting_analyzer",
     "WaveformExtractor",
     "BaseWaveformExtractorExtension",
     "extract_waveforms",

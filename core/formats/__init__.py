@@ -19,6 +19,7 @@ from .openephys import (
 )
 from .phy import KiloSortSortingExtractor, PhySortingExtractor, read_kilosort, read_phy
 from .probe_files import read_probe_file, write_probe_file
+from .sorting_analyzer import read_sorting_analyzer
 from .spikeglx import (
     SpikeGLXEventExtractor,
     SpikeGLXRecordingExtractor,
@@ -27,6 +28,7 @@ from .spikeglx import (
 )
 
 __all__ = [
+    "read_sorting_analyzer",
     "download_dataset",
     "read",
     "read_all",

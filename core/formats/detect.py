@@ -64,6 +64,13 @@ def _read_waveforms(path: Path, allow_pickle: bool) -> dict:
     return {"waveform_extractor": we, "sorting": we.sorting}
 
 
+def _read_analyzer(path: Path, allow_pickle: bool) -> dict:
+    from .sorting_analyzer import read_sorting_analyzer
+
+    we = read_sorting_analyzer(path)
+    return {"waveform_extractor": we, "sorting": we.sorting}
+
+
 def _read_saved_folder(path: Path, allow_pickle: bool) -> dict:
     from ..loading import load_extractor
 
@@ -90,7 +97,9 @@ def _read_raw(path: Path, allow_pickle: bool) -> dict:
 
 
 def _folder_reader(path: Path) -> Callable[[Path, bool], dict] | None:
-    if _is_analyzer_folder(path) or _is_waveform_folder(path):
+    if _is_analyzer_folder(path):
+        return _read_analyzer
+    if _is_waveform_folder(path):
         return _read_waveforms
     if path.suffix == ".zarr" or (path / ".zgroup").is_file():
         attributes = read_json(path / ".zattrs") if (path / ".zattrs").is_file() else {}

@@ -109,3 +109,10 @@ def test_waveform_folder_with_a_missing_sorting_says_how_to_open_it(si_fixtures)
     folder = si_fixtures / "si_0.100.8" / "waveforms_sparse_folder" / "waveforms"
     with pytest.raises(FileNotFoundError, match="sorting=<the sorting>"):
         si.read(folder)
+
+
+def test_sorting_analyzer_folder_opens_as_waveform_extractor(si_fixtures):
+    folder = si_fixtures / "si_0.105.3" / "sorting_analyzer_binary_folder" / "analyzer"
+    found = read_all(folder)
+    assert set(found) == {"sorting", "waveform_extractor"}
+    assert found["waveform_extractor"].get_all_templates().shape[0] == 5
