@@ -384,6 +384,38 @@ class BaseRecordingSnippets(BaseExtractor):
         return parts if outputs == "dict" else list(parts.values())
 
 
+def resolve_channel_slice(parent: BaseRecordingSnippets, channel_ids, renamed_channel_ids):
+    """Checked ``(channel_ids, parent_indices, renamed_channel_ids)`` of a channel slice.
+
+    Raises
+    ------
+    ValueError
+        If ids repeat, are unknown, or the renamed ids do not match them in number.
+    """
+    channel_ids = np.asarray(parent.channel_ids if channel_ids is None else channel_ids)
+    if np.unique(channel_ids).size != channel_ids.size:
+        raise ValueError("channel_slice(): channel_ids must be unique")
+    parent_indices = parent.ids_to_indices(channel_ids)
+    renamed = np.asarray(channel_ids if renamed_channel_ids is None else renamed_channel_ids)
+    if renamed.size != channel_ids.size:
+        raise ValueError(
+            f"renamed_channel_ids has {renamed.size} ids for {channel_ids.size} channels"
+        )
+    return channel_ids, parent_indices, renamed
+
+
+def copy_sliced_metadata(
+    parent: BaseRecordingSnippets, view: BaseRecordingSnippets, channel_ids: np.ndarray
+) -> None:
+    """Copy ``parent``'s metadata for ``channel_ids`` onto ``view``, re-wiring the probe 0..k-1."""
+    parent.copy_metadata(view, ids=channel_ids)
+    contact_vector = view.get_property("contact_vector")
+    if contact_vector is not None:
+        contact_vector = contact_vector.copy()
+        contact_vector["device_channel_indices"] = np.arange(channel_ids.size, dtype="int64")
+        view.set_property("contact_vector", contact_vector)
+
+
 def _as_probegroup(probe_or_probegroup) -> ProbeGroup:
     if isinstance(probe_or_probegroup, ProbeGroup):
         return probe_or_probegroup

@@ -6,6 +6,7 @@ import numpy as np
 
 from ..registry import register_extractor_class
 from .base import BaseRecording, BaseRecordingSegment
+from .channels import copy_sliced_metadata, resolve_channel_slice
 
 
 class ChannelSliceRecording(BaseRecording):
@@ -23,20 +24,9 @@ class ChannelSliceRecording(BaseRecording):
     def __init__(
         self, parent_recording: BaseRecording, channel_ids=None, renamed_channel_ids=None
     ) -> None:
-        if channel_ids is None:
-            channel_ids = parent_recording.channel_ids
-        channel_ids = np.asarray(channel_ids)
-        if np.unique(channel_ids).size != channel_ids.size:
-            raise ValueError("channel_slice(): channel_ids must be unique")
-        parent_indices = parent_recording.ids_to_indices(channel_ids)
-        if renamed_channel_ids is None:
-            renamed_channel_ids = channel_ids
-        renamed_channel_ids = np.asarray(renamed_channel_ids)
-        if renamed_channel_ids.size != channel_ids.size:
-            raise ValueError(
-                f"renamed_channel_ids has {renamed_channel_ids.size} ids for "
-                f"{channel_ids.size} channels"
-            )
+        channel_ids, parent_indices, renamed_channel_ids = resolve_channel_slice(
+            parent_recording, channel_ids, renamed_channel_ids
+        )
         super().__init__(
             parent_recording.sampling_frequency, renamed_channel_ids, parent_recording.get_dtype()
         )
@@ -44,12 +34,7 @@ class ChannelSliceRecording(BaseRecording):
         self._parent_channel_indices = parent_indices
         for segment in parent_recording._recording_segments:
             self.add_recording_segment(ChannelSliceRecordingSegment(segment, parent_indices))
-        parent_recording.copy_metadata(self, ids=channel_ids)
-        contact_vector = self.get_property("contact_vector")
-        if contact_vector is not None:
-            contact_vector = contact_vector.copy()
-            contact_vector["device_channel_indices"] = np.arange(channel_ids.size, dtype="int64")
-            self.set_property("contact_vector", contact_vector)
+        copy_sliced_metadata(parent_recording, self, channel_ids)
         self._kwargs = {
             "parent_recording": parent_recording,
             "channel_ids": channel_ids,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..recording.channels import copy_sliced_metadata, resolve_channel_slice
 from ..registry import register_extractor_class
 from .base import BaseSnippets, BaseSnippetsSegment
 
@@ -25,20 +26,9 @@ class ChannelSliceSnippets(BaseSnippets):
     def __init__(
         self, parent_snippets: BaseSnippets, channel_ids=None, renamed_channel_ids=None
     ) -> None:
-        if channel_ids is None:
-            channel_ids = parent_snippets.channel_ids
-        channel_ids = np.asarray(channel_ids)
-        if np.unique(channel_ids).size != channel_ids.size:
-            raise ValueError("channel_ids must be unique")
-        parent_indices = parent_snippets.ids_to_indices(channel_ids)
-        if renamed_channel_ids is None:
-            renamed_channel_ids = channel_ids
-        renamed_channel_ids = np.asarray(renamed_channel_ids)
-        if renamed_channel_ids.size != channel_ids.size:
-            raise ValueError(
-                f"renamed_channel_ids has {renamed_channel_ids.size} ids for "
-                f"{channel_ids.size} channels"
-            )
+        channel_ids, parent_indices, renamed_channel_ids = resolve_channel_slice(
+            parent_snippets, channel_ids, renamed_channel_ids
+        )
         super().__init__(
             parent_snippets.sampling_frequency,
             parent_snippets.nbefore,
@@ -48,12 +38,7 @@ class ChannelSliceSnippets(BaseSnippets):
         )
         for segment in parent_snippets._snippets_segments:
             self.add_snippets_segment(ChannelSliceSnippetsSegment(segment, parent_indices))
-        parent_snippets.copy_metadata(self, ids=channel_ids)
-        contact_vector = self.get_property("contact_vector")
-        if contact_vector is not None:
-            contact_vector = contact_vector.copy()
-            contact_vector["device_channel_indices"] = np.arange(channel_ids.size, dtype="int64")
-            self.set_property("contact_vector", contact_vector)
+        copy_sliced_metadata(parent_snippets, self, channel_ids)
         self._kwargs = {
             "parent_snippets": parent_snippets,
             "channel_ids": channel_ids,
