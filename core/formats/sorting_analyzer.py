@@ -18,8 +18,8 @@ import numpy as np
 
 from ..json_io import read_json
 from ..loading import load_extractor
-from ..waveforms import extractor_io as io
 from ..waveforms.extractor import WaveformExtractor
+from ..waveforms.folder_io import read_recording_info
 from ..waveforms.sparsity import ChannelSparsity
 
 __all__ = ["read_sorting_analyzer"]
@@ -113,7 +113,7 @@ def read_sorting_analyzer(folder: str | Path) -> WaveformExtractor:
     return_in_uV = _return_in_uV(folder)
 
     _require(folder / "recording_info" / "recording_attributes.json", "recording attributes")
-    rec_attributes = io.read_recording_info(folder)
+    rec_attributes = read_recording_info(folder)
     rec_attributes.setdefault("num_channels", len(rec_attributes.get("channel_ids", [])))
     channel_ids = np.asarray(rec_attributes["channel_ids"])
     num_channels = int(rec_attributes["num_channels"])

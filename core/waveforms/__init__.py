@@ -3,13 +3,8 @@
 from .api import estimate_sparsity, extract_waveforms, load_waveforms, precompute_sparsity
 from .extension import BaseWaveformExtractorExtension
 from .extractor import WaveformExtractor
-from .kernel import (
-    estimate_templates_average,
-    extract_waveforms_to_buffers,
-    sample_spikes,
-    sampled_index_dtype,
-    select_random_spikes_uniformly,
-)
+from .kernel import estimate_templates_average, extract_waveforms_to_buffers
+from .sampling import sample_spikes, sampled_index_dtype, select_random_spikes_uniformly
 from .sparsity import ChannelSparsity, compute_sparsity
 from .template_tools import (
     get_template_amplitudes,

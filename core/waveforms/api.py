@@ -11,8 +11,10 @@ import numpy as np
 
 from ..atomic import atomic_folder
 from ..jobs import split_job_kwargs
-from .extractor import WaveformExtractor, check_spikes_in_recording
-from .kernel import estimate_templates_average, sample_spikes
+from .extractor import WaveformExtractor
+from .extractor_recording import check_spikes_in_recording
+from .kernel import estimate_templates_average
+from .sampling import sample_spikes
 
 if TYPE_CHECKING:
     from ..recording.base import BaseRecording

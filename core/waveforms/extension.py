@@ -110,7 +110,7 @@ class BaseWaveformExtractorExtension:
     @classmethod
     def load_params_from_zarr(cls, folder: str | Path) -> dict:
         """The ``params`` attribute of the extension's group in a zarr store."""
-        from .extractor_io import open_zarr
+        from .zarr_io import open_zarr
 
         root = open_zarr(Path(folder))
         if cls.extension_name not in root or "params" not in root[cls.extension_name].attrs:
@@ -191,7 +191,7 @@ class BaseWaveformExtractorExtension:
 
     def _save_zarr(self, compressor: Any) -> None:
         from ..recording.zarr import get_default_zarr_compressor
-        from .extractor_io import create_zarr_array
+        from .zarr_io import create_zarr_array
 
         compressor = compressor if compressor is not None else get_default_zarr_compressor()
         group = self.waveform_extractor._zarr_root("r+")[self.extension_name]

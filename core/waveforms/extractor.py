@@ -1,9 +1,11 @@
 """WaveformExtractor: waveforms of sampled spikes of a sorting, cut from its recording.
 
 Waveforms live in a binary folder (``.npy`` files, read lazily as memmaps), a zarr store or in
-memory; templates (average, std, median, percentile) are computed from them in one pass per unit
-and cached dense, with zeros outside the sparsity. Folders follow SpikeInterface 0.100's layout
-(FORMATS.md §8) in both directions.
+memory. This module holds the class itself: its state, creating and loading it, extraction
+parameters, running the extraction and reading waveforms back. Its other parts are mixed in:
+recording facts (:mod:`.extractor_recording`), templates (:mod:`.extractor_templates`),
+``select_units``/``save`` (:mod:`.extractor_save`) and extensions (:mod:`.extension`). Folders
+follow SpikeInterface 0.100's layout (FORMATS.md §8, :mod:`.extractor_io`) in both directions.
 """
 
 from __future__ import annotations
@@ -11,18 +13,21 @@ from __future__ import annotations
 import os
 import shutil
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..atomic import atomic_folder
-from ..jobs import fix_job_kwargs
 from ..json_io import read_json, write_json
-from . import extractor_io as io
+from . import folder_io, zarr_io
 from .extension import ExtensionHostMixin
-from .kernel import extract_waveforms_to_buffers, sample_spikes
+from .extractor_io import StoredExtractor, template_names
+from .extractor_recording import RecordingInfoMixin, check_spikes_in_recording
+from .extractor_save import SavingMixin
+from .extractor_templates import TemplatesMixin
+from .kernel import extract_waveforms_to_buffers
+from .sampling import sample_spikes
 
 if TYPE_CHECKING:
     from ..recording.base import BaseRecording
@@ -30,10 +35,8 @@ if TYPE_CHECKING:
     from .extension import BaseWaveformExtractorExtension
     from .sparsity import ChannelSparsity
 
-_SEGMENT_MODES = ("average", "median", "std")
 
-
-class WaveformExtractor(io.RecordingInfoMixin, ExtensionHostMixin):
+class WaveformExtractor(RecordingInfoMixin, TemplatesMixin, SavingMixin, ExtensionHostMixin):
     """Waveforms of the spikes of ``sorting`` cut from ``recording``, and their templates.
 
     Build one with :func:`~core.extract_waveforms` or :meth:`create` + :meth:`set_params` +
@@ -103,9 +106,9 @@ class WaveformExtractor(io.RecordingInfoMixin, ExtensionHostMixin):
 
     def _zarr_root(self, mode: str = "r"):
         if mode != "r":
-            return io.open_zarr(self.folder, mode=mode)
+            return zarr_io.open_zarr(self.folder, mode=mode)
         if self._root is None:
-            self._root = io.open_zarr(self.folder)
+            self._root = zarr_io.open_zarr(self.folder)
         return self._root
 
     def __repr__(self) -> str:
@@ -166,7 +169,7 @@ class WaveformExtractor(io.RecordingInfoMixin, ExtensionHostMixin):
             raise ValueError("folder is required with mode='folder'")
         folder = Path(folder)
         with atomic_folder(folder, overwrite=remove_if_exists) as partial:
-            io.write_skeleton(partial, recording, sorting, use_relative_path, sparsity)
+            folder_io.write_skeleton(partial, recording, sorting, use_relative_path, sparsity)
         return cls(recording, sorting, folder, allow_unfiltered=allow_unfiltered, sparsity=sparsity)
 
     @classmethod
@@ -181,7 +184,7 @@ class WaveformExtractor(io.RecordingInfoMixin, ExtensionHostMixin):
     ) -> WaveformExtractor:
         """A new extractor in ``folder``, an existing empty (temporary) folder."""
         check_spikes_in_recording(recording, sorting)
-        io.write_skeleton(folder, recording, sorting, use_relative_path, sparsity)
+        folder_io.write_skeleton(folder, recording, sorting, use_relative_path, sparsity)
         return cls(recording, sorting, folder, allow_unfiltered=allow_unfiltered, sparsity=sparsity)
 
     @classmethod
@@ -206,7 +209,7 @@ class WaveformExtractor(io.RecordingInfoMixin, ExtensionHostMixin):
         allow_pickle: bool = False,
     ) -> WaveformExtractor:
         """Open a binary folder written here or by SpikeInterface <= 0.100."""
-        stored = io.read_folder(Path(folder), with_recording, sorting, allow_pickle)
+        stored = folder_io.read_folder(Path(folder), with_recording, sorting, allow_pickle)
         return cls._from_stored(Path(folder), stored, allow_pickle)
 
     @classmethod
@@ -218,11 +221,11 @@ class WaveformExtractor(io.RecordingInfoMixin, ExtensionHostMixin):
         allow_pickle: bool = False,
     ) -> WaveformExtractor:
         """Open a ``.zarr`` store written by :meth:`save` here or by SpikeInterface 0.100."""
-        stored = io.read_zarr(Path(folder), with_recording, sorting)
+        stored = zarr_io.read_zarr(Path(folder), with_recording, sorting)
         return cls._from_stored(Path(folder), stored, allow_pickle)
 
     @classmethod
-    def _from_stored(cls, folder: Path, stored: io.StoredExtractor, allow_pickle: bool):
+    def _from_stored(cls, folder: Path, stored: StoredExtractor, allow_pickle: bool):
         we = cls(
             stored.recording,
             stored.sorting,
@@ -302,7 +305,7 @@ class WaveformExtractor(io.RecordingInfoMixin, ExtensionHostMixin):
         self._params = {}
         if self.format == "binary":
             shutil.rmtree(self.folder / "waveforms", ignore_errors=True)
-            for name in io.template_names(self.folder):
+            for name in template_names(self.folder):
                 (self.folder / f"templates_{name}.npy").unlink()
             (self.folder / "waveforms").mkdir()
         else:
@@ -538,288 +541,3 @@ class WaveformExtractor(io.RecordingInfoMixin, ExtensionHostMixin):
         """Waveforms of one unit in one segment."""
         waveforms, index = self.get_waveforms(unit_id, with_index=True, sparsity=sparsity)
         return waveforms[index["segment_index"] == segment_index]
-
-    # ------------------------------------------------------------------ templates
-    def precompute_templates(
-        self, modes=("average", "std", "median", "percentile"), percentile: float | None = None
-    ) -> None:
-        """Compute and cache templates of every unit, all modes in one read of the waveforms.
-
-        Parameters
-        ----------
-        modes : sequence of {"average", "std", "median", "percentile"}
-            The default computes ``percentile`` only when ``percentile`` is given.
-        percentile : float or None, default: None
-            In ``[0, 100]``; cached as ``percentile_<p>``.
-
-        Templates are dense ``(num_units, nsamples, num_channels)``, zeros outside the sparsity;
-        float32 except ``median`` (waveform dtype). ``average`` is exactly ``np.mean`` of the
-        waveforms. They are saved as ``templates_<name>.npy`` (or zarr arrays) when the folder is
-        writable. Units are processed by ``n_jobs`` threads of the global job keyword arguments.
-        """
-        self._precompute_templates(modes, percentile, fix_job_kwargs({})["n_jobs"])
-
-    def _precompute_templates(self, modes, percentile: float | None, n_jobs: int) -> None:
-        modes = [modes] if isinstance(modes, str) else list(modes)
-        if percentile is None and modes == list(io.TEMPLATE_MODES):
-            modes.remove("percentile")
-        names = {}
-        for mode in modes:
-            if mode not in io.TEMPLATE_MODES:
-                raise ValueError(f"mode must be one of {io.TEMPLATE_MODES}, got {mode!r}")
-            if mode == "percentile":
-                if percentile is None or not 0 <= percentile <= 100:
-                    raise ValueError(f"percentile must be in [0, 100], got {percentile!r}")
-                names[mode] = f"percentile_{percentile}"
-            else:
-                names[mode] = mode
-        shape = (len(self.unit_ids), self.nsamples, self.get_num_channels())
-        templates = {
-            mode: np.zeros(shape, dtype=self.dtype if mode == "median" else np.float32)
-            for mode in modes
-        }
-        if self.format == "zarr":
-            self._zarr_root()  # opened once, before threads read from it
-
-        def compute(unit_index: int, unit_id) -> None:
-            waveforms = np.asarray(self.get_waveforms(unit_id))
-            if waveforms.shape[0] == 0:
-                return
-            columns = slice(None) if self.sparsity is None else self.sparsity.mask[unit_index]
-            for mode in modes:
-                templates[mode][unit_index][:, columns] = _reduce(waveforms, mode, percentile)
-
-        unit_ids = self.unit_ids.tolist()
-        if n_jobs > 1 and len(unit_ids) > 1:
-            # numpy reductions release the GIL; each thread fills its own units' rows
-            with ThreadPoolExecutor(min(n_jobs, len(unit_ids))) as pool:
-                list(pool.map(compute, range(len(unit_ids)), unit_ids))
-        else:
-            for unit_index, unit_id in enumerate(unit_ids):
-                compute(unit_index, unit_id)
-        for mode, values in templates.items():
-            self._template_cache[names[mode]] = values
-            self._store_templates(names[mode], values)
-
-    def _store_templates(self, name: str, values: np.ndarray) -> None:
-        if self.folder is None or self.is_read_only():
-            return
-        if self.format == "binary":
-            np.save(self.folder / f"templates_{name}.npy", values)
-        else:
-            from ..recording.zarr import get_default_zarr_compressor
-
-            root = self._zarr_root("r+")
-            if f"templates_{name}" in root:
-                del root[f"templates_{name}"]
-            io.create_zarr_array(root, f"templates_{name}", values, get_default_zarr_compressor())
-            self._root = None
-
-    def get_all_templates(
-        self, unit_ids=None, mode: str = "average", percentile: float | None = None
-    ) -> np.ndarray:
-        """Dense templates ``(num_units, nsamples, num_channels)`` of ``mode`` (a copy)."""
-        name = mode if mode != "percentile" else f"percentile_{percentile}"
-        if name not in self._template_cache:
-            self.precompute_templates(modes=[mode], percentile=percentile)
-        templates = self._template_cache[name]
-        if unit_ids is not None:
-            templates = templates[self.sorting.ids_to_indices(unit_ids)]
-        return np.array(templates)
-
-    def get_template(
-        self,
-        unit_id,
-        mode: str = "average",
-        sparsity: ChannelSparsity | None = None,
-        force_dense: bool = False,
-        percentile: float | None = None,
-    ) -> np.ndarray:
-        """Template ``(nsamples, channels)`` of one unit: its sparsity channels unless dense.
-
-        Parameters
-        ----------
-        unit_id : int or str
-        mode : {"average", "std", "median", "percentile"}, default: "average"
-        sparsity : ChannelSparsity or None, default: None
-            Channels to keep (dense extractors only).
-        force_dense : bool, default: False
-            All channels (zeros outside the sparsity).
-        percentile : float or None, default: None
-            For ``mode="percentile"``.
-        """
-        if mode not in io.TEMPLATE_MODES:
-            raise ValueError(f"mode must be one of {io.TEMPLATE_MODES}, got {mode!r}")
-        unit_index = self._unit_index(unit_id)
-        self._check_extra_sparsity(sparsity)
-        name = mode if mode != "percentile" else f"percentile_{percentile}"
-        if name in self._template_cache:
-            template = self._template_cache[name][unit_index]
-            mask = sparsity if sparsity is not None else self.sparsity
-            if mask is not None and not force_dense:
-                template = template[:, mask.mask[unit_index]]
-            return np.array(template)
-        waveforms = np.asarray(self.get_waveforms(unit_id, force_dense=force_dense))
-        if sparsity is not None and not force_dense:
-            waveforms = waveforms[:, :, sparsity.mask[unit_index]]
-        return np.array(_reduce(waveforms, mode, percentile))
-
-    def get_template_segment(
-        self, unit_id, segment_index: int, mode: str = "average", sparsity=None
-    ) -> np.ndarray:
-        """Template of one unit from the waveforms of one segment (average, median or std)."""
-        if mode not in _SEGMENT_MODES:
-            raise ValueError(f"mode must be one of {_SEGMENT_MODES}, got {mode!r}")
-        self._unit_index(unit_id)
-        waveforms = np.asarray(self.get_waveforms_segment(segment_index, unit_id, sparsity))
-        return _reduce(waveforms, mode, None)
-
-    # ------------------------------------------------------------------ selection and saving
-    def select_units(
-        self, unit_ids, new_folder: str | Path | None = None, use_relative_path: bool = False
-    ) -> WaveformExtractor:
-        """A new extractor with only ``unit_ids`` (waveforms, templates and extensions sliced).
-
-        Parameters
-        ----------
-        unit_ids : array-like
-        new_folder : str or Path or None, default: None
-            Write a binary folder (atomically); None gives an extractor in memory.
-        use_relative_path : bool, default: False
-            Describe the recording and sorting relative to ``new_folder``.
-        """
-        from .sparsity import ChannelSparsity
-
-        sorting = self.sorting.select_units(unit_ids)
-        unit_indices = self.sorting.ids_to_indices(list(unit_ids))
-        sparsity = None
-        if self.is_sparse():
-            sparsity = ChannelSparsity(self.sparsity.mask[unit_indices], unit_ids, self.channel_ids)
-        if new_folder is not None and self.folder is not None:
-            if self.format == "zarr":
-                raise NotImplementedError(
-                    "select_units(new_folder=...) is not supported for zarr: select in memory "
-                    "(new_folder=None), then save(format='zarr')"
-                )
-            new_folder = Path(new_folder)
-            io.write_selection(
-                self, new_folder, unit_ids, unit_indices, sorting, sparsity, use_relative_path
-            )
-            we = self._reopen(new_folder, sorting)
-        else:
-            we = WaveformExtractor(
-                self._recording,
-                sorting,
-                None,
-                rec_attributes=self._rec_attributes,
-                allow_unfiltered=True,
-                sparsity=sparsity,
-            )
-            we._params = dict(self._params)
-            we._template_cache = {k: v[unit_indices] for k, v in self._template_cache.items()}
-            if self.has_waveforms():
-                we._memory_objects = {
-                    "wfs_arrays": {u: np.asarray(self.get_waveforms(u)) for u in unit_ids},
-                    "sampled_indices": {u: self.get_sampled_indices(u) for u in unit_ids},
-                }
-        for name in self.get_available_extension_names():
-            self.load_extension(name).select_units(unit_ids, new_waveform_extractor=we)
-        return we
-
-    def _reopen(self, folder: Path, sorting: BaseSorting) -> WaveformExtractor:
-        """Open a folder just written from this extractor, with the same recording object."""
-        we = WaveformExtractor.load(folder, with_recording=False, sorting=sorting)
-        if self.has_recording():
-            we.set_recording(self._recording, allow_unfiltered=True)
-        return we
-
-    def save(
-        self,
-        folder: str | Path,
-        format: str = "binary",
-        use_relative_path: bool = False,
-        overwrite: bool = False,
-        sparsity: ChannelSparsity | None = None,
-        **kwargs,
-    ) -> WaveformExtractor:
-        """Write this extractor to a binary folder or a zarr store and return it reopened.
-
-        Parameters
-        ----------
-        folder : str or Path
-            Target; ``format="zarr"`` forces the ``.zarr`` suffix.
-        format : {"binary", "zarr"}, default: "binary"
-        use_relative_path : bool, default: False
-            Describe the recording and sorting relative to the new folder.
-        overwrite : bool, default: False
-            Replace an existing target (only once the new one is complete).
-        sparsity : ChannelSparsity or None, default: None
-            Make a dense extractor sparse while saving.
-        **kwargs
-            ``compressor`` for zarr (default Blosc zstd).
-
-        Returns
-        -------
-        WaveformExtractor
-
-        Raises
-        ------
-        FileExistsError
-            If the target exists and ``overwrite`` is False.
-        """
-        if format not in ("binary", "zarr"):
-            raise ValueError(f"format must be 'binary' or 'zarr', got {format!r}")
-        self._check_extra_sparsity(sparsity)
-        folder = Path(folder)
-        if format == "zarr" and folder.suffix != ".zarr":
-            folder = folder.parent / f"{folder.name}.zarr"
-        if folder.exists() and not overwrite:
-            raise FileExistsError(f"{folder} already exists (use overwrite=True to replace it)")
-        with atomic_folder(folder, overwrite=overwrite) as partial:
-            if format == "binary":
-                io.write_binary(self, partial, use_relative_path, sparsity)
-            else:
-                io.write_zarr(self, partial, use_relative_path, sparsity, kwargs.get("compressor"))
-        new_we = self._reopen(folder, self.sorting)
-        for name in self.get_available_extension_names():
-            extension = self.load_extension(name)
-            if sparsity is not None and extension.handle_sparsity:
-                warnings.warn(
-                    f"extension {name!r} is not copied: recompute it with the new sparsity",
-                    stacklevel=2,
-                )
-                continue
-            extension.copy(new_we)
-        return new_we
-
-
-# --------------------------------------------------------------------------- helpers
-def _reduce(waveforms: np.ndarray, mode: str, percentile: float | None) -> np.ndarray:
-    """One template from ``(num_spikes, nsamples, channels)`` waveforms."""
-    if mode == "average":
-        return np.mean(waveforms, axis=0)
-    if mode == "std":
-        return np.std(waveforms, axis=0)
-    if mode == "median":
-        return np.median(waveforms, axis=0)
-    return np.percentile(waveforms, percentile, axis=0)
-
-
-def check_spikes_in_recording(recording: BaseRecording, sorting: BaseSorting) -> None:
-    """Raise ``ValueError`` if a spike lies outside its recording segment."""
-    if recording.get_num_segments() != sorting.get_num_segments():
-        raise ValueError(
-            f"recording has {recording.get_num_segments()} segments, the sorting "
-            f"{sorting.get_num_segments()}"
-        )
-    for segment_index, spikes in enumerate(sorting.to_spike_vector(concatenated=False)):
-        if spikes.size == 0:
-            continue
-        num_samples = recording.get_num_samples(segment_index)
-        outside = (spikes["sample_index"] < 0) | (spikes["sample_index"] >= num_samples)
-        if np.any(outside):
-            unit_id = sorting.unit_ids[spikes["unit_index"][np.argmax(outside)]].item()
-            raise ValueError(
-                f"unit {unit_id!r} has spikes outside segment {segment_index} "
-                f"(0..{num_samples - 1}): remove them first (e.g. remove_excess_spikes)"
-            )

@@ -5,7 +5,8 @@ The recording is a sparse ``.ap.bin`` (385 channels including the sync word, mad
 measurement runs in a fresh subprocess so that its memory is its own:
 
 - open: time of ``read_spikeglx(folder, stream_id="imec0.ap")``, then of reading one 1 s window
-  of the 384 channels; resident memory after the imports and peak resident memory (VmHWM).
+  of the 384 channels; resident memory after the imports and peak resident memory (VmHWM); then
+  the file memory still resident (RssFile) after a long scroll through the file.
 - throughput: copies of random 1 s windows of the 384 channels through ``get_traces`` and through
   a bare ``np.memmap`` of the same file (and, for reference, neo's ``get_analogsignal_chunk``).
   Before each round the round's windows are read once with ``pread``, so every reader finds the
@@ -37,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 NUM_CHANNELS = 384
 FRAME_BYTES = 385 * 2
+SCROLL_WINDOWS = 200
 
 
 def status_mb(key: str) -> float:
@@ -58,12 +60,17 @@ def child_open(folder: Path) -> dict:
     start = recording.get_num_samples() // 2
     window = np.array(recording.get_traces(start_frame=start, end_frame=start + fs))
     read = time.perf_counter()
+    peak_rss = status_mb("VmHWM")
+    for offset in range(SCROLL_WINDOWS):  # a long scroll: the map must not keep what it read
+        s = offset * fs
+        np.array(recording.get_traces(start_frame=s, end_frame=s + fs))
     return {
         "open_s": opened - started,
         "first_window_s": read - opened,
         "window_shape": list(window.shape),
         "rss_after_imports_mb": baseline,
-        "peak_rss_mb": status_mb("VmHWM"),
+        "peak_rss_mb": peak_rss,
+        "scroll_rss_file_mb": status_mb("RssFile"),
     }
 
 
@@ -138,6 +145,11 @@ def main() -> None:
         print(
             f"memory: {opened['rss_after_imports_mb']:.0f} MB after imports, peak "
             f"{opened['peak_rss_mb']:.0f} MB (target < 300 MB)"
+        )
+        print(
+            f"after reading {SCROLL_WINDOWS} more 1 s windows in a row "
+            f"({SCROLL_WINDOWS * 30000 * FRAME_BYTES / 1e9:.1f} GB): "
+            f"{opened['scroll_rss_file_mb']:.0f} MB of the file resident in the process"
         )
         rates = run_child(
             [

@@ -1,0 +1,279 @@
+"""WaveformExtractor binary folders: read and write (SpikeInterface <= 0.100 layout, FORMATS.md §8).
+
+The layout is described in :mod:`.extractor_io`. Folders written here open in SpikeInterface 0.100
+and the other way round, including folders re-saved from a sparse extractor without
+``sparsity.json`` (§8.1). Recording and sorting are described by ``.json`` (or ``.pickle``) files
+that :func:`load_described` reads, unpickling only with ``allow_pickle=True``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from probeinterface import ProbeGroup, read_probeinterface, write_probeinterface
+
+from ..atomic import atomic_folder
+from ..json_io import read_json, to_jsonable, write_json
+from ..loading import load_extractor
+from .extractor_io import (
+    StoredExtractor,
+    _load_recording,
+    _saved_recording_info,
+    _saved_templates,
+    _saved_waveforms,
+    template_names,
+)
+from .extractor_recording import recording_attributes, recording_probegroup
+
+if TYPE_CHECKING:
+    from ..recording.base import BaseRecording
+    from ..sorting.base import BaseSorting
+    from .extractor import WaveformExtractor
+    from .sparsity import ChannelSparsity
+
+
+# --------------------------------------------------------------------------- describing extractors
+def dump_recording(recording: BaseRecording, folder: Path, relative_to: Path | None) -> None:
+    """Write ``recording.json`` if JSON-serializable, else ``recording.pickle``, else nothing."""
+    if recording.check_if_json_serializable():
+        recording.dump_to_json(folder / "recording.json", relative_to=relative_to)
+    elif recording.check_if_pickle_serializable():
+        recording.dump_to_pickle(folder / "recording.pickle", relative_to=relative_to)
+
+
+def dump_sorting(sorting: BaseSorting, folder: Path, relative_to: Path | None) -> None:
+    """Write ``sorting.json``; an in-memory sorting is first saved into ``folder/sorting/``.
+
+    SpikeInterface pickles such sortings; a saved copy described with a relative path loads
+    without unpickling, moves with the folder, and SpikeInterface 0.100 reads it too.
+    """
+    if not sorting.check_if_json_serializable():
+        sorting = sorting.save(folder=folder / "sorting", verbose=False)
+        relative_to = folder
+    sorting.dump_to_json(folder / "sorting.json", relative_to=relative_to)
+
+
+def load_described(folder: Path, name: str, allow_pickle: bool):
+    """Load ``<name>.json`` (or ``.pickle`` with ``allow_pickle``) of a WE folder.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no description file.
+    ValueError
+        If only a pickle exists and ``allow_pickle`` is False.
+    """
+    json_file = folder / f"{name}.json"
+    if json_file.is_file():
+        return load_extractor(json_file, base_folder=folder)
+    for suffix in (".pickle", ".pkl"):
+        pickle_file = folder / f"{name}{suffix}"
+        if pickle_file.is_file():
+            if not allow_pickle:
+                raise ValueError(
+                    f"{pickle_file}: the {name} is only described by a pickle, which can execute "
+                    f"code when read; pass allow_pickle=True for folders you trust, or pass the "
+                    f"{name} yourself"
+                )
+            return load_extractor(pickle_file, base_folder=folder, allow_pickle=True)
+    raise FileNotFoundError(f"{folder}: no {name}.json or {name}.pickle")
+
+
+# --------------------------------------------------------------------------- folder parts
+def write_recording_info(folder: Path, rec_attributes: dict, probegroup: ProbeGroup | None) -> None:
+    """``recording_info/recording_attributes.json`` and ``probegroup.json``."""
+    info = folder / "recording_info"
+    info.mkdir(exist_ok=True)
+    write_json(info / "recording_attributes.json", rec_attributes)
+    if probegroup is not None:
+        write_probeinterface(info / "probegroup.json", probegroup)
+
+
+def read_recording_info(folder: Path) -> dict:
+    """Recording attributes of a WE folder, with ``probegroup`` (or None) added.
+
+    Raises
+    ------
+    ValueError
+        If the folder has no ``recording_info/recording_attributes.json`` (written by old
+        versions): it cannot be used without its recording.
+    """
+    attributes_file = folder / "recording_info" / "recording_attributes.json"
+    if not attributes_file.is_file():
+        raise ValueError(
+            f"{folder}: no recording_info/recording_attributes.json (written by an older "
+            "version): this folder cannot be loaded with with_recording=False"
+        )
+    rec_attributes = read_json(attributes_file)
+    probegroup_file = folder / "recording_info" / "probegroup.json"
+    rec_attributes["probegroup"] = (
+        read_probeinterface(probegroup_file) if probegroup_file.is_file() else None
+    )
+    return rec_attributes
+
+
+def write_sparsity(folder: Path, sparsity: ChannelSparsity) -> None:
+    """``sparsity.json``."""
+    write_json(folder / "sparsity.json", to_jsonable(sparsity.to_dict()), indent=None)
+
+
+def read_sparsity(folder: Path) -> ChannelSparsity | None:
+    """``sparsity.json`` as a ChannelSparsity, or None."""
+    from .sparsity import ChannelSparsity
+
+    sparsity_file = folder / "sparsity.json"
+    if not sparsity_file.is_file():
+        return None
+    return ChannelSparsity.from_dict(read_json(sparsity_file))
+
+
+def infer_sparsity_from_templates(
+    folder: Path, unit_ids: np.ndarray, channel_ids: np.ndarray, widths: list[int]
+) -> ChannelSparsity | None:
+    """Sparsity of a folder re-saved from a sparse WE without ``sparsity.json``.
+
+    SpikeInterface 0.100's ``save()`` of a sparse WE keeps sparse waveforms but drops
+    ``sparsity.json``; its dense templates are zero outside each unit's channels, which gives the
+    mask back when the counts agree with the waveforms' widths.
+    """
+    from .sparsity import ChannelSparsity
+
+    for name in template_names(folder):
+        templates = np.load(folder / f"templates_{name}.npy")
+        if templates.shape[0] != len(unit_ids) or templates.shape[2] != len(channel_ids):
+            continue
+        mask = np.any(templates != 0, axis=1)
+        if all(int(mask[u].sum()) == widths[u] for u in range(len(unit_ids))):
+            return ChannelSparsity(mask, unit_ids, channel_ids)
+    return None
+
+
+# --------------------------------------------------------------------------- whole extractors
+def write_skeleton(
+    folder: Path,
+    recording: BaseRecording,
+    sorting: BaseSorting,
+    use_relative_path: bool,
+    sparsity: ChannelSparsity | None,
+) -> None:
+    """Recording and sorting descriptions, ``recording_info/`` and ``sparsity.json``."""
+    relative_to = folder if use_relative_path else None
+    dump_recording(recording, folder, relative_to)
+    dump_sorting(sorting, folder, relative_to)
+    write_recording_info(folder, recording_attributes(recording), recording_probegroup(recording))
+    if sparsity is not None:
+        write_sparsity(folder, sparsity)
+
+
+def read_folder(
+    folder: Path, with_recording: bool, sorting: BaseSorting | None, allow_pickle: bool
+) -> StoredExtractor:
+    """Read a binary WE folder (ours or SpikeInterface <= 0.100's).
+
+    Raises
+    ------
+    FileNotFoundError
+        If the folder or the sorting description is missing.
+    ValueError
+        If the recording cannot be loaded (the message suggests ``with_recording=False``).
+    """
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: no such waveform folder")
+    recording, rec_attributes = None, None
+    if with_recording:
+        recording = _load_recording(
+            folder, lambda: load_described(folder, "recording", allow_pickle)
+        )
+    else:
+        rec_attributes = read_recording_info(folder)
+    if sorting is None:
+        sorting = load_described(folder, "sorting", allow_pickle)
+    if recording is not None:
+        channel_ids = recording.channel_ids
+    else:
+        channel_ids = np.array(rec_attributes["channel_ids"])
+    sparsity = read_sparsity(folder)
+    if sparsity is None:
+        sparsity = _sparsity_of_resaved_folder(folder, sorting.unit_ids, channel_ids)
+    templates = {name: np.load(folder / f"templates_{name}.npy") for name in template_names(folder)}
+    return StoredExtractor(recording, sorting, rec_attributes, sparsity, templates)
+
+
+def _sparsity_of_resaved_folder(
+    folder: Path, unit_ids: np.ndarray, channel_ids: np.ndarray
+) -> ChannelSparsity | None:
+    """Sparsity of a folder whose waveforms are narrower than the recording (FORMATS.md §8.1)."""
+    widths = []
+    for unit_id in unit_ids.tolist():
+        path = folder / "waveforms" / f"waveforms_{unit_id}.npy"
+        if not path.is_file():
+            return None
+        widths.append(np.load(path, mmap_mode="r").shape[2])
+    if all(width == len(channel_ids) for width in widths):
+        return None
+    sparsity = infer_sparsity_from_templates(folder, unit_ids, channel_ids, widths)
+    if sparsity is None:
+        raise ValueError(
+            f"{folder}: waveforms are sparse but there is no sparsity.json and the templates "
+            "do not tell which channels they hold"
+        )
+    return sparsity
+
+
+def write_selection(
+    we: WaveformExtractor,
+    folder: Path,
+    unit_ids,
+    unit_indices: np.ndarray,
+    sorting: BaseSorting,
+    sparsity: ChannelSparsity | None,
+    use_relative_path: bool,
+) -> None:
+    """Write (atomically) a binary folder holding only ``unit_ids`` of ``we``."""
+    with atomic_folder(folder) as partial:
+        relative_to = partial if use_relative_path else None
+        shutil.copyfile(we.folder / "params.json", partial / "params.json")
+        if we.has_recording():
+            dump_recording(we.recording, partial, relative_to)
+        shutil.copytree(we.folder / "recording_info", partial / "recording_info")
+        dump_sorting(sorting, partial, relative_to)
+        if we.has_waveforms():
+            (partial / "waveforms").mkdir()
+            for unit_id in unit_ids:
+                for prefix in ("waveforms", "sampled_index"):
+                    name = f"{prefix}_{unit_id}.npy"
+                    shutil.copyfile(we.folder / "waveforms" / name, partial / "waveforms" / name)
+        for name, templates in we._template_cache.items():
+            np.save(partial / f"templates_{name}.npy", templates[unit_indices])
+        if sparsity is not None:
+            write_sparsity(partial, sparsity)
+
+
+def write_binary(
+    we: WaveformExtractor, folder: Path, use_relative_path: bool, sparsity: ChannelSparsity | None
+) -> None:
+    """Write ``we`` as a binary folder into the existing empty ``folder``.
+
+    ``sparsity`` (for a dense ``we``) restricts the saved waveforms; ``sparsity.json`` is written
+    whenever the result is sparse.
+    """
+    relative_to = folder if use_relative_path else None
+    rec_attributes, probegroup = _saved_recording_info(we)
+    write_json(folder / "params.json", we._params)
+    if we.has_recording():
+        dump_recording(we.recording, folder, relative_to)
+    dump_sorting(we.sorting, folder, relative_to)
+    write_recording_info(folder, rec_attributes, probegroup)
+    new_sparsity = sparsity if sparsity is not None else we.sparsity
+    if new_sparsity is not None:
+        write_sparsity(folder, new_sparsity)
+    for name, values in _saved_templates(we, sparsity).items():
+        np.save(folder / f"templates_{name}.npy", values)
+    if we.has_waveforms():
+        (folder / "waveforms").mkdir()
+        for unit_id, waveforms, index in _saved_waveforms(we, sparsity):
+            np.save(folder / "waveforms" / f"waveforms_{unit_id}.npy", waveforms)
+            np.save(folder / "waveforms" / f"sampled_index_{unit_id}.npy", index)

@@ -1,0 +1,241 @@
+"""The extraction hot path: read one chunk of the recording and cut the waveforms of its spikes.
+
+:func:`_build_plan` gathers once what every chunk needs (:class:`_Plan`, picklable for worker
+processes). :func:`_extract_chunk` and :func:`_sum_chunk` are the per-chunk functions that
+:class:`~core.jobs.ChunkRecordingExecutor` runs; both go through :func:`_chunk_pieces`.
+
+A spike belongs to the chunk that holds its sample; the chunk is read from its first spike's
+window start to its last spike's window end, so waveforms that cross chunk borders are complete.
+Waveforms are cut with vectorised fancy indexing, one gather per unit present in the chunk (never
+a Python loop over spikes), then scaled to µV with exactly the arithmetic of
+``get_traces(return_scaled=True)``. With a sparsity, a chunk reads only the channels its units
+need and each unit keeps only its own channels.
+
+The cut waveforms leave as :class:`_UnitPiece` (one unit, consecutive rows of its buffer) for the
+outputs of :mod:`.kernel_outputs`, or are written straight into in-memory arrays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .sampling import _num_samples_per_segment
+
+if TYPE_CHECKING:
+    from ..recording.base import BaseRecording
+
+
+# --------------------------------------------------------------------------- extraction plan
+@dataclass(frozen=True)
+class _Plan:
+    """Everything a worker needs to cut the waveforms of one chunk (picklable)."""
+
+    recording: BaseRecording
+    sample_index: np.ndarray  # int64, spike vector order
+    unit_index: np.ndarray  # int64
+    rank: np.ndarray  # int64: row of each spike in its unit's buffer
+    segment_bounds: np.ndarray  # spikes of segment s are rows segment_bounds[s]:[s + 1]
+    num_samples: np.ndarray  # per segment
+    nbefore: int
+    nafter: int
+    dtype: str
+    channel_ids: np.ndarray
+    sparsity_mask: np.ndarray | None
+    gains: np.ndarray | None  # float32 per channel when scaling
+    offsets: np.ndarray | None
+    add_offsets: bool
+
+
+def _build_plan(
+    recording: BaseRecording,
+    spikes: np.ndarray,
+    num_units: int,
+    nbefore: int,
+    nafter: int,
+    dtype: np.dtype,
+    sparsity_mask: np.ndarray | None,
+    return_scaled: bool,
+) -> _Plan:
+    unit_index = np.ascontiguousarray(spikes["unit_index"], dtype="int64")
+    by_unit = np.argsort(unit_index, kind="stable")
+    unit_starts = np.concatenate([[0], np.cumsum(np.bincount(unit_index, minlength=num_units))])
+    rank = np.empty(unit_index.size, dtype="int64")
+    rank[by_unit] = np.arange(unit_index.size) - unit_starts[unit_index[by_unit]]
+    num_segments = recording.get_num_segments()
+    gains = offsets = None
+    add_offsets = False
+    if return_scaled:
+        gains = recording.get_property("gain_to_uV").astype("float32")
+        offsets = recording.get_property("offset_to_uV").astype("float32")
+        # ``x * g + 0`` equals ``x * g`` except that it turns -0.0 into +0.0; integer samples
+        # times positive gains never give -0.0, so the addition can then be skipped.
+        add_offsets = bool(
+            np.any(offsets != 0) or np.any(gains <= 0) or recording.get_dtype().kind == "f"
+        )
+    return _Plan(
+        recording=recording,
+        sample_index=np.ascontiguousarray(spikes["sample_index"], dtype="int64"),
+        unit_index=unit_index,
+        rank=rank,
+        segment_bounds=np.searchsorted(spikes["segment_index"], np.arange(num_segments + 1)),
+        num_samples=_num_samples_per_segment(recording, num_segments),
+        nbefore=nbefore,
+        nafter=nafter,
+        dtype=dtype.str,
+        channel_ids=recording.channel_ids,
+        sparsity_mask=sparsity_mask,
+        gains=gains,
+        offsets=offsets,
+        add_offsets=add_offsets,
+    )
+
+
+@dataclass(frozen=True)
+class _UnitPiece:
+    """Waveforms of one unit in one chunk: rows ``first_row:first_row + len(waveforms)``."""
+
+    unit_index: int
+    first_row: int
+    waveforms: np.ndarray
+
+
+def _scaled(raw: np.ndarray, plan: _Plan, channels: np.ndarray | slice, out: np.ndarray | None):
+    """``raw`` in the output dtype, in µV when scaling.
+
+    Scaling is ``float32(raw) * gain + offset`` in float32, operation by operation, exactly as
+    ``get_traces(return_scaled=True)`` computes it. With ``out`` (rows of an output array) the
+    result is written there: cast-copy first, then in place, which is the fastest order.
+    """
+    if plan.gains is None:
+        if out is None:
+            return raw.astype(plan.dtype, copy=False)
+        out[...] = raw
+        return out
+    if out is None or out.dtype != np.float32:
+        scaled = raw.astype(np.float32)
+    else:
+        scaled = out
+        scaled[...] = raw
+    scaled *= plan.gains[channels]
+    if plan.add_offsets:
+        scaled += plan.offsets[channels]
+    if out is None:
+        return scaled.astype(plan.dtype, copy=False)
+    if scaled is not out:
+        out[...] = scaled
+    return out
+
+
+def _chunk_pieces(
+    segment_index: int, start_frame: int, end_frame: int, plan: _Plan, outputs: list | None
+) -> Iterator[_UnitPiece]:
+    """Cut the waveforms of the spikes whose sample is in ``[start_frame, end_frame)``.
+
+    With ``outputs`` (in-memory arrays), float32 scaled waveforms are written straight into their
+    rows and the yielded pieces hold those views.
+    """
+    nbefore, nafter = plan.nbefore, plan.nafter
+    seg_start, seg_stop = plan.segment_bounds[segment_index], plan.segment_bounds[segment_index + 1]
+    samples = plan.sample_index[seg_start:seg_stop]
+    # spikes too close to the segment borders are left as zeros, like SpikeInterface 0.100
+    low = max(start_frame, nbefore)
+    high = min(end_frame, int(plan.num_samples[segment_index]) - nafter)
+    if high <= low:
+        return
+    i0, i1 = np.searchsorted(samples, [low, high])
+    if i1 <= i0:
+        return
+    first, last = seg_start + i0, seg_start + i1
+    trace_start = int(samples[i0]) - nbefore
+    trace_end = int(samples[i1 - 1]) + nafter
+
+    unit_index = plan.unit_index[first:last]
+    by_unit = np.argsort(unit_index, kind="stable")
+    units_sorted = unit_index[by_unit]
+    group_starts = np.flatnonzero(np.diff(units_sorted, prepend=-1))
+    group_stops = np.append(group_starts[1:], units_sorted.size)
+    units = units_sorted[group_starts]
+    window = np.arange(plan.nbefore + plan.nafter)
+    starts = plan.sample_index[first:last][by_unit] - nbefore - trace_start
+    ranks = plan.rank[first:last][by_unit]
+
+    if plan.sparsity_mask is None:
+        channel_ids = None
+    else:
+        union = np.any(plan.sparsity_mask[units], axis=0)
+        # read only the channels some unit of this chunk needs
+        channel_ids = None if union.all() else plan.channel_ids[union]
+        local = np.cumsum(union) - 1  # channel index -> column of the traces read
+    traces = plan.recording.get_traces(
+        segment_index=segment_index,
+        start_frame=trace_start,
+        end_frame=trace_end,
+        channel_ids=channel_ids,
+    )
+    all_channels = slice(None)
+    for unit, g0, g1 in zip(units.tolist(), group_starts.tolist(), group_stops.tolist()):
+        rows = starts[g0:g1, None] + window  # (n, nsamples) sample offsets into traces
+        first_row = int(ranks[g0])
+        if plan.sparsity_mask is None:
+            raw = traces[rows]
+            channels = all_channels
+        else:
+            channels = np.flatnonzero(plan.sparsity_mask[unit])
+            raw = _gather_columns(traces, rows, local[channels])
+        out = None
+        if outputs is not None:
+            out = outputs[unit][first_row : first_row + (g1 - g0)]
+        yield _UnitPiece(unit, first_row, _scaled(raw, plan, channels, out))
+
+
+def _gather_columns(traces: np.ndarray, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """``traces[rows][:, :, columns]`` without copying the columns outside their span.
+
+    Sparsity channels are usually a near-contiguous block: gathering whole sub-rows of the span
+    (one memcpy each) and then dropping the few columns inside it not wanted is several times
+    faster than element-wise two-array fancy indexing.
+    """
+    if columns.size == 0:
+        return np.zeros(rows.shape + (0,), dtype=traces.dtype)
+    first, last = int(columns[0]), int(columns[-1]) + 1
+    block = traces[:, first:last][rows]
+    if last - first == columns.size:
+        return block
+    return block[:, :, columns - first]
+
+
+# --------------------------------------------------------------------------- per-chunk workers
+def _init_worker(plan: _Plan, sink: str, target: Any) -> dict:
+    """Worker context: the plan and where the pieces go.
+
+    ``sink`` is ``"files"`` (``target`` is an :class:`_NpyFiles`), ``"arrays"`` (``target`` is
+    the list of output arrays, shared by threads) or ``"return"`` (pieces go back to the caller).
+    """
+    return {"plan": plan, "sink": sink, "target": target}
+
+
+def _extract_chunk(segment_index: int, start_frame: int, end_frame: int, ctx: dict):
+    plan, sink, target = ctx["plan"], ctx["sink"], ctx["target"]
+    outputs = target if sink == "arrays" else None
+    pieces = _chunk_pieces(segment_index, start_frame, end_frame, plan, outputs)
+    if sink == "files":
+        target.write_all(pieces)
+        return None
+    if sink == "arrays":
+        for _ in pieces:  # written in place while cutting
+            pass
+        return None
+    return list(pieces)
+
+
+def _sum_chunk(segment_index: int, start_frame: int, end_frame: int, ctx: dict):
+    """Per unit of the chunk: the sum of its waveforms (float64) and their number."""
+    plan = ctx["plan"]
+    return [
+        (piece.unit_index, piece.waveforms.sum(axis=0, dtype="float64"), len(piece.waveforms))
+        for piece in _chunk_pieces(segment_index, start_frame, end_frame, plan, None)
+    ]

@@ -1,0 +1,152 @@
+"""Where the kernel's cut waveforms go: ``.npy`` files, in-memory arrays, or per-unit sums.
+
+A unit's spikes are stored in spike-vector order (segment, then sample), so the spikes of one
+unit that fall in one chunk fill consecutive rows of its buffer: each write is one slice
+assignment (:class:`_ArrayWriter`, or in place by :func:`~.kernel_cutting._chunk_pieces`), or one
+``os.pwrite`` into the pre-sized (:func:`_reserve`) ``.npy`` file done by the writer threads of
+:class:`_NpyFiles` while the next waveforms are cut. :class:`_SumAccumulator` adds up waveforms for
+template averages without storing them.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import threading
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .kernel_cutting import _UnitPiece
+
+# waveform bytes cut but not yet written (per process), and threads writing them
+_PENDING_WRITE_BYTES = 32 * 1024 * 1024
+_WRITER_THREADS = 2
+
+
+class _NpyFiles:
+    """Writes rows of the pre-sized ``.npy`` buffers with ``os.pwrite``, from writer threads.
+
+    Page-cache writes of new file blocks cost more than cutting and scaling, so pieces are
+    written by ``_WRITER_THREADS`` helper threads while the next ones are being cut; at most
+    ``_PENDING_WRITE_BYTES`` wait. In the calling process (main thread or thread pool) one writer
+    serves every worker across chunks and :meth:`close` waits for it; a worker process gets its
+    own copy, which waits at the end of each chunk (pools have no teardown hook).
+
+    Files are opened per write: with thousands of units, keeping one descriptor (or one memmap,
+    which holds a descriptor) per unit would exceed the usual open-file limit.
+    """
+
+    def __init__(self, paths: Sequence[str], header_bytes: Sequence[int], row_bytes: Sequence[int]):
+        self.paths = list(paths)
+        self.header_bytes = list(header_bytes)
+        self.row_bytes = list(row_bytes)
+        self.shared = True  # False in the copies sent to worker processes
+        self._writer: ThreadPoolExecutor | None = None
+        self._pending: deque[tuple[Future, int]] = deque()
+        self._pending_bytes = 0
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict:
+        return {"paths": self.paths, "header_bytes": self.header_bytes, "row_bytes": self.row_bytes}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["paths"], state["header_bytes"], state["row_bytes"])
+        self.shared = False
+
+    def write(self, piece: _UnitPiece) -> None:
+        """Write one piece (in the calling thread)."""
+        unit = piece.unit_index
+        data = memoryview(np.ascontiguousarray(piece.waveforms)).cast("B")
+        offset = self.header_bytes[unit] + piece.first_row * self.row_bytes[unit]
+        fd = os.open(self.paths[unit], os.O_WRONLY)
+        try:
+            while data.nbytes:
+                written = os.pwrite(fd, data, offset)
+                data = data[written:]
+                offset += written
+        finally:
+            os.close(fd)
+
+    def write_all(self, pieces: Iterator[_UnitPiece]) -> None:
+        """Queue ``pieces`` for the writer threads (waiting while too many bytes are queued)."""
+        with self._lock:
+            if self._writer is None:
+                self._writer = ThreadPoolExecutor(_WRITER_THREADS, thread_name_prefix="npy-writer")
+        for piece in pieces:
+            future = self._writer.submit(self.write, piece)
+            with self._lock:
+                self._pending.append((future, piece.waveforms.nbytes))
+                self._pending_bytes += piece.waveforms.nbytes
+            self._wait(_PENDING_WRITE_BYTES)
+        if not self.shared:
+            self._wait(0)
+
+    def _wait(self, budget: int) -> None:
+        """Wait for the oldest writes until at most ``budget`` bytes are queued."""
+        while True:
+            with self._lock:
+                if self._pending_bytes <= budget or not self._pending:
+                    return
+                future, size = self._pending.popleft()
+                self._pending_bytes -= size
+            future.result()
+
+    def close(self, cancel: bool = False) -> None:
+        """Wait for every queued write (or drop them with ``cancel``) and stop the threads."""
+        if self._writer is None:
+            return
+        if not cancel:
+            self._wait(0)
+        self._writer.shutdown(wait=True, cancel_futures=cancel)
+        self._writer = None
+
+
+def _reserve(path: Path, offset: int, length: int) -> None:
+    """Allocate the blocks of an output file before it is filled.
+
+    Writes into reserved blocks are faster and steadier than into holes, and a full disk fails
+    here rather than midway. Skipped where the platform or file system cannot do it.
+    """
+    if length == 0 or not hasattr(os, "posix_fallocate"):
+        return
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.posix_fallocate(fd, offset, length)
+    except OSError as error:
+        if error.errno == errno.ENOSPC:
+            raise OSError(
+                error.errno, f"{path}: not enough disk space for {length} bytes"
+            ) from None
+    finally:
+        os.close(fd)
+
+
+class _ArrayWriter:
+    """``gather_func`` that writes pieces returned by worker processes into the arrays."""
+
+    def __init__(self, arrays: list[np.ndarray]) -> None:
+        self.arrays = arrays
+
+    def __call__(self, pieces: list[_UnitPiece]) -> None:
+        for piece in pieces:
+            rows = slice(piece.first_row, piece.first_row + len(piece.waveforms))
+            self.arrays[piece.unit_index][rows] = piece.waveforms
+
+
+class _SumAccumulator:
+    """``gather_func`` adding per-unit waveform sums and counts."""
+
+    def __init__(self, num_units: int, nsamples: int, num_channels: int) -> None:
+        self.sums = np.zeros((num_units, nsamples, num_channels), dtype="float64")
+        self.counts = np.zeros(num_units, dtype="int64")
+
+    def __call__(self, results: list[tuple[int, np.ndarray, int]]) -> None:
+        for unit_index, total, count in results:
+            self.sums[unit_index] += total
+            self.counts[unit_index] += count

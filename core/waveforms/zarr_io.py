@@ -1,0 +1,173 @@
+"""WaveformExtractor zarr stores: read and write (zarr format 2, as SpikeInterface 0.100).
+
+The store holds what a binary folder holds (see :mod:`.extractor_io`): the parameters, the
+recording and sorting descriptions and the sparsity as root attributes, ``recording_info`` as a
+group's attributes, ``templates_<mode>`` arrays and a ``waveforms`` group. Extractors are saved
+to zarr (:func:`write_zarr`), never extracted into it.
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import zarr
+from probeinterface import Probe, ProbeGroup
+
+from ..json_io import to_jsonable
+from ..loading import load_extractor
+from .extractor_io import (
+    StoredExtractor,
+    _load_recording,
+    _saved_recording_info,
+    _saved_templates,
+    _saved_waveforms,
+    template_names,
+)
+
+if TYPE_CHECKING:
+    from ..sorting.base import BaseSorting
+    from .extractor import WaveformExtractor
+    from .sparsity import ChannelSparsity
+
+_V2_CHUNK_KEYS = {"name": "v2", "separator": "."}
+
+
+# --------------------------------------------------------------------------- store parts
+def open_zarr(folder: Path, mode: str = "r") -> zarr.Group:
+    """Open a WE zarr store."""
+    if mode == "r" and not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: no such zarr folder")
+    return zarr.open_group(str(folder), mode=mode, zarr_format=2 if mode == "w" else None)
+
+
+def create_zarr_array(group: zarr.Group, name: str, values: np.ndarray, compressor: Any) -> None:
+    """A zarr v2 array holding ``values`` in one chunk."""
+    array = group.create_array(
+        name,
+        shape=values.shape,
+        dtype=values.dtype,
+        chunks=tuple(max(s, 1) for s in values.shape),
+        compressors=compressor,
+        chunk_key_encoding=_V2_CHUNK_KEYS,
+        config={"write_empty_chunks": True},
+    )
+    if values.size:
+        array[...] = values
+
+
+def zarr_probegroup(attrs: dict) -> ProbeGroup | None:
+    """The ``probegroup`` attribute of ``recording_info`` (a ProbeGroup dict, or a Probe dict)."""
+    description = attrs.get("probegroup")
+    if description is None:
+        return None
+    description = copy.deepcopy(description)
+    if "probes" in description:
+        return ProbeGroup.from_dict(description)
+    probegroup = ProbeGroup()
+    probegroup.add_probe(Probe.from_dict(description))
+    return probegroup
+
+
+def read_zarr_recording_info(root: zarr.Group, folder: Path) -> dict:
+    """Recording attributes of a WE zarr store, with ``probegroup`` added."""
+    if "recording_info" not in root:
+        raise ValueError(f"{folder}: no recording_info group: use with_recording=True")
+    attrs = dict(root["recording_info"].attrs)
+    if "recording_attributes" not in attrs:
+        raise ValueError(f"{folder}: recording_info has no recording_attributes")
+    rec_attributes = copy.deepcopy(attrs["recording_attributes"])
+    rec_attributes["probegroup"] = zarr_probegroup(attrs)
+    return rec_attributes
+
+
+def zarr_sparsity(root: zarr.Group) -> ChannelSparsity | None:
+    """The ``sparsity`` attribute of a WE zarr store as a ChannelSparsity."""
+    from .sparsity import ChannelSparsity
+
+    description = root.attrs.get("sparsity")
+    return None if description is None else ChannelSparsity.from_dict(description)
+
+
+def probegroup_dict(probegroup: ProbeGroup) -> dict:
+    """probeinterface dictionary of a ProbeGroup, JSON-ready."""
+    return to_jsonable(probegroup.to_dict(array_as_list=True))
+
+
+def extractor_dict(extractor, relative_to: Path | None) -> dict | None:
+    """The recursive description stored in zarr attributes, or None if not JSON-serializable."""
+    if not extractor.check_if_json_serializable():
+        return None
+    return to_jsonable(
+        extractor.to_dict(include_annotations=True, recursive=True, relative_to=relative_to)
+    )
+
+
+# --------------------------------------------------------------------------- whole extractors
+def read_zarr(folder: Path, with_recording: bool, sorting: BaseSorting | None) -> StoredExtractor:
+    """Read a WE zarr store (ours or SpikeInterface 0.100's)."""
+    root = open_zarr(folder)
+    recording, rec_attributes = None, None
+    if with_recording:
+        description = root.attrs.get("recording")
+        if description is None:
+            raise ValueError(
+                f"{folder}: the recording is not described in this store; use with_recording=False"
+            )
+        recording = _load_recording(folder, lambda: load_extractor(description, base_folder=folder))
+    else:
+        rec_attributes = read_zarr_recording_info(root, folder)
+    if sorting is None:
+        description = root.attrs.get("sorting")
+        if description is None:
+            raise FileNotFoundError(f"{folder}: the sorting is not described; pass sorting=")
+        sorting = load_extractor(description, base_folder=folder)
+    templates = {name: root[f"templates_{name}"][...] for name in template_names(root)}
+    return StoredExtractor(recording, sorting, rec_attributes, zarr_sparsity(root), templates)
+
+
+def write_zarr(
+    we: WaveformExtractor,
+    folder: Path,
+    use_relative_path: bool,
+    sparsity: ChannelSparsity | None,
+    compressor: Any,
+) -> None:
+    """Write ``we`` as a zarr v2 store into the existing empty ``folder``."""
+    from ..recording.zarr import get_default_zarr_compressor
+
+    compressor = compressor if compressor is not None else get_default_zarr_compressor()
+    relative_to = folder if use_relative_path else None
+    rec_attributes, probegroup = _saved_recording_info(we)
+    root = open_zarr(folder, mode="w")
+    attrs = {"params": to_jsonable(we._params)}
+    if we.has_recording():
+        description = extractor_dict(we.recording, relative_to)
+        if description is not None:
+            attrs["recording"] = description
+    description = extractor_dict(we.sorting, relative_to)
+    if description is None:
+        warnings.warn(
+            "the sorting is not JSON-serializable: loading the store will need sorting=",
+            stacklevel=3,
+        )
+    else:
+        attrs["sorting"] = description
+    new_sparsity = sparsity if sparsity is not None else we.sparsity
+    if new_sparsity is not None:
+        attrs["sparsity"] = to_jsonable(new_sparsity.to_dict())
+    root.update_attributes(attrs)
+    info_attrs = {"recording_attributes": to_jsonable(rec_attributes)}
+    if probegroup is not None:
+        info_attrs["probegroup"] = probegroup_dict(probegroup)
+    root.create_group("recording_info").update_attributes(info_attrs)
+    for name, values in _saved_templates(we, sparsity).items():
+        create_zarr_array(root, f"templates_{name}", values, compressor)
+    if we.has_waveforms():
+        group = root.create_group("waveforms")
+        for unit_id, waveforms, index in _saved_waveforms(we, sparsity):
+            create_zarr_array(group, f"waveforms_{unit_id}", waveforms, compressor)
+            create_zarr_array(group, f"sampled_index_{unit_id}", index, compressor)
