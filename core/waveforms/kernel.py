@@ -24,7 +24,13 @@ import numpy as np
 
 from ..jobs import CancelToken, ChunkRecordingExecutor, split_job_kwargs
 from .kernel_cutting import _build_plan, _extract_chunk, _init_worker, _sum_chunk
-from .kernel_outputs import _ArrayWriter, _NpyFiles, _reserve, _SumAccumulator
+from .kernel_outputs import (
+    _ArrayWriter,
+    _NpyFiles,
+    _reserve,
+    _SumAccumulator,
+    allocate_arrays,
+)
 from .sampling import (
     _check_window,
     sample_spikes,
@@ -215,7 +221,7 @@ def extract_waveforms_to_buffers(
         sink, target = "files", _NpyFiles([str(p) for p in paths], headers, row_bytes)
         arrays = None
     else:
-        arrays = [np.zeros(shape, dtype=dtype) for shape in shapes]
+        arrays = allocate_arrays(shapes, dtype)
         sink, target = ("arrays", arrays) if threads else ("return", None)
 
     if spikes.size:

@@ -17,6 +17,7 @@ from core.waveforms.kernel import (
     sampled_index_dtype,
     select_random_spikes_uniformly,
 )
+from core.waveforms.kernel_outputs import allocate_arrays
 
 FS = 10_000.0
 NBEFORE, NAFTER = 5, 8
@@ -297,3 +298,15 @@ def test_estimated_average_equals_mean_of_waveforms(recording, sorting):
         np.testing.assert_allclose(
             average[unit_index], waveforms[unit_id].mean(axis=0), rtol=1e-5, atol=1e-4
         )
+
+
+def test_allocated_output_arrays_are_zeroed_and_independent() -> None:
+    shapes = [(3, 90, 8), (0, 90, 8), (5, 90, 2), (1, 1, 1)]
+    arrays = allocate_arrays(shapes, np.float32)
+    assert [a.shape for a in arrays] == shapes
+    assert all(a.dtype == np.float32 and a.flags.writeable and not a.any() for a in arrays)
+    for value, array in enumerate(arrays, start=1):
+        array[...] = value
+    for value, array in enumerate(arrays, start=1):
+        assert (array == value).all()  # no array overlaps another
+    assert [a.shape for a in allocate_arrays([(0, 4, 2)], np.int16)] == [(0, 4, 2)]
