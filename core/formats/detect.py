@@ -1,8 +1,8 @@
 """``read``: recognise what a path holds and open it with the right reader.
 
 Detection looks only at names and small metadata files (never at code in the data): saved
-SpikeInterface folders and zarr stores, WaveformExtractor and SortingAnalyzer folders, NPZ
-sortings, phy/Kilosort folders, and raw acquisition files that neo reads.
+SpikeInterface folders and zarr stores, WaveformExtractor and SortingAnalyzer folders and zarr
+stores, NPZ sortings, phy/Kilosort folders, and raw acquisition files that neo reads.
 """
 
 from __future__ import annotations
@@ -103,7 +103,10 @@ def _folder_reader(path: Path) -> Callable[[Path, bool], dict] | None:
         return _read_waveforms
     if path.suffix == ".zarr" or (path / ".zgroup").is_file():
         attributes = read_json(path / ".zattrs") if (path / ".zattrs").is_file() else {}
-        if "params" in attributes or "spikeinterface_info" in attributes:
+        info = attributes.get("spikeinterface_info") if isinstance(attributes, dict) else None
+        if isinstance(info, dict) and info.get("object") == "SortingAnalyzer":
+            return _read_analyzer
+        if "params" in attributes:
             return _read_waveforms
         return _read_saved_folder
     if (path / "si_folder.json").is_file() or any(
@@ -132,7 +135,8 @@ def read_all(path: str | Path, allow_pickle: bool = False) -> dict:
     ----------
     path : str | Path
         A file or folder: SpikeInterface folders/stores/JSON, WaveformExtractor or
-        SortingAnalyzer folders, NPZ sortings, phy/Kilosort folders, raw acquisition files.
+        SortingAnalyzer folders and zarr stores, NPZ sortings, phy/Kilosort folders, raw
+        acquisition files.
     allow_pickle : bool
         Allow reading pickle files (they can execute code): only for files you trust.
 

@@ -207,3 +207,12 @@ def test_old_percentile_spelling(copy, folder):
     np.save(copy / "extensions" / "templates" / "pencentile_5.0.npy", average)
     we = read_sorting_analyzer(copy)
     np.testing.assert_array_equal(we.get_all_templates(mode="percentile", percentile=5.0), average)
+
+
+def test_incomplete_extension_is_not_read(copy):
+    (copy / "extensions" / "noise_levels" / "run_info.json").write_text(
+        json.dumps({"run_completed": False, "runtime_s": 0.0})
+    )
+    with pytest.warns(UserWarning, match="noise_levels extension did not complete"):
+        we = read_sorting_analyzer(copy)
+    assert we.noise_levels is None
