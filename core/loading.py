@@ -40,6 +40,9 @@ def load_extractor_from_path(file_path, base_folder=None, allow_pickle: bool = F
         if base_folder is True:
             base_folder = path.parent
         return BaseExtractor.from_dict(description, base_folder=base_folder)
+    waveforms = _load_waveform_store(path, allow_pickle)
+    if waveforms is not None:
+        return waveforms
     if path.suffix == ".zarr" or (path / ".zgroup").exists() or (path / "zarr.json").exists():
         from .recording.zarr import read_zarr
 
@@ -58,13 +61,31 @@ def load_extractor_from_path(file_path, base_folder=None, allow_pickle: bool = F
     )
 
 
+def _load_waveform_store(path: Path, allow_pickle: bool):
+    """A WaveformExtractor or SortingAnalyzer folder/store, opened as a WaveformExtractor."""
+    from .formats.detect import waveform_store_kind
+
+    kind = waveform_store_kind(path)
+    if kind == "analyzer":
+        from .formats.sorting_analyzer import read_sorting_analyzer
+
+        return read_sorting_analyzer(path)
+    if kind == "waveforms":
+        from .waveforms import load_waveforms
+
+        return load_waveforms(path, allow_pickle=allow_pickle)
+    return None
+
+
 def load_extractor(file_or_folder_or_dict, base_folder=None, allow_pickle: bool = False):
     """Load an extractor from a dictionary, a JSON file or a saved folder.
 
     Parameters
     ----------
     file_or_folder_or_dict : dict | str | Path
-        A ``to_dict`` dictionary, a ``.json`` description, a saved folder or a ``.zarr`` store.
+        A ``to_dict`` dictionary, a ``.json`` description, a saved folder or a ``.zarr`` store;
+        WaveformExtractor and SortingAnalyzer folders and stores open as a WaveformExtractor
+        (analyzers read-only, without their recording), as SpikeInterface's ``load`` does.
     base_folder : str | Path | None
         Folder for relative paths in a dictionary or file.
     allow_pickle : bool

@@ -96,18 +96,39 @@ def _read_raw(path: Path, allow_pickle: bool) -> dict:
     return read_neo_all(path)
 
 
-def _folder_reader(path: Path) -> Callable[[Path, bool], dict] | None:
+def waveform_store_kind(path: Path) -> str | None:
+    """``"analyzer"`` or ``"waveforms"`` if ``path`` is a SortingAnalyzer or WaveformExtractor.
+
+    Folders and zarr stores are both recognised, from their metadata files only.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        return None
     if _is_analyzer_folder(path):
-        return _read_analyzer
+        return "analyzer"
     if _is_waveform_folder(path):
-        return _read_waveforms
-    if path.suffix == ".zarr" or (path / ".zgroup").is_file():
+        return "waveforms"
+    if _is_zarr_store(path):
         attributes = read_json(path / ".zattrs") if (path / ".zattrs").is_file() else {}
         info = attributes.get("spikeinterface_info") if isinstance(attributes, dict) else None
         if isinstance(info, dict) and info.get("object") == "SortingAnalyzer":
-            return _read_analyzer
+            return "analyzer"
         if "params" in attributes:
-            return _read_waveforms
+            return "waveforms"
+    return None
+
+
+def _is_zarr_store(path: Path) -> bool:
+    return path.suffix == ".zarr" or (path / ".zgroup").is_file()
+
+
+def _folder_reader(path: Path) -> Callable[[Path, bool], dict] | None:
+    kind = waveform_store_kind(path)
+    if kind == "analyzer":
+        return _read_analyzer
+    if kind == "waveforms":
+        return _read_waveforms
+    if _is_zarr_store(path):
         return _read_saved_folder
     if (path / "si_folder.json").is_file() or any(
         (path / name).is_file() for name in ("cached.json", "cached.pkl", "cached.pickle")

@@ -215,6 +215,9 @@ def load_waveforms(
 ) -> WaveformExtractor:
     """Open a WaveformExtractor folder or ``.zarr`` store (ours or SpikeInterface <= 0.100's).
 
+    A SortingAnalyzer folder or store (SpikeInterface >= 0.101) opens too, read-only and
+    without its recording (see `core.formats.read_sorting_analyzer`).
+
     Parameters
     ----------
     folder : str or Path
@@ -231,6 +234,12 @@ def load_waveforms(
     -------
     WaveformExtractor
     """
+    from ..formats.detect import waveform_store_kind
+
+    if waveform_store_kind(Path(folder)) == "analyzer":
+        from ..formats.sorting_analyzer import read_sorting_analyzer
+
+        return read_sorting_analyzer(folder)
     return WaveformExtractor.load(folder, with_recording, sorting, allow_pickle=allow_pickle)
 
 
