@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from .sampling import _num_samples_per_segment
 
@@ -48,6 +49,9 @@ class _Plan:
     gains: np.ndarray | None  # float32 per channel when scaling
     offsets: np.ndarray | None
     add_offsets: bool
+    unit_channels: list[np.ndarray] | None  # per unit, with a sparsity: its channel indices
+    unit_gains: list[np.ndarray | None]  # per unit: gains (offsets) of its channels
+    unit_offsets: list[np.ndarray | None]
 
 
 def _build_plan(
@@ -76,6 +80,14 @@ def _build_plan(
         add_offsets = bool(
             np.any(offsets != 0) or np.any(gains <= 0) or recording.get_dtype().kind == "f"
         )
+    unit_channels = None
+    unit_gains = [gains] * num_units
+    unit_offsets = [offsets] * num_units
+    if sparsity_mask is not None:
+        unit_channels = [np.flatnonzero(row) for row in sparsity_mask]
+        if gains is not None:
+            unit_gains = [gains[channels] for channels in unit_channels]
+            unit_offsets = [offsets[channels] for channels in unit_channels]
     return _Plan(
         recording=recording,
         sample_index=np.ascontiguousarray(spikes["sample_index"], dtype="int64"),
@@ -91,6 +103,9 @@ def _build_plan(
         gains=gains,
         offsets=offsets,
         add_offsets=add_offsets,
+        unit_channels=unit_channels,
+        unit_gains=unit_gains,
+        unit_offsets=unit_offsets,
     )
 
 
@@ -103,8 +118,8 @@ class _UnitPiece:
     waveforms: np.ndarray
 
 
-def _scaled(raw: np.ndarray, plan: _Plan, channels: np.ndarray | slice, out: np.ndarray | None):
-    """``raw`` in the output dtype, in µV when scaling.
+def _scaled(raw: np.ndarray, plan: _Plan, unit: int, out: np.ndarray | None):
+    """``raw`` (waveforms of ``unit``) in the output dtype, in µV when scaling.
 
     Scaling is ``float32(raw) * gain + offset`` in float32, operation by operation, exactly as
     ``get_traces(return_scaled=True)`` computes it. With ``out`` (rows of an output array) the
@@ -120,9 +135,9 @@ def _scaled(raw: np.ndarray, plan: _Plan, channels: np.ndarray | slice, out: np.
     else:
         scaled = out
         scaled[...] = raw
-    scaled *= plan.gains[channels]
+    scaled *= plan.unit_gains[unit]
     if plan.add_offsets:
-        scaled += plan.offsets[channels]
+        scaled += plan.unit_offsets[unit]
     if out is None:
         return scaled.astype(plan.dtype, copy=False)
     if scaled is not out:
@@ -159,7 +174,7 @@ def _chunk_pieces(
     group_starts = np.flatnonzero(np.diff(units_sorted, prepend=-1))
     group_stops = np.append(group_starts[1:], units_sorted.size)
     units = units_sorted[group_starts]
-    window = np.arange(plan.nbefore + plan.nafter)
+    nsamples = plan.nbefore + plan.nafter
     starts = plan.sample_index[first:last][by_unit] - nbefore - trace_start
     ranks = plan.rank[first:last][by_unit]
 
@@ -176,33 +191,41 @@ def _chunk_pieces(
         end_frame=trace_end,
         channel_ids=channel_ids,
     )
-    all_channels = slice(None)
+    windows = _windows(traces, nsamples)
     for unit, g0, g1 in zip(units.tolist(), group_starts.tolist(), group_stops.tolist()):
-        rows = starts[g0:g1, None] + window  # (n, nsamples) sample offsets into traces
         first_row = int(ranks[g0])
-        if plan.sparsity_mask is None:
-            raw = traces[rows]
-            channels = all_channels
+        if plan.unit_channels is None:
+            raw = windows[starts[g0:g1]]
         else:
-            channels = np.flatnonzero(plan.sparsity_mask[unit])
-            raw = _gather_columns(traces, rows, local[channels])
+            raw = _gather_columns(windows, starts[g0:g1], local[plan.unit_channels[unit]])
         out = None
         if outputs is not None:
             out = outputs[unit][first_row : first_row + (g1 - g0)]
-        yield _UnitPiece(unit, first_row, _scaled(raw, plan, channels, out))
+        yield _UnitPiece(unit, first_row, _scaled(raw, plan, unit, out))
 
 
-def _gather_columns(traces: np.ndarray, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
-    """``traces[rows][:, :, columns]`` without copying the columns outside their span.
+def _windows(traces: np.ndarray, nsamples: int) -> np.ndarray:
+    """View ``(num_frames - nsamples + 1, nsamples, num_channels)``: window ``i`` starts at ``i``.
 
-    Sparsity channels are usually a near-contiguous block: gathering whole sub-rows of the span
-    (one memcpy each) and then dropping the few columns inside it not wanted is several times
-    faster than element-wise two-array fancy indexing.
+    Indexing it with the spikes' window starts copies each waveform as one block, about twice as
+    fast (sparse) or 15% faster (dense) than indexing ``traces`` with an ``(n, nsamples)`` array
+    of rows, which copies row by row. Made once per chunk: making the view costs more than
+    slicing it.
+    """
+    return sliding_window_view(traces, nsamples, axis=0).transpose(0, 2, 1)
+
+
+def _gather_columns(windows: np.ndarray, starts: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """The ``windows`` at ``starts``, restricted to ``columns``: ``(n, nsamples, columns)``.
+
+    Sparsity channels are usually a near-contiguous block: cutting the whole span of the columns
+    and then dropping the few columns inside it not wanted is several times faster than
+    element-wise two-array fancy indexing.
     """
     if columns.size == 0:
-        return np.zeros(rows.shape + (0,), dtype=traces.dtype)
+        return np.zeros((starts.size, windows.shape[1], 0), dtype=windows.dtype)
     first, last = int(columns[0]), int(columns[-1]) + 1
-    block = traces[:, first:last][rows]
+    block = windows[:, :, first:last][starts]
     if last - first == columns.size:
         return block
     return block[:, :, columns - first]

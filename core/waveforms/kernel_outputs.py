@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 # waveform bytes cut but not yet written (per process), and threads writing them
 _PENDING_WRITE_BYTES = 32 * 1024 * 1024
+_BATCH_BYTES = 2 * 1024 * 1024
 _WRITER_THREADS = 2
 
 
@@ -96,19 +97,38 @@ class _NpyFiles:
         finally:
             os.close(fd)
 
+    def write_batch(self, pieces: list[_UnitPiece]) -> None:
+        """Write pieces one after the other (in the calling thread)."""
+        for piece in pieces:
+            self.write(piece)
+
     def write_all(self, pieces: Iterator[_UnitPiece]) -> None:
-        """Queue ``pieces`` for the writer threads (waiting while too many bytes are queued)."""
+        """Queue ``pieces`` for the writer threads (waiting while too many bytes are queued).
+
+        Pieces go in batches of at least `_BATCH_BYTES`: sparse units give many small pieces,
+        and one queued job per piece costs more than writing it.
+        """
         with self._lock:
             if self._writer is None:
                 self._writer = ThreadPoolExecutor(_WRITER_THREADS, thread_name_prefix="npy-writer")
+        batch, batch_bytes = [], 0
         for piece in pieces:
-            future = self._writer.submit(self.write, piece)
-            with self._lock:
-                self._pending.append((future, piece.waveforms.nbytes))
-                self._pending_bytes += piece.waveforms.nbytes
-            self._wait(_PENDING_WRITE_BYTES)
+            batch.append(piece)
+            batch_bytes += piece.waveforms.nbytes
+            if batch_bytes >= _BATCH_BYTES:
+                self._submit(batch, batch_bytes)
+                batch, batch_bytes = [], 0
+        if batch:
+            self._submit(batch, batch_bytes)
         if not self.shared:
             self._wait(0)
+
+    def _submit(self, batch: list[_UnitPiece], batch_bytes: int) -> None:
+        future = self._writer.submit(self.write_batch, batch)
+        with self._lock:
+            self._pending.append((future, batch_bytes))
+            self._pending_bytes += batch_bytes
+        self._wait(_PENDING_WRITE_BYTES)
 
     def _wait(self, budget: int) -> None:
         """Wait for the oldest writes until at most ``budget`` bytes are queued."""
