@@ -181,9 +181,12 @@ def extract_waveforms(
             return_scaled=return_scaled,
             dtype=dtype,
         )
-        we.run_extract_waveforms(seed=seed, **job_kwargs)
-        if precompute_template is not None:
-            we._precompute_templates(precompute_template, None, job_kwargs["n_jobs"])
+        modes = [precompute_template] if isinstance(precompute_template, str) else []
+        if precompute_template is not None and not modes:
+            modes = list(precompute_template)
+        we.run_extract_waveforms(seed=seed, precompute_average="average" in modes, **job_kwargs)
+        if modes:
+            we._precompute_templates(modes, None, job_kwargs["n_jobs"])
         return we
 
     if mode == "memory":

@@ -392,13 +392,18 @@ class WaveformExtractor(RecordingInfoMixin, TemplatesMixin, SavingMixin, Extensi
                 np.save(self.folder / "waveforms" / f"sampled_index_{unit_id}.npy", index)
         return spikes, sampled_indices
 
-    def run_extract_waveforms(self, seed: int | None = None, **job_kwargs) -> None:
+    def run_extract_waveforms(
+        self, seed: int | None = None, precompute_average: bool = False, **job_kwargs
+    ) -> None:
         """Sample spikes and extract their waveforms.
 
         Parameters
         ----------
         seed : int or None, default: None
             Seed of the spike sampling.
+        precompute_average : bool, default: False
+            Also compute the ``average`` templates while the waveforms are written (float32
+            folders written by threads), instead of reading them back afterwards.
         **job_kwargs
             Job keyword arguments, plus ``progress_callback`` and ``cancel_token``.
         """
@@ -406,6 +411,7 @@ class WaveformExtractor(RecordingInfoMixin, TemplatesMixin, SavingMixin, Extensi
             raise NotImplementedError("waveforms cannot be extracted into a zarr store")
         spikes, sampled_indices = self._sample(seed)
         folder = self.folder / "waveforms" if self.format == "binary" else None
+        averages = {} if precompute_average and folder is not None else None
         waveforms = extract_waveforms_to_buffers(
             self.recording,
             spikes,
@@ -417,8 +423,11 @@ class WaveformExtractor(RecordingInfoMixin, TemplatesMixin, SavingMixin, Extensi
             folder=folder,
             dtype=self.dtype,
             sparsity_mask=None if self.sparsity is None else self.sparsity.mask,
+            averages=averages,
             **job_kwargs,
         )
+        if averages:
+            self._set_average_templates(averages)
         if folder is None:
             self._memory_objects = {"wfs_arrays": waveforms, "sampled_indices": sampled_indices}
 

@@ -47,6 +47,7 @@ class TemplatesMixin:
         float32 except ``median`` (waveform dtype). ``average`` is exactly ``np.mean`` of the
         waveforms. They are saved as ``templates_<name>.npy`` (or zarr arrays) when the folder is
         writable. Units are processed by ``n_jobs`` threads of the global job keyword arguments.
+        Modes already cached (computed before, or read from the folder) are not computed again.
         """
         self._precompute_templates(modes, percentile, fix_job_kwargs({})["n_jobs"])
 
@@ -64,6 +65,9 @@ class TemplatesMixin:
                 names[mode] = f"percentile_{percentile}"
             else:
                 names[mode] = mode
+        modes = [mode for mode in modes if names[mode] not in self._template_cache]
+        if not modes:  # e.g. averages computed while extracting
+            return
         shape = (len(self.unit_ids), self.nsamples, self.get_num_channels())
         templates = {
             mode: np.zeros(shape, dtype=self.dtype if mode == "median" else np.float32)
@@ -91,6 +95,16 @@ class TemplatesMixin:
         for mode, values in templates.items():
             self._template_cache[names[mode]] = values
             self._store_templates(names[mode], values)
+
+    def _set_average_templates(self, averages: dict) -> None:
+        """Cache and store ``average`` templates given per unit (the unit's channels)."""
+        shape = (len(self.unit_ids), self.nsamples, self.get_num_channels())
+        templates = np.zeros(shape, dtype=np.float32)
+        for unit_index, unit_id in enumerate(self.unit_ids.tolist()):
+            columns = slice(None) if self.sparsity is None else self.sparsity.mask[unit_index]
+            templates[unit_index][:, columns] = averages[unit_id]
+        self._template_cache["average"] = templates
+        self._store_templates("average", templates)
 
     def _store_templates(self, name: str, values: np.ndarray) -> None:
         if self.folder is None or self.is_read_only():

@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..jobs import CancelToken, ChunkRecordingExecutor, split_job_kwargs
-from .kernel_cutting import _build_plan, _extract_chunk, _init_worker, _sum_chunk
+from .kernel_cutting import _build_plan, _extract_chunk, _init_worker, _Plan, _sum_chunk
 from .kernel_outputs import (
+    RunningAverages,
     _ArrayWriter,
     _NpyFiles,
     _reserve,
@@ -129,6 +130,7 @@ def extract_waveforms_to_buffers(
     copy: bool = False,
     progress_callback: ProgressCallback | None = None,
     cancel_token: CancelToken | None = None,
+    averages: dict | None = None,
     **job_kwargs: Any,
 ) -> dict[Any, np.ndarray]:
     """Cut the waveforms of ``spikes`` and store them in one buffer per unit.
@@ -165,6 +167,11 @@ def extract_waveforms_to_buffers(
     cancel_token : CancelToken or None, default: None
         Stops the extraction (:class:`~core.jobs.JobCancelled`); files already written stay
         incomplete, so callers write into a temporary folder.
+    averages : dict or None, default: None
+        If a dict and the waveforms are float32 files written by threads (``"memmap"`` mode,
+        ``pool_engine="thread"``), it receives ``unit_id -> average waveform`` (equal to
+        ``np.mean`` of the unit's buffer, bit for bit), folded in while the files are written
+        (:class:`~.kernel_outputs.RunningAverages`); otherwise it is left empty.
     **job_kwargs
         ``n_jobs``, ``chunk_duration``, ``progress_bar``, ``pool_engine`` (default
         ``"thread"``: reads release the GIL; ``"process"`` also works)...
@@ -218,7 +225,12 @@ def extract_waveforms_to_buffers(
             _reserve(path, buffer.offset, buffer.nbytes)
             del buffer
         row_bytes = [nsamples * w * dtype.itemsize for w in widths]
-        sink, target = "files", _NpyFiles([str(p) for p in paths], headers, row_bytes)
+        running = None
+        if averages is not None and threads and dtype == np.float32:
+            running = RunningAverages(
+                counts, [(nsamples, w) for w in widths], _zero_rows(plan, len(unit_ids))
+            )
+        sink, target = "files", _NpyFiles([str(p) for p in paths], headers, row_bytes, running)
         arrays = None
     else:
         arrays = allocate_arrays(shapes, dtype)
@@ -244,8 +256,22 @@ def extract_waveforms_to_buffers(
             target.close()
 
     if mode == "memmap":
+        if running is not None:
+            averages.update(zip(unit_ids.tolist(), running.averages()))
         return {u: np.load(path, mmap_mode="r") for u, path in zip(unit_ids.tolist(), paths)}
     return dict(zip(unit_ids.tolist(), arrays))
+
+
+def _zero_rows(plan: _Plan, num_units: int) -> list[list[int]]:
+    """Per unit, the buffer rows no waveform fills: spikes whose window leaves the segment."""
+    segment = np.repeat(np.arange(len(plan.num_samples)), np.diff(plan.segment_bounds))
+    outside = (plan.sample_index < plan.nbefore) | (
+        plan.sample_index >= np.asarray(plan.num_samples)[segment] - plan.nafter
+    )
+    rows: list[list[int]] = [[] for _ in range(num_units)]
+    for unit, row in zip(plan.unit_index[outside].tolist(), plan.rank[outside].tolist()):
+        rows[unit].append(row)
+    return rows
 
 
 def _run_chunks(

@@ -15,7 +15,7 @@ import mmap
 import os
 import threading
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -53,6 +53,79 @@ def allocate_arrays(shapes: Sequence[tuple[int, ...]], dtype: np.dtype) -> list[
     return arrays
 
 
+class RunningAverages:
+    """Per-unit averages of float32 waveforms, folded in as the waveforms are written.
+
+    ``np.mean(waveforms, axis=0)`` of float32 waveforms adds the rows one after the other in
+    float32, then divides by their number in float64. Folding each unit's pieces in row order
+    with ``np.add.reduce`` does the same additions, so :meth:`averages` equals ``np.mean`` of
+    the stored waveforms bit for bit, without reading them back. Pieces that arrive before
+    their turn (chunks run in parallel) wait until the rows before them are folded. Rows no
+    piece fills (spikes too close to a segment border) are zeros: adding them changes nothing.
+
+    Parameters
+    ----------
+    counts : Sequence[int]
+        Waveforms per unit.
+    shapes : Sequence[tuple[int, int]]
+        ``(nsamples, unit channels)`` per unit.
+    zero_rows : Sequence[Iterable[int]]
+        Rows of each unit that stay zeros.
+    """
+
+    def __init__(
+        self,
+        counts: Sequence[int],
+        shapes: Sequence[tuple[int, int]],
+        zero_rows: Sequence[Iterable[int]],
+    ) -> None:
+        self.counts = [int(c) for c in counts]
+        self.sums = [np.zeros(shape, dtype=np.float32) for shape in shapes]
+        self._zero_rows = [set(rows) for rows in zero_rows]
+        self._next_row = [0] * len(self.counts)
+        self._started = [False] * len(self.counts)
+        self._early: list[dict[int, np.ndarray]] = [{} for _ in self.counts]
+        self._locks = [threading.Lock() for _ in self.counts]
+        for unit in range(len(self.counts)):
+            self._skip_zero_rows(unit)
+
+    def add(self, piece: _UnitPiece) -> None:
+        """Fold in a piece; its waveforms array is consumed (changed in place)."""
+        unit = piece.unit_index
+        with self._locks[unit]:
+            if piece.first_row != self._next_row[unit]:
+                self._early[unit][piece.first_row] = piece.waveforms
+                return
+            self._fold(unit, piece.waveforms)
+            early = self._early[unit]
+            while self._next_row[unit] in early:
+                self._fold(unit, early.pop(self._next_row[unit]))
+
+    def averages(self) -> list[np.ndarray]:
+        """The per-unit averages (zeros for units without waveforms)."""
+        if any(self._early):
+            raise RuntimeError("some waveforms were never folded into the averages")
+        averages = []
+        for count, sums in zip(self.counts, self.sums):
+            if count:
+                sums = np.true_divide(sums, np.intp(count), out=sums, casting="unsafe")
+            averages.append(sums)
+        return averages
+
+    def _fold(self, unit: int, waveforms: np.ndarray) -> None:
+        if len(waveforms):
+            if self._started[unit]:
+                waveforms[0] += self.sums[unit]
+            np.add.reduce(waveforms, axis=0, out=self.sums[unit])
+            self._started[unit] = True
+        self._next_row[unit] += len(waveforms)
+        self._skip_zero_rows(unit)
+
+    def _skip_zero_rows(self, unit: int) -> None:
+        while self._next_row[unit] in self._zero_rows[unit]:
+            self._next_row[unit] += 1
+
+
 class _NpyFiles:
     """Writes rows of the pre-sized ``.npy`` buffers with ``os.pwrite``, from writer threads.
 
@@ -66,10 +139,17 @@ class _NpyFiles:
     which holds a descriptor) per unit would exceed the usual open-file limit.
     """
 
-    def __init__(self, paths: Sequence[str], header_bytes: Sequence[int], row_bytes: Sequence[int]):
+    def __init__(
+        self,
+        paths: Sequence[str],
+        header_bytes: Sequence[int],
+        row_bytes: Sequence[int],
+        averages: RunningAverages | None = None,
+    ):
         self.paths = list(paths)
         self.header_bytes = list(header_bytes)
         self.row_bytes = list(row_bytes)
+        self.averages = averages  # folded in after each write, in the calling process only
         self.shared = True  # False in the copies sent to worker processes
         self._writer: ThreadPoolExecutor | None = None
         self._pending: deque[tuple[Future, int]] = deque()
@@ -98,9 +178,11 @@ class _NpyFiles:
             os.close(fd)
 
     def write_batch(self, pieces: list[_UnitPiece]) -> None:
-        """Write pieces one after the other (in the calling thread)."""
+        """Write pieces one after the other (in the calling thread), then fold them in."""
         for piece in pieces:
             self.write(piece)
+            if self.averages is not None:
+                self.averages.add(piece)
 
     def write_all(self, pieces: Iterator[_UnitPiece]) -> None:
         """Queue ``pieces`` for the writer threads (waiting while too many bytes are queued).

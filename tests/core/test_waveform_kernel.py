@@ -7,9 +7,11 @@ import threading
 import numpy as np
 import pytest
 
+from core.generate import generate_ground_truth_recording
 from core.jobs import CancelToken, JobCancelled
 from core.recording import NumpyRecording
 from core.sorting import NumpySorting
+from core.waveforms import extract_waveforms
 from core.waveforms.kernel import (
     estimate_templates_average,
     extract_waveforms_to_buffers,
@@ -17,7 +19,8 @@ from core.waveforms.kernel import (
     sampled_index_dtype,
     select_random_spikes_uniformly,
 )
-from core.waveforms.kernel_outputs import allocate_arrays
+from core.waveforms.kernel_cutting import _UnitPiece
+from core.waveforms.kernel_outputs import RunningAverages, allocate_arrays
 
 FS = 10_000.0
 NBEFORE, NAFTER = 5, 8
@@ -310,3 +313,69 @@ def test_allocated_output_arrays_are_zeroed_and_independent() -> None:
     for value, array in enumerate(arrays, start=1):
         assert (array == value).all()  # no array overlaps another
     assert [a.shape for a in allocate_arrays([(0, 4, 2)], np.int16)] == [(0, 4, 2)]
+
+
+@pytest.mark.parametrize("width", [1, 7, 384])
+def test_running_averages_equal_np_mean_bit_for_bit(width: int) -> None:
+    rng = np.random.default_rng(width)
+    counts, zero_rows = [23, 0, 5], [{0, 11}, set(), set()]
+    stored = [(rng.standard_normal((n, 30, width)) * 40).astype(np.float32) for n in counts]
+    for unit, rows in enumerate(zero_rows):
+        stored[unit][sorted(rows)] = 0
+    running = RunningAverages(counts, [(30, width)] * 3, zero_rows)
+    pieces = [_UnitPiece(0, r, stored[0][r : r + 3].copy()) for r in (1, 4, 7)]
+    pieces += [_UnitPiece(0, 12, stored[0][12:].copy()), _UnitPiece(0, 10, stored[0][10:11].copy())]
+    pieces += [_UnitPiece(2, 0, stored[2][:2].copy()), _UnitPiece(2, 2, stored[2][2:].copy())]
+    for index in rng.permutation(len(pieces)):  # chunks finish in any order
+        running.add(pieces[index])
+    averages = running.averages()
+    np.testing.assert_array_equal(averages[0], np.mean(stored[0], axis=0), strict=True)
+    np.testing.assert_array_equal(averages[1], np.zeros((30, width), np.float32))
+    np.testing.assert_array_equal(averages[2], np.mean(stored[2], axis=0), strict=True)
+
+
+def test_running_averages_refuse_missing_rows() -> None:
+    running = RunningAverages([4], [(2, 2)], [set()])
+    running.add(_UnitPiece(0, 2, np.ones((2, 2, 2), np.float32)))
+    with pytest.raises(RuntimeError, match="never folded"):
+        running.averages()
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_average_templates_folded_while_writing_equal_np_mean(
+    tmp_path, monkeypatch, sparse, n_jobs
+) -> None:
+    folded = []
+    original = RunningAverages.averages
+    monkeypatch.setattr(
+        RunningAverages, "averages", lambda self: folded.append(1) or original(self)
+    )
+    recording, sorting = generate_ground_truth_recording(
+        durations=[3.0, 2.0], num_channels=16, num_units=5, seed=3
+    )
+    n0, n1 = recording.get_num_samples(0), recording.get_num_samples(1)
+    edges = NumpySorting.from_unit_dict(  # windows leaving the segment stay zeros
+        [{0: np.array([1, n0 // 2, n0 - 5])}, {0: np.array([2, n1 - 10])}],
+        recording.sampling_frequency,
+    )
+    for name, current in (("gt", sorting), ("edges", edges)):
+        we = extract_waveforms(
+            recording,
+            current,
+            folder=tmp_path / name,
+            sparse=sparse,
+            n_jobs=n_jobs,
+            chunk_duration="0.5s",
+            max_spikes_per_unit=None,
+            seed=0,
+            progress_bar=False,
+        )
+        stored = np.load(tmp_path / name / "templates_average.npy")
+        for unit_index, unit_id in enumerate(current.unit_ids):
+            waveforms = np.load(tmp_path / name / "waveforms" / f"waveforms_{unit_id}.npy")
+            columns = slice(None) if we.sparsity is None else we.sparsity.mask[unit_index]
+            np.testing.assert_array_equal(
+                stored[unit_index][:, columns], np.mean(waveforms, axis=0), strict=True
+            )
+    assert len(folded) == 2  # not read back from the files
