@@ -20,10 +20,10 @@ extension arrays       ``extensions/<name>/<key>.npy``            arrays ``exten
 
 Nothing is ever unpickled: ``.npy`` files are read with ``allow_pickle=False``, and zarr object
 arrays (the ``recording`` and ``sorting_provenance`` descriptions, pickled extension data) are
-never decoded. The zarr store is read from its per-node ``.zattrs`` / ``.zarray`` files, not from
-the consolidated ``.zmetadata``: those files are authoritative (SpikeInterface 0.101.0 did not
-re-consolidate after computing extensions), and zarr-python 3 cannot parse the object arrays that
-``.zmetadata`` describes.
+never decoded. The zarr store is read from its per-node ``.zattrs`` / ``.zarray`` files
+(:mod:`core.zarr_v2_raw`), not from the consolidated ``.zmetadata``: those files are
+authoritative (SpikeInterface 0.101.0 did not re-consolidate after computing extensions), and
+zarr-python 3 cannot parse the object arrays that ``.zmetadata`` describes.
 """
 
 from __future__ import annotations
@@ -35,13 +35,22 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import zarr
 from probeinterface import ProbeGroup, read_probeinterface
 
 from ..json_io import read_json
 from ..loading import load_extractor
 from ..sorting.base import BaseSorting
 from ..sorting.zarr import ZarrSortingExtractor
+from ..zarr_v2_raw import (
+    codec_ids,
+    group_members,
+    holds_objects,
+    is_array,
+    is_group,
+    read_array,
+    read_array_metadata,
+    read_attributes,
+)
 
 __all__ = ["AnalyzerStore", "BinaryAnalyzerStore", "ZarrAnalyzerStore", "open_analyzer_store"]
 
@@ -189,14 +198,14 @@ class ZarrAnalyzerStore(AnalyzerStore):
 
     def __init__(self, path: Path) -> None:
         super().__init__(path)
-        if not (path / ".zgroup").is_file():
+        if not is_group(path):
             if (path / "zarr.json").is_file():
                 raise ValueError(
                     f"{path}: zarr format 3 store; SortingAnalyzer stores are zarr format 2 "
                     "(.zgroup, .zattrs), as SpikeInterface writes them"
                 )
             raise ValueError(f"{path}: not a zarr store (no .zgroup)")
-        self._attrs = _attributes(path)
+        self._attrs = read_attributes(path)
         info = self._attrs.get("spikeinterface_info")
         if not isinstance(info, dict) or info.get("object") != "SortingAnalyzer":
             raise ValueError(
@@ -213,15 +222,15 @@ class ZarrAnalyzerStore(AnalyzerStore):
 
     def sorting(self) -> BaseSorting:
         group = self.path / "sorting"
-        if not (group / ".zgroup").is_file():
+        if not is_group(group):
             raise ValueError(f"{group}: missing sorting group of the SortingAnalyzer store")
         return ZarrSortingExtractor(group)
 
     def recording_attributes(self) -> dict:
         group = self.path / "recording_info"
-        if not (group / ".zgroup").is_file():
+        if not is_group(group):
             raise ValueError(f"{group}: missing recording_info group of the SortingAnalyzer store")
-        attrs = _attributes(group)
+        attrs = read_attributes(group)
         attributes = attrs.get("recording_attributes")
         if not isinstance(attributes, dict):
             raise ValueError(
@@ -234,70 +243,44 @@ class ZarrAnalyzerStore(AnalyzerStore):
 
     def extension_params(self, name: str) -> dict | None:
         group = self.path / "extensions" / name
-        if not (group / ".zgroup").is_file():
+        if not is_group(group):
             return None
-        return _attributes(group).get("params")
+        return read_attributes(group).get("params")
 
     def extension_params_location(self, name: str) -> str:
         return f"{self.path / 'extensions' / name / '.zattrs'} (attribute 'params')"
 
     def extension_run_info(self, name: str) -> dict | None:
         group = self.path / "extensions" / name
-        return _attributes(group).get("run_info") if (group / ".zgroup").is_file() else None
+        return read_attributes(group).get("run_info") if is_group(group) else None
 
     def array_location(self, *parts: str) -> Path:
         return self.path.joinpath(*parts)
 
     def _has_array(self, location: Path) -> bool:
-        return (location / ".zarray").is_file()
+        return is_array(location)
 
     def _load_array(self, location: Path, what: str) -> np.ndarray:
-        metadata = read_json(location / ".zarray")
-        if _holds_objects(metadata.get("dtype")):
-            codecs = [f.get("id") for f in metadata.get("filters") or [] if isinstance(f, dict)]
+        metadata = read_array_metadata(location)
+        if holds_objects(metadata["dtype"]) or "pickle" in codec_ids(metadata):
             raise ValueError(
-                f"{location}: {what} is stored as Python objects (codecs {codecs}), which are "
-                "never decoded here (pickled objects can execute code); expected a numeric array"
+                f"{location}: {what} is stored as Python objects (codecs "
+                f"{codec_ids(metadata)}), which are never decoded here (pickled objects can "
+                "execute code); expected a numeric array"
             )
         try:
-            return np.asarray(zarr.open_array(str(location), mode="r", zarr_format=2)[...])
-        except (ValueError, TypeError, KeyError, OSError, RuntimeError) as error:
+            return read_array(location)
+        except ValueError as error:
             raise ValueError(f"{location}: cannot read {what} ({error})") from None
 
     def _array_names(self, folder: Path) -> list[str]:
-        if not folder.is_dir():
-            return []
-        return sorted(child.name for child in folder.iterdir() if self._has_array(child))
+        return group_members(folder)[1] if is_group(folder) else []
 
 
 def _required_file(path: Path, what: str) -> Path:
     if not path.is_file():
         raise ValueError(f"{path}: missing {what} of the SortingAnalyzer folder")
     return path
-
-
-def _holds_objects(dtype: Any) -> bool:
-    """Whether a zarr v2 ``dtype`` (``"|O"``, or a structured list of fields) holds objects."""
-    if isinstance(dtype, str):
-        return dtype.lstrip("<>|=") == "O"
-    if isinstance(dtype, list):
-        return any(
-            _holds_objects(field[1])
-            for field in dtype
-            if isinstance(field, list) and len(field) > 1
-        )
-    return False
-
-
-def _attributes(group: Path) -> dict[str, Any]:
-    """The ``.zattrs`` of a zarr v2 group (empty when the file is absent)."""
-    attrs_file = group / ".zattrs"
-    if not attrs_file.is_file():
-        return {}
-    attrs = read_json(attrs_file)
-    if not isinstance(attrs, dict):
-        raise ValueError(f"{attrs_file}: expected a JSON object of attributes")
-    return attrs
 
 
 def _probegroup(description: Any, where: Path) -> ProbeGroup | None:

@@ -3,8 +3,11 @@
 An extension stores its parameters and data next to the waveforms (FORMATS.md §8.3): in a binary
 folder, ``<extension_name>/params.json`` plus one file per data item by value type (dict ->
 ``.json``, ndarray -> ``.npy``, pandas DataFrame -> ``.csv``, anything else -> ``.pkl``); in a zarr
-store, a group with a ``params`` attribute and one array per item. Pickled items are read only
-when the extractor was loaded with ``allow_pickle=True``.
+store, a group with a ``params`` attribute and one array per item (read by
+:func:`.zarr_io.read_zarr_extension_data`). Pickled items are read only when the extractor was
+loaded with ``allow_pickle=True``; otherwise a folder's ``.pkl`` files are skipped with a warning,
+and a zarr store's pickled arrays make loading that extension fail with a ``ValueError`` naming
+them.
 """
 
 from __future__ import annotations
@@ -96,7 +99,12 @@ class BaseWaveformExtractorExtension:
             params["sparsity"] = ChannelSparsity.from_dict(sparsity)
         extension = cls(waveform_extractor)
         extension._params = params
-        extension._load_extension_data()
+        try:
+            extension._load_extension_data()
+        except Exception:
+            # the extension registered itself: forget it rather than keep it half-loaded
+            waveform_extractor._loaded_extensions.pop(cls.extension_name, None)
+            raise
         return extension
 
     @classmethod
@@ -123,16 +131,11 @@ class BaseWaveformExtractorExtension:
                 if path.name != "params.json":
                     self._load_file(path)
         elif self.format == "zarr":
-            group = self.waveform_extractor._zarr_root()[self.extension_name]
-            for name in group.keys():
-                array = group[name]
-                stored_dict = array.attrs.get("dict")
-                if isinstance(stored_dict, dict):  # written here: the dict is the attribute
-                    self._extension_data[name] = dict(stored_dict)
-                elif stored_dict is not None:  # SpikeInterface: a 1-element JSON object array
-                    self._extension_data[name] = array[...][0]
-                else:
-                    self._extension_data[name] = array[...]
+            from .zarr_io import read_zarr_extension_data
+
+            self._extension_data = read_zarr_extension_data(
+                self.folder / self.extension_name, self.waveform_extractor._allow_pickle
+            )
 
     def _load_file(self, path: Path) -> None:
         name, suffix = path.stem, path.suffix

@@ -3,7 +3,9 @@
 The store holds what a binary folder holds (see :mod:`.extractor_io`): the parameters, the
 recording and sorting descriptions and the sparsity as root attributes, ``recording_info`` as a
 group's attributes, ``templates_<mode>`` arrays and a ``waveforms`` group. Extractors are saved
-to zarr (:func:`write_zarr`), never extracted into it.
+to zarr (:func:`write_zarr`), never extracted into it. Extension groups may hold JSON and pickle
+object arrays that zarr-python 3 cannot open: :func:`read_zarr_extension_data` reads them through
+:mod:`core.zarr_v2_raw`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from probeinterface import Probe, ProbeGroup
 
 from ..json_io import to_jsonable
 from ..loading import load_extractor
+from ..zarr_v2_raw import group_members, read_array, read_attributes
 from .extractor_io import (
     StoredExtractor,
     _load_recording,
@@ -38,10 +41,20 @@ _V2_CHUNK_KEYS = {"name": "v2", "separator": "."}
 
 # --------------------------------------------------------------------------- store parts
 def open_zarr(folder: Path, mode: str = "r") -> zarr.Group:
-    """Open a WE zarr store."""
+    """Open a WE zarr store, ignoring its consolidated metadata.
+
+    SpikeInterface's stores may carry a ``.zmetadata`` (xarray writes one with quality metrics)
+    that lists JSON and pickle object arrays, which zarr-python 3 cannot parse; the per-node files
+    are authoritative anyway. Groups holding such arrays are read with :mod:`core.zarr_v2_raw`.
+    """
     if mode == "r" and not folder.is_dir():
         raise FileNotFoundError(f"{folder}: no such zarr folder")
-    return zarr.open_group(str(folder), mode=mode, zarr_format=2 if mode == "w" else None)
+    return zarr.open_group(
+        str(folder),
+        mode=mode,
+        zarr_format=2 if mode == "w" else None,
+        use_consolidated=False,
+    )
 
 
 def create_zarr_array(group: zarr.Group, name: str, values: np.ndarray, compressor: Any) -> None:
@@ -106,6 +119,52 @@ def extractor_dict(extractor, relative_to: Path | None) -> dict | None:
     )
 
 
+def read_zarr_extension_data(group: Path, allow_pickle: bool) -> dict[str, Any]:
+    """The data of an extension's group in a WE zarr store (FORMATS.md §8.3), by name.
+
+    The group is read from its files (:mod:`core.zarr_v2_raw`), so that the JSON and pickle
+    object arrays of SpikeInterface's stores can be read: an array with attribute ``dict`` is a
+    dict (SpikeInterface: a 1-element JSON object array; stores written here: the attribute itself);
+    a group with attribute ``dataframe`` (a pandas DataFrame, xarray layout) becomes a dict of its
+    1-D arrays, the columns and ``index``; pickled data (a 0-d array holds one object) needs
+    ``allow_pickle``; any other array is returned whole.
+
+    Raises
+    ------
+    ValueError
+        If an array is pickled and ``allow_pickle`` is False, or cannot be read; the message
+        names the array.
+    """
+    groups, arrays = group_members(group)
+    data: dict[str, Any] = {}
+    for name in arrays:
+        path = group / name
+        stored_dict = read_attributes(path).get("dict")
+        if isinstance(stored_dict, dict):
+            data[name] = dict(stored_dict)
+            continue
+        values = read_array(path, allow_pickle=allow_pickle)
+        if stored_dict is not None:
+            if values.shape != (1,) or not isinstance(values[0], dict):
+                raise ValueError(
+                    f"{path}: attribute 'dict' is set but the array is not one JSON dict "
+                    f"(shape {values.shape}, dtype {values.dtype})"
+                )
+            data[name] = values[0]
+        else:
+            data[name] = values[()] if values.dtype == object and values.ndim == 0 else values
+    for name in groups:
+        path = group / name
+        if not read_attributes(path).get("dataframe"):
+            warnings.warn(f"{path}: a group that is not a DataFrame; not loaded", stacklevel=5)
+            continue
+        data[name] = {
+            column: read_array(path / column, allow_pickle=allow_pickle)
+            for column in group_members(path)[1]
+        }
+    return data
+
+
 # --------------------------------------------------------------------------- whole extractors
 def read_zarr(folder: Path, with_recording: bool, sorting: BaseSorting | None) -> StoredExtractor:
     """Read a WE zarr store (ours or SpikeInterface 0.100's)."""
@@ -125,7 +184,7 @@ def read_zarr(folder: Path, with_recording: bool, sorting: BaseSorting | None) -
         if description is None:
             raise FileNotFoundError(f"{folder}: the sorting is not described; pass sorting=")
         sorting = load_extractor(description, base_folder=folder)
-    templates = {name: root[f"templates_{name}"][...] for name in template_names(root)}
+    templates = {name: read_array(folder / f"templates_{name}") for name in template_names(root)}
     return StoredExtractor(recording, sorting, rec_attributes, zarr_sparsity(root), templates)
 
 
