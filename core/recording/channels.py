@@ -416,6 +416,36 @@ def copy_sliced_metadata(
         view.set_property("contact_vector", contact_vector)
 
 
+class ChannelSliceSelection:
+    """How a segment of a channel slice reads its parent segment's channels.
+
+    Parameters
+    ----------
+    parent_indices : np.ndarray
+        Position in the parent of each channel of the slice, in the slice's order.
+    """
+
+    def __init__(self, parent_indices: np.ndarray) -> None:
+        self.parent_indices = parent_indices
+        consecutive = parent_indices.size > 0 and np.all(np.diff(parent_indices) == 1)
+        # a slice lets the parent read a contiguous block instead of gathering channels
+        self._all_channels = (
+            slice(int(parent_indices[0]), int(parent_indices[-1]) + 1)
+            if consecutive
+            else parent_indices
+        )
+
+    def parent_channel_indices(
+        self, channel_indices: slice | np.ndarray | None
+    ) -> slice | np.ndarray:
+        """The parent's ``channel_indices`` for the slice's ``channel_indices`` (None: all)."""
+        if channel_indices is None or (
+            isinstance(channel_indices, slice) and channel_indices == slice(None)
+        ):
+            return self._all_channels
+        return self.parent_indices[channel_indices]
+
+
 def _as_probegroup(probe_or_probegroup) -> ProbeGroup:
     if isinstance(probe_or_probegroup, ProbeGroup):
         return probe_or_probegroup

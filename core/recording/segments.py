@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 
 import numpy as np
 
 from ..registry import register_extractor_class
+from ..segment_checks import (
+    check_extractor_list,
+    check_sampling_frequencies,
+    check_segment_indices,
+)
 from .base import BaseRecording, BaseRecordingSegment
 
 
@@ -34,65 +38,7 @@ def check_recording_list(
     ValueError
         If it is empty.
     """
-    if not isinstance(recording_list, list | tuple):
-        raise TypeError(
-            f"{argument} must be a list of recordings, got {type(recording_list).__name__}"
-        )
-    if len(recording_list) == 0:
-        raise ValueError(f"{argument} is empty: give at least one recording")
-    for index, recording in enumerate(recording_list):
-        if not isinstance(recording, BaseRecording):
-            raise TypeError(
-                f"{argument}[{index}] must be a recording, got {type(recording).__name__}"
-            )
-    return list(recording_list)
-
-
-def check_sampling_frequencies(
-    extractor_list: Sequence[BaseRecording],
-    sampling_frequency_max_diff: float,
-    argument: str = "recording_list",
-) -> None:
-    """Check that sampling rates differ from the first object's by at most a bound.
-
-    Differences within the bound (but not zero) only warn: times drift over long recordings.
-
-    Parameters
-    ----------
-    extractor_list : sequence of BaseRecording (or any object with ``sampling_frequency``)
-        The objects to combine.
-    sampling_frequency_max_diff : float
-        Largest allowed difference in Hz (>= 0).
-    argument : str
-        Name of the list argument, used in messages.
-
-    Raises
-    ------
-    ValueError
-        If the bound is negative or an object's rate is further away than the bound.
-    """
-    if not sampling_frequency_max_diff >= 0:
-        raise ValueError(
-            f"sampling_frequency_max_diff must be >= 0, got {sampling_frequency_max_diff}"
-        )
-    reference = extractor_list[0].sampling_frequency
-    for index, extractor in enumerate(extractor_list[1:], start=1):
-        rate = extractor.sampling_frequency
-        diff = abs(rate - reference)
-        if diff > sampling_frequency_max_diff:
-            raise ValueError(
-                f"{argument}[{index}] samples at {rate} Hz, {diff} Hz away from {argument}[0] "
-                f"({reference} Hz): more than "
-                f"sampling_frequency_max_diff={sampling_frequency_max_diff} Hz"
-            )
-        if diff > 0:
-            shift_ms = 24 * 3600 * 1000 * diff / reference
-            warnings.warn(
-                f"{argument}[{index}] samples at {rate} Hz and {argument}[0] at {reference} Hz: "
-                "within sampling_frequency_max_diff, combining anyway "
-                f"(expect ~{shift_ms:.5g} ms shift over 24 h)",
-                stacklevel=3,
-            )
+    return check_extractor_list(recording_list, BaseRecording, "recording", argument)
 
 
 def _check_same_dtype_and_channels(recording_list: Sequence[BaseRecording]) -> None:
@@ -310,7 +256,9 @@ class SelectSegmentRecording(BaseRecording):
     """
 
     def __init__(self, recording: BaseRecording, segment_indices: int | list[int]) -> None:
-        segment_indices = _as_segment_indices(segment_indices, recording.get_num_segments())
+        segment_indices = check_segment_indices(
+            segment_indices, recording.get_num_segments(), "the recording has"
+        )
         super().__init__(recording.sampling_frequency, recording.channel_ids, recording.get_dtype())
         recording.copy_metadata(self)
         for segment_index in segment_indices:
@@ -318,26 +266,6 @@ class SelectSegmentRecording(BaseRecording):
                 ProxyRecordingSegment(recording._recording_segments[segment_index])
             )
         self._kwargs = {"recording": recording, "segment_indices": segment_indices}
-
-
-def _as_segment_indices(segment_indices: int | Sequence[int], num_segments: int) -> list[int]:
-    if isinstance(segment_indices, int | np.integer):
-        segment_indices = [segment_indices]
-    if not isinstance(segment_indices, list | tuple | np.ndarray) or not all(
-        isinstance(i, int | np.integer) and not isinstance(i, bool) for i in segment_indices
-    ):
-        raise TypeError(
-            f"segment_indices must be an int or a list of ints, got {segment_indices!r}"
-        )
-    if len(segment_indices) == 0:
-        raise ValueError("segment_indices is empty: select at least one segment")
-    for index in segment_indices:
-        if not 0 <= index < num_segments:
-            raise ValueError(
-                f"segment_indices: {index} is out of range, the recording has "
-                f"{num_segments} segments"
-            )
-    return [int(i) for i in segment_indices]
 
 
 def split_recording(recording: BaseRecording) -> list[SelectSegmentRecording]:

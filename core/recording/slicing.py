@@ -6,7 +6,7 @@ import numpy as np
 
 from ..registry import register_extractor_class
 from .base import BaseRecording, BaseRecordingSegment
-from .channels import copy_sliced_metadata, resolve_channel_slice
+from .channels import ChannelSliceSelection, copy_sliced_metadata, resolve_channel_slice
 
 
 class ChannelSliceRecording(BaseRecording):
@@ -51,25 +51,15 @@ class ChannelSliceRecordingSegment(BaseRecordingSegment):
     def __init__(self, parent_segment: BaseRecordingSegment, parent_indices: np.ndarray) -> None:
         super().__init__(**_times_kwargs(parent_segment))
         self._parent_segment = parent_segment
-        self._parent_indices = parent_indices
-        consecutive = parent_indices.size > 0 and np.all(np.diff(parent_indices) == 1)
-        self._parent_selection = (
-            slice(int(parent_indices[0]), int(parent_indices[-1]) + 1)
-            if consecutive
-            else parent_indices
-        )
+        self._channels = ChannelSliceSelection(parent_indices)
 
     def get_num_samples(self) -> int:
         return self._parent_segment.get_num_samples()
 
     def get_traces(self, start_frame=None, end_frame=None, channel_indices=None) -> np.ndarray:
-        if channel_indices is None or (
-            isinstance(channel_indices, slice) and channel_indices == slice(None)
-        ):
-            selection = self._parent_selection
-        else:
-            selection = self._parent_indices[channel_indices]
-        return self._parent_segment.get_traces(start_frame, end_frame, selection)
+        return self._parent_segment.get_traces(
+            start_frame, end_frame, self._channels.parent_channel_indices(channel_indices)
+        )
 
 
 class FrameSliceRecording(BaseRecording):

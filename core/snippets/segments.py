@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..registry import register_extractor_class
+from ..segment_checks import check_segment_indices
 from .base import BaseSnippets, BaseSnippetsSegment
 
 
@@ -20,7 +21,9 @@ class SelectSegmentSnippets(BaseSnippets):
     """
 
     def __init__(self, snippets: BaseSnippets, segment_indices: int | list[int]) -> None:
-        segment_indices = _as_segment_indices(segment_indices, snippets.get_num_segments())
+        segment_indices = check_segment_indices(
+            segment_indices, snippets.get_num_segments(), "the snippets have"
+        )
         super().__init__(
             snippets.sampling_frequency,
             snippets.nbefore,
@@ -54,26 +57,6 @@ class ProxySnippetsSegment(BaseSnippetsSegment):
 
     def frames_to_indices(self, start_frame=None, end_frame=None) -> slice:
         return self._parent_segment.frames_to_indices(start_frame, end_frame)
-
-
-def _as_segment_indices(segment_indices, num_segments: int) -> list[int]:
-    if isinstance(segment_indices, int | np.integer) and not isinstance(segment_indices, bool):
-        segment_indices = [segment_indices]
-    if not isinstance(segment_indices, list | tuple | np.ndarray) or not all(
-        isinstance(i, int | np.integer) and not isinstance(i, bool) for i in segment_indices
-    ):
-        raise TypeError(
-            f"segment_indices must be an int or a list of ints, got {segment_indices!r}"
-        )
-    if len(segment_indices) == 0:
-        raise ValueError("segment_indices is empty: select at least one segment")
-    for index in segment_indices:
-        if not 0 <= index < num_segments:
-            raise ValueError(
-                f"segment_indices: {index} is out of range, the snippets have {num_segments} "
-                "segments"
-            )
-    return [int(i) for i in segment_indices]
 
 
 register_extractor_class(

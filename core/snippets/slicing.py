@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..recording.channels import copy_sliced_metadata, resolve_channel_slice
+from ..recording.channels import (
+    ChannelSliceSelection,
+    copy_sliced_metadata,
+    resolve_channel_slice,
+)
 from ..registry import register_extractor_class
 from .base import BaseSnippets, BaseSnippetsSegment
 
@@ -52,13 +56,7 @@ class ChannelSliceSnippetsSegment(BaseSnippetsSegment):
     def __init__(self, parent_segment: BaseSnippetsSegment, parent_indices: np.ndarray) -> None:
         super().__init__()
         self._parent_segment = parent_segment
-        self._parent_indices = parent_indices
-        consecutive = parent_indices.size > 0 and np.all(np.diff(parent_indices) == 1)
-        self._parent_selection = (
-            slice(int(parent_indices[0]), int(parent_indices[-1]) + 1)
-            if consecutive
-            else parent_indices
-        )
+        self._channels = ChannelSliceSelection(parent_indices)
 
     def get_num_snippets(self) -> int:
         return self._parent_segment.get_num_snippets()
@@ -67,13 +65,9 @@ class ChannelSliceSnippetsSegment(BaseSnippetsSegment):
         return self._parent_segment.get_frames(indices)
 
     def get_snippets(self, indices, channel_indices) -> np.ndarray:
-        if channel_indices is None or (
-            isinstance(channel_indices, slice) and channel_indices == slice(None)
-        ):
-            selection = self._parent_selection
-        else:
-            selection = self._parent_indices[channel_indices]
-        return self._parent_segment.get_snippets(indices, selection)
+        return self._parent_segment.get_snippets(
+            indices, self._channels.parent_channel_indices(channel_indices)
+        )
 
     def frames_to_indices(self, start_frame=None, end_frame=None) -> slice:
         return self._parent_segment.frames_to_indices(start_frame, end_frame)

@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ..registry import register_extractor_class
+from ..segment_checks import check_extractor_list
 from .base import BaseSorting, BaseSortingSegment
 from .slicing import SpikeVectorViewSorting
 from .spike_vector import is_sorted_spike_vector
@@ -39,20 +40,15 @@ def check_sorting_list(
     ValueError
         If it is empty, or unit ids differ when ``same_unit_ids``.
     """
-    if not isinstance(sorting_list, list | tuple):
-        raise TypeError(f"{argument} must be a list of sortings, got {type(sorting_list).__name__}")
-    if len(sorting_list) == 0:
-        raise ValueError(f"{argument} is empty: give at least one sorting")
-    for index, sorting in enumerate(sorting_list):
-        if not isinstance(sorting, BaseSorting):
-            raise TypeError(f"{argument}[{index}] must be a sorting, got {type(sorting).__name__}")
-        if same_unit_ids:
+    sorting_list = check_extractor_list(sorting_list, BaseSorting, "sorting", argument)
+    if same_unit_ids:
+        for index, sorting in enumerate(sorting_list[1:], start=1):
             problem = _unit_ids_difference(sorting.unit_ids, sorting_list[0].unit_ids)
             if problem:
                 raise ValueError(
                     f"{argument}[{index}] {problem} in {argument}[0] (unit ids must be the same)"
                 )
-    return list(sorting_list)
+    return sorting_list
 
 
 def sort_spike_runs(spikes: np.ndarray) -> np.ndarray:

@@ -31,7 +31,45 @@ _CLASS_PATHS = {
 }
 
 
-class NumpyFolderSorting(BaseSorting):
+class SavedSortingFolder:
+    """How the saved sorting folder formats write a sorting into a folder.
+
+    Each format names the file that marks a folder as holding one of its sortings
+    (``_data_file``) and writes its data files (``_write_data_files``).
+    """
+
+    _data_file: str
+
+    @classmethod
+    def write_sorting(cls, sorting: BaseSorting, save_path: str | Path) -> None:
+        """Write the data files of this folder format into ``save_path``.
+
+        Parameters
+        ----------
+        sorting : BaseSorting
+            Source.
+        save_path : str | Path
+            Folder (created if needed; it may hold other files).
+
+        Raises
+        ------
+        FileExistsError
+            If the folder already holds this format's data file (``numpysorting_info.json`` for
+            ``numpy_folder``, ``sorting_cached.npz`` for ``npz_folder``).
+        """
+        save_path = Path(save_path)
+        save_path.mkdir(parents=True, exist_ok=True)
+        data_file = save_path / cls._data_file
+        if data_file.exists():
+            raise FileExistsError(f"{data_file} already exists: save_path holds a saved sorting")
+        cls._write_data_files(sorting, save_path)
+
+    @staticmethod
+    def _write_data_files(sorting: BaseSorting, save_path: Path) -> None:
+        raise NotImplementedError
+
+
+class NumpyFolderSorting(SavedSortingFolder, BaseSorting):
     """A sorting saved as a ``numpy_folder``: ``spikes.npy`` plus ``numpysorting_info.json``.
 
     The spike vector is memory-mapped, so opening reads no spikes; it is also the object's
@@ -53,6 +91,8 @@ class NumpyFolderSorting(BaseSorting):
     ValueError
         If a file does not hold what the format says.
     """
+
+    _data_file = _INFO_FILE
 
     def __init__(self, folder_path: str | Path, mmap_mode: str | None = "r") -> None:
         if mmap_mode not in _MMAP_MODES:
@@ -88,26 +128,9 @@ class NumpyFolderSorting(BaseSorting):
         self._kwargs = {"folder_path": str(folder_path.absolute())}
 
     @staticmethod
-    def write_sorting(sorting: BaseSorting, save_path: str | Path) -> None:
-        """Write ``numpysorting_info.json`` and ``spikes.npy`` into ``save_path``.
-
-        Parameters
-        ----------
-        sorting : BaseSorting
-            Source.
-        save_path : str | Path
-            Folder (created if needed; it may hold other files).
-
-        Raises
-        ------
-        FileExistsError
-            If the folder already holds a ``numpysorting_info.json``.
-        """
-        save_path = Path(save_path)
-        save_path.mkdir(parents=True, exist_ok=True)
+    def _write_data_files(sorting: BaseSorting, save_path: Path) -> None:
+        """Write ``numpysorting_info.json`` and ``spikes.npy``."""
         info_file = save_path / _INFO_FILE
-        if info_file.exists():
-            raise FileExistsError(f"{info_file} already exists: save_path holds a saved sorting")
         info = {
             "sampling_frequency": float(sorting.sampling_frequency),
             "unit_ids": sorting.unit_ids.tolist(),
@@ -118,7 +141,7 @@ class NumpyFolderSorting(BaseSorting):
         np.save(save_path / _SPIKES_FILE, spikes, allow_pickle=False)
 
 
-class NpzFolderSorting(NpzSortingExtractor):
+class NpzFolderSorting(SavedSortingFolder, NpzSortingExtractor):
     """A sorting saved as an ``npz_folder``: ``sorting_cached.npz`` described by ``npz.json``.
 
     The default format of SpikeInterface up to 0.98.
@@ -135,6 +158,8 @@ class NpzFolderSorting(NpzSortingExtractor):
     ValueError
         If ``npz.json`` does not describe an ``NpzSortingExtractor``.
     """
+
+    _data_file = _NPZ_FILE
 
     def __init__(self, folder_path: str | Path) -> None:
         folder_path = Path(folder_path)
@@ -155,26 +180,9 @@ class NpzFolderSorting(NpzSortingExtractor):
         self._kwargs = {"folder_path": str(folder_path.absolute())}
 
     @staticmethod
-    def write_sorting(sorting: BaseSorting, save_path: str | Path) -> None:
-        """Write ``sorting_cached.npz`` and ``npz.json`` (relative path) into ``save_path``.
-
-        Parameters
-        ----------
-        sorting : BaseSorting
-            Source.
-        save_path : str | Path
-            Folder (created if needed; it may hold other files).
-
-        Raises
-        ------
-        FileExistsError
-            If the folder already holds a ``sorting_cached.npz``.
-        """
-        save_path = Path(save_path)
-        save_path.mkdir(parents=True, exist_ok=True)
+    def _write_data_files(sorting: BaseSorting, save_path: Path) -> None:
+        """Write ``sorting_cached.npz`` and ``npz.json`` (with a relative path)."""
         npz_file = save_path / _NPZ_FILE
-        if npz_file.exists():
-            raise FileExistsError(f"{npz_file} already exists: save_path holds a saved sorting")
         NpzSortingExtractor.write_sorting(sorting, npz_file)
         NpzSortingExtractor(npz_file).dump_to_json(save_path / _NPZ_JSON, relative_to=save_path)
 

@@ -10,11 +10,11 @@ import numpy as np
 from ..recording.base import BaseRecording
 from ..recording.segments import (
     ConcatenateSegmentRecording,
-    check_sampling_frequencies,
     concatenate_recordings,
     select_segment_recording,
 )
 from ..registry import register_extractor_class
+from ..segment_checks import check_sampling_frequencies, check_segment_indices
 from .aggregation import check_sorting_list
 from .base import BaseSorting, BaseSortingSegment
 from .slicing import (
@@ -255,7 +255,9 @@ class SelectSegmentSorting(SpikeVectorViewSorting):
     """
 
     def __init__(self, sorting: BaseSorting, segment_indices: int | Sequence[int]) -> None:
-        segment_indices = _as_segment_indices(segment_indices, sorting.get_num_segments())
+        segment_indices = check_segment_indices(
+            segment_indices, sorting.get_num_segments(), "the sorting has"
+        )
         super().__init__(sorting.sampling_frequency, sorting.unit_ids)
         sorting.copy_metadata(self)
         self._parent = sorting
@@ -390,25 +392,6 @@ def _recordings_to_split_by(
         "split_sorting(): recording_or_recording_list must be a list of recordings, a "
         f"ConcatenateSegmentRecording or None, got {type(recording_or_recording_list).__name__}"
     )
-
-
-def _as_segment_indices(segment_indices: int | Sequence[int], num_segments: int) -> list[int]:
-    if isinstance(segment_indices, int | np.integer):
-        segment_indices = [segment_indices]
-    if not isinstance(segment_indices, list | tuple | np.ndarray) or not all(
-        isinstance(i, int | np.integer) and not isinstance(i, bool) for i in segment_indices
-    ):
-        raise TypeError(
-            f"segment_indices must be an int or a list of ints, got {segment_indices!r}"
-        )
-    if len(segment_indices) == 0:
-        raise ValueError("segment_indices is empty: select at least one segment")
-    for index in segment_indices:
-        if not 0 <= index < num_segments:
-            raise ValueError(
-                f"segment_indices: {index} is out of range, the sorting has {num_segments} segments"
-            )
-    return [int(i) for i in segment_indices]
 
 
 register_extractor_class(
