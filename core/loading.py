@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import warnings
 from pathlib import Path
 
 from .base import BaseExtractor
@@ -72,8 +73,13 @@ def _load_waveform_store(path: Path, allow_pickle: bool):
         return read_sorting_analyzer(path)
     if kind == "waveforms":
         from .waveforms import load_waveforms
+        from .waveforms.extractor_io import RecordingUnavailableError
 
-        return load_waveforms(path, allow_pickle=allow_pickle)
+        try:
+            return load_waveforms(path, allow_pickle=allow_pickle)
+        except RecordingUnavailableError as error:
+            warnings.warn(f"{error}: opened without its recording", stacklevel=3)
+            return load_waveforms(path, with_recording=False, allow_pickle=allow_pickle)
     return None
 
 
@@ -85,7 +91,8 @@ def load_extractor(file_or_folder_or_dict, base_folder=None, allow_pickle: bool 
     file_or_folder_or_dict : dict | str | Path
         A ``to_dict`` dictionary, a ``.json`` description, a saved folder or a ``.zarr`` store;
         WaveformExtractor and SortingAnalyzer folders and stores open as a WaveformExtractor
-        (analyzers read-only, without their recording), as SpikeInterface's ``load`` does.
+        (analyzers read-only, without their recording; a WaveformExtractor whose recording
+        cannot be loaded without it, with a warning), as SpikeInterface's ``load`` does.
     base_folder : str | Path | None
         Folder for relative paths in a dictionary or file.
     allow_pickle : bool

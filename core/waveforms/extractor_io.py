@@ -45,12 +45,16 @@ class StoredExtractor:
     templates: dict[str, np.ndarray]
 
 
+class RecordingUnavailableError(ValueError):
+    """The recording of a WaveformExtractor folder or store cannot be loaded."""
+
+
 def _load_recording(folder: Path, load: Callable[[], BaseRecording]) -> BaseRecording:
     """Run ``load()``; turn failures into an error suggesting ``with_recording=False``."""
     try:
         return load()
     except Exception as error:
-        raise ValueError(
+        raise RecordingUnavailableError(
             f"{folder}: the recording could not be loaded ({error}); open the folder with "
             "with_recording=False"
         ) from error

@@ -23,6 +23,7 @@ from ..json_io import to_jsonable
 from ..loading import load_extractor
 from ..zarr_v2_raw import group_members, read_array, read_attributes
 from .extractor_io import (
+    RecordingUnavailableError,
     StoredExtractor,
     _load_recording,
     _saved_recording_info,
@@ -173,7 +174,7 @@ def read_zarr(folder: Path, with_recording: bool, sorting: BaseSorting | None) -
     if with_recording:
         description = root.attrs.get("recording")
         if description is None:
-            raise ValueError(
+            raise RecordingUnavailableError(
                 f"{folder}: the recording is not described in this store; use with_recording=False"
             )
         recording = _load_recording(folder, lambda: load_extractor(description, base_folder=folder))

@@ -58,3 +58,17 @@ def test_load_extractor_opens_a_waveform_folder(tmp_path: Path) -> None:
         loaded.get_waveforms(sorting.unit_ids[0]),
         si.load_waveforms(tmp_path / "wf").get_waveforms(sorting.unit_ids[0]),
     )
+
+
+def test_load_extractor_opens_a_waveform_folder_whose_recording_is_gone(tmp_path: Path) -> None:
+    recording, sorting = si.generate_ground_truth_recording(
+        durations=[2.0], num_channels=4, num_units=3, seed=2
+    )
+    saved = recording.save(folder=tmp_path / "recording")
+    sorting = sorting.save(folder=tmp_path / "sorting")
+    si.extract_waveforms(saved, sorting, folder=tmp_path / "wf", sparse=False, seed=0)
+    (tmp_path / "recording").rename(tmp_path / "moved")
+    with pytest.warns(UserWarning, match="opened without its recording"):
+        loaded = si.load_extractor(tmp_path / "wf")
+    assert not loaded.has_recording()
+    assert loaded.get_waveforms(sorting.unit_ids[0]).shape[0] > 0
