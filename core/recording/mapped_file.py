@@ -71,6 +71,7 @@ class MappedRawFile:
         self._touched: list[tuple[int, int]] = []
         self._released = threading.Event()
         self._released.set()
+        self._releasing_pid = os.getpid()  # a forked child never sees its parent's release end
         self._lock = threading.Lock()
 
     def rows(self, start: int, end: int) -> np.ndarray:
@@ -112,8 +113,9 @@ class MappedRawFile:
         with self._lock:
             if self._read_bytes + stop - first > MAPPED_BUDGET_BYTES and self._touched:
                 ranges, self._touched, self._read_bytes = self._touched, [], 0
-                if self._released.is_set():
+                if self._released.is_set() or self._releasing_pid != os.getpid():
                     self._released.clear()
+                    self._releasing_pid = os.getpid()
                     _RELEASER.submit(self._map, ranges, self._released)
                 else:  # the background release is behind: do this one here
                     _release_ranges(self._map, ranges)

@@ -64,3 +64,25 @@ def test_resident_memory_stays_bounded(raw_file, monkeypatch) -> None:
     grown = resident_file_mb() - before
     # at most about three budgets stay resident; without the release, all 38 MB would
     assert grown < 16, f"the map kept {grown:.1f} MB resident"
+
+
+def test_forked_child_keeps_releasing_in_the_background(raw_file, monkeypatch) -> None:
+    path, frames = raw_file
+    monkeypatch.setattr(mapped_file, "MAPPED_BUDGET_BYTES", 1_000_000)
+    submitted = []
+
+    class Releaser:
+        def submit(self, mapping, ranges, done) -> None:
+            submitted.append(ranges)
+            mapped_file._release_ranges(mapping, ranges)
+            done.set()
+
+    monkeypatch.setattr(mapped_file, "_RELEASER", Releaser())
+    rows = MappedRawFile(path, np.int16, NUM_CHANNELS, HEADER_BYTES, len(frames))
+    rows._released.clear()  # what a child forked during its parent's release inherits
+    rows._releasing_pid = -1
+    for start in range(0, 100_000, 10_000):
+        np.testing.assert_array_equal(
+            rows.rows(start, start + 10_000), frames[start : start + 10_000]
+        )
+    assert len(submitted) >= 5  # every release went to the background, none waited for the parent
