@@ -7,39 +7,36 @@ Stores use the layout of SpikeInterface 0.99-0.105 (FORMATS.md §4): zarr format
 
 from __future__ import annotations
 
-import random
-import string
-import warnings
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import zarr
-from numcodecs import Blosc
 from probeinterface import ProbeGroup
 
-from ..atomic import atomic_folder
-from ..jobs import (
-    CancelToken,
-    ChunkRecordingExecutor,
-    ensure_chunk_size,
-    get_global_tmp_folder,
-    split_job_kwargs,
-)
+from ..jobs import CancelToken, ChunkRecordingExecutor, ensure_chunk_size, split_job_kwargs
 from ..json_io import to_jsonable
 from ..registry import register_extractor_class
+from ..zarr_v2_store import (
+    ARRAY_CONFIG,
+    V2_CHUNK_KEYS,
+    create_array,
+    get_default_zarr_compressor,
+    open_root,
+    read_properties,
+    store_location,
+    write_properties,
+    write_store,
+    zarr_store_folder,
+)
 from .base import BaseRecording, BaseRecordingSegment
 from .writing import read_chunk, target_dtype
 
 if TYPE_CHECKING:
     from ..sorting.zarr import ZarrSortingExtractor
 
-_REMOTE_PREFIXES = ("s3:", "gcs:", "gs:")
-_V2_CHUNK_KEYS = {"name": "v2", "separator": "."}
-# zarr 2 (SpikeInterface's writer) stores every chunk, even one equal to the fill value; zarr 3
-# would skip those by default.
-_ARRAY_CONFIG = {"write_empty_chunks": True}
 _FORMAT_KWARGS = (
     "compressor",
     "filters",
@@ -49,52 +46,6 @@ _FORMAT_KWARGS = (
     "auto_cast_uint",
 )
 _DATASETS = ("traces", "times")
-
-
-def get_default_zarr_compressor(clevel: int = 5) -> Blosc:
-    """The compressor used for traces when none is given: Blosc Zstandard with bit shuffle.
-
-    Parameters
-    ----------
-    clevel : int, default: 5
-        Compression level (0-9).
-
-    Returns
-    -------
-    numcodecs.Blosc
-    """
-    return Blosc(cname="zstd", clevel=clevel, shuffle=Blosc.BITSHUFFLE)
-
-
-# --------------------------------------------------------------------------- opening stores
-def _is_remote(folder_path: str | Path, storage_options: dict | None) -> bool:
-    """Whether ``folder_path`` names a store handled by fsspec rather than a local folder."""
-    if storage_options is not None:
-        return True
-    text = str(folder_path)
-    return "://" in text or text.startswith(_REMOTE_PREFIXES)
-
-
-def _store_location(folder_path: str | Path, storage_options: dict | None) -> str:
-    """The path or URL handed to zarr: absolute for local folders, as given for remote ones."""
-    if _is_remote(folder_path, storage_options):
-        return str(folder_path)
-    return str(Path(folder_path).absolute())
-
-
-def _open_root(location: str, storage_options: dict | None) -> zarr.Group:
-    """Open the root group read-only, with errors that name the store."""
-    if not _is_remote(location, storage_options) and not Path(location).exists():
-        raise FileNotFoundError(
-            f"{location}: no such zarr store (expected a folder written by "
-            "recording.save(format='zarr'))"
-        )
-    try:
-        return zarr.open_group(location, mode="r", storage_options=storage_options)
-    except FileNotFoundError:
-        raise ValueError(
-            f"{location}: not a zarr store (expected a zarr group with .zgroup or zarr.json)"
-        ) from None
 
 
 # --------------------------------------------------------------------------- reading
@@ -133,8 +84,8 @@ class ZarrRecordingExtractor(BaseRecording):
             folder_path = root_path
         if folder_path is None:
             raise TypeError("ZarrRecordingExtractor() missing required argument: 'folder_path'")
-        location = _store_location(folder_path, storage_options)
-        root = _open_root(location, storage_options)
+        location = store_location(folder_path, storage_options)
+        root = open_root(location, storage_options)
         if "channel_ids" not in root:
             raise ValueError(f"{location}: not a zarr recording (no 'channel_ids' array)")
         for key in ("sampling_frequency", "num_segments"):
@@ -166,11 +117,7 @@ class ZarrRecordingExtractor(BaseRecording):
         probe_dict = root.attrs.get("probegroup", root.attrs.get("probe"))
         if probe_dict is not None:
             self.set_probegroup(ProbeGroup.from_dict(probe_dict), in_place=True)
-        if "properties" in root:
-            properties = root["properties"]
-            for key in sorted(properties.array_keys()):
-                self.set_property(key, properties[key][:])
-        self.annotate(**(root.attrs.get("annotations") or {}))
+        read_properties(self, root)
         ratio, ratio_by_segment = _compression_ratios(traces)
         self.annotate(compression_ratio=ratio, compression_ratio_segments=ratio_by_segment)
         self._kwargs = {"folder_path": location, "storage_options": storage_options}
@@ -201,7 +148,12 @@ class ZarrRecordingExtractor(BaseRecording):
             arguments.
         """
         overwrite = kwargs.pop("overwrite", True)
-        _write_store(recording, folder_path, storage_options, overwrite, **kwargs)
+        write_store(
+            folder_path,
+            storage_options,
+            overwrite,
+            partial(_write_recording_to_group, recording, **kwargs),
+        )
 
 
 class ZarrRecordingSegment(BaseRecordingSegment):
@@ -298,8 +250,8 @@ def read_zarr(
     ValueError
         If the store holds neither a recording nor a sorting.
     """
-    location = _store_location(folder_path, storage_options)
-    root = _open_root(location, storage_options)
+    location = store_location(folder_path, storage_options)
+    root = open_root(location, storage_options)
     if "channel_ids" in root:
         return ZarrRecordingExtractor(folder_path, storage_options=storage_options)
     if "unit_ids" in root:
@@ -367,49 +319,19 @@ def save_recording_to_zarr(
     TypeError
         If a keyword argument is unknown.
     """
-    if folder is None:
-        if name is None:
-            name = "".join(random.choices(string.ascii_uppercase + string.digits, k=8))
-        folder = Path(get_global_tmp_folder()) / f"{name}.zarr"
-        if verbose:
-            print(f"Use zarr_path={folder}")
-    elif not _is_remote(folder, storage_options):
-        folder = Path(folder)
-        folder = folder.parent / f"{folder.stem}.zarr"
-    _write_store(
-        recording,
+    folder = zarr_store_folder(folder, name, storage_options, verbose)
+    write_store(
         folder,
         storage_options,
         overwrite,
-        channel_chunk_size=channel_chunk_size,
-        **save_kwargs,
+        partial(
+            _write_recording_to_group,
+            recording,
+            channel_chunk_size=channel_chunk_size,
+            **save_kwargs,
+        ),
     )
     return read_zarr(folder, storage_options=storage_options)
-
-
-def _write_store(
-    recording: BaseRecording,
-    folder_path: str | Path,
-    storage_options: dict | None,
-    overwrite: bool,
-    **kwargs: Any,
-) -> None:
-    """Write the store atomically (local) or directly (remote)."""
-    if _is_remote(folder_path, storage_options):
-        mode = "w" if overwrite else "w-"
-        try:
-            root = zarr.open_group(
-                str(folder_path), mode=mode, zarr_format=2, storage_options=storage_options
-            )
-        except (zarr.errors.ContainsGroupError, zarr.errors.ContainsArrayError):
-            raise FileExistsError(
-                f"{folder_path} already exists (use overwrite=True to replace it)"
-            ) from None
-        _write_recording_to_group(recording, root, str(folder_path), storage_options, **kwargs)
-        return
-    with atomic_folder(folder_path, overwrite=overwrite) as partial:
-        root = zarr.open_group(str(partial), mode="w", zarr_format=2)
-        _write_recording_to_group(recording, root, str(partial), None, **kwargs)
 
 
 def _write_recording_to_group(
@@ -422,7 +344,10 @@ def _write_recording_to_group(
     cancel_token: CancelToken | None = None,
     **save_kwargs: Any,
 ) -> None:
-    """Fill an empty zarr v2 group with the SpikeInterface 0.100 recording layout."""
+    """Fill an empty zarr v2 group with the SpikeInterface 0.100 recording layout.
+
+    ``location`` and ``storage_options`` reopen the store in the writer workers.
+    """
     format_kwargs, job_kwargs = split_job_kwargs(save_kwargs)
     unknown = sorted(set(format_kwargs) - set(_FORMAT_KWARGS))
     if unknown:
@@ -451,7 +376,7 @@ def _write_recording_to_group(
     chunks = (job_kwargs["chunk_size"], int(channel_chunk_size))
 
     root.update_attributes(_root_attributes(recording))
-    _create_array(root, "channel_ids", _channel_ids_for_store(recording.channel_ids))
+    create_array(root, "channel_ids", _channel_ids_for_store(recording.channel_ids))
     trace_names = []
     for segment_index in range(recording.get_num_segments()):
         name = f"traces_seg{segment_index}"
@@ -462,12 +387,12 @@ def _write_recording_to_group(
             chunks=chunks,
             compressors=codecs["traces"][0],
             filters=codecs["traces"][1],
-            chunk_key_encoding=_V2_CHUNK_KEYS,
-            config=_ARRAY_CONFIG,
+            chunk_key_encoding=V2_CHUNK_KEYS,
+            config=ARRAY_CONFIG,
         )
         trace_names.append(name)
     _write_times(recording, root, chunks[0], *codecs["times"])
-    _write_properties(recording, root)
+    write_properties(recording, root)
 
     executor = ChunkRecordingExecutor(
         recording,
@@ -520,28 +445,6 @@ def _channel_ids_for_store(channel_ids: np.ndarray) -> np.ndarray:
     return channel_ids.astype("U")
 
 
-def _create_array(
-    group: zarr.Group,
-    name: str,
-    values: np.ndarray,
-    chunks: tuple[int, ...] | None = None,
-    compressor: Any = None,
-    filters: list | None = None,
-) -> None:
-    """Create a v2 array holding ``values`` (one chunk unless ``chunks`` is given)."""
-    array = group.create_array(
-        name,
-        shape=values.shape,
-        dtype=values.dtype,
-        chunks=values.shape if chunks is None else chunks,
-        compressors=compressor,
-        filters=filters,
-        chunk_key_encoding=_V2_CHUNK_KEYS,
-        config=_ARRAY_CONFIG,
-    )
-    array[...] = values
-
-
 def _write_times(
     recording: BaseRecording,
     root: zarr.Group,
@@ -555,7 +458,7 @@ def _write_times(
         time_info = segment.get_times_kwargs()
         if time_info["time_vector"] is not None:
             times = np.asarray(time_info["time_vector"], dtype="float64")
-            _create_array(
+            create_array(
                 root,
                 f"times_seg{segment_index}",
                 times,
@@ -566,20 +469,7 @@ def _write_times(
         elif time_info["t_start"] is not None:
             t_starts[segment_index] = time_info["t_start"]
     if not np.all(np.isnan(t_starts)):
-        _create_array(root, "t_starts", t_starts)
-
-
-def _write_properties(recording: BaseRecording, root: zarr.Group) -> None:
-    """One uncompressed array per property; object-dtype properties cannot be stored."""
-    group = root.create_group("properties")
-    for key in recording.get_property_keys():
-        values = recording.get_property(key)
-        if values.dtype.kind == "O":
-            warnings.warn(
-                f"property {key!r} holds Python objects and is not saved to zarr", stacklevel=2
-            )
-            continue
-        _create_array(group, key, values)
+        create_array(root, "t_starts", t_starts)
 
 
 def _init_zarr_writer(

@@ -20,20 +20,19 @@ import numpy as np
 import zarr
 from numcodecs import Delta
 
-from ..atomic import atomic_folder
-from ..base import random_folder_name
-from ..jobs import get_global_tmp_folder, split_job_kwargs
+from ..jobs import split_job_kwargs
 from ..json_io import to_jsonable
-from ..recording.zarr import (
-    _ARRAY_CONFIG,
-    _V2_CHUNK_KEYS,
-    _is_remote,
-    _open_root,
-    _store_location,
-    _write_properties,
-    get_default_zarr_compressor,
-)
 from ..registry import register_extractor_class
+from ..zarr_v2_store import (
+    create_array,
+    get_default_zarr_compressor,
+    open_root,
+    read_properties,
+    store_location,
+    write_properties,
+    write_store,
+    zarr_store_folder,
+)
 from .base import BaseSorting, BaseSortingSegment, minimum_spike_dtype
 from .spike_vector import segment_bounds
 
@@ -72,13 +71,8 @@ class ZarrSortingExtractor(BaseSorting):
         zarr_group: zarr.Group | None = None,
     ) -> None:
         if zarr_group is None:
-            location = _store_location(folder_path, storage_options)
-            if not _is_remote(location, storage_options) and not Path(location).exists():
-                raise FileNotFoundError(
-                    f"{location}: no such zarr store (expected a folder written by "
-                    "sorting.save(format='zarr'))"
-                )
-            root = _open_root(location, storage_options)
+            location = store_location(folder_path, storage_options)
+            root = open_root(location, storage_options, saved_by="sorting")
         else:
             location, root = str(folder_path), zarr_group
         for key in ("sampling_frequency", "num_segments"):
@@ -105,11 +99,7 @@ class ZarrSortingExtractor(BaseSorting):
                     self._sample_index, self._unit_index, int(start), int(stop), self.unit_ids
                 )
             )
-        if "properties" in root:
-            properties = root["properties"]
-            for key in sorted(properties.array_keys()):
-                self.set_property(key, properties[key][:])
-        self.annotate(**(root.attrs.get("annotations") or {}))
+        read_properties(self, root)
         self._kwargs = {"folder_path": location, "storage_options": storage_options}
 
     def _compute_spike_vector(self) -> np.ndarray:
@@ -144,7 +134,7 @@ class ZarrSortingExtractor(BaseSorting):
             ``overwrite`` (default True) and the options of `add_sorting_to_zarr_group`.
         """
         overwrite = kwargs.pop("overwrite", True)
-        _write_store(sorting, folder_path, storage_options, overwrite, **kwargs)
+        _write_store(sorting, folder_path, storage_options, overwrite, kwargs)
 
 
 class ZarrSortingSegment(BaseSortingSegment):
@@ -226,19 +216,20 @@ def add_sorting_to_zarr_group(sorting: BaseSorting, zarr_group: zarr.Group, **kw
             "annotations": to_jsonable(sorting._annotations),
         }
     )
-    _create_array(zarr_group, "unit_ids", _unit_ids_for_store(sorting.unit_ids))
+    create_array(zarr_group, "unit_ids", _unit_ids_for_store(sorting.unit_ids), "auto")
     spikes_group = zarr_group.create_group("spikes")
     spikes = sorting.to_spike_vector()
     for field in ("sample_index", "unit_index"):
         values = np.ascontiguousarray(spikes[field], dtype="int64")
-        _create_array(spikes_group, field, values, compressor, [Delta(dtype="int64")])
+        create_array(spikes_group, field, values, "auto", compressor, [Delta(dtype="int64")])
     bounds = segment_bounds(spikes, num_segments)
-    _create_array(
+    create_array(
         spikes_group,
         "segment_slices",
         np.stack([bounds[:-1], bounds[1:]], axis=1).astype("int64"),
+        "auto",
     )
-    _write_properties(sorting, zarr_group)
+    write_properties(sorting, zarr_group)
 
 
 def save_sorting_to_zarr(
@@ -286,16 +277,8 @@ def save_sorting_to_zarr(
         If a keyword argument is unknown.
     """
     format_kwargs, _ = split_job_kwargs(save_kwargs)
-    if folder is None:
-        if name is None:
-            name = random_folder_name()
-        folder = Path(get_global_tmp_folder()) / f"{name}.zarr"
-        if verbose:
-            print(f"Use zarr_path={folder}")
-    elif not _is_remote(folder, storage_options):
-        folder = Path(folder)
-        folder = folder.parent / f"{folder.stem}.zarr"
-    _write_store(sorting, folder, storage_options, overwrite, **format_kwargs)
+    folder = zarr_store_folder(folder, name, storage_options, verbose)
+    _write_store(sorting, folder, storage_options, overwrite, format_kwargs)
     return ZarrSortingExtractor(folder, storage_options=storage_options)
 
 
@@ -304,43 +287,14 @@ def _write_store(
     folder_path: str | Path,
     storage_options: dict | None,
     overwrite: bool,
-    **kwargs: Any,
+    kwargs: dict,
 ) -> None:
     """Write the store atomically (local) or directly (remote)."""
-    if _is_remote(folder_path, storage_options):
-        try:
-            root = zarr.open_group(
-                str(folder_path),
-                mode="w" if overwrite else "w-",
-                zarr_format=2,
-                storage_options=storage_options,
-            )
-        except (zarr.errors.ContainsGroupError, zarr.errors.ContainsArrayError):
-            raise FileExistsError(
-                f"{folder_path} already exists (use overwrite=True to replace it)"
-            ) from None
-        add_sorting_to_zarr_group(sorting, root, **kwargs)
-        return
-    with atomic_folder(folder_path, overwrite=overwrite) as partial:
-        root = zarr.open_group(str(partial), mode="w", zarr_format=2)
-        add_sorting_to_zarr_group(sorting, root, **kwargs)
-
-
-def _create_array(
-    group: zarr.Group,
-    name: str,
-    values: np.ndarray,
-    compressor: Any = None,
-    filters: list | None = None,
-) -> None:
-    """A v2 array holding ``values``, chunked as zarr 2 chunks ``create_dataset(data=...)``."""
-    group.create_array(
-        name,
-        data=values,
-        compressors=compressor,
-        filters=filters,
-        chunk_key_encoding=_V2_CHUNK_KEYS,
-        config=_ARRAY_CONFIG,
+    write_store(
+        folder_path,
+        storage_options,
+        overwrite,
+        lambda root, _location, _options: add_sorting_to_zarr_group(sorting, root, **kwargs),
     )
 
 

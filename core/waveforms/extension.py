@@ -193,8 +193,7 @@ class BaseWaveformExtractorExtension:
             (folder / f"{name}.pkl").write_bytes(pickle.dumps(value))
 
     def _save_zarr(self, compressor: Any) -> None:
-        from ..recording.zarr import get_default_zarr_compressor
-        from .zarr_io import create_zarr_array
+        from ..zarr_v2_store import create_array, get_default_zarr_compressor
 
         compressor = compressor if compressor is not None else get_default_zarr_compressor()
         group = self.waveform_extractor._zarr_root("r+")[self.extension_name]
@@ -203,7 +202,7 @@ class BaseWaveformExtractorExtension:
                 array = group.create_array(name, shape=(1,), dtype="uint8")
                 array.attrs["dict"] = to_jsonable(value)
             elif isinstance(value, np.ndarray):
-                create_zarr_array(group, name, value, compressor)
+                create_array(group, name, value, compressor=compressor)
             else:
                 raise NotImplementedError(
                     f"extension data {name!r} of type {type(value).__name__} cannot be stored in "

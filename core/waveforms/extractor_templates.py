@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..jobs import fix_job_kwargs
+from ..zarr_v2_store import create_array, get_default_zarr_compressor
 from .extractor_io import TEMPLATE_MODES
-from .zarr_io import create_zarr_array
 
 if TYPE_CHECKING:
     from .sparsity import ChannelSparsity
@@ -112,12 +112,12 @@ class TemplatesMixin:
         if self.format == "binary":
             np.save(self.folder / f"templates_{name}.npy", values)
         else:
-            from ..recording.zarr import get_default_zarr_compressor
-
             root = self._zarr_root("r+")
             if f"templates_{name}" in root:
                 del root[f"templates_{name}"]
-            create_zarr_array(root, f"templates_{name}", values, get_default_zarr_compressor())
+            create_array(
+                root, f"templates_{name}", values, compressor=get_default_zarr_compressor()
+            )
             self._root = None
 
     def get_all_templates(

@@ -13,9 +13,8 @@ from probeinterface import Probe
 
 from ..atomic import atomic_folder
 from ..json_io import ExtractorJSONEncoder
+from ..zarr_v2_store import V2_CHUNK_KEYS
 from .sparsity import ChannelSparsity
-
-_V2_CHUNK_KEYS = {"name": "v2", "separator": "."}
 
 
 @dataclass(eq=False)
@@ -393,6 +392,6 @@ def _write_array(group: zarr.Group, name: str, values: np.ndarray) -> None:
         shape=values.shape,
         dtype=values.dtype,
         chunks=tuple(max(size, 1) for size in values.shape),
-        chunk_key_encoding=_V2_CHUNK_KEYS,
+        chunk_key_encoding=V2_CHUNK_KEYS,
     )
     array[...] = values

@@ -15,13 +15,13 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import zarr
 from probeinterface import Probe, ProbeGroup
 
 from ..json_io import to_jsonable
 from ..loading import load_extractor
 from ..zarr_v2_raw import group_members, read_array, read_attributes
+from ..zarr_v2_store import create_array, get_default_zarr_compressor
 from .extractor_io import (
     RecordingUnavailableError,
     StoredExtractor,
@@ -36,8 +36,6 @@ if TYPE_CHECKING:
     from ..sorting.base import BaseSorting
     from .extractor import WaveformExtractor
     from .sparsity import ChannelSparsity
-
-_V2_CHUNK_KEYS = {"name": "v2", "separator": "."}
 
 
 # --------------------------------------------------------------------------- store parts
@@ -56,21 +54,6 @@ def open_zarr(folder: Path, mode: str = "r") -> zarr.Group:
         zarr_format=2 if mode == "w" else None,
         use_consolidated=False,
     )
-
-
-def create_zarr_array(group: zarr.Group, name: str, values: np.ndarray, compressor: Any) -> None:
-    """A zarr v2 array holding ``values`` in one chunk."""
-    array = group.create_array(
-        name,
-        shape=values.shape,
-        dtype=values.dtype,
-        chunks=tuple(max(s, 1) for s in values.shape),
-        compressors=compressor,
-        chunk_key_encoding=_V2_CHUNK_KEYS,
-        config={"write_empty_chunks": True},
-    )
-    if values.size:
-        array[...] = values
 
 
 def zarr_probegroup(attrs: dict) -> ProbeGroup | None:
@@ -197,8 +180,6 @@ def write_zarr(
     compressor: Any,
 ) -> None:
     """Write ``we`` as a zarr v2 store into the existing empty ``folder``."""
-    from ..recording.zarr import get_default_zarr_compressor
-
     compressor = compressor if compressor is not None else get_default_zarr_compressor()
     relative_to = folder if use_relative_path else None
     rec_attributes, probegroup = _saved_recording_info(we)
@@ -225,9 +206,9 @@ def write_zarr(
         info_attrs["probegroup"] = probegroup_dict(probegroup)
     root.create_group("recording_info").update_attributes(info_attrs)
     for name, values in _saved_templates(we, sparsity).items():
-        create_zarr_array(root, f"templates_{name}", values, compressor)
+        create_array(root, f"templates_{name}", values, compressor=compressor)
     if we.has_waveforms():
         group = root.create_group("waveforms")
         for unit_id, waveforms, index in _saved_waveforms(we, sparsity):
-            create_zarr_array(group, f"waveforms_{unit_id}", waveforms, compressor)
-            create_zarr_array(group, f"sampled_index_{unit_id}", index, compressor)
+            create_array(group, f"waveforms_{unit_id}", waveforms, compressor=compressor)
+            create_array(group, f"sampled_index_{unit_id}", index, compressor=compressor)

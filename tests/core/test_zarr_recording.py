@@ -9,8 +9,8 @@ import zarr
 from numcodecs import LZMA, Blosc, Delta
 
 import core as si
+from core import zarr_v2_store
 from core.jobs import CancelToken, JobCancelled
-from core.recording import zarr as zarr_module
 from core.recording.zarr import (
     ZarrRecordingExtractor,
     get_default_zarr_compressor,
@@ -186,7 +186,7 @@ def test_folder_suffix_becomes_zarr(tmp_path):
 
 
 def test_no_folder_saves_to_global_tmp_folder(tmp_path, monkeypatch):
-    monkeypatch.setattr(zarr_module, "get_global_tmp_folder", lambda: tmp_path)
+    monkeypatch.setattr(zarr_v2_store, "get_global_tmp_folder", lambda: tmp_path)
     recording, _, _ = make_recording()
     saved = recording.save(format="zarr", name="cached", verbose=False, **JOB)
     assert saved._kwargs["folder_path"] == str(tmp_path / "cached.zarr")
