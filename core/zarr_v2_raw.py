@@ -1,12 +1,13 @@
-"""Zarr format 2 nodes read from their files, for stores that zarr-python 3 cannot fully open.
+"""Zarr format 2 nodes read from (and JSON object arrays written to) their files.
 
 SpikeInterface wrote its zarr stores with zarr-python 2, which stores Python objects as ``"|O"``
 arrays through an object codec: JSON (``json2``, e.g. an extension's dict) or pickle (any other
 object). zarr-python 3 knows neither codec: it cannot open such an array, list a group holding
-one, or open a store whose consolidated ``.zmetadata`` describes one. This module reads a local
-store node by node from its ``.zgroup`` / ``.zarray`` / ``.zattrs`` files instead, and decodes an
-object array's single chunk itself with numcodecs. Numeric and string arrays are still read by
-zarr.
+one, or open a store whose consolidated ``.zmetadata`` describes one; nor can it write one. This
+module reads a local store node by node from its ``.zgroup`` / ``.zarray`` / ``.zattrs`` files
+instead, and decodes an object array's single chunk itself with numcodecs. Numeric and string
+arrays are still read by zarr. `write_json_array` writes a JSON object array's files as zarr 2
+does, so that SpikeInterface 0.100 reads it.
 
 JSON object arrays are decoded freely (JSON cannot run code). Pickled arrays (a ``pickle`` codec
 anywhere in ``compressor`` or ``filters``) are decoded only with ``allow_pickle=True``: unpickling
@@ -15,8 +16,10 @@ runs whatever code the file names. Every error is a ``ValueError`` naming the fi
 
 from __future__ import annotations
 
+import json
 import math
 import pickle
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +38,7 @@ __all__ = [
     "read_array",
     "read_array_metadata",
     "read_attributes",
+    "write_json_array",
 ]
 
 #: Object codecs decoded here: JSON holds data only.
@@ -43,6 +47,10 @@ _DECODED_OBJECT_CODECS = {"json2"}
 _ZARR_OBJECT_CODECS = {"vlen-utf8", "vlen-bytes"}
 #: Codecs whose decoding unpickles.
 _PICKLE_CODECS = {"pickle"}
+#: The compressor zarr 2 gives an array created without one (``zarr.storage.default_compressor``).
+_ZARR2_DEFAULT_COMPRESSOR = numcodecs.Blosc(
+    cname="lz4", clevel=5, shuffle=numcodecs.Blosc.SHUFFLE, blocksize=0
+)
 
 
 def is_group(path: Path) -> bool:
@@ -207,6 +215,65 @@ def read_array(path: Path, allow_pickle: bool = False) -> np.ndarray:
     if values.dtype.kind == "T":  # numpy 2 variable-width strings: fixed width, like zarr 2
         return np.array(values.tolist(), dtype=str).reshape(values.shape)
     return values
+
+
+def write_json_array(
+    group: Path, name: str, values: Sequence[Any], attributes: dict[str, Any] | None = None
+) -> None:
+    """Write a 1-D ``"|O"`` array of JSON values into the v2 group at ``group``, as zarr 2 does.
+
+    The files are those of zarr 2's ``group.create_dataset(name, data=values,
+    object_codec=numcodecs.JSON())`` (how SpikeInterface 0.100 stores an extension's dict): a
+    ``.zarray`` with the ``json2`` codec as filter and zarr 2's default compressor (Blosc lz4), and
+    the whole array in chunk ``0``; ``.zattrs`` when ``attributes`` are given.
+
+    Parameters
+    ----------
+    group : Path
+        Folder of an existing v2 group.
+    name : str
+        Array name; ``group / name`` must not exist.
+    values : sequence
+        At least one JSON-serializable value (NaN and infinities allowed, as in zarr 2).
+    attributes : dict | None
+        JSON-serializable attributes of the array.
+
+    Raises
+    ------
+    ValueError
+        If ``values`` is empty.
+    FileExistsError
+        If ``group / name`` exists.
+    """
+    if len(values) == 0:
+        raise ValueError(f"{group / name}: a JSON object array needs at least one value")
+    folder = group / name
+    folder.mkdir()
+    object_codec = numcodecs.JSON()
+    metadata = {
+        "chunks": [len(values)],
+        "compressor": _ZARR2_DEFAULT_COMPRESSOR.get_config(),
+        "dtype": "|O",
+        "fill_value": 0,
+        "filters": [object_codec.get_config()],
+        "order": "C",
+        "shape": [len(values)],
+        "zarr_format": 2,
+    }
+    chunk = np.empty(len(values), dtype=object)
+    for index, value in enumerate(values):  # element-wise: a list value stays one element
+        chunk[index] = value
+    (folder / "0").write_bytes(_ZARR2_DEFAULT_COMPRESSOR.encode(object_codec.encode(chunk)))
+    (folder / ".zarray").write_bytes(_zarr2_json(metadata))
+    if attributes is not None:
+        (folder / ".zattrs").write_bytes(_zarr2_json(attributes))
+
+
+def _zarr2_json(value: Any) -> bytes:
+    """JSON as zarr 2 writes its metadata files."""
+    return json.dumps(
+        value, indent=4, sort_keys=True, ensure_ascii=True, separators=(",", ": ")
+    ).encode("ascii")
 
 
 def _decode_single_chunk(path: Path, metadata: dict[str, Any]) -> np.ndarray:

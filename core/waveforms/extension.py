@@ -3,11 +3,11 @@
 An extension stores its parameters and data next to the waveforms (FORMATS.md §8.3): in a binary
 folder, ``<extension_name>/params.json`` plus one file per data item by value type (dict ->
 ``.json``, ndarray -> ``.npy``, pandas DataFrame -> ``.csv``, anything else -> ``.pkl``); in a zarr
-store, a group with a ``params`` attribute and one array per item (read by
-:func:`.zarr_io.read_zarr_extension_data`). Pickled items are read only when the extractor was
-loaded with ``allow_pickle=True``; otherwise a folder's ``.pkl`` files are skipped with a warning,
-and a zarr store's pickled arrays make loading that extension fail with a ``ValueError`` naming
-them.
+store, a group with a ``params`` attribute and one array per item, a dict as SpikeInterface 0.100
+stores it (:func:`.zarr_io.write_zarr_extension_data`, :func:`.zarr_io.read_zarr_extension_data`).
+Pickled items are read only when the extractor was loaded with ``allow_pickle=True``; otherwise a
+folder's ``.pkl`` files are skipped with a warning, and a zarr store's pickled arrays make loading
+that extension fail with a ``ValueError`` naming them.
 """
 
 from __future__ import annotations
@@ -193,21 +193,11 @@ class BaseWaveformExtractorExtension:
             (folder / f"{name}.pkl").write_bytes(pickle.dumps(value))
 
     def _save_zarr(self, compressor: Any) -> None:
-        from ..zarr_v2_store import create_array, get_default_zarr_compressor
+        from .zarr_io import write_zarr_extension_data
 
-        compressor = compressor if compressor is not None else get_default_zarr_compressor()
-        group = self.waveform_extractor._zarr_root("r+")[self.extension_name]
-        for name, value in self._extension_data.items():
-            if isinstance(value, dict):
-                array = group.create_array(name, shape=(1,), dtype="uint8")
-                array.attrs["dict"] = to_jsonable(value)
-            elif isinstance(value, np.ndarray):
-                create_array(group, name, value, compressor=compressor)
-            else:
-                raise NotImplementedError(
-                    f"extension data {name!r} of type {type(value).__name__} cannot be stored in "
-                    "zarr: use a binary folder"
-                )
+        write_zarr_extension_data(
+            self.folder / self.extension_name, self._extension_data, compressor
+        )
         self.waveform_extractor._root = None
 
     def _reset_folder(self) -> None:

@@ -4,8 +4,8 @@ The store holds what a binary folder holds (see :mod:`.extractor_io`): the param
 recording and sorting descriptions and the sparsity as root attributes, ``recording_info`` as a
 group's attributes, ``templates_<mode>`` arrays and a ``waveforms`` group. Extractors are saved
 to zarr (:func:`write_zarr`), never extracted into it. Extension groups may hold JSON and pickle
-object arrays that zarr-python 3 cannot open: :func:`read_zarr_extension_data` reads them through
-:mod:`core.zarr_v2_raw`.
+object arrays that zarr-python 3 can neither open nor write: :func:`read_zarr_extension_data` and
+:func:`write_zarr_extension_data` handle them through :mod:`core.zarr_v2_raw`.
 """
 
 from __future__ import annotations
@@ -15,12 +15,13 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import zarr
 from probeinterface import Probe, ProbeGroup
 
 from ..json_io import to_jsonable
 from ..loading import load_extractor
-from ..zarr_v2_raw import group_members, read_array, read_attributes
+from ..zarr_v2_raw import group_members, read_array, read_attributes, write_json_array
 from ..zarr_v2_store import create_array, get_default_zarr_compressor
 from .extractor_io import (
     RecordingUnavailableError,
@@ -108,10 +109,11 @@ def read_zarr_extension_data(group: Path, allow_pickle: bool) -> dict[str, Any]:
 
     The group is read from its files (:mod:`core.zarr_v2_raw`), so that the JSON and pickle
     object arrays of SpikeInterface's stores can be read: an array with attribute ``dict`` is a
-    dict (SpikeInterface: a 1-element JSON object array; stores written here: the attribute itself);
-    a group with attribute ``dataframe`` (a pandas DataFrame, xarray layout) becomes a dict of its
-    1-D arrays, the columns and ``index``; pickled data (a 0-d array holds one object) needs
-    ``allow_pickle``; any other array is returned whole.
+    dict (a 1-element JSON object array with ``dict: true``, as SpikeInterface and
+    `write_zarr_extension_data` write it; older SpikeDesk stores: an array whose ``dict``
+    attribute is the dict itself); a group with attribute ``dataframe`` (a pandas DataFrame,
+    xarray layout) becomes a dict of its 1-D arrays, the columns and ``index``; pickled data (a
+    0-d array holds one object) needs ``allow_pickle``; any other array is returned whole.
 
     Raises
     ------
@@ -147,6 +149,41 @@ def read_zarr_extension_data(group: Path, allow_pickle: bool) -> dict[str, Any]:
             for column in group_members(path)[1]
         }
     return data
+
+
+def write_zarr_extension_data(group: Path, data: dict[str, Any], compressor: Any) -> None:
+    """Write an extension's data into its empty group of a WE zarr store, as SpikeInterface 0.100.
+
+    A dict becomes a 1-element JSON object array with attribute ``dict: true`` (written from its
+    files by :mod:`core.zarr_v2_raw`, with zarr 2's default compressor as SpikeInterface leaves
+    it), an ndarray a one-chunk array compressed with ``compressor``.
+
+    Parameters
+    ----------
+    group : Path
+        Folder of the extension's group.
+    data : dict
+        The extension data by name.
+    compressor : numcodecs codec | None
+        Compressor of the ndarrays (None: `get_default_zarr_compressor`).
+
+    Raises
+    ------
+    NotImplementedError
+        If a value is neither a dict nor an ndarray.
+    """
+    compressor = compressor if compressor is not None else get_default_zarr_compressor()
+    zarr_group = open_zarr(group, mode="r+")
+    for name, value in data.items():
+        if isinstance(value, dict):
+            write_json_array(group, name, [to_jsonable(value)], attributes={"dict": True})
+        elif isinstance(value, np.ndarray):
+            create_array(zarr_group, name, value, compressor=compressor)
+        else:
+            raise NotImplementedError(
+                f"extension data {name!r} of type {type(value).__name__} cannot be stored in "
+                "zarr: use a binary folder"
+            )
 
 
 # --------------------------------------------------------------------------- whole extractors

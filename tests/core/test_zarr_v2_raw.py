@@ -15,6 +15,7 @@ from core.zarr_v2_raw import (
     read_array,
     read_array_metadata,
     read_attributes,
+    write_json_array,
 )
 
 from .formats.analyzer_zarr_writer import write_object_array
@@ -186,3 +187,45 @@ def test_attributes(group):
     (group / "labels" / ".zattrs").write_text("[true]")
     with pytest.raises(ValueError, match=r"labels/\.zattrs: expected a JSON object"):
         read_attributes(group / "labels")
+
+
+# --------------------------------------------------------------------------- writing
+def test_written_json_array_reads_back_with_its_attributes(group):
+    values = [{"u0": "good", "nested": {"n": [1, 2.5, None]}}, [1, 2], "text", float("nan")]
+    write_json_array(group, "labels", values, attributes={"dict": True})
+    assert group_members(group) == ([], ["labels"])
+    decoded = read_array(group / "labels")
+    assert decoded.shape == (4,) and decoded.dtype == object
+    assert decoded[:3].tolist() == values[:3] and np.isnan(decoded[3])
+    assert read_attributes(group / "labels") == {"dict": True}
+
+
+def test_written_json_array_has_zarr2_metadata(group):
+    write_json_array(group, "labels", [{"a": 1}])
+    metadata = read_array_metadata(group / "labels")
+    assert metadata["dtype"] == "|O" and metadata["shape"] == [1] and metadata["chunks"] == [1]
+    assert metadata["filters"] == [numcodecs.JSON().get_config() | {"separators": [",", ":"]}]
+    assert metadata["compressor"] == {
+        "id": "blosc",
+        "cname": "lz4",
+        "clevel": 5,
+        "shuffle": 1,
+        "blocksize": 0,
+    }
+    # zarr 2's metadata files: sorted keys, 4-space indent
+    text = (group / "labels" / ".zarray").read_text()
+    assert text == json.dumps(metadata, indent=4, sort_keys=True)
+    assert not (group / "labels" / ".zattrs").exists()
+
+
+def test_json_array_is_not_written_over_an_existing_node(group):
+    write_json_array(group, "labels", [{"a": 1}])
+    with pytest.raises(FileExistsError):
+        write_json_array(group, "labels", [{"b": 2}])
+    assert read_array(group / "labels")[0] == {"a": 1}
+
+
+def test_empty_json_array_is_refused(group):
+    with pytest.raises(ValueError, match="labels: a JSON object array needs at least one value"):
+        write_json_array(group, "labels", [])
+    assert not (group / "labels").exists()
