@@ -16,7 +16,7 @@ measurement runs in a fresh subprocess so that its memory is its own:
 Targets: open < 1 s, peak memory < 300 MB, throughput >= 90 % of the bare memmap.
 
 Usage: ``python tests/benchmarks/bench_open.py [--size-gb 50] [--folder DIR] [--windows 40]
-[--rounds 7]``
+[--rounds 15]``
 """
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ def main() -> None:
     parser.add_argument("--size-gb", type=float, default=50.0)
     parser.add_argument("--folder", type=Path, default=None, help="where to make the file")
     parser.add_argument("--windows", type=int, default=40, help="1 s windows per round")
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--child", choices=["open", "throughput"], help=argparse.SUPPRESS)
     parser.add_argument("--run-folder", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
