@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 _PENDING_WRITE_BYTES = 32 * 1024 * 1024
 _BATCH_BYTES = 2 * 1024 * 1024
 _WRITER_THREADS = 2
+# below this many bytes per waveform (sparse units), one writer thread is faster than two:
+# the writes are cheap and a second thread only adds contention for the GIL
+_SMALL_WAVEFORM_BYTES = 32 * 1024
 
 
 def allocate_arrays(shapes: Sequence[tuple[int, ...]], dtype: np.dtype) -> list[np.ndarray]:
@@ -130,7 +133,8 @@ class _NpyFiles:
     """Writes rows of the pre-sized ``.npy`` buffers with ``os.pwrite``, from writer threads.
 
     Page-cache writes of new file blocks cost more than cutting and scaling, so pieces are
-    written by ``_WRITER_THREADS`` helper threads while the next ones are being cut; at most
+    written by ``_WRITER_THREADS`` helper threads (one for waveforms under
+    ``_SMALL_WAVEFORM_BYTES``, measured faster) while the next ones are being cut; at most
     ``_PENDING_WRITE_BYTES`` wait. In the calling process (main thread or thread pool) one writer
     serves every worker across chunks and :meth:`close` waits for it; a worker process gets its
     own copy, which waits at the end of each chunk (pools have no teardown hook).
@@ -192,7 +196,9 @@ class _NpyFiles:
         """
         with self._lock:
             if self._writer is None:
-                self._writer = ThreadPoolExecutor(_WRITER_THREADS, thread_name_prefix="npy-writer")
+                small = np.mean(self.row_bytes) < _SMALL_WAVEFORM_BYTES if self.row_bytes else True
+                threads = 1 if small else _WRITER_THREADS
+                self._writer = ThreadPoolExecutor(threads, thread_name_prefix="npy-writer")
         batch, batch_bytes = [], 0
         for piece in pieces:
             batch.append(piece)
