@@ -28,9 +28,9 @@ from .kernel_outputs import (
     RunningAverages,
     _ArrayWriter,
     _NpyFiles,
-    _reserve,
     _SumAccumulator,
     allocate_arrays,
+    create_npy_files,
 )
 from .sampling import (
     _check_window,
@@ -147,8 +147,8 @@ def extract_waveforms_to_buffers(
     nbefore, nafter : int
         Samples before and after each spike: waveforms have ``nbefore + nafter`` samples.
     mode : {"memmap", "memory", "shared_memory"}, default: "memmap"
-        ``"memmap"`` writes ``folder/waveforms_<unit_id>.npy`` (pre-sized with
-        ``np.lib.format.open_memmap``, filled in place by the workers) and returns read-only
+        ``"memmap"`` writes ``folder/waveforms_<unit_id>.npy`` (pre-sized, filled in
+        place by the workers) and returns read-only
         memmaps; ``"memory"`` returns numpy arrays (``"shared_memory"``, SpikeInterface's name,
         is the same).
     return_scaled : bool, default: False
@@ -217,13 +217,9 @@ def extract_waveforms_to_buffers(
             raise ValueError("folder is required with mode='memmap'")
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        paths = [folder / f"waveforms_{unit_id}.npy" for unit_id in unit_ids.tolist()]
-        headers = []
-        for path, shape in zip(paths, shapes):
-            buffer = np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=shape)
-            headers.append(buffer.offset)
-            _reserve(path, buffer.offset, buffer.nbytes)
-            del buffer
+        names = [f"waveforms_{unit_id}.npy" for unit_id in unit_ids.tolist()]
+        paths = [folder / name for name in names]
+        headers = create_npy_files(folder, names, shapes, dtype)
         row_bytes = [nsamples * w * dtype.itemsize for w in widths]
         running = None
         if averages is not None and threads and dtype == np.float32:

@@ -3,7 +3,7 @@
 A unit's spikes are stored in spike-vector order (segment, then sample), so the spikes of one
 unit that fall in one chunk fill consecutive rows of its buffer: each write is one slice
 assignment (:class:`_ArrayWriter`, or in place by :func:`~.kernel_cutting._chunk_pieces`), or one
-``os.pwrite`` into the pre-sized (:func:`_reserve`) ``.npy`` file done by the writer threads of
+``os.pwrite`` into the pre-sized (:func:`create_npy_files`) ``.npy`` file done by the writer threads of
 :class:`_NpyFiles` while the next waveforms are cut. :class:`_SumAccumulator` adds up waveforms for
 template averages without storing them. In-memory outputs come from :func:`allocate_arrays`.
 """
@@ -238,24 +238,43 @@ class _NpyFiles:
         self._writer = None
 
 
-def _reserve(path: Path, offset: int, length: int) -> None:
-    """Allocate the blocks of an output file before it is filled.
+def create_npy_files(
+    folder: Path, names: Sequence[str], shapes: Sequence[tuple[int, ...]], dtype: np.dtype
+) -> list[int]:
+    """Empty ``.npy`` files of ``shapes`` (zeros) in ``folder``, to be filled with ``os.pwrite``.
 
-    Writes into reserved blocks are faster and steadier than into holes, and a full disk fails
-    here rather than midway. Skipped where the platform or file system cannot do it.
+    The files are sized with ``truncate`` (sparse where the file system allows): reserving the
+    blocks up front (``posix_fallocate``) was measured to cost 0.26 s for 4 GB and to make the
+    writes no faster. A full disk still fails before any waveform is cut: the free space of
+    ``folder`` is checked against the total size first.
+
+    Returns
+    -------
+    list of int
+        Header bytes of each file (where its data starts).
     """
-    if length == 0 or not hasattr(os, "posix_fallocate"):
-        return
-    fd = os.open(path, os.O_WRONLY)
-    try:
-        os.posix_fallocate(fd, offset, length)
-    except OSError as error:
-        if error.errno == errno.ENOSPC:
-            raise OSError(
-                error.errno, f"{path}: not enough disk space for {length} bytes"
-            ) from None
-    finally:
-        os.close(fd)
+    dtype = np.dtype(dtype)
+    sizes = [int(np.prod(shape)) * dtype.itemsize for shape in shapes]
+    _check_free_space(folder, sum(sizes))
+    headers = []
+    for name, shape, size in zip(names, shapes, sizes):
+        with open(folder / name, "wb") as file:
+            header = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False}
+            np.lib.format.write_array_header_1_0(file, {**header, "shape": tuple(shape)})
+            headers.append(file.tell())
+            file.truncate(file.tell() + size)
+    return headers
+
+
+def _check_free_space(folder: Path, needed: int) -> None:
+    stats = os.statvfs(folder)
+    available = stats.f_bavail * stats.f_frsize
+    if needed > available:
+        raise OSError(
+            errno.ENOSPC,
+            f"{folder}: not enough disk space for the waveforms ({needed / 1e9:.2f} GB needed, "
+            f"{available / 1e9:.2f} GB free)",
+        )
 
 
 class _ArrayWriter:

@@ -379,3 +379,34 @@ def test_average_templates_folded_while_writing_equal_np_mean(
                 stored[unit_index][:, columns], np.mean(waveforms, axis=0), strict=True
             )
     assert len(folded) == 2  # not read back from the files
+
+
+def test_full_disk_fails_before_cutting_and_leaves_no_folder(tmp_path, monkeypatch) -> None:
+    import os
+
+    from core.waveforms import kernel_outputs
+
+    recording, sorting = generate_ground_truth_recording(
+        durations=[2.0], num_channels=8, num_units=3, seed=4
+    )
+    statvfs = os.statvfs
+
+    def nearly_full(path):
+        stats = statvfs(path)
+        return os.statvfs_result((*stats[:4], 10, *stats[5:]))  # 10 blocks free
+
+    monkeypatch.setattr(kernel_outputs.os, "statvfs", nearly_full)
+    with pytest.raises(OSError, match="not enough disk space for the waveforms"):
+        extract_waveforms(recording, sorting, folder=tmp_path / "wf", sparse=False, seed=0)
+    assert not (tmp_path / "wf").exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_npy_files_are_valid_empty_arrays(tmp_path) -> None:
+    from core.waveforms.kernel_outputs import create_npy_files
+
+    headers = create_npy_files(tmp_path, ["a.npy", "b.npy"], [(3, 5, 2), (0, 5, 7)], "<f4")
+    for name, shape, header in zip(["a.npy", "b.npy"], [(3, 5, 2), (0, 5, 7)], headers):
+        loaded = np.load(tmp_path / name)
+        assert loaded.shape == shape and loaded.dtype == np.float32 and not loaded.any()
+        assert (tmp_path / name).stat().st_size == header + loaded.nbytes
