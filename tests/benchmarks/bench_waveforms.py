@@ -9,7 +9,8 @@ folder and in memory, with ``n_jobs`` 1 and 2 (1 s chunks). Every run is a fresh
 (SpikeInterface runs in its own virtual environment, created if missing); the table gives the
 seconds, the speed-up, whether both sides produced identical waveforms (sha256 of the waveforms
 and sampled indices of a few units), and the peak resident memory of each process tree above its
-import baseline (polled from /proc every 5 ms; mapped pages of the source file count).
+import baseline (polled from /proc every 5 ms by the parent process; mapped pages of the
+source file count).
 
 Usage: ``python tests/benchmarks/bench_waveforms.py [--duration 60] [--folder DIR]
 [--si-venv /tmp/z2venv] [--repeat 1]``
@@ -39,6 +40,7 @@ GAIN = 0.195
 MAX_SPIKES = 500
 RADIUS_UM = 100.0
 DIGEST_UNITS = (0, 37, 99)
+MEASURING = "measuring"  # file that exists while a run's extraction is measured
 SI_PACKAGES = (
     "spikeinterface==0.100.8",
     "numpy==1.26.4",
@@ -116,15 +118,20 @@ def make_data(folder: Path, duration: float) -> None:
 
 # --------------------------------------------------------------------------- measuring
 class TreeMemorySampler(threading.Thread):
-    """Polls the memory of this process and its children every 5 ms.
+    """Polls the memory of a process and its children every 5 ms, from the benchmark's parent.
+
+    It runs in the parent, not in the measured process: a polling thread there would take the
+    GIL (and a core) from the measured side's worker threads, but not from worker processes.
 
     Two peaks: resident memory (``VmRSS``, which also counts pages of files mapped by the
     process, e.g. the source recording) and private memory (``RssAnon + RssShmem``: what the
     process allocated, shared memory included).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, pid: int, marker: Path | None = None) -> None:
         super().__init__(daemon=True)
+        self.pid = pid
+        self.marker = marker  # samples count only while this file exists
         self.peak_rss_mb = 0.0
         self.peak_private_mb = 0.0
         self._stop_event = threading.Event()
@@ -152,7 +159,7 @@ class TreeMemorySampler(threading.Thread):
         return children
 
     def current_mb(self) -> tuple[float, float]:
-        pids, rss, private = [os.getpid()], 0, 0
+        pids, rss, private = [self.pid], 0, 0
         while pids:
             pid = pids.pop()
             pid_rss, pid_private = self._status_kb(pid)
@@ -162,6 +169,8 @@ class TreeMemorySampler(threading.Thread):
 
     def run(self) -> None:
         while not self._stop_event.wait(0.005):
+            if self.marker is not None and not self.marker.exists():
+                continue
             rss, private = self.current_mb()
             self.peak_rss_mb = max(self.peak_rss_mb, rss)
             self.peak_private_mb = max(self.peak_private_mb, private)
@@ -196,9 +205,9 @@ def run_one(side: str, sparse: bool, mode: str, n_jobs: int, data: Path, work: P
     from probeinterface import Probe
 
     spikes = np.load(data / "spikes.npz")
-    sampler = TreeMemorySampler()
-    baseline_rss, baseline_private = sampler.current_mb()
-    sampler.start()
+    baseline_rss, baseline_private = TreeMemorySampler(os.getpid()).current_mb()
+    marker = work / MEASURING
+    marker.touch()  # the parent's sampler records from now until the extraction ends
     start = time.perf_counter()
     recording = si.read_binary(
         data / "traces.raw",
@@ -233,11 +242,11 @@ def run_one(side: str, sparse: bool, mode: str, n_jobs: int, data: Path, work: P
         progress_bar=False,
     )
     elapsed = time.perf_counter() - start
-    peak_rss, peak_private = sampler.stop()
+    marker.unlink()
     return {
         "seconds": elapsed,
-        "rss_mb": peak_rss - baseline_rss,
-        "private_mb": peak_private - baseline_private,
+        "baseline_rss_mb": baseline_rss,
+        "baseline_private_mb": baseline_private,
         "digest": digest(we),
     }
 
@@ -259,7 +268,7 @@ def measure(python: Path, side: str, config: tuple, data: Path, folder: Path) ->
     os.sync()  # start each run without the previous run's dirty pages being written back
     time.sleep(1.0)
     try:
-        output = subprocess.run(
+        process = subprocess.Popen(
             [
                 str(python),
                 __file__,
@@ -276,13 +285,20 @@ def measure(python: Path, side: str, config: tuple, data: Path, folder: Path) ->
                 "--folder",
                 str(work),
             ],
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            check=False,
         )
-        if output.returncode != 0:
-            raise RuntimeError(f"{side} {config} failed:\n{output.stderr[-3000:]}")
-        return json.loads(output.stdout.strip().splitlines()[-1])
+        sampler = TreeMemorySampler(process.pid, work / MEASURING)
+        sampler.start()
+        stdout, stderr = process.communicate()
+        peak_rss, peak_private = sampler.stop()
+        if process.returncode != 0:
+            raise RuntimeError(f"{side} {config} failed:\n{stderr[-3000:]}")
+        result = json.loads(stdout.strip().splitlines()[-1])
+        result["rss_mb"] = peak_rss - result.pop("baseline_rss_mb")
+        result["private_mb"] = peak_private - result.pop("baseline_private_mb")
+        return result
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
