@@ -66,21 +66,16 @@ def _load_waveform_store(path: Path, allow_pickle: bool):
     """A WaveformExtractor or SortingAnalyzer folder/store, opened as a WaveformExtractor."""
     from .formats.detect import waveform_store_kind
 
-    kind = waveform_store_kind(path)
-    if kind == "analyzer":
-        from .formats.sorting_analyzer import read_sorting_analyzer
+    if waveform_store_kind(path) is None:
+        return None
+    from .waveforms import load_waveforms
+    from .waveforms.extractor_io import RecordingUnavailableError
 
-        return read_sorting_analyzer(path)
-    if kind == "waveforms":
-        from .waveforms import load_waveforms
-        from .waveforms.extractor_io import RecordingUnavailableError
-
-        try:
-            return load_waveforms(path, allow_pickle=allow_pickle)
-        except RecordingUnavailableError as error:
-            warnings.warn(f"{error}: opened without its recording", stacklevel=3)
-            return load_waveforms(path, with_recording=False, allow_pickle=allow_pickle)
-    return None
+    try:
+        return load_waveforms(path, allow_pickle=allow_pickle)
+    except RecordingUnavailableError as error:
+        warnings.warn(f"{error}: opened without its recording", stacklevel=3)
+        return load_waveforms(path, with_recording=False, allow_pickle=allow_pickle)
 
 
 def load_extractor(file_or_folder_or_dict, base_folder=None, allow_pickle: bool = False):

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..extractor_dict import read_extractor_json
-from ..json_io import read_json
+from ..zarr_v2_raw import read_attributes
 
 #: Kinds of objects ``read_all`` returns, in the order a viewer shows them.
 KINDS = ("recording", "sorting", "events", "snippets", "waveform_extractor")
@@ -109,8 +109,8 @@ def waveform_store_kind(path: Path) -> str | None:
     if _is_waveform_folder(path):
         return "waveforms"
     if _is_zarr_store(path):
-        attributes = read_json(path / ".zattrs") if (path / ".zattrs").is_file() else {}
-        info = attributes.get("spikeinterface_info") if isinstance(attributes, dict) else None
+        attributes = read_attributes(path)
+        info = attributes.get("spikeinterface_info")
         if isinstance(info, dict) and info.get("object") == "SortingAnalyzer":
             return "analyzer"
         if "params" in attributes:

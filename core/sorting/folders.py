@@ -66,7 +66,7 @@ class SavedSortingFolder:
 
     @staticmethod
     def _write_data_files(sorting: BaseSorting, save_path: Path) -> None:
-        raise NotImplementedError
+        raise NotImplementedError("each sorting folder format writes its own data files")
 
 
 class NumpyFolderSorting(SavedSortingFolder, BaseSorting):

@@ -75,10 +75,12 @@ class SpikeVectorViewSorting(BaseSorting):
     """
 
     def _spike_vector_sources(self) -> list[BaseSorting]:
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must list its source sortings")
 
     def _derive_spike_vector(self, source_vectors: list[np.ndarray]) -> np.ndarray:
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} must derive its spike vector from its sources' vectors"
+        )
 
     def _compute_spike_vector(self) -> np.ndarray:
         vectors = [spike_vector_if_available(s) for s in self._spike_vector_sources()]

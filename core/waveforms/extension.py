@@ -164,7 +164,7 @@ class BaseWaveformExtractorExtension:
         self._save(**kwargs)
 
     def _run(self, **kwargs) -> None:
-        raise NotImplementedError
+        raise NotImplementedError(f"extension {self.extension_name!r} does not define _run")
 
     def save(self, **kwargs) -> None:
         """Write params and data to the folder or store (nothing in memory or read-only)."""
@@ -243,7 +243,7 @@ class BaseWaveformExtractorExtension:
             self.waveform_extractor._root = None
 
     def _set_params(self, **params) -> dict:
-        raise NotImplementedError
+        raise NotImplementedError(f"extension {self.extension_name!r} does not define _set_params")
 
     def select_units(self, unit_ids, new_waveform_extractor: WaveformExtractor) -> None:
         """Copy this extension, restricted to ``unit_ids``, into another extractor."""
@@ -260,12 +260,14 @@ class BaseWaveformExtractorExtension:
         extension._save()
 
     def _select_extension_data(self, unit_ids) -> dict:
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"extension {self.extension_name!r} does not define _select_extension_data"
+        )
 
     @staticmethod
     def get_extension_function():
         """The function computing this extension."""
-        raise NotImplementedError
+        raise NotImplementedError("each extension class names the function computing it")
 
 
 class ExtensionHostMixin:

@@ -17,6 +17,7 @@ outputs of :mod:`.kernel_outputs`, or are written straight into in-memory arrays
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -249,8 +250,7 @@ def _extract_chunk(segment_index: int, start_frame: int, end_frame: int, ctx: di
         target.write_all(pieces)
         return None
     if sink == "arrays":
-        for _ in pieces:  # written in place while cutting
-            pass
+        collections.deque(pieces, maxlen=0)  # run the cutting: pieces are written in place
         return None
     return list(pieces)
 
