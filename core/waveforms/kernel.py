@@ -220,13 +220,20 @@ def extract_waveforms_to_buffers(
         names = [f"waveforms_{unit_id}.npy" for unit_id in unit_ids.tolist()]
         paths = [folder / name for name in names]
         headers = create_npy_files(folder, names, shapes, dtype)
-        row_bytes = [nsamples * w * dtype.itemsize for w in widths]
         running = None
         if averages is not None and threads and dtype == np.float32:
             running = RunningAverages(
                 counts, [(nsamples, w) for w in widths], _zero_rows(plan, len(unit_ids))
             )
-        sink, target = "files", _NpyFiles([str(p) for p in paths], headers, row_bytes, running)
+        target = _NpyFiles(
+            [str(p) for p in paths],
+            headers,
+            [(nsamples, w) for w in widths],
+            dtype,
+            running,
+            background_writes=job_kwargs["n_jobs"] == 1,
+        )
+        sink = "files"
         arrays = None
     else:
         arrays = allocate_arrays(shapes, dtype)

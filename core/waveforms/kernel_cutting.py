@@ -18,7 +18,7 @@ outputs of :mod:`.kernel_outputs`, or are written straight into in-memory arrays
 from __future__ import annotations
 
 import collections
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -110,6 +110,10 @@ def _build_plan(
     )
 
 
+# where the waveforms of ``(unit, first_row, count)`` are cut to: an array of ``count`` rows
+Destination = Callable[[int, int, int], np.ndarray]
+
+
 @dataclass(frozen=True)
 class _UnitPiece:
     """Waveforms of one unit in one chunk: rows ``first_row:first_row + len(waveforms)``."""
@@ -147,12 +151,16 @@ def _scaled(raw: np.ndarray, plan: _Plan, unit: int, out: np.ndarray | None):
 
 
 def _chunk_pieces(
-    segment_index: int, start_frame: int, end_frame: int, plan: _Plan, outputs: list | None
+    segment_index: int,
+    start_frame: int,
+    end_frame: int,
+    plan: _Plan,
+    destination: Destination | None,
 ) -> Iterator[_UnitPiece]:
     """Cut the waveforms of the spikes whose sample is in ``[start_frame, end_frame)``.
 
-    With ``outputs`` (in-memory arrays), float32 scaled waveforms are written straight into their
-    rows and the yielded pieces hold those views.
+    With a ``destination`` (rows of in-memory arrays, or a reused scratch buffer), waveforms are
+    written straight into the array it gives and the yielded pieces hold those views.
     """
     nbefore, nafter = plan.nbefore, plan.nafter
     seg_start, seg_stop = plan.segment_bounds[segment_index], plan.segment_bounds[segment_index + 1]
@@ -199,9 +207,7 @@ def _chunk_pieces(
             raw = windows[starts[g0:g1]]
         else:
             raw = _gather_columns(windows, starts[g0:g1], local[plan.unit_channels[unit]])
-        out = None
-        if outputs is not None:
-            out = outputs[unit][first_row : first_row + (g1 - g0)]
+        out = None if destination is None else destination(unit, first_row, g1 - g0)
         yield _UnitPiece(unit, first_row, _scaled(raw, plan, unit, out))
 
 
@@ -244,8 +250,12 @@ def _init_worker(plan: _Plan, sink: str, target: Any) -> dict:
 
 def _extract_chunk(segment_index: int, start_frame: int, end_frame: int, ctx: dict):
     plan, sink, target = ctx["plan"], ctx["sink"], ctx["target"]
-    outputs = target if sink == "arrays" else None
-    pieces = _chunk_pieces(segment_index, start_frame, end_frame, plan, outputs)
+    destination = None
+    if sink == "arrays":
+        destination = _rows_of(target)
+    elif sink == "files" and plan.gains is not None and target.reuses_buffers:
+        destination = target.scratch  # scaling needs a buffer: reuse one per thread
+    pieces = _chunk_pieces(segment_index, start_frame, end_frame, plan, destination)
     if sink == "files":
         target.write_all(pieces)
         return None
@@ -253,6 +263,11 @@ def _extract_chunk(segment_index: int, start_frame: int, end_frame: int, ctx: di
         collections.deque(pieces, maxlen=0)  # run the cutting: pieces are written in place
         return None
     return list(pieces)
+
+
+def _rows_of(arrays: list[np.ndarray]) -> Destination:
+    """Destination writing each unit's waveforms into its rows of ``arrays``."""
+    return lambda unit, first_row, count: arrays[unit][first_row : first_row + count]
 
 
 def _sum_chunk(segment_index: int, start_frame: int, end_frame: int, ctx: dict):

@@ -3,8 +3,7 @@
 A unit's spikes are stored in spike-vector order (segment, then sample), so the spikes of one
 unit that fall in one chunk fill consecutive rows of its buffer: each write is one slice
 assignment (:class:`_ArrayWriter`, or in place by :func:`~.kernel_cutting._chunk_pieces`), or one
-``os.pwrite`` into the pre-sized (:func:`create_npy_files`) ``.npy`` file done by the writer threads of
-:class:`_NpyFiles` while the next waveforms are cut. :class:`_SumAccumulator` adds up waveforms for
+``os.pwrite`` into the pre-sized (:func:`create_npy_files`) ``.npy`` file by :class:`_NpyFiles`. :class:`_SumAccumulator` adds up waveforms for
 template averages without storing them. In-memory outputs come from :func:`allocate_arrays`.
 """
 
@@ -14,6 +13,7 @@ import errno
 import mmap
 import os
 import threading
+import weakref
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -21,6 +21,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+try:
+    import resource
+except ImportError:  # Windows
+    resource = None
 
 if TYPE_CHECKING:
     from .kernel_cutting import _UnitPiece
@@ -32,6 +37,8 @@ _WRITER_THREADS = 2
 # below this many bytes per waveform (sparse units), one writer thread is faster than two:
 # the writes are cheap and a second thread only adds contention for the GIL
 _SMALL_WAVEFORM_BYTES = 32 * 1024
+# up to this many waveform files stay open during an extraction: a quarter of the open-file limit
+_MAX_OPEN_FILES = min(resource.getrlimit(resource.RLIMIT_NOFILE)[0] // 4, 4096) if resource else 128
 
 
 def allocate_arrays(shapes: Sequence[tuple[int, ...]], dtype: np.dtype) -> list[np.ndarray]:
@@ -93,11 +100,11 @@ class RunningAverages:
             self._skip_zero_rows(unit)
 
     def add(self, piece: _UnitPiece) -> None:
-        """Fold in a piece; its waveforms array is consumed (changed in place)."""
+        """Fold in a piece; its waveforms array is changed in place (copied if it must wait)."""
         unit = piece.unit_index
         with self._locks[unit]:
             if piece.first_row != self._next_row[unit]:
-                self._early[unit][piece.first_row] = piece.waveforms
+                self._early[unit][piece.first_row] = piece.waveforms.copy()
                 return
             self._fold(unit, piece.waveforms)
             early = self._early[unit]
@@ -130,58 +137,105 @@ class RunningAverages:
 
 
 class _NpyFiles:
-    """Writes rows of the pre-sized ``.npy`` buffers with ``os.pwrite``, from writer threads.
+    """Writes rows of the pre-sized ``.npy`` files with ``os.pwrite``.
 
-    Page-cache writes of new file blocks cost more than cutting and scaling, so pieces are
-    written by ``_WRITER_THREADS`` helper threads (one for waveforms under
-    ``_SMALL_WAVEFORM_BYTES``, measured faster) while the next ones are being cut; at most
-    ``_PENDING_WRITE_BYTES`` wait. In the calling process (main thread or thread pool) one writer
-    serves every worker across chunks and :meth:`close` waits for it; a worker process gets its
-    own copy, which waits at the end of each chunk (pools have no teardown hook).
+    Page-cache writes of new file blocks cost about twice as much as cutting and scaling, so
+    they must run on every core:
 
-    Files are opened per write: with thousands of units, keeping one descriptor (or one memmap,
-    which holds a descriptor) per unit would exceed the usual open-file limit.
+    - With several workers (``background_writes=False``), each worker writes its pieces as soon
+      as they are cut, from one scratch buffer per thread (:meth:`scratch`) that stays in the CPU
+      cache. Measured on 4.1 GB of dense waveforms with two threads: 1.5 s, against 2.1 s with
+      writer threads behind the two workers.
+    - With one worker, pieces go to ``_WRITER_THREADS`` writer threads (one for waveforms under
+      ``_SMALL_WAVEFORM_BYTES``, measured faster) while the next ones are cut; at most
+      ``_PENDING_WRITE_BYTES`` wait. :meth:`close` waits for them.
+
+    A worker process gets its own copy (files reopened there). Up to ``_MAX_OPEN_FILES`` files
+    stay open for the whole extraction; with more units, each write opens its file, so that
+    thousands of units never exceed the open-file limit.
+
+    Parameters
+    ----------
+    paths : Sequence[str]
+        One ``.npy`` file per unit.
+    header_bytes : Sequence[int]
+        Where each file's data starts.
+    row_shapes : Sequence[tuple[int, int]]
+        ``(nsamples, unit channels)`` per unit.
+    dtype : np.dtype
+        Dtype of the files.
+    averages : RunningAverages or None
+        Folded in after each write (in the calling process only).
+    background_writes : bool
+        Write from writer threads (one worker) rather than from the workers.
     """
 
     def __init__(
         self,
         paths: Sequence[str],
         header_bytes: Sequence[int],
-        row_bytes: Sequence[int],
+        row_shapes: Sequence[tuple[int, int]],
+        dtype: np.dtype,
         averages: RunningAverages | None = None,
+        background_writes: bool = False,
     ):
         self.paths = list(paths)
         self.header_bytes = list(header_bytes)
-        self.row_bytes = list(row_bytes)
-        self.averages = averages  # folded in after each write, in the calling process only
-        self.shared = True  # False in the copies sent to worker processes
+        self.row_shapes = [tuple(shape) for shape in row_shapes]
+        self.dtype = np.dtype(dtype)
+        self.row_bytes = [int(np.prod(shape)) * self.dtype.itemsize for shape in self.row_shapes]
+        self.averages = averages
+        self.background_writes = background_writes
         self._writer: ThreadPoolExecutor | None = None
         self._pending: deque[tuple[Future, int]] = deque()
         self._pending_bytes = 0
         self._lock = threading.Lock()
+        self._scratch = threading.local()
+        self._descriptors: list[int] | None = None
+        self._close_descriptors: weakref.finalize | None = None
+
+    @property
+    def reuses_buffers(self) -> bool:
+        """Whether pieces may be cut into :meth:`scratch` (written before the next is cut)."""
+        return not self.background_writes
 
     def __getstate__(self) -> dict:
-        return {"paths": self.paths, "header_bytes": self.header_bytes, "row_bytes": self.row_bytes}
+        return {
+            "paths": self.paths,
+            "header_bytes": self.header_bytes,
+            "row_shapes": self.row_shapes,
+            "dtype": self.dtype.str,
+            "background_writes": self.background_writes,
+        }
 
     def __setstate__(self, state: dict) -> None:
-        self.__init__(state["paths"], state["header_bytes"], state["row_bytes"])
-        self.shared = False
+        self.__init__(**state)
+
+    def scratch(self, unit: int, first_row: int, count: int) -> np.ndarray:
+        """This thread's scratch buffer, as ``count`` rows of ``unit`` (a :data:`Destination`)."""
+        size = count * self.row_bytes[unit]
+        buffer = getattr(self._scratch, "buffer", None)
+        if buffer is None or buffer.nbytes < size:
+            buffer = self._scratch.buffer = np.empty(max(size, _BATCH_BYTES), dtype=np.uint8)
+        return buffer[:size].view(self.dtype).reshape(count, *self.row_shapes[unit])
 
     def write(self, piece: _UnitPiece) -> None:
         """Write one piece (in the calling thread)."""
         unit = piece.unit_index
         data = memoryview(np.ascontiguousarray(piece.waveforms)).cast("B")
         offset = self.header_bytes[unit] + piece.first_row * self.row_bytes[unit]
-        fd = os.open(self.paths[unit], os.O_WRONLY)
+        descriptors = self._open_all()
+        fd = descriptors[unit] if descriptors else os.open(self.paths[unit], os.O_WRONLY)
         try:
             while data.nbytes:
                 written = os.pwrite(fd, data, offset)
                 data = data[written:]
                 offset += written
         finally:
-            os.close(fd)
+            if not descriptors:
+                os.close(fd)
 
-    def write_batch(self, pieces: list[_UnitPiece]) -> None:
+    def write_batch(self, pieces: Iterable[_UnitPiece]) -> None:
         """Write pieces one after the other (in the calling thread), then fold them in."""
         for piece in pieces:
             self.write(piece)
@@ -189,11 +243,15 @@ class _NpyFiles:
                 self.averages.add(piece)
 
     def write_all(self, pieces: Iterator[_UnitPiece]) -> None:
-        """Queue ``pieces`` for the writer threads (waiting while too many bytes are queued).
+        """Write ``pieces`` here, or queue them for the writer threads with ``background_writes``.
 
-        Pieces go in batches of at least `_BATCH_BYTES`: sparse units give many small pieces,
-        and one queued job per piece costs more than writing it.
+        Queued pieces go in batches of at least `_BATCH_BYTES`: sparse units give many small
+        pieces, and one queued job per piece costs more than writing it. Queuing waits while
+        more than `_PENDING_WRITE_BYTES` are queued.
         """
+        if not self.background_writes:
+            self.write_batch(pieces)
+            return
         with self._lock:
             if self._writer is None:
                 small = np.mean(self.row_bytes) < _SMALL_WAVEFORM_BYTES if self.row_bytes else True
@@ -208,8 +266,16 @@ class _NpyFiles:
                 batch, batch_bytes = [], 0
         if batch:
             self._submit(batch, batch_bytes)
-        if not self.shared:
-            self._wait(0)
+
+    def _open_all(self) -> list[int] | None:
+        """Descriptors of every file, opened on first use; None with too many files."""
+        if self._descriptors is None and len(self.paths) <= _MAX_OPEN_FILES:
+            with self._lock:
+                if self._descriptors is None:
+                    descriptors = [os.open(path, os.O_WRONLY) for path in self.paths]
+                    self._close_descriptors = weakref.finalize(self, _close_all, descriptors)
+                    self._descriptors = descriptors
+        return self._descriptors
 
     def _submit(self, batch: list[_UnitPiece], batch_bytes: int) -> None:
         future = self._writer.submit(self.write_batch, batch)
@@ -229,13 +295,19 @@ class _NpyFiles:
             future.result()
 
     def close(self, cancel: bool = False) -> None:
-        """Wait for every queued write (or drop them with ``cancel``) and stop the threads."""
-        if self._writer is None:
-            return
-        if not cancel:
-            self._wait(0)
-        self._writer.shutdown(wait=True, cancel_futures=cancel)
-        self._writer = None
+        """Wait for every queued write (or drop them with ``cancel``) and close the files."""
+        if self._writer is not None:
+            if not cancel:
+                self._wait(0)
+            self._writer.shutdown(wait=True, cancel_futures=cancel)
+            self._writer = None
+        if self._close_descriptors is not None:
+            self._close_descriptors()
+
+
+def _close_all(descriptors: list[int]) -> None:
+    for fd in descriptors:
+        os.close(fd)
 
 
 def create_npy_files(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -191,14 +192,33 @@ def test_threads_and_processes_give_the_same_waveforms(recording, sorting):
     assert_same(threads, processes)
 
 
-def test_memmap_equals_memory(recording, sorting, tmp_path):
-    memmaps = extract(recording, sorting, mode="memmap", folder=tmp_path)
+@pytest.mark.parametrize("return_scaled", [True, False])
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_memmap_equals_memory(recording, sorting, tmp_path, n_jobs, return_scaled):
+    options = dict(return_scaled=return_scaled, n_jobs=n_jobs, pool_engine="thread")
+    memmaps = extract(recording, sorting, mode="memmap", folder=tmp_path, **options)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "waveforms_10.npy",
         "waveforms_20.npy",
         "waveforms_30.npy",
     ]
-    assert_same(memmaps, extract(recording, sorting))
+    assert_same(memmaps, extract(recording, sorting, **options))
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc/self/fd (Linux)")
+@pytest.mark.parametrize("max_open_files", [1, 1000])
+def test_memmap_files_are_closed_after_writing(
+    recording, sorting, tmp_path, monkeypatch, max_open_files
+):
+    from core.waveforms import kernel_outputs
+
+    monkeypatch.setattr(kernel_outputs, "_MAX_OPEN_FILES", max_open_files)
+    before = len(list(Path("/proc/self/fd").iterdir()))
+    memmaps = extract(recording, sorting, mode="memmap", folder=tmp_path, n_jobs=2)
+    expected = extract(recording, sorting)
+    assert_same({u: np.array(w) for u, w in memmaps.items()}, expected)
+    del memmaps
+    assert len(list(Path("/proc/self/fd").iterdir())) == before
 
 
 def test_memmap_in_processes_equals_memory(recording, sorting, tmp_path):
@@ -328,6 +348,7 @@ def test_running_averages_equal_np_mean_bit_for_bit(width: int) -> None:
     pieces += [_UnitPiece(2, 0, stored[2][:2].copy()), _UnitPiece(2, 2, stored[2][2:].copy())]
     for index in rng.permutation(len(pieces)):  # chunks finish in any order
         running.add(pieces[index])
+        pieces[index].waveforms[...] = np.nan  # its buffer is reused for the next piece
     averages = running.averages()
     np.testing.assert_array_equal(averages[0], np.mean(stored[0], axis=0), strict=True)
     np.testing.assert_array_equal(averages[1], np.zeros((30, width), np.float32))
