@@ -30,15 +30,24 @@ except ImportError:  # Windows
 if TYPE_CHECKING:
     from .kernel_cutting import _UnitPiece
 
-# waveform bytes cut but not yet written (per process), and threads writing them
+# with one worker: waveform bytes cut but not yet written, and the threads writing them
 _PENDING_WRITE_BYTES = 32 * 1024 * 1024
 _BATCH_BYTES = 2 * 1024 * 1024
 _WRITER_THREADS = 2
 # below this many bytes per waveform (sparse units), one writer thread is faster than two:
 # the writes are cheap and a second thread only adds contention for the GIL
 _SMALL_WAVEFORM_BYTES = 32 * 1024
-# up to this many waveform files stay open during an extraction: a quarter of the open-file limit
-_MAX_OPEN_FILES = min(resource.getrlimit(resource.RLIMIT_NOFILE)[0] // 4, 4096) if resource else 128
+
+
+def _max_open_files() -> int:
+    """How many waveform files may stay open: a quarter of the open-file limit, at most 4096."""
+    if resource is None:
+        return 128
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    return 4096 if soft == resource.RLIM_INFINITY else min(soft // 4, 4096)
+
+
+_MAX_OPEN_FILES = _max_open_files()
 
 
 def allocate_arrays(shapes: Sequence[tuple[int, ...]], dtype: np.dtype) -> list[np.ndarray]:
