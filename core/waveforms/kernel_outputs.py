@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..drop_behind import DropBehind
+
 try:
     import resource
 except ImportError:  # Windows
@@ -161,7 +163,10 @@ class _NpyFiles:
 
     A worker process gets its own copy (files reopened there). Up to ``_MAX_OPEN_FILES`` files
     stay open for the whole extraction; with more units, each write opens its file, so that
-    thousands of units never exceed the open-file limit.
+    thousands of units never exceed the open-file limit. Files held open are written with
+    drop-behind (:class:`~core.drop_behind.DropBehind`): gigabytes of waveforms do not push the
+    recording out of the page cache, and the writes reuse the memory of pages already written
+    back (4.1 GB with two workers on the benchmark VM: 1.5-1.75 s against 1.55-3.0 s without).
 
     Parameters
     ----------
@@ -202,6 +207,7 @@ class _NpyFiles:
         self._scratch = threading.local()
         self._descriptors: list[int] | None = None
         self._close_descriptors: weakref.finalize | None = None
+        self._drop_behind = DropBehind()
 
     @property
     def reuses_buffers(self) -> bool:
@@ -243,6 +249,8 @@ class _NpyFiles:
         finally:
             if not descriptors:
                 os.close(fd)
+        if descriptors:
+            self._drop_behind.written(fd, offset)
 
     def write_batch(self, pieces: Iterable[_UnitPiece]) -> None:
         """Write pieces one after the other (in the calling thread), then fold them in."""
@@ -282,7 +290,9 @@ class _NpyFiles:
             with self._lock:
                 if self._descriptors is None:
                     descriptors = [os.open(path, os.O_WRONLY) for path in self.paths]
-                    self._close_descriptors = weakref.finalize(self, _close_all, descriptors)
+                    self._close_descriptors = weakref.finalize(
+                        self, _close_all, descriptors, self._drop_behind
+                    )
                     self._descriptors = descriptors
         return self._descriptors
 
@@ -314,7 +324,8 @@ class _NpyFiles:
             self._close_descriptors()
 
 
-def _close_all(descriptors: list[int]) -> None:
+def _close_all(descriptors: list[int], drop_behind: DropBehind) -> None:
+    drop_behind.stop()  # no release request may reach a descriptor once closed
     for fd in descriptors:
         os.close(fd)
 

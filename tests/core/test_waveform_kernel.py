@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import os
 import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from core.drop_behind import DropBehind
 from core.generate import generate_ground_truth_recording
 from core.jobs import CancelToken, JobCancelled
 from core.recording import NumpyRecording
@@ -219,6 +222,29 @@ def test_memmap_files_are_closed_after_writing(
     assert_same({u: np.array(w) for u, w in memmaps.items()}, expected)
     del memmaps
     assert len(list(Path("/proc/self/fd").iterdir())) == before
+
+
+@pytest.mark.skipif(not hasattr(os, "posix_fadvise"), reason="drop-behind needs posix_fadvise")
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_memmap_with_drop_behind_releasing_every_write_equals_memory(
+    recording, sorting, tmp_path, monkeypatch, n_jobs
+):
+    from core.waveforms import kernel_outputs
+
+    releases = []
+    original = os.posix_fadvise
+
+    def spy(fd, offset, length, advice):
+        releases.append(length)
+        original(fd, offset, length, advice)
+
+    monkeypatch.setattr(os, "posix_fadvise", spy)
+    monkeypatch.setattr(
+        kernel_outputs, "DropBehind", functools.partial(DropBehind, lag_bytes=0, step_bytes=1)
+    )
+    memmaps = extract(recording, sorting, mode="memmap", folder=tmp_path, n_jobs=n_jobs)
+    assert releases  # pages were released while the files were being written
+    assert_same(memmaps, extract(recording, sorting))
 
 
 def test_memmap_in_processes_equals_memory(recording, sorting, tmp_path):
