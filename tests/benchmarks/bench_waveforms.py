@@ -336,7 +336,9 @@ def main() -> None:
         )
         make_data(data, args.duration)
         # virtual machines may back guest memory lazily: touch it once so that neither side
-        # pays for first use of the RAM the dense runs need
+        # pays for first use of the RAM the dense runs need. Where the VM hands freed memory
+        # back to its host (virtio free page reporting) this does not last: both sides then pay
+        # a host fault on first use of fresh memory, page cache included
         subprocess.run([sys.executable, "-c", "import numpy; numpy.ones(10**9).sum()"], check=True)
         header = (
             f"{'configuration':<24}{'SpikeDesk s':>12}{'SI 0.100.8 s':>13}{'speed-up':>9}"
