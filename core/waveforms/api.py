@@ -106,7 +106,9 @@ def extract_waveforms(
     ms_before, ms_after : float, default: 1.0, 2.0
         Window around each spike in ms.
     max_spikes_per_unit : int or None, default: 500
-        Spikes sampled per unit; None keeps all.
+        Spikes sampled per unit, among those whose window fits in their segment; None keeps
+        all: a window crossing a segment border then holds the samples that exist and zeros
+        beyond the border (as SpikeInterface >= 0.101; 0.100 gave all zeros).
     overwrite : bool, default: False
         Replace an existing folder once the new one is complete (else ``FileExistsError``).
     return_scaled : bool, default: True

@@ -326,7 +326,8 @@ class WaveformExtractor(RecordingInfoMixin, TemplatesMixin, SavingMixin, Extensi
         ms_before, ms_after : float, default: 1.0, 2.0
             Window around each spike in ms.
         max_spikes_per_unit : int or None, default: 500
-            Spikes sampled per unit; None takes all.
+            Spikes sampled per unit, among those whose window fits in their segment; None
+            takes all, padding windows that cross a segment border with zeros beyond it.
         return_scaled : bool, default: False
             Waveforms in µV; falls back to False (with a warning) without gains.
         dtype : numpy dtype-like or None, default: None

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..jobs import CancelToken, ChunkRecordingExecutor, split_job_kwargs
-from .kernel_cutting import _build_plan, _extract_chunk, _init_worker, _Plan, _sum_chunk
+from .kernel_cutting import _build_plan, _extract_chunk, _init_worker, _sum_chunk
 from .kernel_outputs import (
     RunningAverages,
     _ArrayWriter,
@@ -180,8 +180,9 @@ def extract_waveforms_to_buffers(
     -------
     dict
         ``{unit_id: (num_spikes_of_unit, nbefore + nafter, num_channels_of_unit) array}``.
-        Spikes whose window does not fit in their segment (``sample < nbefore`` or
-        ``sample >= num_samples - nafter``) keep rows of zeros, as in SpikeInterface.
+        A spike whose window crosses a border of its segment (``sample < nbefore`` or
+        ``sample > num_samples - nafter``) gets the samples that exist and zeros beyond the
+        border, as in SpikeInterface >= 0.101 (0.100 gave all zeros).
 
     Raises
     ------
@@ -222,9 +223,7 @@ def extract_waveforms_to_buffers(
         headers = create_npy_files(folder, names, shapes, dtype)
         running = None
         if averages is not None and threads and dtype == np.float32:
-            running = RunningAverages(
-                counts, [(nsamples, w) for w in widths], _zero_rows(plan, len(unit_ids))
-            )
+            running = RunningAverages(counts, [(nsamples, w) for w in widths])
         target = _NpyFiles(
             [str(p) for p in paths],
             headers,
@@ -263,18 +262,6 @@ def extract_waveforms_to_buffers(
             averages.update(zip(unit_ids.tolist(), running.averages()))
         return {u: np.load(path, mmap_mode="r") for u, path in zip(unit_ids.tolist(), paths)}
     return dict(zip(unit_ids.tolist(), arrays))
-
-
-def _zero_rows(plan: _Plan, num_units: int) -> list[list[int]]:
-    """Per unit, the buffer rows no waveform fills: spikes whose window leaves the segment."""
-    segment = np.repeat(np.arange(len(plan.num_samples)), np.diff(plan.segment_bounds))
-    outside = (plan.sample_index < plan.nbefore) | (
-        plan.sample_index >= np.asarray(plan.num_samples)[segment] - plan.nafter
-    )
-    rows: list[list[int]] = [[] for _ in range(num_units)]
-    for unit, row in zip(plan.unit_index[outside].tolist(), plan.rank[outside].tolist()):
-        rows[unit].append(row)
-    return rows
 
 
 def _run_chunks(
@@ -320,7 +307,8 @@ def estimate_templates_average(
     recording : BaseRecording
         Source of the traces.
     spikes : np.ndarray
-        Sorted spike vector of the spikes to average (border spikes are skipped).
+        Sorted spike vector of the spikes to average (windows crossing a segment border are
+        zero beyond it, as in :func:`extract_waveforms_to_buffers`).
     unit_ids : array-like
         Unit ids; ``unit_index`` indexes them.
     nbefore, nafter : int

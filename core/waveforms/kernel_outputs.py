@@ -81,8 +81,7 @@ class RunningAverages:
     float32, then divides by their number in float64. Folding each unit's pieces in row order
     with ``np.add.reduce`` does the same additions, so :meth:`averages` equals ``np.mean`` of
     the stored waveforms bit for bit, without reading them back. Pieces that arrive before
-    their turn (chunks run in parallel) wait until the rows before them are folded. Rows no
-    piece fills (spikes too close to a segment border) are zeros: adding them changes nothing.
+    their turn (chunks run in parallel) wait until the rows before them are folded.
 
     Parameters
     ----------
@@ -90,25 +89,15 @@ class RunningAverages:
         Waveforms per unit.
     shapes : Sequence[tuple[int, int]]
         ``(nsamples, unit channels)`` per unit.
-    zero_rows : Sequence[Iterable[int]]
-        Rows of each unit that stay zeros.
     """
 
-    def __init__(
-        self,
-        counts: Sequence[int],
-        shapes: Sequence[tuple[int, int]],
-        zero_rows: Sequence[Iterable[int]],
-    ) -> None:
+    def __init__(self, counts: Sequence[int], shapes: Sequence[tuple[int, int]]) -> None:
         self.counts = [int(c) for c in counts]
         self.sums = [np.zeros(shape, dtype=np.float32) for shape in shapes]
-        self._zero_rows = [set(rows) for rows in zero_rows]
         self._next_row = [0] * len(self.counts)
         self._started = [False] * len(self.counts)
         self._early: list[dict[int, np.ndarray]] = [{} for _ in self.counts]
         self._locks = [threading.Lock() for _ in self.counts]
-        for unit in range(len(self.counts)):
-            self._skip_zero_rows(unit)
 
     def add(self, piece: _UnitPiece) -> None:
         """Fold in a piece; its waveforms array is changed in place (copied if it must wait)."""
@@ -140,11 +129,6 @@ class RunningAverages:
             np.add.reduce(waveforms, axis=0, out=self.sums[unit])
             self._started[unit] = True
         self._next_row[unit] += len(waveforms)
-        self._skip_zero_rows(unit)
-
-    def _skip_zero_rows(self, unit: int) -> None:
-        while self._next_row[unit] in self._zero_rows[unit]:
-            self._next_row[unit] += 1
 
 
 class _NpyFiles:
