@@ -19,11 +19,13 @@ from probeinterface import ProbeGroup
 from ..jobs import CancelToken, ChunkRecordingExecutor, ensure_chunk_size, split_job_kwargs
 from ..json_io import to_jsonable
 from ..registry import register_extractor_class
+from ..zarr_v2_chunks import V2ArrayLayout, V2ChunkWriter
 from ..zarr_v2_store import (
     ARRAY_CONFIG,
     V2_CHUNK_KEYS,
     create_array,
     get_default_zarr_compressor,
+    is_remote,
     open_root,
     read_properties,
     store_location,
@@ -377,10 +379,10 @@ def _write_recording_to_group(
 
     root.update_attributes(_root_attributes(recording))
     create_array(root, "channel_ids", _channel_ids_for_store(recording.channel_ids))
-    trace_names = []
+    trace_arrays = []
     for segment_index in range(recording.get_num_segments()):
         name = f"traces_seg{segment_index}"
-        root.create_array(
+        array = root.create_array(
             name,
             shape=(recording.get_num_samples(segment_index), num_channels),
             dtype=dtype,
@@ -390,21 +392,34 @@ def _write_recording_to_group(
             chunk_key_encoding=V2_CHUNK_KEYS,
             config=ARRAY_CONFIG,
         )
-        trace_names.append(name)
+        trace_arrays.append((name, array))
     _write_times(recording, root, chunks[0], *codecs["times"])
     write_properties(recording, root)
 
+    if is_remote(location, storage_options):
+        target = (location, storage_options, [name for name, _ in trace_arrays])
+    else:
+        target = V2ChunkWriter(
+            [V2ArrayLayout.of(array, str(Path(location) / name)) for name, array in trace_arrays]
+        )
     executor = ChunkRecordingExecutor(
         recording,
         _write_zarr_chunk,
         _init_zarr_writer,
-        (recording, location, storage_options, trace_names, dtype.str, cast_unsigned),
+        (recording, target, dtype.str, cast_unsigned),
         job_name="write_zarr_recording",
         progress_callback=progress_callback,
         cancel_token=cancel_token,
         **job_kwargs,
     )
-    executor.run()
+    try:
+        executor.run()
+    except BaseException:
+        if isinstance(target, V2ChunkWriter):
+            target.close(cancel=True)
+        raise
+    if isinstance(target, V2ChunkWriter):
+        target.close()
 
 
 def _by_dataset(format_kwargs: dict, key: str, dataset: str, default: Any) -> Any:
@@ -474,26 +489,38 @@ def _write_times(
 
 def _init_zarr_writer(
     recording: BaseRecording,
-    location: str,
-    storage_options: dict | None,
-    trace_names: list[str],
+    target: V2ChunkWriter | tuple[str, dict | None, list[str]],
     dtype: str,
     cast_unsigned: bool,
 ) -> dict:
-    root = zarr.open_group(location, mode="r+", storage_options=storage_options)
+    """Worker context: a local store's chunk writer, or a remote store's arrays reopened."""
+    if not isinstance(target, V2ChunkWriter):
+        location, storage_options, trace_names = target
+        root = zarr.open_group(location, mode="r+", storage_options=storage_options)
+        target = [root[name] for name in trace_names]
     return {
         "recording": recording,
-        "arrays": [root[name] for name in trace_names],
+        "target": target,
         "dtype": np.dtype(dtype),
         "cast_unsigned": cast_unsigned,
     }
 
 
 def _write_zarr_chunk(segment_index: int, start: int, end: int, ctx: dict) -> None:
-    if end > start:
-        ctx["arrays"][segment_index][start:end] = read_chunk(
-            ctx["recording"], segment_index, start, end, ctx["dtype"], ctx["cast_unsigned"]
-        )
+    """Write frames ``[start, end)``: one row of zarr chunks (executor chunks are zarr chunks)."""
+    if end <= start:
+        return
+    traces = read_chunk(
+        ctx["recording"], segment_index, start, end, ctx["dtype"], ctx["cast_unsigned"]
+    )
+    target = ctx["target"]
+    if not isinstance(target, V2ChunkWriter):
+        target[segment_index][start:end] = traces
+        return
+    time_chunk, channel_chunk = target.layouts[segment_index].chunks
+    row = start // time_chunk
+    for column, first in enumerate(range(0, traces.shape[1], channel_chunk)):
+        target.write(segment_index, (row, column), traces[:, first : first + channel_chunk])
 
 
 register_extractor_class(
