@@ -120,9 +120,11 @@ def _write_file(path: str, data: memoryview) -> None:
 class V2ChunkWriter:
     """Encodes chunks of zarr v2 arrays and writes their files, in ``threads`` encoder threads.
 
-    :meth:`write` returns as soon as the chunk is queued (it waits while ``threads`` chunks are
-    already queued, which bounds the memory held by queued chunks); :meth:`close` waits for the
-    queue and raises the first error of an encoder. A writer sent to a worker process encodes
+    :meth:`write` returns as soon as the chunk is queued, once at most ``threads`` chunks are
+    left in the queue: it then waits for the oldest. That bounds the memory the queue holds to
+    ``threads`` chunks (each with its encoded bytes) and still keeps every encoder busy, since
+    the caller's next read is only a memory map of the source. :meth:`close` waits for the queue
+    and raises the first error of an encoder. A writer sent to a worker process encodes
     there synchronously: the process is one of several workers already.
 
     Parameters
@@ -160,7 +162,7 @@ class V2ChunkWriter:
                 self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="zarr-encoder")
             future = self._pool.submit(self._encode_and_write, layout, tuple(coordinates), data)
             self._pending.append(future)
-        self._wait(self.threads)
+        self._wait(self.threads - 1)
 
     @staticmethod
     def _encode_and_write(layout: V2ArrayLayout, coordinates: tuple, data: np.ndarray) -> None:

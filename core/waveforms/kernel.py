@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 _SPIKE_FIELDS = ("sample_index", "unit_index", "segment_index")
-_MODES = ("memmap", "memory", "shared_memory")
+_MODES = ("memmap", "files", "memory", "shared_memory")
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -146,15 +146,16 @@ def extract_waveforms_to_buffers(
         Unit ids; ``unit_index`` indexes them.
     nbefore, nafter : int
         Samples before and after each spike: waveforms have ``nbefore + nafter`` samples.
-    mode : {"memmap", "memory", "shared_memory"}, default: "memmap"
+    mode : {"memmap", "files", "memory", "shared_memory"}, default: "memmap"
         ``"memmap"`` writes ``folder/waveforms_<unit_id>.npy`` (pre-sized, filled in
-        place by the workers) and returns read-only
-        memmaps; ``"memory"`` returns numpy arrays (``"shared_memory"``, SpikeInterface's name,
-        is the same).
+        place by the workers) and returns read-only memmaps; ``"files"`` writes the same files
+        and returns their paths (opening a hundred memmaps costs more than cutting sparse
+        waveforms); ``"memory"`` returns numpy arrays (``"shared_memory"``, SpikeInterface's
+        name, is the same).
     return_scaled : bool, default: False
         Waveforms in µV (float32 ``raw * gain_to_uV + offset_to_uV``, as ``get_traces``).
     folder : str or Path or None, default: None
-        Output folder of ``"memmap"`` mode (created if needed).
+        Output folder of ``"memmap"`` and ``"files"`` modes (created if needed).
     dtype : numpy dtype-like or None, default: None
         Dtype of the buffers: float32 when ``return_scaled``, else the recording's.
     sparsity_mask : np.ndarray or None, default: None
@@ -168,8 +169,8 @@ def extract_waveforms_to_buffers(
         Stops the extraction (:class:`~core.jobs.JobCancelled`); files already written stay
         incomplete, so callers write into a temporary folder.
     averages : dict or None, default: None
-        If a dict and the waveforms are float32 files written by threads (``"memmap"`` mode,
-        ``pool_engine="thread"``), it receives ``unit_id -> average waveform`` (equal to
+        If a dict and the waveforms are float32 files written by threads (``"memmap"`` or
+        ``"files"`` mode, ``pool_engine="thread"``), it receives ``unit_id -> average waveform`` (equal to
         ``np.mean`` of the unit's buffer, bit for bit), folded in while the files are written
         (:class:`~.kernel_outputs.RunningAverages`); otherwise it is left empty.
     **job_kwargs
@@ -179,7 +180,8 @@ def extract_waveforms_to_buffers(
     Returns
     -------
     dict
-        ``{unit_id: (num_spikes_of_unit, nbefore + nafter, num_channels_of_unit) array}``.
+        ``{unit_id: (num_spikes_of_unit, nbefore + nafter, num_channels_of_unit) array}``, or
+        ``{unit_id: path of its file}`` in ``"files"`` mode.
         A spike whose window crosses a border of its segment (``sample < nbefore`` or
         ``sample > num_samples - nafter``) gets the samples that exist and zeros beyond the
         border, as in SpikeInterface >= 0.101 (0.100 gave all zeros).
@@ -213,9 +215,9 @@ def extract_waveforms_to_buffers(
     _, job_kwargs = split_job_kwargs(job_kwargs)
     threads = job_kwargs["n_jobs"] == 1 or job_kwargs.get("pool_engine") == "thread"
 
-    if mode == "memmap":
+    if mode in ("memmap", "files"):
         if folder is None:
-            raise ValueError("folder is required with mode='memmap'")
+            raise ValueError(f"folder is required with mode={mode!r}")
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         names = [f"waveforms_{unit_id}.npy" for unit_id in unit_ids.tolist()]
@@ -257,9 +259,11 @@ def extract_waveforms_to_buffers(
         if sink == "files":
             target.close()
 
-    if mode == "memmap":
+    if sink == "files":
         if running is not None:
             averages.update(zip(unit_ids.tolist(), running.averages()))
+        if mode == "files":
+            return dict(zip(unit_ids.tolist(), paths))
         return {u: np.load(path, mmap_mode="r") for u, path in zip(unit_ids.tolist(), paths)}
     return dict(zip(unit_ids.tolist(), arrays))
 

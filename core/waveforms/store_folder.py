@@ -225,14 +225,14 @@ class BinaryFolderStore:
         averages: dict | None = None,
         **kernel_kwargs: Any,
     ) -> None:
-        """Cut the waveforms into ``waveforms/waveforms_<unit_id>.npy`` (``"memmap"`` mode)."""
+        """Cut the waveforms into ``waveforms/waveforms_<unit_id>.npy`` (``"files"`` mode)."""
         extract_waveforms_to_buffers(
             recording,
             spikes,
             unit_ids,
             nbefore,
             nafter,
-            mode="memmap",
+            mode="files",
             folder=self.path / "waveforms",
             averages=averages,
             **kernel_kwargs,

@@ -164,7 +164,8 @@ def open_data(si, data: Path):
     probe = Probe(ndim=2)
     probe.set_contacts(channel_locations(), shapes="square", shape_params={"width": 12})
     probe.set_device_channel_indices(np.arange(NUM_CHANNELS))
-    recording = recording.set_probe(probe)
+    with_probe = recording.set_probe(probe)  # SpikeInterface 0.105: in place, returns None
+    recording = recording if with_probe is None else with_probe
     from_labels = getattr(si.NumpySorting, "from_samples_and_labels", None)
     if from_labels is None:  # before 0.101
         from_labels = si.NumpySorting.from_times_labels

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import threading
 from pathlib import Path
@@ -243,10 +242,19 @@ def test_memmap_with_drop_behind_releasing_every_write_equals_memory(
         releases.append(length)
         original(fd, offset, length, advice)
 
+    class Draining(DropBehind):
+        """Releases every written byte, and finishes its releases before it stops (a loaded
+        machine may not have run the background thread before the files are closed)."""
+
+        def __init__(self):
+            super().__init__(lag_bytes=0, step_bytes=1)
+
+        def stop(self):
+            self.wait_until_idle()
+            super().stop()
+
     monkeypatch.setattr(os, "posix_fadvise", spy)
-    monkeypatch.setattr(
-        kernel_outputs, "DropBehind", functools.partial(DropBehind, lag_bytes=0, step_bytes=1)
-    )
+    monkeypatch.setattr(kernel_outputs, "DropBehind", Draining)
     memmaps = extract(recording, sorting, mode="memmap", folder=tmp_path, n_jobs=n_jobs)
     assert releases  # pages were released while the files were being written
     assert_same(memmaps, extract(recording, sorting))
@@ -461,3 +469,10 @@ def test_npy_files_are_valid_empty_arrays(tmp_path) -> None:
         loaded = np.load(tmp_path / name)
         assert loaded.shape == shape and loaded.dtype == np.float32 and not loaded.any()
         assert (tmp_path / name).stat().st_size == header + loaded.nbytes
+
+
+def test_files_mode_returns_the_paths_of_the_memmap_files(recording, sorting, tmp_path):
+    paths = extract(recording, sorting, mode="files", folder=tmp_path / "files")
+    assert paths == {u: tmp_path / "files" / f"waveforms_{u}.npy" for u in sorting.unit_ids}
+    loaded = {u: np.load(path) for u, path in paths.items()}
+    assert_same(loaded, extract(recording, sorting))
