@@ -4,9 +4,11 @@ zarr-python 3 writes an array region through its asyncio codec pipeline, one reg
 and encodes in threads where numcodecs' Blosc compresses with a single thread: saving a
 recording to zarr then runs at about one core. Compression is the cost of a zarr save, so this
 module drives the codecs itself: :class:`V2ChunkWriter` encodes each chunk with the array's own
-filters and compressor (numcodecs releases the GIL while compressing) in a pool of threads, one
-per core, while the caller reads the next chunk; each encoded chunk goes straight to its file
-``<array>/<i>.<j>`` with one write. Edge chunks are padded with the fill value to the full chunk
+filters and compressor and writes it straight to its file ``<array>/<i>.<j>`` with one write.
+Every core compresses: in the main thread numcodecs runs Blosc with Blosc's own threads, one
+chunk at a time (the least memory); in other threads, where numcodecs runs Blosc in one thread
+(releasing the GIL), chunks go to a pool of encoder threads, one per core, while the caller
+reads the next chunk. Edge chunks are padded with the fill value to the full chunk
 shape, as zarr 2 stores them, so the files are those zarr (2 or 3) writes for the same array.
 
 Only local arrays are written this way; remote stores go through zarr.
@@ -107,6 +109,21 @@ class V2ArrayLayout:
         return os.path.join(self.folder, self.separator.join(str(int(c)) for c in coordinates))
 
 
+def _blosc_uses_its_threads(compressor: Any) -> bool:
+    """Whether numcodecs will compress with Blosc's own threads when called from here.
+
+    numcodecs uses Blosc's global, multi-threaded context only in the main thread (unless
+    ``numcodecs.blosc.use_threads`` says otherwise); elsewhere each call is single-threaded.
+    """
+    if getattr(compressor, "codec_id", None) != "blosc":
+        return False
+    from numcodecs import blosc
+
+    if blosc.get_nthreads() < 2 or blosc.use_threads is False:
+        return False
+    return blosc.use_threads is True or threading.current_thread() is threading.main_thread()
+
+
 def _write_file(path: str, data: memoryview) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
     try:
@@ -151,10 +168,12 @@ class V2ChunkWriter:
     def write(self, array_index: int, coordinates: Sequence[int], data: np.ndarray) -> None:
         """Store ``data`` as the chunk at ``coordinates`` of array ``array_index``.
 
-        ``data`` must not change until the writer is closed (it is encoded later).
+        ``data`` must not change until the writer is closed (it may be encoded later). In the
+        main thread a Blosc chunk is encoded at once: numcodecs then compresses it with Blosc's
+        own threads, one per core, so the chunk is done as fast and only one is held in memory.
         """
         layout = self.layouts[array_index]
-        if self.threads == 0:
+        if self.threads == 0 or _blosc_uses_its_threads(layout.compressor):
             _write_file(layout.chunk_path(coordinates), layout.encode(data))
             return
         with self._lock:

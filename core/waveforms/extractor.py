@@ -375,7 +375,7 @@ class WaveformExtractor(RecordingInfoMixin, TemplatesMixin, SavingMixin, Extensi
             Seed of the spike sampling.
         precompute_average : bool, default: False
             Also compute the ``average`` templates while the waveforms are written (float32
-            folders written by threads), instead of reading them back afterwards.
+            waveforms written by threads), instead of reading them back afterwards.
         **job_kwargs
             Job keyword arguments, plus ``progress_callback`` and ``cancel_token``.
         """

@@ -169,8 +169,8 @@ def extract_waveforms_to_buffers(
         Stops the extraction (:class:`~core.jobs.JobCancelled`); files already written stay
         incomplete, so callers write into a temporary folder.
     averages : dict or None, default: None
-        If a dict and the waveforms are float32 files written by threads (``"memmap"`` or
-        ``"files"`` mode, ``pool_engine="thread"``), it receives ``unit_id -> average waveform`` (equal to
+        If a dict and the waveforms are float32, written by threads (``pool_engine="thread"``;
+        any mode), it receives ``unit_id -> average waveform`` (equal to
         ``np.mean`` of the unit's buffer, bit for bit), folded in while the files are written
         (:class:`~.kernel_outputs.RunningAverages`); otherwise it is left empty.
     **job_kwargs
@@ -239,13 +239,16 @@ def extract_waveforms_to_buffers(
     else:
         arrays = allocate_arrays(shapes, dtype)
         sink, target = ("arrays", arrays) if threads else ("return", None)
+        running = None
+        if averages is not None and sink == "arrays" and dtype == np.float32:
+            running = RunningAverages(counts, [(nsamples, w) for w in widths])
 
     if spikes.size:
         try:
             _run_chunks(
                 recording,
                 _extract_chunk,
-                (plan, sink, target),
+                (plan, sink, target, running if sink == "arrays" else None),
                 None if sink != "return" else _ArrayWriter(arrays),
                 "extract_waveforms",
                 progress_callback,
@@ -259,9 +262,9 @@ def extract_waveforms_to_buffers(
         if sink == "files":
             target.close()
 
+    if running is not None:
+        averages.update(zip(unit_ids.tolist(), running.averages()))
     if sink == "files":
-        if running is not None:
-            averages.update(zip(unit_ids.tolist(), running.averages()))
         if mode == "files":
             return dict(zip(unit_ids.tolist(), paths))
         return {u: np.load(path, mmap_mode="r") for u, path in zip(unit_ids.tolist(), paths)}

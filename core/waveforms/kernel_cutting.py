@@ -129,20 +129,20 @@ def _scaled(raw: np.ndarray, plan: _Plan, unit: int, out: np.ndarray | None):
     """``raw`` (waveforms of ``unit``) in the output dtype, in µV when scaling.
 
     Scaling is ``float32(raw) * gain + offset`` in float32, operation by operation, exactly as
-    ``get_traces(return_scaled=True)`` computes it. With ``out`` (rows of an output array) the
-    result is written there: cast-copy first, then in place, which is the fastest order.
+    ``get_traces(return_scaled=True)`` computes it: ``np.multiply`` of the raw samples by
+    float32 gains converts each sample to float32 and multiplies in float32, in one pass. With
+    ``out`` (rows of an output array) the result is written there.
     """
     if plan.gains is None:
         if out is None:
             return raw.astype(plan.dtype, copy=False)
         out[...] = raw
         return out
-    if out is None or out.dtype != np.float32:
-        scaled = raw.astype(np.float32)
+    gains = plan.unit_gains[unit]
+    if out is not None and out.dtype == np.float32:
+        scaled = np.multiply(raw, gains, out=out, dtype=np.float32)
     else:
-        scaled = out
-        scaled[...] = raw
-    scaled *= plan.unit_gains[unit]
+        scaled = np.multiply(raw, gains, dtype=np.float32)
     if plan.add_offsets:
         scaled += plan.unit_offsets[unit]
     if out is None:
@@ -262,13 +262,15 @@ def _gather_columns(windows: np.ndarray, starts: np.ndarray, columns: np.ndarray
 
 
 # --------------------------------------------------------------------------- per-chunk workers
-def _init_worker(plan: _Plan, sink: str, target: Any) -> dict:
+def _init_worker(plan: _Plan, sink: str, target: Any, averages: Any = None) -> dict:
     """Worker context: the plan and where the pieces go.
 
     ``sink`` is ``"files"`` (``target`` is an :class:`_NpyFiles`), ``"arrays"`` (``target`` is
-    the list of output arrays, shared by threads) or ``"return"`` (pieces go back to the caller).
+    the list of output arrays, shared by threads; ``averages``, a
+    :class:`~.kernel_outputs.RunningAverages` or None, folds each piece in) or ``"return"``
+    (pieces go back to the caller).
     """
-    return {"plan": plan, "sink": sink, "target": target}
+    return {"plan": plan, "sink": sink, "target": target, "averages": averages}
 
 
 def _extract_chunk(segment_index: int, start_frame: int, end_frame: int, ctx: dict):
@@ -283,7 +285,12 @@ def _extract_chunk(segment_index: int, start_frame: int, end_frame: int, ctx: di
         target.write_all(pieces)
         return None
     if sink == "arrays":
-        collections.deque(pieces, maxlen=0)  # run the cutting: pieces are written in place
+        averages = ctx["averages"]
+        if averages is None:
+            collections.deque(pieces, maxlen=0)  # run the cutting: pieces are written in place
+        else:
+            for piece in pieces:  # folded while its rows are still in the CPU cache
+                averages.add(piece)
         return None
     return list(pieces)
 

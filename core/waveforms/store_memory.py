@@ -105,9 +105,16 @@ class MemoryStore:
         averages: dict | None = None,
         **kernel_kwargs: Any,
     ) -> None:
-        """Cut the waveforms into arrays (``"memory"`` mode; ``averages`` stays empty)."""
+        """Cut the waveforms into arrays (``"memory"`` mode)."""
         self._waveforms = extract_waveforms_to_buffers(
-            recording, spikes, unit_ids, nbefore, nafter, mode="memory", **kernel_kwargs
+            recording,
+            spikes,
+            unit_ids,
+            nbefore,
+            nafter,
+            mode="memory",
+            averages=averages,
+            **kernel_kwargs,
         )
 
     def read_waveforms(self, unit_id: Any, lazy: bool) -> np.ndarray:

@@ -476,3 +476,35 @@ def test_files_mode_returns_the_paths_of_the_memmap_files(recording, sorting, tm
     assert paths == {u: tmp_path / "files" / f"waveforms_{u}.npy" for u in sorting.unit_ids}
     loaded = {u: np.load(path) for u, path in paths.items()}
     assert_same(loaded, extract(recording, sorting))
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_average_templates_folded_in_memory_equal_np_mean(monkeypatch, sparse, n_jobs) -> None:
+    folded = []
+    original = RunningAverages.averages
+    monkeypatch.setattr(
+        RunningAverages, "averages", lambda self: folded.append(1) or original(self)
+    )
+    recording, sorting = generate_ground_truth_recording(
+        durations=[3.0, 2.0], num_channels=16, num_units=5, seed=3
+    )
+    we = extract_waveforms(
+        recording,
+        sorting,
+        mode="memory",
+        sparse=sparse,
+        n_jobs=n_jobs,
+        chunk_duration="0.5s",
+        max_spikes_per_unit=None,
+        seed=0,
+        progress_bar=False,
+    )
+    templates = we.get_all_templates()
+    for unit_index, unit_id in enumerate(sorting.unit_ids):
+        waveforms = we.get_waveforms(unit_id)  # unchanged by the folding
+        columns = slice(None) if we.sparsity is None else we.sparsity.mask[unit_index]
+        np.testing.assert_array_equal(
+            templates[unit_index][:, columns], np.mean(waveforms, axis=0), strict=True
+        )
+    assert folded == [1]
