@@ -4,11 +4,10 @@ zarr-python 3 writes an array region through its asyncio codec pipeline, one reg
 and encodes in threads where numcodecs' Blosc compresses with a single thread: saving a
 recording to zarr then runs at about one core. Compression is the cost of a zarr save, so this
 module drives the codecs itself: :class:`V2ChunkWriter` encodes each chunk with the array's own
-filters and compressor and writes it straight to its file ``<array>/<i>.<j>`` with one write.
-Every core compresses: in the main thread numcodecs runs Blosc with Blosc's own threads, one
-chunk at a time (the least memory); in other threads, where numcodecs runs Blosc in one thread
-(releasing the GIL), chunks go to a pool of encoder threads, one per core, while the caller
-reads the next chunk. Edge chunks are padded with the fill value to the full chunk
+filters and compressor and writes it straight to its file ``<array>/<i>.<j>`` with one write,
+several chunks at a time: one encoder per core, the caller being one of them. (zarr-python 3
+sets ``numcodecs.blosc.use_threads = False`` when imported, so Blosc never uses its own threads
+in a process that imports zarr; numcodecs releases the GIL while it compresses, so threads do.) Edge chunks are padded with the fill value to the full chunk
 shape, as zarr 2 stores them, so the files are those zarr (2 or 3) writes for the same array.
 
 Only local arrays are written this way; remote stores go through zarr.
@@ -109,21 +108,6 @@ class V2ArrayLayout:
         return os.path.join(self.folder, self.separator.join(str(int(c)) for c in coordinates))
 
 
-def _blosc_uses_its_threads(compressor: Any) -> bool:
-    """Whether numcodecs will compress with Blosc's own threads when called from here.
-
-    numcodecs uses Blosc's global, multi-threaded context only in the main thread (unless
-    ``numcodecs.blosc.use_threads`` says otherwise); elsewhere each call is single-threaded.
-    """
-    if getattr(compressor, "codec_id", None) != "blosc":
-        return False
-    from numcodecs import blosc
-
-    if blosc.get_nthreads() < 2 or blosc.use_threads is False:
-        return False
-    return blosc.use_threads is True or threading.current_thread() is threading.main_thread()
-
-
 def _write_file(path: str, data: memoryview) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
     try:
@@ -135,21 +119,21 @@ def _write_file(path: str, data: memoryview) -> None:
 
 
 class V2ChunkWriter:
-    """Encodes chunks of zarr v2 arrays and writes their files, in ``threads`` encoder threads.
+    """Encodes chunks of zarr v2 arrays and writes their files, ``threads`` chunks at a time.
 
-    :meth:`write` returns as soon as the chunk is queued, once at most ``threads`` chunks are
-    left in the queue: it then waits for the oldest. That bounds the memory the queue holds to
-    ``threads`` chunks (each with its encoded bytes) and still keeps every encoder busy, since
-    the caller's next read is only a memory map of the source. :meth:`close` waits for the queue
-    and raises the first error of an encoder. A writer sent to a worker process encodes
-    there synchronously: the process is one of several workers already.
+    The calling thread is one of the ``threads`` encoders; the others are a pool of
+    ``threads - 1`` threads. :meth:`write` hands the chunk to the pool when a pool thread is
+    free and returns at once, else encodes it itself: every encoder stays busy, and at most
+    ``threads`` chunks (each with its encoded bytes) are held at any time. :meth:`close` waits
+    for the pool and raises the first error of a pool thread. A writer sent to a worker process
+    encodes there in the calling thread only: the process is one of several workers already.
 
     Parameters
     ----------
     layouts : sequence of V2ArrayLayout
         The arrays written, addressed by position in :meth:`write`.
     threads : int, default: encoder_threads()
-        Encoder threads; 0 encodes in the calling thread.
+        Encoders, the calling thread included (0 or 1: the calling thread only).
     """
 
     def __init__(self, layouts: Sequence[V2ArrayLayout], threads: int | None = None) -> None:
@@ -168,42 +152,42 @@ class V2ChunkWriter:
     def write(self, array_index: int, coordinates: Sequence[int], data: np.ndarray) -> None:
         """Store ``data`` as the chunk at ``coordinates`` of array ``array_index``.
 
-        ``data`` must not change until the writer is closed (it may be encoded later). In the
-        main thread a Blosc chunk is encoded at once: numcodecs then compresses it with Blosc's
-        own threads, one per core, so the chunk is done as fast and only one is held in memory.
+        ``data`` must not change until the writer is closed (a pool thread may encode it
+        later).
         """
         layout = self.layouts[array_index]
-        if self.threads == 0 or _blosc_uses_its_threads(layout.compressor):
-            _write_file(layout.chunk_path(coordinates), layout.encode(data))
-            return
-        with self._lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="zarr-encoder")
-            future = self._pool.submit(self._encode_and_write, layout, tuple(coordinates), data)
-            self._pending.append(future)
-        self._wait(self.threads - 1)
-
-    @staticmethod
-    def _encode_and_write(layout: V2ArrayLayout, coordinates: tuple, data: np.ndarray) -> None:
-        _write_file(layout.chunk_path(coordinates), layout.encode(data))
-
-    def _wait(self, budget: int) -> None:
-        """Wait for the oldest chunks until at most ``budget`` are queued."""
-        while True:
+        if self.threads > 1:
             with self._lock:
-                if len(self._pending) <= budget:
+                self._forget_done()
+                if len(self._pending) < self.threads - 1:
+                    if self._pool is None:
+                        self._pool = ThreadPoolExecutor(
+                            self.threads - 1, thread_name_prefix="zarr-encoder"
+                        )
+                    self._pending.append(
+                        self._pool.submit(_encode_and_write, layout, tuple(coordinates), data)
+                    )
                     return
-                future = self._pending.popleft()
-            future.result()
+        _encode_and_write(layout, tuple(coordinates), data)
+
+    def _forget_done(self) -> None:
+        """Drop finished chunks from the queue; raise the error of a failed one."""
+        while self._pending and self._pending[0].done():
+            self._pending.popleft().result()
 
     def close(self, cancel: bool = False) -> None:
-        """Wait for every queued chunk (drop them with ``cancel``) and stop the threads."""
+        """Wait for the pool's chunks (drop them with ``cancel``) and stop its threads."""
         if self._pool is None:
             return
         try:
             if not cancel:
-                self._wait(0)
+                while self._pending:
+                    self._pending.popleft().result()
         finally:
             self._pool.shutdown(wait=True, cancel_futures=cancel)
             self._pool = None
             self._pending.clear()
+
+
+def _encode_and_write(layout: V2ArrayLayout, coordinates: tuple, data: np.ndarray) -> None:
+    _write_file(layout.chunk_path(coordinates), layout.encode(data))
