@@ -16,10 +16,16 @@ import numpy as np
 import zarr
 from probeinterface import ProbeGroup
 
-from ..jobs import CancelToken, ChunkRecordingExecutor, ensure_chunk_size, split_job_kwargs
+from ..jobs import (
+    CancelToken,
+    ChunkRecordingExecutor,
+    ensure_chunk_size,
+    ensure_n_jobs,
+    split_job_kwargs,
+)
 from ..json_io import to_jsonable
 from ..registry import register_extractor_class
-from ..zarr_v2_chunks import V2ArrayLayout, V2ChunkWriter
+from ..zarr_v2_chunks import V2ArrayLayout, V2ChunkWriter, encoder_threads
 from ..zarr_v2_store import (
     ARRAY_CONFIG,
     V2_CHUNK_KEYS,
@@ -399,8 +405,11 @@ def _write_recording_to_group(
     if is_remote(location, storage_options):
         target = (location, storage_options, [name for name, _ in trace_arrays])
     else:
+        # each worker encodes its own chunks; encoder threads take the cores left over
+        workers = ensure_n_jobs(recording, n_jobs=job_kwargs.get("n_jobs", 1), pool_engine="thread")
         target = V2ChunkWriter(
-            [V2ArrayLayout.of(array, str(Path(location) / name)) for name, array in trace_arrays]
+            [V2ArrayLayout.of(array, str(Path(location) / name)) for name, array in trace_arrays],
+            threads=max(encoder_threads() - workers, 0) + 1,
         )
     executor = ChunkRecordingExecutor(
         recording,
