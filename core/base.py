@@ -298,6 +298,12 @@ class BaseExtractor:
         """Whether the object can be described by a pickle file."""
         return self.check_serializability("pickle")
 
+    def get_source_paths(self) -> list[Path]:
+        """The files and folders this object reads from, its sources' included (resolved)."""
+        from .source_files import source_paths
+
+        return source_paths(self)
+
     def get_preferred_mp_context(self) -> str | None:
         """Multiprocessing context this object needs, if any."""
         return self._preferred_mp_context
@@ -569,9 +575,18 @@ class BaseExtractor:
             Print where a temporary-folder save goes.
         **save_kwargs
             Format options (``format``, ``dtype``...) and job keyword arguments.
+
+        Raises
+        ------
+        FileExistsError
+            If ``folder`` exists and ``overwrite`` is False.
+        ValueError
+            If ``folder`` exists and is, holds or lies inside a file this object reads from
+            (checked before anything is written).
         """
         from .atomic import atomic_folder
         from .jobs import get_global_tmp_folder
+        from .source_files import check_save_target
 
         if folder is None:
             if name is None:
@@ -580,6 +595,7 @@ class BaseExtractor:
             if verbose:
                 print(f"Use cache_folder={folder}")
         folder = Path(folder)
+        check_save_target(folder, {f"{type(self).__name__} being saved": self})
         fmt = save_kwargs.pop("format", None)
         with atomic_folder(folder, overwrite=overwrite) as partial:
             self._write_provenance(partial)

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..extractor_dict import read_extractor_json
 from ..registry import register_extractor_class
+from ..source_files import check_save_target
 from .base import BaseSnippets
 from .numpy import NumpySnippetsSegment
 
@@ -120,10 +121,10 @@ class NpySnippetsExtractor(BaseSnippets):
                 ("snippet", dtype, (snippets.snippet_len, snippets.get_num_channels())),
             ]
         )
-        for segment_index, file_path in enumerate(file_paths):
-            path = Path(file_path)
-            if path.suffix != ".npy":
-                path = path.with_name(path.name + ".npy")
+        paths = [Path(p) if Path(p).suffix == ".npy" else Path(f"{p}.npy") for p in file_paths]
+        for path in paths:
+            check_save_target(path, {"snippets being written": snippets}, argument="file_paths")
+        for segment_index, path in enumerate(paths):
             _write_segment(snippets, segment_index, path, record_dtype, cancel_token)
             if progress_callback is not None:
                 progress_callback(segment_index + 1, num_segments)

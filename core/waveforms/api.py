@@ -11,6 +11,7 @@ import numpy as np
 
 from ..atomic import atomic_folder
 from ..jobs import split_job_kwargs
+from ..source_files import check_save_target
 from .extractor import WaveformExtractor
 from .extractor_recording import check_spikes_in_recording
 from .kernel import estimate_templates_average
@@ -108,7 +109,9 @@ def extract_waveforms(
     max_spikes_per_unit : int or None, default: 500
         Spikes sampled per unit; None keeps all.
     overwrite : bool, default: False
-        Replace an existing folder once the new one is complete (else ``FileExistsError``).
+        Replace an existing folder once the new one is complete (else ``FileExistsError``);
+        refused (``ValueError``, before anything is written) when that folder holds a file the
+        recording or the sorting reads from.
     return_scaled : bool, default: True
         Waveforms in µV when the recording has gains.
     dtype : numpy dtype-like or None, default: None
@@ -153,6 +156,7 @@ def extract_waveforms(
                 return WaveformExtractor.load(folder)
             if not overwrite:
                 raise FileExistsError(f"{folder} already exists (use overwrite=True)")
+            check_save_target(folder, {"recording": recording, "sorting": sorting})
     if not recording.has_channel_location():
         raise ValueError("extract_waveforms() needs channel locations: set a probe first")
     check_spikes_in_recording(recording, sorting)
