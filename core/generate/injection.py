@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..argument_checks import sampling_frequency_mismatch
 from ..recording.base import BaseRecording, BaseRecordingSegment
 from ..registry import register_extractor_class
 from ..sorting.base import BaseSorting
@@ -248,8 +249,12 @@ def _parent_num_samples(
         )
     if not np.isclose(parent_recording.sampling_frequency, sorting.sampling_frequency):
         raise ValueError(
-            f"parent_recording samples at {parent_recording.sampling_frequency} Hz, the sorting "
-            f"at {sorting.sampling_frequency} Hz"
+            sampling_frequency_mismatch(
+                "parent_recording",
+                parent_recording.sampling_frequency,
+                "the sorting",
+                sorting.sampling_frequency,
+            )
         )
     return [parent_recording.get_num_samples(i) for i in range(sorting.get_num_segments())]
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..argument_checks import checked_sampling_frequency
 from ..sorting.numpy import NumpySorting
 from ..sorting.spike_vector import spike_vector_from_trains
 from .noise import _checked_durations, _positive_int, ensure_seed
@@ -80,7 +81,7 @@ def generate_sorting(
     )
     num_units = _positive_int(num_units, "num_units")
     durations = _checked_durations(durations)
-    sampling_frequency = float(sampling_frequency)
+    sampling_frequency = checked_sampling_frequency(sampling_frequency)
     rates = _unit_rates(firing_rates, num_units, "firing_rates")
     if empty_units is not None:
         rates[_unit_indices(empty_units, num_units, "empty_units")] = 0.0

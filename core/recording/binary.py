@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import mmap
+import numbers
 import warnings
 from pathlib import Path
 
 import numpy as np
 
+from ..argument_checks import checked_numeric_dtype
 from ..extractor_dict import read_extractor_json
 from ..registry import register_extractor_class
-from .base import BaseRecording, BaseRecordingSegment
+from .base import BaseRecording, BaseRecordingSegment, checked_time_vector
+from .mapped_file import check_file_not_truncated
 from .writing import write_binary_recording
 
 # Every page of a window is read anyway (channels are interleaved): populating the mapping in one
@@ -72,21 +75,24 @@ class BinaryRecordingExtractor(BaseRecording):
             num_channels = num_chan if num_channels is None else num_channels
         if num_channels is None:
             raise TypeError("read_binary() needs num_channels")
-        num_channels = int(num_channels)
+        num_channels = _whole_number(num_channels, "num_channels")
         if num_channels <= 0:
             raise ValueError(f"num_channels must be positive, got {num_channels}")
-        if time_axis not in (0, 1):
+        if isinstance(time_axis, bool) or time_axis not in (0, 1):
             raise ValueError(f"time_axis must be 0 or 1, got {time_axis!r}")
-        if isinstance(file_paths, str | Path):
-            file_paths = [file_paths]
-        file_paths = [Path(p) for p in file_paths]
+        file_offset = _whole_number(file_offset, "file_offset")
+        if file_offset < 0:
+            raise ValueError(f"file_offset must be >= 0 (header bytes to skip), got {file_offset}")
+        file_paths = _checked_file_paths(file_paths)
         if channel_ids is None:
             channel_ids = list(range(num_channels))
-        if len(channel_ids) != num_channels:
-            raise ValueError(f"channel_ids has {len(channel_ids)} ids for {num_channels} channels")
+        if np.ndim(channel_ids) != 1 or len(channel_ids) != num_channels:
+            raise ValueError(
+                f"channel_ids must hold one id per channel ({num_channels}), got {channel_ids!r}"
+            )
         if t_starts is not None and len(t_starts) != len(file_paths):
             raise ValueError(f"t_starts has {len(t_starts)} values for {len(file_paths)} files")
-        dtype = np.dtype(dtype)
+        dtype = checked_numeric_dtype(dtype)
         super().__init__(sampling_frequency, channel_ids, dtype)
         for index, path in enumerate(file_paths):
             t_start = None if t_starts is None else t_starts[index]
@@ -98,7 +104,7 @@ class BinaryRecordingExtractor(BaseRecording):
                     num_channels,
                     dtype,
                     time_axis,
-                    int(file_offset),
+                    file_offset,
                 )
             )
         if file_timestamps_paths is not None:
@@ -109,7 +115,9 @@ class BinaryRecordingExtractor(BaseRecording):
                 )
             for segment, times_path in zip(self._recording_segments, file_timestamps_paths):
                 if times_path is not None:
-                    segment.time_vector = np.load(times_path)
+                    segment.time_vector = checked_time_vector(
+                        np.load(times_path), segment.get_num_samples(), times_path
+                    )
                     segment.t_start = None
         if is_filtered is not None:
             self.annotate(is_filtered=bool(is_filtered))
@@ -125,7 +133,7 @@ class BinaryRecordingExtractor(BaseRecording):
             "dtype": dtype.str,
             "channel_ids": self.channel_ids,
             "time_axis": time_axis,
-            "file_offset": int(file_offset),
+            "file_offset": file_offset,
             "gain_to_uV": _list_or_none(gain_to_uV),
             "offset_to_uV": _list_or_none(offset_to_uV),
             "is_filtered": is_filtered,
@@ -185,10 +193,11 @@ class BinaryRecordingSegment(BaseRecordingSegment):
         data_bytes = file_size - file_offset
         self._num_samples = data_bytes // frame_bytes
         if data_bytes % frame_bytes:
-            warnings.warn(
-                f"{file_path}: {data_bytes} data bytes is not a whole number of frames of "
-                f"{num_channels} channels x {dtype.itemsize} bytes ({dtype}); the last "
-                f"{data_bytes % frame_bytes} bytes are ignored. Check dtype and num_channels."
+            raise ValueError(
+                f"{file_path}: {data_bytes} data bytes (after file_offset {file_offset}) is not "
+                f"a whole number of frames of {num_channels} channels x {dtype.itemsize} bytes "
+                f"({dtype}): {data_bytes % frame_bytes} bytes left over. Check dtype, "
+                "num_channels and file_offset."
             )
 
     def get_num_samples(self) -> int:
@@ -197,6 +206,7 @@ class BinaryRecordingSegment(BaseRecordingSegment):
     def get_traces(self, start_frame=None, end_frame=None, channel_indices=None) -> np.ndarray:
         start = 0 if start_frame is None else start_frame
         end = self._num_samples if end_frame is None else end_frame
+        self._check_file_size()
         if self.time_axis == 0:
             traces = self._memmap_rows(start, end)
             return traces if channel_indices is None else traces[:, channel_indices]
@@ -209,6 +219,11 @@ class BinaryRecordingSegment(BaseRecordingSegment):
         )
         traces = full[:, start:end].T
         return traces if channel_indices is None else traces[:, channel_indices]
+
+    def _check_file_size(self) -> None:
+        """Refuse to read a file that shrank since it was opened (reading it would crash)."""
+        expected = self.file_offset + self._num_samples * self.num_channels * self.dtype.itemsize
+        check_file_not_truncated(self.file_path, expected)
 
     def _memmap_rows(self, start: int, end: int) -> np.ndarray:
         frame_bytes = self.num_channels * self.dtype.itemsize
@@ -268,6 +283,32 @@ def _existing_or_local(folder: Path):
     return lambda path: (
         path if Path(path).is_file() else str(folder / Path(path.replace("\\", "/")).name)
     )
+
+
+def _whole_number(value, argument: str) -> int:
+    """An int from an int or an integral float; TypeError/ValueError naming ``argument``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{argument} must be an integer, got {value!r}")
+    if not float(value).is_integer():
+        raise ValueError(f"{argument} must be a whole number, got {value!r}")
+    return int(value)
+
+
+def _checked_file_paths(file_paths) -> list[Path]:
+    """One path per segment, at least one."""
+    if isinstance(file_paths, str | Path):
+        return [Path(file_paths)]
+    if not isinstance(file_paths, list | tuple):
+        raise TypeError(
+            f"file_paths must be a path or a list of paths (one per segment), got "
+            f"{type(file_paths).__name__}"
+        )
+    if len(file_paths) == 0:
+        raise ValueError("file_paths is empty: give one binary file per segment")
+    for path in file_paths:
+        if not isinstance(path, str | Path):
+            raise TypeError(f"file_paths must hold paths, got {path!r}")
+    return [Path(p) for p in file_paths]
 
 
 def _list_or_none(values):

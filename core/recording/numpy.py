@@ -36,6 +36,11 @@ class NumpyRecording(BaseRecording):
             raise TypeError("NumpyRecording() missing required argument: 'traces_list'")
         if isinstance(traces_list, np.ndarray) and traces_list.ndim == 2:
             traces_list = [traces_list]
+        if not isinstance(traces_list, list | tuple):
+            raise TypeError(
+                "traces_list must be a 2-D (samples, channels) array or a list of them (one per "
+                f"segment), got {type(traces_list).__name__} of shape {np.shape(traces_list)}"
+            )
         traces_list = [np.asarray(traces) for traces in traces_list]
         if not traces_list:
             raise ValueError("traces_list is empty: give one array per segment")
@@ -44,6 +49,10 @@ class NumpyRecording(BaseRecording):
                 raise ValueError(
                     f"traces_list[{index}] must be 2-D (samples, channels), "
                     f"got shape {traces.shape}"
+                )
+            if traces.dtype.kind not in "iuf":
+                raise TypeError(
+                    f"traces_list[{index}] must hold integers or floats, got dtype {traces.dtype}"
                 )
         dtypes = {traces.dtype for traces in traces_list}
         if len(dtypes) != 1:
