@@ -356,7 +356,7 @@ def test_extraction_options_out_of_range_are_refused(ground_truth, options, erro
 
 def test_recording_and_sorting_swapped_are_refused(ground_truth):
     recording, sorting = ground_truth
-    with pytest.raises(TypeError, match="recording must be a recording, got NumpySorting"):
+    with pytest.raises(TypeError, match="recording must be a recording, got GeneratedSorting"):
         si.extract_waveforms(sorting, recording, mode="memory")
 
 
