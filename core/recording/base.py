@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 import warnings
 from pathlib import Path
 
@@ -427,6 +429,35 @@ class BaseRecordingSegment(BaseSegment):
                 + 1e-9
             ).astype("int64")
         return int(index) if np.ndim(index) == 0 else index
+
+
+def checked_t_starts(t_starts, num_segments: int) -> list[float | None] | None:
+    """Start times in seconds, one per segment (None entries allowed), or None.
+
+    Raises
+    ------
+    TypeError
+        If it is not a list of numbers (or None).
+    ValueError
+        If it does not hold one value per segment, or a value is not finite.
+    """
+    if t_starts is None:
+        return None
+    if isinstance(t_starts, str) or np.ndim(t_starts) != 1:
+        raise TypeError(f"t_starts must be a list of start times in seconds, got {t_starts!r}")
+    if len(t_starts) != num_segments:
+        raise ValueError(f"t_starts has {len(t_starts)} values for {num_segments} segments")
+    checked = []
+    for value in t_starts:
+        if value is None:
+            checked.append(None)
+            continue
+        if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+            raise TypeError(f"t_starts must hold numbers of seconds, got {value!r}")
+        if not math.isfinite(value):
+            raise ValueError(f"t_starts must hold finite numbers of seconds, got {value}")
+        checked.append(float(value))
+    return checked
 
 
 def checked_time_vector(times, num_samples: int, source) -> np.ndarray:

@@ -12,7 +12,7 @@ import numpy as np
 from ..argument_checks import checked_numeric_dtype
 from ..extractor_dict import read_extractor_json
 from ..registry import register_extractor_class
-from .base import BaseRecording, BaseRecordingSegment, checked_time_vector
+from .base import BaseRecording, BaseRecordingSegment, checked_t_starts, checked_time_vector
 from .mapped_file import check_file_not_truncated
 from .writing import write_binary_recording
 
@@ -90,8 +90,7 @@ class BinaryRecordingExtractor(BaseRecording):
             raise ValueError(
                 f"channel_ids must hold one id per channel ({num_channels}), got {channel_ids!r}"
             )
-        if t_starts is not None and len(t_starts) != len(file_paths):
-            raise ValueError(f"t_starts has {len(t_starts)} values for {len(file_paths)} files")
+        t_starts = checked_t_starts(t_starts, len(file_paths))
         dtype = checked_numeric_dtype(dtype)
         super().__init__(sampling_frequency, channel_ids, dtype)
         for index, path in enumerate(file_paths):
@@ -176,6 +175,11 @@ class BinaryRecordingSegment(BaseRecordingSegment):
         file_offset: int,
     ) -> None:
         super().__init__(sampling_frequency=sampling_frequency, t_start=t_start)
+        if file_path.is_dir():
+            raise FileNotFoundError(
+                f"{file_path} is a folder: file_paths takes the raw files themselves "
+                "(read_binary_folder opens a folder saved with save())"
+            )
         if not file_path.is_file():
             raise FileNotFoundError(f"{file_path}: binary file not found")
         self.file_path = file_path

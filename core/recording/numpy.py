@@ -7,7 +7,7 @@ from multiprocessing.shared_memory import SharedMemory
 import numpy as np
 
 from ..registry import register_extractor_class
-from .base import BaseRecording, BaseRecordingSegment
+from .base import BaseRecording, BaseRecordingSegment, checked_t_starts
 
 _MISSING = object()
 
@@ -69,8 +69,7 @@ class NumpyRecording(BaseRecording):
             channel_ids = np.arange(num_channels)
         if len(channel_ids) != num_channels:
             raise ValueError(f"channel_ids has {len(channel_ids)} ids for {num_channels} channels")
-        if t_starts is not None and len(t_starts) != len(traces_list):
-            raise ValueError(f"t_starts has {len(t_starts)} values for {len(traces_list)} segments")
+        t_starts = checked_t_starts(t_starts, len(traces_list))
         super().__init__(sampling_frequency, channel_ids, traces_list[0].dtype)
         for index, traces in enumerate(traces_list):
             t_start = None if t_starts is None else t_starts[index]

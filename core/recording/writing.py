@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..argument_checks import checked_numeric_dtype
 from ..jobs import CancelToken, ChunkRecordingExecutor, split_job_kwargs
 from ..source_files import check_save_target
 from .base import BaseRecording
@@ -18,7 +19,7 @@ _BINARY_SUFFIXES = (".raw", ".bin", ".dat")
 def target_dtype(recording: BaseRecording, dtype) -> tuple[np.dtype, bool]:
     """Output dtype and whether unsigned source values must be centred to signed."""
     source = recording.get_dtype()
-    target = source if dtype is None else np.dtype(dtype)
+    target = source if dtype is None else checked_numeric_dtype(dtype)
     cast_unsigned = source.kind == "u" and target.kind == "i"
     return target, cast_unsigned
 

@@ -96,6 +96,29 @@ def test_empty_file_paths_is_refused():
         si.read_binary([], FS, "int16", num_channels=NUM_CHANNELS)
 
 
+def test_folder_given_as_a_raw_file_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match="is a folder: file_paths takes the raw files"):
+        open_raw(tmp_path)
+
+
+def test_start_times_that_are_not_numbers_are_refused(tmp_path):
+    write_raw(tmp_path / "data.raw")
+    with pytest.raises(TypeError, match="t_starts must hold numbers of seconds"):
+        open_raw(tmp_path / "data.raw", t_starts=["10 s"])
+
+
+def test_start_times_of_the_wrong_count_are_refused(tmp_path):
+    write_raw(tmp_path / "data.raw")
+    with pytest.raises(ValueError, match="t_starts has 2 values for 1 segments"):
+        open_raw(tmp_path / "data.raw", t_starts=[0.0, 1.0])
+
+
+def test_writing_binary_files_of_a_string_dtype_is_refused(raw, tmp_path):
+    with pytest.raises(TypeError, match="dtype must be an integer or float dtype"):
+        si.write_binary_recording(raw, tmp_path / "out.raw", dtype="U2")
+    assert not (tmp_path / "out.raw").exists()
+
+
 # --------------------------------------------------------------------------- frames and channels
 def test_non_integral_start_frame_is_refused(raw):
     with pytest.raises(ValueError, match="start_frame must be a whole number of samples.*10.5"):
