@@ -36,12 +36,10 @@ def check_file_not_truncated(file_path: Path, expected_bytes: int) -> None:
     try:
         size = os.stat(file_path).st_size
     except FileNotFoundError:
-        raise FileNotFoundError(
-            f"{file_path}: the file was removed after the recording was opened"
-        ) from None
+        raise FileNotFoundError(f"{file_path}: the file was removed after it was opened") from None
     if size < expected_bytes:
         raise ValueError(
-            f"{file_path}: the file was truncated after the recording was opened "
+            f"{file_path}: the file was truncated after it was opened "
             f"({size} bytes now, {expected_bytes} expected); open it again"
         )
 

@@ -220,7 +220,9 @@ def test_raw_file_removed_after_opening_is_named(tmp_path):
     write_raw(tmp_path / "data.raw")
     recording = open_raw(tmp_path / "data.raw")
     (tmp_path / "data.raw").unlink()
-    with pytest.raises(FileNotFoundError, match=r"data\.raw: the file was removed"):
+    with pytest.raises(
+        FileNotFoundError, match=r"data\.raw: the file was removed after it was opened"
+    ):
         recording.get_traces(start_frame=0, end_frame=10)
 
 
@@ -232,6 +234,34 @@ def test_mapped_raw_file_truncated_after_opening_is_named(tmp_path):
         file.truncate(800)
     with pytest.raises(ValueError, match=r"data\.raw: the file was truncated"):
         rows.rows(500, 600)
+
+
+def test_saved_sorting_truncated_after_opening_is_named(tmp_path):
+    trains = {0: np.arange(0, 100_000, 10)}
+    saved = sorting_at(FS, trains).save(folder=tmp_path / "sorting", verbose=False)
+    with open(tmp_path / "sorting" / "spikes.npy", "r+b") as file:
+        file.truncate(300)
+    with pytest.raises(ValueError, match=r"spikes\.npy: the file was truncated"):
+        saved.get_unit_spike_train(0)
+
+
+def test_saved_snippets_truncated_after_opening_are_named(tmp_path):
+    arrays = [np.zeros((1000, 10, 3), dtype="float32")]
+    snippets = si.NumpySnippets(arrays, [np.arange(1000) * 20], FS, nbefore=4)
+    saved = snippets.save(folder=tmp_path / "snippets", verbose=False)
+    with open(tmp_path / "snippets" / "traces_cached_seg0.npy", "r+b") as file:
+        file.truncate(300)
+    with pytest.raises(ValueError, match=r"traces_cached_seg0\.npy: the file was truncated"):
+        saved.get_snippets(segment_index=0)
+
+
+def test_saved_events_truncated_after_opening_are_named(tmp_path):
+    events = si.NumpyEvent.from_dict([{"ttl": np.arange(10_000) / 10.0}])
+    saved = events.save(folder=tmp_path / "events", verbose=False)
+    with open(tmp_path / "events" / "events_seg0_ch0.npy", "r+b") as file:
+        file.truncate(200)
+    with pytest.raises(ValueError, match=r"events_seg0_ch0\.npy: not a readable \.npy"):
+        saved.get_event_times("ttl")
 
 
 # --------------------------------------------------------------------------- time vectors
