@@ -42,19 +42,21 @@ def checked_sampling_frequency(value, argument: str = "sampling_frequency") -> f
     return value
 
 
-def checked_frame(value, argument: str) -> int | None:
-    """A sample index as an int; integral floats such as ``90000.0`` are accepted.
+def checked_whole_number(value, argument: str, expected: str = "an integer") -> int:
+    """``value`` as an int; integral floats such as ``90000.0`` are accepted.
 
     Parameters
     ----------
-    value : int | float | numpy number | None
-        The frame (None passes through).
+    value : int | float | numpy number
+        The number.
     argument : str
         Name of the argument, for messages.
+    expected : str
+        What the argument is, for messages (``"an integer sample index"``).
 
     Returns
     -------
-    int | None
+    int
 
     Raises
     ------
@@ -63,15 +65,31 @@ def checked_frame(value, argument: str) -> int | None:
     ValueError
         If it is not a whole number.
     """
-    if value is None:
-        return None
     if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{argument} must be an integer sample index, got {value!r}")
+        raise TypeError(f"{argument} must be {expected}, got {value!r}")
     if isinstance(value, numbers.Integral):
         return int(value)
     if not math.isfinite(value) or not float(value).is_integer():
-        raise ValueError(f"{argument} must be a whole number of samples, got {value!r}")
+        raise ValueError(f"{argument} must be a whole number, got {value!r}")
     return int(value)
+
+
+def checked_frame(value, argument: str) -> int | None:
+    """A sample index as an int (None passes through); see `checked_whole_number`.
+
+    Raises
+    ------
+    TypeError
+        If it is not a number (or is a boolean).
+    ValueError
+        If it is not a whole number of samples.
+    """
+    if value is None:
+        return None
+    try:
+        return checked_whole_number(value, argument, "an integer sample index")
+    except ValueError:
+        raise ValueError(f"{argument} must be a whole number of samples, got {value!r}") from None
 
 
 def checked_segment_index(value, argument: str = "segment_index") -> int:

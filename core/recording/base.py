@@ -180,7 +180,8 @@ class BaseRecording(BaseRecordingSnippets):
     def set_times(self, times, segment_index: int | None = None, with_warning: bool = True) -> None:
         """Give a segment an explicit time vector (one time in seconds per sample)."""
         segment = self._segment(segment_index)
-        segment.time_vector = checked_time_vector(times, segment.get_num_samples(), "times")
+        times = checked_time_vector(times, segment.get_num_samples(), "times")
+        segment.time_vector = np.array(times, copy=True)  # never the caller's array
         segment.t_start = None
         if with_warning:
             warnings.warn(

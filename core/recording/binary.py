@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import mmap
-import numbers
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-from ..argument_checks import checked_numeric_dtype
+from ..argument_checks import checked_numeric_dtype, checked_whole_number
 from ..extractor_dict import read_extractor_json
 from ..registry import register_extractor_class
 from .base import BaseRecording, BaseRecordingSegment, checked_t_starts, checked_time_vector
@@ -75,12 +74,12 @@ class BinaryRecordingExtractor(BaseRecording):
             num_channels = num_chan if num_channels is None else num_channels
         if num_channels is None:
             raise TypeError("read_binary() needs num_channels")
-        num_channels = _whole_number(num_channels, "num_channels")
+        num_channels = checked_whole_number(num_channels, "num_channels")
         if num_channels <= 0:
             raise ValueError(f"num_channels must be positive, got {num_channels}")
         if isinstance(time_axis, bool) or time_axis not in (0, 1):
             raise ValueError(f"time_axis must be 0 or 1, got {time_axis!r}")
-        file_offset = _whole_number(file_offset, "file_offset")
+        file_offset = checked_whole_number(file_offset, "file_offset")
         if file_offset < 0:
             raise ValueError(f"file_offset must be >= 0 (header bytes to skip), got {file_offset}")
         file_paths = _checked_file_paths(file_paths)
@@ -287,15 +286,6 @@ def _existing_or_local(folder: Path):
     return lambda path: (
         path if Path(path).is_file() else str(folder / Path(path.replace("\\", "/")).name)
     )
-
-
-def _whole_number(value, argument: str) -> int:
-    """An int from an int or an integral float; TypeError/ValueError naming ``argument``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{argument} must be an integer, got {value!r}")
-    if not float(value).is_integer():
-        raise ValueError(f"{argument} must be a whole number, got {value!r}")
-    return int(value)
 
 
 def _checked_file_paths(file_paths) -> list[Path]:
