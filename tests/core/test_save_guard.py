@@ -212,6 +212,16 @@ def test_sorting_zarr_save_onto_folder_of_its_npz_file_is_refused(tmp_path):
     assert digest(tmp_path / "sorted.zarr") == before
 
 
+def test_zarr_write_sorting_into_the_folder_of_its_npz_file_is_refused(tmp_path):
+    sorting = npz_sorting(tmp_path / "sorted")
+    before = digest(tmp_path / "sorted")
+    refused(
+        lambda: si.ZarrSortingExtractor.write_sorting(sorting, tmp_path / "sorted"),
+        tmp_path / "sorted" / "spikes.npz",
+    )
+    assert digest(tmp_path / "sorted") == before
+
+
 def test_npz_written_over_the_archive_its_units_come_from_is_refused(tmp_path):
     sorting = npz_sorting(tmp_path / "sorted")
     before = digest(tmp_path / "sorted")
@@ -284,6 +294,19 @@ def test_extract_waveforms_onto_folder_of_the_sorting_file_is_refused(tmp_path):
         tmp_path / "sorted" / "spikes.npz",
     )
     assert digest(tmp_path / "sorted") == before
+
+
+def test_waveform_extractor_created_over_the_folder_of_its_recording_is_refused(tmp_path):
+    recording = recording_with_probe(tmp_path / "session")
+    sorting = npz_sorting(tmp_path / "sorted")
+    before = digest(tmp_path / "session")
+    refused(
+        lambda: si.WaveformExtractor.create(
+            recording, sorting, tmp_path / "session", remove_if_exists=True
+        ),
+        tmp_path / "session" / "session.raw",
+    )
+    assert digest(tmp_path / "session") == before
 
 
 @pytest.mark.parametrize("fmt", ["binary", "zarr"])
