@@ -6,6 +6,8 @@ compares the data; a waveform folder made from `generate_ground_truth_recording`
 its recording and without any pickle.
 """
 
+import json
+
 import numpy as np
 import pytest
 
@@ -130,6 +132,9 @@ def test_waveform_folder_of_ground_truth_reopens_with_its_recording(tmp_path):
     we = si.extract_waveforms(recording, sorting, folder=tmp_path / "waveforms", sparse=False)
     assert (tmp_path / "waveforms" / "recording.json").is_file()
     assert not list((tmp_path / "waveforms").glob("*.pickle"))
+    # the sorting is saved in the folder, in a layout SpikeInterface reads too
+    sorting_json = json.loads((tmp_path / "waveforms" / "sorting.json").read_text())
+    assert sorting_json["class"] == "spikeinterface.core.sortingfolder.NumpyFolderSorting"
     loaded = si.load_waveforms(folder=tmp_path / "waveforms")
     assert loaded.has_recording()
     np.testing.assert_array_equal(loaded.recording.get_traces(), recording.get_traces())
