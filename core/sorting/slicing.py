@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ..argument_checks import checked_frame
 from ..registry import register_extractor_class
 from .base import BaseSorting, BaseSortingSegment
 from .spike_vector import segment_bounds, sort_spike_vector
@@ -330,8 +331,7 @@ def _as_id_array(ids: ArrayLike, argument: str, parent_sorting: BaseSorting) -> 
 
 
 def _as_frame(value, argument: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{argument} must be an integer frame, got {value!r}")
+    value = checked_frame(value, argument)
     if value < 0:
         raise ValueError(f"{argument} must be >= 0, got {value}")
     return int(value)
