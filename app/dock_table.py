@@ -66,6 +66,18 @@ def _probe(window: MainWindow) -> QWidget:
     return ProbeView(window.session, editor=window.probe_editor)
 
 
+def _units_table(window: MainWindow) -> QWidget:
+    from app.views.units_table import UnitsTableView
+
+    return UnitsTableView(window.session, job_manager=window.job_manager)
+
+
+def _rasters(window: MainWindow) -> QWidget:
+    from app.views.rasters import RasterView
+
+    return RasterView(window.session)
+
+
 def _open_data(window: MainWindow) -> QWidget:
     from app.views.open_data import OpenDataPanel
 
@@ -79,10 +91,12 @@ def _jobs(window: MainWindow) -> QWidget:
 
 
 DOCKS: tuple[DockSpec, ...] = (
-    DockSpec("probe", "Probe", _probe, "left", height=0.72, shortcut="Alt+P"),
-    DockSpec("open_data", "Open data", _open_data, "left", height=0.28),
+    DockSpec("units_table", "Units", _units_table, "left", height=0.45, shortcut="Alt+U"),
+    DockSpec("probe", "Probe", _probe, "left", height=0.37, shortcut="Alt+P"),
+    DockSpec("open_data", "Open data", _open_data, "left", height=0.18),
     DockSpec("jobs", "Jobs", _jobs, "left", tab_with="open_data", shortcut="Alt+J"),
-    DockSpec("traces", "Traces", _traces, "centre", height=1.0, shortcut="Alt+T"),
+    DockSpec("traces", "Traces", _traces, "centre", height=0.7, shortcut="Alt+T"),
+    DockSpec("rasters", "Rasters", _rasters, "centre", height=0.3, shortcut="Alt+R"),
 )
 
 

@@ -41,6 +41,9 @@ class Session:
         Units the user picked.
     hidden_unit_ids : tuple
         Units the user hid (unticked in the units table): no view draws them.
+    unit_order : tuple
+        Every unit id in the units table's current row order (sorted by a column); views that
+        list units one per row (rasters) may follow it. ``()``: the sorting's own order.
     unit_channel_ids : dict
         Extremum channel id of each unit (from templates, or estimated from sampled spikes):
         every view places a unit on this one channel.
@@ -62,6 +65,7 @@ class Session:
     selected_channel_ids: tuple = ()
     selected_unit_ids: tuple = ()
     hidden_unit_ids: tuple = ()
+    unit_order: tuple = ()
     unit_channel_ids: dict = field(default_factory=dict)
     sparsity: object | None = None
     return_scaled: bool = True
@@ -118,6 +122,7 @@ class Session:
         self.selected_channel_ids = ()
         self.selected_unit_ids = ()
         self.hidden_unit_ids = ()
+        self.unit_order = ()
         self.segment_index = 0
         self.frame_window = (0, 0)
         self._color_slots = {}
@@ -157,10 +162,15 @@ class Session:
         if "sorting" in given:
             self.selected_unit_ids = ()
             self.hidden_unit_ids = ()
+            self.unit_order = ()
             self.unit_channel_ids = {}
             self.sparsity = None
         for kind, value in given.items():
             setattr(self, kind, value)
+        if self.sorting is not None and self.recording is not None:
+            if not self.sorting.has_recording():
+                # durations (firing rates, presence) come from it; check_fits checked the spikes
+                self.sorting.register_recording(self.recording, check_spike_frames=False)
         if "sorting" in given:
             self._assign_colors(self.sorting.unit_ids)
         if waveform_extractor is not None:
@@ -306,6 +316,23 @@ class Session:
         unit_ids = list(unit_ids)
         self.sorting.ids_to_indices(unit_ids)
         self.hidden_unit_ids = tuple(np.asarray(unit_ids).tolist())
+
+    def set_unit_order(self, unit_ids) -> None:
+        """Share the units table's row order: every unit id of the sorting, each once."""
+        if self.sorting is None:
+            return
+        unit_ids = np.asarray(list(unit_ids)).tolist()
+        if len(unit_ids) != len(set(unit_ids)) or set(unit_ids) != set(
+            self.sorting.unit_ids.tolist()
+        ):
+            raise ValueError("unit_order must hold every unit id of the sorting exactly once")
+        self.unit_order = tuple(unit_ids)
+
+    def ordered_unit_ids(self) -> list:
+        """Unit ids in ``unit_order`` (the sorting's order when none was set)."""
+        if self.sorting is None:
+            return []
+        return list(self.unit_order) if self.unit_order else self.sorting.unit_ids.tolist()
 
     def visible_unit_ids(self) -> list:
         """Unit ids of the sorting that are not hidden, in the sorting's order."""

@@ -84,3 +84,22 @@ def test_close_forgets_everything(recording, sorting):
     assert (
         session.selected_unit_ids == () and session.source == "" and session.frame_window == (0, 0)
     )
+
+
+def test_unit_order_holds_every_unit_once_and_resets_with_the_sorting(recording, sorting):
+    session = Session()
+    session.open(recording=recording, sorting=sorting)
+    assert session.ordered_unit_ids() == [0, 1, 2]
+    session.set_unit_order([2, 0, 1])
+    assert session.ordered_unit_ids() == [2, 0, 1]
+    with pytest.raises(ValueError, match="every unit id"):
+        session.set_unit_order([2, 0])
+    session.add(sorting=sorting.select_units([0, 1]))
+    assert session.unit_order == () and session.ordered_unit_ids() == [0, 1]
+
+
+def test_a_sorting_added_to_a_recording_gets_its_duration(recording, sorting):
+    session = Session()
+    session.open(recording=recording)
+    session.add(sorting=sorting)
+    assert sorting.has_recording() and sorting.get_total_duration() == 2.0
