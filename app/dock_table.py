@@ -72,6 +72,18 @@ def _open_data(window: MainWindow) -> QWidget:
     return OpenDataPanel(window.session)
 
 
+def _event_lanes(window: MainWindow) -> QWidget:
+    from app.views.event_lanes import EventLanesView
+
+    return EventLanesView(window.session)
+
+
+def _peri_event(window: MainWindow) -> QWidget:
+    from app.views.peri_event import PeriEventView
+
+    return PeriEventView(window.session)
+
+
 def _jobs(window: MainWindow) -> QWidget:
     from app.views.jobs_panel import JobsPanel
 
@@ -82,7 +94,9 @@ DOCKS: tuple[DockSpec, ...] = (
     DockSpec("probe", "Probe", _probe, "left", height=0.72, shortcut="Alt+P"),
     DockSpec("open_data", "Open data", _open_data, "left", height=0.28),
     DockSpec("jobs", "Jobs", _jobs, "left", tab_with="open_data", shortcut="Alt+J"),
-    DockSpec("traces", "Traces", _traces, "centre", height=1.0, shortcut="Alt+T"),
+    DockSpec("traces", "Traces", _traces, "centre", height=0.85, shortcut="Alt+T"),
+    DockSpec("events", "Events", _event_lanes, "centre", height=0.15, shortcut="Alt+E"),
+    DockSpec("peri_event", "Peri-event", _peri_event, "right", height=0.45),
 )
 
 
