@@ -11,7 +11,7 @@ import pyqtgraph as pg
 import qtawesome as qta
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QLabel, QToolBar, QToolButton, QVBoxLayout, QWidget
 
 from app.model.session import Session
 from app.theme import current_theme
@@ -90,17 +90,13 @@ class EventLanesView(QWidget):
         following = _button("mdi6.skip-next", "Next event (])", theme)
         previous.clicked.connect(lambda: self.go_to_event(-1))
         following.clicked.connect(lambda: self.go_to_event(+1))
-        bar = QHBoxLayout()
-        bar.setContentsMargins(2, 0, 2, 0)
-        bar.addWidget(QLabel("Jump between"))
-        bar.addWidget(self.channel_box)
-        bar.addWidget(previous)
-        bar.addWidget(following)
-        bar.addStretch(1)
+        bar = QToolBar()  # overflows into a menu instead of widening the dock
+        for widget in (QLabel("Jump between "), self.channel_box, previous, following):
+            bar.addWidget(widget)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        layout.addLayout(bar)
+        layout.addWidget(bar)
         layout.addWidget(self._message)
         layout.addWidget(self.plot_widget, 1)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)

@@ -10,8 +10,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
-    QHBoxLayout,
     QLabel,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -100,8 +100,7 @@ class PeriEventView(QWidget):
         self.before_spin = _spin(-60.0, 0.0, -0.5, " s", "Window start relative to each event")
         self.after_spin = _spin(0.001, 60.0, 1.0, " s", "Window end relative to each event")
         self.bin_spin = _spin(0.1, 10_000.0, 10.0, " ms", "PSTH bin width")
-        bar = QHBoxLayout()
-        bar.setContentsMargins(2, 0, 2, 0)
+        bar = QToolBar()  # overflows into a menu instead of widening the dock
         for widget in (
             QLabel("Align on"),
             self.channel_box,
@@ -113,7 +112,6 @@ class PeriEventView(QWidget):
             self.bin_spin,
         ):
             bar.addWidget(widget)
-        bar.addStretch(1)
 
         self.message = QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
         self.plots = pg.GraphicsLayoutWidget()
@@ -140,7 +138,7 @@ class PeriEventView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        layout.addLayout(bar)
+        layout.addWidget(bar)
         layout.addWidget(self.message)
         layout.addWidget(self.plots, 1)
 
