@@ -34,7 +34,7 @@ def print_summary(paths: Sequence[str]) -> None:
     if not paths:
         print(make_demo_dataset().summary())
         return
-    from core.formats.detect import read_all
+    from core import read_all
 
     for path in paths:
         for kind, extractor in read_all(path).items():

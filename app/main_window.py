@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.formats.detect import read_all
+from core import read_all
 from core.version import __version__
 
 from .dialogs.open_binary import OpenBinaryDialog

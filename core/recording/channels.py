@@ -10,6 +10,7 @@ import numpy as np
 from probeinterface import Probe, ProbeGroup, read_probeinterface, write_probeinterface
 
 from ..base import BaseExtractor
+from ..errors import InvalidInputError
 
 
 class BaseRecordingSnippets(BaseExtractor):
@@ -394,7 +395,7 @@ def resolve_channel_slice(parent: BaseRecordingSnippets, channel_ids, renamed_ch
     """
     channel_ids = np.asarray(parent.channel_ids if channel_ids is None else channel_ids)
     if np.unique(channel_ids).size != channel_ids.size:
-        raise ValueError("channel_slice(): channel_ids must be unique")
+        raise InvalidInputError("channel_slice(): channel_ids must be unique")
     parent_indices = parent.ids_to_indices(channel_ids)
     renamed = np.asarray(channel_ids if renamed_channel_ids is None else renamed_channel_ids)
     if renamed.size != channel_ids.size:

@@ -167,6 +167,11 @@ class SharedMemoryRecording(BaseRecording):
             "main_shm_owner": False,
         }
 
+    @property
+    def shms(self) -> list[SharedMemory]:
+        """The shared memory blocks, one per segment (SpikeInterface's attribute)."""
+        return self._shms
+
     def __del__(self) -> None:
         self._recording_segments = []
         for shm in getattr(self, "_shms", []):

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import partial_name
+from ..opening import PRIORITY_SORTER_OUTPUT, OpenOptions, register_opener
 from ..registry import register_extractor_class
 from .base import BaseSorting, minimum_spike_dtype
 from .numpy import SpikeVectorSortingSegment
@@ -202,4 +203,18 @@ def _archive_arrays(sorting: BaseSorting) -> dict[str, np.ndarray]:
 
 register_extractor_class(
     NpzSortingExtractor, "spikeinterface.core.npzsortingextractor.NpzSortingExtractor"
+)
+
+
+def _open_npz(path: Path, options: OpenOptions) -> dict:
+    return {"sorting": NpzSortingExtractor(path)}
+
+
+register_opener(
+    "npz_sorting",
+    lambda path: path.is_file() and path.suffix == ".npz",
+    _open_npz,
+    kinds=("sorting",),
+    saved=False,
+    priority=PRIORITY_SORTER_OUTPUT,
 )

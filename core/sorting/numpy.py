@@ -264,6 +264,11 @@ class SharedMemorySorting(BaseSorting):
             "num_segments": num_segments,
         }
 
+    @property
+    def shm(self) -> SharedMemory:
+        """The shared memory block of the spike vector (SpikeInterface's attribute)."""
+        return self._shm
+
     def __del__(self) -> None:
         self._sorting_segments = []
         self._cached_spike_vector = None

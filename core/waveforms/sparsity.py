@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import InvalidInputError
 from ..recording.tools import get_noise_levels
 from .template_tools import (
     PeakSign,
@@ -92,7 +93,7 @@ class ChannelSparsity:
             raise ValueError(f"channel_ids must be 1-D, got shape {self.channel_ids.shape}")
         expected = (self.unit_ids.size, self.channel_ids.size)
         if self.mask.shape != expected:
-            raise ValueError(
+            raise InvalidInputError(
                 f"mask must have shape (num_units, num_channels) = {expected}, "
                 f"got {self.mask.shape}"
             )

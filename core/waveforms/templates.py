@@ -117,8 +117,8 @@ class Templates:
                 )
             if self.check_for_consistent_sparsity and not self._are_passed_templates_sparse():
                 raise ValueError(
-                    "templates_array is not sparse for sparsity_mask: each unit's template must "
-                    "hold its active channels first and zeros after"
+                    "Sparsity mask passed but the templates are not sparse: each unit's "
+                    "template must hold its active channels first and zeros after"
                 )
 
     @staticmethod
