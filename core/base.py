@@ -204,7 +204,10 @@ class BaseExtractor:
                     f"property {key!r}: missing_value {missing_value!r} does not fit dtype "
                     f"{values.dtype}: give a missing_value of the type of the values"
                 )
-            full = np.empty((size,) + values.shape[1:], dtype=values.dtype)
+            dtype = values.dtype
+            if kind in "SU":  # wide enough for the missing value too (never truncate it)
+                dtype = np.promote_types(dtype, np.asarray(missing_value).dtype)
+            full = np.empty((size,) + values.shape[1:], dtype=dtype)
             full[...] = missing_value
             self._properties[key] = full
         existing = self._properties[key]

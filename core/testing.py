@@ -147,7 +147,7 @@ def check_sortings_equal(
     last = int(spikes["sample_index"].max()) if spikes.size else 0
     bounds = [(None, None), (30, None), (None, last - 30), (30, last - 30)]
     for segment_index in range(SX1.get_num_segments()):
-        for unit_id in ids1:
+        for unit_id in ids1.tolist():
             for start_frame, end_frame in bounds:
                 kwargs = dict(segment_index=segment_index, start_frame=start_frame)
                 kwargs["end_frame"] = end_frame

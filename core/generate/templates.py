@@ -285,9 +285,10 @@ def generate_single_fake_waveform(
     ms_before, ms_after : float, default: 1.0, 3.0
         ``int(ms * fs / 1000)`` samples before the trough and from it on.
     negative_amplitude : float, default: -1
-        Trough value (before smoothing).
+        Depth of the trough component (the after-potential's tail and smoothing make the
+        waveform's minimum a little shallower).
     positive_amplitude : float, default: 0.15
-        Height of the after-potential, in the same unit.
+        Height of the after-potential component, in the same unit.
     depolarization_ms, repolarization_ms, recovery_ms, smooth_ms : float
         The model's widths and delay (see the module description).
     dtype : numpy dtype-like, default: "float32"

@@ -119,7 +119,7 @@ def worker_initializer(
     func: Callable[..., Any],
     init_func: Callable[..., Any],
     init_args: Sequence[Any],
-    max_threads: int | None,
+    max_threads_per_process: int | None,
 ) -> None:
     """Process-pool initializer: build this process's worker context once.
 
@@ -127,10 +127,10 @@ def worker_initializer(
     runs ``func(segment_index, start_frame, end_frame, worker_ctx)`` per chunk.
     """
     global _process_func, _process_ctx, _process_max_threads, _process_init_error
-    _process_func, _process_max_threads = func, max_threads
+    _process_func, _process_max_threads = func, max_threads_per_process
     try:
-        with _thread_limits(max_threads):
-            _process_ctx = _make_worker_ctx(init_func, init_args, max_threads)
+        with _thread_limits(max_threads_per_process):
+            _process_ctx = _make_worker_ctx(init_func, init_args, max_threads_per_process)
     except BaseException as error:
         # Re-raised from each chunk so the caller sees the original exception instead of a
         # BrokenProcessPool.

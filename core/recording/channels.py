@@ -28,6 +28,8 @@ class BaseRecordingSnippets(BaseExtractor):
 
     _main_properties = ["group", "location", "gain_to_uV", "offset_to_uV"]
     _main_annotations = ["is_filtered"]
+    #: SpikeInterface 0.100's flag (always False: locations are those set or of the probe).
+    has_default_locations = False
 
     def __init__(self, sampling_frequency: float, channel_ids, dtype) -> None:
         super().__init__(channel_ids)

@@ -27,6 +27,11 @@ class NumpyRecording(BaseRecording):
         Defaults to ``0..num_channels-1``.
     """
 
+    # SpikeInterface 0.100's descriptive class attributes
+    extractor_name = "Numpy"
+    mode = "memory"
+    name = "numpy"
+
     def __init__(
         self, traces_list=None, sampling_frequency=_MISSING, t_starts=None, channel_ids=None
     ) -> None:
@@ -128,6 +133,11 @@ class SharedMemoryRecording(BaseRecording):
         The owner unlinks the blocks when it is deleted; copies made from its dictionary are not
         owners.
     """
+
+    # SpikeInterface 0.100's descriptive class attributes
+    extractor_name = "SharedMemory"
+    mode = "memory"
+    name = "SharedMemory"
 
     def __init__(
         self,

@@ -72,6 +72,11 @@ class ZarrRecordingExtractor(BaseRecording):
         If the folder is not a zarr recording store.
     """
 
+    # SpikeInterface 0.100's descriptive class attributes
+    extractor_name = "ZarrRecording"
+    mode = "folder"
+    name = "zarr"
+
     def __init__(
         self,
         folder_path: str | Path | None = None,

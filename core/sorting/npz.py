@@ -42,6 +42,11 @@ class NpzSortingExtractor(BaseSorting):
         are not among its unit ids.
     """
 
+    # SpikeInterface 0.100's descriptive class attributes
+    extractor_name = "NpzSortingExtractor"
+    mode = "file"
+    name = "npz"
+
     def __init__(self, file_path: str | Path) -> None:
         file_path = Path(file_path)
         unit_ids, sampling_frequency, frames, labels = _read_archive(file_path)

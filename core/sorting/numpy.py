@@ -65,6 +65,9 @@ class NumpySorting(BaseSorting):
         trailing empty segments).
     """
 
+    # SpikeInterface 0.100's descriptive class attributes
+    name = "numpy"
+
     def __init__(self, spikes, sampling_frequency, unit_ids, num_segments: int | None = None):
         super().__init__(sampling_frequency, unit_ids)
         spikes = _validated_spike_vector(spikes, len(self.unit_ids))

@@ -103,15 +103,15 @@ def get_numba_vector_to_list_of_spiketrain():
     return vector_to_list_of_spiketrain_numpy
 
 
-def spike_vector_to_spike_trains(spike_vector_list: list[np.ndarray], unit_ids) -> dict:
+def spike_vector_to_spike_trains(spike_vector: list[np.ndarray], unit_ids) -> dict:
     """Per-segment spike vectors to ``{segment_index: {unit_id: int64 sample indices}}``.
 
     One stable sort per segment splits all units at once.
 
     Parameters
     ----------
-    spike_vector_list : list of np.ndarray
-        ``sorting.to_spike_vector(concatenated=False)``.
+    spike_vector : list of np.ndarray
+        ``sorting.to_spike_vector(concatenated=False)``: one vector per segment.
     unit_ids : array-like
 
     Returns
@@ -120,7 +120,7 @@ def spike_vector_to_spike_trains(spike_vector_list: list[np.ndarray], unit_ids) 
     """
     unit_ids = np.asarray(unit_ids)
     trains = {}
-    for segment_index, spikes in enumerate(spike_vector_list):
+    for segment_index, spikes in enumerate(spike_vector):
         split = vector_to_list_of_spiketrain_numpy(
             spikes["sample_index"], spikes["unit_index"], unit_ids.size
         )

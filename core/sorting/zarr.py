@@ -63,6 +63,11 @@ class ZarrSortingExtractor(BaseSorting):
         If the store is not a zarr sorting.
     """
 
+    # SpikeInterface 0.100's descriptive class attributes
+    extractor_name = "ZarrSorting"
+    mode = "folder"
+    name = "zarr"
+
     def __init__(
         self,
         folder_path: str | Path,
