@@ -342,11 +342,14 @@ def _as_id_array(ids: ArrayLike, argument: str, parent_sorting: BaseSorting) -> 
 
 
 def _as_frame(value, argument: str) -> int:
-    """A frame index from an int or a float (truncated, as SpikeInterface's ``int()``)."""
+    """A frame index from an int or an integral float (``90000.0``, as scripts compute them).
+
+    A fractional frame is refused rather than truncated: it would silently shift the slice.
+    """
     if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
         raise TypeError(f"{argument} must be a frame number, got {value!r}")
-    if not math.isfinite(value):
-        raise ValueError(f"{argument} must be a finite frame number, got {value!r}")
+    if not math.isfinite(value) or not float(value).is_integer():
+        raise ValueError(f"{argument} must be a whole number of frames, got {value!r}")
     if value < 0:
         raise InvalidInputError(f"{argument} must be >= 0, got {value}")
     return int(value)

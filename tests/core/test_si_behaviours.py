@@ -40,10 +40,10 @@ def test_sorting_frame_slice_takes_integral_floats(sorting):
     assert sliced.get_unit_spike_train(1).tolist() == [5000]
 
 
-def test_float_frames_are_truncated_as_spikeinterface_does(sorting):
-    # frames computed in seconds * rate are rarely exact: int() as in SpikeInterface
-    sliced = sorting.frame_slice(start_frame=3.0 * FS + 0.3, end_frame=100000.0)
-    assert sliced.start_frame == 90000
+def test_fractional_frames_are_refused(sorting):
+    # truncating 1.5 (as SpikeInterface's int() does) would silently shift the slice
+    with pytest.raises(ValueError, match="whole number"):
+        sorting.frame_slice(start_frame=1.5, end_frame=100000.0)
 
 
 def test_frames_that_are_not_numbers_are_refused(sorting):
