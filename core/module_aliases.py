@@ -88,6 +88,14 @@ MODULE_ALIASES: dict[str, dict[str, str]] = {
         ),
         "core.jobs.pools": "MockFuture MockPoolExecutor MockQueue get_poolexecutor",
     },
+    "node_pipeline": {
+        "core.jobs.node_pipeline": (
+            "base_peak_dtype PipelineNode PeakSource PeakDetector PeakRetriever SpikeRetriever "
+            "sorting_to_peaks WaveformsNode ExtractDenseWaveforms ExtractSparseWaveforms "
+            "find_parent_of_type check_graph run_node_pipeline GatherToMemory GatherToNpy "
+            "GatherToHdf5"
+        )
+    },
     "npyfoldersnippets": {"core.snippets.npy": "NpyFolderSnippets read_npy_snippets_folder"},
     "npysnippetsextractor": {
         "core.snippets.npy": "NpySnippetsExtractor read_npy_snippets",

@@ -10,8 +10,13 @@ import core
 from core.module_aliases import MODULE_ALIASES
 
 #: Public names defined by each module of ``spikeinterface.core`` 0.100.8 (read from its sources;
-#: ``node_pipeline`` and ``old_api_utils`` are not implemented).
+#: ``old_api_utils``, the bridge to the pre-0.90 API, is not implemented).
 SI_MODULE_NAMES = {
+    "node_pipeline": (
+        "base_peak_dtype PipelineNode PeakSource PeakDetector PeakRetriever SpikeRetriever "
+        "sorting_to_peaks WaveformsNode ExtractDenseWaveforms ExtractSparseWaveforms "
+        "find_parent_of_type check_graph run_node_pipeline GatherToMemory GatherToNpy GatherToHdf5"
+    ),
     "base": (
         "BaseExtractor load_extractor load_extractor_from_dict load_extractor_from_json "
         "load_extractor_from_pickle BaseSegment"
