@@ -279,20 +279,18 @@ def is_waveforms_zarr(path: Path) -> bool:
     return is_zarr_store(path) and "params" in read_attributes(path)
 
 
-def _open_waveforms(path: Path, options: OpenOptions) -> dict:
-    """The WaveformExtractor of a folder or store; ``with_recording=None`` falls back without
-    the recording (with a warning) when it cannot be loaded."""
+def _open_waveforms(path: Path, options: OpenOptions, load) -> dict:
+    """The WaveformExtractor of a folder or store, read by ``load``; ``with_recording=None``
+    falls back without the recording (with a warning) when it cannot be loaded."""
     try:
         if options.with_recording is not None:
-            we = WaveformExtractor.load(
-                path, options.with_recording, options.sorting, options.allow_pickle
-            )
+            we = load(path, options.with_recording, options.sorting, options.allow_pickle)
         else:
             try:
-                we = WaveformExtractor.load(path, True, options.sorting, options.allow_pickle)
+                we = load(path, True, options.sorting, options.allow_pickle)
             except RecordingUnavailableError as error:
                 warnings.warn(f"{error}: opened without its recording", stacklevel=4)
-                we = WaveformExtractor.load(path, False, options.sorting, options.allow_pickle)
+                we = load(path, False, options.sorting, options.allow_pickle)
     except FileNotFoundError as error:
         if options.sorting is not None:
             raise
@@ -304,10 +302,18 @@ def _open_waveforms(path: Path, options: OpenOptions) -> dict:
     return {"waveform_extractor": we, "sorting": we.sorting}
 
 
+def _open_waveforms_folder(path: Path, options: OpenOptions) -> dict:
+    return _open_waveforms(path, options, WaveformExtractor.load_from_folder)
+
+
+def _open_waveforms_zarr(path: Path, options: OpenOptions) -> dict:
+    return _open_waveforms(path, options, WaveformExtractor.load_from_zarr)
+
+
 register_opener(
     "waveform_extractor_folder",
     is_waveforms_folder,
-    _open_waveforms,
+    _open_waveforms_folder,
     kinds=("waveform_extractor", "sorting"),
     saved=True,
     priority=PRIORITY_WAVEFORMS,
@@ -315,7 +321,7 @@ register_opener(
 register_opener(
     "waveform_extractor_zarr",
     is_waveforms_zarr,
-    _open_waveforms,
+    _open_waveforms_zarr,
     kinds=("waveform_extractor", "sorting"),
     saved=True,
     priority=PRIORITY_WAVEFORMS,
