@@ -11,7 +11,7 @@ handled from their files by :mod:`core.zarr_v2_raw`.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -23,6 +23,7 @@ from .atomic import atomic_folder
 from .base import random_folder_name
 from .jobs import get_global_tmp_folder
 from .json_io import to_jsonable
+from .source_files import check_save_target
 
 if TYPE_CHECKING:
     from .base import BaseExtractor
@@ -178,6 +179,7 @@ def write_store(
     storage_options: dict | None,
     overwrite: bool,
     fill: Callable[[zarr.Group, str, dict | None], None],
+    sources: Mapping[str, Any] | None = None,
 ) -> None:
     """Create a zarr v2 store and fill it: atomically for a local folder, directly for a URL.
 
@@ -193,11 +195,16 @@ def write_store(
         ``fill(root, location, storage_options)`` writes the content into the empty root group;
         ``location`` and ``storage_options`` reopen the store being written (a local store is
         written under a temporary name).
+    sources : mapping of str to extractor | None
+        What ``fill`` reads from, by name: an existing local target must not be, hold or lie
+        inside one of their files (see `check_save_target`).
 
     Raises
     ------
     FileExistsError
         If the store exists and ``overwrite`` is False (nothing is written).
+    ValueError
+        If replacing the store would delete a file that one of ``sources`` reads from.
     """
     if is_remote(folder_path, storage_options):
         try:
@@ -213,6 +220,7 @@ def write_store(
             ) from None
         fill(root, str(folder_path), storage_options)
         return
+    check_save_target(folder_path, sources or {})
     with atomic_folder(folder_path, overwrite=overwrite) as partial:
         root = zarr.open_group(str(partial), mode="w", zarr_format=2)
         fill(root, str(partial), None)

@@ -92,6 +92,19 @@ class Session:
             source=source,
         )
 
+    def has_data(self) -> bool:
+        """Whether anything is open."""
+        return any(
+            value is not None
+            for value in (
+                self.recording,
+                self.sorting,
+                self.events,
+                self.snippets,
+                self.waveform_extractor,
+            )
+        )
+
     def close(self) -> None:
         """Close everything: no data open, view state reset."""
         self.waveform_extractor = None

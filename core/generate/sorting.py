@@ -12,9 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..argument_checks import checked_sampling_frequency
 from ..sorting.base import BaseSorting
 from ..sorting.numpy import NumpySorting
 from ..sorting.spike_vector import spike_vector_from_trains
+from .generated_sorting import GeneratedSorting, plain_values, sorting_builder
 from .noise import _checked_durations, _positive_int, ensure_seed
 
 
@@ -65,7 +67,8 @@ def generate_sorting(
 
     Returns
     -------
-    NumpySorting
+    GeneratedSorting
+        A NumpySorting described in JSON by this call (seed included).
 
     Raises
     ------
@@ -79,14 +82,43 @@ def generate_sorting(
     refractory_period_ms = _resolve_alias(
         refractory_period_ms, 4.0, refractory_period, "refractory_period_ms", "refractory_period"
     )
+    generator_kwargs = {
+        "num_units": num_units,
+        "sampling_frequency": sampling_frequency,
+        "durations": durations,
+        "firing_rates": firing_rates,
+        "empty_units": empty_units,
+        "refractory_period_ms": refractory_period_ms,
+        "add_spikes_on_borders": add_spikes_on_borders,
+        "num_spikes_per_border": num_spikes_per_border,
+        "border_size_samples": border_size_samples,
+        "seed": ensure_seed(seed),
+    }
+    return GeneratedSorting("generate_sorting", plain_values(generator_kwargs))
+
+
+@sorting_builder("generate_sorting")
+def _build_sorting(
+    num_units: int,
+    sampling_frequency: float,
+    durations: list[float],
+    firing_rates: float | list[float],
+    empty_units: list[int] | None,
+    refractory_period_ms: float,
+    add_spikes_on_borders: bool,
+    num_spikes_per_border: int,
+    border_size_samples: int,
+    seed: int,
+) -> NumpySorting:
+    """The spikes of `generate_sorting` (arguments checked here)."""
     num_units = _positive_int(num_units, "num_units")
     durations = _checked_durations(durations)
-    sampling_frequency = float(sampling_frequency)
+    sampling_frequency = checked_sampling_frequency(sampling_frequency)
     rates = _unit_rates(firing_rates, num_units, "firing_rates")
     if empty_units is not None:
         rates[_unit_indices(empty_units, num_units, "empty_units")] = 0.0
     refractory_samples = _refractory_samples(refractory_period_ms, sampling_frequency)
-    rng = np.random.default_rng(ensure_seed(seed))
+    rng = np.random.default_rng(seed)
     trains_per_segment = []
     for duration in durations:
         num_samples = int(duration * sampling_frequency)

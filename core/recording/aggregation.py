@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ..argument_checks import sampling_frequency_mismatch
 from ..errors import InvalidInputError
 from ..registry import register_extractor_class
 from .base import BaseRecording, BaseRecordingSegment
@@ -180,8 +181,12 @@ def _check_same_layout(recording_list: Sequence[BaseRecording]) -> None:
         name = f"recording_list[{index}]"
         if recording.sampling_frequency != reference.sampling_frequency:
             raise ValueError(
-                f"{name} samples at {recording.sampling_frequency} Hz but "
-                f"recording_list[0] at {reference.sampling_frequency} Hz"
+                sampling_frequency_mismatch(
+                    name,
+                    recording.sampling_frequency,
+                    "recording_list[0]",
+                    reference.sampling_frequency,
+                )
             )
         if recording.get_dtype() != reference.get_dtype():
             raise ValueError(

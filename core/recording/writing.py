@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..argument_checks import checked_numeric_dtype
 from ..jobs import (
     CancelToken,
     ChunkRecordingExecutor,
@@ -20,6 +21,7 @@ from ..jobs import (
     ensure_chunk_size,
     split_job_kwargs,
 )
+from ..source_files import check_save_target
 from .base import BaseRecording
 
 _BINARY_SUFFIXES = (".raw", ".bin", ".dat")
@@ -28,7 +30,7 @@ _BINARY_SUFFIXES = (".raw", ".bin", ".dat")
 def target_dtype(recording: BaseRecording, dtype) -> tuple[np.dtype, bool]:
     """Output dtype and whether unsigned source values must be centred to signed."""
     source = recording.get_dtype()
-    target = source if dtype is None else np.dtype(dtype)
+    target = source if dtype is None else checked_numeric_dtype(dtype)
     return target, determine_cast_unsigned(recording, target)
 
 
@@ -169,6 +171,12 @@ def write_binary_recording(
     -------
     list of Path
         The files written.
+
+    Raises
+    ------
+    ValueError
+        If ``file_paths`` and the segments differ in number, or a target is (or lies inside) a
+        file the recording reads from (checked before any file is created).
     """
     if isinstance(file_paths, str | Path):
         file_paths = [file_paths]
@@ -180,6 +188,8 @@ def write_binary_recording(
         file_paths = [
             p if p.suffix in _BINARY_SUFFIXES else p.with_name(p.name + ".raw") for p in file_paths
         ]
+    for path in file_paths:
+        check_save_target(path, {"recording being written": recording}, argument="file_paths")
     dtype, cast_unsigned = target_dtype(recording, dtype)
     cast_unsigned = cast_unsigned and auto_cast_uint
     frame_bytes = recording.get_num_channels() * dtype.itemsize

@@ -158,6 +158,7 @@ class ZarrRecordingExtractor(BaseRecording):
             storage_options,
             overwrite,
             partial(_write_recording_to_group, recording, **kwargs),
+            sources={"recording being saved": recording},
         )
 
 
@@ -296,6 +297,7 @@ def save_recording_to_zarr(
             channel_chunk_size=channel_chunk_size,
             **save_kwargs,
         ),
+        sources={"recording being saved": recording},
     )
     return ZarrRecordingExtractor(folder, storage_options=storage_options)
 

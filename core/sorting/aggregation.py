@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ..argument_checks import sampling_frequency_mismatch
 from ..errors import InvalidInputError
 from ..registry import register_extractor_class
 from ..segment_checks import check_extractor_list
@@ -192,8 +193,12 @@ def _check_same_layout(sorting_list: list[BaseSorting]) -> None:
     for index, sorting in enumerate(sorting_list[1:], start=1):
         if sorting.sampling_frequency != reference.sampling_frequency:
             raise ValueError(
-                f"sorting_list[{index}] samples at {sorting.sampling_frequency} Hz but "
-                f"sorting_list[0] at {reference.sampling_frequency} Hz"
+                sampling_frequency_mismatch(
+                    f"sorting_list[{index}]",
+                    sorting.sampling_frequency,
+                    "sorting_list[0]",
+                    reference.sampling_frequency,
+                )
             )
         if sorting.get_num_segments() != reference.get_num_segments():
             raise ValueError(

@@ -6,6 +6,11 @@ import warnings
 
 import numpy as np
 
+from ..argument_checks import (
+    checked_frame,
+    checked_sampling_frequency,
+    sampling_frequency_mismatch,
+)
 from ..base import BaseExtractor, BaseSegment
 
 #: dtype of the spike vector: one row per spike, sorted by segment then sample.
@@ -28,11 +33,11 @@ class BaseSorting(BaseExtractor):
         Unit ids (integers or strings).
     """
 
+    _ids_argument = "unit_ids"
+
     def __init__(self, sampling_frequency: float, unit_ids) -> None:
+        sampling_frequency = checked_sampling_frequency(sampling_frequency)
         super().__init__(unit_ids)
-        sampling_frequency = float(sampling_frequency)
-        if not sampling_frequency > 0:
-            raise ValueError(f"sampling_frequency must be positive, got {sampling_frequency}")
         self._sampling_frequency = sampling_frequency
         self._sorting_segments: list[BaseSortingSegment] = []
         self._recording = None
@@ -98,8 +103,13 @@ class BaseSorting(BaseExtractor):
         """
         if not np.isclose(recording.sampling_frequency, self.sampling_frequency, atol=0.1):
             raise ValueError(
-                f"register_recording(): the recording samples at {recording.sampling_frequency} "
-                f"Hz, the sorting at {self.sampling_frequency} Hz"
+                "register_recording(): "
+                + sampling_frequency_mismatch(
+                    "the recording",
+                    recording.sampling_frequency,
+                    "the sorting",
+                    self.sampling_frequency,
+                )
             )
         if recording.get_num_segments() != self.get_num_segments():
             raise ValueError(
@@ -196,6 +206,8 @@ class BaseSorting(BaseExtractor):
         """
         segment_index = self._check_segment_index(segment_index)
         self.id_to_index(unit_id)  # unknown ids raise
+        start_frame = checked_frame(start_frame, "start_frame")
+        end_frame = checked_frame(end_frame, "end_frame")
         if use_cache:
             train = self._cached_train(unit_id, segment_index)
             start = 0 if start_frame is None else np.searchsorted(train, start_frame, "left")

@@ -16,6 +16,7 @@ import numpy as np
 from ..atomic import partial_name
 from ..opening import PRIORITY_SORTER_OUTPUT, OpenOptions, register_opener
 from ..registry import register_extractor_class
+from ..source_files import check_save_target
 from .base import BaseSorting, minimum_spike_dtype
 from .numpy import SpikeVectorSortingSegment
 from .spike_vector import sort_spike_vector
@@ -88,6 +89,7 @@ class NpzSortingExtractor(BaseSorting):
         save_path = Path(save_path)
         if not save_path.name.endswith(".npz"):
             save_path = save_path.with_name(save_path.name + ".npz")
+        check_save_target(save_path, {"sorting being written": sorting}, argument="save_path")
         arrays = _archive_arrays(sorting)
         save_path.parent.mkdir(parents=True, exist_ok=True)
         partial = partial_name(save_path)

@@ -7,12 +7,10 @@ own vector from it with a few vectorised operations instead of going unit by uni
 
 from __future__ import annotations
 
-import math
-import numbers
-
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ..argument_checks import checked_frame
 from ..errors import InvalidInputError
 from ..registry import register_extractor_class
 from .base import BaseSorting, BaseSortingSegment
@@ -342,14 +340,8 @@ def _as_id_array(ids: ArrayLike, argument: str, parent_sorting: BaseSorting) -> 
 
 
 def _as_frame(value, argument: str) -> int:
-    """A frame index from an int or an integral float (``90000.0``, as scripts compute them).
-
-    A fractional frame is refused rather than truncated: it would silently shift the slice.
-    """
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{argument} must be a frame number, got {value!r}")
-    if not math.isfinite(value) or not float(value).is_integer():
-        raise ValueError(f"{argument} must be a whole number of frames, got {value!r}")
+    """A frame index from an int or an integral float (``90000.0``, as scripts compute them)."""
+    value = checked_frame(value, argument)
     if value < 0:
         raise InvalidInputError(f"{argument} must be >= 0, got {value}")
     return int(value)

@@ -303,6 +303,7 @@ def _write_store(
         storage_options,
         overwrite,
         lambda root, _location, _options: add_sorting_to_zarr_group(sorting, root, **kwargs),
+        sources={"sorting being saved": sorting},
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 import shutil
 import warnings
 from pathlib import Path
@@ -9,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..argument_checks import checked_numeric_dtype
 from ..atomic import atomic_folder
 from ..errors import ExistingPathError
 from ..jobs import split_job_kwargs
@@ -19,6 +22,7 @@ from ..opening import (
     open_path,
     register_opener,
 )
+from ..source_files import check_save_target
 from .extractor import WaveformExtractor
 from .extractor_io import RecordingUnavailableError
 from .extractor_recording import check_spikes_in_recording
@@ -75,6 +79,37 @@ def _aligned_sparsity(
     return ChannelSparsity(mask, sorting.unit_ids, recording.channel_ids)
 
 
+def _check_window(ms_before, ms_after) -> None:
+    """Both sides of the waveform window: finite positive numbers of milliseconds."""
+    for argument, value in (("ms_before", ms_before), ("ms_after", ms_after)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{argument} must be a number of milliseconds, got {value!r}")
+        if not math.isfinite(value) or value <= 0:
+            raise ValueError(f"{argument} must be a finite number of milliseconds > 0, got {value}")
+
+
+def _check_count(value, argument: str, allow_none: bool) -> None:
+    """A positive whole number (None too when ``allow_none``)."""
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        expected = "a positive int or None" if allow_none else "a positive int"
+        raise TypeError(f"{argument} must be {expected}, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{argument} must be >= 1, got {value}")
+
+
+def _check_extraction_inputs(recording, sorting) -> None:
+    """The recording and sorting are what their names say (TypeError otherwise)."""
+    from ..recording.base import BaseRecording
+    from ..sorting.base import BaseSorting
+
+    if not isinstance(recording, BaseRecording):
+        raise TypeError(f"recording must be a recording, got {type(recording).__name__}")
+    if not isinstance(sorting, BaseSorting):
+        raise TypeError(f"sorting must be a sorting, got {type(sorting).__name__}")
+
+
 def extract_waveforms(
     recording: BaseRecording,
     sorting: BaseSorting,
@@ -113,11 +148,13 @@ def extract_waveforms(
     precompute_template : sequence of str or None, default: ("average",)
         Template modes computed at the end (None: none).
     ms_before, ms_after : float, default: 1.0, 2.0
-        Window around each spike in ms.
+        Window around each spike in ms; both must be > 0.
     max_spikes_per_unit : int or None, default: 500
-        Spikes sampled per unit; None keeps all.
+        Spikes sampled per unit (>= 1); None keeps all.
     overwrite : bool, default: False
-        Replace an existing folder once the new one is complete (else ``FileExistsError``).
+        Replace an existing folder once the new one is complete (else ``FileExistsError``);
+        refused (``ValueError``, before anything is written) when that folder holds a file the
+        recording or the sorting reads from.
     return_scaled : bool, default: True
         Waveforms in µV when the recording has gains.
     dtype : numpy dtype-like or None, default: None
@@ -145,10 +182,28 @@ def extract_waveforms(
     Returns
     -------
     WaveformExtractor
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type (e.g. a sorting passed as ``recording``).
+    ValueError
+        If an argument is out of range (``ms_before``/``ms_after`` <= 0, ...), the recording
+        and sorting disagree (sampling frequency, segments, spikes past the end), or the
+        folder holds a file they read from.
+    FileExistsError
+        If ``folder`` exists and ``overwrite`` is False.
     """
     sparsity_kwargs, job_kwargs = _split_kwargs(kwargs, SPARSITY_KWARGS, "extract_waveforms")
     if mode not in ("folder", "memory"):
         raise ValueError(f"mode must be 'folder' or 'memory', got {mode!r}")
+    _check_extraction_inputs(recording, sorting)
+    _check_window(ms_before, ms_after)
+    _check_count(max_spikes_per_unit, "max_spikes_per_unit", allow_none=True)
+    _check_count(num_spikes_for_sparsity, "num_spikes_for_sparsity", allow_none=False)
+    _check_count(unit_batch_size, "unit_batch_size", allow_none=True)
+    if dtype is not None:
+        checked_numeric_dtype(dtype)
     if load_if_exists is not None:
         warnings.warn(
             "load_if_exists is deprecated: use load_waveforms()", DeprecationWarning, stacklevel=2
@@ -162,6 +217,7 @@ def extract_waveforms(
                 return WaveformExtractor.load(folder)
             if not overwrite:
                 raise FileExistsError(f"{folder} already exists (use overwrite=True)")
+            check_save_target(folder, {"recording": recording, "sorting": sorting})
     if not recording.has_channel_location():
         raise ValueError("extract_waveforms() needs channel locations: set a probe first")
     check_spikes_in_recording(recording, sorting)
@@ -394,6 +450,10 @@ def precompute_sparsity(
     from .sparsity import ChannelSparsity, compute_sparsity
 
     sparsity_kwargs, job_kwargs = _split_kwargs(kwargs, SPARSITY_KWARGS, "precompute_sparsity")
+    _check_extraction_inputs(recording, sorting)
+    _check_window(ms_before, ms_after)
+    _check_count(num_spikes_for_sparsity, "num_spikes_for_sparsity", allow_none=False)
+    _check_count(unit_batch_size, "unit_batch_size", allow_none=True)
     if temp_folder is not None and Path(temp_folder).exists():
         raise ExistingPathError(f"temp_folder {temp_folder} already exists")
     if not recording.is_filtered() and not allow_unfiltered:
@@ -477,6 +537,9 @@ def estimate_sparsity(
 
     if method not in ("radius", "best_channels"):
         raise ValueError(f"method must be 'radius' or 'best_channels', got {method!r}")
+    _check_extraction_inputs(recording, sorting)
+    _check_window(ms_before, ms_after)
+    _check_count(num_spikes_for_sparsity, "num_spikes_for_sparsity", allow_none=False)
     if method == "radius" and len(recording.get_probes()) != 1:
         raise ValueError("estimate_sparsity(method='radius') needs a recording with one probe")
     _, job_kwargs = _split_kwargs(job_kwargs, (), "estimate_sparsity")

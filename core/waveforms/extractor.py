@@ -21,6 +21,7 @@ import numpy as np
 from ..atomic import atomic_folder
 from ..errors import InvalidInputError
 from ..json_io import read_json, write_json
+from ..source_files import check_save_target
 from . import folder_io, zarr_io
 from .extension import ExtensionHostMixin
 from .extractor_io import StoredExtractor, template_names
@@ -169,6 +170,8 @@ class WaveformExtractor(RecordingInfoMixin, TemplatesMixin, SavingMixin, Extensi
         if folder is None:
             raise ValueError("folder is required with mode='folder'")
         folder = Path(folder)
+        if remove_if_exists:
+            check_save_target(folder, {"recording": recording, "sorting": sorting})
         with atomic_folder(folder, overwrite=remove_if_exists) as partial:
             folder_io.write_skeleton(partial, recording, sorting, use_relative_path, sparsity)
         return cls(recording, sorting, folder, allow_unfiltered=allow_unfiltered, sparsity=sparsity)

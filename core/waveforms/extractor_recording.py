@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from probeinterface import Probe, ProbeGroup
 
+from ..argument_checks import sampling_frequency_mismatch
 from ..json_io import to_jsonable
 
 if TYPE_CHECKING:
@@ -242,8 +243,12 @@ class RecordingInfoMixin:
                 recording.sampling_frequency, self.sampling_frequency, abs_tol=1e-2, rel_tol=1e-5
             ):
                 raise ValueError(
-                    f"recording samples at {recording.sampling_frequency} Hz, the sorting at "
-                    f"{self.sampling_frequency} Hz"
+                    sampling_frequency_mismatch(
+                        "the recording",
+                        recording.sampling_frequency,
+                        "the sorting",
+                        self.sampling_frequency,
+                    )
                 )
             reference = (self._rec_attributes or rec_attributes)["channel_ids"]
             if not np.array_equal(np.asarray(reference), recording.channel_ids):

@@ -470,16 +470,25 @@ class ChannelSparsity:
         return cls(mask, we.unit_ids, we.channel_ids)
 
     @classmethod
-    def from_property(cls, we: Any, by_property: str) -> ChannelSparsity:
-        """Channels whose recording property equals the unit's sorting property (e.g. "group").
+    def from_property(
+        cls, we: Any, by_property: str, peak_sign: PeakSign = "neg"
+    ) -> ChannelSparsity:
+        """Channels whose recording property equals the unit's value (e.g. "group").
+
+        A unit's value is the sorting's property when the sorting has it; otherwise the value
+        of the unit's extremum channel (the usual case for tetrodes: groups are set on channels
+        only).
 
         Parameters
         ----------
         we : WaveformExtractor
-            Its sorting and its recording (or recording attributes) must both hold the property;
-            a ValueError names a missing one, or units whose value no channel has.
+            Its recording (or recording attributes) must hold the property; a ValueError names
+            it when missing, or units whose value no channel has.
         by_property : str
             Property name.
+        peak_sign : {"neg", "pos", "both"}, default: "neg"
+            Chooses the extremum channel when the sorting lacks the property (see
+            `get_template_extremum_channel`).
 
         Returns
         -------
@@ -491,8 +500,12 @@ class ChannelSparsity:
             raise ValueError(f"by_property {by_property!r} is not a property of the recording")
         unit_values = we.sorting.get_property(by_property)
         if unit_values is None:
-            raise ValueError(f"by_property {by_property!r} is not a property of the sorting")
+            _check_choice(peak_sign, "peak_sign", _PEAK_SIGNS)
+            extremum = _extremum_indices(_dense_templates(we), we.nbefore, peak_sign, "extremum")
+            unit_values = np.asarray(channel_values)[extremum]
         mask = np.asarray(unit_values)[:, np.newaxis] == np.asarray(channel_values)[np.newaxis, :]
+        if mask.ndim > 2:  # a property with several values per id (e.g. "location")
+            mask = mask.reshape(mask.shape[0], mask.shape[1], -1).all(axis=2)
         orphans = np.asarray(we.unit_ids)[~mask.any(axis=1)]
         if orphans.size:
             raise ValueError(
@@ -520,7 +533,8 @@ def compute_sparsity(
         ``"threshold"`` is another name for ``"snr"``. See the ``ChannelSparsity.from_*``
         constructors.
     peak_sign : {"neg", "pos", "both"}, default: "neg"
-        For ``"best_channels"``, ``"radius"`` and ``"snr"``.
+        For ``"best_channels"``, ``"radius"``, ``"snr"`` and ``"by_property"`` (when the
+        sorting lacks the property, each unit takes its extremum channel's value).
     num_channels : int, default: 5
         For ``"best_channels"``.
     radius_um : float, default: 100.0
@@ -566,4 +580,4 @@ def compute_sparsity(
         return ChannelSparsity.from_ptp(source, threshold)
     if method == "energy":
         return ChannelSparsity.from_energy(source, threshold)
-    return ChannelSparsity.from_property(source, by_property)
+    return ChannelSparsity.from_property(source, by_property, peak_sign=peak_sign)

@@ -251,7 +251,7 @@ def test_select_units_copies_metadata_of_the_kept_units():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"unit_ids": [0, 7]}, "unit_ids: .*7.* is not among the ids"),
+        ({"unit_ids": [0, 7]}, "unit_ids: .*7.* is not among the unit_ids"),
         ({"unit_ids": [0, 0]}, "unit_ids has duplicates"),
         ({"unit_ids": [0, 1], "renamed_unit_ids": [5]}, "renamed_unit_ids has 1 ids for 2"),
         ({"unit_ids": [0, 1], "renamed_unit_ids": [5, 5]}, "renamed_unit_ids has duplicates"),
@@ -362,7 +362,8 @@ def test_frame_slice_can_skip_the_spike_check():
         (-1, 5, ValueError, "start_frame must be >= 0"),
         (5, 5, ValueError, r"end_frame \(5\) must be after start_frame \(5\)"),
         (0, 50, ValueError, r"end_frame \(50\) is beyond the registered recording"),
-        ("1", 5, TypeError, "start_frame must be a frame number"),
+        (1.5, 5, ValueError, "start_frame must be a whole number"),
+        ("1", 5, TypeError, "start_frame must be an integer"),
     ],
 )
 def test_frame_slice_rejects_bad_frames(start, end, error, message):
@@ -391,7 +392,7 @@ def test_aggregate_units_renames_ids():
 @pytest.mark.parametrize(
     ("other", "message"),
     [
-        (simple_sorting(fs=2000.0), r"sorting_list\[1\] samples at 2000.0 Hz"),
+        (simple_sorting(fs=2000.0), r"sorting_list\[1\] has sampling frequency 2000.0 Hz"),
         (make_sorting([], num_segments=2), r"sorting_list\[1\] has 2 segments"),
     ],
 )
