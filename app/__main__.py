@@ -36,7 +36,7 @@ def print_summary(paths: Sequence[str]) -> None:
     if not paths:
         sources = [("SpikeDesk demo dataset", make_demo_dataset().objects())]
     else:
-        from core.formats.detect import read_all
+        from core import read_all
 
         sources = [(path, read_all(path)) for path in paths]
     for source, objects in sources:
