@@ -84,6 +84,12 @@ def _peri_event(window: MainWindow) -> QWidget:
     return PeriEventView(window.session)
 
 
+def _snippets(window: MainWindow) -> QWidget:
+    from app.views.snippets import SnippetsView
+
+    return SnippetsView(window.session)
+
+
 def _jobs(window: MainWindow) -> QWidget:
     from app.views.jobs_panel import JobsPanel
 
@@ -97,6 +103,7 @@ DOCKS: tuple[DockSpec, ...] = (
     DockSpec("traces", "Traces", _traces, "centre", height=0.85, shortcut="Alt+T"),
     DockSpec("events", "Events", _event_lanes, "centre", height=0.15, shortcut="Alt+E"),
     DockSpec("peri_event", "Peri-event", _peri_event, "right", height=0.45),
+    DockSpec("snippets", "Snippets", _snippets, "right", tab_with="peri_event"),
 )
 
 
