@@ -48,6 +48,7 @@ class UnitMetricsRunner:
         self._on_unavailable = on_unavailable
         self._running: list[Job] = []
         self._trace_started = False
+        self._generation = 0  # results of an earlier generation are dropped
 
     @property
     def jobs(self) -> list[Job]:
@@ -105,6 +106,7 @@ class UnitMetricsRunner:
     def _submit(self, title: str, fn, keys: tuple = SPIKE_TRAIN_KEYS) -> None:
         session = self._session
         data = (session.recording, session.sorting, session.waveform_extractor)
+        generation = self._generation
 
         def guarded(progress, cancel):
             try:
@@ -119,7 +121,7 @@ class UnitMetricsRunner:
 
         def done(result) -> None:
             now = (session.recording, session.sorting, session.waveform_extractor)
-            if any(a is not b for a, b in zip(now, data)):
+            if generation != self._generation or any(a is not b for a, b in zip(now, data)):
                 return
             if isinstance(result, Exception):
                 self._on_unavailable(keys, f"{type(result).__name__}: {result}")
@@ -131,7 +133,8 @@ class UnitMetricsRunner:
         self._jobs.submit(job)
 
     def shutdown(self) -> None:
-        """Cancel the jobs that run."""
+        """Cancel the jobs that run; results still to come are dropped."""
+        self._generation += 1
         for job in self._running:
             if job.state.is_active:
                 job.cancel()

@@ -68,6 +68,7 @@ class UnitsTableView(QWidget):
     ) -> None:
         super().__init__(parent)
         self._session = session
+        self._owns_jobs = job_manager is None
         self._job_manager = JobManager(self) if job_manager is None else job_manager
         self._theme = current_theme()
         self._syncing_selection = False
@@ -227,8 +228,11 @@ class UnitsTableView(QWidget):
         return [self.model.unit_id(row) for row in rows]
 
     def shutdown(self) -> None:
-        """Cancel the metric jobs (the main window calls this on close)."""
+        """Cancel the metric jobs (the main window calls this on close); wait for them when
+        the view runs its own jobs."""
         self._runner.shutdown()
+        if self._owns_jobs:
+            self._job_manager.shutdown(30_000)
 
     # ------------------------------------------------------------------ session
     def _schedule_rebuild(self, *_) -> None:

@@ -34,7 +34,7 @@ def saved(tmp_path_factory):
         },
         sampling_frequency=fs,
     )
-    recording.save(folder=folder / "rec", progress_bar=False)
+    recording.save(folder=folder / "rec", progress_bar=False, n_jobs=1)
     sorting.save(folder=folder / "sort")
     return si.load_extractor(folder / "rec"), si.load_extractor(folder / "sort")
 

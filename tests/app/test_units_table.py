@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 
 import core as si
 from app.model.session import Session
+from app.model.unit_table import METRIC_KEYS
 from app.views.units_table import UnitsTableView
 
 
@@ -21,7 +22,7 @@ def saved(tmp_path_factory):
         durations=[6.0], num_channels=8, num_units=5, probe=probe, seed=3
     )
     sorting.set_property("KSLabel", np.array(["good", "mua", "good", "noise", "good"]))
-    recording.save(folder=folder / "rec", progress_bar=False)
+    recording.save(folder=folder / "rec", progress_bar=False, n_jobs=1)
     sorting.save(folder=folder / "sort")
     return si.load_extractor(folder / "rec"), si.load_extractor(folder / "sort")
 
@@ -36,7 +37,6 @@ def view(qtbot, saved):
     qtbot.waitUntil(lambda: view.table is not None and view.table.num_rows == 5)
     yield view
     view.shutdown()
-    qtbot.waitUntil(lambda: not view.metric_jobs, timeout=30_000)
 
 
 def column_texts(view, key):
@@ -173,7 +173,6 @@ def test_a_phy_folder_shows_its_groups_as_labels(qtbot, tmp_path):
     # no recording: no duration, no positions
     assert column_texts(view, "depth") == ["–"] * 2
     view.shutdown()
-    qtbot.waitUntil(lambda: not view.metric_jobs, timeout=30_000)
 
 
 def test_spikeinterface_folders_with_string_ids_and_2d_properties(qtbot, si_fixtures):
@@ -191,4 +190,60 @@ def test_spikeinterface_folders_with_string_ids_and_2d_properties(qtbot, si_fixt
     view.set_filter('main_channel_id == "CH3" or Amplitude >= 125')
     assert view.filter_error is None and view.model.rowCount() >= 2
     view.shutdown()
-    qtbot.waitUntil(lambda: not view.metric_jobs, timeout=30_000)
+
+
+def wait_for_metrics(qtbot, view):
+    qtbot.waitUntil(
+        lambda: (
+            view.table is not None and all(view.table.state(k) != "pending" for k in METRIC_KEYS)
+        ),
+        timeout=60_000,
+    )
+
+
+def test_spike_train_metrics_fill_in_with_core_qualitymetrics_values(qtbot, view, saved):
+    _, sorting = saved
+    qtbot.waitUntil(lambda: view.table.state("num_spikes") == "ready", timeout=30_000)
+    assert column_texts(view, "num_spikes") == [
+        str(n) for n in sorting.count_num_spikes_per_unit(outputs="array")
+    ]
+    rates = si.compute_firing_rates(sorting)
+    assert view.table.values("firing_rate").tolist() == pytest.approx(list(rates.values()))
+    ratios = si.compute_isi_violations(sorting).isi_violations_ratio
+    assert view.table.values("isi_violations_ratio").tolist() == pytest.approx(
+        list(ratios.values())
+    )
+    # 6 s: shorter than one 60 s bin, so presence ratios are NaN (SpikeInterface's rule)
+    assert column_texts(view, "presence_ratio") == ["–"] * 5
+
+
+def test_amplitude_and_snr_fill_in_from_sampled_waveforms(qtbot, view, saved):
+    recording, sorting = saved
+    view._session.set_unit_channels(
+        {u: c for u, c in zip(sorting.unit_ids.tolist(), [0, 2, 4, 6, 7])}
+    )
+    wait_for_metrics(qtbot, view)
+    snr = view.table.values("snr")
+    amplitude = view.table.values("amplitude_median")
+    assert np.all(np.isfinite(snr)) and np.all(snr > 0)
+    assert np.all(amplitude > 0)  # µV
+    view.sort_by("snr", descending=True)
+    shown = [float(t) for t in column_texts(view, "snr")]
+    assert shown == sorted(shown, reverse=True)
+    view.set_filter("snr > 0 and amplitude_median > 0 and num_spikes >= 1")
+    assert view.model.rowCount() == 5
+
+
+def test_an_open_waveform_extractor_gives_amplitude_and_snr(qtbot, saved):
+    recording, sorting = saved
+    we = si.extract_waveforms(
+        recording, sorting, mode="memory", max_spikes_per_unit=20, sparse=False, seed=0, n_jobs=1
+    )
+    session = Session()
+    view = UnitsTableView(session)
+    qtbot.addWidget(view)
+    session.open(recording=recording, sorting=sorting, waveform_extractor=we)
+    wait_for_metrics(qtbot, view)
+    expected = si.compute_snrs(we)
+    assert view.table.values("snr").tolist() == pytest.approx(list(expected.values()))
+    view.shutdown()
