@@ -16,8 +16,12 @@ import numpy as np
 
 #: Time bins of the whole-segment overview.
 OVERVIEW_BINS = 1500
-#: Depth bins of the overview (when unit depths are known).
-OVERVIEW_DEPTH_BINS = 96
+#: Shortest time bin of the overview, in seconds.
+MIN_BIN_S = 0.5
+#: Most depth bins of the overview (when unit depths are known).
+OVERVIEW_DEPTH_BINS = 64
+#: Thinnest depth bin of the overview, in µm.
+MIN_DEPTH_BIN_UM = 10.0
 #: Alpha (0-255) of units that are not selected while some are.
 DIMMED_ALPHA = 70
 
@@ -203,7 +207,7 @@ class OverviewCounts:
     num_samples : int
         Samples of the segment.
     num_bins : int, default: OVERVIEW_BINS
-        Fewer for short segments (at least 10 ms per bin).
+        Fewer for short segments (bins of at least `MIN_BIN_S`).
     sampling_frequency : float, default: 30000.0
 
     Attributes
@@ -223,7 +227,7 @@ class OverviewCounts:
         num_bins: int = OVERVIEW_BINS,
         sampling_frequency: float = 30_000.0,
     ) -> None:
-        shortest = max(int(0.01 * sampling_frequency), 1)
+        shortest = max(int(MIN_BIN_S * sampling_frequency), 1)
         num_bins = int(max(1, min(num_bins, num_samples // shortest)))
         self.num_samples = int(num_samples)
         self.bin_samples = max(num_samples, 1) / num_bins
@@ -255,6 +259,7 @@ def depth_positions(depths: np.ndarray, visible: np.ndarray, num_bins: int = OVE
     visible : np.ndarray
         Bool per unit index.
     num_bins : int
+        At most this many bins, each at least `MIN_DEPTH_BIN_UM` thick.
 
     Returns
     -------
@@ -263,17 +268,20 @@ def depth_positions(depths: np.ndarray, visible: np.ndarray, num_bins: int = OVE
         tip end).
     extent : tuple of float
         ``(low, high)`` depths the bins span.
+    num_bins : int
+        Bins used.
     """
     known = visible & np.isfinite(depths)
     positions = np.full(depths.shape, -1, dtype=np.int64)
     if not known.any():
-        return positions, (0.0, 1.0)
+        return positions, (0.0, 1.0), 1
     low, high = float(depths[known].min()), float(depths[known].max())
     if high - low < 1e-9:
-        low, high = low - 10.0, high + 10.0
+        low, high = low - MIN_DEPTH_BIN_UM, high + MIN_DEPTH_BIN_UM
+    num_bins = int(min(num_bins, max(1, np.ceil((high - low) / MIN_DEPTH_BIN_UM))))
     pitch = (high - low) / num_bins
     low, high = low - pitch / 2, high + pitch / 2  # bins centred on the extreme units
     positions[known] = np.minimum(
         ((depths[known] - low) / (high - low) * num_bins).astype(np.int64), num_bins - 1
     )
-    return positions, (low, high)
+    return positions, (low, high), num_bins

@@ -71,7 +71,7 @@ SPIKE_TRAIN_COLUMNS = (
     ),
     ColumnSpec(
         "firing_rate",
-        "Rate (Hz)",
+        "Rate Hz",
         NUMBER,
         2,
         "Mean firing rate: spikes / duration of the recording (compute_firing_rates)",
@@ -79,7 +79,7 @@ SPIKE_TRAIN_COLUMNS = (
     ),
     ColumnSpec(
         "isi_violations_ratio",
-        "ISI viol.",
+        "ISI viol",
         NUMBER,
         3,
         "Rate of inter-spike intervals < 1.5 ms relative to chance (Hill et al.; "
@@ -99,7 +99,7 @@ SPIKE_TRAIN_COLUMNS = (
 TRACE_COLUMNS = (
     ColumnSpec(
         "amplitude_median",
-        "Amplitude (µV)",
+        "Amp µV",
         NUMBER,
         1,
         "Median absolute amplitude of sampled spikes at their peak on the extremum channel "
@@ -125,6 +125,12 @@ _LABEL_COLUMN = ColumnSpec(
     f"Curation label: the first of the sorting properties {', '.join(LABEL_PROPERTIES)}",
 )
 METRIC_KEYS = tuple(c.key for c in SPIKE_TRAIN_COLUMNS + TRACE_COLUMNS)
+#: Common curation thresholds (e.g. the Allen Institute's): a unit past one is flagged.
+#: ``{key: (comparison, threshold)}``; "above" flags values greater than the threshold.
+QUALITY_THRESHOLDS = {
+    "isi_violations_ratio": ("above", 0.5),
+    "presence_ratio": ("below", 0.9),
+}
 
 
 class UnitTable:
@@ -245,6 +251,22 @@ class UnitTable:
         if not np.isfinite(value):
             return MISSING_TEXT if np.isnan(value) else ("∞" if value > 0 else "-∞")
         return f"{value:.{spec.decimals}f}"
+
+    def flagged(self, row: int, key: str) -> bool:
+        """Whether the cell's value is past the column's usual curation threshold."""
+        rule = QUALITY_THRESHOLDS.get(key)
+        if rule is None or self._state[key] != READY:
+            return False
+        value = self._values[key][row]
+        return bool(value > rule[1]) if rule[0] == "above" else bool(value < rule[1])
+
+    def value_range(self, key: str) -> tuple[float, float] | None:
+        """``(min, max)`` of a number column's finite values (None when it has none)."""
+        values = self._values[key]
+        if self._spec[key].kind != NUMBER or self._state[key] != READY:
+            return None
+        finite = values[np.isfinite(values)]
+        return (float(finite.min()), float(finite.max())) if finite.size else None
 
     def row_of(self, unit_id) -> int:
         """Row of ``unit_id`` (``KeyError`` if unknown)."""
@@ -375,8 +397,8 @@ def _probe_columns(recording, sorting) -> list[ColumnSpec]:
     elif "group" in sorting.get_property_keys():
         groups = sorting.get_property("group")
     return [
-        ColumnSpec("depth", "Depth (µm)", NUMBER, 0, "y position of the extremum channel", "probe"),
-        ColumnSpec("channel", "Channel", kind(channel_ids), 0, "Extremum channel id", "probe"),
+        ColumnSpec("depth", "Depth µm", NUMBER, 0, "y position of the extremum channel", "probe"),
+        ColumnSpec("channel", "Ch", kind(channel_ids), 0, "Extremum channel id", "probe"),
         ColumnSpec(
             "shank", "Shank", kind(groups), 0, "Group (shank) of the extremum channel", "probe"
         ),

@@ -23,7 +23,6 @@ from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from app.model.raster_data import (
-    OVERVIEW_DEPTH_BINS,
     OverviewCounts,
     RasterStyle,
     SpikeIndex,
@@ -80,6 +79,7 @@ class RasterView(QWidget):
         self._style: RasterStyle | None = None
         self._ordered_ids: list = []
         self._window = (0, 0, 0)  # segment, start, end frames on display
+        self._unit_lines: list = []
         self._redraw_timer = QTimer(self, singleShot=True, interval=0)
         self._redraw_timer.timeout.connect(self.redraw)
         self._restyle_timer = QTimer(self, singleShot=True, interval=0)
@@ -399,9 +399,10 @@ class RasterView(QWidget):
         visible = np.array([u not in hidden for u in unit_ids], dtype=bool)
         depths = self._depths(unit_ids)
         if np.isfinite(depths).any():
-            positions, (low, high) = depth_positions(depths, visible)
-            image = overview.image(positions, OVERVIEW_DEPTH_BINS)
+            positions, (low, high), num_bins = depth_positions(depths, visible)
+            image = overview.image(positions, num_bins)
             y0, span, label = low, high - low, "Depth (µm)"
+            heights = depths
         else:  # rows as in the raster, the top one at the top
             rows = {u: r for r, u in enumerate(self._ordered_ids)}
             num = max(len(rows), 1)
@@ -410,16 +411,39 @@ class RasterView(QWidget):
             )
             image = overview.image(positions, num)
             y0, span, label = -0.5, float(num), "Unit row"
+            heights = positions.astype(float)
         self.overview_plot.getPlotItem().getAxis("left").setLabel(label)
+        self._mark_selected_units(unit_ids, heights)
         duration = overview.num_samples / session.sampling_frequency
         t_start = float(session.frame_to_time(0)) if session.recording is not None else 0.0
         shown = np.log1p(image)
-        self.overview_image.setImage(shown, levels=(0.0, max(float(shown.max()), 1e-6)))
+        nonzero = shown[shown > 0]
+        # the busiest bins saturate: the rest keeps contrast
+        top = float(np.percentile(nonzero, 99)) if nonzero.size else 1.0
+        self.overview_image.setImage(shown, levels=(0.0, max(top, 1e-6)))
         self.overview_image.setRect(QRectF(t_start, y0, duration, span))
         self.overview_box.setRange(
             xRange=(t_start, t_start + duration), yRange=(y0, y0 + span), padding=0
         )
         self.overview_drawn.emit()
+
+    def _mark_selected_units(self, unit_ids: list, heights: np.ndarray) -> None:
+        """A line in the unit's colour across the overview at each selected unit's depth."""
+        plot = self.overview_plot.getPlotItem()
+        for line in self._unit_lines:
+            plot.removeItem(line)
+        self._unit_lines = []
+        position = {u: i for i, u in enumerate(unit_ids)}
+        for unit_id in self._session.selected_unit_ids:
+            index = position.get(unit_id)
+            if index is None or not np.isfinite(heights[index]) or heights[index] < 0:
+                continue
+            color = QColor(self._theme.unit_color(self._session.unit_color_index(unit_id)))
+            color.setAlpha(200)
+            line = pg.InfiniteLine(float(heights[index]), angle=0, pen=pg.mkPen(color, width=2))
+            line.setZValue(5)
+            plot.addItem(line)
+            self._unit_lines.append(line)
 
     def _mark_window(self, t0: float, t1: float) -> None:
         self.window_region.setRegion((t0, t1))

@@ -5,13 +5,25 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QStyledItemDelegate
 
 from app.model.session import Session
-from app.model.unit_table import NUMBER, PENDING, READY, UNAVAILABLE, UnitTable
+from app.model.unit_table import (
+    NUMBER,
+    PENDING,
+    QUALITY_THRESHOLDS,
+    READY,
+    UNAVAILABLE,
+    UnitTable,
+)
 from app.theme import Theme, current_theme
 
 #: Background tint of the label column per label (phy's usual labels).
 LABEL_TINTS = {"good": "#2e9e4f", "mua": "#d08a1f", "noise": "#8a8a8a"}
+#: Item data role of a metric cell's bar: its value's place in the column's range (0..1).
+BAR_ROLE = Qt.ItemDataRole.UserRole + 1
+#: Sources of the columns drawn with bars.
+BAR_SOURCES = ("spike_trains", "traces")
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -39,12 +51,14 @@ class UnitTableModel(QAbstractTableModel):
         self._shown = np.empty(0, dtype=int)  # table rows on display
         self._sort_key: str | None = None
         self._descending = False
+        self._ranges: dict[str, tuple[float, float] | None] = {}
 
     # ------------------------------------------------------------------ content
     def set_table(self, table: UnitTable | None) -> None:
         """Show ``table`` (all rows, in the current sort order)."""
         self.beginResetModel()
         self.table = table
+        self._ranges = {}
         num = 0 if table is None else table.num_rows
         self._mask = np.ones(num, dtype=bool)
         if table is not None and self._sort_key not in table.keys:
@@ -67,6 +81,8 @@ class UnitTableModel(QAbstractTableModel):
         if self.table is None:
             return
         keys = set(keys)
+        for key in keys:
+            self._ranges.pop(key, None)
         if self._sort_key in keys:
             self._resort()
         for key in keys & set(self.table.keys):
@@ -136,7 +152,11 @@ class UnitTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole:
             if hidden or state != READY:
                 return QColor(self._theme.bad_channel)
+            if self.table.flagged(row, spec.key):
+                return QColor(self._theme.event)
             return None
+        if role == BAR_ROLE:
+            return self._bar(row, spec)
         if role == Qt.ItemDataRole.BackgroundRole and spec.key == "label":
             tint = LABEL_TINTS.get(str(self.table.values("label")[row]).lower())
             if tint is not None:
@@ -149,6 +169,9 @@ class UnitTableModel(QAbstractTableModel):
                 return f"{spec.title}: being computed"
             if state == UNAVAILABLE:
                 return f"{spec.title}: {self.table.reason(spec.key)}"
+            rule = QUALITY_THRESHOLDS.get(spec.key)
+            if rule is not None and self.table.flagged(row, spec.key):
+                return f"{spec.key} {rule[0]} the usual threshold of {rule[1]:g}"
             return None
         if index.column() == 0:
             if role == Qt.ItemDataRole.DecorationRole:
@@ -207,6 +230,18 @@ class UnitTableModel(QAbstractTableModel):
         self._resort()
 
     # ------------------------------------------------------------------ helpers
+    def _bar(self, row: int, spec) -> float | None:
+        if spec.source not in BAR_SOURCES or self.table.state(spec.key) != READY:
+            return None
+        if spec.key not in self._ranges:
+            self._ranges[spec.key] = self.table.value_range(spec.key)
+        value_range = self._ranges[spec.key]
+        value = self.table.values(spec.key)[row]
+        if value_range is None or not np.isfinite(value):
+            return None
+        low, high = min(value_range[0], 0.0), value_range[1]
+        return 0.0 if high <= low else float((value - low) / (high - low))
+
     def _hidden(self) -> set:
         return set(self._session.hidden_unit_ids)
 
@@ -230,3 +265,20 @@ class UnitTableModel(QAbstractTableModel):
         ]
         self.changePersistentIndexList(persistent, moved)
         self.layoutChanged.emit()
+
+
+class MetricBarDelegate(QStyledItemDelegate):
+    """Draws a faint bar behind a metric cell, as long as its value's place in the column."""
+
+    def __init__(self, color: QColor, parent=None) -> None:
+        super().__init__(parent)
+        self._color = QColor(color)
+        self._color.setAlpha(40)
+
+    def paint(self, painter, option, index) -> None:
+        fraction = index.data(BAR_ROLE)
+        if fraction is not None and fraction > 0:
+            rect = option.rect.adjusted(1, 3, -1, -3)
+            rect.setWidth(max(1, int(rect.width() * min(fraction, 1.0))))
+            painter.fillRect(rect, self._color)
+        super().paint(painter, option, index)

@@ -30,7 +30,7 @@ from app.model.unit_filter import FilterError
 from app.model.unit_table import PROBE_KEYS, UnitTable, build_unit_table, set_probe_columns
 from app.theme import current_theme
 from app.unit_metrics_runner import UnitMetricsRunner
-from app.views.unit_table_model import UnitTableModel
+from app.views.unit_table_model import MetricBarDelegate, UnitTableModel
 
 #: Milliseconds between the last key press in the filter box and applying it.
 FILTER_DELAY_MS = 300
@@ -115,6 +115,7 @@ class UnitsTableView(QWidget):
 
         self.table_view = _TableView(self)
         self.table_view.setModel(self.model)
+        self.table_view.setItemDelegate(MetricBarDelegate(self._theme.trace, self.table_view))
         self.table_view.setSortingEnabled(True)
         self.table_view.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # the sorting's order
         self.table_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)

@@ -211,3 +211,9 @@ def test_no_recording_no_window(qtbot):
     qtbot.waitUntil(view.is_ready, timeout=10_000)
     assert "Open a recording" in view.message.textItem.toPlainText()
     assert view.overview_pixels() is not None
+
+
+def test_the_overview_marks_the_selected_units_depths(qtbot, view, session):
+    with qtbot.waitSignal(view.overview_drawn):
+        session.select_units([20, 40])
+    assert sorted(line.value() for line in view._unit_lines) == [25.0, 75.0]

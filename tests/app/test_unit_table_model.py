@@ -146,3 +146,13 @@ def test_a_sorting_without_recording_has_no_probe_columns(sorting):
     table = build_unit_table(sorting, None, None)
     assert table.state("depth") == "unavailable"
     assert table.text(0, "depth") == MISSING_TEXT
+
+
+def test_cells_past_the_usual_thresholds_are_flagged(table):
+    table.set_column("isi_violations_ratio", {3: 0.1, 7: 0.9, 11: 0.5})
+    table.set_column("presence_ratio", {3: 0.95, 7: 0.5, 11: np.nan})
+    assert [table.flagged(r, "isi_violations_ratio") for r in range(3)] == [False, True, False]
+    assert [table.flagged(r, "presence_ratio") for r in range(3)] == [False, True, False]
+    assert not table.flagged(0, "snr")  # no threshold (and still pending)
+    assert table.value_range("isi_violations_ratio") == (0.1, 0.9)
+    assert table.value_range("snr") is None

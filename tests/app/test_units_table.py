@@ -247,3 +247,19 @@ def test_an_open_waveform_extractor_gives_amplitude_and_snr(qtbot, saved):
     expected = si.compute_snrs(we)
     assert view.table.values("snr").tolist() == pytest.approx(list(expected.values()))
     view.shutdown()
+
+
+def test_metric_cells_carry_a_bar_and_flags(view):
+    from app.views.unit_table_model import BAR_ROLE
+
+    table = view.table
+    table.set_column("isi_violations_ratio", [0.0, 0.25, 1.0, 0.5, 0.0])
+    view._columns_changed(("isi_violations_ratio",))
+    column = table.keys.index("isi_violations_ratio")
+    model = view.model
+    bars = [model.data(model.index(r, column), BAR_ROLE) for r in range(5)]
+    assert bars == [0.0, 0.25, 1.0, 0.5, 0.0]
+    flagged = model.data(model.index(2, column), Qt.ItemDataRole.ForegroundRole)
+    assert flagged == view.model._theme.event
+    assert "threshold of 0.5" in model.data(model.index(2, column), Qt.ItemDataRole.ToolTipRole)
+    assert model.data(model.index(1, column), Qt.ItemDataRole.ForegroundRole) is None
