@@ -22,6 +22,8 @@ MIN_BIN_S = 0.5
 OVERVIEW_DEPTH_BINS = 64
 #: Thinnest depth bin of the overview, in µm.
 MIN_DEPTH_BIN_UM = 10.0
+#: Spikes binned per step when building the overview (a few ms of work each).
+CHUNK_SPIKES = 500_000
 #: Alpha (0-255) of units that are not selected while some are.
 DIMMED_ALPHA = 70
 
@@ -231,9 +233,14 @@ class OverviewCounts:
         num_bins = int(max(1, min(num_bins, num_samples // shortest)))
         self.num_samples = int(num_samples)
         self.bin_samples = max(num_samples, 1) / num_bins
-        bins = np.minimum((samples / self.bin_samples).astype(np.int64), num_bins - 1)
-        flat = np.bincount(units.astype(np.int64) * num_bins + bins, minlength=num_units * num_bins)
-        self.counts = flat[: num_units * num_bins].reshape(num_units, num_bins).astype(np.int32)
+        flat = np.zeros(num_units * num_bins, dtype=np.int64)
+        # in slices: np.bincount holds the GIL, and the GUI thread must not wait for it long
+        for first in range(0, samples.size, CHUNK_SPIKES):
+            chunk = slice(first, first + CHUNK_SPIKES)
+            bins = np.minimum((samples[chunk] / self.bin_samples).astype(np.int64), num_bins - 1)
+            keys = units[chunk].astype(np.int64) * num_bins + bins
+            flat += np.bincount(keys, minlength=flat.size)[: flat.size]
+        self.counts = flat.reshape(num_units, num_bins).astype(np.int32)
 
     @property
     def num_bins(self) -> int:

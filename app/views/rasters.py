@@ -110,7 +110,7 @@ class RasterView(QWidget):
         )
         self.info_label = QLabel()
         tools = QHBoxLayout()
-        tools.setContentsMargins(4, 2, 4, 0)
+        tools.setContentsMargins(4, 0, 4, 0)
         tools.addWidget(QLabel("Rows:"))
         tools.addWidget(self.order_box)
         tools.addStretch(1)
@@ -122,7 +122,8 @@ class RasterView(QWidget):
         item.hideButtons()
         item.disableAutoRange()
         self.raster_box.invertY(True)
-        _style_axes(item, theme, left="Unit", bottom="Time (s)")
+        # the time axis reads seconds like the traces above; no title, to give the rows room
+        _style_axes(item, theme, left="Unit", bottom="")
         item.getAxis("left").setWidth(UNIT_AXIS_WIDTH_PX)
         self.raster_image = RasterImage()
         item.addItem(self.raster_image)
@@ -141,7 +142,7 @@ class RasterView(QWidget):
         overview = self.overview_plot.getPlotItem()
         overview.hideButtons()
         overview.disableAutoRange()
-        _style_axes(overview, theme, left="Depth (µm)", bottom="")
+        _style_axes(overview, theme, left="µm", bottom="")
         overview.getAxis("left").setWidth(UNIT_AXIS_WIDTH_PX)
         self.overview_image = pg.ImageItem(axisOrder="row-major")
         # no spikes: the background; many: the trace colour
@@ -164,6 +165,10 @@ class RasterView(QWidget):
             overview.addItem(marker)
         self.window_line.sigDragged.connect(self._on_line_dragged)
         self.overview_box.clicked.connect(self._on_overview_click)
+        self.overview_plot.setToolTip(
+            "Spikes of the visible units over the whole segment, by depth (darker: more).\n"
+            "Click to go there, or drag the marker of the time window."
+        )
 
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.raster_plot)
@@ -401,7 +406,7 @@ class RasterView(QWidget):
         if np.isfinite(depths).any():
             positions, (low, high), num_bins = depth_positions(depths, visible)
             image = overview.image(positions, num_bins)
-            y0, span, label = low, high - low, "Depth (µm)"
+            y0, span, label = low, high - low, "µm"
             heights = depths
         else:  # rows as in the raster, the top one at the top
             rows = {u: r for r, u in enumerate(self._ordered_ids)}
@@ -410,7 +415,7 @@ class RasterView(QWidget):
                 [num - 1 - rows[u] if u in rows else -1 for u in unit_ids], dtype=np.int64
             )
             image = overview.image(positions, num)
-            y0, span, label = -0.5, float(num), "Unit row"
+            y0, span, label = -0.5, float(num), "Row"
             heights = positions.astype(float)
         self.overview_plot.getPlotItem().getAxis("left").setLabel(label)
         self._mark_selected_units(unit_ids, heights)

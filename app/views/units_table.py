@@ -74,6 +74,7 @@ class UnitsTableView(QWidget):
         self._syncing_selection = False
         self._filter_error: str | None = None
         self._filter_columns: tuple[str, ...] = ()
+        self._hidden_columns: set[str] = set()  # kept when another sorting opens
         self.model = UnitTableModel(session, self)
         self._runner = UnitMetricsRunner(
             session, self._job_manager, self._on_values, self._on_unavailable
@@ -223,6 +224,27 @@ class UnitsTableView(QWidget):
         shown = set(self.model.shown_unit_ids())
         self._session.set_hidden_units([u for u in self.table.unit_ids.tolist() if u not in shown])
 
+    def set_column_visible(self, key: str, visible: bool) -> None:
+        """Show or hide column ``key`` (also from the header's context menu)."""
+        if visible:
+            self._hidden_columns.discard(key)
+        else:
+            self._hidden_columns.add(key)
+        if self.table is not None and key in self.table.keys:
+            column = self.table.keys.index(key)
+            self.table_view.horizontalHeader().setSectionHidden(column, not visible)
+
+    def visible_columns(self) -> list[str]:
+        """Keys of the columns on display, in display order."""
+        header = self.table_view.horizontalHeader()
+        keys = self.table.keys if self.table is not None else ()
+        columns = sorted(
+            (header.visualIndex(c), key)
+            for c, key in enumerate(keys)
+            if not header.isSectionHidden(c)
+        )
+        return [key for _, key in columns]
+
     def selected_rows_unit_ids(self) -> list:
         """Unit ids of the selected rows, top to bottom."""
         rows = sorted(index.row() for index in self.table_view.selectionModel().selectedRows())
@@ -249,6 +271,9 @@ class UnitsTableView(QWidget):
             return
         table = build_unit_table(session.sorting, session.recording, session.unit_channel_ids)
         self.model.set_table(table)
+        header = self.table_view.horizontalHeader()
+        for column, key in enumerate(table.keys):
+            header.setSectionHidden(column, key in self._hidden_columns)
         self.apply_filter()
         self._share_order()
         self.table_view.resizeColumnsToContents()
@@ -382,7 +407,7 @@ class UnitsTableView(QWidget):
             action = QAction(spec.title, menu, checkable=True)
             action.setChecked(not header.isSectionHidden(column))
             action.toggled.connect(
-                lambda checked, c=column: header.setSectionHidden(c, not checked)
+                lambda checked, key=spec.key: self.set_column_visible(key, checked)
             )
             menu.addAction(action)
         menu.exec(header.mapToGlobal(position))

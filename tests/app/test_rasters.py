@@ -217,3 +217,37 @@ def test_the_overview_marks_the_selected_units_depths(qtbot, view, session):
     with qtbot.waitSignal(view.overview_drawn):
         session.select_units([20, 40])
     assert sorted(line.value() for line in view._unit_lines) == [25.0, 75.0]
+
+
+def test_overview_counts_equal_a_histogram_whatever_the_slicing(monkeypatch):
+    from app.model import raster_data
+
+    rng = np.random.default_rng(0)
+    samples = np.sort(rng.integers(0, 600_000, 1_000))
+    units = rng.integers(0, 5, 1_000)
+    expected = raster_data.OverviewCounts(samples, units, 5, 600_000, 40, 10_000.0).counts
+    monkeypatch.setattr(raster_data, "CHUNK_SPIKES", 7)
+    sliced = raster_data.OverviewCounts(samples, units, 5, 600_000, 40, 10_000.0)
+    histogram, _, _ = np.histogram2d(units, samples, bins=[np.arange(6), np.linspace(0, 6e5, 41)])
+    assert sliced.num_bins == 40
+    np.testing.assert_array_equal(sliced.counts, histogram.astype(int))
+    np.testing.assert_array_equal(expected, sliced.counts)
+
+
+def test_painted_ticks_cover_their_row_and_columns():
+    from app.model.raster_data import RasterStyle, paint_raster, tick_spans
+
+    style = RasterStyle(
+        row_of_unit=np.array([1, -1, 0]),
+        num_rows=2,
+        colors=np.array([[255, 0, 0, 255], [0, 255, 0, 255], [0, 0, 255, 255]], dtype=np.uint8),
+        selected=np.zeros(3, dtype=bool),
+    )
+    pixels = paint_raster(
+        np.array([10, 50, 90]), np.array([0, 1, 2]), 0, 100, 100, 40, style, tick_width=1
+    )
+    top, bottom = tick_spans(2, 40)
+    assert np.all(pixels[top[1] : bottom[1], 10] == 0xFFFF0000)  # unit 0, red, bottom row
+    assert np.all(pixels[:, 50] == 0)  # unit 1 is hidden
+    assert np.all(pixels[top[0] : bottom[0], 90] == 0xFF0000FF)  # unit 2, blue, top row
+    assert np.count_nonzero(pixels) == (bottom - top).sum()

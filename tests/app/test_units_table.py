@@ -263,3 +263,19 @@ def test_metric_cells_carry_a_bar_and_flags(view):
     assert flagged == view.model._theme.event
     assert "threshold of 0.5" in model.data(model.index(2, column), Qt.ItemDataRole.ToolTipRole)
     assert model.data(model.index(1, column), Qt.ItemDataRole.ForegroundRole) is None
+
+
+def test_columns_can_be_hidden(view):
+    assert view.visible_columns()[:3] == ["unit_id", "num_spikes", "firing_rate"]
+    view.set_column_visible("firing_rate", False)
+    assert "firing_rate" not in view.visible_columns()
+    view.set_column_visible("firing_rate", True)
+    assert "firing_rate" in view.visible_columns()
+
+
+def test_hidden_columns_stay_hidden_for_the_next_sorting(qtbot, view, saved):
+    recording, sorting = saved
+    view.set_column_visible("presence_ratio", False)
+    view._session.add(sorting=sorting.select_units([0, 1]))
+    qtbot.waitUntil(lambda: view.table is not None and view.table.num_rows == 2)
+    assert "presence_ratio" not in view.visible_columns()
