@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+import numpy as np
+
 from app.jobs import Job, JobManager
 from app.model.session import Session
 from app.model.unit_metrics import sampled_waveform_extractor, spike_train_metrics, trace_metrics
@@ -49,15 +51,23 @@ class UnitMetricsRunner:
         self._running: list[Job] = []
         self._trace_started = False
         self._generation = 0  # results of an earlier generation are dropped
+        self._data: tuple | None = None  # (recording, sorting, waveform extractor) of refresh
 
     @property
     def jobs(self) -> list[Job]:
         """The jobs started for the open data that have not ended."""
         return [job for job in self._running if job.state.is_active]
 
+    def is_current(self) -> bool:
+        """Whether the metrics started last still hold for the session's data: same sorting
+        and waveforms, and a recording of the same channels and length (e.g. after a probe
+        edit)."""
+        return self._data is not None and _same_data(self._data, self._session_data())
+
     def refresh(self) -> None:
         """Start over for what the session holds now."""
         self.shutdown()
+        self._data = self._session_data()
         session = self._session
         sorting = session.sorting
         if sorting is None:
@@ -104,8 +114,7 @@ class UnitMetricsRunner:
         self._submit(f"Amplitude and SNR of {num_units} units", fn, TRACE_KEYS)
 
     def _submit(self, title: str, fn, keys: tuple = SPIKE_TRAIN_KEYS) -> None:
-        session = self._session
-        data = (session.recording, session.sorting, session.waveform_extractor)
+        data = self._session_data()
         generation = self._generation
 
         def guarded(progress, cancel):
@@ -120,8 +129,7 @@ class UnitMetricsRunner:
         job = Job(title, guarded)
 
         def done(result) -> None:
-            now = (session.recording, session.sorting, session.waveform_extractor)
-            if generation != self._generation or any(a is not b for a, b in zip(now, data)):
+            if generation != self._generation or not _same_data(data, self._session_data()):
                 return
             if isinstance(result, Exception):
                 self._on_unavailable(keys, f"{type(result).__name__}: {result}")
@@ -132,6 +140,10 @@ class UnitMetricsRunner:
         self._running.append(job)
         self._jobs.submit(job)
 
+    def _session_data(self) -> tuple:
+        session = self._session
+        return (session.recording, session.sorting, session.waveform_extractor)
+
     def shutdown(self) -> None:
         """Cancel the jobs that run; results still to come are dropped."""
         self._generation += 1
@@ -140,3 +152,18 @@ class UnitMetricsRunner:
                 job.cancel()
         self._running = []
         self._trace_started = False
+
+
+def _same_data(before: tuple, now: tuple) -> bool:
+    """Same sorting and waveforms; a recording that is the same or reads the same samples
+    (same channel ids and segment lengths)."""
+    (recording, sorting, we), (new_recording, new_sorting, new_we) = before, now
+    if sorting is not new_sorting or we is not new_we:
+        return False
+    if recording is new_recording:
+        return True
+    if recording is None or new_recording is None:
+        return False
+    return np.array_equal(recording.channel_ids, new_recording.channel_ids) and [
+        recording.get_num_samples(s) for s in range(recording.get_num_segments())
+    ] == [new_recording.get_num_samples(s) for s in range(new_recording.get_num_segments())]

@@ -222,11 +222,6 @@ class UnitTable:
         self._state[key] = READY
         self._reason.pop(key, None)
 
-    def set_pending(self, key: str) -> None:
-        """Mark column ``key`` as being computed (its old values stay until replaced)."""
-        self._state[key] = PENDING
-        self._reason.pop(key, None)
-
     def set_unavailable(self, key: str, reason: str) -> None:
         """Mark column ``key`` as impossible to compute, with the reason shown to the user."""
         spec = self._spec[key]
@@ -292,10 +287,6 @@ class UnitTable:
         # sorted() keeps equal keys in row order, reverse=True too
         order = sorted(present, key=lambda r: _natural_key(values[r]), reverse=descending)
         return np.concatenate([np.asarray(order, dtype=int), rows[missing]]).astype(int)
-
-    def filter_columns(self) -> dict[str, np.ndarray]:
-        """Every column by key, as filter expressions see them."""
-        return dict(self._values)
 
     def apply_filter(self, expression: str) -> FilterResult:
         """Rows kept by a filter expression (see `app.model.unit_filter.apply_filter`)."""

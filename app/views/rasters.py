@@ -88,7 +88,7 @@ class RasterView(QWidget):
         self._index_built.connect(self._on_index_built)
         signals = session.signals
         signals.sorting.connect(self._on_sorting)
-        signals.recording.connect(self._on_sorting)
+        signals.recording.connect(self._on_recording)
         signals.frame_window.connect(self._schedule_redraw)
         signals.segment_index.connect(self._on_segment)
         for name in ("hidden_unit_ids", "selected_unit_ids", "unit_order", "unit_channel_ids"):
@@ -274,10 +274,26 @@ class RasterView(QWidget):
             except Exception:  # shown as a message, never raised in the worker
                 _log.exception("indexing the spikes failed")
                 index, overviews = None, []
-            self._index_built.emit((sorting, index, overviews))
+            try:
+                self._index_built.emit((sorting, index, overviews))
+            except RuntimeError:  # the view was deleted meanwhile
+                pass
 
         self._worker = threading.Thread(target=build, name="RasterIndex", daemon=True)
         self._worker.start()
+
+    def _on_recording(self, *_) -> None:
+        recording, overviews = self._session.recording, self._overviews
+        same_length = (
+            recording is not None
+            and self._index is not None
+            and [o.num_samples for o in overviews]
+            == [recording.get_num_samples(s) for s in range(recording.get_num_segments())]
+        )
+        if same_length:  # e.g. a new probe: only depths may change
+            self._schedule_restyle()
+        else:
+            self._on_sorting()
 
     def _on_index_built(self, result) -> None:
         sorting, index, overviews = result

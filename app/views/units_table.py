@@ -27,7 +27,15 @@ from PySide6.QtWidgets import (
 from app.jobs import JobManager
 from app.model.session import Session
 from app.model.unit_filter import FilterError
-from app.model.unit_table import PROBE_KEYS, UnitTable, build_unit_table, set_probe_columns
+from app.model.unit_table import (
+    METRIC_KEYS,
+    PROBE_KEYS,
+    READY,
+    UNAVAILABLE,
+    UnitTable,
+    build_unit_table,
+    set_probe_columns,
+)
 from app.theme import current_theme
 from app.unit_metrics_runner import UnitMetricsRunner
 from app.views.unit_table_model import MetricBarDelegate, UnitTableModel
@@ -270,6 +278,13 @@ class UnitsTableView(QWidget):
             self._update_status()
             return
         table = build_unit_table(session.sorting, session.recording, session.unit_channel_ids)
+        keep_metrics = self.table is not None and self._runner.is_current()
+        if keep_metrics:  # e.g. a new probe: the metrics stay, positions are redone
+            for key in METRIC_KEYS:
+                if self.table.state(key) == READY:
+                    table.set_column(key, self.table.values(key))
+                elif self.table.state(key) == UNAVAILABLE:
+                    table.set_unavailable(key, self.table.reason(key))
         self.model.set_table(table)
         header = self.table_view.horizontalHeader()
         for column, key in enumerate(table.keys):
@@ -277,7 +292,8 @@ class UnitsTableView(QWidget):
         self.apply_filter()
         self._share_order()
         self.table_view.resizeColumnsToContents()
-        self._runner.refresh()
+        if not keep_metrics:
+            self._runner.refresh()
 
     def _on_unit_channels(self, *_) -> None:
         session, table = self._session, self.table

@@ -279,3 +279,18 @@ def test_hidden_columns_stay_hidden_for_the_next_sorting(qtbot, view, saved):
     view._session.add(sorting=sorting.select_units([0, 1]))
     qtbot.waitUntil(lambda: view.table is not None and view.table.num_rows == 2)
     assert "presence_ratio" not in view.visible_columns()
+
+
+def test_a_new_probe_keeps_the_metrics_and_redoes_the_positions(qtbot, view, saved):
+    recording, sorting = saved
+    session = view._session
+    session.set_unit_channels({u: u for u in range(5)})
+    wait_for_metrics(qtbot, view)
+    snr = view.table.values("snr").copy()
+    jobs_before = len(view._job_manager.jobs)
+    probe = pi.generate_linear_probe(num_elec=8, ypitch=40)
+    probe.set_device_channel_indices(np.arange(8))
+    session.replace_recording(recording.set_probe(probe))
+    qtbot.waitUntil(lambda: column_texts(view, "depth") == ["0", "40", "80", "120", "160"])
+    np.testing.assert_array_equal(view.table.values("snr"), snr)
+    assert len(view._job_manager.jobs) == jobs_before == 0
