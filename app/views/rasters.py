@@ -20,7 +20,15 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.model.raster_data import (
     OverviewCounts,
@@ -73,6 +81,7 @@ class RasterView(QWidget):
         self._session = session
         self._theme = current_theme()
         self._order = ORDER_DEPTH
+        self._selected_only = False
         self._index: SpikeIndex | None = None
         self._overviews: list[OverviewCounts] = []
         self._worker: threading.Thread | None = None
@@ -108,11 +117,15 @@ class RasterView(QWidget):
         self.order_box.currentIndexChanged.connect(
             lambda _i: self.set_order(self.order_box.currentData())
         )
+        self.selected_only_box = QCheckBox("Selected only")
+        self.selected_only_box.setToolTip("One row per selected unit (all units when none is)")
+        self.selected_only_box.toggled.connect(self.set_selected_only)
         self.info_label = QLabel()
         tools = QHBoxLayout()
         tools.setContentsMargins(4, 0, 4, 0)
         tools.addWidget(QLabel("Rows:"))
         tools.addWidget(self.order_box)
+        tools.addWidget(self.selected_only_box)
         tools.addStretch(1)
         tools.addWidget(self.info_label)
 
@@ -195,6 +208,13 @@ class RasterView(QWidget):
             raise ValueError(f"order must be one of {tuple(ORDER_TITLES)}, got {order!r}")
         self._order = order
         self.order_box.setCurrentIndex(list(ORDER_TITLES).index(order))
+        self._restyle()
+
+    def set_selected_only(self, selected_only: bool) -> None:
+        """Show only the selected units' rows (every visible unit's while none is selected)."""
+        self._selected_only = bool(selected_only)
+        with _blocked(self.selected_only_box):
+            self.selected_only_box.setChecked(self._selected_only)
         self._restyle()
 
     def row_unit_ids(self) -> list:
@@ -318,6 +338,9 @@ class RasterView(QWidget):
         unit_ids = index.unit_ids.tolist()
         hidden = set(session.hidden_unit_ids)
         ordered = [u for u in self._ordering(unit_ids) if u not in hidden]
+        chosen = set(session.selected_unit_ids)
+        if self._selected_only and chosen & set(ordered):
+            ordered = [u for u in ordered if u in chosen]
         position = {u: i for i, u in enumerate(unit_ids)}
         row_of_unit = np.full(len(unit_ids), -1, dtype=np.int64)
         row_of_unit[[position[u] for u in ordered]] = np.arange(len(ordered))
@@ -399,15 +422,19 @@ class RasterView(QWidget):
         )
 
     def _update_labels(self) -> None:
+        """Unit ids on the row axis: every selected unit, and others as space allows."""
         ids = self._ordered_ids
         height = max(self.raster_box.height(), 1.0)
-        step = max(1, int(np.ceil(len(ids) * LABEL_SPACING_PX / height)))
+        rows_per_label = len(ids) * LABEL_SPACING_PX / height
+        step = max(1, int(np.ceil(rows_per_label)))
         selected = set(self._session.selected_unit_ids)
-        first = [(row, str(u)) for row, u in enumerate(ids) if u in selected]
-        rest = [
-            (row, str(ids[row])) for row in range(0, len(ids), step) if ids[row] not in selected
-        ]
-        self.raster_plot.getPlotItem().getAxis("left").setTicks([first, rest])
+        taken = [row for row, u in enumerate(ids) if u in selected]
+        rows = list(taken)
+        for row in range(0, len(ids), step):
+            if all(abs(row - other) >= rows_per_label for other in taken):
+                rows.append(row)
+        ticks = [(row, str(ids[row])) for row in sorted(rows)]
+        self.raster_plot.getPlotItem().getAxis("left").setTicks([ticks])
 
     def _update_overview(self) -> None:
         session, index = self._session, self._index

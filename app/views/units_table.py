@@ -138,7 +138,7 @@ class UnitsTableView(QWidget):
         header = self.table_view.horizontalHeader()
         header.setHighlightSections(False)
         header.setSectionsMovable(True)
-        header.setResizeContentsPrecision(64)
+        header.setResizeContentsPrecision(-1)  # every row: a unit table has few thousand
         header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header.customContextMenuRequested.connect(self._header_menu)
         header.sortIndicatorChanged.connect(lambda *_: self._share_order())

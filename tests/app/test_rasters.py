@@ -251,3 +251,15 @@ def test_painted_ticks_cover_their_row_and_columns():
     assert np.all(pixels[:, 50] == 0)  # unit 1 is hidden
     assert np.all(pixels[top[0] : bottom[0], 90] == 0xFF0000FF)  # unit 2, blue, top row
     assert np.count_nonzero(pixels) == (bottom - top).sum()
+
+
+def test_selected_only_shows_one_row_per_selected_unit(qtbot, view, session):
+    view.set_selected_only(True)
+    assert view.row_unit_ids() == [40, 30, 20, 10]  # nothing selected: every unit
+    with qtbot.waitSignal(view.drawn):
+        session.select_units([10, 40])
+    assert view.row_unit_ids() == [40, 10]
+    width = view.spike_pixels().shape[1]
+    assert int(0.2 * width) in tick_pixels(view, 1)  # unit 10 now in the second row
+    view.set_selected_only(False)
+    assert view.row_unit_ids() == [40, 30, 20, 10]
