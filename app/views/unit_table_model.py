@@ -24,6 +24,19 @@ LABEL_TINTS = {"good": "#2e9e4f", "mua": "#d08a1f", "noise": "#8a8a8a"}
 BAR_ROLE = Qt.ItemDataRole.UserRole + 1
 #: Sources of the columns drawn with bars.
 BAR_SOURCES = ("spike_trains", "traces")
+_ROLES = frozenset(
+    {
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.TextAlignmentRole,
+        Qt.ItemDataRole.ForegroundRole,
+        Qt.ItemDataRole.BackgroundRole,
+        Qt.ItemDataRole.ToolTipRole,
+        Qt.ItemDataRole.DecorationRole,
+        Qt.ItemDataRole.CheckStateRole,
+        Qt.ItemDataRole.UserRole,
+        BAR_ROLE,
+    }
+)
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -52,6 +65,17 @@ class UnitTableModel(QAbstractTableModel):
         self._sort_key: str | None = None
         self._descending = False
         self._ranges: dict[str, tuple[float, float] | None] = {}
+        self._grey = QColor(self._theme.bad_channel)
+        self._warning = QColor(self._theme.event)
+        self._tints = {}
+        for label, tint in LABEL_TINTS.items():
+            color = QColor(tint)
+            color.setAlpha(70)
+            self._tints[label] = color
+        self._alignments: list[int] = []
+        self._hidden_rows = np.empty(0, dtype=bool)
+        self._colors: list[QColor] = []
+        self._faded_colors: list[QColor] = []
 
     # ------------------------------------------------------------------ content
     def set_table(self, table: UnitTable | None) -> None:
@@ -59,6 +83,14 @@ class UnitTableModel(QAbstractTableModel):
         self.beginResetModel()
         self.table = table
         self._ranges = {}
+        self._alignments = [
+            int(
+                (Qt.AlignmentFlag.AlignRight if c.kind == NUMBER else Qt.AlignmentFlag.AlignLeft)
+                | Qt.AlignmentFlag.AlignVCenter
+            )
+            for c in ([] if table is None else table.columns)
+        ]
+        self._restyle_rows()
         num = 0 if table is None else table.num_rows
         self._mask = np.ones(num, dtype=bool)
         if table is not None and self._sort_key not in table.keys:
@@ -91,6 +123,7 @@ class UnitTableModel(QAbstractTableModel):
 
     def units_restyled(self) -> None:
         """Colours or hidden units changed: repaint every row."""
+        self._restyle_rows()
         if self.rowCount():
             self.dataChanged.emit(
                 self.index(0, 0), self.index(self.rowCount() - 1, self.columnCount() - 1)
@@ -133,55 +166,49 @@ class UnitTableModel(QAbstractTableModel):
         return 0 if parent.isValid() or self.table is None else len(self.table.columns)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or self.table is None:
+        # called for every role of every visible cell at each repaint: keep the common
+        # paths short (painting 40 rows of 15 columns makes thousands of calls)
+        if role not in _ROLES or self.table is None or not index.isValid():
             return None
+        table = self.table
         row = int(self._shown[index.row()])
-        spec = self.table.columns[index.column()]
-        state = self.table.state(spec.key)
+        column = index.column()
+        spec = table.columns[column]
         if role == Qt.ItemDataRole.DisplayRole:
-            return self.table.text(row, spec.key)
-        if role == Qt.ItemDataRole.UserRole:
-            return None if state != READY else self.table.values(spec.key)[row]
+            return table.text(row, spec.key)
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            horizontal = (
-                Qt.AlignmentFlag.AlignRight if spec.kind == NUMBER else Qt.AlignmentFlag.AlignLeft
-            )
-            return int(horizontal | Qt.AlignmentFlag.AlignVCenter)
-        unit_id = self.table.unit_ids[row].item()
-        hidden = unit_id in self._hidden()
+            return self._alignments[column]
+        state = table.state(spec.key)
+        hidden = bool(self._hidden_rows[row])
         if role == Qt.ItemDataRole.ForegroundRole:
             if hidden or state != READY:
-                return QColor(self._theme.bad_channel)
-            if self.table.flagged(row, spec.key):
-                return QColor(self._theme.event)
-            return None
+                return self._grey
+            return self._warning if table.flagged(row, spec.key) else None
         if role == BAR_ROLE:
             return self._bar(row, spec)
-        if role == Qt.ItemDataRole.BackgroundRole and spec.key == "label":
-            tint = LABEL_TINTS.get(str(self.table.values("label")[row]).lower())
-            if tint is not None:
-                color = QColor(tint)
-                color.setAlpha(70)
-                return color
-            return None
+        if role == Qt.ItemDataRole.BackgroundRole:
+            if spec.key != "label":
+                return None
+            return self._tints.get(str(table.values("label")[row]).lower())
+        if role == Qt.ItemDataRole.UserRole:
+            return None if state != READY else table.values(spec.key)[row]
         if role == Qt.ItemDataRole.ToolTipRole:
-            if state == PENDING:
-                return f"{spec.title}: being computed"
-            if state == UNAVAILABLE:
-                return f"{spec.title}: {self.table.reason(spec.key)}"
-            rule = QUALITY_THRESHOLDS.get(spec.key)
-            if rule is not None and self.table.flagged(row, spec.key):
-                return f"{spec.key} {rule[0]} the usual threshold of {rule[1]:g}"
+            return self._tooltip(row, spec, state)
+        if column != 0:
             return None
-        if index.column() == 0:
-            if role == Qt.ItemDataRole.DecorationRole:
-                color = self._theme.unit_color(self._session.unit_color_index(unit_id))
-                if hidden:
-                    color = QColor(color)
-                    color.setAlpha(60)
-                return color
-            if role == Qt.ItemDataRole.CheckStateRole:
-                return Qt.CheckState.Unchecked if hidden else Qt.CheckState.Checked
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self._faded_colors[row] if hidden else self._colors[row]
+        # CheckStateRole
+        return Qt.CheckState.Unchecked if hidden else Qt.CheckState.Checked
+
+    def _tooltip(self, row: int, spec, state: str) -> str | None:
+        if state == PENDING:
+            return f"{spec.title}: being computed"
+        if state == UNAVAILABLE:
+            return f"{spec.title}: {self.table.reason(spec.key)}"
+        rule = QUALITY_THRESHOLDS.get(spec.key)
+        if rule is not None and self.table.flagged(row, spec.key):
+            return f"{spec.key} {rule[0]} the usual threshold of {rule[1]:g}"
         return None
 
     def setData(self, index: _Index, value, role: int = Qt.ItemDataRole.EditRole) -> bool:
@@ -242,8 +269,22 @@ class UnitTableModel(QAbstractTableModel):
         low, high = min(value_range[0], 0.0), value_range[1]
         return 0.0 if high <= low else float((value - low) / (high - low))
 
-    def _hidden(self) -> set:
-        return set(self._session.hidden_unit_ids)
+    def _restyle_rows(self) -> None:
+        """Cache each row's colour and whether its unit is hidden."""
+        if self.table is None:
+            self._hidden_rows, self._colors, self._faded_colors = np.empty(0, bool), [], []
+            return
+        unit_ids = self.table.unit_ids.tolist()
+        hidden = set(self._session.hidden_unit_ids)
+        self._hidden_rows = np.array([u in hidden for u in unit_ids], dtype=bool)
+        self._colors = [
+            self._theme.unit_color(self._session.unit_color_index(u)) for u in unit_ids
+        ]
+        self._faded_colors = []
+        for color in self._colors:
+            faded = QColor(color)
+            faded.setAlpha(60)
+            self._faded_colors.append(faded)
 
     def _sorted_rows(self) -> np.ndarray:
         if self.table is None:

@@ -38,8 +38,10 @@ from app.model.unit_table import (
 )
 from app.theme import current_theme
 from app.unit_metrics_runner import UnitMetricsRunner
-from app.views.unit_table_model import MetricBarDelegate, UnitTableModel
+from app.views.unit_table_model import BAR_SOURCES, MetricBarDelegate, UnitTableModel
 
+#: Widest a column is made to fit its text, in pixels.
+MAX_COLUMN_WIDTH = 240
 #: Milliseconds between the last key press in the filter box and applying it.
 FILTER_DELAY_MS = 300
 FILTER_HELP = (
@@ -124,7 +126,7 @@ class UnitsTableView(QWidget):
 
         self.table_view = _TableView(self)
         self.table_view.setModel(self.model)
-        self.table_view.setItemDelegate(MetricBarDelegate(self._theme.trace, self.table_view))
+        self._bar_delegate = MetricBarDelegate(self._theme.trace, self.table_view)
         self.table_view.setSortingEnabled(True)
         self.table_view.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # the sorting's order
         self.table_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -138,7 +140,6 @@ class UnitsTableView(QWidget):
         header = self.table_view.horizontalHeader()
         header.setHighlightSections(False)
         header.setSectionsMovable(True)
-        header.setResizeContentsPrecision(-1)  # every row: a unit table has few thousand
         header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header.customContextMenuRequested.connect(self._header_menu)
         header.sortIndicatorChanged.connect(lambda *_: self._share_order())
@@ -287,11 +288,14 @@ class UnitsTableView(QWidget):
                     table.set_unavailable(key, self.table.reason(key))
         self.model.set_table(table)
         header = self.table_view.horizontalHeader()
-        for column, key in enumerate(table.keys):
-            header.setSectionHidden(column, key in self._hidden_columns)
+        for column, spec in enumerate(table.columns):
+            header.setSectionHidden(column, spec.key in self._hidden_columns)
+            # the bars' delegate only where there are bars: the others paint in C++
+            delegate = self._bar_delegate if spec.source in BAR_SOURCES else None
+            self.table_view.setItemDelegateForColumn(column, delegate)
         self.apply_filter()
         self._share_order()
-        self.table_view.resizeColumnsToContents()
+        self._fit_columns(table.keys)
         if not keep_metrics:
             self._runner.refresh()
 
@@ -327,11 +331,27 @@ class UnitsTableView(QWidget):
             self.apply_filter()
         if self.model.sort_key in keys:
             self._share_order()
-        for key in keys:
-            if key in self.table.keys:
-                self.table_view.resizeColumnToContents(self.table.keys.index(key))
+        self._fit_columns(keys)
         self._update_status()
         self.values_changed.emit(tuple(keys))
+
+    def _fit_columns(self, keys) -> None:
+        """Size columns to their widest text (computed here: Qt's resize-to-contents asks the
+        model for every role of every cell, far too slow for hundreds of units)."""
+        table = self.table
+        metrics = self.table_view.fontMetrics()
+        header = self.table_view.horizontalHeader()
+        title_metrics = header.fontMetrics()
+        for key in keys:
+            if key not in table.keys:
+                continue
+            column = table.keys.index(key)
+            widest = max((table.text(r, key) for r in range(table.num_rows)), key=len, default="")
+            width = metrics.horizontalAdvance(widest) + 14
+            if column == 0:  # check box and colour swatch
+                width += 2 * self.table_view.iconSize().width() + 18
+            title = title_metrics.horizontalAdvance(table.column(key).title) + 22
+            header.resizeSection(column, min(max(width, title), MAX_COLUMN_WIDTH))
 
     def _on_hidden(self, *_) -> None:
         self.model.units_restyled()
