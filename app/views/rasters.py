@@ -121,12 +121,15 @@ class RasterView(QWidget):
         self.selected_only_box.setToolTip("One row per selected unit (all units when none is)")
         self.selected_only_box.toggled.connect(self.set_selected_only)
         self.info_label = QLabel()
+        self.hover_label = QLabel()
         tools = QHBoxLayout()
         tools.setContentsMargins(4, 0, 4, 0)
         tools.addWidget(QLabel("Rows:"))
         tools.addWidget(self.order_box)
         tools.addWidget(self.selected_only_box)
         tools.addStretch(1)
+        tools.addWidget(self.hover_label)
+        tools.addSpacing(12)
         tools.addWidget(self.info_label)
 
         self.raster_box = _ClickViewBox()
@@ -145,6 +148,7 @@ class RasterView(QWidget):
         self.raster_box.clicked.connect(self._on_raster_click)
         self.raster_box.wheel_turned.connect(self._on_wheel)
         self.raster_box.sigResized.connect(self._schedule_redraw)
+        self.raster_plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
 
         self.overview_box = _ClickViewBox()
         self.overview_plot = pg.PlotWidget(
@@ -528,6 +532,18 @@ class RasterView(QWidget):
             selected = others if unit_id in session.selected_unit_ids else [*others, unit_id]
         session.select_units(selected)
         session.go_to_time(float(session.frame_to_time(int(samples[found]))))
+
+    def _on_mouse_moved(self, scene_position) -> None:
+        """Name the unit of the row under the mouse (rows are thin when there are hundreds)."""
+        if not self.raster_box.sceneBoundingRect().contains(scene_position):
+            self.hover_label.setText("")
+            return
+        point = self.raster_box.mapSceneToView(scene_position)
+        row = int(round(point.y()))
+        if 0 <= row < len(self._ordered_ids):
+            self.hover_label.setText(f"unit {self._ordered_ids[row]} · {point.x():.3f} s")
+        else:
+            self.hover_label.setText("")
 
     def _on_wheel(self, x: float, steps: float) -> None:
         session = self._session

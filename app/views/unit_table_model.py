@@ -277,9 +277,7 @@ class UnitTableModel(QAbstractTableModel):
         unit_ids = self.table.unit_ids.tolist()
         hidden = set(self._session.hidden_unit_ids)
         self._hidden_rows = np.array([u in hidden for u in unit_ids], dtype=bool)
-        self._colors = [
-            self._theme.unit_color(self._session.unit_color_index(u)) for u in unit_ids
-        ]
+        self._colors = [self._theme.unit_color(self._session.unit_color_index(u)) for u in unit_ids]
         self._faded_colors = []
         for color in self._colors:
             faded = QColor(color)

@@ -1,7 +1,7 @@
 """UnitsTableView: one row per unit with its metrics, sortable, filterable, selectable.
 
 Selecting rows selects the units in every view (``session.select_units``) and the table follows
-selections made elsewhere. The check box of each unit shows or hides it everywhere
+selections made elsewhere; double-clicking a unit centres the traces on its next spike. The check box of each unit shows or hides it everywhere
 (``session.set_hidden_units``). Sorting by a column shares the row order through
 ``session.set_unit_order``. Metric columns fill in from background jobs
 (`app.unit_metrics_runner`), shown "…" meanwhile; the table stays usable throughout.
@@ -9,9 +9,10 @@ selections made elsewhere. The check box of each unit shows or hides it everywhe
 
 from __future__ import annotations
 
+import numpy as np
 import qtawesome as qta
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QSignalBlocker, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeyEvent
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -145,6 +146,18 @@ class UnitsTableView(QWidget):
         header.sortIndicatorChanged.connect(lambda *_: self._share_order())
         self.table_view.selectionModel().selectionChanged.connect(self._on_rows_selected)
         self.table_view.toggle_visibility.connect(self._toggle_selected_visibility)
+        self.table_view.doubleClicked.connect(
+            lambda index: self.go_to_next_spike(self.model.unit_id(index.row()))
+        )
+        self.table_view.setToolTip(
+            "Click to select units (Ctrl/Shift for several), double-click to show the unit's "
+            "next spike in the traces, Space to hide or show the selected units"
+        )
+        focus_filter = QAction(self)
+        focus_filter.setShortcut(QKeySequence.StandardKey.Find)
+        focus_filter.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        focus_filter.triggered.connect(self.filter_edit.setFocus)
+        self.addAction(focus_filter)
 
         tools = QHBoxLayout()
         tools.setContentsMargins(0, 0, 0, 0)
@@ -253,6 +266,21 @@ class UnitsTableView(QWidget):
             if not header.isSectionHidden(c)
         )
         return [key for _, key in columns]
+
+    def go_to_next_spike(self, unit_id) -> bool:
+        """Centre the time window on the unit's first spike after the window's centre (its
+        first spike after the last one). Returns whether the unit has a spike to go to."""
+        session = self._session
+        if session.recording is None or session.sorting is None:
+            return False
+        train = session.sorting.get_unit_spike_train(unit_id, segment_index=session.segment_index)
+        if train.size == 0:
+            return False
+        start, end = session.frame_window
+        after = int(np.searchsorted(train, (start + end) // 2, side="right"))
+        frame = int(train[after] if after < train.size else train[0])
+        session.go_to_time(float(session.frame_to_time(frame)))
+        return True
 
     def selected_rows_unit_ids(self) -> list:
         """Unit ids of the selected rows, top to bottom."""

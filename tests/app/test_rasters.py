@@ -263,3 +263,9 @@ def test_selected_only_shows_one_row_per_selected_unit(qtbot, view, session):
     assert int(0.2 * width) in tick_pixels(view, 1)  # unit 10 now in the second row
     view.set_selected_only(False)
     assert view.row_unit_ids() == [40, 30, 20, 10]
+
+
+def test_hovering_a_row_names_its_unit(qtbot, view):
+    scene = view.data_to_raster_scene(0.5, 2)
+    view._on_mouse_moved(scene)
+    assert view.hover_label.text() == "unit 20 · 0.500 s"

@@ -11,6 +11,9 @@ from app.model.session import Session
 from app.model.unit_table import METRIC_KEYS
 from app.views.units_table import UnitsTableView
 
+# the offscreen platform cannot pass a top-level window's size constraints on (harmless)
+pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+
 
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory):
@@ -294,3 +297,23 @@ def test_a_new_probe_keeps_the_metrics_and_redoes_the_positions(qtbot, view, sav
     qtbot.waitUntil(lambda: column_texts(view, "depth") == ["0", "40", "80", "120", "160"])
     np.testing.assert_array_equal(view.table.values("snr"), snr)
     assert len(view._job_manager.jobs) == jobs_before == 0
+
+
+def test_double_clicking_a_unit_shows_its_next_spike(qtbot, view, saved):
+    _, sorting = saved
+    session = view._session
+    train = sorting.get_unit_spike_train(2)
+    session.set_frame_window(0, 3_000)
+    view.show()
+    qtbot.waitExposed(view)
+    row = view.model.view_row(2)
+    index = view.model.index(row, 1)
+    rect = view.table_view.visualRect(index)
+    qtbot.mouseClick(view.table_view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(view.table_view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    first_after = int(train[np.searchsorted(train, 1_500, side="right")])
+    assert sum(session.frame_window) // 2 == max(first_after, 1_500)
+    assert session.selected_unit_ids == (2,)
+    assert view.go_to_next_spike(2)
+    centre = (session.frame_window[0] + session.frame_window[1]) // 2
+    assert centre > first_after
