@@ -84,6 +84,30 @@ def _peri_event(window: MainWindow) -> QWidget:
     return PeriEventView(window.session)
 
 
+def _correlograms(window: MainWindow) -> QWidget:
+    from app.views.correlograms import CorrelogramsView
+
+    return CorrelogramsView(window.session)
+
+
+def _isi(window: MainWindow) -> QWidget:
+    from app.views.isi import IsiView
+
+    return IsiView(window.session)
+
+
+def _amplitudes(window: MainWindow) -> QWidget:
+    from app.views.amplitudes import AmplitudesView
+
+    return AmplitudesView(window.session)
+
+
+def _firing_rate(window: MainWindow) -> QWidget:
+    from app.views.firing_rate import FiringRateView
+
+    return FiringRateView(window.session)
+
+
 def _snippets(window: MainWindow) -> QWidget:
     from app.views.snippets import SnippetsView
 
@@ -102,8 +126,12 @@ DOCKS: tuple[DockSpec, ...] = (
     DockSpec("jobs", "Jobs", _jobs, "left", tab_with="open_data", shortcut="Alt+J"),
     DockSpec("traces", "Traces", _traces, "centre", height=0.85, shortcut="Alt+T"),
     DockSpec("events", "Events", _event_lanes, "centre", height=0.15, shortcut="Alt+E"),
-    DockSpec("peri_event", "Peri-event", _peri_event, "right", height=0.45),
-    DockSpec("snippets", "Snippets", _snippets, "right", tab_with="peri_event"),
+    DockSpec("correlograms", "Correlograms", _correlograms, "right", height=0.5, shortcut="Alt+C"),
+    DockSpec("isi", "ISI", _isi, "right", tab_with="correlograms"),
+    DockSpec("amplitudes", "Amplitudes", _amplitudes, "right", height=0.5, shortcut="Alt+A"),
+    DockSpec("firing_rate", "Firing rate", _firing_rate, "right", tab_with="amplitudes"),
+    DockSpec("peri_event", "Peri-event", _peri_event, "right", tab_with="amplitudes"),
+    DockSpec("snippets", "Snippets", _snippets, "right", tab_with="amplitudes"),
 )
 
 
