@@ -176,15 +176,17 @@ def place_docks(
             window.splitDockWidget(docks[tops["centre"].name], dock, Qt.Orientation.Horizontal)
         else:
             window.addDockWidget(area[column], dock)
+    # stack before tabbing: Qt adds a dock split from a tabbed one as one more tab
     last = {column: docks[spec.name] for column, spec in tops.items()}
     for spec in specs:
-        dock = docks[spec.name]
-        dock.setFloating(False)
+        if spec.tab_with is None and spec is not tops[spec.column]:
+            window.splitDockWidget(last[spec.column], docks[spec.name], Qt.Orientation.Vertical)
+            last[spec.column] = docks[spec.name]
+    for spec in specs:
         if spec.tab_with is not None:
-            window.tabifyDockWidget(docks[spec.tab_with], dock)
-        elif spec is not tops[spec.column]:
-            window.splitDockWidget(last[spec.column], dock, Qt.Orientation.Vertical)
-            last[spec.column] = dock
+            window.tabifyDockWidget(docks[spec.tab_with], docks[spec.name])
+    for dock in docks.values():
+        dock.setFloating(False)
         dock.show()
     for spec in specs:  # the first dock of each tab group is the one in front
         if spec.tab_with is None:
