@@ -7,7 +7,13 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-FIXTURES_ROOT = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "spikeinterface"
+# SPIKEDESK_SI_FIXTURES points elsewhere (e.g. from a git worktree, where ../shared is not beside)
+FIXTURES_ROOT = Path(
+    os.environ.get(
+        "SPIKEDESK_SI_FIXTURES",
+        Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "spikeinterface",
+    )
+)
 
 
 @pytest.fixture(scope="session")
