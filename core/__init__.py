@@ -5,6 +5,7 @@ read only when asked for. This package never imports Qt.
 """
 
 from .base import BaseExtractor
+from .curation import apply_merges_to_sorting, apply_splits_to_sorting
 from .event import (
     BaseEvent,
     BaseEventSegment,
@@ -172,6 +173,8 @@ from .waveforms import (
 )
 
 __all__ = [
+    "apply_merges_to_sorting",
+    "apply_splits_to_sorting",
     "read_sorting_analyzer",
     "WaveformExtractor",
     "BaseWaveformExtractorExtension",

@@ -83,8 +83,10 @@ class CurationSession:
     ) -> None:
         self._setup(sorting, label_definitions, new_id_strategy)
         self._journal = None
+        self._journal_path = None
         if journal_folder is not None:
             self._journal = CurationJournal.create(journal_folder, self._journal_header())
+            self._journal_path = self._journal.path
 
     def _setup(self, sorting, label_definitions, new_id_strategy: str) -> None:
         if not isinstance(sorting, BaseSorting):
@@ -174,7 +176,7 @@ class CurationSession:
     @property
     def journal_path(self) -> Path | None:
         """The journal file, if the session has one."""
-        return None if self._journal is None else self._journal.path
+        return self._journal_path
 
     # ------------------------------------------------------------------ actions
     def label(self, unit_ids, values, key: str | None = None) -> LabelAction | None:
@@ -358,7 +360,7 @@ class CurationSession:
         return save_curation(content, path, overwrite=overwrite)
 
     def close(self) -> None:
-        """Close the journal file (the session stays usable without journalling)."""
+        """Close the journal file (the session stays usable, without journalling)."""
         if self._journal is not None:
             self._journal.close()
             self._journal = None
@@ -397,6 +399,7 @@ class CurationSession:
             )
         session = cls.__new__(cls)
         session._journal = None
+        session._journal_path = Path(journal_path)
         session._setup(sorting, header["label_definitions"], header["new_id_strategy"])
         for number, record in records:
             try:
