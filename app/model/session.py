@@ -7,7 +7,7 @@ and tests can drive the application without a window.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from psygnal import evented
@@ -39,6 +39,14 @@ class Session:
         Channels the user picked (in the probe view or the trace view).
     selected_unit_ids : tuple
         Units the user picked.
+    hidden_unit_ids : tuple
+        Units the user hid (unticked in the units table): no view draws them.
+    unit_channel_ids : dict
+        Extremum channel id of each unit (from templates, or estimated from sampled spikes):
+        every view places a unit on this one channel.
+    sparsity : ChannelSparsity | None
+        The channels of each unit shown as its sparsity (the waveform extractor's, or one
+        computed for display), or None.
     return_scaled : bool
         Show µV (when the recording has gains) rather than raw values.
     """
@@ -53,7 +61,15 @@ class Session:
     frame_window: tuple[int, int] = (0, 0)
     selected_channel_ids: tuple = ()
     selected_unit_ids: tuple = ()
+    hidden_unit_ids: tuple = ()
+    unit_channel_ids: dict = field(default_factory=dict)
+    sparsity: object | None = None
     return_scaled: bool = True
+
+    def __post_init__(self) -> None:
+        # colour slot of each unit id, in order of first appearance: a unit keeps its colour
+        # when units are added, removed or reordered (curation)
+        self._color_slots: dict = {}
 
     # ------------------------------------------------------------------ opening
     def open(
@@ -66,17 +82,104 @@ class Session:
         source: str = "",
     ) -> None:
         """Replace what is open and reset the view state to the start of segment 0."""
-        self.recording = recording
-        self.sorting = sorting
-        self.events = events
-        self.snippets = snippets
-        self.waveform_extractor = waveform_extractor
-        self.source = source
+        self.close()
+        self.add(
+            recording=recording,
+            sorting=sorting,
+            events=events,
+            snippets=snippets,
+            waveform_extractor=waveform_extractor,
+            source=source,
+        )
+
+    def close(self) -> None:
+        """Close everything: no data open, view state reset."""
+        self.waveform_extractor = None
+        self.sorting = None
+        self.snippets = None
+        self.events = None
+        self.recording = None
+        self.source = ""
+        self.sparsity = None
+        self.unit_channel_ids = {}
         self.selected_channel_ids = ()
         self.selected_unit_ids = ()
-        self.return_scaled = recording is not None and recording.has_scaled()
+        self.hidden_unit_ids = ()
         self.segment_index = 0
-        self.frame_window = self._initial_window()
+        self.frame_window = (0, 0)
+        self._color_slots = {}
+
+    def add(
+        self,
+        recording=None,
+        sorting=None,
+        events=None,
+        snippets=None,
+        waveform_extractor=None,
+        source: str = "",
+    ) -> None:
+        """Add objects to what is open (None: keep what is open of that kind).
+
+        An object of a kind already open replaces it. Objects must fit what stays open: same
+        sampling frequency and segment count, spikes within the recording's samples; see
+        `check_fits`. The time window is kept when the recording stays.
+
+        Raises
+        ------
+        ValueError
+            When an object does not fit what is open (nothing is changed then).
+        """
+        given = {
+            "recording": recording,
+            "sorting": sorting,
+            "events": events,
+            "snippets": snippets,
+            "waveform_extractor": waveform_extractor,
+        }
+        given = {kind: value for kind, value in given.items() if value is not None}
+        if waveform_extractor is not None and sorting is None:
+            given["sorting"] = waveform_extractor.sorting
+        self.check_fits(**given)
+        new_recording = "recording" in given
+        if "sorting" in given:
+            self.selected_unit_ids = ()
+            self.hidden_unit_ids = ()
+            self.unit_channel_ids = {}
+            self.sparsity = None
+        for kind, value in given.items():
+            setattr(self, kind, value)
+        if "sorting" in given:
+            self._assign_colors(self.sorting.unit_ids)
+        if waveform_extractor is not None:
+            self.sparsity = waveform_extractor.sparsity
+        if source:
+            self.source = "; ".join(part for part in (self.source, source) if part)
+        if new_recording:
+            self.selected_channel_ids = ()
+            self.return_scaled = recording.has_scaled()
+            self.segment_index = 0
+            self.frame_window = self._initial_window()
+
+    def check_fits(self, **objects) -> None:
+        """Raise ValueError unless ``objects`` (by kind) can be shown with what stays open.
+
+        A sorting, snippets or waveforms must have the recording's sampling frequency and
+        segment count, and a sorting no spike past the end of a segment.
+        """
+        recording = objects.get("recording", self.recording)
+        if recording is None:
+            return
+        for kind in ("sorting", "snippets", "waveform_extractor"):
+            value = objects.get(kind, getattr(self, kind))
+            if value is None:
+                continue
+            _check_same_rate(kind, value, recording)
+            if kind == "sorting":
+                _check_spikes_within(value, recording)
+
+    def _assign_colors(self, unit_ids) -> None:
+        for unit_id in np.asarray(unit_ids).tolist():
+            self._color_slots.setdefault(unit_id, len(self._color_slots))
 
     def replace_recording(self, recording: si.BaseRecording) -> None:
         """Show another version of the open recording (e.g. with a new probe), keeping the view."""
@@ -183,6 +286,40 @@ class Session:
         self.sorting.ids_to_indices(unit_ids)
         self.selected_unit_ids = tuple(np.asarray(unit_ids).tolist())
 
+    def set_hidden_units(self, unit_ids) -> None:
+        """Hide units from every view (unknown ids raise ValueError); ``()`` shows them all."""
+        if self.sorting is None:
+            return
+        unit_ids = list(unit_ids)
+        self.sorting.ids_to_indices(unit_ids)
+        self.hidden_unit_ids = tuple(np.asarray(unit_ids).tolist())
+
+    def visible_unit_ids(self) -> list:
+        """Unit ids of the sorting that are not hidden, in the sorting's order."""
+        if self.sorting is None:
+            return []
+        hidden = set(self.hidden_unit_ids)
+        return [u for u in self.sorting.unit_ids.tolist() if u not in hidden]
+
+    def unit_color_index(self, unit_id) -> int:
+        """A stable colour slot for ``unit_id`` (pass it to ``Theme.unit_color``)."""
+        if hasattr(unit_id, "item"):
+            unit_id = unit_id.item()
+        if unit_id not in self._color_slots:
+            self._color_slots[unit_id] = len(self._color_slots)
+        return self._color_slots[unit_id]
+
+    def set_unit_channels(self, unit_channel_ids: dict) -> None:
+        """Set the extremum channel id of each unit (shared by every view)."""
+        self.unit_channel_ids = {
+            (k.item() if hasattr(k, "item") else k): (v.item() if hasattr(v, "item") else v)
+            for k, v in unit_channel_ids.items()
+        }
+
+    def set_sparsity(self, sparsity) -> None:
+        """Show ``sparsity`` (a ChannelSparsity of the open units and channels, or None)."""
+        self.sparsity = sparsity
+
     def set_return_scaled(self, return_scaled: bool) -> None:
         """Show µV (True) or raw values; µV needs gains and offsets."""
         if return_scaled and (self.recording is None or not self.recording.has_scaled()):
@@ -205,3 +342,30 @@ class Session:
         width = min(max(end - start, min(MIN_WINDOW_SAMPLES, num_samples)), num_samples)
         start = min(max(start, 0), num_samples - width)
         return (start, start + width)
+
+
+def _check_same_rate(kind: str, value, recording) -> None:
+    name = kind.replace("_", " ")
+    rate, expected = float(value.sampling_frequency), float(recording.sampling_frequency)
+    if not np.isclose(rate, expected, rtol=1e-9, atol=0.0):
+        raise ValueError(
+            f"the {name} does not fit the open recording: sampling frequency {rate:g} Hz, "
+            f"the recording's is {expected:g} Hz"
+        )
+    segments, expected_segments = value.get_num_segments(), recording.get_num_segments()
+    if segments != expected_segments:
+        raise ValueError(
+            f"the {name} does not fit the open recording: {segments} segment(s), the "
+            f"recording has {expected_segments}"
+        )
+
+
+def _check_spikes_within(sorting, recording) -> None:
+    for segment, spikes in enumerate(sorting.to_spike_vector(concatenated=False)):
+        num_samples = recording.get_num_samples(segment)
+        if spikes.size and int(spikes["sample_index"].max()) >= num_samples:
+            last = int(spikes["sample_index"].max())
+            raise ValueError(
+                f"the sorting does not fit the open recording: a spike at sample {last} of "
+                f"segment {segment}, which has {num_samples} samples (a different recording?)"
+            )

@@ -185,6 +185,18 @@ class ExtremumChannels:
         channels._counts[:] = SPIKES_PER_ESTIMATE
         return channels
 
+    @classmethod
+    def from_unit_channels(cls, unit_channel_ids: dict, sorting, recording) -> ExtremumChannels:
+        """Channels given by unit id (final: nothing left to learn)."""
+        channels = cls(sorting.get_num_units(), recording.get_num_channels())
+        known = set(recording.channel_ids.tolist())
+        for unit_index, unit_id in enumerate(sorting.unit_ids.tolist()):
+            channel_id = unit_channel_ids.get(unit_id)
+            if channel_id in known:
+                channels._sums[unit_index, recording.ids_to_indices([channel_id])[0]] = 1.0
+        channels._counts[:] = SPIKES_PER_ESTIMATE
+        return channels
+
     def learn(
         self, window: TraceWindow, centres: np.ndarray, spike_times: np.ndarray, units: np.ndarray
     ) -> None:
@@ -291,6 +303,10 @@ class SpikeMarkers:
 
     def _extremum_channels(self, session, window, centres, times, units) -> ExtremumChannels:
         recording = session.recording
+        if session.unit_channel_ids:
+            return ExtremumChannels.from_unit_channels(
+                session.unit_channel_ids, session.sorting, recording
+            )
         if self._channels is None:
             if session.waveform_extractor is not None:
                 self._channels = ExtremumChannels.from_waveform_extractor(

@@ -287,25 +287,10 @@ def test_spike_markers_sit_at_spike_times_in_unit_colours(make_view, session, de
     assert np.all((y >= 0) & (y < 64))
 
 
-class FakeTemplates:
-    """The part of a waveform extractor the extremum channel comes from: every unit peaks on
-    ``channel``."""
-
-    nbefore = 2
-
-    def __init__(self, unit_ids, channel_ids, channel):
-        self.unit_ids, self.channel_ids = unit_ids, channel_ids
-        self._templates = np.zeros((len(unit_ids), 5, len(channel_ids)))
-        self._templates[:, 2, channel] = -100.0
-
-    def get_dense_templates(self):
-        return self._templates
-
-
-def test_spike_markers_use_the_templates_when_waveforms_are_open(make_view, demo):
+def test_spike_markers_use_the_session_unit_channels(make_view, demo):
     recording, sorting = demo.recording, demo.sorting
-    templates = FakeTemplates(sorting.unit_ids, recording.channel_ids, channel=7)
-    session = open_session(recording=recording, sorting=sorting, waveform_extractor=templates)
+    session = open_session(recording=recording, sorting=sorting)
+    session.set_unit_channels({unit: recording.channel_ids[7] for unit in sorting.unit_ids})
     view = make_view(session)
     _, y = view.plot_widget.spike_markers.item.getData()
     rank = int(np.flatnonzero(view.channel_order() == recording.channel_ids[7])[0])

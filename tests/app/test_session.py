@@ -1,0 +1,86 @@
+"""Session: opening adds to what is open when it fits, hidden units, stable unit colours."""
+
+import numpy as np
+import pytest
+
+import core as si
+from app.model.session import Session
+
+
+@pytest.fixture
+def recording():
+    return si.generate_recording(
+        num_channels=4, durations=[2.0], sampling_frequency=10_000.0, seed=0
+    )
+
+
+@pytest.fixture
+def sorting():
+    return si.NumpySorting.from_unit_dict(
+        {0: np.array([10, 500]), 1: np.array([100]), 2: np.array([19_000])},
+        sampling_frequency=10_000.0,
+    )
+
+
+def test_adding_a_sorting_keeps_the_recording_and_the_window(recording, sorting):
+    session = Session()
+    session.open(recording=recording, source="rec")
+    session.set_frame_window(5_000, 6_000)
+    session.add(sorting=sorting, source="sorting")
+    assert session.recording is recording and session.sorting is sorting
+    assert session.frame_window == (5_000, 6_000)
+    assert session.source == "rec; sorting"
+
+
+def test_a_sorting_at_another_rate_is_refused_with_both_rates(recording):
+    session = Session()
+    session.open(recording=recording)
+    other = si.NumpySorting.from_unit_dict({0: np.array([1])}, sampling_frequency=30_000.0)
+    with pytest.raises(ValueError, match="sampling frequency 30000 Hz.*10000 Hz"):
+        session.add(sorting=other)
+    assert session.sorting is None
+
+
+def test_a_sorting_with_spikes_past_the_end_is_refused(recording):
+    session = Session()
+    session.open(recording=recording)
+    late = si.NumpySorting.from_unit_dict({0: np.array([25_000])}, sampling_frequency=10_000.0)
+    with pytest.raises(ValueError, match="sample 25000 of segment 0, which has 20000 samples"):
+        session.add(sorting=late)
+
+
+def test_a_recording_with_another_segment_count_is_refused_for_the_open_sorting(sorting):
+    session = Session()
+    session.open(sorting=sorting)
+    two = si.generate_recording(num_channels=2, durations=[2.0, 2.0], sampling_frequency=10_000.0)
+    with pytest.raises(ValueError, match="1 segment\\(s\\), the recording has 2"):
+        session.add(recording=two)
+
+
+def test_unit_colours_stay_with_their_unit_ids(recording, sorting):
+    session = Session()
+    session.open(recording=recording, sorting=sorting)
+    before = {u: session.unit_color_index(u) for u in (0, 1, 2)}
+    session.add(sorting=sorting.select_units([2, 0]))
+    assert {u: session.unit_color_index(u) for u in (2, 0)} == {2: before[2], 0: before[0]}
+    assert session.unit_color_index(99) == 3  # a new unit gets a new colour
+
+
+def test_hidden_units_are_left_out_of_the_visible_ones(recording, sorting):
+    session = Session()
+    session.open(recording=recording, sorting=sorting)
+    session.set_hidden_units([1])
+    assert session.visible_unit_ids() == [0, 2]
+    with pytest.raises(ValueError):
+        session.set_hidden_units([7])
+
+
+def test_close_forgets_everything(recording, sorting):
+    session = Session()
+    session.open(recording=recording, sorting=sorting, source="x")
+    session.select_units([1])
+    session.close()
+    assert session.recording is None and session.sorting is None
+    assert (
+        session.selected_unit_ids == () and session.source == "" and session.frame_window == (0, 0)
+    )
