@@ -22,7 +22,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..json_io import to_jsonable
+from ..json_io import ExtractorJSONEncoder, to_jsonable
 from .safe_files import fsync_folder, timestamp
 from .unit_ids import as_python_ids
 
@@ -187,7 +187,8 @@ class CurationJournal:
 
 
 def _line(record: dict) -> bytes:
-    return (json.dumps(to_jsonable(record), separators=(",", ":")) + "\n").encode("utf-8")
+    text = json.dumps(record, cls=ExtractorJSONEncoder, separators=(",", ":"))
+    return (text + "\n").encode("utf-8")
 
 
 def _now() -> str:
