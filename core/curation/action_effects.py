@@ -131,7 +131,7 @@ def _after_split(action: SplitAction, sorting, labels, present):
             "splits": [
                 {
                     "unit_id": action.unit_id,
-                    "indices": [part.tolist() for part in action.parts],
+                    "indices": list(action.parts),
                     "new_unit_ids": list(action.new_unit_ids),
                 }
             ],

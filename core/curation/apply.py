@@ -265,7 +265,7 @@ def curation_steps(
             {
                 "op": "split",
                 "splits": [
-                    {"unit_id": u, "indices": [p.tolist() for p in parts], "new_unit_ids": ids}
+                    {"unit_id": u, "indices": list(parts), "new_unit_ids": ids}
                     for u, parts, ids in zip(split_ids, split_parts, new_ids)
                 ],
             }
@@ -376,7 +376,7 @@ def apply_splits_to_sorting(
     step = {
         "op": "split",
         "splits": [
-            {"unit_id": u, "indices": [p.tolist() for p in unit_parts], "new_unit_ids": ids}
+            {"unit_id": u, "indices": unit_parts, "new_unit_ids": ids}
             for u, unit_parts, ids in zip(split_ids, parts, new_ids)
         ],
     }

@@ -97,7 +97,16 @@ class CuratedSorting(BaseSorting):
     @property
     def steps(self) -> list[dict]:
         """The JSON steps, in order (a copy)."""
-        return copy.deepcopy(self._steps)
+        return _json(self._steps)
+
+    def to_dict(self, *args, **kwargs) -> dict:
+        """Describe the sorting: the base sorting and the steps as plain JSON values.
+
+        Takes the arguments of `BaseExtractor.to_dict`.
+        """
+        description = super().to_dict(*args, **kwargs)
+        description["kwargs"]["steps"] = _json(self._steps)
+        return description
 
     @property
     def num_steps(self) -> int:
@@ -244,12 +253,37 @@ def _python_id(unit_id):
 
 
 def _plain_step(step: Mapping, where: str) -> dict:
-    """A JSON copy of a step (numpy values as Python ones)."""
-    from ..json_io import to_jsonable
-
+    """A private copy of a step: numpy scalars as Python ones, index arrays as int64 arrays."""
     if not isinstance(step, Mapping):
         raise TypeError(f"{where}: a step is a dictionary, got {type(step).__name__}")
-    return to_jsonable(dict(step))
+    return _plain(dict(step))
+
+
+def _plain(value):
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        if value.ndim == 1 and value.dtype.kind in "iu":
+            array = value.astype("int64")  # a copy, kept compact (split indices can be long)
+            array.flags.writeable = False
+            return array
+        return _plain(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _json(value):
+    """Steps as plain JSON values (arrays as lists)."""
+    if isinstance(value, dict):
+        return {k: _json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value
 
 
 register_extractor_class(CuratedSorting)

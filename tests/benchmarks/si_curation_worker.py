@@ -3,7 +3,8 @@
 Usage: ``<si venv>/bin/python si_curation_worker.py plan.json`` prints one JSON object:
 ``{tool: {operation: [seconds, ...]}}`` for ``CurationSorting`` (lazy, with undo; both versions)
 and, where SpikeInterface has them (0.105), ``apply_merges_to_sorting`` /
-``apply_splits_to_sorting`` (which build a new in-memory sorting each time).
+``apply_splits_to_sorting`` (which build a new in-memory sorting each time). An operation that
+has taken 20 s in all stops after 3 timings (the later actions of the plan are then skipped).
 """
 
 import inspect
@@ -30,6 +31,11 @@ def timed(function):
     return time.perf_counter() - start, result
 
 
+def over_budget(times, op, budget_s=20.0):
+    """Stop repeating an operation after 3 timings once it has taken ``budget_s`` in all."""
+    return len(times[op]) >= 3 and sum(times[op]) > budget_s
+
+
 def split_labels(plan_split, count):
     labels = np.ones(count, dtype="int64")
     labels[np.asarray(plan_split["indices"])] = 0
@@ -47,6 +53,8 @@ def run_curation_sorting(sorting, plan):
         else:
             curation.remove_units(action["unit_ids"])
     for merge in plan["merges"]:
+        if over_budget(times, "merge_train"):
+            break
         seconds, _ = timed(
             lambda m=merge: curation.merge(
                 m["unit_ids"], new_unit_id=m["new_unit_id"], delta_time_ms=None
@@ -57,6 +65,8 @@ def run_curation_sorting(sorting, plan):
         times["merge_train"].append(seconds)
     takes_ids = "new_unit_ids" in inspect.signature(curation.split).parameters  # not in 0.100
     for split in plan["splits"]:
+        if over_budget(times, "split_train"):
+            break
         count = curation.sorting.get_unit_spike_train(split["unit_id"]).size
         labels = split_labels(split, count)
         extra = {"new_unit_ids": split["new_unit_ids"]} if takes_ids else {}
@@ -82,6 +92,8 @@ def run_apply_functions(sorting, plan):
     times = {k: [] for k in ("merge", "merge_train", "split", "split_train")}
     current = sorting
     for merge in plan["merges"]:
+        if over_budget(times, "merge"):
+            break
         seconds, current = timed(
             lambda m=merge, c=current: apply_merges_to_sorting(
                 c, [m["unit_ids"]], new_unit_ids=[m["new_unit_id"]]
@@ -91,6 +103,8 @@ def run_apply_functions(sorting, plan):
         seconds, _ = timed(lambda m=merge, c=current: c.get_unit_spike_train(m["new_unit_id"]))
         times["merge_train"].append(seconds)
     for split in plan["splits"]:
+        if over_budget(times, "split"):
+            break
         count = current.get_unit_spike_train(split["unit_id"]).size
         first = np.asarray(split["indices"])
         rest = np.setdiff1d(np.arange(count), first)
