@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from ..registry import register_extractor_class
-from ..sorting.base import BaseSorting, BaseSortingSegment, minimum_spike_dtype
+from ..sorting.base import BaseSorting, BaseSortingSegment
 from .steps import BaseSpikeIndex, UnitState, parse_step
 from .unit_ids import id_array
 
@@ -62,6 +62,9 @@ class CuratedSorting(BaseSorting):
     ) -> CuratedSorting:
         curated = cls.__new__(cls)
         curated._build(previous._base, previous._index, state, steps, previous._annotations)
+        if state.rows is previous._state.rows and state.unit_ids == previous._state.unit_ids:
+            # a labels step: the same spikes, so the same spike vector
+            curated._cached_spike_vector = previous._cached_spike_vector
         # unchanged units keep their already-read spike trains
         for segment_index, trains in previous._cached_spike_trains.items():
             kept = {
@@ -170,28 +173,59 @@ class CuratedSorting(BaseSorting):
 
     def spike_vector_base_rows(self) -> np.ndarray:
         """Rows in the base spike vector of the spikes of this sorting's vector, in its order."""
-        return self._vector_rows()[0]
+        keep, _, ties = self._vector_layout()
+        rows = np.flatnonzero(keep)
+        if ties is not None:
+            positions, order = ties
+            rows[positions] = rows[positions][order]
+        return rows
 
-    def _vector_rows(self) -> tuple[np.ndarray, np.ndarray]:
-        """Base rows of the spikes (in spike vector order) and their unit indices."""
+    def _vector_layout(self):
+        """Where this sorting's vector comes from in the base vector.
+
+        Returns ``keep`` (the base rows kept), ``labels`` (each base row's unit index, -1 when
+        not kept) and ``ties``: None, or ``(positions, order)`` re-ordering simultaneous spikes
+        by unit (only the base's runs of simultaneous spikes can need it).
+        """
         index = self._index
-        unit_ids = self._state.unit_ids
-        labels = np.full(index.spikes.size, -1, dtype="int32" if len(unit_ids) < 2**31 else "int64")
-        for unit_index, unit_id in enumerate(unit_ids):
-            labels[self._state.rows[unit_id]] = unit_index
-        rows = np.flatnonzero(labels >= 0)
-        units = labels[rows]
-        order = ties_by_unit_order(index.sample_index[rows], index.segment_index[rows], units)
-        if order is not None:
-            rows, units = rows[order], units[order]
-        return rows, units
+        base_rows = index.base_rows()
+        base_position = {u: i for i, u in enumerate(index.unit_ids)}
+        # units still holding exactly a base unit's spikes are relabelled through a table (a
+        # sequential pass); only the others (merged, split) write their rows one by one
+        table = np.full(len(index.unit_ids), -1, dtype="int64")
+        others = []
+        for unit_index, unit_id in enumerate(self._state.unit_ids):
+            rows = self._state.rows[unit_id]
+            if rows is base_rows.get(unit_id):
+                table[base_position[unit_id]] = unit_index
+            else:
+                others.append((unit_index, rows))
+        labels = table[index.base_unit_index]
+        for unit_index, rows in others:
+            labels[rows] = unit_index
+        keep = labels >= 0
+        tie_rows, tie_runs = index.tie_runs()
+        kept = keep[tie_rows]
+        tie_rows, tie_runs = tie_rows[kept], tie_runs[kept]
+        units = labels[tie_rows]
+        if not np.any((tie_runs[1:] == tie_runs[:-1]) & (units[1:] < units[:-1])):
+            return keep, labels, None
+        # position in the kept spikes: the row, less the rows dropped before it
+        dropped = np.flatnonzero(~keep)
+        positions = tie_rows - np.searchsorted(dropped, tie_rows)
+        return keep, labels, (positions, np.lexsort((units, tie_runs)))
 
     def _compute_spike_vector(self) -> np.ndarray:
-        rows, units = self._vector_rows()
-        spikes = np.empty(rows.size, dtype=minimum_spike_dtype)
-        spikes["sample_index"] = self._index.sample_index[rows]
-        spikes["segment_index"] = self._index.segment_index[rows]
-        spikes["unit_index"] = units
+        keep, labels, ties = self._vector_layout()
+        if keep.all():
+            spikes = self._index.spikes.copy()
+            spikes["unit_index"] = labels
+        else:
+            spikes = self._index.spikes[keep]
+            spikes["unit_index"] = labels[keep]
+        if ties is not None:
+            positions, order = ties
+            spikes[positions] = spikes[positions][order]
         return spikes
 
 
@@ -222,30 +256,6 @@ class CuratedSortingSegment(BaseSortingSegment):
             hi = samples.size if end_frame is None else np.searchsorted(samples, end_frame, "left")
             samples = samples[lo:hi]
         return samples.astype("int64", copy=False)
-
-
-def ties_by_unit_order(
-    samples: np.ndarray, segments: np.ndarray, units: np.ndarray
-) -> np.ndarray | None:
-    """A permutation ordering simultaneous spikes (same segment and sample) by unit, or None.
-
-    Spikes are already ordered by segment and sample; only runs of simultaneous spikes move.
-    """
-    if samples.size < 2:
-        return None
-    same = (samples[1:] == samples[:-1]) & (segments[1:] == segments[:-1])
-    if not np.any(same & (units[1:] < units[:-1])):
-        return None
-    starts = np.ones(samples.size, dtype=bool)
-    starts[1:] = ~same
-    run = np.cumsum(starts)
-    in_run = np.zeros(samples.size, dtype=bool)
-    in_run[1:] |= same
-    in_run[:-1] |= same
-    tied = np.flatnonzero(in_run)
-    order = np.arange(samples.size)
-    order[tied] = tied[np.lexsort((units[tied], run[tied]))]
-    return order
 
 
 def _python_id(unit_id):

@@ -22,6 +22,8 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from ..json_io import ExtractorJSONEncoder, to_jsonable
 from .safe_files import fsync_folder, timestamp
 from .unit_ids import as_python_ids
@@ -38,18 +40,23 @@ def sorting_fingerprint(sorting) -> dict:
     -------
     dict
         ``identity`` (a SHA-256 of the sorting's description without version numbers, its unit
-        ids, spike counts, sampling frequency and segment count; for a sorting held only in
-        memory, of its spike vector instead of the description), ``source`` (a file or folder
-        it reads, if any), ``class``, ``unit_ids``, ``num_spikes``, ``sampling_frequency``,
-        ``num_segments``.
+        ids, spike counts and per-unit sums of spike samples, sampling frequency and segment
+        count; for a sorting held only in memory, of its whole spike vector instead of the
+        description and sums), ``source`` (a file or folder it reads, if any), ``class``,
+        ``unit_ids``, ``num_spikes``, ``sampling_frequency``, ``num_segments``.
     """
     unit_ids = as_python_ids(sorting.unit_ids)
-    counts = sorting.count_num_spikes_per_unit(outputs="array").tolist()
-    description = content = None
+    spikes = sorting.to_spike_vector()
+    counts = np.bincount(spikes["unit_index"], minlength=len(unit_ids)).tolist()
+    description = None
     if sorting.check_if_json_serializable():
         description = _without_versions(to_jsonable(sorting.to_dict(recursive=True)))
+        # a cheap check of the spikes themselves: each unit's sum of sample indices
+        sums = np.bincount(
+            spikes["unit_index"], weights=spikes["sample_index"], minlength=len(unit_ids)
+        )
+        content = hashlib.sha256(sums.astype("float64").tobytes()).hexdigest()
     else:
-        spikes = sorting.to_spike_vector()
         content = hashlib.blake2b(spikes.tobytes(), digest_size=32).hexdigest()
     identity = hashlib.sha256(
         json.dumps(

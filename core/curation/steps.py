@@ -82,20 +82,48 @@ class BaseSpikeIndex:
         spikes = sorting.to_spike_vector()
         self.spikes = spikes
         self.sample_index = spikes["sample_index"]
+        num_units = sorting.get_num_units()
+        # a compact copy: read whole for every curated spike vector
+        self.base_unit_index = spikes["unit_index"].astype(
+            "int16" if num_units < 2**15 else "int32" if num_units < 2**31 else "int64"
+        )
         self.segment_index = spikes["segment_index"]
         self.num_segments = sorting.get_num_segments()
         self.sampling_frequency = sorting.sampling_frequency
         self.segment_bounds = segment_bounds(spikes, self.num_segments)
         self.row_dtype = np.dtype("int32") if spikes.size < 2**31 else np.dtype("int64")
         self.unit_ids = tuple(sorting.unit_ids.tolist())
+        self._tie_runs: tuple[np.ndarray, np.ndarray] | None = None
+        self._base_rows: dict[UnitId, np.ndarray] | None = None
+
+    def tie_runs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of the spikes sharing segment and sample with another, and a run number each.
+
+        Only these can change order when units are renumbered (computed once).
+        """
+        if self._tie_runs is None:
+            samples, segments = self.sample_index, self.segment_index
+            same = (samples[1:] == samples[:-1]) & (segments[1:] == segments[:-1])
+            in_run = np.zeros(samples.size, dtype=bool)
+            in_run[1:] |= same
+            in_run[:-1] |= same
+            rows = np.flatnonzero(in_run)
+            starts = np.ones(rows.size, dtype=bool)
+            starts[1:] = ~same[rows[1:] - 1]  # a row continues a run if it equals the one before
+            self._tie_runs = (rows, np.cumsum(starts))
+        return self._tie_runs
 
     def base_rows(self) -> dict[UnitId, np.ndarray]:
-        """``unit_id -> rows`` of each base unit (one stable sort of the unit indices)."""
-        units = self.spikes["unit_index"]
+        """``unit_id -> rows`` of each base unit (one stable sort of the unit indices, once)."""
+        if self._base_rows is None:
+            self._base_rows = self._sorted_base_rows()
+        return self._base_rows
+
+    def _sorted_base_rows(self) -> dict[UnitId, np.ndarray]:
+        units = self.base_unit_index
         num_units = len(self.unit_ids)
         # a stable sort of 16-bit keys is a radix sort: ~10x faster than on int64
-        small = units.astype("int16") if num_units < 2**15 else units
-        order = np.argsort(small, kind="stable").astype(self.row_dtype)
+        order = np.argsort(units, kind="stable").astype(self.row_dtype)
         bounds = np.searchsorted(units[order], np.arange(num_units + 1))
         rows = {}
         for i, unit_id in enumerate(self.unit_ids):

@@ -193,7 +193,10 @@ def step_sequences(draw):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(step_sequences())
 def test_steps_match_a_reference_model(sequence):
-    base = small_sorting(unit_ids=(0, 1, 2, 3, 4), seed=3)
+    rng = np.random.default_rng(3)  # a crowded sorting: many simultaneous spikes
+    times = [np.sort(rng.integers(0, 300, 400)) for _ in range(2)]
+    labels = [rng.integers(0, 5, 400) for _ in range(2)]
+    base = NumpySorting.from_times_labels(times, labels, 30_000.0, unit_ids=[0, 1, 2, 3, 4])
     model = reference_units(base)
     curated = CuratedSorting(base, [])
     for step in sequence:
@@ -219,3 +222,11 @@ def test_steps_match_a_reference_model(sequence):
     assert trains(rebuilt) == trains(curated)
     vector = curated.to_spike_vector()
     assert vector.size == sum(len(v) for v in model.values())
+    assert np.array_equal(vector, sort_spike_vector(vector.copy()))
+    rows = curated.spike_vector_base_rows()
+    assert np.array_equal(base.to_spike_vector()["sample_index"][rows], vector["sample_index"])
+    assert sorted(rows.tolist()) == sorted(
+        np.concatenate(
+            [np.zeros(0, dtype=int), *(curated.unit_spike_rows(u) for u in model)]
+        ).tolist()
+    )

@@ -90,6 +90,20 @@ def test_a_journal_of_another_sorting_is_refused(saved_sorting, tmp_path):
         CurationSession.restore(session.journal_path, small_sorting(seed=11))
 
 
+def test_a_sorting_whose_spikes_changed_in_place_is_refused(tmp_path):
+    folder = tmp_path / "sorting"
+    small_sorting(seed=4).save(folder=folder, verbose=False)
+    session = CurationSession(load_extractor(folder), journal_folder=tmp_path / "journals")
+    session.remove([0])
+    spikes = np.load(folder / "spikes.npy")
+    spikes["sample_index"] += 1  # same file, same units and counts, other spikes
+    np.save(folder / "spikes.npy", spikes)
+    changed = load_extractor(folder)
+    assert find_journal(changed, tmp_path / "journals") is None
+    with pytest.raises(ValueError, match="written for another sorting"):
+        CurationSession.restore(session.journal_path, changed)
+
+
 def test_in_memory_sortings_are_told_apart_by_their_spikes(tmp_path):
     session = CurationSession(small_sorting(seed=1), journal_folder=tmp_path)
     session.remove([0])
