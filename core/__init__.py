@@ -1,11 +1,14 @@
 """SpikeDesk core: a headless implementation of SpikeInterface 0.100's ``spikeinterface.core``.
 
 Scripts written for SpikeInterface run with ``import core as si``. Everything is lazy: traces are
-read only when asked for. This package never imports Qt.
+read only when asked for. This package never imports Qt. SpikeInterface's module paths
+(``core.recording_tools``, ``core.job_tools``...) are aliases onto our modules, registered once
+from the table in :mod:`core.module_aliases`.
 """
 
 from .base import BaseExtractor
 from .curation import apply_merges_to_sorting, apply_splits_to_sorting
+from .distributions import normal_pdf
 from .event import (
     BaseEvent,
     BaseEventSegment,
@@ -25,8 +28,6 @@ from .formats import (
     SpikeGLXRecordingExtractor,
     download_dataset,
     get_neo_streams,
-    read,
-    read_all,
     read_intan,
     read_kilosort,
     read_neo,
@@ -77,6 +78,9 @@ from .jobs import (
     split_job_kwargs,
 )
 from .loading import load_extractor
+from .module_aliases import install_module_aliases
+from .opening import read, read_all, read_zarr
+from .python_params import read_python, write_python
 from .recording import (
     AppendSegmentRecording,
     BaseRecording,
@@ -104,12 +108,12 @@ from .recording import (
     order_channels_by_depth,
     read_binary,
     read_binary_folder,
-    read_zarr,
     read_zarr_recording,
     select_segment_recording,
     split_recording,
     write_binary_recording,
 )
+from .recording.writing import write_to_h5_dataset_format
 from .snippets import (
     BaseSnippets,
     BaseSnippetsSegment,
@@ -175,6 +179,10 @@ from .waveforms import (
 __all__ = [
     "apply_merges_to_sorting",
     "apply_splits_to_sorting",
+    "normal_pdf",
+    "read_python",
+    "write_python",
+    "write_to_h5_dataset_format",
     "read_sorting_analyzer",
     "WaveformExtractor",
     "BaseWaveformExtractorExtension",
@@ -326,3 +334,5 @@ __all__ = [
     "split_job_kwargs",
     "write_binary_recording",
 ]
+
+install_module_aliases(__name__)

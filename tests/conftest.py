@@ -7,12 +7,10 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-# SPIKEDESK_SI_FIXTURES points elsewhere (e.g. from a git worktree, where ../shared is not beside)
+# ../shared next to the checkout; SPIKEDESK_SI_FIXTURES points elsewhere (e.g. from a worktree)
 FIXTURES_ROOT = Path(
-    os.environ.get(
-        "SPIKEDESK_SI_FIXTURES",
-        Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "spikeinterface",
-    )
+    os.environ.get("SPIKEDESK_SI_FIXTURES")
+    or Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "spikeinterface"
 )
 
 

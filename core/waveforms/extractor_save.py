@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..atomic import atomic_folder
+from ..source_files import check_save_target
 from .folder_io import write_binary, write_selection
 from .zarr_io import write_zarr
 
@@ -124,6 +125,9 @@ class SavingMixin:
         ------
         FileExistsError
             If the target exists and ``overwrite`` is False.
+        ValueError
+            If the target is, holds or lies inside this extractor's folder or a file of its
+            recording or sorting (checked before anything is written).
         """
         if format not in ("binary", "zarr"):
             raise ValueError(f"format must be 'binary' or 'zarr', got {format!r}")
@@ -133,6 +137,7 @@ class SavingMixin:
             folder = folder.parent / f"{folder.name}.zarr"
         if folder.exists() and not overwrite:
             raise FileExistsError(f"{folder} already exists (use overwrite=True to replace it)")
+        check_save_target(folder, {"waveform extractor being saved": self})
         with atomic_folder(folder, overwrite=overwrite) as partial:
             if format == "binary":
                 write_binary(self, partial, use_relative_path, sparsity)

@@ -74,11 +74,10 @@ def test_missing_binary_file_is_named(tmp_path):
         si.read_binary(tmp_path / "nope.raw", 1000.0, "int16", num_channels=4)
 
 
-def test_size_not_fitting_dtype_and_channels_warns_with_file_name(tmp_path):
+def test_size_not_fitting_dtype_and_channels_is_an_error_naming_the_file(tmp_path):
     (tmp_path / "odd.raw").write_bytes(b"\x00" * 1001)
-    with pytest.warns(UserWarning, match="odd.raw.*num_channels"):
-        recording = si.read_binary(tmp_path / "odd.raw", 1000.0, "int16", num_channels=4)
-    assert recording.get_num_samples() == 125
+    with pytest.raises(ValueError, match="odd.raw.*1 bytes left over.*num_channels"):
+        si.read_binary(tmp_path / "odd.raw", 1000.0, "int16", num_channels=4)
 
 
 def test_wrong_channel_ids_count_is_an_error(tmp_path):
