@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..json_io import ExtractorJSONEncoder, to_jsonable
+from ..json_io import to_jsonable
 from .safe_files import fsync_folder, timestamp
 from .unit_ids import as_python_ids
 
@@ -194,8 +194,15 @@ class CurationJournal:
 
 
 def _line(record: dict) -> bytes:
-    text = json.dumps(record, cls=ExtractorJSONEncoder, separators=(",", ":"))
+    # records are plain JSON values already: the C encoder writes long split indices quickly
+    text = json.dumps(record, separators=(",", ":"), default=_numpy_value)
     return (text + "\n").encode("utf-8")
+
+
+def _numpy_value(value):
+    if isinstance(value, np.generic | np.ndarray):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def _now() -> str:
