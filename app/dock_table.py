@@ -114,6 +114,12 @@ def _snippets(window: MainWindow) -> QWidget:
     return SnippetsView(window.session)
 
 
+def _history(window: MainWindow) -> QWidget:
+    from app.views.curation_history import CurationHistoryView
+
+    return CurationHistoryView(window.curation)
+
+
 def _jobs(window: MainWindow) -> QWidget:
     from app.views.jobs_panel import JobsPanel
 
@@ -124,6 +130,7 @@ DOCKS: tuple[DockSpec, ...] = (
     DockSpec("probe", "Probe", _probe, "left", height=0.72, shortcut="Alt+P"),
     DockSpec("open_data", "Open data", _open_data, "left", height=0.28),
     DockSpec("jobs", "Jobs", _jobs, "left", tab_with="open_data", shortcut="Alt+J"),
+    DockSpec("history", "History", _history, "left", tab_with="open_data", shortcut="Alt+H"),
     DockSpec("traces", "Traces", _traces, "centre", height=0.85, shortcut="Alt+T"),
     DockSpec("events", "Events", _event_lanes, "centre", height=0.15, shortcut="Alt+E"),
     DockSpec("correlograms", "Correlograms", _correlograms, "right", height=0.5, shortcut="Alt+C"),

@@ -194,6 +194,29 @@ class Session:
             self.segment_index = 0
             self.frame_window = self._initial_window()
 
+    def replace_sorting(self, sorting: si.BaseSorting, selected_unit_ids=None) -> None:
+        """Show another version of the open sorting (a curation of it), keeping the view state
+        of the units that are still there: colours, channels, hidden units.
+
+        Parameters
+        ----------
+        sorting : BaseSorting
+        selected_unit_ids : list or None
+            The new selection; None keeps the selected units that are still there.
+        """
+        ids = np.asarray(sorting.unit_ids).tolist()
+        known = set(ids)
+        if selected_unit_ids is None:
+            selected_unit_ids = [u for u in self.selected_unit_ids if u in known]
+        self._assign_colors(ids)
+        self.spike_selection = None
+        self.sorting = sorting
+        self.unit_channel_ids = {u: c for u, c in self.unit_channel_ids.items() if u in known}
+        self.hidden_unit_ids = tuple(u for u in self.hidden_unit_ids if u in known)
+        if self.sparsity is not None and set(self.sparsity.unit_ids.tolist()) != known:
+            self.sparsity = None
+        self.select_units(selected_unit_ids)
+
     def check_fits(self, **objects) -> None:
         """Raise ValueError unless ``objects`` (by kind) can be shown with what stays open.
 
