@@ -42,8 +42,8 @@ class SpikeIndex:
         self.sorting = sorting
         self.unit_ids = sorting.unit_ids
         segments = sorting.to_spike_vector(concatenated=False)
-        self._samples = [np.ascontiguousarray(s["sample_index"]) for s in segments]
-        self._units = [np.ascontiguousarray(s["unit_index"]) for s in segments]
+        self._samples = [_contiguous(s["sample_index"]) for s in segments]
+        self._units = [_contiguous(s["unit_index"]) for s in segments]
 
     @property
     def num_segments(self) -> int:
@@ -59,6 +59,15 @@ class SpikeIndex:
     def segment(self, segment_index: int):
         """``(sample_index, unit_index)`` of every spike of a segment."""
         return self._samples[segment_index], self._units[segment_index]
+
+
+def _contiguous(field: np.ndarray) -> np.ndarray:
+    """A contiguous copy of a field of the spike vector, copied in slices: a strided copy (of a
+    memory-mapped file, say) holds the GIL, and the GUI thread must not wait for it long."""
+    out = np.empty(field.shape, dtype=field.dtype)
+    for first in range(0, field.size, CHUNK_SPIKES):
+        out[first : first + CHUNK_SPIKES] = field[first : first + CHUNK_SPIKES]
+    return out
 
 
 @dataclass(frozen=True)
@@ -252,7 +261,14 @@ class OverviewCounts:
         depth bin or row); units at position -1 (hidden) are left out."""
         image = np.zeros((max(num_positions, 1), self.num_bins), dtype=np.float32)
         drawn = np.flatnonzero(position_of_unit >= 0)
-        np.add.at(image, position_of_unit[drawn], self.counts[drawn])
+        if drawn.size == 0:
+            return image
+        # units sorted by position, then one sum per run of equal positions (np.add.at is
+        # an order of magnitude slower)
+        order = drawn[np.argsort(position_of_unit[drawn], kind="stable")]
+        positions = position_of_unit[order]
+        starts = np.flatnonzero(np.r_[True, positions[1:] != positions[:-1]])
+        image[positions[starts]] = np.add.reduceat(self.counts[order], starts, axis=0)
         return image
 
 

@@ -269,3 +269,17 @@ def test_hovering_a_row_names_its_unit(qtbot, view):
     scene = view.data_to_raster_scene(0.5, 2)
     view._on_mouse_moved(scene)
     assert view.hover_label.text() == "unit 20 · 0.500 s"
+
+
+def test_overview_image_sums_the_units_of_each_position():
+    from app.model.raster_data import OverviewCounts
+
+    samples = np.array([0, 10, 20, 30, 40, 50])
+    units = np.array([0, 1, 2, 3, 1, 0])
+    overview = OverviewCounts(samples, units, 4, 60, num_bins=6, sampling_frequency=1.0)
+    positions = np.array([2, -1, 2, 0])  # unit 1 hidden; units 0 and 2 share position 2
+    image = overview.image(positions, 3)
+    expected = np.zeros((3, 6))
+    expected[2] = overview.counts[0] + overview.counts[2]
+    expected[0] = overview.counts[3]
+    np.testing.assert_array_equal(image, expected)
