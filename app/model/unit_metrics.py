@@ -25,6 +25,8 @@ SPIKES_PER_UNIT = 50
 RADIUS_UM = 60.0
 #: Waveform window, as SpikeInterface's extract_waveforms defaults (ms).
 MS_BEFORE, MS_AFTER = 1.0, 2.0
+#: Spikes per slice when taking unit signatures.
+SIGNATURE_SLICE = 1_000_000
 #: Windows read per chunk of the extraction (the unit of progress and cancel).
 WINDOWS_PER_CHUNK = 256
 
@@ -52,6 +54,27 @@ def spike_train_metrics(sorting: si.BaseSorting) -> dict[str, dict]:
         warnings.simplefilter("ignore")  # "bin duration larger than the recording": NaN
         metrics["presence_ratio"] = compute_presence_ratios(sorting)
     return metrics
+
+
+def unit_signatures(sorting: si.BaseSorting) -> dict:
+    """``{unit_id: (spike count, sum of sample indices, sum of segment indices)}``: a unit
+    whose signature is the same in two sortings has, for all practical purposes, the same
+    spikes (a curation keeps the units it does not touch)."""
+    spikes = sorting.to_spike_vector()
+    num_units = sorting.get_num_units()
+    totals = np.zeros((3, num_units), dtype=np.int64)
+    # in slices: np.bincount holds the GIL, and the GUI thread must not wait for it long
+    for first in range(0, spikes.size, SIGNATURE_SLICE):
+        chunk = spikes[first : first + SIGNATURE_SLICE]
+        units = chunk["unit_index"]
+        totals[0] += np.bincount(units, minlength=num_units)
+        for row, field in ((1, "sample_index"), (2, "segment_index")):
+            sums = np.bincount(units, weights=chunk[field], minlength=num_units)
+            totals[row] += np.rint(sums).astype(np.int64)  # exact: slices stay below 2**53
+    return {
+        unit_id: (int(totals[0, i]), int(totals[1, i]), int(totals[2, i]))
+        for i, unit_id in enumerate(sorting.unit_ids.tolist())
+    }
 
 
 def trace_metrics(waveform_extractor) -> dict[str, dict]:

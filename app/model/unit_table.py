@@ -163,7 +163,8 @@ class UnitTable:
             c.key: np.full(num, np.nan) if c.kind == NUMBER else np.full(num, "", dtype=object)
             for c in self.columns
         }
-        self._state = dict.fromkeys(keys, PENDING)
+        # per cell: a column can hold the values of some units while others are computed
+        self._pending = {key: np.ones(num, dtype=bool) for key in keys}
         self._reason: dict[str, str] = {}
         for key, column_values in (values or {}).items():
             self.set_column(key, column_values)
@@ -188,29 +189,41 @@ class UnitTable:
         return self._values[key]
 
     def state(self, key: str) -> str:
-        """``"ready"``, ``"pending"`` (being computed) or ``"unavailable"``."""
-        return self._state[key]
+        """``"ready"``, ``"pending"`` (some cell is being computed) or ``"unavailable"``."""
+        if key in self._reason:
+            return UNAVAILABLE
+        return PENDING if self._pending[key].any() else READY
+
+    def is_pending(self, row: int, key: str) -> bool:
+        """Whether cell ``(row, key)`` is being computed."""
+        return bool(self._pending[key][row])
 
     def reason(self, key: str) -> str:
         """Why an unavailable column has no values ("" otherwise)."""
         return self._reason.get(key, "")
 
-    def set_column(self, key: str, values) -> None:
-        """Fill column ``key`` and mark it ready.
+    def set_column(self, key: str, values, complete: bool = True) -> None:
+        """Fill column ``key``.
 
         Parameters
         ----------
         key : str
         values : mapping or array-like
-            ``{unit_id: value}`` (units left out get no value) or one value per row.
+            ``{unit_id: value}`` or one value per row.
+        complete : bool, default: True
+            The computation of the column ended: units left out of a mapping keep the value
+            they had (none if they had none) and nothing stays pending. With False only the
+            units given stop being pending.
         """
         spec = self._spec[key]
         target = self._values[key].copy()
+        pending = self._pending[key].copy()
         if isinstance(values, Mapping):
             for unit_id, value in values.items():
                 row = self._row.get(unit_id.item() if hasattr(unit_id, "item") else unit_id)
                 if row is not None:
                     target[row] = _cell(value, spec.kind)
+                    pending[row] = False
         else:
             values = list(values)
             if len(values) != self.num_rows:
@@ -218,8 +231,11 @@ class UnitTable:
                     f"column {key!r} needs {self.num_rows} values (one per unit), got {len(values)}"
                 )
             target[:] = [_cell(v, spec.kind) for v in values]
+            pending[:] = False
+        if complete:
+            pending[:] = False
         self._values[key] = target
-        self._state[key] = READY
+        self._pending[key] = pending
         self._reason.pop(key, None)
 
     def set_unavailable(self, key: str, reason: str) -> None:
@@ -230,19 +246,18 @@ class UnitTable:
             if spec.kind == NUMBER
             else np.full(self.num_rows, "", dtype=object)
         )
-        self._state[key] = UNAVAILABLE
+        self._pending[key] = np.zeros(self.num_rows, dtype=bool)
         self._reason[key] = reason
 
     # ------------------------------------------------------------------ cells
     def text(self, row: int, key: str) -> str:
         """What cell ``(row, key)`` shows: the value, "…" while pending, "–" without one."""
-        state = self._state[key]
-        if state == PENDING:
+        if self._pending[key][row]:
             return PENDING_TEXT
         value = self._values[key][row]
         spec = self._spec[key]
         if spec.kind == TEXT:
-            return value if value != "" or state == READY else MISSING_TEXT
+            return value if value != "" or key not in self._reason else MISSING_TEXT
         if not np.isfinite(value):
             return MISSING_TEXT if np.isnan(value) else ("∞" if value > 0 else "-∞")
         return f"{value:.{spec.decimals}f}"
@@ -250,7 +265,7 @@ class UnitTable:
     def flagged(self, row: int, key: str) -> bool:
         """Whether the cell's value is past the column's usual curation threshold."""
         rule = QUALITY_THRESHOLDS.get(key)
-        if rule is None or self._state[key] != READY:
+        if rule is None or key in self._reason or self._pending[key][row]:
             return False
         value = self._values[key][row]
         return bool(value > rule[1]) if rule[0] == "above" else bool(value < rule[1])
@@ -258,8 +273,8 @@ class UnitTable:
     def value_range(self, key: str) -> tuple[float, float] | None:
         """``(min, max)`` of a number column's finite values (None when it has none)."""
         values = self._values[key]
-        if self._spec[key].kind != NUMBER or self._state[key] != READY:
-            return None
+        if self._spec[key].kind != NUMBER or key in self._reason:
+            return None  # pending cells are NaN: left out below
         finite = values[np.isfinite(values)]
         return (float(finite.min()), float(finite.max())) if finite.size else None
 

@@ -12,7 +12,6 @@ from app.model.unit_table import (
     NUMBER,
     PENDING,
     QUALITY_THRESHOLDS,
-    READY,
     UNAVAILABLE,
     UnitTable,
 )
@@ -180,8 +179,9 @@ class UnitTableModel(QAbstractTableModel):
             return self._alignments[column]
         state = table.state(spec.key)
         hidden = bool(self._hidden_rows[row])
+        pending = table.is_pending(row, spec.key)
         if role == Qt.ItemDataRole.ForegroundRole:
-            if hidden or state != READY:
+            if hidden or pending or state == UNAVAILABLE:
                 return self._grey
             return self._warning if table.flagged(row, spec.key) else None
         if role == BAR_ROLE:
@@ -191,9 +191,9 @@ class UnitTableModel(QAbstractTableModel):
                 return None
             return self._tints.get(str(table.values("label")[row]).lower())
         if role == Qt.ItemDataRole.UserRole:
-            return None if state != READY else table.values(spec.key)[row]
+            return None if pending or state == UNAVAILABLE else table.values(spec.key)[row]
         if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(row, spec, state)
+            return self._tooltip(row, spec, PENDING if pending else state)
         if column != 0:
             return None
         if role == Qt.ItemDataRole.DecorationRole:
@@ -258,7 +258,7 @@ class UnitTableModel(QAbstractTableModel):
 
     # ------------------------------------------------------------------ helpers
     def _bar(self, row: int, spec) -> float | None:
-        if spec.source not in BAR_SOURCES or self.table.state(spec.key) != READY:
+        if spec.source not in BAR_SOURCES or self.table.is_pending(row, spec.key):
             return None
         if spec.key not in self._ranges:
             self._ranges[spec.key] = self.table.value_range(spec.key)

@@ -38,7 +38,7 @@ from app.model.unit_table import (
     set_probe_columns,
 )
 from app.theme import current_theme
-from app.unit_metrics_runner import UnitMetricsRunner
+from app.unit_metrics_runner import TRACE_KEYS, UnitMetricsRunner
 from app.views.unit_table_model import BAR_SOURCES, MetricBarDelegate, UnitTableModel
 
 #: Widest a column is made to fit its text, in pixels.
@@ -88,8 +88,9 @@ class UnitsTableView(QWidget):
         self._hidden_columns: set[str] = set()  # kept when another sorting opens
         self.model = UnitTableModel(session, self)
         self._runner = UnitMetricsRunner(
-            session, self._job_manager, self._on_values, self._on_unavailable
+            session, self._job_manager, self._on_values, self._on_unavailable, self._on_reuse
         )
+        self._previous_table: UnitTable | None = None  # values kept through a curation
         self._rebuild_timer = QTimer(self, singleShot=True, interval=0)
         self._rebuild_timer.timeout.connect(self._rebuild)
         self._filter_timer = QTimer(self, singleShot=True, interval=FILTER_DELAY_MS)
@@ -308,6 +309,8 @@ class UnitsTableView(QWidget):
             return
         table = build_unit_table(session.sorting, session.recording, session.unit_channel_ids)
         keep_metrics = self.table is not None and self._runner.is_current()
+        reuse = self.table is not None and not keep_metrics and self._runner.can_reuse()
+        self._previous_table = self.table if reuse else None
         if keep_metrics:  # e.g. a new probe: the metrics stay, positions are redone
             for key in METRIC_KEYS:
                 if self.table.state(key) == READY:
@@ -325,7 +328,7 @@ class UnitsTableView(QWidget):
         self._share_order()
         self._fit_columns(table.keys)
         if not keep_metrics:
-            self._runner.refresh()
+            self._runner.refresh(reuse=reuse)
 
     def _on_unit_channels(self, *_) -> None:
         session, table = self._session, self.table
@@ -344,6 +347,24 @@ class UnitsTableView(QWidget):
             if key in table.keys:
                 table.set_column(key, values)
         self._columns_changed(tuple(columns))
+
+    def _on_reuse(self, unit_ids: list) -> None:
+        """Units a curation left as they were keep their amplitude and SNR."""
+        table, previous = self.table, self._previous_table
+        if table is None or previous is None:
+            return
+        for key in TRACE_KEYS:
+            kept = {}
+            for unit_id in unit_ids:
+                try:
+                    row = previous.row_of(unit_id)
+                except KeyError:
+                    continue
+                if not previous.is_pending(row, key) and previous.state(key) != UNAVAILABLE:
+                    kept[unit_id] = previous.values(key)[row]
+            table.set_column(key, kept, complete=False)
+        self._previous_table = None
+        self._columns_changed(TRACE_KEYS)
 
     def _on_unavailable(self, keys: tuple, reason: str) -> None:
         table = self.table

@@ -156,3 +156,27 @@ def test_cells_past_the_usual_thresholds_are_flagged(table):
     assert not table.flagged(0, "snr")  # no threshold (and still pending)
     assert table.value_range("isi_violations_ratio") == (0.1, 0.9)
     assert table.value_range("snr") is None
+
+
+def test_unit_signatures_tell_unchanged_units_whatever_the_slicing(monkeypatch):
+    from app.model import unit_metrics
+
+    empty = np.array([], dtype="int64")
+    a = si.NumpySorting.from_unit_dict(
+        [{0: np.array([5, 90, 400]), 1: np.array([7])}, {0: np.array([3]), 1: empty}], 1000.0
+    )
+    b = si.NumpySorting.from_unit_dict(
+        [
+            {1: np.array([7]), 0: np.array([5, 90, 400]), 2: empty},
+            {1: empty, 0: np.array([3]), 2: empty},
+        ],
+        1000.0,
+    )
+    moved = si.NumpySorting.from_unit_dict(
+        [{0: np.array([5, 91, 400]), 1: np.array([7])}, {0: np.array([3]), 1: empty}], 1000.0
+    )
+    monkeypatch.setattr(unit_metrics, "SIGNATURE_SLICE", 2)
+    first, second = unit_metrics.unit_signatures(a), unit_metrics.unit_signatures(b)
+    assert first[0] == second[0] == (4, 5 + 90 + 400 + 3, 1)
+    assert first[1] == second[1] and second[2] == (0, 0, 0)
+    assert unit_metrics.unit_signatures(moved)[0] != first[0]

@@ -317,3 +317,46 @@ def test_double_clicking_a_unit_shows_its_next_spike(qtbot, view, saved):
     assert view.go_to_next_spike(2)
     centre = (session.frame_window[0] + session.frame_window[1]) // 2
     assert centre > first_after
+
+
+def test_a_curation_recomputes_only_the_units_it_changed(qtbot, view, saved):
+    recording, sorting = saved
+    session = view._session
+    session.set_unit_channels({u: u for u in range(5)})
+    wait_for_metrics(qtbot, view)
+    before = dict(zip(view.table.unit_ids.tolist(), view.table.values("snr")))
+    submitted = []
+    view._job_manager.job_added.connect(lambda job: submitted.append(job.title))
+    trains = {u: sorting.get_unit_spike_train(u) for u in range(5)}
+    merged = np.sort(np.concatenate([trains[3], trains[4]]))
+    curated = si.NumpySorting.from_unit_dict(
+        {0: trains[0], 1: trains[1], 2: trains[2], 9: merged}, sorting.sampling_frequency
+    )
+    curated.set_property("quality", np.array(["good", "", "mua", "good"]))
+    session.replace_sorting(curated)
+    qtbot.waitUntil(lambda: view.table.unit_ids.tolist() == [0, 1, 2, 9])
+    qtbot.waitUntil(lambda: not view.table.is_pending(0, "snr"), timeout=30_000)
+    assert column_texts(view, "snr")[3] == "…"  # unit 9 waits for its channel
+    assert column_texts(view, "label") == ["good", "", "mua", "good"]
+    session.set_unit_channels({**session.unit_channel_ids, 9: 3})
+    wait_for_metrics(qtbot, view)
+    assert "Amplitude and SNR of 1 units" in submitted
+    snr = dict(zip(view.table.unit_ids.tolist(), view.table.values("snr")))
+    assert [snr[u] for u in (0, 1, 2)] == [before[u] for u in (0, 1, 2)]
+    assert np.isfinite(snr[9]) and snr[9] > 0
+
+
+def test_a_label_only_curation_computes_no_amplitudes(qtbot, view, saved):
+    _, sorting = saved
+    session = view._session
+    session.set_unit_channels({u: u for u in range(5)})
+    wait_for_metrics(qtbot, view)
+    submitted = []
+    view._job_manager.job_added.connect(lambda job: submitted.append(job.title))
+    labelled = sorting.select_units(sorting.unit_ids)
+    labelled.set_property("quality", np.array(["good", "mua", "noise", "good", "good"]))
+    session.replace_sorting(labelled)
+    qtbot.waitUntil(lambda: column_texts(view, "label")[2] == "noise")
+    wait_for_metrics(qtbot, view)
+    assert not any(title.startswith("Amplitude") for title in submitted)
+    assert "…" not in column_texts(view, "snr")
