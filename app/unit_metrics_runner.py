@@ -27,7 +27,7 @@ TRACE_KEYS = tuple(c.key for c in TRACE_COLUMNS)
 class UnitMetricsRunner:
     """Runs the metric jobs of the units table and hands their results back on the GUI thread.
 
-    Spike-train metrics start as soon as a sorting is open; that job also takes each unit's
+    Spike-train metrics start as soon as a sorting is open; a job then takes each unit's
     signature (spike count and sums of its samples). Amplitudes and SNR follow: from an open
     WaveformExtractor, or else from sampled spikes once ``session.unit_channel_ids`` knows the
     units' channels. After a curation (`refresh` with ``reuse=True``), only the units whose
@@ -106,21 +106,27 @@ class UnitMetricsRunner:
         if sorting is None:
             return
 
-        def compute(progress, cancel):
-            return {"values": spike_train_metrics(sorting), "signatures": unit_signatures(sorting)}
-
         self._submit(
             f"Spike-train metrics of {sorting.get_num_units()} units",
-            compute,
+            lambda progress, cancel: spike_train_metrics(sorting),
             SPIKE_TRAIN_KEYS,
             self._on_spike_trains,
         )
         if not sorting.has_recording():
             self._on_unavailable(SPIKE_TRAIN_KEYS[1:], "needs the recording (its duration)")
 
-    def _on_spike_trains(self, result: dict) -> None:
-        self._on_values(result["values"])
-        signatures = result["signatures"]
+    def _on_spike_trains(self, values: dict) -> None:
+        self._on_values(values)
+        sorting = self._session.sorting
+        # then the signatures, which only the amplitude and SNR wait for
+        self._submit(
+            f"Spike fingerprints of {sorting.get_num_units()} units",
+            lambda progress, cancel: unit_signatures(sorting),
+            TRACE_KEYS,
+            self._on_signatures,
+        )
+
+    def _on_signatures(self, signatures: dict) -> None:
         self._signatures = signatures
         todo = list(signatures)
         if self._previous is not None:
