@@ -19,7 +19,7 @@ import threading
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QImage
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -41,6 +41,13 @@ from app.model.raster_data import (
 )
 from app.model.session import Session
 from app.theme import current_theme
+from app.views.raster_items import (
+    ClickViewBox,
+    ClockAxis,
+    RasterImage,
+    blocked_signals,
+    style_axes,
+)
 
 _log = logging.getLogger(__name__)
 
@@ -132,14 +139,14 @@ class RasterView(QWidget):
         tools.addSpacing(12)
         tools.addWidget(self.info_label)
 
-        self.raster_box = _ClickViewBox()
+        self.raster_box = ClickViewBox()
         self.raster_plot = pg.PlotWidget(viewBox=self.raster_box, background=theme.background)
         item = self.raster_plot.getPlotItem()
         item.hideButtons()
         item.disableAutoRange()
         self.raster_box.invertY(True)
         # the time axis reads seconds like the traces above; no title, to give the rows room
-        _style_axes(item, theme, left="Unit", bottom="")
+        style_axes(item, theme, left="Unit", bottom="")
         item.getAxis("left").setWidth(UNIT_AXIS_WIDTH_PX)
         self.raster_image = RasterImage()
         item.addItem(self.raster_image)
@@ -150,7 +157,7 @@ class RasterView(QWidget):
         self.raster_box.sigResized.connect(self._schedule_redraw)
         self.raster_plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
 
-        self.overview_box = _ClickViewBox()
+        self.overview_box = ClickViewBox()
         self.overview_plot = pg.PlotWidget(
             viewBox=self.overview_box,
             background=theme.background,
@@ -159,7 +166,7 @@ class RasterView(QWidget):
         overview = self.overview_plot.getPlotItem()
         overview.hideButtons()
         overview.disableAutoRange()
-        _style_axes(overview, theme, left="µm", bottom="")
+        style_axes(overview, theme, left="µm", bottom="")
         overview.getAxis("left").setWidth(UNIT_AXIS_WIDTH_PX)
         self.overview_image = pg.ImageItem(axisOrder="row-major")
         # no spikes: the background; many: the trace colour
@@ -217,7 +224,7 @@ class RasterView(QWidget):
     def set_selected_only(self, selected_only: bool) -> None:
         """Show only the selected units' rows (every visible unit's while none is selected)."""
         self._selected_only = bool(selected_only)
-        with _blocked(self.selected_only_box):
+        with blocked_signals(self.selected_only_box):
             self.selected_only_box.setChecked(self._selected_only)
         self._restyle()
 
@@ -499,7 +506,7 @@ class RasterView(QWidget):
 
     def _mark_window(self, t0: float, t1: float) -> None:
         self.window_region.setRegion((t0, t1))
-        with _blocked(self.window_line):
+        with blocked_signals(self.window_line):
             self.window_line.setValue((t0 + t1) / 2)
 
     def _show_message(self, text: str) -> None:
@@ -562,108 +569,6 @@ class RasterView(QWidget):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._update_labels()
-
-
-class RasterImage(pg.GraphicsObject):
-    """A premultiplied ARGB32 pixel array over a rectangle of the plot, blitted 1:1."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.pixels: np.ndarray | None = None
-        self._image: QImage | None = None
-        self._rect = QRectF()
-
-    def set_pixels(self, pixels: np.ndarray, rect: QRectF) -> None:
-        """Show ``pixels`` (top row first) over ``rect`` (data coordinates)."""
-        self.prepareGeometryChange()
-        self.pixels = np.ascontiguousarray(pixels, dtype=np.uint32)
-        height, width = self.pixels.shape
-        self._image = QImage(
-            self.pixels, width, height, 4 * width, QImage.Format.Format_ARGB32_Premultiplied
-        )
-        self._rect = QRectF(rect)
-        self.update()
-
-    def clear(self) -> None:
-        """Show nothing."""
-        self.prepareGeometryChange()
-        self.pixels, self._image, self._rect = None, None, QRectF()
-        self.update()
-
-    def boundingRect(self) -> QRectF:
-        return QRectF(self._rect)
-
-    def paint(self, painter, *args) -> None:
-        if self._image is None:
-            return
-        target = painter.transform().mapRect(self._rect)
-        painter.save()
-        painter.resetTransform()
-        painter.drawImage(target, self._image)
-        painter.restore()
-
-
-class ClockAxis(pg.AxisItem):
-    """A time axis in seconds that reads m:ss or h:mm:ss once it spans minutes."""
-
-    def tickStrings(self, values, scale, spacing):
-        if spacing < 1.0 or not values:
-            return super().tickStrings(values, scale, spacing)
-        return [_clock(v) for v in values]
-
-
-def _clock(seconds: float) -> str:
-    sign = "-" if seconds < 0 else ""
-    minutes, secs = divmod(int(round(abs(seconds))), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{sign}{hours}:{minutes:02d}:{secs:02d}" if hours else f"{sign}{minutes}:{secs:02d}"
-
-
-class _ClickViewBox(pg.ViewBox):
-    """A view box that reports clicks and wheel turns; ranges are set by the view."""
-
-    clicked = Signal(QPointF, object)
-    wheel_turned = Signal(float, float)
-
-    def __init__(self) -> None:
-        super().__init__(enableMenu=False)
-        self.setMouseEnabled(x=False, y=False)
-
-    def mouseClickEvent(self, ev) -> None:
-        if ev.button() == Qt.MouseButton.LeftButton:
-            self.clicked.emit(self.mapToView(ev.pos()), ev.modifiers())
-            ev.accept()
-
-    def wheelEvent(self, ev, axis=None) -> None:
-        self.wheel_turned.emit(self.mapToView(ev.pos()).x(), ev.delta() / 120.0)
-        ev.accept()
-
-    def mouseDragEvent(self, ev, axis=None) -> None:
-        ev.ignore()
-
-
-class _blocked:
-    """Block a QObject's signals within a ``with``."""
-
-    def __init__(self, obj) -> None:
-        self._obj = obj
-
-    def __enter__(self):
-        self._previous = self._obj.blockSignals(True)
-
-    def __exit__(self, *exc):
-        self._obj.blockSignals(self._previous)
-
-
-def _style_axes(item, theme, left: str, bottom: str) -> None:
-    for name, label in (("left", left), ("bottom", bottom)):
-        axis = item.getAxis(name)
-        axis.setPen(theme.foreground)
-        axis.setTextPen(theme.foreground)
-        if label:
-            axis.setLabel(label)
-    item.getAxis("bottom").enableAutoSIPrefix(False)
-    item.getAxis("left").enableAutoSIPrefix(False)
 
 
 def _segment_samples(recording, sorting, segment: int) -> int:
