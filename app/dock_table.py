@@ -72,6 +72,12 @@ def _open_data(window: MainWindow) -> QWidget:
     return OpenDataPanel(window.session)
 
 
+def _templates(window: MainWindow) -> QWidget:
+    from app.views.templates import TemplateView
+
+    return TemplateView(window.session, compute_sparsity=lambda: window.units.compute_sparsity())
+
+
 def _jobs(window: MainWindow) -> QWidget:
     from app.views.jobs_panel import JobsPanel
 
@@ -83,6 +89,7 @@ DOCKS: tuple[DockSpec, ...] = (
     DockSpec("open_data", "Open data", _open_data, "left", height=0.28),
     DockSpec("jobs", "Jobs", _jobs, "left", tab_with="open_data", shortcut="Alt+J"),
     DockSpec("traces", "Traces", _traces, "centre", height=1.0, shortcut="Alt+T"),
+    DockSpec("templates", "Templates", _templates, "right", height=0.55, shortcut="Alt+W"),
 )
 
 

@@ -24,6 +24,7 @@ from core.version import __version__
 from .dialogs.open_binary import OpenBinaryDialog
 from .dialogs.probe_menu import ProbeMenu
 from .dialogs.save_recording import SaveRecordingDialog
+from .dialogs.units_commands import UnitsCommands
 from .dock_table import DOCKS, layout_version, make_docks, place_docks, size_docks
 from .jobs import JobManager, save_recording_job
 from .model.demo import DemoDataset, make_demo_dataset
@@ -109,6 +110,7 @@ class MainWindow(QMainWindow):
         self.ask_open_file: Callable[[str, str], str] = self._file_dialog
         self.ask_open_folder: Callable[[str], str] = self._folder_dialog
         self.ask_save_recording: Callable[[Any], Any] = lambda r: SaveRecordingDialog.ask(r, self)
+        self.units = UnitsCommands(self)
         self._closed = False
         self._default_sizes_pending = True
 
@@ -151,6 +153,9 @@ class MainWindow(QMainWindow):
             "close_all": self.close_all,
             "quit": self.close,
             "reset_layout": self.reset_layout,
+            "extract_waveforms": self.units.extract_waveforms,
+            "compute_sparsity": self.units.compute_sparsity,
+            "open_waveforms": self.units.open_waveforms,
             "about": self.show_about,
         }
 

@@ -167,6 +167,23 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "reset_layout", "&View", "&Reset Layout", "mdi6.view-dashboard-outline",
         separator_before=True,
     ),
+    ActionSpec(
+        "extract_waveforms", "&Units", "&Extract Waveforms…", "mdi6.waveform", "Ctrl+E",
+        lambda s: s.recording is not None and s.sorting is not None,
+        tip="Cut each unit's waveforms from the recording and compute its templates (a job)",
+    ),
+    ActionSpec(
+        "compute_sparsity", "&Units", "Compute &Sparsity…", "mdi6.select-group",
+        enabled_when=lambda s: s.waveform_extractor is not None or (
+            s.recording is not None and s.sorting is not None
+        ),
+        tip="Choose each unit's channels: radius, best channels, SNR, by property…",
+    ),
+    ActionSpec(
+        "open_waveforms", "&Units", "&Open Waveforms…", "mdi6.folder-open-outline",
+        separator_before=True,
+        tip="Open a waveform folder, zarr store or SortingAnalyzer folder",
+    ),
     ActionSpec("about", "&Help", "&About SpikeDesk", "mdi6.information-outline"),
 )  # fmt: skip
 

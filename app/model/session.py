@@ -133,7 +133,8 @@ class Session:
     ) -> None:
         """Add objects to what is open (None: keep what is open of that kind).
 
-        An object of a kind already open replaces it. Objects must fit what stays open: same
+        An object of a kind already open replaces it (the open sorting itself keeps the unit
+        selection: waveforms extracted from it add to it). Objects must fit what stays open: same
         sampling frequency and segment count, spikes within the recording's samples; see
         `check_fits`. The time window is kept when the recording stays.
 
@@ -154,6 +155,8 @@ class Session:
             given["sorting"] = waveform_extractor.sorting
         self.check_fits(**given)
         new_recording = "recording" in given
+        if given.get("sorting", self.sorting) is self.sorting:
+            given.pop("sorting", None)  # the same sorting (e.g. waveforms extracted from it)
         if "sorting" in given:
             self.selected_unit_ids = ()
             self.hidden_unit_ids = ()

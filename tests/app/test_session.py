@@ -84,3 +84,15 @@ def test_close_forgets_everything(recording, sorting):
     assert (
         session.selected_unit_ids == () and session.source == "" and session.frame_window == (0, 0)
     )
+
+
+def test_waveforms_of_the_open_sorting_keep_the_unit_selection(recording, sorting):
+    session = Session()
+    session.open(recording=recording, sorting=sorting)
+    session.select_units([1])
+    changes = []
+    session.signals.sorting.connect(lambda *args: changes.append(args))
+    we = si.WaveformExtractor(recording, sorting, allow_unfiltered=True)
+    session.add(waveform_extractor=we)
+    assert session.waveform_extractor is we and session.sorting is sorting
+    assert session.selected_unit_ids == (1,) and changes == []
