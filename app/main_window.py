@@ -164,6 +164,7 @@ class MainWindow(QMainWindow):
         """Show the embedded demo dataset (built when not given)."""
         demo = make_demo_dataset() if dataset is None else dataset
         self.session.open(**demo.objects(), source="demo dataset")
+        self.session.select_units(demo.sorting.unit_ids[:1])  # every unit view shows something
 
     def open_path(self, path: str | Path) -> bool:
         """Open what ``path`` holds (added to what is open when it fits). Returns whether it did."""

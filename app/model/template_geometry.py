@@ -2,8 +2,10 @@
 
 On the probe layout every channel's window sits at its contact's position: time runs across a
 box a little narrower than the distance to the next contact of the same row, and values are
-scaled so that the largest template spans about two rows, as in phy's waveform view. Flattened,
-the channels' windows are laid side by side in depth order on a common value axis.
+scaled so that the largest template spans about two rows, as in phy's waveform view. Gaps
+between the drawn channels wider than a few rows are shortened (units far apart on a long probe
+stay readable; the depth axis keeps the true depths). Flattened, the channels' windows are laid
+side by side in depth order on a common value axis.
 """
 
 from __future__ import annotations
@@ -66,6 +68,33 @@ def _distinct(values: np.ndarray) -> np.ndarray:
     return values[np.concatenate([[True], np.diff(values) > SAME_POSITION_UM])]
 
 
+#: On the probe layout, a gap wider than this many rows (or boxes across) between drawn channels
+#: is shortened to it, so that units far apart on the probe are drawn at a readable scale.
+MAX_GAP_ROWS = 2.5
+
+
+def compress_gaps(values: np.ndarray, max_step: float) -> tuple[np.ndarray, list]:
+    """``values`` with every gap between consecutive distinct values cut to ``max_step``.
+
+    Returns
+    -------
+    mapped : np.ndarray
+        The new positions (the lowest value stays where it is).
+    breaks : list of float
+        Mapped positions in the middle of each shortened gap.
+    """
+    values = np.asarray(values, dtype="float64")
+    if values.size == 0:
+        return values, []
+    distinct = _distinct(values)
+    steps = np.diff(distinct)
+    short = np.minimum(steps, max_step)
+    mapped_distinct = distinct[0] + np.concatenate([[0.0], np.cumsum(short)])
+    breaks = [float(mapped_distinct[i] + short[i] / 2) for i in np.flatnonzero(steps > max_step)]
+    nearest = np.clip(np.searchsorted(distinct, values - SAME_POSITION_UM), 0, distinct.size - 1)
+    return mapped_distinct[nearest] + (values - distinct[nearest]), breaks
+
+
 @dataclass(frozen=True)
 class Placement:
     """Where each channel's window is drawn: ``x = x0 + t_ms * x_per_ms``,
@@ -77,6 +106,10 @@ class Placement:
         The channels placed, in drawing order.
     x0, y0 : np.ndarray
         Per channel: where time 0 (the spike) and value 0 fall.
+    depths : np.ndarray or None
+        Per channel: its true depth (µm) when ``y0`` was moved to shorten gaps, else None.
+    breaks : tuple of float
+        ``y`` of the middle of each shortened gap.
     x_per_ms, y_per_value : float
     box_width : float
         Width of one window.
@@ -91,6 +124,8 @@ class Placement:
     y_per_value: float
     box_width: float
     row_height: float
+    depths: np.ndarray | None = None
+    breaks: tuple = ()
 
     def index(self) -> dict:
         """Position of each channel id in the placement."""
@@ -159,14 +194,18 @@ def probe_placement(
     x_per_ms = box / span
     centre = 0.5 * (t_first + t_last)
     peak_to_peak = largest_peak_to_peak if largest_peak_to_peak > 0 else 1.0
+    xs, _ = compress_gaps(positions[:, 0], MAX_GAP_ROWS * pitch.x)
+    ys, breaks = compress_gaps(positions[:, 1], MAX_GAP_ROWS * pitch.y)
     return Placement(
         channel_ids=channel_ids,
-        x0=positions[:, 0] - centre * x_per_ms,
-        y0=positions[:, 1].astype("float64"),
+        x0=xs - centre * x_per_ms,
+        y0=ys,
         x_per_ms=x_per_ms,
         y_per_value=gain * ROWS_PER_LARGEST * pitch.y / peak_to_peak,
         box_width=box,
         row_height=pitch.y,
+        depths=positions[:, 1].astype("float64") if breaks else None,
+        breaks=tuple(breaks),
     )
 
 

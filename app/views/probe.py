@@ -41,7 +41,7 @@ MIN_FIT_PITCH_PX = 8.0
 #: Depth shown at least when a long probe is framed in part, in µm.
 INITIAL_DEPTH_UM = 400.0
 #: Alpha of the contacts of no selected unit while units are selected.
-FADED_ALPHA = 55
+FADED_ALPHA = 80
 
 
 @dataclass(frozen=True)
@@ -475,8 +475,13 @@ class ProbeView(QWidget):
 
     def _units_changed(self, *_) -> None:
         self._restyle()
+        self._follow(self._first_unit_channels())
+
+    def _first_unit_channels(self) -> list:
+        """Channels of the first selected unit (the view follows it)."""
         overlay, _ = self._unit_overlay()
-        self._follow(list(overlay))
+        units = [u for u in self._session.selected_unit_ids if u in set(overlay.values())]
+        return [c for c, u in overlay.items() if units and u == units[0]]
 
     def _selection_changed(self, *_) -> None:
         self._restyle()
@@ -501,9 +506,8 @@ class ProbeView(QWidget):
     def _focus_depth(self, rect: QRectF) -> float:
         """Depth to frame first: the selection, else the units' channels, else the middle."""
         session = self._session
-        overlay, _ = self._unit_overlay()
         for channels in (
-            list(overlay) + list(session.selected_channel_ids),
+            self._first_unit_channels() + list(session.selected_channel_ids),
             list(session.unit_channel_ids.values()),
         ):
             wired = {self._channel_of(i): i for i in range(len(self._items))}

@@ -15,11 +15,12 @@ import numpy as np
 import pyqtgraph as pg
 import qtawesome as qta
 from PySide6.QtCore import QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QBrush, QColor, QPainterPath, QPen
+from PySide6.QtGui import QAction, QActionGroup, QBrush, QColor, QFontMetrics, QPainterPath, QPen
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QGraphicsPathItem,
     QLabel,
+    QSizePolicy,
     QSpinBox,
     QStackedWidget,
     QToolBar,
@@ -127,7 +128,8 @@ class TemplateView(QWidget):
         self._stack = QStackedWidget()
         self._stack.addWidget(self._hint)
         self._stack.addWidget(self.plot_widget)
-        self._info = QLabel()
+        self._info = QLabel(wordWrap=True)
+        self._info.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self._info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._info.setContentsMargins(6, 0, 6, 2)
         layout = QVBoxLayout(self)
@@ -256,8 +258,9 @@ class TemplateView(QWidget):
         return self._theme.unit_color(self._session.unit_color_index(unit_id))
 
     # ------------------------------------------------------------------ toolbar
-    def _make_toolbar(self, compute_sparsity) -> QToolBar:
-        toolbar = QToolBar()
+    def _make_toolbar(self, compute_sparsity) -> QWidget:
+        """Two rows: actions, then the numbers (a narrow dock holds both)."""
+        toolbar, settings = QToolBar(), QToolBar()
         previous = QAction(qta.icon("mdi6.chevron-left"), "Previous unit", self)
         previous.triggered.connect(lambda: self.select_next_unit(-1))
         following = QAction(qta.icon("mdi6.chevron-right"), "Next unit", self)
@@ -280,23 +283,23 @@ class TemplateView(QWidget):
         self._mode_actions["probe"].setChecked(True)
         toolbar.addSeparator()
         self._waveform_box = QSpinBox(minimum=0, maximum=MAX_WAVEFORMS, value=DEFAULT_WAVEFORMS)
-        self._waveform_box.setPrefix("Waveforms ")
+        self._waveform_box.setSuffix(" spikes")
         self._waveform_box.setToolTip("Individual waveforms drawn per unit (randomly chosen)")
         self._waveform_box.valueChanged.connect(lambda _v: self._request())
         self._channel_box = QSpinBox(minimum=1, maximum=4096, value=DEFAULT_CHANNELS)
-        self._channel_box.setPrefix("Channels ")
+        self._channel_box.setSuffix(" ch")
         self._channel_box.setToolTip(
             "Channels drawn around each unit's extremum channel (its sparsity channels too)"
         )
         self._channel_box.valueChanged.connect(lambda _v: self._redraw(fit=True))
         self._gain_box = QDoubleSpinBox(minimum=0.1, maximum=50.0, value=1.0, singleStep=0.25)
-        self._gain_box.setPrefix("Gain ×")
+        self._gain_box.setPrefix("×")
         self._gain_box.setDecimals(2)
         self._gain_box.setToolTip("Vertical scale of the waveforms on the probe layout")
         self._gain_box.valueChanged.connect(self._set_gain)
         for box in (self._waveform_box, self._channel_box, self._gain_box):
             box.setKeyboardTracking(False)
-            toolbar.addWidget(box)
+            settings.addWidget(box)
         self._std_action = QAction(qta.icon("mdi6.sine-wave"), "± std", self, checkable=True)
         self._std_action.setChecked(True)
         self._std_action.setToolTip("Band of ± one standard deviation around each template")
@@ -311,7 +314,13 @@ class TemplateView(QWidget):
             sparsity.setToolTip("Compute each unit's channels (Units ▸ Compute Sparsity…)")
             sparsity.triggered.connect(lambda: compute_sparsity())
             toolbar.addAction(sparsity)
-        return toolbar
+        rows = QWidget()
+        layout = QVBoxLayout(rows)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(toolbar)
+        layout.addWidget(settings)
+        return rows
 
     def _set_gain(self, gain: float) -> None:
         self._gain = float(gain)
@@ -412,18 +421,24 @@ class TemplateView(QWidget):
                 self.fit()
         self.drawn.emit()
 
-    def _shown_channels(self, units: list[UnitWaveforms]) -> np.ndarray:
-        layout = self._source.layout
-        wanted: set = set()
-        for unit in units:
-            wanted.update(
-                layout.nearest(
-                    unit.extremum_channel_id(), self._channel_box.value(), among=unit.channel_ids
-                ).tolist()
-            )
-            with_data = set(unit.channel_ids.tolist())
-            wanted.update(c for c in self._sparsity_channels(unit.unit_id) if c in with_data)
-        return np.array([c for c in layout.channel_ids.tolist() if c in wanted])
+    def _unit_channels(self, unit: UnitWaveforms) -> set:
+        """The channels a unit is drawn on: those nearest its extremum, and its sparsity.
+
+        Flattened, a unit with a sparsity is drawn on its sparsity only (side by side, every
+        channel takes width).
+        """
+        with_data = set(unit.channel_ids.tolist())
+        sparse = {c for c in self._sparsity_channels(unit.unit_id) if c in with_data}
+        if self._mode == "flat" and sparse:
+            return sparse
+        nearest = self._source.layout.nearest(
+            unit.extremum_channel_id(), self._channel_box.value(), among=unit.channel_ids
+        )
+        return set(nearest.tolist()) | sparse
+
+    def _shown_channels(self, own: dict) -> np.ndarray:
+        wanted = set().union(*own.values())
+        return np.array([c for c in self._source.layout.channel_ids.tolist() if c in wanted])
 
     def _sparsity_channels(self, unit_id) -> set:
         sparsity = self._session.sparsity
@@ -436,10 +451,11 @@ class TemplateView(QWidget):
 
     def _draw(self, units: list[UnitWaveforms]) -> None:
         layout = self._source.layout
-        channels = self._shown_channels(units)
+        own = {unit.unit_id: self._unit_channels(unit) for unit in units}
+        channels = self._shown_channels(own)
         times = units[0].times_ms()
         t_first, t_last = float(times[0]), float(times[-1])
-        largest = max(_peak_to_peak(u, channels) for u in units)
+        largest = max(_peak_to_peak(u, np.array(list(own[u.unit_id]))) for u in units)
         if self._mode == "probe":
             placement = probe_placement(
                 layout, channels, self._pitch, t_first, t_last, largest, self._gain
@@ -451,8 +467,9 @@ class TemplateView(QWidget):
         low, high = np.inf, -np.inf
         for order, unit in enumerate(units):
             color = self.unit_color(unit.unit_id)
-            on = [c for c in unit.channel_ids.tolist() if c in index]
-            data_columns = np.array([unit.channel_ids.tolist().index(c) for c in on], "int64")
+            columns = {c: i for i, c in enumerate(unit.channel_ids.tolist())}
+            on = [c for c in columns if c in own[unit.unit_id]]
+            data_columns = np.array([columns[c] for c in on], dtype="int64")
             positions = np.array([index[c] for c in on], dtype="int64")
             sparse = self._sparsity_channels(unit.unit_id)
             inside = np.array([not sparse or c in sparse for c in on], dtype=bool)
@@ -460,7 +477,10 @@ class TemplateView(QWidget):
             times_u = unit.times_ms()
             template = unit.template[:, data_columns]
             x, y = placement.xy(times_u, template, positions)
-            mean = self._add(_curve(x[inside], y[inside], _pen(color, 2.2)), 10 + order)
+            # a dark outline under the mean keeps it readable over its own waveforms
+            halo = _pen(self._theme.foreground, 3.4, alpha=80)
+            self._add(_curve(x[inside], y[inside], halo), 10 + 2 * order)
+            mean = self._add(_curve(x[inside], y[inside], _pen(color, 2.2)), 11 + 2 * order)
             outside = self._add(
                 _curve(
                     x[~inside], y[~inside], _pen(color, 1.4, Qt.PenStyle.DashLine, _OUTSIDE_ALPHA)
@@ -477,7 +497,7 @@ class TemplateView(QWidget):
                 band.setPen(QPen(Qt.PenStyle.NoPen))
                 low, high = min(low, float(lower.min())), max(high, float(upper.max()))
             low, high = min(low, float(y.min())), max(high, float(y.max()))
-            waves, count = self._waveform_item(unit, placement, index, color)
+            waves, count = self._waveform_item(unit, placement, own[unit.unit_id], color)
             self._add(waves, -5)
             self._unit_items[unit.unit_id] = {
                 "mean": mean, "outside": outside, "band": band, "waveforms": waves, "count": count,
@@ -496,16 +516,19 @@ class TemplateView(QWidget):
         self._extent = rect
         self._info.setText(self._describe(units))
 
-    def _waveform_item(self, unit: UnitWaveforms, placement: Placement, index: dict, color):
+    def _waveform_item(self, unit: UnitWaveforms, placement: Placement, own: set, color):
         count = min(self._waveform_box.value(), unit.waveforms.shape[0])
-        on = [c for c in unit.waveform_channel_ids.tolist() if c in index]
+        index = placement.index()
+        columns = {c: i for i, c in enumerate(unit.waveform_channel_ids.tolist()) if c in own}
+        on = list(columns)
         if count == 0 or not on:
             return _curve(np.empty((0, 0)), np.empty((0, 0)), _pen(color, 1.0)), 0
-        columns = np.array([unit.waveform_channel_ids.tolist().index(c) for c in on], "int64")
         positions = np.array([index[c] for c in on], dtype="int64")
+        columns = np.array([columns[c] for c in on], dtype="int64")
         values = unit.waveforms[:count][:, :, columns]
         x, y = placement.xy(unit.times_ms(), values, positions)
-        return _curve(x, y, _pen(color, 1.0, alpha=_WAVEFORM_ALPHA)), count
+        alpha = _WAVEFORM_ALPHA if self._mode == "probe" else _WAVEFORM_ALPHA // 2
+        return _curve(x, y, _pen(color, 1.0, alpha=alpha)), count
 
     def _draw_sparsity_boxes(self, unit, placement: Placement, t_first, t_last) -> None:
         marked = self._marked.get(unit.unit_id, set())
@@ -572,7 +595,16 @@ class TemplateView(QWidget):
             self._add(item, 30)
         self._bar_texts = texts if self._mode == "probe" else (texts[0], "")
         extent_height = height if height else 0.1 * placement.row_height
-        return QRectF(x - 0.6 * width, y - 0.3 * extent_height, 1.6 * width, 1.3 * extent_height)
+        # room for the value label left of the bar, in data units at about the fitted scale
+        left_edge, _, right_edge, _ = placement.bounds(t_first, t_last)
+        data_width = 1.25 * (right_edge - left_edge) + 0.2 * placement.box_width
+        pixels = QFontMetrics(self.font()).horizontalAdvance(texts[1]) + 12
+        label_room = pixels * data_width / max(self.viewbox.width(), 100.0)
+        if self._mode != "probe":
+            label_room = 0.2 * width
+        return QRectF(
+            x - label_room, y - 0.3 * extent_height, label_room + width, 1.3 * extent_height
+        )
 
     def _set_axes(self, placement: Placement, t_first, t_last, scaled: bool) -> None:
         plot = self.plot_widget.getPlotItem()
@@ -581,13 +613,22 @@ class TemplateView(QWidget):
             plot.setLabel("left", "depth (µm)")
             plot.hideAxis("bottom")
             bottom.setTicks(None)
+            plot.getAxis("left").setTicks(_depth_ticks(placement))
+            for y in placement.breaks:  # where a stretch of probe without drawn channels was cut
+                line = pg.InfiniteLine(
+                    pos=y, angle=0, pen=_pen(self._theme.foreground, 1.0, Qt.PenStyle.DashLine, 90)
+                )
+                self._add(line, -30)
             return
+        plot.getAxis("left").setTicks(None)
         plot.showAxis("bottom")
         plot.setLabel("left", "amplitude (µV)" if scaled else "amplitude (raw)")
         plot.setLabel("bottom", "channel")
         centre = 0.5 * (t_first + t_last)
         ticks = [(float(x0 + centre), str(c)) for c, x0 in zip(placement.channel_ids, placement.x0)]
-        step = max(1, int(np.ceil(len(ticks) / 24)))
+        longest = max(len(text) for _, text in ticks)
+        fitting = max(1, int(self.viewbox.width() / (8 * longest + 14)))
+        step = max(1, int(np.ceil(len(ticks) / fitting)))
         bottom.setTicks([ticks[::step], ticks])
 
     def _describe(self, units: list[UnitWaveforms]) -> str:
@@ -601,6 +642,15 @@ class TemplateView(QWidget):
             parts.append(text)
         parts.extend(self._errors)
         return " · ".join(parts)
+
+
+def _depth_ticks(placement: Placement) -> list | None:
+    """True depths at the rows of a placement whose gaps were shortened (None: plain axis)."""
+    if placement.depths is None:
+        return None
+    rows = sorted(set(zip(placement.y0.round(3).tolist(), placement.depths.tolist())))
+    step = max(1, int(np.ceil(len(rows) / 16)))
+    return [[(y, f"{depth:g}") for y, depth in rows[::step]], []]
 
 
 def _peak_to_peak(unit: UnitWaveforms, channels: np.ndarray) -> float:

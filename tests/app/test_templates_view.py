@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 import core as si
 from app.model.demo import make_demo_probe
 from app.model.session import Session
+from app.model.unit_channels import estimate_unit_channels
 from app.theme import current_theme
 from app.views.templates import DEFAULT_CHANNELS, TemplateView
 
@@ -292,3 +293,45 @@ def test_templates_of_a_sorting_analyzer_folder(qtbot, make_view, tmp_path):
     sparse = we.sparsity.unit_id_to_channel_ids["3"].tolist()
     template = we.get_template("3")[:, sparse.index(channel)]
     np.testing.assert_allclose(drawn_template(view, "3", channel), template, atol=1e-3)
+
+
+def test_units_far_apart_on_a_long_probe_keep_their_true_depths(qtbot, make_view):
+    from probeinterface import generate_linear_probe
+
+    probe = generate_linear_probe(num_elec=64, ypitch=20)
+    probe.set_device_channel_indices(np.arange(64))
+    recording, sorting = si.generate_ground_truth_recording(
+        durations=[2.0], num_channels=64, num_units=12, probe=probe, seed=2
+    )
+    recording = recording.set_probe(probe)
+    session = Session()
+    session.open(recording=recording, sorting=sorting)
+    view = make_view(session)
+    view.set_channel_count(4)
+    channels = estimate_unit_channels(recording, sorting)
+    locations = recording.get_channel_locations()
+    depths = {u: locations[list(recording.channel_ids).index(c), 1] for u, c in channels.items()}
+    low, high = min(depths, key=depths.get), max(depths, key=depths.get)
+    assert depths[high] - depths[low] > 400
+    select(qtbot, view, session, [low, high])
+    placement = view._placement
+    assert len(placement.breaks) == 1  # one stretch of probe without drawn channels is cut
+    assert np.ptp(placement.y0) < depths[high] - depths[low]
+    labels = [float(text) for _, text in view.plot_widget.getAxis("left")._tickLevels[0]]
+    shown = set(locations[recording.ids_to_indices(view.shown_channel_ids()), 1].tolist())
+    assert set(labels) <= shown  # true depths, not the shortened positions
+    assert max(labels) > depths[high] - 100 and min(labels) < depths[low] + 100
+
+
+def test_flat_mode_draws_a_unit_on_its_sparsity(qtbot, make_view, ground_truth):
+    recording, sorting = ground_truth
+    session = Session()
+    session.open(recording=recording, sorting=sorting)
+    view = make_view(session)
+    unit = sorting.unit_ids[0].item()
+    select(qtbot, view, session, [unit])
+    best = si.estimate_sparsity(recording, sorting, method="best_channels", num_channels=3)
+    session.set_sparsity(best)
+    assert len(view.shown_channel_ids()) == 8  # on the probe: the nearest channels too
+    view.set_mode("flat")
+    assert set(view.shown_channel_ids()) == set(best.unit_id_to_channel_ids[unit].tolist())

@@ -147,3 +147,12 @@ def test_flat_placement_orders_by_depth_then_across():
 )
 def test_nice_lengths(limit, expected):
     assert nice_length(limit) == pytest.approx(expected)
+
+
+def test_gaps_between_drawn_channels_are_shortened():
+    from app.model.template_geometry import compress_gaps
+
+    mapped, breaks = compress_gaps(np.array([0.0, 20.0, 20.0, 1000.0, 1020.0]), 50.0)
+    assert mapped.tolist() == [0.0, 20.0, 20.0, 70.0, 90.0] and breaks == [45.0]
+    mapped, breaks = compress_gaps(np.array([40.0, 0.0, 20.0]), 50.0)
+    assert mapped.tolist() == [40.0, 0.0, 20.0] and breaks == []
