@@ -134,7 +134,8 @@ class WaveformSource:
     waveform_extractor : WaveformExtractor or None
         Preferred source when given (its templates are the ones shown).
     recording, sorting : BaseRecording, BaseSorting or None
-        Used when there is no waveform extractor (or it lost its waveforms).
+        Used when there is no waveform extractor (or it lost its waveforms), and for the units
+        of ``sorting`` (e.g. a curated version of the extractor's) the extractor does not have.
     return_scaled : bool, default: True
         Cut µV from the recording when it has gains (a waveform extractor keeps its own units).
     cache_bytes : int
@@ -162,7 +163,10 @@ class WaveformSource:
             raise ValueError("a waveform extractor, or a recording and a sorting, are needed")
         self.waveform_extractor = we
         self.recording = recording
-        self.sorting = we.sorting if we is not None else sorting
+        # the open sorting may be a curated version of the extractor's: units it does not know
+        # (merged, split) are cut from the recording
+        self.sorting = sorting if sorting is not None else we.sorting
+        self._extracted_units = set() if we is None else set(we.unit_ids.tolist())
         self.return_scaled = bool(return_scaled) and (
             recording is not None and recording.has_scaled()
         )
@@ -214,7 +218,8 @@ class WaveformSource:
             ):
                 self._cache.move_to_end(unit_id)
                 return cached
-        if self.waveform_extractor is not None and _has_waveforms(self.waveform_extractor):
+        we = self.waveform_extractor
+        if we is not None and unit_id in self._extracted_units and _has_waveforms(we):
             unit = self._from_extractor(unit_id, num_waveforms)
         else:
             unit = self._from_recording(unit_id, num_waveforms)
@@ -262,7 +267,9 @@ class WaveformSource:
     def _from_recording(self, unit_id, num_waveforms: int) -> UnitWaveforms:
         recording, sorting = self.recording, self.sorting
         if recording is None:
-            raise ValueError(f"no waveforms of unit {unit_id!r}: open the recording")
+            raise ValueError(
+                f"no waveforms of unit {unit_id!r}: open the recording, or extract waveforms again"
+            )
         fs = recording.sampling_frequency
         nbefore, nafter = int(MS_BEFORE * fs / 1000.0), int(MS_AFTER * fs / 1000.0)
         num_samples = [recording.get_num_samples(s) for s in range(recording.get_num_segments())]

@@ -139,12 +139,15 @@ class TemplateView(QWidget):
         layout.addWidget(self._info)
         layout.addWidget(self._stack, 1)
 
-        signals = session.signals
-        for name in ("recording", "sorting", "waveform_extractor", "return_scaled"):
-            getattr(signals, name).connect(self._schedule_reset)
-        signals.selected_unit_ids.connect(self._request)
-        signals.hidden_unit_ids.connect(self._request)
-        signals.sparsity.connect(lambda *_: self._redraw(fit=False))
+        self._slots = [
+            *((name, self._schedule_reset)
+              for name in ("recording", "sorting", "waveform_extractor", "return_scaled")),
+            ("selected_unit_ids", self._request),
+            ("hidden_unit_ids", self._request),
+            ("sparsity", self._sparsity_changed),
+        ]  # fmt: skip
+        for name, slot in self._slots:
+            getattr(session.signals, name).connect(slot)
         self._reset_source()
 
     # ------------------------------------------------------------------ public
@@ -200,7 +203,11 @@ class TemplateView(QWidget):
         return self._worker.wait_until_idle(timeout)
 
     def shutdown(self) -> None:
-        """Stop the worker thread (the window calls this on close)."""
+        """Stop following the session and stop the worker thread (the window calls this on
+        close)."""
+        for name, slot in self._slots:
+            getattr(self._session.signals, name).disconnect(slot)
+        self._reset_timer.stop()
         self._worker.close()
 
     # ------------------------------------------------------------------ introspection
@@ -321,6 +328,9 @@ class TemplateView(QWidget):
         layout.addWidget(toolbar)
         layout.addWidget(settings)
         return rows
+
+    def _sparsity_changed(self, *_) -> None:
+        self._redraw(fit=False)
 
     def _set_gain(self, gain: float) -> None:
         self._gain = float(gain)

@@ -235,7 +235,7 @@ def test_templates_of_a_sparse_waveform_folder(qtbot, make_view, ground_truth, t
     recording, sorting = ground_truth
     si.extract_waveforms(
         recording, sorting, tmp_path / "wf", sparse=True, method="radius", radius_um=40.0,
-        max_spikes_per_unit=40, seed=0, progress_bar=False,
+        max_spikes_per_unit=40, seed=0, progress_bar=False, n_jobs=1,
     )  # fmt: skip
     we = si.load_waveforms(tmp_path / "wf")
     session = Session()

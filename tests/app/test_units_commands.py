@@ -178,7 +178,7 @@ def test_a_cancelled_extraction_leaves_no_folder(qtbot, tmp_path):
 
 def test_a_failed_extraction_leaves_no_folder(qtbot, tmp_path, ground_truth):
     source, sorting = ground_truth
-    saved = source.save(folder=tmp_path / "rec", progress_bar=False)
+    saved = source.save(folder=tmp_path / "rec", progress_bar=False, n_jobs=1)
     recording = si.load_extractor(tmp_path / "rec")
     raw = next((tmp_path / "rec").glob("*.raw"))
     with open(raw, "r+b") as handle:  # cut the file after it was opened: reads fail midway
@@ -229,7 +229,7 @@ def test_the_sparsity_dialog_offers_template_methods_only_with_waveforms(qtbot):
 def test_open_waveforms_opens_the_chosen_folder(qtbot, window, ground_truth, tmp_path):
     recording, sorting = ground_truth
     si.extract_waveforms(
-        recording, sorting, tmp_path / "wf", max_spikes_per_unit=5, progress_bar=False
+        recording, sorting, tmp_path / "wf", max_spikes_per_unit=5, progress_bar=False, n_jobs=1
     )
     window.ask_open_folder = lambda caption: str(tmp_path / "wf")
     window.opener.ask_choice = lambda title, text, choices: choices[0]  # replace the sorting

@@ -101,7 +101,7 @@ def test_waveforms_of_an_extractor_are_a_random_subset_in_a_stable_order(ground_
     recording, sorting = ground_truth
     we = si.extract_waveforms(
         recording, sorting, mode="memory", sparse=False, max_spikes_per_unit=50, seed=0,
-        progress_bar=False,
+        progress_bar=False, n_jobs=1,
     )  # fmt: skip
     source = WaveformSource(we)
     unit_id = sorting.unit_ids[2]
@@ -156,3 +156,26 @@ def test_gaps_between_drawn_channels_are_shortened():
     assert mapped.tolist() == [0.0, 20.0, 20.0, 70.0, 90.0] and breaks == [45.0]
     mapped, breaks = compress_gaps(np.array([40.0, 0.0, 20.0]), 50.0)
     assert mapped.tolist() == [40.0, 0.0, 20.0] and breaks == []
+
+
+def test_units_the_extractor_does_not_have_are_cut_from_the_recording(ground_truth):
+    recording, sorting = ground_truth
+    we = si.extract_waveforms(
+        recording, sorting, mode="memory", sparse=False, max_spikes_per_unit=20, seed=0,
+        progress_bar=False, n_jobs=1,
+    )  # fmt: skip
+    first = sorting.unit_ids[0]
+    merged_train = np.sort(
+        np.concatenate([sorting.get_unit_spike_train(u) for u in sorting.unit_ids[:2]])
+    )
+    curated = si.NumpySorting.from_unit_dict(
+        {1000: merged_train, first.item(): sorting.get_unit_spike_train(first)},
+        recording.sampling_frequency,
+    )
+    source = WaveformSource(we, recording, curated)
+    assert source.load(first.item(), 5).from_extractor
+    merged = source.load(1000, 5)
+    assert not merged.from_extractor and 0 < merged.num_spikes <= TEMPLATE_SPIKES
+    without_recording = WaveformSource(we, None, curated)
+    with pytest.raises(ValueError, match="extract waveforms again"):
+        without_recording.load(1000, 5)
