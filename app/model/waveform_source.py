@@ -201,6 +201,17 @@ class WaveformSource:
         """Whether templates come from a waveform extractor (else cut from the recording)."""
         return self.waveform_extractor is not None
 
+    def prepare(self) -> None:
+        """Read what the first `load` would wait for (the sorting's per-unit spike index, the
+        extractor's templates), so that the first unit shown does not."""
+        unit_ids = self.sorting.unit_ids
+        if len(unit_ids) == 0:
+            return
+        self.sorting.get_unit_spike_train(unit_ids[0], segment_index=0)
+        we = self.waveform_extractor
+        if we is not None and unit_ids[0] in self._extracted_units:
+            we.get_template(unit_ids[0])
+
     def load(self, unit_id, num_waveforms: int) -> UnitWaveforms:
         """The template, spread and ``num_waveforms`` (or all there are) waveforms of a unit.
 

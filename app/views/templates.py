@@ -354,6 +354,9 @@ class TemplateView(QWidget):
         else:
             self._source_error = ""
         self._pitch = None if self._source is None else contact_pitch(self._source.layout)
+        if self._source is not None and not self._wanted_units():
+            # nothing to draw yet: index the spikes meanwhile (seconds on 10 M spikes)
+            self._worker.submit(self._source.prepare, lambda _result: None)
         self._request()
 
     def _wanted_units(self) -> list:
@@ -364,7 +367,6 @@ class TemplateView(QWidget):
         units = self._wanted_units()
         count = self._waveform_box.value()
         if self._source is None or not units:
-            self._worker.cancel()
             self._units, self._errors, self._requested = [], [], ()
             self._redraw(fit=True)
             return
