@@ -147,6 +147,7 @@ class ComputeSparsityDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Compute Sparsity")
+        self.setMinimumWidth(380)
         self.form = SparsityForm(available_methods(has_extractor), properties)
         source = QLabel(
             "From the templates of the open waveforms."

@@ -44,9 +44,11 @@ class EditedBanner(QFrame):
         """Show the banner for the last edit ``description``; None hides it."""
         self.setVisible(description is not None)
         if description is not None:
-            self._label.setText(
-                f"<b>Edited — not applied</b> ({description}): the recording still has its "
-                "previous probe, groups and bad channels."
+            self._label.setText(f"<b>Edited — not applied</b><br>{description}")
+            self.setToolTip(
+                f"{description}: the probe view shows the edited probe, groups and bad "
+                "channels; the recording (and every other view) still has the previous ones "
+                "until you apply."
             )
 
     def text(self) -> str:

@@ -13,17 +13,13 @@ from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
-import qtawesome as qta
 from PySide6.QtCore import QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QBrush, QColor, QFontMetrics, QPainterPath, QPen
+from PySide6.QtGui import QBrush, QColor, QFontMetrics, QPainterPath, QPen
 from PySide6.QtWidgets import (
-    QDoubleSpinBox,
     QGraphicsPathItem,
     QLabel,
     QSizePolicy,
-    QSpinBox,
     QStackedWidget,
-    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -31,24 +27,32 @@ from PySide6.QtWidgets import (
 from app.model.latest_worker import LatestWorker, WorkResult
 from app.model.session import Session
 from app.model.template_geometry import (
+    FLAT_GAP,
     Placement,
     contact_pitch,
     flat_placement,
-    nice_length,
     probe_placement,
 )
 from app.model.waveform_source import UnitWaveforms, WaveformSource
 from app.theme import current_theme
+from app.views.template_controls import (
+    MODES,
+    TemplateControls,
+)
+from app.views.template_items import (
+    ScaleBars,
+    TemplateViewBox,
+    band_path,
+    cosmetic_pen,
+    curve,
+    depth_ticks,
+    with_alpha,
+)
 
 #: Units drawn at most (the first ones selected).
 MAX_UNITS_DRAWN = 8
-#: Individual waveforms drawn per unit, by default and at most.
-DEFAULT_WAVEFORMS, MAX_WAVEFORMS = 20, 200
-#: Channels drawn around each unit's extremum channel, by default.
-DEFAULT_CHANNELS = 16
 #: Channel ids are written on the windows when at most this many channels are drawn.
 MAX_LABELLED_CHANNELS = 96
-MODES = ("probe", "flat")
 # alpha of the parts of a unit's drawing
 _WAVEFORM_ALPHA, _BAND_ALPHA, _OUTSIDE_ALPHA, _BOX_ALPHA = 40, 70, 150, 30
 
@@ -114,10 +118,12 @@ class TemplateView(QWidget):
         self._reset_timer = QTimer(self, singleShot=True, interval=0)
         self._reset_timer.timeout.connect(self._reset_source)
 
-        self.plot_widget = pg.PlotWidget(background=self._theme.background)
+        self.viewbox = TemplateViewBox()
+        self.viewbox.gain_wheel.connect(lambda steps: self.set_gain(self._gain * 1.25**steps))
+        self.viewbox.clicked.connect(self._clicked)
+        self.plot_widget = pg.PlotWidget(viewBox=self.viewbox, background=self._theme.background)
         self.plot_widget.hideButtons()
         self.plot_widget.setMenuEnabled(False)
-        self.viewbox = self.plot_widget.getViewBox()
         for name in ("left", "bottom"):
             axis = self.plot_widget.getAxis(name)
             axis.enableAutoSIPrefix(False)
@@ -135,7 +141,21 @@ class TemplateView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        layout.addWidget(self._make_toolbar(compute_sparsity))
+        self.controls = TemplateControls(with_sparsity=compute_sparsity is not None)
+        controls = self.controls
+        controls.step_unit.connect(self.select_next_unit)
+        controls.mode_chosen.connect(self.set_mode)
+        controls.waveforms_changed.connect(lambda _count: self._request())
+        controls.channels_changed.connect(lambda _count: self._redraw(fit=True))
+        controls.gain_changed.connect(self._set_gain)
+        controls.std_toggled.connect(self._set_std)
+        controls.fit_requested.connect(self.fit)
+        if compute_sparsity is not None:
+            controls.sparsity_requested.connect(lambda: compute_sparsity())
+        self._waveform_box, self._channel_box = controls.waveform_box, controls.channel_box
+        self._gain_box, self._std_action = controls.gain_box, controls.std_action
+        self._mode_actions = controls.mode_actions
+        layout.addWidget(controls)
         layout.addWidget(self._info)
         layout.addWidget(self._stack, 1)
 
@@ -197,6 +217,26 @@ class TemplateView(QWidget):
         rect = getattr(self, "_extent", None)
         if rect is not None and not rect.isEmpty():
             self.viewbox.setRange(rect, padding=0.03)
+
+    def channel_at(self, x: float, y: float):
+        """The channel whose window is drawn at ``(x, y)`` (view coordinates), or None."""
+        placement, units = self._placement, self._units
+        if placement is None or not units:
+            return None
+        times = units[0].times_ms()
+        centre = 0.5 * (times[0] + times[-1])
+        dx = np.abs(x - (placement.x0 + centre * placement.x_per_ms)) / placement.box_width
+        if self._mode == "probe":
+            dy = np.abs(y - placement.y0) / placement.row_height
+            inside = (dx <= 0.5) & (dy <= 0.5)
+            distance = np.hypot(dx, dy)
+        else:
+            inside = dx <= 0.5 * (1 + FLAT_GAP)
+            distance = dx
+        if not inside.any():
+            return None
+        best = np.flatnonzero(inside)[np.argmin(distance[inside])]
+        return placement.channel_ids[best].item()
 
     def wait_until_idle(self, timeout: float = 10.0) -> bool:
         """Block until the worker has nothing left to read (tests)."""
@@ -264,70 +304,13 @@ class TemplateView(QWidget):
         """The colour ``unit_id`` is drawn in (the same in every view)."""
         return self._theme.unit_color(self._session.unit_color_index(unit_id))
 
-    # ------------------------------------------------------------------ toolbar
-    def _make_toolbar(self, compute_sparsity) -> QWidget:
-        """Two rows: actions, then the numbers (a narrow dock holds both)."""
-        toolbar, settings = QToolBar(), QToolBar()
-        previous = QAction(qta.icon("mdi6.chevron-left"), "Previous unit", self)
-        previous.triggered.connect(lambda: self.select_next_unit(-1))
-        following = QAction(qta.icon("mdi6.chevron-right"), "Next unit", self)
-        following.triggered.connect(lambda: self.select_next_unit(1))
-        toolbar.addAction(previous)
-        toolbar.addAction(following)
-        toolbar.addSeparator()
-        group = QActionGroup(self)
-        self._mode_actions = {}
-        for mode, icon, text, tip in (
-            ("probe", "mdi6.dots-grid", "Probe", "Each channel at its contact's position"),
-            ("flat", "mdi6.view-column-outline", "Flat", "Channels side by side, by depth"),
-        ):
-            action = QAction(qta.icon(icon), text, self, checkable=True)
-            action.setToolTip(tip)
-            action.triggered.connect(lambda _checked=False, m=mode: self.set_mode(m))
-            group.addAction(action)
-            toolbar.addAction(action)
-            self._mode_actions[mode] = action
-        self._mode_actions["probe"].setChecked(True)
-        toolbar.addSeparator()
-        self._waveform_box = QSpinBox(minimum=0, maximum=MAX_WAVEFORMS, value=DEFAULT_WAVEFORMS)
-        self._waveform_box.setSuffix(" spikes")
-        self._waveform_box.setToolTip("Individual waveforms drawn per unit (randomly chosen)")
-        self._waveform_box.valueChanged.connect(lambda _v: self._request())
-        self._channel_box = QSpinBox(minimum=1, maximum=4096, value=DEFAULT_CHANNELS)
-        self._channel_box.setSuffix(" ch")
-        self._channel_box.setToolTip(
-            "Channels drawn around each unit's extremum channel (its sparsity channels too)"
-        )
-        self._channel_box.valueChanged.connect(lambda _v: self._redraw(fit=True))
-        self._gain_box = QDoubleSpinBox(minimum=0.1, maximum=50.0, value=1.0, singleStep=0.25)
-        self._gain_box.setPrefix("×")
-        self._gain_box.setDecimals(2)
-        self._gain_box.setToolTip("Vertical scale of the waveforms on the probe layout")
-        self._gain_box.valueChanged.connect(self._set_gain)
-        for box in (self._waveform_box, self._channel_box, self._gain_box):
-            box.setKeyboardTracking(False)
-            settings.addWidget(box)
-        self._std_action = QAction(qta.icon("mdi6.sine-wave"), "± std", self, checkable=True)
-        self._std_action.setChecked(True)
-        self._std_action.setToolTip("Band of ± one standard deviation around each template")
-        self._std_action.toggled.connect(self._set_std)
-        toolbar.addAction(self._std_action)
-        fit = QAction(qta.icon("mdi6.fit-to-screen-outline"), "Fit", self)
-        fit.setToolTip("Show every drawn channel")
-        fit.triggered.connect(self.fit)
-        toolbar.addAction(fit)
-        if compute_sparsity is not None:
-            sparsity = QAction(qta.icon("mdi6.select-group"), "Sparsity…", self)
-            sparsity.setToolTip("Compute each unit's channels (Units ▸ Compute Sparsity…)")
-            sparsity.triggered.connect(lambda: compute_sparsity())
-            toolbar.addAction(sparsity)
-        rows = QWidget()
-        layout = QVBoxLayout(rows)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(toolbar)
-        layout.addWidget(settings)
-        return rows
+    # ------------------------------------------------------------------ reactions
+    def _clicked(self, point) -> None:
+        """A click on a channel's window selects that channel (the other views follow)."""
+        channel = self.channel_at(point.x(), point.y())
+        if channel is not None and self._session.recording is not None:
+            if channel in set(self._session.recording.channel_ids.tolist()):
+                self._session.select_channels([channel])
 
     def _sparsity_changed(self, *_) -> None:
         self._redraw(fit=False)
@@ -490,12 +473,14 @@ class TemplateView(QWidget):
             template = unit.template[:, data_columns]
             x, y = placement.xy(times_u, template, positions)
             # a dark outline under the mean keeps it readable over its own waveforms
-            halo = _pen(self._theme.foreground, 3.4, alpha=80)
-            self._add(_curve(x[inside], y[inside], halo), 10 + 2 * order)
-            mean = self._add(_curve(x[inside], y[inside], _pen(color, 2.2)), 11 + 2 * order)
+            halo = cosmetic_pen(self._theme.foreground, 3.4, alpha=80)
+            self._add(curve(x[inside], y[inside], halo), 10 + 2 * order)
+            mean = self._add(curve(x[inside], y[inside], cosmetic_pen(color, 2.2)), 11 + 2 * order)
             outside = self._add(
-                _curve(
-                    x[~inside], y[~inside], _pen(color, 1.4, Qt.PenStyle.DashLine, _OUTSIDE_ALPHA)
+                curve(
+                    x[~inside],
+                    y[~inside],
+                    cosmetic_pen(color, 1.4, Qt.PenStyle.DashLine, _OUTSIDE_ALPHA),
                 ),
                 9,
             )
@@ -504,8 +489,8 @@ class TemplateView(QWidget):
             if self._show_std and np.isfinite(std).all():
                 _, upper = placement.xy(times_u, template + std, positions)
                 _, lower = placement.xy(times_u, template - std, positions)
-                band.setPath(_band_path(x, upper, lower))
-                band.setBrush(QBrush(_alpha(color, _BAND_ALPHA)))
+                band.setPath(band_path(x, upper, lower))
+                band.setBrush(QBrush(with_alpha(color, _BAND_ALPHA)))
                 band.setPen(QPen(Qt.PenStyle.NoPen))
                 low, high = min(low, float(lower.min())), max(high, float(upper.max()))
             low, high = min(low, float(y.min())), max(high, float(y.max()))
@@ -534,13 +519,13 @@ class TemplateView(QWidget):
         columns = {c: i for i, c in enumerate(unit.waveform_channel_ids.tolist()) if c in own}
         on = list(columns)
         if count == 0 or not on:
-            return _curve(np.empty((0, 0)), np.empty((0, 0)), _pen(color, 1.0)), 0
+            return curve(np.empty((0, 0)), np.empty((0, 0)), cosmetic_pen(color, 1.0)), 0
         positions = np.array([index[c] for c in on], dtype="int64")
         columns = np.array([columns[c] for c in on], dtype="int64")
         values = unit.waveforms[:count][:, :, columns]
         x, y = placement.xy(unit.times_ms(), values, positions)
         alpha = _WAVEFORM_ALPHA if self._mode == "probe" else _WAVEFORM_ALPHA // 2
-        return _curve(x, y, _pen(color, 1.0, alpha=alpha)), count
+        return curve(x, y, cosmetic_pen(color, 1.0, alpha=alpha)), count
 
     def _draw_sparsity_boxes(self, unit, placement: Placement, t_first, t_last) -> None:
         marked = self._marked.get(unit.unit_id, set())
@@ -559,13 +544,13 @@ class TemplateView(QWidget):
                 span = 2 * placement.row_height
                 path.addRect(QRectF(left, -span, width, 2 * span))
         item = self._add(QGraphicsPathItem(path), -20)
-        item.setBrush(QBrush(_alpha(self.unit_color(unit.unit_id), _BOX_ALPHA)))
+        item.setBrush(QBrush(with_alpha(self.unit_color(unit.unit_id), _BOX_ALPHA)))
         item.setPen(QPen(Qt.PenStyle.NoPen))
 
     def _draw_labels(self, placement: Placement, t_first: float, t_last: float) -> None:
         if self._mode != "probe" or placement.channel_ids.size > MAX_LABELLED_CHANNELS:
             return
-        color = _alpha(self._theme.foreground, 150)
+        color = with_alpha(self._theme.foreground, 150)
         for channel, x0, y0 in zip(placement.channel_ids.tolist(), placement.x0, placement.y0):
             label = pg.TextItem(str(channel), color=color, anchor=(0, 1))
             label.setPos(x0 + t_first * placement.x_per_ms, y0 + 0.45 * placement.row_height)
@@ -577,46 +562,11 @@ class TemplateView(QWidget):
     def _draw_scale_bars(
         self, placement: Placement, t_first: float, t_last: float, scaled: bool, low: float
     ) -> QRectF:
-        """An L of one time length and one value length at the lower left (flattened: the time
-        bar alone, under the first window; the value axis is labelled); returns its extent."""
-        span = t_last - t_first
-        time_ms = nice_length(0.5 * span)
-        value = nice_length(placement.row_height / placement.y_per_value)
-        left, bottom, _, _ = placement.bounds(t_first, t_last)
-        width, height = time_ms * placement.x_per_ms, value * placement.y_per_value
-        path = QPainterPath()
-        if self._mode == "probe":
-            x = left - 0.12 * placement.box_width
-            y = bottom + 0.25 * placement.row_height
-            path.moveTo(x + width, y)
-            path.lineTo(x, y)
-            path.lineTo(x, y + height)
-        else:
-            x, y, height = left, low - 0.04 * (placement.row_height * 2), 0.0
-            path.moveTo(x, y)
-            path.lineTo(x + width, y)
-        bar = self._add(QGraphicsPathItem(path), 30)
-        bar.setPen(_pen(self._theme.foreground, 2.0))
-        texts = (f"{time_ms:g} ms", f"{value:g} {'µV' if scaled else 'raw'}")
-        labels = [(texts[0], (0, 0), (x, y))]
-        if self._mode == "probe":
-            labels.append((texts[1], (1, 0.5), (x, y + 0.5 * height)))
-        for text, anchor, position in labels:
-            item = pg.TextItem(text, color=self._theme.foreground, anchor=anchor)
-            item.setPos(*position)
+        bars = ScaleBars(self._mode, placement, t_first, t_last, scaled, low)
+        for item in bars.items(self._theme.foreground):
             self._add(item, 30)
-        self._bar_texts = texts if self._mode == "probe" else (texts[0], "")
-        extent_height = height if height else 0.1 * placement.row_height
-        # room for the value label left of the bar, in data units at about the fitted scale
-        left_edge, _, right_edge, _ = placement.bounds(t_first, t_last)
-        data_width = 1.25 * (right_edge - left_edge) + 0.2 * placement.box_width
-        pixels = QFontMetrics(self.font()).horizontalAdvance(texts[1]) + 12
-        label_room = pixels * data_width / max(self.viewbox.width(), 100.0)
-        if self._mode != "probe":
-            label_room = 0.2 * width
-        return QRectF(
-            x - label_room, y - 0.3 * extent_height, label_room + width, 1.3 * extent_height
-        )
+        self._bar_texts = bars.texts
+        return bars.extent(QFontMetrics(self.font()), self.viewbox.width())
 
     def _set_axes(self, placement: Placement, t_first, t_last, scaled: bool) -> None:
         plot = self.plot_widget.getPlotItem()
@@ -625,10 +575,12 @@ class TemplateView(QWidget):
             plot.setLabel("left", "depth (µm)")
             plot.hideAxis("bottom")
             bottom.setTicks(None)
-            plot.getAxis("left").setTicks(_depth_ticks(placement))
+            plot.getAxis("left").setTicks(depth_ticks(placement))
             for y in placement.breaks:  # where a stretch of probe without drawn channels was cut
                 line = pg.InfiniteLine(
-                    pos=y, angle=0, pen=_pen(self._theme.foreground, 1.0, Qt.PenStyle.DashLine, 90)
+                    pos=y,
+                    angle=0,
+                    pen=cosmetic_pen(self._theme.foreground, 1.0, Qt.PenStyle.DashLine, 90),
                 )
                 self._add(line, -30)
             return
@@ -656,54 +608,9 @@ class TemplateView(QWidget):
         return " · ".join(parts)
 
 
-def _depth_ticks(placement: Placement) -> list | None:
-    """True depths at the rows of a placement whose gaps were shortened (None: plain axis)."""
-    if placement.depths is None:
-        return None
-    rows = sorted(set(zip(placement.y0.round(3).tolist(), placement.depths.tolist())))
-    step = max(1, int(np.ceil(len(rows) / 16)))
-    return [[(y, f"{depth:g}") for y, depth in rows[::step]], []]
-
-
 def _peak_to_peak(unit: UnitWaveforms, channels: np.ndarray) -> float:
     columns = np.isin(unit.channel_ids, channels)
     if not columns.any():
         return 0.0
     template = unit.template[:, columns]
     return float(np.max(template.max(axis=0) - template.min(axis=0)))
-
-
-def _curve(x: np.ndarray, y: np.ndarray, pen: QPen) -> pg.PlotCurveItem:
-    """One item for many pieces: each row of ``x``/``y`` (last axis: samples) is one piece."""
-    x = np.asarray(x, dtype="float64")
-    y = np.asarray(y, dtype="float64")
-    if x.size == 0:
-        return pg.PlotCurveItem(pen=pen)
-    shape = y.shape[:-1] + (1,)
-    gap = np.full(shape, np.nan)
-    x = np.concatenate([np.broadcast_to(x, y.shape), gap], axis=-1).ravel()
-    y = np.concatenate([y, gap], axis=-1).ravel()
-    return pg.PlotCurveItem(x, y, pen=pen, connect="finite", skipFiniteCheck=False)
-
-
-def _band_path(x: np.ndarray, upper: np.ndarray, lower: np.ndarray) -> QPainterPath:
-    """Closed outlines between ``upper`` and ``lower`` (one per row), for filling."""
-    xs = np.concatenate([x, x[:, ::-1]], axis=1)
-    ys = np.concatenate([upper, lower[:, ::-1]], axis=1)
-    connect = np.ones(xs.shape, dtype=bool)
-    connect[:, -1] = False
-    return pg.functions.arrayToQPath(xs.ravel(), ys.ravel(), connect=connect.ravel())
-
-
-def _alpha(color: QColor, alpha: int) -> QColor:
-    color = QColor(color)
-    color.setAlpha(alpha)
-    return color
-
-
-def _pen(
-    color: QColor, width: float, style: Qt.PenStyle = Qt.PenStyle.SolidLine, alpha: int = 255
-) -> QPen:
-    pen = QPen(_alpha(color, alpha), width, style)
-    pen.setCosmetic(True)
-    return pen

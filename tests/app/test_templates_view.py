@@ -6,14 +6,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
 
 import core as si
 from app.model.demo import make_demo_probe
 from app.model.session import Session
 from app.model.unit_channels import estimate_unit_channels
 from app.theme import current_theme
-from app.views.templates import DEFAULT_CHANNELS, TemplateView
+from app.views.template_controls import DEFAULT_CHANNELS
+from app.views.templates import TemplateView
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
@@ -335,3 +336,29 @@ def test_flat_mode_draws_a_unit_on_its_sparsity(qtbot, make_view, ground_truth):
     assert len(view.shown_channel_ids()) == 8  # on the probe: the nearest channels too
     view.set_mode("flat")
     assert set(view.shown_channel_ids()) == set(best.unit_id_to_channel_ids[unit].tolist())
+
+
+def test_clicking_a_channels_window_selects_the_channel(qtbot, make_view, ground_truth):
+    recording, sorting = ground_truth
+    session = Session()
+    session.open(recording=recording, sorting=sorting)
+    view = make_view(session)
+    select(qtbot, view, session, [sorting.unit_ids[0].item()])
+    view.fit()
+    channel = view.shown_channel_ids()[3]
+    x, y = view.channel_anchor(channel)
+    position = view.plot_widget.mapFromScene(view.viewbox.mapViewToScene(QPointF(x, y)))
+    qtbot.mouseClick(view.plot_widget.viewport(), Qt.MouseButton.LeftButton, pos=position)
+    assert session.selected_channel_ids == (channel,)
+
+
+def test_ctrl_wheel_changes_the_gain(qtbot, make_view, ground_truth):
+    recording, sorting = ground_truth
+    session = Session()
+    session.open(recording=recording, sorting=sorting)
+    view = make_view(session)
+    unit = sorting.unit_ids[0].item()
+    select(qtbot, view, session, [unit])
+    before = view._placement.y_per_value
+    view.viewbox.gain_wheel.emit(2.0)
+    assert view._placement.y_per_value / before == pytest.approx(1.25**2, rel=0.01)
