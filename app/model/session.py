@@ -158,7 +158,8 @@ class Session:
     ) -> None:
         """Add objects to what is open (None: keep what is open of that kind).
 
-        An object of a kind already open replaces it. Objects must fit what stays open: same
+        An object of a kind already open replaces it (the open sorting itself keeps the unit
+        selection: waveforms extracted from it add to it). Objects must fit what stays open: same
         sampling frequency and segment count, spikes within the recording's samples; see
         `check_fits`. The time window is kept when the recording stays.
 
@@ -179,6 +180,8 @@ class Session:
             given["sorting"] = waveform_extractor.sorting
         self.check_fits(**given)
         new_recording = "recording" in given
+        if given.get("sorting", self.sorting) is self.sorting:
+            given.pop("sorting", None)  # the same sorting (e.g. waveforms extracted from it)
         if "sorting" in given:
             self.spike_selection = None
             self.selected_unit_ids = ()

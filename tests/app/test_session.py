@@ -105,6 +105,18 @@ def test_a_sorting_added_to_a_recording_gets_its_duration(recording, sorting):
     assert sorting.has_recording() and sorting.get_total_duration() == 2.0
 
 
+def test_waveforms_of_the_open_sorting_keep_the_unit_selection(recording, sorting):
+    session = Session()
+    session.open(recording=recording, sorting=sorting)
+    session.select_units([1])
+    changes = []
+    session.signals.sorting.connect(lambda *args: changes.append(args))
+    we = si.WaveformExtractor(recording, sorting, allow_unfiltered=True)
+    session.add(waveform_extractor=we)
+    assert session.waveform_extractor is we and session.sorting is sorting
+    assert session.selected_unit_ids == (1,) and changes == []
+
+
 @pytest.fixture
 def with_events(recording):
     session = Session()
