@@ -324,7 +324,7 @@ def _read_window(request: _Request) -> TraceWindow:
 
 
 #: Samples per channel the noise level is estimated from.
-NOISE_ROWS = 1024
+NOISE_ROWS = 256
 
 
 def _noise_levels(traces: np.ndarray) -> np.ndarray:

@@ -7,7 +7,7 @@ import pytest
 
 import core as si
 from app.model.decimation import decimate_min_max
-from app.model.trace_fetcher import TraceFetcher
+from app.model.trace_fetcher import NOISE_ROWS, TraceFetcher
 from tests.test_headless import run_with_qt_blocked
 
 
@@ -165,7 +165,7 @@ def test_cancel_forgets_the_last_read(fetcher, recording):
 def test_noise_levels_are_the_median_absolute_deviation_of_the_samples(fetcher, recording):
     window = fetch(fetcher, recording, 0, 9_000, scaled=True, pixels=50)
     traces = recording.get_traces(return_scaled=True)
-    sample = traces[:: 9_000 // 1024]
+    sample = traces[:: 9_000 // NOISE_ROWS]
     expected = np.median(np.abs(sample - np.median(sample, axis=0)), axis=0)
     np.testing.assert_allclose(window.noise_levels, expected, rtol=1e-5)
 
@@ -174,7 +174,7 @@ def test_fetcher_and_frames_import_and_run_without_qt():
     result = run_with_qt_blocked("""
         import numpy as np
         import core as si
-        from app.model.trace_fetcher import TraceFetcher
+        from app.model.trace_fetcher import NOISE_ROWS, TraceFetcher
         from app.model.trace_frame import STACKED, TraceStyle, render_frame
         recording = si.generate_recording(num_channels=4, durations=[1.0], seed=0)
         fetcher, frames = TraceFetcher(), []
