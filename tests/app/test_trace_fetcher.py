@@ -170,11 +170,14 @@ def test_noise_levels_are_the_median_absolute_deviation_of_the_samples(fetcher, 
     np.testing.assert_allclose(window.noise_levels, expected, rtol=1e-5)
 
 
-def test_fetcher_and_frames_import_and_run_without_qt():
+def test_fetcher_frames_and_trace_models_import_and_run_without_qt():
     result = run_with_qt_blocked("""
         import numpy as np
         import core as si
-        from app.model.trace_fetcher import NOISE_ROWS, TraceFetcher
+        import app.model.binary_layout
+        import app.model.channel_rows
+        import app.model.spike_marks
+        from app.model.trace_fetcher import TraceFetcher
         from app.model.trace_frame import STACKED, TraceStyle, render_frame
         recording = si.generate_recording(num_channels=4, durations=[1.0], seed=0)
         fetcher, frames = TraceFetcher(), []
