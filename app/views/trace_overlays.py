@@ -59,13 +59,16 @@ class TracePlot(pg.PlotWidget):
         left = plot.getAxis("left")
         left.setStyle(tickFont=self._label_font, autoReduceTextSpace=False)
         left.setWidth(CHANNEL_AXIS_WIDTH_PX[0])
+        colormap = pg.colormap.get(HEATMAP_COLORMAP)
+        rgb = colormap.getLookupTable(nPts=256, alpha=False).astype("uint32")
+        self._heatmap_lut = 0xFF000000 | (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]
         self.trace_item = TraceImageItem()
         self.message = pg.TextItem(color=theme.event, anchor=(0, 0))
         for item in (self.trace_item, self.message):
             plot.addItem(item)
         self.color_bar = pg.ColorBarItem(
             values=(-1.0, 1.0),
-            colorMap=pg.colormap.get(HEATMAP_COLORMAP),
+            colorMap=colormap,
             interactive=False,
             width=14,
             label="",
@@ -89,9 +92,7 @@ class TracePlot(pg.PlotWidget):
 
     def heatmap_lut(self) -> np.ndarray:
         """Opaque ARGB32 of the heat-map colour map, 256 entries from -level to +level."""
-        rgb = pg.colormap.get(HEATMAP_COLORMAP).getLookupTable(nPts=256, alpha=False)
-        rgb = rgb.astype("uint32")
-        return 0xFF000000 | (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]
+        return self._heatmap_lut
 
     def show_frame(self, frame: TraceFrame, x_range: tuple[float, float], unit: str) -> None:
         """Show a painted frame over the time range ``x_range`` (seconds); ``unit`` names the
