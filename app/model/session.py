@@ -20,6 +20,22 @@ DEFAULT_WINDOW_S = 1.0
 MIN_WINDOW_SAMPLES = 16
 
 
+@dataclass(frozen=True, eq=False)
+class SpikeSelection:
+    """Spikes of one unit picked by the user (a lasso on the amplitudes view).
+
+    Attributes
+    ----------
+    unit_id : int or str
+    indices : np.ndarray
+        Positions in the unit's spike train concatenated across segments (as curation splits
+        count them), sorted.
+    """
+
+    unit_id: object
+    indices: np.ndarray
+
+
 @evented(events_namespace="signals")
 @dataclass(eq=False)
 class Session:
@@ -47,6 +63,8 @@ class Session:
     sparsity : ChannelSparsity | None
         The channels of each unit shown as its sparsity (the waveform extractor's, or one
         computed for display), or None.
+    spike_selection : SpikeSelection | None
+        Spikes of one unit picked by the user, or None.
     return_scaled : bool
         Show µV (when the recording has gains) rather than raw values.
     """
@@ -64,6 +82,7 @@ class Session:
     hidden_unit_ids: tuple = ()
     unit_channel_ids: dict = field(default_factory=dict)
     sparsity: object | None = None
+    spike_selection: SpikeSelection | None = None
     return_scaled: bool = True
 
     def __post_init__(self) -> None:
@@ -114,6 +133,7 @@ class Session:
         self.recording = None
         self.source = ""
         self.sparsity = None
+        self.spike_selection = None
         self.unit_channel_ids = {}
         self.selected_channel_ids = ()
         self.selected_unit_ids = ()
@@ -155,6 +175,7 @@ class Session:
         self.check_fits(**given)
         new_recording = "recording" in given
         if "sorting" in given:
+            self.spike_selection = None
             self.selected_unit_ids = ()
             self.hidden_unit_ids = ()
             self.unit_channel_ids = {}
@@ -273,6 +294,47 @@ class Session:
         start, end = self.frame_window
         self.set_frame_window(self.num_samples - (end - start), self.num_samples)
 
+    def event_times(self, channel_ids=None) -> np.ndarray:
+        """Sorted times (s) of the open events of ``channel_ids`` (all when None) in the
+        current segment; empty without events."""
+        events = self.events
+        if events is None or self.segment_index >= events.get_num_segments():
+            return np.empty(0)
+        channels = events.channel_ids.tolist() if channel_ids is None else list(channel_ids)
+        times = [
+            np.asarray(
+                events.get_event_times(channel_id=c, segment_index=self.segment_index), "float64"
+            )
+            for c in channels
+        ]
+        return np.sort(np.concatenate(times)) if times else np.empty(0)
+
+    def go_to_event(self, direction: int, channel_ids=None) -> bool:
+        """Centre the window on the next (``direction`` > 0) or previous event of
+        ``channel_ids`` (all channels when None) after or before the window's centre.
+
+        Returns
+        -------
+        bool
+            Whether there was such an event.
+        """
+        times = self.event_times(channel_ids)
+        if times.size == 0 or self.recording is None:
+            return False
+        start, end = self.frame_window
+        centre = float(self.frame_to_time((start + end) // 2))
+        tolerance = 1.0 / self.sampling_frequency
+        if direction > 0:
+            later = times[times > centre + tolerance]
+            target = later[0] if later.size else None
+        else:
+            earlier = times[times < centre - tolerance]
+            target = earlier[-1] if earlier.size else None
+        if target is None:
+            return False
+        self.go_to_time(float(target))
+        return True
+
     # ------------------------------------------------------------------ times
     def segment_at_time(self, time_s: float) -> int | None:
         """The segment whose time span (the recording's own times) holds ``time_s``: the
@@ -319,6 +381,21 @@ class Session:
         unit_ids = list(unit_ids)
         self.sorting.ids_to_indices(unit_ids)
         self.selected_unit_ids = tuple(np.asarray(unit_ids).tolist())
+
+    def select_spikes(self, unit_id, indices) -> None:
+        """Pick spikes of ``unit_id`` by position in its spike train (all segments); an empty
+        ``indices`` clears the pick."""
+        if self.sorting is None:
+            return
+        self.sorting.ids_to_indices([unit_id])
+        indices = np.unique(np.asarray(indices, dtype="int64"))
+        total = sum(
+            self.sorting.get_unit_spike_train(unit_id, segment_index=s).size
+            for s in range(self.sorting.get_num_segments())
+        )
+        if indices.size and (indices[0] < 0 or indices[-1] >= total):
+            raise ValueError(f"spike indices must be in 0..{total - 1} for unit {unit_id!r}")
+        self.spike_selection = SpikeSelection(unit_id, indices) if indices.size else None
 
     def set_hidden_units(self, unit_ids) -> None:
         """Hide units from every view (unknown ids raise ValueError); ``()`` shows them all."""

@@ -110,3 +110,45 @@ def test_go_to_time_switches_to_the_segment_that_holds_the_time():
     assert session.segment_index == 1 and session.frame_window == (750, 1_250)
     session.go_to_time(5.0)  # in no segment: stays, clamped to the start
     assert session.segment_index == 1 and session.frame_window == (0, 500)
+
+
+@pytest.fixture
+def with_events(recording):
+    session = Session()
+    events = si.NumpyEvent.from_dict({"a": np.array([0.2, 1.5]), "b": np.array([0.9])})
+    session.open(recording=recording, events=events)
+    session.set_time_window(0.0, 0.2)  # centre at 0.1 s
+    return session
+
+
+def test_next_event_centres_the_window_on_it(with_events):
+    assert with_events.go_to_event(+1)
+    start, end = with_events.frame_window
+    assert (start + end) // 2 == 2_000  # 0.2 s
+    assert with_events.go_to_event(+1)
+    assert sum(with_events.frame_window) // 2 == 9_000  # then channel b at 0.9 s
+
+
+def test_previous_event_of_one_channel(with_events):
+    with_events.go_to_time(1.8)
+    assert with_events.go_to_event(-1, channel_ids=["a"])
+    assert sum(with_events.frame_window) // 2 == 15_000
+
+
+def test_no_event_further_leaves_the_window(with_events):
+    with_events.go_to_time(1.9)
+    before = with_events.frame_window
+    assert not with_events.go_to_event(+1)
+    assert with_events.frame_window == before
+
+
+def test_spikes_are_picked_by_their_position_in_the_unit_train(recording, sorting):
+    session = Session()
+    session.open(recording=recording, sorting=sorting)
+    session.select_spikes(0, [1, 0, 1])
+    assert session.spike_selection.unit_id == 0
+    assert session.spike_selection.indices.tolist() == [0, 1]
+    with pytest.raises(ValueError, match="0..1 for unit 0"):
+        session.select_spikes(0, [2])
+    session.select_spikes(0, [])
+    assert session.spike_selection is None
