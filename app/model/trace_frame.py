@@ -29,6 +29,8 @@ HEATMAP_PERCENTILE = 99.0
 MARGIN_ROWS = 2
 #: Narrowest spike mark, in pixel columns (odd: centred on the spike).
 MIN_MARK_COLUMNS = 3
+#: A click finds traces reaching this many rows away from their baseline.
+TRACE_HIT_ROWS = 3
 
 
 @dataclass(frozen=True, eq=False)
@@ -137,6 +139,57 @@ class TraceFrame:
     heat: np.ndarray | None = None
     level: float = 1.0
     marks: SpikeMarks | None = None
+
+    def row_at(self, y: float) -> int | None:
+        """The row on screen nearest to ``y`` (a list position of ``style.shown``), or None."""
+        row, style = int(round(y)), self.style
+        return row if style.first <= row < style.first + style.count else None
+
+    def column_at(self, x: float) -> int | None:
+        """The pixel column at time ``x`` (seconds), or None outside the window."""
+        (left, right), columns = self.x_span, self.lo.shape[0]
+        if not columns or right <= left:
+            return None
+        column = int(np.floor((x - left) / (right - left) * columns))
+        return column if 0 <= column < columns else None
+
+    def value_at(self, x: float, y: float) -> tuple[int, float] | None:
+        """``(row, value)``: the row under ``(x, y)`` and the value drawn there (the end of the
+        column's extent farthest from the baseline), or None off the traces."""
+        row, column = self.row_at(y), self.column_at(x)
+        if row is None or column is None:
+            return None
+        channel = self.style.shown[row]
+        low, high = float(self.lo[column, channel]), float(self.hi[column, channel])
+        centre = float(self.centres[channel])
+        return row, (low if abs(low - centre) > abs(high - centre) else high)
+
+    def trace_at(self, x: float, y: float, tolerance_px: float) -> int | None:
+        """The row whose trace is drawn within ``tolerance_px`` pixels of ``(x, y)`` (the one
+        with the nearest baseline when several are; a spike reaching into a neighbour's row
+        counts), or None; in a heat map, the row under the point."""
+        column = self.column_at(x)
+        if column is None or self.pixels is None:
+            return None
+        style = self.style
+        if style.mode == HEATMAP:
+            return self.row_at(y)
+        nearest = int(round(y))
+        rows = np.arange(
+            max(nearest - TRACE_HIT_ROWS, style.first),
+            min(nearest + TRACE_HIT_ROWS + 1, style.first + style.count),
+        )
+        if rows.size == 0:
+            return None
+        channels = style.shown[rows]
+        per_unit = style.gain / style.spacing  # y per data unit
+        low = rows + (self.lo[column, channels] - self.centres[channels]) * per_unit
+        high = rows + (self.hi[column, channels] - self.centres[channels]) * per_unit
+        tolerance = tolerance_px * (style.count + 1) / max(style.height, 1)
+        hit = (low - tolerance <= y) & (y <= high + tolerance)
+        if not hit.any():
+            return None
+        return int(rows[hit][np.argmin(np.abs(rows[hit] - y))])
 
 
 def render_frame(

@@ -314,3 +314,14 @@ def _spin_box(minimum: float, maximum: float, tip: str) -> QDoubleSpinBox:
     spin.setKeyboardTracking(False)
     spin.setToolTip(tip)
     return spin
+
+
+def segment_spans(recording) -> list[tuple[float, float]]:
+    """Start and end time (seconds, the recording's own time axis) of each segment."""
+    spans = []
+    for segment in range(recording.get_num_segments()):
+        last = recording.get_num_samples(segment) - 1
+        start = float(recording.sample_index_to_time(0, segment_index=segment))
+        end = float(recording.sample_index_to_time(max(last, 0), segment_index=segment))
+        spans.append((start, end + 1.0 / recording.sampling_frequency))
+    return spans

@@ -360,6 +360,19 @@ class EventMarkers:
         self.regions.append(region)
 
 
+def channel_label_texts(recording, channels: np.ndarray, with_depth: bool) -> list[str]:
+    """Labels of recording channel indices: the channel id, and its depth (y, µm) when asked
+    for and known."""
+    texts = [str(c) for c in recording.channel_ids[channels].tolist()]
+    if not with_depth:
+        return texts
+    try:
+        depths = np.asarray(recording.get_channel_locations())[channels, 1]
+    except (ValueError, AttributeError, IndexError):  # no locations
+        return texts
+    return [f"{t} · {d:g} µm" for t, d in zip(texts, depths.tolist())]
+
+
 def _tooltip(channel_id, label, time: float, duration: float) -> str:
     text = f"{channel_id}: {label}" if label else str(channel_id)
     text += f"\nat {time:.4f} s"

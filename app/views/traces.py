@@ -13,8 +13,8 @@ it through session methods. The channels on screen (`ChannelRows`) belong to the
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QKeyEvent
+from PySide6.QtCore import QPointF, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QApplication,
@@ -38,19 +38,15 @@ from app.model.trace_frame import (
     render_frame,
 )
 from app.theme import current_theme
-from app.views.trace_controls import TraceNavigator, TraceToolbar
-from app.views.trace_overlays import TracePlot
+from app.views.spike_marker_colors import argb, spike_marker_style
+from app.views.trace_controls import TraceNavigator, TraceToolbar, segment_spans
+from app.views.trace_overlays import TracePlot, channel_label_texts
 
 #: Gain factor of Up/Down.
 GAIN_STEP = 1.25
 #: Auto-scale puts neighbouring traces this many median absolute deviations of the noise
 #: apart (the noise band, about +/- 4.5 MAD, then fills about half of the gap).
 SPACING_IN_MADS = 20.0
-#: Waveform coloured around each spike, in seconds before and after its sample.
-MARK_BEFORE_S, MARK_AFTER_S = 0.0003, 0.0005
-#: Weight of a unit's colour in its dimmed marks (when other units are selected), mixed with
-#: the trace colour so that a dimmed mark still reads as part of the trace.
-DIMMED_WEIGHT = 0.4
 #: A plain click this close to a trace (pixels) selects its channel.
 CLICK_TOLERANCE_PX = 4
 
@@ -184,7 +180,7 @@ class TraceView(QWidget):
     def set_depth_labels(self, depth_labels: bool) -> None:
         """Add each channel's depth (µm) to its label."""
         self._depth_labels = bool(depth_labels)
-        with _blocked(self.toolbar.depth_button):
+        with QSignalBlocker(self.toolbar.depth_button):
             self.toolbar.depth_button.setChecked(self._depth_labels)
         self._show_labels()
 
@@ -384,7 +380,7 @@ class TraceView(QWidget):
         self._rows = ChannelRows(depth_order)
         self._rows.set_selected_only(selected_only)
         self._rows.set_selection(self._selected_indices())
-        self.toolbar.set_segments(_segment_spans(recording))
+        self.toolbar.set_segments(segment_spans(recording))
         self._sync_channel_controls()
         self._on_return_scaled()
         self._on_segment()
@@ -430,7 +426,7 @@ class TraceView(QWidget):
         rows = self._rows
         self.toolbar.set_channels(rows.channels_per_screen, rows.total)
         bar = self.channel_scrollbar
-        with _blocked(bar):
+        with QSignalBlocker(bar):
             bar.setRange(0, max(rows.total - rows.count, 0))
             bar.setPageStep(max(rows.count, 1))
             bar.setSingleStep(max(rows.count // 8, 1))
@@ -467,15 +463,15 @@ class TraceView(QWidget):
             first=rows.first,
             count=rows.count,
             selected=self._selected_indices(),
-            colors=(_argb(self._theme.trace), _argb(self._theme.selection)),
+            colors=(argb(self._theme.trace), argb(self._theme.selection)),
             spikes=self._spike_marker_style(),
             lut=self.plot_widget.heatmap_lut() if self._mode == HEATMAP else None,
-            outline=_argb(self._theme.foreground),
+            outline=argb(self._theme.foreground),
         )
 
     def _spike_marker_style(self) -> SpikeMarkerStyle | None:
         if self._marker_style_stale:
-            self._marker_style = _marker_style(self._session, self._theme)
+            self._marker_style = spike_marker_style(self._session, self._theme)
             self._marker_style_stale = False
         return self._marker_style
 
@@ -561,12 +557,7 @@ class TraceView(QWidget):
             return
         self._labels_key = key
         positions = np.arange(style.first, style.first + style.count)
-        channels = style.shown[positions]
-        texts = [str(c) for c in recording.channel_ids[channels].tolist()]
-        if self._depth_labels:
-            depths = _channel_depths(recording)
-            if depths is not None:
-                texts = [f"{t} · {d:g} µm" for t, d in zip(texts, depths[channels].tolist())]
+        texts = channel_label_texts(recording, style.shown[positions], self._depth_labels)
         self.plot_widget.set_channel_labels(list(zip(positions.tolist(), texts)))
 
     def _show_scale(self) -> None:
@@ -576,52 +567,25 @@ class TraceView(QWidget):
         return "µV" if self._session.return_scaled else ""
 
     # ------------------------------------------------------------------ mouse
-    def _row_at(self, y: float) -> int | None:
-        row = int(round(y))
-        rows = self._rows
-        return row if rows.first <= row < rows.first + rows.count else None
-
-    def _column_at(self, frame: TraceFrame, x: float) -> int | None:
-        (left, right), columns = frame.x_span, frame.lo.shape[0]
-        column = int((x - left) / (right - left) * columns)
-        return column if 0 <= column < columns else None
-
     def _on_click(self, position: QPointF, modifiers) -> None:
         self.setFocus(Qt.FocusReason.MouseFocusReason)
-        row = self._row_at(position.y())
+        frame = self._frame
+        row = None if frame is None else frame.row_at(position.y())
         if row is None or self._session.recording is None:
             return
-        channel_id = self.channel_order()[row].item()
-        selected = list(self._session.selected_channel_ids)
-        if modifiers & Qt.KeyboardModifier.ControlModifier:
+        channel_ids = self._session.recording.channel_ids
+        if modifiers & Qt.KeyboardModifier.ControlModifier:  # toggle the channel of the row
+            channel_id = channel_ids[frame.style.shown[row]].item()
+            selected = list(self._session.selected_channel_ids)
             if channel_id in selected:
                 selected.remove(channel_id)
             else:
                 selected.append(channel_id)
             self._session.select_channels(selected)
-        elif self._on_trace(position, row):
-            self._session.select_channels([channel_id])
-        # a plain click away from every trace keeps the selection
-
-    def _on_trace(self, position: QPointF, row: int) -> bool:
-        """Whether ``position`` is on the drawn trace of ``row`` (any point of its band in a
-        heat map)."""
-        frame = self._frame
-        if frame is None or frame.pixels is None:
-            return False
-        if frame.style.mode == HEATMAP:
-            return True
-        column = self._column_at(frame, position.x())
-        if column is None:
-            return False
-        channel, style = self._rows.shown[row], frame.style
-        per_unit = style.gain / style.spacing  # y per data unit
-        low = row + (float(frame.lo[column, channel]) - float(frame.centres[channel])) * per_unit
-        high = row + (float(frame.hi[column, channel]) - float(frame.centres[channel])) * per_unit
-        tolerance = (
-            CLICK_TOLERANCE_PX * (style.count + 1) / max(self.plot_widget.view_box.height(), 1)
-        )
-        return low - tolerance <= position.y() <= high + tolerance
+            return
+        hit = frame.trace_at(position.x(), position.y(), CLICK_TOLERANCE_PX)
+        if hit is not None:  # a plain click away from every trace keeps the selection
+            self._session.select_channels([channel_ids[frame.style.shown[hit]].item()])
 
     def _on_mouse_moved(self, scene_position: QPointF) -> None:
         frame = self._frame
@@ -629,17 +593,11 @@ class TraceView(QWidget):
         if frame is None or not view_box.sceneBoundingRect().contains(scene_position):
             return
         point = view_box.mapSceneToView(scene_position)
-        row = self._row_at(point.y())
-        column = self._column_at(frame, point.x())
-        if row is None or column is None:
-            return
-        channel = self._rows.shown[row]
-        low, high, centre = (
-            float(a)
-            for a in (frame.lo[column, channel], frame.hi[column, channel], frame.centres[channel])
-        )
-        value = low if abs(low - centre) > abs(high - centre) else high
-        self.cursor_moved.emit(float(point.x()), self.channel_order()[row].item(), value)
+        found = frame.value_at(point.x(), point.y())
+        if found is not None and self._session.recording is not None:
+            row, value = found
+            channel_id = self._session.recording.channel_ids[frame.style.shown[row]].item()
+            self.cursor_moved.emit(float(point.x()), channel_id, value)
 
     def _on_resized(self) -> None:
         self._labels_key = None
@@ -654,78 +612,3 @@ class _RenderCache:
     """The frame rendered last, touched only on the fetcher's worker thread."""
 
     frame: TraceFrame | None = None
-
-
-class _blocked:
-    """Block a widget's signals for a ``with`` block."""
-
-    def __init__(self, widget) -> None:
-        self._widget = widget
-
-    def __enter__(self):
-        self._previous = self._widget.blockSignals(True)
-        return self._widget
-
-    def __exit__(self, *exc) -> None:
-        self._widget.blockSignals(self._previous)
-
-
-def _marker_style(session, theme) -> SpikeMarkerStyle | None:
-    """Where and in which colour each unit's spikes are marked, from the session."""
-    sorting, recording = session.sorting, session.recording
-    if sorting is None or recording is None:
-        return None
-    index_of_channel = {c: i for i, c in enumerate(recording.channel_ids.tolist())}
-    visible = set(session.visible_unit_ids())
-    selected = set(session.selected_unit_ids)
-    unit_ids = sorting.unit_ids.tolist()
-    channels, colors, emphasised = [], [], []
-    for unit_id in unit_ids:
-        channel = session.unit_channel_ids.get(unit_id) if unit_id in visible else None
-        channels.append(index_of_channel.get(channel, -1))
-        color = theme.unit_color(session.unit_color_index(unit_id))
-        if selected and unit_id not in selected:
-            color = _blend(color, theme.trace, DIMMED_WEIGHT)
-        colors.append(_argb(color))
-        emphasised.append(unit_id in selected)
-    rate = recording.sampling_frequency
-    return SpikeMarkerStyle(
-        sorting=sorting,
-        unit_channels=np.asarray(channels, dtype="int64"),
-        colors=np.asarray(colors, dtype="uint32"),
-        emphasised=np.asarray(emphasised, dtype=bool),
-        samples_before=int(round(MARK_BEFORE_S * rate)),
-        samples_after=int(round(MARK_AFTER_S * rate)),
-    )
-
-
-def _segment_spans(recording) -> list[tuple[float, float]]:
-    """Start and end time (seconds, the recording's own time axis) of each segment."""
-    spans = []
-    for segment in range(recording.get_num_segments()):
-        last = recording.get_num_samples(segment) - 1
-        start = float(recording.sample_index_to_time(0, segment_index=segment))
-        end = float(recording.sample_index_to_time(max(last, 0), segment_index=segment))
-        spans.append((start, end + 1.0 / recording.sampling_frequency))
-    return spans
-
-
-def _channel_depths(recording) -> np.ndarray | None:
-    """y (µm) of each channel, or None without locations."""
-    try:
-        return np.asarray(recording.get_channel_locations())[:, 1]
-    except (ValueError, AttributeError, IndexError):
-        return None
-
-
-def _blend(color: QColor, other: QColor, weight: float) -> QColor:
-    """``weight`` of ``color`` mixed with ``other``, opaque."""
-    mix = [
-        round(weight * a + (1 - weight) * b) for a, b in zip(color.getRgb()[:3], other.getRgb()[:3])
-    ]
-    return QColor(*mix)
-
-
-def _argb(color: QColor) -> int:
-    """Opaque ARGB32 value of a colour."""
-    return 0xFF000000 | (color.red() << 16) | (color.green() << 8) | color.blue()

@@ -90,3 +90,18 @@ def test_heatmap_paints_each_channel_as_a_band_of_the_colour_map():
     expected = lut[int(np.clip(np.rint((-400.0 / level + 1) * 127.5), 0, 255))]
     assert np.all(band_of_channel_2 == expected)
     assert np.all(frame.pixels[30:40] == lut[128])  # channel 0: flat, the middle of the map
+
+
+def test_rows_columns_values_and_hits_under_the_pointer():
+    traces = np.zeros((100, 6), dtype="float32")
+    traces[50, 3] = -80.0  # a trough on channel 3 in column 50
+    frame = render(window_of(traces, 100), style_of(6, first=2, count=3, height=400))
+    assert [frame.row_at(y) for y in (1.4, 2.4, 4.6, 5.0)] == [None, 2, None, None]
+    assert frame.column_at(50.5 / RATE) == 50 and frame.column_at(-1.0) is None
+    assert frame.value_at(50.5 / RATE, 3.0) == (3, -80.0)
+    # 400 px for 4 row spacings: 100 px per row; the trough reaches 0.8 rows below row 3, into
+    # row 2's half
+    assert frame.trace_at(50.5 / RATE, 2.3, tolerance_px=4) == 3
+    assert frame.trace_at(50.5 / RATE, 2.03, tolerance_px=4) == 2  # nearer row 2's baseline
+    assert frame.trace_at(10.5 / RATE, 2.7, tolerance_px=4) is None  # between flat traces
+    assert frame.trace_at(10.5 / RATE, 3.03, tolerance_px=4) == 3

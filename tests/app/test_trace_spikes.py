@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from app.theme import current_theme
-from app.views.traces import DIMMED_WEIGHT
+from app.views.spike_marker_colors import DIMMED_WEIGHT
 from tests.app import trace_view_helpers
 from tests.app.trace_view_helpers import (
     baseline_pixel_row,
