@@ -63,7 +63,8 @@ class TracePlot(pg.PlotWidget):
         rgb = colormap.getLookupTable(nPts=256, alpha=False).astype("uint32")
         self._heatmap_lut = 0xFF000000 | (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]
         self.trace_item = TraceImageItem()
-        self.message = pg.TextItem(color=theme.event, anchor=(0, 0))
+        self.message = pg.TextItem(color=theme.event, anchor=(0, 0), fill=_translucent(theme))
+        self.message.setZValue(30)
         for item in (self.trace_item, self.message):
             plot.addItem(item)
         self.color_bar = pg.ColorBarItem(
@@ -99,7 +100,11 @@ class TracePlot(pg.PlotWidget):
         values (``"µV"``, or ``""`` for raw values)."""
         style = frame.style
         (left, right), (bottom, top) = frame.x_span, style.y_range()
-        self.message.setText("")
+        skipped = 0 if frame.marks is None else frame.marks.skipped
+        self.message.setText(
+            f"{skipped:,} spikes on screen: zoom in to mark them" if skipped else ""
+        )
+        self.message.setPos(x_range[0], top)
         self.trace_item.set_pixels(frame.pixels, QRectF(left, bottom, right - left, top - bottom))
         self.trace_item.show()
         self._show_color_bar(frame, unit)
@@ -358,6 +363,12 @@ class EventMarkers:
         region.setZValue(5)
         self._plot_item.addItem(region)
         self.regions.append(region)
+
+
+def _translucent(theme: Theme) -> QColor:
+    fill = QColor(theme.background)
+    fill.setAlpha(200)
+    return fill
 
 
 def channel_label_texts(recording, channels: np.ndarray, with_depth: bool) -> list[str]:

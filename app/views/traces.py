@@ -237,7 +237,11 @@ class TraceView(QWidget):
 
     def error_message(self) -> str:
         """Why the window on display could not be read ("" when it could)."""
-        return self.plot_widget.message.toPlainText()
+        return "" if self._frame is not None else self.plot_widget.message.toPlainText()
+
+    def note(self) -> str:
+        """The note over the traces (e.g. too many spikes to mark), or ""."""
+        return "" if self._frame is None else self.plot_widget.message.toPlainText()
 
     def shutdown(self) -> None:
         """Stop following the session and, if the view created it, stop the fetcher."""

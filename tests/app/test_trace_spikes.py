@@ -4,6 +4,7 @@ strokes over the waveform, visible units only, selected units emphasised."""
 import numpy as np
 import pytest
 
+import core as si
 from app.theme import current_theme
 from app.views.spike_marker_colors import DIMMED_WEIGHT
 from tests.app import trace_view_helpers
@@ -179,3 +180,20 @@ def test_heatmap_marks_spikes_with_ticks_in_the_channel_band(
     assert marks.colors[index] in pixels[row, max(column - 3, 0) : column + 4]
     outline = argb(current_theme().foreground)
     assert outline in pixels[row, max(column - 4, 0) : column + 5]
+
+
+def test_too_many_spikes_on_screen_are_not_marked_and_the_view_says_so(qtbot, make_view, demo):
+    busy = si.NumpySorting.from_unit_dict(
+        {"busy": np.arange(0, 300_000, 10)}, sampling_frequency=30_000.0
+    )
+    session = open_session(recording=demo.recording, sorting=busy)
+    session.set_unit_channels({"busy": demo.recording.channel_ids[0].item()})
+    view = make_view(session)
+    assert len(view.spike_marks()) == 3_000 and view.note() == ""
+    session.set_time_window(0.0, 10.0)
+    wait_drawn(qtbot, view)
+    assert len(view.spike_marks()) == 0 and view.spike_marks().skipped == 30_000
+    assert "30,000 spikes on screen: zoom in" in view.note()
+    session.set_time_window(0.0, 0.5)
+    wait_drawn(qtbot, view)
+    assert len(view.spike_marks()) == 1_500 and view.note() == ""
