@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import pyqtgraph as pg
 import qtawesome as qta
 from PySide6.QtCore import QPointF, QSignalBlocker, Qt, Signal
@@ -12,7 +13,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QScrollBar,
     QSpinBox,
@@ -168,7 +168,7 @@ class TraceToolbar(QWidget):
         color = theme.foreground
         self.heatmap_button = _tool_button(
             qta.icon("mdi6.gradient-horizontal", color=color),
-            "Heat map",
+            "",
             "Heat map: channels as rows of colour, with a colour bar",
         )
         self.heatmap_button.setCheckable(True)
@@ -180,6 +180,7 @@ class TraceToolbar(QWidget):
         self.time_edit.setPlaceholderText("go to time (s)")
         self.time_edit.setToolTip("Centre the window on a time (in whichever segment holds it)")
         self.time_edit.setValidator(QDoubleValidator())
+        self.time_edit.setMinimumWidth(70)
         self.time_edit.setMaximumWidth(100)
         self.channels_spin = QSpinBox()
         self.channels_spin.setRange(1, 1)
@@ -198,8 +199,10 @@ class TraceToolbar(QWidget):
             qta.icon("mdi6.ruler", color=color), "", "Show each channel's depth in its label"
         )
         self.depth_button.setCheckable(True)
-        self.spacing_spin = _spin_box(1e-3, 1e9, "Distance between neighbouring traces")
-        self.gain_spin = _spin_box(0.01, 1000.0, "Multiplier of the traces (Up/Down keys)")
+        self.spacing_spin = _spin_box(
+            1e-9, 1e9, "Spacing: distance between neighbouring traces", decimals=1
+        )
+        self.gain_spin = _spin_box(0.01, 1000.0, "Gain: multiplier of the traces (Up/Down keys)")
         self.gain_spin.setPrefix("×")
         self.auto_button = _tool_button(
             qta.icon("mdi6.arrow-expand-vertical", color=color),
@@ -218,13 +221,10 @@ class TraceToolbar(QWidget):
             layout.addWidget(widget)
         layout.addStretch(1)
         for widget in (
-            QLabel("Channels"),
             self.channels_spin,
             self.selected_only_button,
             self.depth_button,
-            QLabel("Spacing"),
             self.spacing_spin,
-            QLabel("Gain"),
             self.gain_spin,
             self.auto_button,
         ):
@@ -256,7 +256,7 @@ class TraceToolbar(QWidget):
         """Show the channels per screen out of ``total``."""
         with QSignalBlocker(self.channels_spin):
             self.channels_spin.setRange(1, max(total, 1))
-            self.channels_spin.setSuffix(f" of {total}")
+            self.channels_spin.setSuffix(f" of {total} ch")
             self.channels_spin.setValue(min(channels_per_screen, max(total, 1)))
 
     def set_selected_only(self, selected_only: bool) -> None:
@@ -284,6 +284,9 @@ class TraceToolbar(QWidget):
         """Show the spacing (with its unit, e.g. ``"µV"``) and the gain."""
         with QSignalBlocker(self.spacing_spin), QSignalBlocker(self.gain_spin):
             self.spacing_spin.setSuffix(f" {unit}" if unit else "")
+            # about four significant digits, whatever the units
+            magnitude = int(np.floor(np.log10(spacing))) if spacing > 0 else 0
+            self.spacing_spin.setDecimals(min(max(2 - magnitude, 1), 9))
             self.spacing_spin.setValue(spacing)
             self.gain_spin.setValue(gain)
 
@@ -306,10 +309,10 @@ def _tool_button(icon, text: str, tip: str) -> QToolButton:
     return button
 
 
-def _spin_box(minimum: float, maximum: float, tip: str) -> QDoubleSpinBox:
+def _spin_box(minimum: float, maximum: float, tip: str, decimals: int = 3) -> QDoubleSpinBox:
     spin = QDoubleSpinBox()
     spin.setRange(minimum, maximum)
-    spin.setDecimals(3)
+    spin.setDecimals(decimals)
     spin.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
     spin.setKeyboardTracking(False)
     spin.setToolTip(tip)

@@ -25,7 +25,7 @@ LABEL_POINT_SIZE = 8
 #: Colour map of the heat map (diverging: troughs blue, peaks red).
 HEATMAP_COLORMAP = "CET-D1"
 #: The µV scale bar stands for the largest 1-2-5 value drawn at most this many pixels tall.
-SCALE_BAR_PX = 60
+SCALE_BAR_PX = 45
 
 
 class TracePlot(pg.PlotWidget):

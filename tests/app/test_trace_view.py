@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QApplication
 import core as si
 from app.model.decimation import decimate_min_max
 from app.theme import current_theme
+from app.views.trace_overlays import SCALE_BAR_PX
 from tests.app import trace_view_helpers
 from tests.app.trace_view_helpers import (
     band_has_trace,
@@ -55,7 +56,7 @@ def test_384_channels_open_with_a_screenful_of_the_deepest_channels(make_view):
     view = make_view(open_session(recording=recording), width=1600, height=900)
     assert view.drawn_channel_count() == 48
     assert view.toolbar.channels_spin.value() == 48
-    assert view.toolbar.channels_spin.text() == "48 of 384"
+    assert view.toolbar.channels_spin.text() == "48 of 384 ch"
     np.testing.assert_array_equal(view.visible_channel_ids(), view.channel_order()[:48])
     pixels = view.stacked_pixels()
     assert all(band_has_trace(pixels, row, 48) > 0.9 for row in range(48))
@@ -258,7 +259,7 @@ def test_stacked_traces_have_a_uv_scale_bar_of_a_round_value(qtbot, make_view, s
     view.set_gain(2.0)
     wait_drawn(qtbot, view)
     assert bar.length_px == pytest.approx(bar.value * 2.0 / view.spacing * row_px)
-    assert bar.length_px <= 60
+    assert bar.length_px <= SCALE_BAR_PX
 
 
 def test_scale_bar_says_raw_without_gains(make_view):
