@@ -466,7 +466,10 @@ class TraceView(QWidget):
             shown=rows.shown,
             first=rows.first,
             count=rows.count,
-            selected=self._selected_indices(),
+            # listing only the selected channels is the highlight: no colour on top of it
+            selected=(
+                np.empty(0, dtype="int64") if rows.selected_only else self._selected_indices()
+            ),
             colors=(argb(self._theme.trace), argb(self._theme.selection)),
             spikes=self._spike_marker_style(),
             lut=self.plot_widget.heatmap_lut() if self._mode == HEATMAP else None,

@@ -143,6 +143,7 @@ def test_selected_channels_only(qtbot, view):
     assert view.drawn_channel_count() == 3
     assert view.visible_channel_ids().tolist() == [order[3], order[40], order[70]]
     assert all(band_has_trace(view.stacked_pixels(), row, 3) > 0.9 for row in range(3))
+    assert not selection_pixels(view).any()  # listed alone, they are not highlighted too
     assert view.toolbar.channels_spin.text() == "3 of 3 ch"
     view._session.select_channels([])
     wait_drawn(qtbot, view)
