@@ -8,6 +8,7 @@ fetcher's worker thread with a `SpikeMarkerStyle` snapshot taken on the GUI thre
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -17,14 +18,46 @@ import numpy as np
 MAX_SPIKE_MARKS = 20_000
 
 
+class SpikeTrainIndex:
+    """The spikes of a sorting by segment, with their samples in a contiguous array: built once,
+    on first use (on the worker thread), and searched by every frame.
+
+    A column of the structured spike vector is strided, and searching it copies it: tens of
+    milliseconds per frame for millions of spikes.
+
+    Parameters
+    ----------
+    sorting : BaseSorting
+    """
+
+    def __init__(self, sorting) -> None:
+        self.sorting = sorting
+        self._lock = threading.Lock()
+        self._segments: list[tuple[np.ndarray, np.ndarray]] | None = None
+
+    def spikes_between(self, segment_index: int, start_frame: int, end_frame: int) -> np.ndarray:
+        """The spikes (spike-vector rows) of ``[start_frame, end_frame)`` in a segment."""
+        with self._lock:
+            if self._segments is None:
+                self._segments = [
+                    (np.ascontiguousarray(vector["sample_index"]), vector)
+                    for vector in self.sorting.to_spike_vector(concatenated=False)
+                ]
+        if segment_index >= len(self._segments):
+            return np.empty(0, dtype=[("sample_index", "int64"), ("unit_index", "int64")])
+        samples, vector = self._segments[segment_index]
+        first, last = np.searchsorted(samples, [start_frame, end_frame], side="left")
+        return vector[first:last]
+
+
 @dataclass(frozen=True, eq=False)
 class SpikeMarkerStyle:
     """What the spike marks of a window depend on besides the window.
 
     Attributes
     ----------
-    sorting : BaseSorting
-        Whose spikes are marked.
+    spikes : SpikeTrainIndex
+        The spikes of the sorting to mark.
     unit_channels : np.ndarray
         int64 recording channel index of each unit (by unit index); -1 for units that get no
         mark (hidden, or channel not known yet).
@@ -37,7 +70,7 @@ class SpikeMarkerStyle:
         Samples of the waveform coloured before and after each spike's sample.
     """
 
-    sorting: object
+    spikes: SpikeTrainIndex
     unit_channels: np.ndarray
     colors: np.ndarray
     emphasised: np.ndarray
@@ -49,7 +82,7 @@ class SpikeMarkerStyle:
         if other is None:
             return False
         return (
-            self.sorting is other.sorting
+            self.spikes is other.spikes
             and (self.samples_before, self.samples_after)
             == (other.samples_before, other.samples_after)
             and all(
@@ -145,12 +178,7 @@ def find_spike_marks(
     -------
     SpikeMarks
     """
-    vectors = style.sorting.to_spike_vector(concatenated=False)
-    if segment_index >= len(vectors):
-        return SpikeMarks.empty()
-    spikes = vectors[segment_index]
-    first, last = np.searchsorted(spikes["sample_index"], [start_frame, end_frame], side="left")
-    spikes = spikes[first:last]
+    spikes = style.spikes.spikes_between(segment_index, start_frame, end_frame)
     units = spikes["unit_index"].astype("int64")
     channels = style.unit_channels[units]
     positions = np.where(channels >= 0, position_of_channel[np.maximum(channels, 0)], -1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtGui import QColor
 
-from app.model.spike_marks import SpikeMarkerStyle
+from app.model.spike_marks import SpikeMarkerStyle, SpikeTrainIndex
 from app.theme import Theme
 
 #: Waveform coloured around each spike, in seconds before and after its sample.
@@ -15,7 +15,7 @@ MARK_BEFORE_S, MARK_AFTER_S = 0.0003, 0.0005
 DIMMED_WEIGHT = 0.4
 
 
-def spike_marker_style(session, theme: Theme) -> SpikeMarkerStyle | None:
+def spike_marker_style(session, theme: Theme, spikes: SpikeTrainIndex) -> SpikeMarkerStyle | None:
     """Where and in which colour each unit's spikes are marked (None without a recording and a
     sorting).
 
@@ -27,6 +27,8 @@ def spike_marker_style(session, theme: Theme) -> SpikeMarkerStyle | None:
     ----------
     session : Session
     theme : Theme
+    spikes : SpikeTrainIndex
+        Of the session's sorting.
 
     Returns
     -------
@@ -50,7 +52,7 @@ def spike_marker_style(session, theme: Theme) -> SpikeMarkerStyle | None:
         emphasised.append(unit_id in selected)
     rate = recording.sampling_frequency
     return SpikeMarkerStyle(
-        sorting=sorting,
+        spikes=spikes,
         unit_channels=np.asarray(channels, dtype="int64"),
         colors=np.asarray(colors, dtype="uint32"),
         emphasised=np.asarray(emphasised, dtype=bool),

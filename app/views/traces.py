@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 import core as si
 from app.model.channel_rows import ChannelRows
-from app.model.spike_marks import SpikeMarkerStyle, SpikeMarks
+from app.model.spike_marks import SpikeMarkerStyle, SpikeMarks, SpikeTrainIndex
 from app.model.trace_fetcher import TraceFetcher, TraceWindow
 from app.model.trace_frame import (
     HEATMAP,
@@ -91,6 +91,7 @@ class TraceView(QWidget):
         self._labels_key: tuple | None = None
         self._marker_style: SpikeMarkerStyle | None = None
         self._marker_style_stale = True
+        self._spike_index = SpikeTrainIndex(None)
         self._render_cache = _RenderCache()
         self._closed = False
         self._request_timer = QTimer(self, singleShot=True, interval=0)
@@ -478,7 +479,10 @@ class TraceView(QWidget):
 
     def _spike_marker_style(self) -> SpikeMarkerStyle | None:
         if self._marker_style_stale:
-            self._marker_style = spike_marker_style(self._session, self._theme)
+            sorting = self._session.sorting
+            if sorting is not None and self._spike_index.sorting is not sorting:
+                self._spike_index = SpikeTrainIndex(sorting)
+            self._marker_style = spike_marker_style(self._session, self._theme, self._spike_index)
             self._marker_style_stale = False
         return self._marker_style
 

@@ -6,6 +6,7 @@ import core as si
 from app.model.spike_marks import (
     MAX_SPIKE_MARKS,
     SpikeMarkerStyle,
+    SpikeTrainIndex,
     find_spike_marks,
     paint_spike_marks,
 )
@@ -14,7 +15,7 @@ from app.model.spike_marks import (
 def marker_style(sorting, unit_channels, emphasised=None):
     num_units = sorting.get_num_units()
     return SpikeMarkerStyle(
-        sorting=sorting,
+        spikes=SpikeTrainIndex(sorting),
         unit_channels=np.asarray(unit_channels),
         colors=np.arange(num_units, dtype="uint32") + 0xFF000010,
         emphasised=np.zeros(num_units, bool) if emphasised is None else np.asarray(emphasised),
@@ -94,3 +95,23 @@ def test_emphasised_and_thickened_marks_grow_around_the_trace():
     rows, cols = np.nonzero(pixels)
     assert (cols.min(), cols.max()) == (7, 11)  # a column wider each side
     assert (30 - 1 - rows.max(), 30 - 1 - rows.min()) == (8, 12)  # 2 rows thicker each side
+
+
+def test_the_spike_index_reads_the_spike_vector_once_and_per_segment():
+    two = si.NumpySorting.from_unit_dict(
+        [{"a": np.array([5, 40]), "b": np.array([20])}, {"a": np.array([7]), "b": np.array([8])}],
+        sampling_frequency=1_000.0,
+    )
+    calls = []
+    original = two.to_spike_vector
+
+    def counted(*args, **kwargs):
+        calls.append(kwargs)
+        return original(*args, **kwargs)
+
+    two.to_spike_vector = counted
+    index = SpikeTrainIndex(two)
+    assert index.spikes_between(0, 10, 50)["sample_index"].tolist() == [20, 40]
+    assert index.spikes_between(1, 0, 10)["unit_index"].tolist() == [0, 1]
+    assert index.spikes_between(2, 0, 10).size == 0
+    assert len(calls) == 1

@@ -237,8 +237,9 @@ if module == "core":
     import core as si
     kwargs = {"return_scaled": True}
 else:
+    import spikeinterface
     import spikeinterface.core as si
-    major_minor = tuple(int(p) for p in si.__version__.split(".")[:2])
+    major_minor = tuple(int(p) for p in spikeinterface.__version__.split(".")[:2])
     kwargs = {"return_in_uV": True} if major_minor >= (0, 103) else {"return_scaled": True}
 recording = si.read_binary(path, sampling_frequency=30000.0, dtype="int16", num_channels=384,
                            gain_to_uV=0.195, offset_to_uV=0.0)
