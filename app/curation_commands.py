@@ -173,4 +173,3 @@ class CurationCommands:
                 self.report("Curation", str(error), True)
 
         return run
-

@@ -296,7 +296,11 @@ class Session:
         self.set_frame_window(start, max(end, start + MIN_WINDOW_SAMPLES))
 
     def go_to_time(self, time_s: float) -> None:
-        """Centre the window on a time, keeping its width."""
+        """Centre the window on a time, keeping its width; in the segment that holds the time
+        (`segment_at_time`) when the current one does not."""
+        segment = self.segment_at_time(time_s)
+        if segment is not None and segment != self.segment_index:
+            self.set_segment(segment)
         width = self.frame_window[1] - self.frame_window[0]
         centre = self.time_to_frame(time_s)
         self.set_frame_window(centre - width // 2, centre - width // 2 + width)
@@ -368,6 +372,23 @@ class Session:
         return True
 
     # ------------------------------------------------------------------ times
+    def segment_at_time(self, time_s: float) -> int | None:
+        """The segment whose time span (the recording's own times) holds ``time_s``: the
+        current one if it does, else the first that does; None when none does."""
+        recording = self.recording
+        if recording is None:
+            return None
+        segments = range(recording.get_num_segments())
+        for segment in [self.segment_index, *segments]:
+            num_samples = recording.get_num_samples(segment)
+            if num_samples == 0:
+                continue
+            start = recording.sample_index_to_time(0, segment_index=segment)
+            end = recording.sample_index_to_time(num_samples - 1, segment_index=segment)
+            if start <= time_s < end + 1.0 / recording.sampling_frequency:
+                return segment
+        return None
+
     def frame_to_time(self, frame) -> float | np.ndarray:
         """Time in seconds (the recording's own time axis) of a frame of the current segment."""
         if self.recording is None:

@@ -117,6 +117,32 @@ def test_waveforms_of_the_open_sorting_keep_the_unit_selection(recording, sortin
     assert session.selected_unit_ids == (1,) and changes == []
 
 
+def two_segments():
+    """Segments of 2 s starting at 0 s and at 10 s (1 kHz)."""
+    traces = [np.zeros((2_000, 2), dtype="int16")] * 2
+    return si.NumpyRecording(traces, sampling_frequency=1_000.0, t_starts=[0.0, 10.0])
+
+
+def test_segment_at_time_prefers_the_current_segment():
+    session = Session()
+    session.open(recording=two_segments())
+    assert [session.segment_at_time(t) for t in (0.5, 10.5, 5.0, 12.0)] == [0, 1, None, None]
+    overlapping = si.NumpyRecording([np.zeros((2_000, 1))] * 2, sampling_frequency=1_000.0)
+    session.open(recording=overlapping)  # both segments start at 0 s
+    session.set_segment(1)
+    assert session.segment_at_time(0.5) == 1
+
+
+def test_go_to_time_switches_to_the_segment_that_holds_the_time():
+    session = Session()
+    session.open(recording=two_segments())
+    session.set_frame_window(0, 500)
+    session.go_to_time(11.0)
+    assert session.segment_index == 1 and session.frame_window == (750, 1_250)
+    session.go_to_time(5.0)  # in no segment: stays, clamped to the start
+    assert session.segment_index == 1 and session.frame_window == (0, 500)
+
+
 @pytest.fixture
 def with_events(recording):
     session = Session()
