@@ -1,4 +1,5 @@
-"""MainWindow: every view in a dock, menus, status bar, opening files, layout kept between runs."""
+"""MainWindow: the composition root. Docks come from `app.dock_table`, menus from
+`app.window_menus`, opening files from `app.opening`; the window wires them to one `Session`."""
 
 from __future__ import annotations
 
@@ -7,45 +8,55 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QShowEvent
-from PySide6.QtWidgets import (
-    QDockWidget,
-    QFileDialog,
-    QMainWindow,
-    QMessageBox,
-    QWidget,
+from PySide6.QtCore import QSettings, QStandardPaths
+from PySide6.QtGui import (
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QIcon,
+    QShowEvent,
 )
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QWidget
 
-from core.formats.detect import read_all
 from core.version import __version__
 
+from .curation_commands import CurationCommands
 from .dialogs.open_binary import OpenBinaryDialog
+from .dialogs.probe_menu import ProbeMenu
 from .dialogs.save_recording import SaveRecordingDialog
-from .docks import CursorStatus, OpenDataPanel
+from .dialogs.units_commands import UnitsCommands
+from .dock_table import DOCKS, layout_version, make_docks, place_docks, size_docks
 from .jobs import JobManager, save_recording_job
+from .model.curation_controller import CurationController
 from .model.demo import DemoDataset, make_demo_dataset
 from .model.probe_editor import ProbeEditor
 from .model.session import Session
 from .model.trace_fetcher import TraceFetcher
-from .views.jobs_panel import JobsPanel
-from .views.probe import ProbeView
-from .views.traces import TraceView
-from .window_menus import RecentFiles, WindowMenus
+from .opening import OpenChoice, Opener
+from .unit_channels_runner import UnitChannelsRunner
+from .views.cursor_status import CursorStatus
+from .window_menus import MenuContext, RecentFiles, WindowMenus
 
 _log = logging.getLogger(__name__)
 
 #: The application icon (rendered from ``spikedesk.svg`` beside it), shipped as package data.
 ICON_PATH = Path(__file__).parent / "resources" / "spikedesk.png"
-#: Bump when docks are added or renamed: an older saved layout is then ignored.
-LAYOUT_VERSION = 1
-#: File suffixes offered to the Open Raw Binary dialog when no reader recognises the file.
-RAW_BINARY_SUFFIXES = (".bin", ".dat", ".raw")
+#: Share of the screen's available area a new window takes.
+SCREEN_SHARE = 0.9
 DATA_FILTER = (
     "Electrophysiology data (*.json *.npz *.zarr *.bin *.dat *.raw *.meta *.rhd *.rhs "
     "*.oebin);;All files (*)"
 )
 BINARY_FILTER = "Raw binary (*.bin *.dat *.raw);;All files (*)"
+#: Keys the views handle themselves, for Help > Keyboard Shortcuts.
+VIEW_KEYS = (
+    ("Traces", "scroll / by a window", "Left, Right / PageUp, PageDown"),
+    ("Traces", "zoom in time / gain", "+ − / Up, Down"),
+    ("Traces", "start / end of the segment", "Home / End"),
+    ("Events", "previous / next event", "[ / ]"),
+    ("Probe, amplitudes", "lasso", "Shift+drag"),
+)
 
 
 def app_icon() -> QIcon:
@@ -54,7 +65,7 @@ def app_icon() -> QIcon:
 
 
 class MainWindow(QMainWindow):
-    """SpikeDesk's main window: traces, probe, open data and jobs docks over one `Session`.
+    """SpikeDesk's main window: every view in a dock over one `Session`.
 
     Parameters
     ----------
@@ -68,15 +79,24 @@ class MainWindow(QMainWindow):
     Attributes
     ----------
     docks : dict of str to QDockWidget
-        By name: traces, probe, open_data, jobs.
+        By name, as in `app.dock_table.DOCKS`.
+    views : dict of str to QWidget
+        The view inside each dock, by the same names.
+    menus : WindowMenus
+    opener : Opener
+        Opens paths into the session (its ``ask_*`` callables are replaceable in tests).
     ask_open_file : callable
         ``(caption, name_filter) -> path`` ("" when cancelled); a file dialog by default.
     ask_open_folder : callable
         ``(caption) -> path`` ("" when cancelled); a folder dialog by default.
-    ask_binary_recording : callable
-        ``(path) -> recording | None``: the Open Raw Binary dialog by default.
     ask_save_recording : callable
         ``(recording) -> (folder, save kwargs) | None``: the Save Recording As dialog by default.
+    ask_save_file : callable
+        ``(caption, name_filter) -> path`` ("" when cancelled): a save dialog by default.
+    ask_yes_no : callable
+        ``(title, text) -> bool``: a question box by default.
+    curation : CurationController
+        Label, merge, split, remove, undo; journal and restore.
     """
 
     def __init__(
@@ -92,111 +112,126 @@ class MainWindow(QMainWindow):
         self.job_manager = JobManager(self)
         # through a lambda so that a replaced show_error (tests) receives job errors too
         self.job_manager.error_occurred.connect(lambda title, text: self.show_error(title, text))
+        self.job_manager.job_added.connect(lambda _job: self._show_dock("jobs"))
         self.trace_fetcher = TraceFetcher()
         self.probe_editor = ProbeEditor(self.session.recording)
+        self.unit_channels = UnitChannelsRunner(self.session, self.job_manager)
+        self.curation = CurationController(
+            self.session, self._journal_folder(), ask_restore=self._ask_restore
+        )
+        self.opener = Opener(
+            self.session,
+            ask_binary_recording=lambda p: OpenBinaryDialog.ask(p, self),
+            ask_choice=self._ask_choice,
+            ask_path=self._ask_path,
+            report_error=lambda title, text: self.show_error(title, text),
+        )
         self.ask_open_file: Callable[[str, str], str] = self._file_dialog
         self.ask_open_folder: Callable[[str], str] = self._folder_dialog
-        self.ask_binary_recording: Callable[[Path], Any] = lambda p: OpenBinaryDialog.ask(p, self)
         self.ask_save_recording: Callable[[Any], Any] = lambda r: SaveRecordingDialog.ask(r, self)
+        self.ask_save_file: Callable[[str, str], str] = self._save_file_dialog
+        self.ask_yes_no: Callable[[str, str], bool] = self._yes_no_dialog
+        self.units = UnitsCommands(self)
         self._closed = False
+        self._default_sizes_pending = True
 
         self.setObjectName("SpikeDeskMainWindow")
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
-        self.trace_view = TraceView(self.session, fetcher=self.trace_fetcher)
-        self.probe_view = ProbeView(self.session, editor=self.probe_editor)
-        self.open_data_panel = OpenDataPanel(self.session)
-        self.jobs_panel = JobsPanel(self.job_manager)
-        self.docks = {
-            "traces": self._make_dock("traces", "Traces", self.trace_view),
-            "probe": self._make_dock("probe", "Probe", self.probe_view),
-            "open_data": self._make_dock("open_data", "Open data", self.open_data_panel),
-            "jobs": self._make_dock("jobs", "Jobs", self.jobs_panel),
-        }
-        self.apply_default_layout()
-        self.menus = WindowMenus(self)
+        self.docks = make_docks(self)
+        self.views = {name: dock.widget() for name, dock in self.docks.items()}
+        self.trace_view = self.views["traces"]
+        self.probe_view = self.views["probe"]
+        place_docks(self, self.docks)
+        self.probe_menu = ProbeMenu(self.session, self.probe_editor, self)
+        self.menus = WindowMenus(
+            self.menuBar(),
+            self._commands(),
+            MenuContext(self.session, self.curation),
+            self.recent_files,
+            self.open_recent,
+            [self._dock_toggle(spec.name, spec.shortcut) for spec in DOCKS],
+            [self.probe_menu.menu],
+            self,
+        )
         self.cursor_status = CursorStatus(self.session)
         self.statusBar().addPermanentWidget(self.cursor_status)
-
-        signals = self.session.signals
-        signals.source.connect(self._update_title)
-        signals.recording.connect(self._update_actions)
+        self.session.signals.source.connect(self._update_title)
         self.trace_view.cursor_moved.connect(self.cursor_status.show_cursor)
         self._update_title()
-        self._update_actions()
         self.restore_layout()
         missing = self.recent_files.drop_missing()
         if missing:
-            self.menus.rebuild_recent()
             self.statusBar().showMessage(f"Removed {len(missing)} missing recent file(s)", 5000)
+
+    def _commands(self) -> dict[str, Callable[[], None]]:
+        return {
+            "open": self.choose_and_open_file,
+            "open_folder": self.choose_and_open_folder,
+            "open_binary": self.choose_and_open_binary,
+            "save_recording": self.save_recording_as,
+            "close_all": self.close_all,
+            "quit": self.close,
+            "reset_layout": self.reset_layout,
+            "extract_waveforms": self.units.extract_waveforms,
+            "compute_sparsity": self.units.compute_sparsity,
+            "open_waveforms": self.units.open_waveforms,
+            "shortcuts": self.show_shortcuts,
+            "about": self.show_about,
+            **CurationCommands(
+                self.session,
+                self.curation,
+                self.job_manager,
+                ask_save_file=lambda caption, name_filter: self.ask_save_file(caption, name_filter),
+                ask_folder=lambda caption: self.ask_save_file(caption, ""),
+                ask_yes_no=lambda title, text: self.ask_yes_no(title, text),
+                report=self._report,
+                templates=self.unit_channels.coarse_templates,
+            ).commands(),
+        }
 
     # ------------------------------------------------------------------ opening
     def open_demo(self, dataset: DemoDataset | None = None) -> None:
         """Show the embedded demo dataset (built when not given)."""
         demo = make_demo_dataset() if dataset is None else dataset
-        self.session.open(
-            recording=demo.recording,
-            sorting=demo.sorting,
-            events=demo.events,
-            snippets=demo.snippets,
-            source="demo dataset",
-        )
+        self.session.open(**demo.objects(), source="demo dataset")
+        self.session.select_units(demo.sorting.unit_ids[:1])  # every unit view shows something
 
     def open_path(self, path: str | Path) -> bool:
-        """Open what ``path`` holds; errors are shown in a dialog. Returns whether it opened."""
+        """Open what ``path`` holds (added to what is open when it fits). Returns whether it did."""
         return self.open_paths([path])
 
     def open_paths(self, paths: Iterable[str | Path]) -> bool:
-        """Open several paths together (e.g. a recording and its sorting) in one session.
+        """Open several paths together (e.g. a recording and its sorting).
 
-        A later path replaces an object of the same kind from an earlier one. Paths that
-        cannot be read are reported one by one and skipped.
+        What they hold is added to what is open when it fits; otherwise the user chooses to
+        replace it or to close everything first (see `app.opening.Opener`). Paths that cannot
+        be read are reported one by one and skipped.
 
         Returns
         -------
         bool
             Whether anything was opened.
         """
-        found: dict[str, Any] = {}
-        opened: list[Path] = []
-        for path in map(Path, paths):
-            objects = self._read(path)
-            if objects:
-                found.update(objects)
-                opened.append(path)
-        return self._show(found, opened)
-
-    def _show(self, found: dict[str, Any], opened: list[Path]) -> bool:
-        if not found:
+        opened = self.opener.open_paths([Path(p) for p in paths])
+        if not opened:
             return False
-        source = "; ".join(str(path) for path in opened)
-        try:
-            self.session.open(**found, source=source)
-        except Exception as error:  # a view failing to draw must not leave a silent window
-            self._report_open_error(source, error)
-            return False
-        for path in opened:
-            self.recent_files.add(path)
-        self.menus.rebuild_recent()
-        self.statusBar().showMessage(f"Opened {source}", 5000)
+        self.recent_files.add(*opened)
+        self.statusBar().showMessage(f"Opened {'; '.join(map(str, opened))}", 5000)
         return True
 
-    def open_recent(self, path: str) -> None:
-        """Open a recent path; a missing one is removed from the list with a message."""
-        if not Path(path).exists():
-            self.recent_files.remove(path)
-            self.menus.rebuild_recent()
+    def open_recent(self, entry: tuple[str, ...]) -> None:
+        """Reopen a recent entry (the paths opened together); a missing one is forgotten."""
+        missing = [path for path in entry if not Path(path).exists()]
+        if missing:
+            self.recent_files.remove(entry)
             self.show_error(
-                "Open Recent", f"{path} no longer exists; it was removed from the list."
+                "Open Recent",
+                f"{', '.join(missing)} no longer exists; the entry was removed from the list.",
             )
             return
-        self.open_path(path)
-
-    def clear_recent(self) -> None:
-        """Forget every recent path."""
-        self.recent_files.clear()
-        self.menus.rebuild_recent()
+        self.open_paths(entry)
 
     def choose_and_open_file(self) -> None:
         """File > Open File…"""
@@ -217,36 +252,12 @@ class MainWindow(QMainWindow):
         path = self.ask_open_file("Open Raw Binary", BINARY_FILTER)
         if path:
             self._remember_folder(path)
-            self._open_binary(Path(path))
+            if self.opener.open_binary(Path(path)):
+                self.recent_files.add(path)
 
-    def _read(self, path: Path) -> dict[str, Any] | None:
-        try:
-            found = read_all(path)
-        except Exception as error:  # any reader failure becomes one dialog, never a lone traceback
-            if path.is_file() and path.suffix.lower() in RAW_BINARY_SUFFIXES:
-                return self._ask_binary(path)
-            self._report_open_error(path, error)
-            return None
-        if not found:
-            self.show_error(f"Could not open {path.name}", f"{path}\n\nNothing SpikeDesk shows.")
-        return found
-
-    def _open_binary(self, path: Path) -> None:
-        self._show(self._ask_binary(path) or {}, [path])
-
-    def _ask_binary(self, path: Path) -> dict[str, Any] | None:
-        try:
-            recording = self.ask_binary_recording(path)
-        except Exception as error:
-            self._report_open_error(path, error)
-            return None
-        return None if recording is None else {"recording": recording}
-
-    def _report_open_error(self, path: str | Path, error: Exception) -> None:
-        _log.warning("could not open %s", path, exc_info=error)
-        self.show_error(
-            f"Could not open {Path(path).name}", f"{path}\n\n{type(error).__name__}: {error}"
-        )
+    def close_all(self) -> None:
+        """File > Close All: nothing open."""
+        self.session.close()
 
     # ------------------------------------------------------------------ saving
     def save_recording_as(self) -> None:
@@ -261,11 +272,9 @@ class MainWindow(QMainWindow):
         job = save_recording_job(recording, folder, **options)
         job.signals.finished.connect(lambda _saved: self._on_saved(folder))
         self.job_manager.submit(job)
-        self.docks["jobs"].show()
 
     def _on_saved(self, folder: str | Path) -> None:
         self.recent_files.add(folder)
-        self.menus.rebuild_recent()
         self.statusBar().showMessage(f"Saved {folder}", 5000)
 
     # ------------------------------------------------------------------ messages
@@ -284,32 +293,65 @@ class MainWindow(QMainWindow):
             "SpikeInterface.</p><p>Drop files or folders on the window to open them.</p>",
         )
 
+    def show_shortcuts(self) -> None:
+        """Help > Keyboard Shortcuts: every menu shortcut, and the keys of the views."""
+        rows = "".join(
+            f"<tr><td>{menu}</td><td>{entry}</td><td><b>{keys}</b></td></tr>"
+            for menu, entry, keys in self.menus.shortcut_table()
+        )
+        views = "".join(
+            f"<tr><td>{view}</td><td>{what}</td><td><b>{keys}</b></td></tr>"
+            for view, what, keys in VIEW_KEYS
+        )
+        QMessageBox.information(
+            self,
+            "Keyboard Shortcuts",
+            f"<table cellspacing='6'>{rows}{views}</table>",
+        )
+
+    def _ask_restore(self, summary) -> bool:
+        when = summary.created.replace("T", " ")[:19]
+        return self.ask_yes_no(
+            "Restore Curation",
+            f"This sorting was curated before ({summary.num_actions} action(s) in effect, "
+            f"started {when}).\n\nJournal: {summary.path}\n\nRestore that curation?",
+        )
+
+    def _yes_no_dialog(self, title: str, text: str) -> bool:
+        answer = QMessageBox.question(self, title, text)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _report(self, title: str, text: str, error: bool) -> None:
+        if error:
+            self.show_error(title, text)
+        else:
+            self.statusBar().showMessage(text, 8000)
+
+    def _journal_folder(self) -> Path:
+        default = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+        return Path(str(self.settings.value("curation/journal_folder", default))) / "curation"
+
+    def _ask_choice(self, title: str, text: str, choices: list[OpenChoice]) -> OpenChoice | None:
+        box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=self)
+        buttons = {box.addButton(c.label, QMessageBox.ButtonRole.AcceptRole): c for c in choices}
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        return buttons.get(box.clickedButton())
+
+    def _ask_path(self, caption: str, folder: bool) -> str:
+        return self.ask_open_folder(caption) if folder else self.ask_open_file(caption, DATA_FILTER)
+
     # ------------------------------------------------------------------ layout
     def apply_default_layout(self) -> None:
-        """Probe and open data on the left, traces large on the right, jobs below the traces."""
-        self.setCorner(Qt.Corner.TopLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
-        docks = self.docks
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, docks["probe"])
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, docks["traces"])
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, docks["jobs"])
-        self.splitDockWidget(docks["probe"], docks["open_data"], Qt.Orientation.Vertical)
-        for dock in docks.values():
-            dock.setFloating(False)
-            dock.show()
+        """Every dock in its default column, shown; sizes follow on the first show."""
+        place_docks(self, self.docks)
         self._default_sizes_pending = True
         if self.isVisible():
             self._apply_default_sizes()
 
     def _apply_default_sizes(self) -> None:
-        # dock sizes only hold once the window has its geometry, hence after the first show
         self._default_sizes_pending = False
-        docks = self.docks
-        width, height = self.width(), self.height()
-        horizontal, vertical = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
-        self.resizeDocks([docks["probe"], docks["traces"]], [320, width - 320], horizontal)
-        self.resizeDocks([docks["probe"], docks["open_data"]], [height - 230, 230], vertical)
-        self.resizeDocks([docks["traces"], docks["jobs"]], [height - 130, 130], vertical)
+        size_docks(self, self.docks)
 
     def reset_layout(self) -> None:
         """View > Reset Layout: every dock shown, back in its default place and size."""
@@ -320,25 +362,43 @@ class MainWindow(QMainWindow):
     def save_layout(self) -> None:
         """Store window geometry and dock layout in the settings."""
         self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState(LAYOUT_VERSION))
+        self.settings.setValue("window/state", self.saveState(layout_version()))
         self.settings.sync()
 
     def restore_layout(self) -> None:
-        """Restore geometry and dock layout saved by `save_layout` (if any)."""
+        """Restore geometry and dock layout saved by `save_layout`; a new window takes about
+        90% of the screen."""
         geometry = self.settings.value("window/geometry")
-        if geometry is None:
-            self.resize(1500, 900)
-        else:
-            self.restoreGeometry(geometry)
+        if geometry is None or not self.restoreGeometry(geometry):
+            self._fit_screen()
         state = self.settings.value("window/state")
-        if state is not None and self.restoreState(state, LAYOUT_VERSION):
+        if state is not None and self.restoreState(state, layout_version()):
             self._default_sizes_pending = False
 
-    def _make_dock(self, name: str, title: str, widget: QWidget) -> QDockWidget:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(f"dock_{name}")
-        dock.setWidget(widget)
-        return dock
+    def _fit_screen(self) -> None:
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        available = screen.availableGeometry()
+        width, height = (
+            int(available.width() * SCREEN_SHARE),
+            int(available.height() * SCREEN_SHARE),
+        )
+        self.setGeometry(
+            available.x() + (available.width() - width) // 2,
+            available.y() + (available.height() - height) // 2,
+            width,
+            height,
+        )
+
+    def _dock_toggle(self, name: str, shortcut: str | None):
+        action = self.docks[name].toggleViewAction()
+        if shortcut:
+            action.setShortcut(shortcut)
+        return action
+
+    def _show_dock(self, name: str) -> None:
+        dock = self.docks[name]
+        dock.show()
+        dock.raise_()
 
     # ------------------------------------------------------------------ events
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -364,12 +424,18 @@ class MainWindow(QMainWindow):
             self._apply_default_sizes()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Save the layout, cancel and wait for jobs, stop the trace worker."""
+        """Save the layout, cancel and wait for jobs, stop the views' workers."""
         if not self._closed:
             self._closed = True
             self.save_layout()
+            self.unit_channels.shutdown()
+            if self.curation.curation is not None:
+                self.curation.curation.close()
             self.job_manager.shutdown()
-            self.trace_view.shutdown()
+            for view in self.views.values():
+                shutdown = getattr(view, "shutdown", None)
+                if shutdown is not None:
+                    shutdown()
             self.trace_fetcher.close()
         super().closeEvent(event)
 
@@ -379,9 +445,6 @@ class MainWindow(QMainWindow):
         names = ", ".join(Path(part).name or part for part in source.split("; ")) if source else ""
         self.setWindowTitle(f"{names} — SpikeDesk" if names else "SpikeDesk")
 
-    def _update_actions(self, *_: Any) -> None:
-        self.menus.actions["save_recording"].setEnabled(self.session.recording is not None)
-
     def _remember_folder(self, path: str) -> None:
         self.settings.setValue("paths/last_folder", str(Path(path).parent))
 
@@ -390,6 +453,10 @@ class MainWindow(QMainWindow):
 
     def _file_dialog(self, caption: str, name_filter: str) -> str:
         path, _ = QFileDialog.getOpenFileName(self, caption, self._start_folder(), name_filter)
+        return path
+
+    def _save_file_dialog(self, caption: str, name_filter: str) -> str:
+        path, _ = QFileDialog.getSaveFileName(self, caption, self._start_folder(), name_filter)
         return path
 
     def _folder_dialog(self, caption: str) -> str:

@@ -1,182 +1,403 @@
-"""The main window's menus (File, View, Probe, Help) and its persisted list of recent files."""
+"""The main window's menus, built from one table of actions, and its list of recent files.
+
+`ACTIONS` names every menu entry: its menu, text, icon, shortcut, the window command it runs and
+when it is enabled. `WindowMenus` builds the menu bar from that table and a dict of commands, so
+neither it nor the window reaches into the other. `RecentFiles` emits ``changed`` and the File ▸
+Open Recent menu follows it.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import qtawesome as qta
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu
+from PySide6.QtWidgets import QMenu, QMenuBar, QWidget
 
-from .dialogs.probe_menu import ProbeMenu
+from app.model.curation_controller import CurationController
+from app.model.session import Session
 
-if TYPE_CHECKING:
-    from .main_window import MainWindow
-
-#: Most recent files and folders remembered.
+#: Most recent entries remembered.
 MAX_RECENT = 10
 RECENT_KEY = "recent/paths"
+#: Longest text of an Open Recent entry, in pixels (longer paths are elided in the middle).
+RECENT_TEXT_PX = 560
 
 
-class RecentFiles:
+class RecentFiles(QObject):
     """Recently opened paths, most recent first, kept in ``settings``.
+
+    An entry is the tuple of paths that were opened together (a recording and its sorting, say),
+    so reopening it restores the set.
 
     Parameters
     ----------
     settings : QSettings
         Where the list lives (key ``recent/paths``).
     limit : int
-        Paths kept.
+        Entries kept.
+
+    Signals
+    -------
+    changed()
+        The list changed.
     """
 
+    changed = Signal()
+
     def __init__(self, settings: QSettings, limit: int = MAX_RECENT) -> None:
+        super().__init__()
         self.settings = settings
         self.limit = limit
 
+    def entries(self) -> list[tuple[str, ...]]:
+        """The remembered entries, most recent first."""
+        return [_decode(text) for text in self.settings.value(RECENT_KEY, [], type=list)]
+
     def paths(self) -> list[str]:
-        """The remembered paths, most recent first."""
-        return [str(path) for path in self.settings.value(RECENT_KEY, [], type=list)]
+        """Every remembered path, entry after entry."""
+        return [path for entry in self.entries() for path in entry]
 
-    def add(self, path: str | Path) -> None:
-        """Put ``path`` (made absolute) first."""
-        path = str(Path(path).absolute())
-        self._store([path, *(p for p in self.paths() if p != path)])
+    def add(self, *paths: str | Path) -> None:
+        """Put the entry of ``paths`` (made absolute) first."""
+        entry = tuple(str(Path(path).absolute()) for path in paths)
+        if entry:
+            self._store([entry, *(e for e in self.entries() if e != entry)])
 
-    def remove(self, path: str | Path) -> None:
-        """Forget ``path``."""
-        self._store([p for p in self.paths() if p != str(path)])
+    def remove(self, entry: Sequence[str]) -> None:
+        """Forget an entry."""
+        entry = tuple(str(path) for path in entry)
+        self._store([e for e in self.entries() if e != entry])
 
     def clear(self) -> None:
-        """Forget every path."""
+        """Forget every entry."""
         self._store([])
 
     def drop_missing(self) -> list[str]:
-        """Forget the paths that no longer exist; returns them."""
-        paths = self.paths()
-        missing = [p for p in paths if not Path(p).exists()]
+        """Forget the entries with a path that no longer exists; returns those paths."""
+        entries = self.entries()
+        missing = [p for entry in entries for p in entry if not Path(p).exists()]
         if missing:
-            self._store([p for p in paths if p not in missing])
+            self._store([e for e in entries if not set(e) & set(missing)])
         return missing
 
-    def _store(self, paths: list[str]) -> None:
-        self.settings.setValue(RECENT_KEY, paths[: self.limit])
+    def _store(self, entries: list[tuple[str, ...]]) -> None:
+        self.settings.setValue(RECENT_KEY, [_encode(e) for e in entries[: self.limit]])
         self.settings.sync()
+        self.changed.emit()
+
+
+def _encode(entry: tuple[str, ...]) -> str:
+    return entry[0] if len(entry) == 1 else json.dumps(list(entry))
+
+
+def _decode(text: str) -> tuple[str, ...]:
+    if text.startswith("["):
+        try:
+            return tuple(str(p) for p in json.loads(text))
+        except ValueError:
+            pass  # a path that happens to start with "[" is a path
+    return (text,)
+
+
+@dataclass(frozen=True)
+class MenuContext:
+    """What menu entries look at to know whether they apply."""
+
+    session: Session
+    curation: CurationController
+
+    def has_data(self) -> bool:
+        """Anything open."""
+        return self.session.has_data()
+
+    def units_selected(self, at_least: int = 1) -> bool:
+        """A sorting is open with at least ``at_least`` selected units."""
+        return self.session.sorting is not None and len(self.session.selected_unit_ids) >= at_least
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One menu entry.
+
+    Attributes
+    ----------
+    name : str
+        Key in ``WindowMenus.actions`` and in the commands dict.
+    menu : str
+        Title of its menu (``"&File"``...).
+    text : str
+        Entry text (``&`` marks the mnemonic).
+    icon : str or None
+        qtawesome icon name.
+    shortcut : str, QKeySequence.StandardKey or None
+    enabled_when : callable or None
+        ``enabled_when(context: MenuContext) -> bool``; always enabled when None.
+    separator_before : bool
+        Draw a separator above the entry.
+    tip : str
+        Status tip.
+    """
+
+    name: str
+    menu: str
+    text: str
+    icon: str | None = None
+    shortcut: str | QKeySequence.StandardKey | None = None
+    enabled_when: Callable[[MenuContext], bool] | None = None
+    separator_before: bool = False
+    tip: str = ""
+
+
+#: Placeholder entries: File ▸ Open Recent and the View menu's dock toggles go where they stand.
+RECENT_MENU, DOCK_TOGGLES = "open_recent", "dock_toggles"
+
+_selected = MenuContext.units_selected
+
+ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec(
+        "open", "&File", "&Open File…", "mdi6.file-outline", QKeySequence.StandardKey.Open,
+        tip="Open a recording, sorting, waveforms or events file (adds to what is open)",
+    ),
+    ActionSpec(
+        "open_folder", "&File", "Open &Folder…", "mdi6.folder-open-outline", "Ctrl+Shift+O",
+        tip="Open a SpikeInterface, phy/Kilosort, waveform or acquisition folder",
+    ),
+    ActionSpec("open_binary", "&File", "Open Raw &Binary…", "mdi6.file-cog-outline"),
+    ActionSpec(RECENT_MENU, "&File", "Open &Recent", "mdi6.history"),
+    ActionSpec(
+        "save_recording", "&File", "&Save Recording As…", "mdi6.content-save-outline",
+        QKeySequence.StandardKey.SaveAs, lambda c: c.session.recording is not None,
+        separator_before=True,
+    ),
+    ActionSpec(
+        "close_all", "&File", "&Close All", "mdi6.close-box-multiple-outline", "Ctrl+Shift+W",
+        MenuContext.has_data, separator_before=True,
+        tip="Close every open recording, sorting and file",
+    ),
+    ActionSpec(
+        "quit", "&File", "&Quit", "mdi6.exit-to-app", QKeySequence.StandardKey.Quit,
+        separator_before=True,
+    ),
+    ActionSpec(
+        "undo", "&Curation", "&Undo", "mdi6.undo", QKeySequence.StandardKey.Undo,
+        lambda c: c.curation.can_undo,
+    ),
+    ActionSpec(
+        "redo", "&Curation", "&Redo", "mdi6.redo", "Ctrl+Shift+Z", lambda c: c.curation.can_redo,
+    ),
+    ActionSpec(
+        "label_good", "&Curation", "Label &Good", "mdi6.check-circle-outline", "Alt+G", _selected,
+        separator_before=True, tip="Label the selected units good",
+    ),
+    ActionSpec(
+        "label_mua", "&Curation", "Label &MUA", "mdi6.dots-horizontal-circle-outline", "Alt+M",
+        _selected, tip="Label the selected units multi-unit activity",
+    ),
+    ActionSpec(
+        "label_noise", "&Curation", "Label &Noise", "mdi6.close-circle-outline", "Alt+N",
+        _selected, tip="Label the selected units noise",
+    ),
+    ActionSpec(
+        "label_clear", "&Curation", "C&lear Label", "mdi6.circle-off-outline", "Alt+0",
+        _selected, tip="Remove the quality label of the selected units",
+    ),
+    ActionSpec(
+        "merge", "&Curation", "&Merge Selected Units", "mdi6.call-merge", "Ctrl+M",
+        lambda c: c.units_selected(2), separator_before=True,
+    ),
+    ActionSpec(
+        "split", "&Curation", "&Split Off Picked Spikes", "mdi6.call-split", "Ctrl+K",
+        lambda c: c.session.spike_selection is not None,
+        tip="Make a new unit of the spikes picked with the lasso on the amplitudes view",
+    ),
+    ActionSpec(
+        "remove", "&Curation", "&Remove Selected Units", "mdi6.delete-outline", "Del", _selected,
+    ),
+    ActionSpec(
+        "select_similar", "&Curation", "Select Most Similar &Unit", "mdi6.vector-link", "Alt+S",
+        _selected, separator_before=True,
+        tip="Add the unit whose template is most like the selected unit's to the selection",
+    ),
+    ActionSpec(
+        "merge_similar", "&Curation", "Merge with Most S&imilar Unit", "mdi6.merge",
+        "Ctrl+Shift+M", _selected,
+    ),
+    ActionSpec(
+        "next_unit", "&Curation", "&Next Unit", "mdi6.chevron-down", "Alt+Down",
+        lambda c: c.session.sorting is not None,
+        tip="Select the next unit of the units table",
+    ),
+    ActionSpec(
+        "previous_unit", "&Curation", "&Previous Unit", "mdi6.chevron-up", "Alt+Up",
+        lambda c: c.session.sorting is not None,
+    ),
+    ActionSpec(
+        "export_curation", "&Curation", "&Export Curation (SpikeInterface JSON)…",
+        "mdi6.code-json", None, lambda c: c.curation.curation is not None, separator_before=True,
+    ),
+    ActionSpec(
+        "save_curated", "&Curation", "Save Curated &Sorting As…", "mdi6.content-save-all-outline",
+        None, lambda c: c.curation.curation is not None,
+    ),
+    ActionSpec(
+        "phy_write_back", "&Curation", "&Write Back to phy Folder", "mdi6.folder-sync-outline",
+        None, lambda c: c.curation.curation is not None and c.curation.can_write_back_to_phy(),
+        tip="Write spike_clusters.npy, cluster_group.tsv and cluster_info.tsv (after a backup)",
+    ),
+    ActionSpec(DOCK_TOGGLES, "&View", "Docks"),
+    ActionSpec(
+        "reset_layout", "&View", "&Reset Layout", "mdi6.view-dashboard-outline",
+        separator_before=True,
+    ),
+    ActionSpec(
+        "extract_waveforms", "&Units", "&Extract Waveforms…", "mdi6.waveform", "Ctrl+E",
+        lambda c: c.session.recording is not None and c.session.sorting is not None,
+        tip="Cut each unit's waveforms from the recording and compute its templates (a job)",
+    ),
+    ActionSpec(
+        "compute_sparsity", "&Units", "Compute &Sparsity…", "mdi6.select-group",
+        enabled_when=lambda c: c.session.waveform_extractor is not None or (
+            c.session.recording is not None and c.session.sorting is not None
+        ),
+        tip="Choose each unit's channels: radius, best channels, SNR, by property…",
+    ),
+    ActionSpec(
+        "open_waveforms", "&Units", "&Open Waveforms…", "mdi6.folder-open-outline",
+        separator_before=True,
+        tip="Open a waveform folder, zarr store or SortingAnalyzer folder",
+    ),
+    ActionSpec("shortcuts", "&Help", "&Keyboard Shortcuts", "mdi6.keyboard-outline", "F1"),
+    ActionSpec("about", "&Help", "&About SpikeDesk", "mdi6.information-outline"),
+)  # fmt: skip
 
 
 class WindowMenus:
-    """Build the menu bar of a `MainWindow` and keep its actions.
+    """The menu bar, built from `ACTIONS`.
 
     Parameters
     ----------
-    window : MainWindow
-        The window whose menu bar is filled; actions call its methods.
+    menu_bar : QMenuBar
+        Filled with the menus, in the order their first entry appears in ``specs``.
+    commands : dict of str to callable
+        What each entry runs, by action name (every name of ``specs`` but the placeholders).
+    context : MenuContext
+        Entries with ``enabled_when`` follow its session and curation.
+    recent_files : RecentFiles
+        File ▸ Open Recent follows it; choosing an entry calls ``open_recent(entry)``.
+    open_recent : callable
+        ``open_recent(entry)`` with the tuple of paths of the chosen entry.
+    dock_actions : list of QAction
+        Toggle actions of the docks, for the View menu.
+    extra_menus : sequence of QMenu
+        Inserted before the Help menu (e.g. the Probe menu).
+    parent : QWidget
+        Owner of the actions.
+    specs : tuple of ActionSpec
+        The table (`ACTIONS` by default).
 
     Attributes
     ----------
     actions : dict of str to QAction
-        By name: open, open_folder, open_binary, save_recording, quit, reset_layout, about.
+    menus : dict of str to QMenu
+        By title without ``&``.
     recent_menu : QMenu
-        File > Open Recent, rebuilt by `rebuild_recent`.
-    view_menu : QMenu
-        One checkable action per dock, then Reset layout.
-    probe_menu : ProbeMenu
-        The Probe menu and its actions.
     """
 
-    def __init__(self, window: MainWindow) -> None:
-        self.window = window
+    def __init__(
+        self,
+        menu_bar: QMenuBar,
+        commands: dict[str, Callable[[], None]],
+        context: MenuContext,
+        recent_files: RecentFiles,
+        open_recent: Callable[[tuple[str, ...]], None],
+        dock_actions: list[QAction],
+        extra_menus: Sequence[QMenu],
+        parent: QWidget,
+        specs: tuple[ActionSpec, ...] = ACTIONS,
+    ) -> None:
+        self.context = context
+        self.recent_files = recent_files
+        self._open_recent = open_recent
         self.actions: dict[str, QAction] = {}
-        bar = window.menuBar()
+        self.menus: dict[str, QMenu] = {}
+        self._specs = specs
+        titles = list(dict.fromkeys(spec.menu for spec in specs))
+        for title in titles:
+            if title == "&Help":
+                for menu in extra_menus:
+                    menu_bar.addMenu(menu)
+            self.menus[title.replace("&", "")] = menu_bar.addMenu(title)
+        for spec in specs:
+            menu = self.menus[spec.menu.replace("&", "")]
+            if spec.separator_before:
+                menu.addSeparator()
+            if spec.name == RECENT_MENU:
+                self.recent_menu = menu.addMenu(qta.icon(spec.icon), spec.text)
+            elif spec.name == DOCK_TOGGLES:
+                for action in dock_actions:
+                    menu.addAction(action)
+            else:
+                self.actions[spec.name] = self._action(spec, commands[spec.name], parent)
+                menu.addAction(self.actions[spec.name])
+        recent_files.changed.connect(self._fill_recent)
+        signals = context.session.signals
+        for name in (
+            "recording", "sorting", "events", "snippets", "waveform_extractor",
+            "selected_unit_ids", "spike_selection",
+        ):  # fmt: skip
+            getattr(signals, name).connect(self.update_enabled)
+        context.curation.changed.connect(self.update_enabled)
+        self._fill_recent()
+        self.update_enabled()
 
-        file_menu = bar.addMenu("&File")
-        self._add(
-            file_menu,
-            "open",
-            "&Open File…",
-            window.choose_and_open_file,
-            "mdi6.file-outline",
-            QKeySequence.StandardKey.Open,
-        )
-        self._add(
-            file_menu,
-            "open_folder",
-            "Open &Folder…",
-            window.choose_and_open_folder,
-            "mdi6.folder-open-outline",
-            "Ctrl+Shift+O",
-        )
-        self._add(
-            file_menu,
-            "open_binary",
-            "Open Raw &Binary…",
-            window.choose_and_open_binary,
-            "mdi6.file-cog-outline",
-        )
-        self.recent_menu = file_menu.addMenu(qta.icon("mdi6.history"), "Open &Recent")
-        file_menu.addSeparator()
-        self._add(
-            file_menu,
-            "save_recording",
-            "&Save Recording As…",
-            window.save_recording_as,
-            "mdi6.content-save-outline",
-            QKeySequence.StandardKey.SaveAs,
-        )
-        file_menu.addSeparator()
-        self._add(
-            file_menu,
-            "quit",
-            "&Quit",
-            window.close,
-            "mdi6.exit-to-app",
-            QKeySequence.StandardKey.Quit,
-        )
+    def update_enabled(self, *_) -> None:
+        """Enable the entries whose ``enabled_when`` holds now."""
+        for spec in self._specs:
+            if spec.enabled_when is not None:
+                self.actions[spec.name].setEnabled(bool(spec.enabled_when(self.context)))
 
-        self.view_menu = bar.addMenu("&View")
-        for dock in window.docks.values():
-            self.view_menu.addAction(dock.toggleViewAction())
-        self.view_menu.addSeparator()
-        self._add(
-            self.view_menu,
-            "reset_layout",
-            "&Reset Layout",
-            window.reset_layout,
-            "mdi6.view-dashboard-outline",
-        )
+    def shortcut_table(self) -> list[tuple[str, str, str]]:
+        """``(menu, entry, shortcut)`` of every entry that has a shortcut, in menu order."""
+        rows = []
+        for spec in self._specs:
+            action = self.actions.get(spec.name)
+            if action is not None and not action.shortcut().isEmpty():
+                text = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+                rows.append((spec.menu.replace("&", ""), spec.text.replace("&", ""), text))
+        return rows
 
-        self.probe_menu = ProbeMenu(window.session, window.probe_editor, window)
-        bar.addMenu(self.probe_menu.menu)
+    def _action(self, spec: ActionSpec, command: Callable[[], None], parent: QWidget) -> QAction:
+        action = QAction(spec.text, parent)
+        if spec.icon:
+            action.setIcon(qta.icon(spec.icon))
+        if spec.shortcut is not None:
+            action.setShortcut(QKeySequence(spec.shortcut))
+        if spec.tip:
+            action.setStatusTip(spec.tip)
+            action.setToolTip(spec.tip)
+        action.triggered.connect(lambda _checked=False: command())
+        return action
 
-        help_menu = bar.addMenu("&Help")
-        self._add(
-            help_menu, "about", "&About SpikeDesk", window.show_about, "mdi6.information-outline"
-        )
-        self.rebuild_recent()
-
-    def rebuild_recent(self) -> None:
-        """Refill File > Open Recent from the window's recent files."""
+    def _fill_recent(self) -> None:
         menu = self.recent_menu
         menu.clear()
-        paths = self.window.recent_files.paths()
-        for index, path in enumerate(paths, start=1):
-            action = menu.addAction(f"&{index % 10} {Path(path).name}")
-            action.setToolTip(path)
-            action.setStatusTip(path)
-            action.triggered.connect(lambda _checked=False, p=path: self.window.open_recent(p))
-        if paths:
+        entries = self.recent_files.entries()
+        metrics = menu.fontMetrics()
+        for index, entry in enumerate(entries, start=1):
+            full = " + ".join(entry)
+            text = metrics.elidedText(full, Qt.TextElideMode.ElideMiddle, RECENT_TEXT_PX)
+            action = menu.addAction(f"&{index % 10}  {text.replace('&', '&&')}")
+            action.setToolTip(full)
+            action.setStatusTip(full)
+            action.triggered.connect(lambda _checked=False, e=entry: self._open_recent(e))
+        if entries:
             menu.addSeparator()
         clear = menu.addAction(qta.icon("mdi6.delete-sweep-outline"), "&Clear Recent")
-        clear.setEnabled(bool(paths))
-        clear.triggered.connect(self.window.clear_recent)
-        menu.setEnabled(bool(paths))
-
-    def _add(self, menu: QMenu, name: str, text: str, slot, icon: str, shortcut=None) -> QAction:
-        action = QAction(qta.icon(icon), text, self.window)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        action.triggered.connect(lambda _checked=False: slot())
-        menu.addAction(action)
-        self.actions[name] = action
-        return action
+        clear.setEnabled(bool(entries))
+        clear.triggered.connect(self.recent_files.clear)
+        menu.setEnabled(bool(entries))

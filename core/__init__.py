@@ -1,10 +1,14 @@
 """SpikeDesk core: a headless implementation of SpikeInterface 0.100's ``spikeinterface.core``.
 
 Scripts written for SpikeInterface run with ``import core as si``. Everything is lazy: traces are
-read only when asked for. This package never imports Qt.
+read only when asked for. This package never imports Qt. SpikeInterface's module paths
+(``core.recording_tools``, ``core.job_tools``...) are aliases onto our modules, registered once
+from the table in :mod:`core.module_aliases`.
 """
 
 from .base import BaseExtractor
+from .curation import apply_merges_to_sorting, apply_splits_to_sorting
+from .distributions import normal_pdf
 from .event import (
     BaseEvent,
     BaseEventSegment,
@@ -24,8 +28,6 @@ from .formats import (
     SpikeGLXRecordingExtractor,
     download_dataset,
     get_neo_streams,
-    read,
-    read_all,
     read_intan,
     read_kilosort,
     read_neo,
@@ -76,6 +78,38 @@ from .jobs import (
     split_job_kwargs,
 )
 from .loading import load_extractor
+from .module_aliases import install_module_aliases
+from .opening import read, read_all, read_zarr
+from .postprocessing import (
+    CorrelogramsCalculator,
+    ISIHistogramsCalculator,
+    NoiseLevelsCalculator,
+    SpikeAmplitudesCalculator,
+    compute_correlograms,
+    compute_isi_histograms,
+    compute_noise_levels,
+    compute_spike_amplitudes,
+)
+from .python_params import read_python, write_python
+from .qualitymetrics import (
+    QualityMetricCalculator,
+    compute_amplitude_cutoffs,
+    compute_amplitude_cv_metrics,
+    compute_amplitude_medians,
+    compute_firing_ranges,
+    compute_firing_rates,
+    compute_isi_violations,
+    compute_num_spikes,
+    compute_presence_ratios,
+    compute_quality_metrics,
+    compute_refrac_period_violations,
+    compute_sd_ratio,
+    compute_sliding_rp_violations,
+    compute_snrs,
+    compute_synchrony_metrics,
+    get_default_qm_params,
+    get_quality_metric_list,
+)
 from .recording import (
     AppendSegmentRecording,
     BaseRecording,
@@ -103,12 +137,12 @@ from .recording import (
     order_channels_by_depth,
     read_binary,
     read_binary_folder,
-    read_zarr,
     read_zarr_recording,
     select_segment_recording,
     split_recording,
     write_binary_recording,
 )
+from .recording.writing import write_to_h5_dataset_format
 from .snippets import (
     BaseSnippets,
     BaseSnippetsSegment,
@@ -172,6 +206,37 @@ from .waveforms import (
 )
 
 __all__ = [
+    "CorrelogramsCalculator",
+    "ISIHistogramsCalculator",
+    "NoiseLevelsCalculator",
+    "QualityMetricCalculator",
+    "SpikeAmplitudesCalculator",
+    "compute_amplitude_cutoffs",
+    "compute_amplitude_cv_metrics",
+    "compute_amplitude_medians",
+    "compute_correlograms",
+    "compute_firing_ranges",
+    "compute_firing_rates",
+    "compute_isi_histograms",
+    "compute_isi_violations",
+    "compute_noise_levels",
+    "compute_num_spikes",
+    "compute_presence_ratios",
+    "compute_quality_metrics",
+    "compute_refrac_period_violations",
+    "compute_sd_ratio",
+    "compute_sliding_rp_violations",
+    "compute_snrs",
+    "compute_spike_amplitudes",
+    "compute_synchrony_metrics",
+    "get_default_qm_params",
+    "get_quality_metric_list",
+    "apply_merges_to_sorting",
+    "apply_splits_to_sorting",
+    "normal_pdf",
+    "read_python",
+    "write_python",
+    "write_to_h5_dataset_format",
     "read_sorting_analyzer",
     "WaveformExtractor",
     "BaseWaveformExtractorExtension",
@@ -323,3 +388,5 @@ __all__ = [
     "split_job_kwargs",
     "write_binary_recording",
 ]
+
+install_module_aliases(__name__)

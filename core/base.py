@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from .argument_checks import check_id_types, checked_segment_index
+from .errors import InvalidInputError
 from .extractor_dict import (
     copy_containers,
     paths_absolute_from,
@@ -43,15 +45,25 @@ class BaseExtractor:
     installed = True
     installation_mesg = ""
     _dict_class_path: str | None = None
+    #: What the main ids are called in messages (``channel_ids``, ``unit_ids``).
+    _ids_argument = "ids"
 
     def __init__(self, main_ids) -> None:
+        name = self._ids_argument
+        if isinstance(main_ids, str | bytes) or np.ndim(main_ids) != 1:
+            raise TypeError(
+                f"{name} must be a list or 1-D array of ids, got {type(main_ids).__name__} "
+                f"{main_ids!r}"[:200]
+            )
+        check_id_types(main_ids, name)
         ids = np.array(main_ids)
-        if ids.ndim != 1:
-            raise ValueError(f"ids must be one-dimensional, got shape {ids.shape}")
         if ids.size > 0 and ids.dtype.kind not in _ID_KINDS:
-            raise TypeError(f"ids must be integers or strings, got dtype {ids.dtype}")
-        if np.unique(ids).size != ids.size:
-            raise ValueError("ids must be unique")
+            raise TypeError(f"{name} must be integers or strings, got dtype {ids.dtype}")
+        unique, counts = np.unique(ids, return_counts=True)
+        if unique.size != ids.size:
+            raise InvalidInputError(
+                f"{name} must be unique: {unique[counts > 1][:5].tolist()} appear more than once"
+            )
         self._main_ids = ids
         self._kwargs: dict[str, Any] = {}
         self._annotations: dict[str, Any] = {}
@@ -71,7 +83,7 @@ class BaseExtractor:
             if num_segments == 1:
                 return 0
             raise ValueError("Multi-segment object. Provide 'segment_index'")
-        segment_index = int(segment_index)
+        segment_index = checked_segment_index(segment_index)
         if not 0 <= segment_index < num_segments:
             raise ValueError(
                 f"segment_index {segment_index} out of range: the object has {num_segments} segments"
@@ -94,8 +106,11 @@ class BaseExtractor:
         """
         if ids is None:
             return slice(None) if prefer_slice else np.arange(len(self._main_ids))
-        if not isinstance(ids, list | tuple | np.ndarray):
-            raise TypeError(f"ids must be a list, tuple or array, got {type(ids).__name__}")
+        if not isinstance(ids, list | tuple | np.ndarray) or np.ndim(ids) != 1:
+            raise TypeError(
+                f"{self._ids_argument} must be a list, tuple or 1-D array of ids, got "
+                f"{type(ids).__name__} {ids!r}"[:200]
+            )
         indices = self._lookup_indices(np.asarray(ids))
         if prefer_slice and indices.size > 0 and np.all(np.diff(indices) == 1):
             return slice(int(indices[0]), int(indices[-1]) + 1)
@@ -103,16 +118,18 @@ class BaseExtractor:
 
     def _lookup_indices(self, ids: np.ndarray) -> np.ndarray:
         main = self._main_ids
+        name = self._ids_argument
         if ids.size == 0:
             return np.zeros(0, dtype=np.int64)
         if main.size == 0:
-            raise ValueError(f"{ids[0]!r} is not among the ids (the object has none)")
+            raise ValueError(f"{ids[0].item()!r} is not among the {name} (the object has none)")
         if main.dtype.kind != ids.dtype.kind and not (
             main.dtype.kind in "iu" and ids.dtype.kind in "iu"
         ):
             raise ValueError(
-                f"{ids[0]!r} is not among the ids (ids are {main.dtype.kind!r}-typed, "
-                f"got {ids.dtype.kind!r}-typed values)"
+                f"{ids[0].item()!r} is not among the {name}: they are "
+                f"{'integers' if main.dtype.kind in 'iu' else 'strings'}, e.g. "
+                f"{main[0].item()!r}"
             )
         order = np.argsort(main, kind="stable")
         pos = np.searchsorted(main, ids, sorter=order)
@@ -120,7 +137,9 @@ class BaseExtractor:
         found = order[pos]
         bad = main[found] != ids
         if np.any(bad):
-            raise ValueError(f"{ids[np.argmax(bad)]!r} is not among the ids")
+            raise ValueError(
+                f"{ids[np.argmax(bad)].item()!r} is not among the {name} ({_short_list(main)})"
+            )
         return found.astype(np.int64)
 
     def id_to_index(self, id) -> int:
@@ -170,7 +189,7 @@ class BaseExtractor:
         size = len(self._main_ids)
         if ids is None:
             if values.ndim == 0 or values.shape[0] != size:
-                raise ValueError(
+                raise InvalidInputError(
                     f"property {key!r}: expected {size} values (one per id), got "
                     f"{values.shape[0] if values.ndim else 'a scalar'}"
                 )
@@ -178,9 +197,11 @@ class BaseExtractor:
             return
         ids = np.asarray(ids)
         if np.unique(ids).size != ids.size:
-            raise ValueError(f"property {key!r}: ids must be unique")
+            raise InvalidInputError(f"property {key!r}: ids must be unique")
         if values.shape[0] != ids.size:
-            raise ValueError(f"property {key!r}: {ids.size} ids but {values.shape[0]} values")
+            raise InvalidInputError(
+                f"property {key!r}: {ids.size} ids but {values.shape[0]} values"
+            )
         indices = self._lookup_indices(ids)
         if ids.size == size:
             full = np.empty_like(values)
@@ -196,17 +217,20 @@ class BaseExtractor:
                         "pass missing_value for the ids not given"
                     )
                 missing_value = self.default_missing_property_values[kind]
-            elif kind in "iub" and np.asarray(missing_value).dtype.kind not in "iub":
-                raise ValueError(
+            elif not _fits(missing_value, values.dtype):
+                raise InvalidInputError(
                     f"property {key!r}: missing_value {missing_value!r} does not fit dtype "
-                    f"{values.dtype}"
+                    f"{values.dtype}: give a missing_value of the type of the values"
                 )
-            full = np.empty((size,) + values.shape[1:], dtype=values.dtype)
+            dtype = values.dtype
+            if kind in "SU":  # wide enough for the missing value too (never truncate it)
+                dtype = np.promote_types(dtype, np.asarray(missing_value).dtype)
+            full = np.empty((size,) + values.shape[1:], dtype=dtype)
             full[...] = missing_value
             self._properties[key] = full
         existing = self._properties[key]
         if existing.dtype.kind != values.dtype.kind:
-            raise ValueError(
+            raise InvalidInputError(
                 f"property {key!r} has dtype {existing.dtype}; cannot set values of dtype "
                 f"{values.dtype}"
             )
@@ -297,6 +321,12 @@ class BaseExtractor:
     def check_if_pickle_serializable(self) -> bool:
         """Whether the object can be described by a pickle file."""
         return self.check_serializability("pickle")
+
+    def get_source_paths(self) -> list[Path]:
+        """The files and folders this object reads from, its sources' included (resolved)."""
+        from .source_files import source_paths
+
+        return source_paths(self)
 
     def get_preferred_mp_context(self) -> str | None:
         """Multiprocessing context this object needs, if any."""
@@ -569,9 +599,18 @@ class BaseExtractor:
             Print where a temporary-folder save goes.
         **save_kwargs
             Format options (``format``, ``dtype``...) and job keyword arguments.
+
+        Raises
+        ------
+        FileExistsError
+            If ``folder`` exists and ``overwrite`` is False.
+        ValueError
+            If ``folder`` exists and is, holds or lies inside a file this object reads from
+            (checked before anything is written).
         """
         from .atomic import atomic_folder
         from .jobs import get_global_tmp_folder
+        from .source_files import check_save_target
 
         if folder is None:
             if name is None:
@@ -580,6 +619,7 @@ class BaseExtractor:
             if verbose:
                 print(f"Use cache_folder={folder}")
         folder = Path(folder)
+        check_save_target(folder, {f"{type(self).__name__} being saved": self})
         fmt = save_kwargs.pop("format", None)
         with atomic_folder(folder, overwrite=overwrite) as partial:
             self._write_provenance(partial)
@@ -650,6 +690,32 @@ class BaseSegment:
         self._parent_extractor = weakref.ref(parent_extractor)
 
 
+def _fits(value, dtype: np.dtype) -> bool:
+    """Whether ``value`` is stored unchanged in an array of ``dtype`` (a fill value check)."""
+    given = np.asarray(value)
+    if dtype.kind == "O":
+        return True
+    if dtype.kind in "SU" or given.dtype.kind in "SUO":
+        return given.dtype.kind == dtype.kind
+    if dtype.kind in "iub" and given.dtype.kind not in "iub":
+        return False
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        converted = given.astype(dtype)
+    if given.dtype.kind == "f" and np.all(np.isnan(given)):
+        return dtype.kind == "f"
+    return bool(np.all(converted == given))
+
+
+def _short_list(ids: np.ndarray) -> str:
+    """The ids, or the first and last few of a long list, for messages."""
+    if ids.size <= 8:
+        return repr(ids.tolist())
+    head = ", ".join(repr(i) for i in ids[:4].tolist())
+    tail = ", ".join(repr(i) for i in ids[-2:].tolist())
+    return f"[{head}, ..., {tail}]: {ids.size} ids"
+
+
 def random_folder_name() -> str:
     """Eight random characters ``[A-Z0-9]``, like SpikeInterface's temporary folder names."""
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -690,3 +756,21 @@ def _describe_kwargs(value, recursive: bool, include_annotations: bool, include_
     if isinstance(value, Path):
         return str(value)
     return value
+
+
+def __getattr__(name: str):
+    # SpikeInterface's ``spikeinterface.core.base`` also holds the loaders; they live in
+    # core.loading, which imports this module
+    if name in _LOADERS:
+        from . import loading
+
+        return getattr(loading, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+_LOADERS = (
+    "load_extractor",
+    "load_extractor_from_dict",
+    "load_extractor_from_json",
+    "load_extractor_from_pickle",
+)

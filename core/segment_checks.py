@@ -12,6 +12,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from .argument_checks import sampling_frequency_mismatch
 from .base import BaseExtractor
 
 ExtractorT = TypeVar("ExtractorT", bound=BaseExtractor)
@@ -92,14 +93,17 @@ def check_sampling_frequencies(
         diff = abs(rate - reference)
         if diff > sampling_frequency_max_diff:
             raise ValueError(
-                f"{argument}[{index}] samples at {rate} Hz, {diff} Hz away from {argument}[0] "
-                f"({reference} Hz): more than "
+                sampling_frequency_mismatch(
+                    f"{argument}[{index}]", rate, f"{argument}[0]", reference
+                )
+                + f": {diff} Hz apart, more than "
                 f"sampling_frequency_max_diff={sampling_frequency_max_diff} Hz"
             )
         if diff > 0:
             shift_ms = 24 * 3600 * 1000 * diff / reference
             warnings.warn(
-                f"{argument}[{index}] samples at {rate} Hz and {argument}[0] at {reference} Hz: "
+                f"{argument}[{index}] has sampling frequency {rate} Hz and {argument}[0] "
+                f"{reference} Hz: "
                 "within sampling_frequency_max_diff, combining anyway "
                 f"(expect ~{shift_ms:.5g} ms shift over 24 h)",
                 stacklevel=3,

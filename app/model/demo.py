@@ -24,27 +24,14 @@ class DemoDataset:
     events: si.BaseEvent
     snippets: si.BaseSnippets
 
-    def summary(self) -> str:
-        """A few lines describing the dataset."""
-        recording = self.recording
-        probe = recording.get_probe()
-        shanks = len(np.unique(recording.get_channel_groups()))
-        num_events = sum(
-            self.events.get_event_times(channel_id=c).size for c in self.events.channel_ids
-        )
-        return "\n".join(
-            [
-                "SpikeDesk demo dataset",
-                f"  recording: {recording}",
-                f"  probe:     {probe.get_contact_count()} contacts on {shanks} shanks, grouped by "
-                "shank",
-                f"  sorting:   {self.sorting.get_num_units()} ground-truth units, "
-                f"{self.sorting.count_total_num_spikes()} spikes",
-                f"  events:    {num_events} TTL epochs on {self.events.get_num_channels()} lines",
-                f"  snippets:  {self.snippets.get_total_snippets()} snippets of "
-                f"{self.snippets.snippet_len} samples",
-            ]
-        )
+    def objects(self) -> dict:
+        """The dataset by kind, as the session opens it."""
+        return {
+            "recording": self.recording,
+            "sorting": self.sorting,
+            "events": self.events,
+            "snippets": self.snippets,
+        }
 
 
 def make_demo_probe(num_shanks: int = 4, contacts_per_shank: int = 16) -> pi.Probe:
@@ -84,7 +71,7 @@ def make_demo_dataset(
     recording = recording.set_probe(probe, group_mode="by_shank")
     sorting.register_recording(recording)
     snippets = si.snippets_from_sorting(
-        recording, sorting.select_units(sorting.unit_ids[:4]), nbefore=30, nafter=60
+        recording, sorting.select_units(sorting.unit_ids[:4]), nbefore=30, nafter=60, n_jobs=1
     )
     return DemoDataset(
         recording=recording, sorting=sorting, events=make_demo_events(duration_s), snippets=snippets

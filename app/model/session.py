@@ -20,6 +20,22 @@ DEFAULT_WINDOW_S = 1.0
 MIN_WINDOW_SAMPLES = 16
 
 
+@dataclass(frozen=True, eq=False)
+class SpikeSelection:
+    """Spikes of one unit picked by the user (a lasso on the amplitudes view).
+
+    Attributes
+    ----------
+    unit_id : int or str
+    indices : np.ndarray
+        Positions in the unit's spike train concatenated across segments (as curation splits
+        count them), sorted.
+    """
+
+    unit_id: object
+    indices: np.ndarray
+
+
 @evented(events_namespace="signals")
 @dataclass(eq=False)
 class Session:
@@ -41,12 +57,17 @@ class Session:
         Units the user picked.
     hidden_unit_ids : tuple
         Units the user hid (unticked in the units table): no view draws them.
+    unit_order : tuple
+        Every unit id in the units table's current row order (sorted by a column); views that
+        list units one per row (rasters) may follow it. ``()``: the sorting's own order.
     unit_channel_ids : dict
         Extremum channel id of each unit (from templates, or estimated from sampled spikes):
         every view places a unit on this one channel.
     sparsity : ChannelSparsity | None
         The channels of each unit shown as its sparsity (the waveform extractor's, or one
         computed for display), or None.
+    spike_selection : SpikeSelection | None
+        Spikes of one unit picked by the user, or None.
     return_scaled : bool
         Show µV (when the recording has gains) rather than raw values.
     """
@@ -62,8 +83,10 @@ class Session:
     selected_channel_ids: tuple = ()
     selected_unit_ids: tuple = ()
     hidden_unit_ids: tuple = ()
+    unit_order: tuple = ()
     unit_channel_ids: dict = field(default_factory=dict)
     sparsity: object | None = None
+    spike_selection: SpikeSelection | None = None
     return_scaled: bool = True
 
     def __post_init__(self) -> None:
@@ -92,6 +115,19 @@ class Session:
             source=source,
         )
 
+    def has_data(self) -> bool:
+        """Whether anything is open."""
+        return any(
+            value is not None
+            for value in (
+                self.recording,
+                self.sorting,
+                self.events,
+                self.snippets,
+                self.waveform_extractor,
+            )
+        )
+
     def close(self) -> None:
         """Close everything: no data open, view state reset."""
         self.waveform_extractor = None
@@ -101,10 +137,12 @@ class Session:
         self.recording = None
         self.source = ""
         self.sparsity = None
+        self.spike_selection = None
         self.unit_channel_ids = {}
         self.selected_channel_ids = ()
         self.selected_unit_ids = ()
         self.hidden_unit_ids = ()
+        self.unit_order = ()
         self.segment_index = 0
         self.frame_window = (0, 0)
         self._color_slots = {}
@@ -120,7 +158,8 @@ class Session:
     ) -> None:
         """Add objects to what is open (None: keep what is open of that kind).
 
-        An object of a kind already open replaces it. Objects must fit what stays open: same
+        An object of a kind already open replaces it (the open sorting itself keeps the unit
+        selection: waveforms extracted from it add to it). Objects must fit what stays open: same
         sampling frequency and segment count, spikes within the recording's samples; see
         `check_fits`. The time window is kept when the recording stays.
 
@@ -141,13 +180,21 @@ class Session:
             given["sorting"] = waveform_extractor.sorting
         self.check_fits(**given)
         new_recording = "recording" in given
+        if given.get("sorting", self.sorting) is self.sorting:
+            given.pop("sorting", None)  # the same sorting (e.g. waveforms extracted from it)
         if "sorting" in given:
+            self.spike_selection = None
             self.selected_unit_ids = ()
             self.hidden_unit_ids = ()
+            self.unit_order = ()
             self.unit_channel_ids = {}
             self.sparsity = None
         for kind, value in given.items():
             setattr(self, kind, value)
+        if self.sorting is not None and self.recording is not None:
+            if not self.sorting.has_recording():
+                # durations (firing rates, presence) come from it; check_fits checked the spikes
+                self.sorting.register_recording(self.recording, check_spike_frames=False)
         if "sorting" in given:
             self._assign_colors(self.sorting.unit_ids)
         if waveform_extractor is not None:
@@ -159,6 +206,29 @@ class Session:
             self.return_scaled = recording.has_scaled()
             self.segment_index = 0
             self.frame_window = self._initial_window()
+
+    def replace_sorting(self, sorting: si.BaseSorting, selected_unit_ids=None) -> None:
+        """Show another version of the open sorting (a curation of it), keeping the view state
+        of the units that are still there: colours, channels, hidden units.
+
+        Parameters
+        ----------
+        sorting : BaseSorting
+        selected_unit_ids : list or None
+            The new selection; None keeps the selected units that are still there.
+        """
+        ids = np.asarray(sorting.unit_ids).tolist()
+        known = set(ids)
+        if selected_unit_ids is None:
+            selected_unit_ids = [u for u in self.selected_unit_ids if u in known]
+        self._assign_colors(ids)
+        self.spike_selection = None
+        self.sorting = sorting
+        self.unit_channel_ids = {u: c for u, c in self.unit_channel_ids.items() if u in known}
+        self.hidden_unit_ids = tuple(u for u in self.hidden_unit_ids if u in known)
+        if self.sparsity is not None and set(self.sparsity.unit_ids.tolist()) != known:
+            self.sparsity = None
+        self.select_units(selected_unit_ids)
 
     def check_fits(self, **objects) -> None:
         """Raise ValueError unless ``objects`` (by kind) can be shown with what stays open.
@@ -226,7 +296,11 @@ class Session:
         self.set_frame_window(start, max(end, start + MIN_WINDOW_SAMPLES))
 
     def go_to_time(self, time_s: float) -> None:
-        """Centre the window on a time, keeping its width."""
+        """Centre the window on a time, keeping its width; in the segment that holds the time
+        (`segment_at_time`) when the current one does not."""
+        segment = self.segment_at_time(time_s)
+        if segment is not None and segment != self.segment_index:
+            self.set_segment(segment)
         width = self.frame_window[1] - self.frame_window[0]
         centre = self.time_to_frame(time_s)
         self.set_frame_window(centre - width // 2, centre - width // 2 + width)
@@ -256,7 +330,65 @@ class Session:
         start, end = self.frame_window
         self.set_frame_window(self.num_samples - (end - start), self.num_samples)
 
+    def event_times(self, channel_ids=None) -> np.ndarray:
+        """Sorted times (s) of the open events of ``channel_ids`` (all when None) in the
+        current segment; empty without events."""
+        events = self.events
+        if events is None or self.segment_index >= events.get_num_segments():
+            return np.empty(0)
+        channels = events.channel_ids.tolist() if channel_ids is None else list(channel_ids)
+        times = [
+            np.asarray(
+                events.get_event_times(channel_id=c, segment_index=self.segment_index), "float64"
+            )
+            for c in channels
+        ]
+        return np.sort(np.concatenate(times)) if times else np.empty(0)
+
+    def go_to_event(self, direction: int, channel_ids=None) -> bool:
+        """Centre the window on the next (``direction`` > 0) or previous event of
+        ``channel_ids`` (all channels when None) after or before the window's centre.
+
+        Returns
+        -------
+        bool
+            Whether there was such an event.
+        """
+        times = self.event_times(channel_ids)
+        if times.size == 0 or self.recording is None:
+            return False
+        start, end = self.frame_window
+        centre = float(self.frame_to_time((start + end) // 2))
+        tolerance = 1.0 / self.sampling_frequency
+        if direction > 0:
+            later = times[times > centre + tolerance]
+            target = later[0] if later.size else None
+        else:
+            earlier = times[times < centre - tolerance]
+            target = earlier[-1] if earlier.size else None
+        if target is None:
+            return False
+        self.go_to_time(float(target))
+        return True
+
     # ------------------------------------------------------------------ times
+    def segment_at_time(self, time_s: float) -> int | None:
+        """The segment whose time span (the recording's own times) holds ``time_s``: the
+        current one if it does, else the first that does; None when none does."""
+        recording = self.recording
+        if recording is None:
+            return None
+        segments = range(recording.get_num_segments())
+        for segment in [self.segment_index, *segments]:
+            num_samples = recording.get_num_samples(segment)
+            if num_samples == 0:
+                continue
+            start = recording.sample_index_to_time(0, segment_index=segment)
+            end = recording.sample_index_to_time(num_samples - 1, segment_index=segment)
+            if start <= time_s < end + 1.0 / recording.sampling_frequency:
+                return segment
+        return None
+
     def frame_to_time(self, frame) -> float | np.ndarray:
         """Time in seconds (the recording's own time axis) of a frame of the current segment."""
         if self.recording is None:
@@ -286,6 +418,21 @@ class Session:
         self.sorting.ids_to_indices(unit_ids)
         self.selected_unit_ids = tuple(np.asarray(unit_ids).tolist())
 
+    def select_spikes(self, unit_id, indices) -> None:
+        """Pick spikes of ``unit_id`` by position in its spike train (all segments); an empty
+        ``indices`` clears the pick."""
+        if self.sorting is None:
+            return
+        self.sorting.ids_to_indices([unit_id])
+        indices = np.unique(np.asarray(indices, dtype="int64"))
+        total = sum(
+            self.sorting.get_unit_spike_train(unit_id, segment_index=s).size
+            for s in range(self.sorting.get_num_segments())
+        )
+        if indices.size and (indices[0] < 0 or indices[-1] >= total):
+            raise ValueError(f"spike indices must be in 0..{total - 1} for unit {unit_id!r}")
+        self.spike_selection = SpikeSelection(unit_id, indices) if indices.size else None
+
     def set_hidden_units(self, unit_ids) -> None:
         """Hide units from every view (unknown ids raise ValueError); ``()`` shows them all."""
         if self.sorting is None:
@@ -293,6 +440,28 @@ class Session:
         unit_ids = list(unit_ids)
         self.sorting.ids_to_indices(unit_ids)
         self.hidden_unit_ids = tuple(np.asarray(unit_ids).tolist())
+
+    def set_unit_order(self, unit_ids) -> None:
+        """Share the units table's row order: every unit id of the sorting, each once."""
+        if self.sorting is None:
+            return
+        unit_ids = np.asarray(list(unit_ids)).tolist()
+        if len(unit_ids) != len(set(unit_ids)) or set(unit_ids) != set(
+            self.sorting.unit_ids.tolist()
+        ):
+            raise ValueError("unit_order must hold every unit id of the sorting exactly once")
+        self.unit_order = tuple(unit_ids)
+
+    def ordered_unit_ids(self) -> list:
+        """Unit ids in ``unit_order`` (the sorting's order when none was set); after a curation
+        changed the units, those no longer there are left out and new ones come last."""
+        if self.sorting is None:
+            return []
+        ids = self.sorting.unit_ids.tolist()
+        known = set(ids)
+        ordered = [u for u in self.unit_order if u in known]
+        placed = set(ordered)
+        return ordered + [u for u in ids if u not in placed]
 
     def visible_unit_ids(self) -> list:
         """Unit ids of the sorting that are not hidden, in the sorting's order."""

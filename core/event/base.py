@@ -37,6 +37,8 @@ class BaseEvent(BaseExtractor):
         If the times of a channel are not numeric.
     """
 
+    _ids_argument = "channel_ids"
+
     def __init__(self, channel_ids, structured_dtype) -> None:
         super().__init__(channel_ids)
         self._event_segments: list[BaseEventSegment] = []

@@ -116,6 +116,8 @@ def _open(path: Path) -> np.ndarray:
         return np.load(path, mmap_mode="r", allow_pickle=False)
     except FileNotFoundError:
         raise FileNotFoundError(f"{path}: events file not found") from None
+    except (ValueError, EOFError) as err:  # e.g. truncated after the folder was opened
+        raise ValueError(f"{path}: not a readable .npy events file ({err})") from None
 
 
 def write_npy_folder_event_data(

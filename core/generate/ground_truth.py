@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from probeinterface import Probe, generate_multi_columns_probe
 
+from ..argument_checks import checked_sampling_frequency, sampling_frequency_mismatch
 from ..sorting.base import BaseSorting
 from .injection import InjectTemplatesRecording
 from .noise import NoiseGeneratorRecording, _checked_durations, ensure_seed
@@ -88,6 +89,7 @@ def generate_ground_truth_recording(
         With the ``gt_unit_locations`` property ``(num_units, 3)`` when templates are generated.
     """
     durations = _checked_durations(durations)
+    sampling_frequency = checked_sampling_frequency(sampling_frequency)
     sub_seeds = np.random.default_rng(ensure_seed(seed)).integers(0, _SEED_BOUND, size=5)
     sorting_seed, noise_seed, locations_seed, templates_seed, upsample_seed = map(int, sub_seeds)
     if sorting is None:
@@ -100,8 +102,12 @@ def generate_ground_truth_recording(
         )
     elif not np.isclose(sorting.sampling_frequency, sampling_frequency):
         raise ValueError(
-            f"sorting samples at {sorting.sampling_frequency} Hz, not at sampling_frequency "
-            f"{sampling_frequency} Hz"
+            sampling_frequency_mismatch(
+                "sorting",
+                sorting.sampling_frequency,
+                "the sampling_frequency argument",
+                sampling_frequency,
+            )
         )
     probe = _wired_probe(probe, num_channels, generate_probe_kwargs)
     num_channels = probe.get_contact_count()

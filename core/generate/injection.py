@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..argument_checks import checked_numeric_dtype, sampling_frequency_mismatch
 from ..recording.base import BaseRecording, BaseRecordingSegment
 from ..registry import register_extractor_class
 from ..sorting.base import BaseSorting
@@ -40,6 +41,11 @@ class InjectTemplatesRecording(BaseRecording):
         Version index of each spike (spike-vector order), for 4-D templates.
     check_borders : bool
         Raise if a template sticks out of its segment (otherwise only its inside part is added).
+    dtype : numpy dtype-like | None
+        Dtype of the traces without ``parent_recording`` (default: the templates' dtype); with
+        one, the parent's dtype is used and this must be None or equal to it. The description
+        records it when the templates alone would not restore it (JSON stores numbers, not
+        their dtype).
 
     Raises
     ------
@@ -57,8 +63,10 @@ class InjectTemplatesRecording(BaseRecording):
         num_samples=None,
         upsample_vector=None,
         check_borders: bool = False,
+        dtype=None,
     ) -> None:
         templates = np.asarray(templates)
+        requested_dtype = None if dtype is None else checked_numeric_dtype(dtype)
         if templates.ndim not in (3, 4) or templates.shape[1] == 0:
             raise ValueError(
                 "templates must have shape (num_units, num_samples, num_channels[, upsample]), "
@@ -74,7 +82,8 @@ class InjectTemplatesRecording(BaseRecording):
         if parent_recording is None:
             if num_samples is None:
                 raise ValueError("num_samples is required without parent_recording")
-            channel_ids, dtype = np.arange(num_channels), templates.dtype
+            channel_ids = np.arange(num_channels)
+            dtype = templates.dtype if requested_dtype is None else requested_dtype
         else:
             parent_num_samples = _parent_num_samples(parent_recording, sorting, num_channels)
             if num_samples is not None and num_samples != parent_num_samples:
@@ -84,6 +93,10 @@ class InjectTemplatesRecording(BaseRecording):
                 )
             num_samples = parent_num_samples
             channel_ids, dtype = parent_recording.channel_ids, parent_recording.get_dtype()
+            if requested_dtype is not None and requested_dtype != dtype:
+                raise ValueError(
+                    f"dtype {requested_dtype} differs from parent_recording's dtype {dtype}"
+                )
         super().__init__(sorting.sampling_frequency, channel_ids, dtype)
 
         spikes = sorting.to_spike_vector()
@@ -112,6 +125,12 @@ class InjectTemplatesRecording(BaseRecording):
             )
         if parent_recording is not None:
             parent_recording.copy_metadata(self)
+        # SpikeInterface's attributes
+        self.templates = templates
+        self.nbefore = nbefore
+        self.spike_vector = spikes
+        self.amplitude_vector = amplitude_factor
+        self.upsample_vector = upsample_vector
         self._kwargs = {
             "sorting": sorting,
             "templates": templates,
@@ -122,6 +141,8 @@ class InjectTemplatesRecording(BaseRecording):
             "upsample_vector": upsample_vector,
             "check_borders": bool(check_borders),
         }
+        if parent_recording is None and self.dtype != np.float64:
+            self._kwargs["dtype"] = self.dtype.str
 
 
 class InjectTemplatesRecordingSegment(BaseRecordingSegment):
@@ -169,7 +190,9 @@ class InjectTemplatesRecordingSegment(BaseRecordingSegment):
             )
         self._num_samples = int(num_samples)
         self._dtype = np.dtype(dtype)
-        self._work_dtype = np.result_type(templates.dtype, np.float32)
+        # from the traces' dtype, not the templates': a description read back from JSON holds
+        # float64 templates and must give the same traces
+        self._work_dtype = np.result_type(self._dtype, np.float32)
         self._samples = spikes["sample_index"]
         self._units = spikes["unit_index"]
         self._templates = templates
@@ -248,8 +271,12 @@ def _parent_num_samples(
         )
     if not np.isclose(parent_recording.sampling_frequency, sorting.sampling_frequency):
         raise ValueError(
-            f"parent_recording samples at {parent_recording.sampling_frequency} Hz, the sorting "
-            f"at {sorting.sampling_frequency} Hz"
+            sampling_frequency_mismatch(
+                "parent_recording",
+                parent_recording.sampling_frequency,
+                "the sorting",
+                sorting.sampling_frequency,
+            )
         )
     return [parent_recording.get_num_samples(i) for i in range(sorting.get_num_segments())]
 

@@ -7,6 +7,7 @@ import numpy as np
 from ..sorting.base import BaseSorting
 from ..sorting.numpy import NumpySorting
 from ..sorting.spike_vector import sort_spike_vector
+from .generated_sorting import GeneratedSorting, plain_values, sorting_builder
 from .noise import _positive_int, ensure_seed
 from .sorting import _unit_indices
 
@@ -36,9 +37,21 @@ def inject_some_duplicate_units(
 
     Returns
     -------
-    NumpySorting
+    GeneratedSorting
         Shifted spikes are clipped to ``[0, last spike of the original unit]`` per segment.
+        Described in JSON by this call when ``sorting`` is.
     """
+    arguments = {"sorting": sorting, "num": num, "max_shift": max_shift, "ratio": ratio}
+    return GeneratedSorting(
+        "inject_some_duplicate_units", plain_values({**arguments, "seed": ensure_seed(seed)})
+    )
+
+
+@sorting_builder("inject_some_duplicate_units")
+def _build_duplicate_units(
+    sorting: BaseSorting, num: int, max_shift: int, ratio: float | None, seed: int
+) -> NumpySorting:
+    """The sorting of `inject_some_duplicate_units` (arguments checked here)."""
     unit_ids = _integer_unit_ids(sorting)
     num = _positive_int(num, "num")
     if num > unit_ids.size:
@@ -46,7 +59,7 @@ def inject_some_duplicate_units(
     max_shift = _positive_int(max_shift, "max_shift")
     if ratio is not None and not 0.0 < ratio <= 1.0:
         raise ValueError(f"ratio must be in (0, 1], got {ratio!r}")
-    rng = np.random.default_rng(ensure_seed(seed))
+    rng = np.random.default_rng(seed)
     shifts = rng.integers(-max_shift, max_shift, size=num)
     shifts[shifts == 0] = max_shift
     parts = [sorting.to_spike_vector()]
@@ -97,9 +110,21 @@ def inject_some_split_units(
 
     Returns
     -------
-    NumpySorting | tuple of (NumpySorting, dict)
+    GeneratedSorting | tuple of (GeneratedSorting, dict)
+        The sorting is described in JSON by this call when ``sorting`` is.
     """
+    arguments = {"sorting": sorting, "split_ids": split_ids, "num_split": num_split}
+    split_sorting = GeneratedSorting(
+        "inject_some_split_units", plain_values({**arguments, "seed": ensure_seed(seed)})
+    )
+    if not output_ids:
+        return split_sorting
     unit_ids = _integer_unit_ids(sorting)
+    return split_sorting, _split_unit_ids(unit_ids, split_ids, num_split)[0]
+
+
+def _split_unit_ids(unit_ids: np.ndarray, split_ids, num_split: int) -> tuple[dict, np.ndarray]:
+    """``{split_id: new ids}`` and the positions of the split units among ``unit_ids``."""
     num_split = _positive_int(num_split, "num_split")
     split_indices = _unit_indices(split_ids, unit_ids, "split_ids")
     next_id = unit_ids.max() + 1
@@ -109,25 +134,35 @@ def inject_some_split_units(
             next_id, next_id + num_split, dtype=unit_ids.dtype
         )
         next_id += num_split
+    return new_ids_of, split_indices
+
+
+@sorting_builder("inject_some_split_units")
+def _build_split_units(
+    sorting: BaseSorting, split_ids: list, num_split: int, seed: int
+) -> NumpySorting:
+    """The sorting of `inject_some_split_units` (arguments checked here)."""
+    unit_ids = _integer_unit_ids(sorting)
+    new_ids_of, split_indices = _split_unit_ids(unit_ids, split_ids, num_split)
+    num_split = _positive_int(num_split, "num_split")
     first_new_index = np.zeros(unit_ids.size, dtype="int64")
     output_unit_ids = []
     for index, unit_id in enumerate(unit_ids.tolist()):
         first_new_index[index] = len(output_unit_ids)
         output_unit_ids.extend(new_ids_of.get(unit_id, [unit_id]))
-    rng = np.random.default_rng(ensure_seed(seed))
+    rng = np.random.default_rng(seed)
     spikes = sorting.to_spike_vector().copy()
     new_unit_index = first_new_index[spikes["unit_index"]]
     for index in split_indices:
         mask = spikes["unit_index"] == index
         new_unit_index[mask] += rng.integers(0, num_split, size=int(mask.sum()))
     spikes["unit_index"] = new_unit_index
-    split_sorting = NumpySorting(
+    return NumpySorting(
         sort_spike_vector(spikes),
         sorting.sampling_frequency,
         np.asarray(output_unit_ids, dtype=unit_ids.dtype),
         num_segments=sorting.get_num_segments(),
     )
-    return (split_sorting, new_ids_of) if output_ids else split_sorting
 
 
 def add_synchrony_to_sorting(
@@ -147,8 +182,18 @@ def add_synchrony_to_sorting(
 
     Returns
     -------
-    NumpySorting
+    GeneratedSorting
+        Described in JSON by this call when ``sorting`` is.
     """
+    arguments = {"sorting": sorting, "sync_event_ratio": sync_event_ratio}
+    return GeneratedSorting(
+        "add_synchrony_to_sorting", plain_values({**arguments, "seed": ensure_seed(seed)})
+    )
+
+
+@sorting_builder("add_synchrony_to_sorting")
+def _build_synchrony(sorting: BaseSorting, sync_event_ratio: float, seed: int) -> NumpySorting:
+    """The sorting of `add_synchrony_to_sorting` (arguments checked here)."""
     if not 0.0 <= sync_event_ratio <= 1.0:
         raise ValueError(f"sync_event_ratio must be in [0, 1], got {sync_event_ratio!r}")
     spikes = sorting.to_spike_vector()
@@ -156,7 +201,7 @@ def add_synchrony_to_sorting(
     num_units = sorting.get_num_units()
     if num_copies > 0 and num_units < 2:
         raise ValueError("add_synchrony_to_sorting needs a sorting with at least 2 units")
-    rng = np.random.default_rng(ensure_seed(seed))
+    rng = np.random.default_rng(seed)
     copies = spikes[np.sort(rng.choice(spikes.size, num_copies, replace=False))].copy()
     # Adding 1..num_units-1 modulo num_units picks uniformly among the other units.
     steps = rng.integers(1, num_units, num_copies)

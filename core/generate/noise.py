@@ -12,6 +12,7 @@ from typing import Literal
 import numpy as np
 from probeinterface import generate_linear_probe
 
+from ..argument_checks import checked_sampling_frequency
 from ..recording.base import BaseRecording, BaseRecordingSegment
 from ..registry import register_extractor_class
 
@@ -93,6 +94,7 @@ class NoiseGeneratorRecording(BaseRecording):
         strategy: Literal["tile_pregenerated", "on_the_fly"] = "tile_pregenerated",
         noise_block_size: int = 30000,
     ) -> None:
+        sampling_frequency = checked_sampling_frequency(sampling_frequency)
         num_channels = _positive_int(num_channels, "num_channels")
         noise_block_size = _positive_int(noise_block_size, "noise_block_size")
         durations = _checked_durations(durations)
@@ -246,6 +248,7 @@ def generate_recording(
     """
     if ndim not in (2, 3):
         raise ValueError(f"ndim must be 2 or 3, got {ndim!r}")
+    sampling_frequency = checked_sampling_frequency(sampling_frequency)
     recording = NoiseGeneratorRecording(
         num_channels=num_channels,
         sampling_frequency=sampling_frequency,

@@ -12,8 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..argument_checks import checked_sampling_frequency
+from ..sorting.base import BaseSorting
 from ..sorting.numpy import NumpySorting
 from ..sorting.spike_vector import spike_vector_from_trains
+from .generated_sorting import GeneratedSorting, plain_values, sorting_builder
 from .noise import _checked_durations, _positive_int, ensure_seed
 
 
@@ -64,7 +67,8 @@ def generate_sorting(
 
     Returns
     -------
-    NumpySorting
+    GeneratedSorting
+        A NumpySorting described in JSON by this call (seed included).
 
     Raises
     ------
@@ -78,14 +82,43 @@ def generate_sorting(
     refractory_period_ms = _resolve_alias(
         refractory_period_ms, 4.0, refractory_period, "refractory_period_ms", "refractory_period"
     )
+    generator_kwargs = {
+        "num_units": num_units,
+        "sampling_frequency": sampling_frequency,
+        "durations": durations,
+        "firing_rates": firing_rates,
+        "empty_units": empty_units,
+        "refractory_period_ms": refractory_period_ms,
+        "add_spikes_on_borders": add_spikes_on_borders,
+        "num_spikes_per_border": num_spikes_per_border,
+        "border_size_samples": border_size_samples,
+        "seed": ensure_seed(seed),
+    }
+    return GeneratedSorting("generate_sorting", plain_values(generator_kwargs))
+
+
+@sorting_builder("generate_sorting")
+def _build_sorting(
+    num_units: int,
+    sampling_frequency: float,
+    durations: list[float],
+    firing_rates: float | list[float],
+    empty_units: list[int] | None,
+    refractory_period_ms: float,
+    add_spikes_on_borders: bool,
+    num_spikes_per_border: int,
+    border_size_samples: int,
+    seed: int,
+) -> NumpySorting:
+    """The spikes of `generate_sorting` (arguments checked here)."""
     num_units = _positive_int(num_units, "num_units")
     durations = _checked_durations(durations)
-    sampling_frequency = float(sampling_frequency)
+    sampling_frequency = checked_sampling_frequency(sampling_frequency)
     rates = _unit_rates(firing_rates, num_units, "firing_rates")
     if empty_units is not None:
         rates[_unit_indices(empty_units, num_units, "empty_units")] = 0.0
     refractory_samples = _refractory_samples(refractory_period_ms, sampling_frequency)
-    rng = np.random.default_rng(ensure_seed(seed))
+    rng = np.random.default_rng(seed)
     trains_per_segment = []
     for duration in durations:
         num_samples = int(duration * sampling_frequency)
@@ -157,6 +190,110 @@ def synthesize_random_firings(
     labels = np.repeat(np.arange(num_units, dtype="int64"), [t.size for t in trains])
     order = np.argsort(times, kind="stable")
     return times[order], labels[order]
+
+
+def synthesize_poisson_spike_vector(
+    num_units: int = 20,
+    sampling_frequency: float = 30000.0,
+    duration: float = 60.0,
+    refractory_period_ms: float = 4.0,
+    firing_rates: float | np.ndarray = 3.0,
+    seed: int | None = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Spike frames and unit indices of ``num_units`` Poisson units with a refractory period.
+
+    SpikeInterface's ``synthesize_poisson_spike_vector``: as `synthesize_random_firings`
+    without the shift shuffle, with seed 0 by default.
+
+    Parameters
+    ----------
+    num_units : int, default: 20
+    sampling_frequency : float, default: 30000.0
+        Hz.
+    duration : float, default: 60.0
+        Seconds.
+    refractory_period_ms : float, default: 4.0
+    firing_rates : float | array-like, default: 3.0
+        Hz, one for all units or one per unit.
+    seed : int | None, default: 0
+
+    Returns
+    -------
+    spike_frames : np.ndarray
+        int64 sample indices, sorted.
+    unit_indices : np.ndarray
+        int64 unit index of each spike.
+    """
+    return synthesize_random_firings(
+        num_units=num_units,
+        sampling_frequency=sampling_frequency,
+        duration=duration,
+        refractory_period_ms=refractory_period_ms,
+        firing_rates=firing_rates,
+        seed=seed,
+    )
+
+
+def generate_sorting_to_inject(
+    sorting: BaseSorting,
+    num_samples: list[int],
+    max_injected_per_unit: int = 1000,
+    injected_rate: float = 0.05,
+    refractory_period_ms: float = 1.5,
+    seed: int | None = None,
+) -> NumpySorting:
+    """Spikes that can be added to ``sorting`` without breaking any unit's refractory period.
+
+    Per unit and segment, about ``injected_rate`` times the unit's spike count (at most
+    ``max_injected_per_unit``) uniformly random spikes are drawn over the segment; those closer
+    than the refractory period to one another or to a spike of the unit are dropped.
+
+    Parameters
+    ----------
+    sorting : BaseSorting
+    num_samples : list of int
+        Samples of each segment.
+    max_injected_per_unit : int, default: 1000
+    injected_rate : float, default: 0.05
+        Injected spikes per existing spike.
+    refractory_period_ms : float, default: 1.5
+    seed : int | None, default: None
+
+    Returns
+    -------
+    NumpySorting
+        Same unit ids and segments as ``sorting``; each unit has at most as many spikes to
+        inject as it has spikes.
+    """
+    num_segments = sorting.get_num_segments()
+    if len(num_samples) != num_segments:
+        raise ValueError(
+            f"num_samples must give one length per segment ({num_segments}), got {len(num_samples)}"
+        )
+    refractory = int(round(refractory_period_ms * sorting.sampling_frequency * 1e-3))
+    rng = np.random.default_rng(ensure_seed(seed))
+    trains_per_segment = []
+    for segment_index in range(num_segments):
+        trains = {}
+        for unit_id in sorting.unit_ids:
+            existing = sorting.get_unit_spike_train(unit_id, segment_index=segment_index)
+            wanted = min(max_injected_per_unit, int(round(injected_rate * existing.size)))
+            drawn = int(wanted + 10 * np.sqrt(wanted))
+            train = np.sort(rng.integers(0, max(int(num_samples[segment_index]), 1), drawn))
+            train = np.delete(train, np.flatnonzero(np.diff(train) < refractory))
+            if existing.size and train.size:
+                # distance to the nearest existing spike
+                after = np.clip(np.searchsorted(existing, train), 0, existing.size - 1)
+                before = np.clip(after - 1, 0, existing.size - 1)
+                nearest = np.minimum(
+                    np.abs(existing[after] - train), np.abs(train - existing[before])
+                )
+                train = train[nearest >= refractory]
+            if train.size > wanted:
+                train = np.sort(rng.choice(train, wanted, replace=False))
+            trains[unit_id] = train
+        trains_per_segment.append(trains)
+    return NumpySorting.from_unit_dict(trains_per_segment, sorting.sampling_frequency)
 
 
 def clean_refractory_period(times: np.ndarray, refractory_period: float) -> np.ndarray:

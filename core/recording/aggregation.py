@@ -9,6 +9,8 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ..argument_checks import sampling_frequency_mismatch
+from ..errors import InvalidInputError
 from ..registry import register_extractor_class
 from .base import BaseRecording, BaseRecordingSegment
 from .segments import check_recording_list
@@ -179,8 +181,12 @@ def _check_same_layout(recording_list: Sequence[BaseRecording]) -> None:
         name = f"recording_list[{index}]"
         if recording.sampling_frequency != reference.sampling_frequency:
             raise ValueError(
-                f"{name} samples at {recording.sampling_frequency} Hz but "
-                f"recording_list[0] at {reference.sampling_frequency} Hz"
+                sampling_frequency_mismatch(
+                    name,
+                    recording.sampling_frequency,
+                    "recording_list[0]",
+                    reference.sampling_frequency,
+                )
             )
         if recording.get_dtype() != reference.get_dtype():
             raise ValueError(
@@ -209,7 +215,7 @@ def _new_channel_ids(renamed_channel_ids: ArrayLike | None, num_channels: int) -
     if renamed.ndim != 1 or renamed.size != num_channels:
         raise ValueError(f"renamed_channel_ids has {renamed.size} ids for {num_channels} channels")
     if np.unique(renamed).size != renamed.size:
-        raise ValueError("renamed_channel_ids has duplicates: ids must be unique")
+        raise InvalidInputError("renamed_channel_ids has duplicates: ids must be unique")
     return renamed
 
 

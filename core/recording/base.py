@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 import warnings
 from pathlib import Path
 
 import numpy as np
 
+from ..argument_checks import checked_frame
 from ..base import BaseSegment
 from .channels import BaseRecordingSnippets
 
@@ -53,7 +56,19 @@ class BaseRecording(BaseRecordingSnippets):
         return len(self._recording_segments)
 
     def add_recording_segment(self, recording_segment: BaseRecordingSegment) -> None:
-        """Append a segment and make this object its parent."""
+        """Append a segment and make this object its parent.
+
+        Raises
+        ------
+        ValueError
+            If the segment's time vector does not hold one time per sample.
+        """
+        if recording_segment.time_vector is not None:
+            checked_time_vector(
+                recording_segment.time_vector,
+                recording_segment.get_num_samples(),
+                f"segment {len(self._recording_segments)}'s time_vector",
+            )
         self._recording_segments.append(recording_segment)
         recording_segment.set_parent_extractor(self)
 
@@ -165,15 +180,8 @@ class BaseRecording(BaseRecordingSnippets):
     def set_times(self, times, segment_index: int | None = None, with_warning: bool = True) -> None:
         """Give a segment an explicit time vector (one time in seconds per sample)."""
         segment = self._segment(segment_index)
-        times = np.asarray(times)
-        if times.ndim != 1:
-            raise ValueError(f"times must be one-dimensional, got shape {times.shape}")
-        if times.size != segment.get_num_samples():
-            raise ValueError(
-                f"times has {times.size} values but the segment has "
-                f"{segment.get_num_samples()} samples"
-            )
-        segment.time_vector = times.astype("float64")
+        times = checked_time_vector(times, segment.get_num_samples(), "times")
+        segment.time_vector = np.array(times, copy=True)  # never the caller's array
         segment.t_start = None
         if with_warning:
             warnings.warn(
@@ -306,7 +314,9 @@ class BaseRecording(BaseRecordingSnippets):
         for index, segment in enumerate(self._recording_segments):
             times_file = folder / f"times_cached_seg{index}.npy"
             if times_file.is_file():
-                segment.time_vector = np.load(times_file)
+                segment.time_vector = checked_time_vector(
+                    np.load(times_file), segment.get_num_samples(), times_file
+                )
                 segment.t_start = None
         super().load_metadata_from_folder(folder, allow_pickle=allow_pickle)
 
@@ -422,9 +432,76 @@ class BaseRecordingSegment(BaseSegment):
         return int(index) if np.ndim(index) == 0 else index
 
 
+def checked_t_starts(t_starts, num_segments: int) -> list[float | None] | None:
+    """Start times in seconds, one per segment (None entries allowed), or None.
+
+    Raises
+    ------
+    TypeError
+        If it is not a list of numbers (or None).
+    ValueError
+        If it does not hold one value per segment, or a value is not finite.
+    """
+    if t_starts is None:
+        return None
+    if isinstance(t_starts, str) or np.ndim(t_starts) != 1:
+        raise TypeError(f"t_starts must be a list of start times in seconds, got {t_starts!r}")
+    if len(t_starts) != num_segments:
+        raise ValueError(f"t_starts has {len(t_starts)} values for {num_segments} segments")
+    checked = []
+    for value in t_starts:
+        if value is None:
+            checked.append(None)
+            continue
+        if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+            raise TypeError(f"t_starts must hold numbers of seconds, got {value!r}")
+        if not math.isfinite(value):
+            raise ValueError(f"t_starts must hold finite numbers of seconds, got {value}")
+        checked.append(float(value))
+    return checked
+
+
+def checked_time_vector(times, num_samples: int, source) -> np.ndarray:
+    """``times`` as float64 seconds, one per sample of a segment of ``num_samples`` samples.
+
+    Parameters
+    ----------
+    times : array-like
+        Candidate time vector.
+    num_samples : int
+        Samples of the segment it belongs to.
+    source : str | Path
+        The argument or file it comes from, for messages.
+
+    Returns
+    -------
+    np.ndarray
+
+    Raises
+    ------
+    TypeError
+        If the values are not numbers.
+    ValueError
+        If it is not one-dimensional or its length is not ``num_samples``.
+    """
+    times = np.asarray(times)
+    if times.dtype.kind not in "iuf":
+        raise TypeError(f"{source}: times must be numbers (seconds), got dtype {times.dtype}")
+    if times.ndim != 1:
+        raise ValueError(f"{source}: times must be one-dimensional, got shape {times.shape}")
+    if times.size != num_samples:
+        raise ValueError(
+            f"{source}: {times.size} times for a segment of {num_samples} samples "
+            "(one time per sample expected)"
+        )
+    return times.astype("float64", copy=False)
+
+
 def _resolve_frames(start_frame, end_frame, num_samples: int) -> tuple[int, int]:
-    start_frame = 0 if start_frame is None else int(start_frame)
-    end_frame = num_samples if end_frame is None else min(int(end_frame), num_samples)
+    start_frame = checked_frame(start_frame, "start_frame")
+    end_frame = checked_frame(end_frame, "end_frame")
+    start_frame = 0 if start_frame is None else start_frame
+    end_frame = num_samples if end_frame is None else min(end_frame, num_samples)
     if start_frame < 0:
         raise ValueError(f"start_frame {start_frame} is negative")
     if start_frame > num_samples:

@@ -9,7 +9,13 @@ from pathlib import Path
 import numpy as np
 from probeinterface import Probe, ProbeGroup, read_probeinterface, write_probeinterface
 
+from ..argument_checks import (
+    check_id_types,
+    checked_numeric_dtype,
+    checked_sampling_frequency,
+)
 from ..base import BaseExtractor
+from ..errors import InvalidInputError
 
 
 class BaseRecordingSnippets(BaseExtractor):
@@ -27,14 +33,15 @@ class BaseRecordingSnippets(BaseExtractor):
 
     _main_properties = ["group", "location", "gain_to_uV", "offset_to_uV"]
     _main_annotations = ["is_filtered"]
+    #: SpikeInterface 0.100's flag (always False: locations are those set or of the probe).
+    has_default_locations = False
+    _ids_argument = "channel_ids"
 
     def __init__(self, sampling_frequency: float, channel_ids, dtype) -> None:
+        sampling_frequency = checked_sampling_frequency(sampling_frequency)
         super().__init__(channel_ids)
-        sampling_frequency = float(sampling_frequency)
-        if not sampling_frequency > 0:
-            raise ValueError(f"sampling_frequency must be positive, got {sampling_frequency}")
         self._sampling_frequency = sampling_frequency
-        self._dtype = np.dtype(dtype)
+        self._dtype = checked_numeric_dtype(dtype)
 
     # ------------------------------------------------------------------ basic facts
     @property
@@ -94,7 +101,7 @@ class BaseRecordingSnippets(BaseExtractor):
 
     def set_channel_gains(self, gains, channel_ids=None) -> None:
         """Set ``gain_to_uV`` (a scalar applies to every channel)."""
-        self._set_per_channel("gain_to_uV", np.asarray(gains, dtype=float), channel_ids)
+        self._set_per_channel("gain_to_uV", _numbers(gains, "gains", float), channel_ids)
 
     def get_channel_gains(self, channel_ids=None) -> np.ndarray:
         """The ``gain_to_uV`` property."""
@@ -102,7 +109,7 @@ class BaseRecordingSnippets(BaseExtractor):
 
     def set_channel_offsets(self, offsets, channel_ids=None) -> None:
         """Set ``offset_to_uV`` (a scalar applies to every channel)."""
-        self._set_per_channel("offset_to_uV", np.asarray(offsets, dtype=float), channel_ids)
+        self._set_per_channel("offset_to_uV", _numbers(offsets, "offsets", float), channel_ids)
 
     def get_channel_offsets(self, channel_ids=None) -> np.ndarray:
         """The ``offset_to_uV`` property."""
@@ -112,7 +119,7 @@ class BaseRecordingSnippets(BaseExtractor):
         """Set the ``group`` property (int64)."""
         if "contact_vector" in self._properties:
             warnings.warn("set_channel_groups(): a probe is attached; groups may disagree with it")
-        self._set_per_channel("group", np.asarray(groups, dtype="int64"), channel_ids)
+        self._set_per_channel("group", _numbers(groups, "groups", "int64"), channel_ids)
 
     def get_channel_groups(self, channel_ids=None) -> np.ndarray | None:
         """The ``group`` property."""
@@ -130,7 +137,13 @@ class BaseRecordingSnippets(BaseExtractor):
                 "set_channel_locations() is not allowed when a probe is attached; "
                 "set a new probe instead"
             )
-        self.set_property("location", np.asarray(locations, dtype="float64"), ids=channel_ids)
+        locations = _numbers(locations, "locations", "float64")
+        if locations.ndim != 2 or locations.shape[1] not in (2, 3):
+            raise ValueError(
+                f"locations must have shape (num_channels, 2) or (num_channels, 3) in µm, got "
+                f"shape {locations.shape}"
+            )
+        self.set_property("location", locations, ids=channel_ids)
 
     def clear_channel_locations(self, channel_ids=None) -> None:
         """Set locations to NaN."""
@@ -384,6 +397,17 @@ class BaseRecordingSnippets(BaseExtractor):
         return parts if outputs == "dict" else list(parts.values())
 
 
+def _numbers(values, argument: str, dtype) -> np.ndarray:
+    """``values`` as an array of ``dtype``; TypeError naming ``argument`` if they are not numbers."""
+    try:
+        array = np.asarray(values)
+        if array.dtype.kind not in "iufb":
+            raise TypeError
+        return array.astype(dtype)
+    except (TypeError, ValueError):
+        raise TypeError(f"{argument} must be numbers, got {values!r}"[:200]) from None
+
+
 def resolve_channel_slice(parent: BaseRecordingSnippets, channel_ids, renamed_channel_ids):
     """Checked ``(channel_ids, parent_indices, renamed_channel_ids)`` of a channel slice.
 
@@ -392,12 +416,16 @@ def resolve_channel_slice(parent: BaseRecordingSnippets, channel_ids, renamed_ch
     ValueError
         If ids repeat, are unknown, or the renamed ids do not match them in number.
     """
-    channel_ids = np.asarray(parent.channel_ids if channel_ids is None else channel_ids)
+    if channel_ids is None:
+        channel_ids = parent.channel_ids
+    parent_indices = parent.ids_to_indices(channel_ids)  # refuses scalars and unknown ids
+    channel_ids = np.asarray(channel_ids)
     if np.unique(channel_ids).size != channel_ids.size:
-        raise ValueError("channel_slice(): channel_ids must be unique")
-    parent_indices = parent.ids_to_indices(channel_ids)
+        raise InvalidInputError("channel_slice(): channel_ids must be unique")
+    if renamed_channel_ids is not None:
+        check_id_types(renamed_channel_ids, "renamed_channel_ids")
     renamed = np.asarray(channel_ids if renamed_channel_ids is None else renamed_channel_ids)
-    if renamed.size != channel_ids.size:
+    if renamed.ndim != 1 or renamed.size != channel_ids.size:
         raise ValueError(
             f"renamed_channel_ids has {renamed.size} ids for {channel_ids.size} channels"
         )

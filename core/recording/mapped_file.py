@@ -20,6 +20,30 @@ MAPPED_BUDGET_BYTES = 64 * 1024 * 1024
 MADV_POPULATE_READ = getattr(mmap, "MADV_POPULATE_READ", 22)
 
 
+def check_file_not_truncated(file_path: Path, expected_bytes: int) -> None:
+    """Refuse to read a raw file that is gone or shorter than when it was opened.
+
+    Reading a memory map past the end of its file kills the process (SIGBUS): a file truncated
+    or replaced by a shorter one after the recording was opened must fail with a message first.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file is gone.
+    ValueError
+        If it holds fewer than ``expected_bytes`` bytes.
+    """
+    try:
+        size = os.stat(file_path).st_size
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{file_path}: the file was removed after it was opened") from None
+    if size < expected_bytes:
+        raise ValueError(
+            f"{file_path}: the file was truncated after it was opened "
+            f"({size} bytes now, {expected_bytes} expected); open it again"
+        )
+
+
 class MappedRawFile:
     """Rows of a ``(num_samples, num_channels)`` raw file, read through one memory map.
 
@@ -79,9 +103,10 @@ class MappedRawFile:
         end = min(end, self.num_samples)
         if end <= start:
             return np.zeros((0, self.num_channels), dtype=self.dtype)
+        frame_bytes = self.num_channels * self.dtype.itemsize
+        check_file_not_truncated(self.file_path, self.file_offset + end * frame_bytes)
         array = self._mapped()
         if self._release:
-            frame_bytes = self.num_channels * self.dtype.itemsize
             first = self.file_offset + start * frame_bytes
             first -= first % mmap.PAGESIZE
             stop = self.file_offset + end * frame_bytes

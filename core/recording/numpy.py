@@ -7,7 +7,7 @@ from multiprocessing.shared_memory import SharedMemory
 import numpy as np
 
 from ..registry import register_extractor_class
-from .base import BaseRecording, BaseRecordingSegment
+from .base import BaseRecording, BaseRecordingSegment, checked_t_starts
 
 _MISSING = object()
 
@@ -27,6 +27,11 @@ class NumpyRecording(BaseRecording):
         Defaults to ``0..num_channels-1``.
     """
 
+    # SpikeInterface 0.100's descriptive class attributes
+    extractor_name = "Numpy"
+    mode = "memory"
+    name = "numpy"
+
     def __init__(
         self, traces_list=None, sampling_frequency=_MISSING, t_starts=None, channel_ids=None
     ) -> None:
@@ -36,6 +41,11 @@ class NumpyRecording(BaseRecording):
             raise TypeError("NumpyRecording() missing required argument: 'traces_list'")
         if isinstance(traces_list, np.ndarray) and traces_list.ndim == 2:
             traces_list = [traces_list]
+        if not isinstance(traces_list, list | tuple):
+            raise TypeError(
+                "traces_list must be a 2-D (samples, channels) array or a list of them (one per "
+                f"segment), got {type(traces_list).__name__} of shape {np.shape(traces_list)}"
+            )
         traces_list = [np.asarray(traces) for traces in traces_list]
         if not traces_list:
             raise ValueError("traces_list is empty: give one array per segment")
@@ -44,6 +54,10 @@ class NumpyRecording(BaseRecording):
                 raise ValueError(
                     f"traces_list[{index}] must be 2-D (samples, channels), "
                     f"got shape {traces.shape}"
+                )
+            if traces.dtype.kind not in "iuf":
+                raise TypeError(
+                    f"traces_list[{index}] must hold integers or floats, got dtype {traces.dtype}"
                 )
         dtypes = {traces.dtype for traces in traces_list}
         if len(dtypes) != 1:
@@ -60,8 +74,7 @@ class NumpyRecording(BaseRecording):
             channel_ids = np.arange(num_channels)
         if len(channel_ids) != num_channels:
             raise ValueError(f"channel_ids has {len(channel_ids)} ids for {num_channels} channels")
-        if t_starts is not None and len(t_starts) != len(traces_list):
-            raise ValueError(f"t_starts has {len(t_starts)} values for {len(traces_list)} segments")
+        t_starts = checked_t_starts(t_starts, len(traces_list))
         super().__init__(sampling_frequency, channel_ids, traces_list[0].dtype)
         for index, traces in enumerate(traces_list):
             t_start = None if t_starts is None else t_starts[index]
@@ -129,6 +142,11 @@ class SharedMemoryRecording(BaseRecording):
         owners.
     """
 
+    # SpikeInterface 0.100's descriptive class attributes
+    extractor_name = "SharedMemory"
+    mode = "memory"
+    name = "SharedMemory"
+
     def __init__(
         self,
         shm_names,
@@ -166,6 +184,11 @@ class SharedMemoryRecording(BaseRecording):
             "t_starts": t_starts,
             "main_shm_owner": False,
         }
+
+    @property
+    def shms(self) -> list[SharedMemory]:
+        """The shared memory blocks, one per segment (SpikeInterface's attribute)."""
+        return self._shms
 
     def __del__(self) -> None:
         self._recording_segments = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..argument_checks import checked_frame, checked_numeric_dtype
 from ..registry import register_extractor_class
 from .base import BaseRecording, BaseRecordingSegment
 from .channels import ChannelSliceSelection, copy_sliced_metadata, resolve_channel_slice
@@ -80,8 +81,10 @@ class FrameSliceRecording(BaseRecording):
                 "select_segment_recording() or split_recording() first"
             )
         num_samples = parent_recording.get_num_samples(0)
-        start_frame = 0 if start_frame is None else int(start_frame)
-        end_frame = num_samples if end_frame is None else int(end_frame)
+        start_frame = checked_frame(start_frame, "start_frame")
+        end_frame = checked_frame(end_frame, "end_frame")
+        start_frame = 0 if start_frame is None else start_frame
+        end_frame = num_samples if end_frame is None else end_frame
         if not 0 <= start_frame < num_samples:
             raise ValueError(f"start_frame {start_frame} is outside [0, {num_samples})")
         if not 0 < end_frame <= num_samples:
@@ -139,7 +142,7 @@ class AstypeRecording(BaseRecording):
     """A lazy view returning traces cast to another dtype (scaling metadata kept)."""
 
     def __init__(self, recording: BaseRecording, dtype) -> None:
-        dtype = np.dtype(dtype)
+        dtype = checked_numeric_dtype(dtype)
         super().__init__(recording.sampling_frequency, recording.channel_ids, dtype)
         for segment in recording._recording_segments:
             self.add_recording_segment(AstypeRecordingSegment(segment, dtype))

@@ -1,4 +1,4 @@
-"""Zarr recordings: ZarrRecordingExtractor (read_zarr_recording), read_zarr and the zarr writer.
+"""Zarr recordings: ZarrRecordingExtractor (read_zarr_recording) and the zarr writer.
 
 Stores use the layout of SpikeInterface 0.99-0.105 (FORMATS.md §4): zarr format v2, ``.zgroup`` /
 ``.zarray`` / ``.zattrs`` JSON files, chunk keys ``i.j``, not consolidated. Writing produces the
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import zarr
@@ -29,6 +29,7 @@ from ..zarr_v2_chunks import V2ArrayLayout, V2ChunkWriter, encoder_threads
 from ..zarr_v2_store import (
     ARRAY_CONFIG,
     V2_CHUNK_KEYS,
+    codecs_for,
     create_array,
     get_default_zarr_compressor,
     is_remote,
@@ -41,9 +42,6 @@ from ..zarr_v2_store import (
 )
 from .base import BaseRecording, BaseRecordingSegment
 from .writing import read_chunk, target_dtype
-
-if TYPE_CHECKING:
-    from ..sorting.zarr import ZarrSortingExtractor
 
 _FORMAT_KWARGS = (
     "compressor",
@@ -82,6 +80,11 @@ class ZarrRecordingExtractor(BaseRecording):
         If the folder is not a zarr recording store.
     """
 
+    # SpikeInterface 0.100's descriptive class attributes
+    extractor_name = "ZarrRecording"
+    mode = "folder"
+    name = "zarr"
+
     def __init__(
         self,
         folder_path: str | Path | None = None,
@@ -94,6 +97,8 @@ class ZarrRecordingExtractor(BaseRecording):
             raise TypeError("ZarrRecordingExtractor() missing required argument: 'folder_path'")
         location = store_location(folder_path, storage_options)
         root = open_root(location, storage_options)
+        # SpikeInterface's attribute: the root group
+        self._root = root
         if "channel_ids" not in root:
             raise ValueError(f"{location}: not a zarr recording (no 'channel_ids' array)")
         for key in ("sampling_frequency", "num_segments"):
@@ -161,6 +166,7 @@ class ZarrRecordingExtractor(BaseRecording):
             storage_options,
             overwrite,
             partial(_write_recording_to_group, recording, **kwargs),
+            sources={"recording being saved": recording},
         )
 
 
@@ -233,45 +239,6 @@ def _compression_ratios(traces: list[zarr.Array]) -> tuple[float, dict[int, floa
     return (total_nbytes / total_stored if total_stored > 0 else float("nan")), by_segment
 
 
-def read_zarr(
-    folder_path: str | Path, storage_options: dict | None = None
-) -> BaseRecording | ZarrSortingExtractor:
-    """Open a zarr store written by ``save(format="zarr")``.
-
-    Parameters
-    ----------
-    folder_path : str | Path
-        The ``.zarr`` folder, or a URL with ``storage_options``.
-    storage_options : dict | None
-        fsspec options for remote stores.
-
-    Returns
-    -------
-    ZarrRecordingExtractor | ZarrSortingExtractor
-        A recording when the root has a ``channel_ids`` array, a sorting when it has
-        ``unit_ids``.
-
-    Raises
-    ------
-    FileNotFoundError
-        If the local folder does not exist.
-    ValueError
-        If the store holds neither a recording nor a sorting.
-    """
-    location = store_location(folder_path, storage_options)
-    root = open_root(location, storage_options)
-    if "channel_ids" in root:
-        return ZarrRecordingExtractor(folder_path, storage_options=storage_options)
-    if "unit_ids" in root:
-        from ..sorting.zarr import ZarrSortingExtractor
-
-        return ZarrSortingExtractor(folder_path, storage_options=storage_options)
-    raise ValueError(
-        f"{location}: neither a zarr recording nor a zarr sorting (no 'channel_ids' or "
-        "'unit_ids' array)"
-    )
-
-
 read_zarr_recording = ZarrRecordingExtractor
 
 
@@ -338,14 +305,15 @@ def save_recording_to_zarr(
             channel_chunk_size=channel_chunk_size,
             **save_kwargs,
         ),
+        sources={"recording being saved": recording},
     )
-    return read_zarr(folder, storage_options=storage_options)
+    return ZarrRecordingExtractor(folder, storage_options=storage_options)
 
 
 def _write_recording_to_group(
     recording: BaseRecording,
     root: zarr.Group,
-    location: str,
+    location: str | zarr.Group,
     storage_options: dict | None,
     channel_chunk_size: int | None = None,
     progress_callback: Callable[[int, int], None] | None = None,
@@ -354,7 +322,8 @@ def _write_recording_to_group(
 ) -> None:
     """Fill an empty zarr v2 group with the SpikeInterface 0.100 recording layout.
 
-    ``location`` and ``storage_options`` reopen the store in the writer workers.
+    ``location`` and ``storage_options`` reopen the store in the writer workers (or
+    ``location`` is the group itself, for thread workers).
     """
     format_kwargs, job_kwargs = split_job_kwargs(save_kwargs)
     unknown = sorted(set(format_kwargs) - set(_FORMAT_KWARGS))
@@ -368,11 +337,52 @@ def _write_recording_to_group(
             _by_dataset(format_kwargs, "compressor_by_dataset", dataset, compressor),
             _by_dataset(format_kwargs, "filters_by_dataset", dataset, filters),
         )
-    dtype, cast_unsigned = target_dtype(recording, format_kwargs.get("dtype"))
-    cast_unsigned = cast_unsigned and format_kwargs.get("auto_cast_uint", True)
+    root.update_attributes(_root_attributes(recording))
+    create_array(root, "channel_ids", _channel_ids_for_store(recording.channel_ids))
+    time_chunk = _add_traces(
+        recording,
+        root,
+        location,
+        storage_options,
+        [f"traces_seg{i}" for i in range(recording.get_num_segments())],
+        channel_chunk_size,
+        format_kwargs.get("dtype"),
+        *codecs["traces"],
+        format_kwargs.get("auto_cast_uint", True),
+        progress_callback,
+        cancel_token,
+        job_kwargs,
+    )
+    _write_times(recording, root, time_chunk, *codecs["times"])
+    write_properties(recording, root)
 
+
+def _add_traces(
+    recording: BaseRecording,
+    root: zarr.Group,
+    location: str | zarr.Group,
+    storage_options: dict | None,
+    dataset_paths: list[str],
+    channel_chunk_size: int | None,
+    dtype: Any,
+    compressor: Any,
+    filters: list | None,
+    auto_cast_uint: bool,
+    progress_callback: Callable[[int, int], None] | None,
+    cancel_token: CancelToken | None,
+    job_kwargs: dict,
+) -> int:
+    """Create one traces array per segment in ``root`` and fill them; return the time chunk."""
+    if len(dataset_paths) != recording.get_num_segments():
+        raise ValueError(
+            f"dataset_paths has {len(dataset_paths)} names for {recording.get_num_segments()} "
+            "segments"
+        )
+    dtype, cast_unsigned = target_dtype(recording, dtype)
+    cast_unsigned = cast_unsigned and auto_cast_uint
     # zarr arrays take concurrent writes to distinct chunks only: threads by default, and one
     # executor chunk per zarr time chunk so that no two workers share a zarr chunk
+    job_kwargs = dict(job_kwargs)
     job_kwargs.setdefault("pool_engine", "thread")
     time_chunk = ensure_chunk_size(recording, **job_kwargs) or int(recording.sampling_frequency)
     job_kwargs["chunk_size"] = max(int(time_chunk), 1)
@@ -382,40 +392,42 @@ def _write_recording_to_group(
     if not isinstance(channel_chunk_size, int | np.integer) or channel_chunk_size < 1:
         raise ValueError(f"channel_chunk_size must be a positive int, got {channel_chunk_size!r}")
     chunks = (job_kwargs["chunk_size"], int(channel_chunk_size))
-
-    root.update_attributes(_root_attributes(recording))
-    create_array(root, "channel_ids", _channel_ids_for_store(recording.channel_ids))
-    trace_arrays = []
-    for segment_index in range(recording.get_num_segments()):
-        name = f"traces_seg{segment_index}"
-        array = root.create_array(
-            name,
-            shape=(recording.get_num_samples(segment_index), num_channels),
-            dtype=dtype,
-            chunks=chunks,
-            compressors=codecs["traces"][0],
-            filters=codecs["traces"][1],
-            chunk_key_encoding=V2_CHUNK_KEYS,
-            config=ARRAY_CONFIG,
+    compressors, filters = codecs_for(root, compressor, filters)
+    arrays = []
+    for segment_index, name in enumerate(dataset_paths):
+        arrays.append(
+            root.create_array(
+                name,
+                shape=(recording.get_num_samples(segment_index), num_channels),
+                dtype=dtype,
+                chunks=chunks,
+                compressors=compressors,
+                filters=filters,
+                chunk_key_encoding=V2_CHUNK_KEYS,
+                config=ARRAY_CONFIG,
+            )
         )
-        trace_arrays.append((name, array))
-    _write_times(recording, root, chunks[0], *codecs["times"])
-    write_properties(recording, root)
-
-    if is_remote(location, storage_options):
-        target = (location, storage_options, [name for name, _ in trace_arrays])
-    else:
+    writer = None
+    if _writes_chunk_files(location, storage_options, arrays):
         # each worker encodes its own chunks; encoder threads take the cores left over
         workers = ensure_n_jobs(recording, n_jobs=job_kwargs.get("n_jobs", 1), pool_engine="thread")
-        target = V2ChunkWriter(
-            [V2ArrayLayout.of(array, str(Path(location) / name)) for name, array in trace_arrays],
+        writer = V2ChunkWriter(
+            [
+                V2ArrayLayout.of(array, str(Path(location) / name))
+                for name, array in zip(dataset_paths, arrays)
+            ],
             threads=max(encoder_threads() - workers, 0) + 1,
         )
     executor = ChunkRecordingExecutor(
         recording,
         _write_zarr_chunk,
         _init_zarr_writer,
-        (recording, target, dtype.str, cast_unsigned),
+        (
+            recording,
+            writer or (location, storage_options, list(dataset_paths)),
+            dtype.str,
+            cast_unsigned,
+        ),
         job_name="write_zarr_recording",
         progress_callback=progress_callback,
         cancel_token=cancel_token,
@@ -424,11 +436,109 @@ def _write_recording_to_group(
     try:
         executor.run()
     except BaseException:
-        if isinstance(target, V2ChunkWriter):
-            target.close(cancel=True)
+        if writer is not None:
+            writer.close(cancel=True)
         raise
-    if isinstance(target, V2ChunkWriter):
-        target.close()
+    if writer is not None:
+        writer.close()
+    return chunks[0]
+
+
+def _writes_chunk_files(location: Any, storage_options: dict | None, arrays: list) -> bool:
+    """Whether chunks go straight to files: zarr v2 arrays of a local store named by path."""
+    return (
+        isinstance(location, str)
+        and not is_remote(location, storage_options)
+        and all(array.metadata.zarr_format == 2 for array in arrays)
+    )
+
+
+def add_recording_to_zarr_group(
+    recording: BaseRecording,
+    zarr_group: zarr.Group,
+    verbose: bool = False,
+    auto_cast_uint: bool = True,
+    dtype=None,
+    **kwargs: Any,
+) -> None:
+    """Write a recording into an empty zarr group (SpikeInterface 0.100's layout).
+
+    Parameters
+    ----------
+    recording : BaseRecording
+    zarr_group : zarr.Group
+        Open for writing (zarr format 2 for stores SpikeInterface 0.100 reads).
+    verbose : bool, default: False
+        Accepted for SpikeInterface compatibility.
+    auto_cast_uint : bool, default: True
+    dtype : numpy dtype-like or None, default: None
+    **kwargs
+        ``compressor``, ``filters``, ``compressor_by_dataset``, ``filters_by_dataset``,
+        ``channel_chunk_size`` and job keyword arguments (thread workers write into the
+        group).
+    """
+    _write_recording_to_group(
+        recording,
+        zarr_group,
+        zarr_group,
+        None,
+        auto_cast_uint=auto_cast_uint,
+        dtype=dtype,
+        **kwargs,
+    )
+
+
+def add_traces_to_zarr(
+    recording: BaseRecording,
+    zarr_group: zarr.Group,
+    dataset_paths: list[str] | str,
+    channel_chunk_size: int | None = None,
+    dtype=None,
+    compressor=None,
+    filters: list | None = None,
+    verbose: bool = False,
+    auto_cast_uint: bool = True,
+    **job_kwargs: Any,
+) -> None:
+    """Write the traces of each segment into a new array of a zarr group.
+
+    Parameters
+    ----------
+    recording : BaseRecording
+    zarr_group : zarr.Group
+        Open for writing.
+    dataset_paths : list of str | str
+        One array name per segment.
+    channel_chunk_size : int or None, default: None
+        Channels per chunk (None: all).
+    dtype : numpy dtype-like or None, default: None
+    compressor : numcodecs codec or None, default: None
+        None: no compression.
+    filters : list or None, default: None
+    verbose : bool, default: False
+        Accepted for SpikeInterface compatibility.
+    auto_cast_uint : bool, default: True
+    **job_kwargs
+        The time chunk of the arrays is the job chunk size (1 s when none is set).
+    """
+    if isinstance(dataset_paths, str):
+        dataset_paths = [dataset_paths]
+    _, job_kwargs = split_job_kwargs(job_kwargs)
+    _add_traces(
+        recording,
+        zarr_group,
+        zarr_group,
+        None,
+        list(dataset_paths),
+        channel_chunk_size,
+        dtype,
+        compressor,
+        filters,
+        auto_cast_uint,
+        job_kwargs.pop("progress_callback", None),
+        job_kwargs.pop("cancel_token", None),
+        job_kwargs,
+    )
 
 
 def _by_dataset(format_kwargs: dict, key: str, dataset: str, default: Any) -> Any:
@@ -498,14 +608,17 @@ def _write_times(
 
 def _init_zarr_writer(
     recording: BaseRecording,
-    target: V2ChunkWriter | tuple[str, dict | None, list[str]],
+    target: V2ChunkWriter | tuple[str | zarr.Group, dict | None, list[str]],
     dtype: str,
     cast_unsigned: bool,
 ) -> dict:
-    """Worker context: a local store's chunk writer, or a remote store's arrays reopened."""
+    """Worker context: the chunk writer of a local store, or the arrays written through zarr."""
     if not isinstance(target, V2ChunkWriter):
         location, storage_options, trace_names = target
-        root = zarr.open_group(location, mode="r+", storage_options=storage_options)
+        if isinstance(location, zarr.Group):
+            root = location
+        else:
+            root = zarr.open_group(location, mode="r+", storage_options=storage_options)
         target = [root[name] for name in trace_names]
     return {
         "recording": recording,

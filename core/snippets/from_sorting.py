@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..argument_checks import sampling_frequency_mismatch
 from ..jobs import split_job_kwargs
 from ..recording.base import BaseRecording
 from ..sorting.base import BaseSorting
@@ -80,8 +81,12 @@ def snippets_from_sorting(
         )
     if not np.isclose(recording.sampling_frequency, sorting.sampling_frequency, atol=0.1):
         raise ValueError(
-            f"the recording samples at {recording.sampling_frequency} Hz, the "
-            f"sorting at {sorting.sampling_frequency} Hz"
+            sampling_frequency_mismatch(
+                "the recording",
+                recording.sampling_frequency,
+                "the sorting",
+                sorting.sampling_frequency,
+            )
         )
     snippets_list, frames_list = [], []
     for segment_index, spikes in enumerate(sorting.to_spike_vector(concatenated=False)):

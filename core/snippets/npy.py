@@ -8,7 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from ..extractor_dict import read_extractor_json
+from ..recording.mapped_file import check_file_not_truncated
 from ..registry import register_extractor_class
+from ..source_files import check_save_target
 from .base import BaseSnippets
 from .numpy import NumpySnippetsSegment
 
@@ -35,6 +37,11 @@ class NpySnippetsExtractor(BaseSnippets):
     gain_to_uV, offset_to_uV : float | array-like | None
         Scaling to µV (scalar or per channel).
     """
+
+    # SpikeInterface 0.100's descriptive class attributes
+    extractor_name = "NpySnippets"
+    mode = "file"
+    name = "npy"
 
     def __init__(
         self,
@@ -68,10 +75,8 @@ class NpySnippetsExtractor(BaseSnippets):
                 f"channel_ids has {len(channel_ids)} ids but the files hold {num_channels} channels"
             )
         super().__init__(sampling_frequency, nbefore, snippet_len, channel_ids, snippet_dtype)
-        for data in records:
-            self.add_snippets_segment(
-                NumpySnippetsSegment(data["snippet"], np.array(data["frame"], dtype=np.int64))
-            )
+        for path, data in zip(file_paths, records):
+            self.add_snippets_segment(NpySnippetsSegment(path, data))
         if gain_to_uV is not None:
             self.set_channel_gains(gain_to_uV)
         if offset_to_uV is not None:
@@ -120,10 +125,10 @@ class NpySnippetsExtractor(BaseSnippets):
                 ("snippet", dtype, (snippets.snippet_len, snippets.get_num_channels())),
             ]
         )
-        for segment_index, file_path in enumerate(file_paths):
-            path = Path(file_path)
-            if path.suffix != ".npy":
-                path = path.with_name(path.name + ".npy")
+        paths = [Path(p) if Path(p).suffix == ".npy" else Path(f"{p}.npy") for p in file_paths]
+        for path in paths:
+            check_save_target(path, {"snippets being written": snippets}, argument="file_paths")
+        for segment_index, path in enumerate(paths):
             _write_segment(snippets, segment_index, path, record_dtype, cancel_token)
             if progress_callback is not None:
                 progress_callback(segment_index + 1, num_segments)
@@ -140,6 +145,11 @@ class NpyFolderSnippets(NpySnippetsExtractor):
     folder_path : str | Path
         The saved folder.
     """
+
+    # SpikeInterface 0.100's descriptive class attributes
+    extractor_name = "NpyFolderSnippets"
+    mode = "folder"
+    name = "npyfolder"
 
     def __init__(self, folder_path) -> None:
         folder_path = Path(folder_path)
@@ -191,6 +201,30 @@ def write_npy_snippets_folder_data(
         offset_to_uV=snippets.get_channel_offsets(),
     )
     written.dump_to_json(folder / "npy.json", relative_to=folder)
+
+
+class NpySnippetsSegment(NumpySnippetsSegment):
+    """A segment over one memory-mapped ``.npy`` file, checked to be whole before each read.
+
+    Reading a map past the end of a file truncated after opening kills the process (SIGBUS);
+    each read first checks that the file still holds every record.
+
+    Parameters
+    ----------
+    file_path : Path
+        The ``.npy`` file.
+    records : np.memmap
+        Its records (fields ``frame`` and ``snippet``).
+    """
+
+    def __init__(self, file_path: Path, records: np.memmap) -> None:
+        super().__init__(records["snippet"], np.array(records["frame"], dtype=np.int64))
+        self.file_path = file_path
+        self._file_bytes = records.offset + records.nbytes
+
+    def get_snippets(self, indices, channel_indices) -> np.ndarray:
+        check_file_not_truncated(self.file_path, self._file_bytes)
+        return super().get_snippets(indices, channel_indices)
 
 
 def _load_records(path: Path) -> np.ndarray:

@@ -6,6 +6,11 @@ import warnings
 
 import numpy as np
 
+from ..argument_checks import (
+    checked_frame,
+    checked_sampling_frequency,
+    sampling_frequency_mismatch,
+)
 from ..base import BaseExtractor, BaseSegment
 
 #: dtype of the spike vector: one row per spike, sorted by segment then sample.
@@ -28,11 +33,11 @@ class BaseSorting(BaseExtractor):
         Unit ids (integers or strings).
     """
 
+    _ids_argument = "unit_ids"
+
     def __init__(self, sampling_frequency: float, unit_ids) -> None:
+        sampling_frequency = checked_sampling_frequency(sampling_frequency)
         super().__init__(unit_ids)
-        sampling_frequency = float(sampling_frequency)
-        if not sampling_frequency > 0:
-            raise ValueError(f"sampling_frequency must be positive, got {sampling_frequency}")
         self._sampling_frequency = sampling_frequency
         self._sorting_segments: list[BaseSortingSegment] = []
         self._recording = None
@@ -85,6 +90,12 @@ class BaseSorting(BaseExtractor):
     def register_recording(self, recording, check_spike_frames: bool = True) -> None:
         """Attach the recording this sorting comes from (for times and sample counts).
 
+        Parameters
+        ----------
+        recording : BaseRecording
+        check_spike_frames : bool, default: True
+            Warn (as SpikeInterface does) when a spike lies outside its recording segment.
+
         Raises
         ------
         ValueError
@@ -92,8 +103,13 @@ class BaseSorting(BaseExtractor):
         """
         if not np.isclose(recording.sampling_frequency, self.sampling_frequency, atol=0.1):
             raise ValueError(
-                f"register_recording(): the recording samples at {recording.sampling_frequency} "
-                f"Hz, the sorting at {self.sampling_frequency} Hz"
+                "register_recording(): "
+                + sampling_frequency_mismatch(
+                    "the recording",
+                    recording.sampling_frequency,
+                    "the sorting",
+                    self.sampling_frequency,
+                )
             )
         if recording.get_num_segments() != self.get_num_segments():
             raise ValueError(
@@ -101,21 +117,24 @@ class BaseSorting(BaseExtractor):
                 f"segments, the sorting {self.get_num_segments()}"
             )
         if check_spike_frames:
-            self._check_spikes_inside(recording)
+            self._warn_spikes_outside(recording)
         self._recording = recording
 
-    def _check_spikes_inside(self, recording) -> None:
-        """Raise if a spike lies past the end of its segment of ``recording``."""
+    def _warn_spikes_outside(self, recording) -> None:
+        """Warn if a spike lies before 0 or past the end of its segment of ``recording``."""
         for segment_index, spikes in enumerate(self.to_spike_vector(concatenated=False)):
             num_samples = recording.get_num_samples(segment_index)
-            if spikes.size and spikes["sample_index"][-1] >= num_samples:
-                unit_id = self.unit_ids[spikes["unit_index"][-1]].item()
-                raise ValueError(
+            outside = (spikes["sample_index"] < 0) | (spikes["sample_index"] >= num_samples)
+            if outside.any():
+                spike = spikes[np.argmax(outside)]
+                unit_id = self.unit_ids[spike["unit_index"]].item()
+                warnings.warn(
                     f"register_recording(): unit {unit_id!r} has a spike at sample "
-                    f"{spikes['sample_index'][-1]} of segment {segment_index}, past the end of "
-                    f"the recording ({num_samples} samples); pass check_spike_frames=False to "
-                    "register anyway"
+                    f"{spike['sample_index']} of segment {segment_index}, outside the recording "
+                    f"({num_samples} samples): remove such spikes before extracting waveforms",
+                    stacklevel=3,
                 )
+                return
 
     def has_recording(self) -> bool:
         """Whether a recording is registered."""
@@ -187,6 +206,8 @@ class BaseSorting(BaseExtractor):
         """
         segment_index = self._check_segment_index(segment_index)
         self.id_to_index(unit_id)  # unknown ids raise
+        start_frame = checked_frame(start_frame, "start_frame")
+        end_frame = checked_frame(end_frame, "end_frame")
         if use_cache:
             train = self._cached_train(unit_id, segment_index)
             start = 0 if start_frame is None else np.searchsorted(train, start_frame, "left")

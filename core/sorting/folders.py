@@ -13,6 +13,7 @@ import numpy as np
 
 from ..extractor_dict import read_extractor_json
 from ..json_io import read_json, write_json
+from ..recording.mapped_file import check_file_not_truncated
 from ..registry import register_extractor_class
 from .base import BaseSorting, minimum_spike_dtype
 from .npz import NpzSortingExtractor
@@ -92,6 +93,11 @@ class NumpyFolderSorting(SavedSortingFolder, BaseSorting):
         If a file does not hold what the format says.
     """
 
+    # SpikeInterface 0.100's descriptive class attributes
+    extractor_name = "NumpyFolderSorting"
+    mode = "folder"
+    name = "NumpyFolder"
+
     _data_file = _INFO_FILE
 
     def __init__(self, folder_path: str | Path, mmap_mode: str | None = "r") -> None:
@@ -124,8 +130,41 @@ class NumpyFolderSorting(SavedSortingFolder, BaseSorting):
                 SpikeVectorSortingSegment(spikes, segment_index, self.unit_ids)
             )
         self._cached_spike_vector = spikes
+        self._spikes_file = folder_path / _SPIKES_FILE
+        # bytes the map reads; None when the file was read into memory
+        self._spikes_file_bytes = spikes.offset + spikes.nbytes if mmap_mode else None
         self.load_metadata_from_folder(folder_path)
         self._kwargs = {"folder_path": str(folder_path.absolute())}
+
+    def _check_spikes_file(self) -> None:
+        """Refuse to read a memory-mapped ``spikes.npy`` that shrank since it was opened."""
+        if self._spikes_file_bytes is not None:
+            check_file_not_truncated(self._spikes_file, self._spikes_file_bytes)
+
+    def get_unit_spike_train(
+        self,
+        unit_id,
+        segment_index: int | None = None,
+        start_frame: int | None = None,
+        end_frame: int | None = None,
+        return_times: bool = False,
+        use_cache: bool = True,
+    ) -> np.ndarray:
+        """See `BaseSorting.get_unit_spike_train`; first checks ``spikes.npy`` is whole."""
+        self._check_spikes_file()
+        return super().get_unit_spike_train(
+            unit_id, segment_index, start_frame, end_frame, return_times, use_cache
+        )
+
+    def to_spike_vector(
+        self,
+        concatenated: bool = True,
+        extremum_channel_inds: dict | None = None,
+        use_cache: bool = True,
+    ):
+        """See `BaseSorting.to_spike_vector`; first checks ``spikes.npy`` is whole."""
+        self._check_spikes_file()
+        return super().to_spike_vector(concatenated, extremum_channel_inds, use_cache)
 
     @staticmethod
     def _write_data_files(sorting: BaseSorting, save_path: Path) -> None:
@@ -158,6 +197,11 @@ class NpzFolderSorting(SavedSortingFolder, NpzSortingExtractor):
     ValueError
         If ``npz.json`` does not describe an ``NpzSortingExtractor``.
     """
+
+    # SpikeInterface 0.100's descriptive class attributes
+    extractor_name = "NpzFolder"
+    mode = "folder"
+    name = "npzfolder"
 
     _data_file = _NPZ_FILE
 

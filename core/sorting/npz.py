@@ -14,7 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import partial_name
+from ..opening import PRIORITY_SORTER_OUTPUT, OpenOptions, register_opener
 from ..registry import register_extractor_class
+from ..source_files import check_save_target
 from .base import BaseSorting, minimum_spike_dtype
 from .numpy import SpikeVectorSortingSegment
 from .spike_vector import sort_spike_vector
@@ -40,6 +42,11 @@ class NpzSortingExtractor(BaseSorting):
         If the file is not an npz archive, lacks a key, holds Python objects, or has labels that
         are not among its unit ids.
     """
+
+    # SpikeInterface 0.100's descriptive class attributes
+    extractor_name = "NpzSortingExtractor"
+    mode = "file"
+    name = "npz"
 
     def __init__(self, file_path: str | Path) -> None:
         file_path = Path(file_path)
@@ -82,6 +89,7 @@ class NpzSortingExtractor(BaseSorting):
         save_path = Path(save_path)
         if not save_path.name.endswith(".npz"):
             save_path = save_path.with_name(save_path.name + ".npz")
+        check_save_target(save_path, {"sorting being written": sorting}, argument="save_path")
         arrays = _archive_arrays(sorting)
         save_path.parent.mkdir(parents=True, exist_ok=True)
         partial = partial_name(save_path)
@@ -202,4 +210,18 @@ def _archive_arrays(sorting: BaseSorting) -> dict[str, np.ndarray]:
 
 register_extractor_class(
     NpzSortingExtractor, "spikeinterface.core.npzsortingextractor.NpzSortingExtractor"
+)
+
+
+def _open_npz(path: Path, options: OpenOptions) -> dict:
+    return {"sorting": NpzSortingExtractor(path)}
+
+
+register_opener(
+    "npz_sorting",
+    lambda path: path.is_file() and path.suffix == ".npz",
+    _open_npz,
+    kinds=("sorting",),
+    saved=False,
+    priority=PRIORITY_SORTER_OUTPUT,
 )

@@ -6,6 +6,7 @@ from multiprocessing.shared_memory import SharedMemory
 
 import numpy as np
 
+from ..argument_checks import check_id_types
 from ..registry import register_extractor_class
 from .base import BaseSorting, BaseSortingSegment, minimum_spike_dtype
 from .spike_vector import is_sorted_spike_vector, sort_spike_vector
@@ -64,6 +65,9 @@ class NumpySorting(BaseSorting):
         Number of segments; default: one more than the last spike's segment (set it to keep
         trailing empty segments).
     """
+
+    # SpikeInterface 0.100's descriptive class attributes
+    name = "numpy"
 
     def __init__(self, spikes, sampling_frequency, unit_ids, num_segments: int | None = None):
         super().__init__(sampling_frequency, unit_ids)
@@ -162,6 +166,15 @@ class NumpySorting(BaseSorting):
         """A sorting from ``{unit_id: sample indices}`` (a dict, or a list: one per segment)."""
         if isinstance(units_dict_list, dict):
             units_dict_list = [units_dict_list]
+        if (
+            not isinstance(units_dict_list, list | tuple)
+            or not units_dict_list
+            or not all(isinstance(d, dict) for d in units_dict_list)
+        ):
+            raise TypeError(
+                "units_dict_list must be a dict {unit_id: sample indices} or a non-empty list "
+                f"of them (one per segment), got {type(units_dict_list).__name__}"
+            )
         unit_ids = list(units_dict_list[0].keys())
         for segment_index, units_dict in enumerate(units_dict_list):
             if set(units_dict.keys()) != set(unit_ids):
@@ -264,6 +277,11 @@ class SharedMemorySorting(BaseSorting):
             "num_segments": num_segments,
         }
 
+    @property
+    def shm(self) -> SharedMemory:
+        """The shared memory block of the spike vector (SpikeInterface's attribute)."""
+        return self._shm
+
     def __del__(self) -> None:
         self._sorting_segments = []
         self._cached_spike_vector = None
@@ -348,6 +366,7 @@ def _as_segment_lists(times_list, labels_list) -> tuple[list, list]:
     frames_list, labels_out = [], []
     for i, (times, labels) in enumerate(zip(times_list, labels_list)):
         frames = _as_frames(times, f"times_list[{i}]")
+        check_id_types(labels, f"labels_list[{i}]")
         labels = np.asarray(labels)
         if labels.shape != frames.shape:
             raise ValueError(
@@ -374,7 +393,7 @@ def _label_indices(labels: np.ndarray, unit_ids: np.ndarray, segment_index: int)
     if np.any(unknown):
         raise ValueError(
             f"labels_list[{segment_index}] has label "
-            f"{labels[np.argmax(unknown)]!r}, which is not in unit_ids"
+            f"{labels[np.argmax(unknown)].item()!r}, which is not in unit_ids"
         )
     return indices.astype("int64")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 import shutil
 import warnings
 from pathlib import Path
@@ -9,12 +11,23 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..argument_checks import checked_numeric_dtype
 from ..atomic import atomic_folder
+from ..errors import ExistingPathError
 from ..jobs import split_job_kwargs
+from ..opening import (
+    PRIORITY_WAVEFORMS,
+    OpenOptions,
+    is_zarr_store,
+    open_path,
+    register_opener,
+)
+from ..source_files import check_save_target
 from .extractor import WaveformExtractor
+from .extractor_io import RecordingUnavailableError
 from .extractor_recording import check_spikes_in_recording
 from .kernel import estimate_templates_average
-from .sampling import sample_spikes
+from .sampling import random_spikes_selection, sample_spikes
 from .store_folder import BinaryFolderStore
 from .store_memory import MemoryStore
 
@@ -68,6 +81,37 @@ def _aligned_sparsity(
     return ChannelSparsity(mask, sorting.unit_ids, recording.channel_ids)
 
 
+def _check_window(ms_before, ms_after) -> None:
+    """Both sides of the waveform window: finite positive numbers of milliseconds."""
+    for argument, value in (("ms_before", ms_before), ("ms_after", ms_after)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{argument} must be a number of milliseconds, got {value!r}")
+        if not math.isfinite(value) or value <= 0:
+            raise ValueError(f"{argument} must be a finite number of milliseconds > 0, got {value}")
+
+
+def _check_count(value, argument: str, allow_none: bool) -> None:
+    """A positive whole number (None too when ``allow_none``)."""
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        expected = "a positive int or None" if allow_none else "a positive int"
+        raise TypeError(f"{argument} must be {expected}, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{argument} must be >= 1, got {value}")
+
+
+def _check_extraction_inputs(recording, sorting) -> None:
+    """The recording and sorting are what their names say (TypeError otherwise)."""
+    from ..recording.base import BaseRecording
+    from ..sorting.base import BaseSorting
+
+    if not isinstance(recording, BaseRecording):
+        raise TypeError(f"recording must be a recording, got {type(recording).__name__}")
+    if not isinstance(sorting, BaseSorting):
+        raise TypeError(f"sorting must be a sorting, got {type(sorting).__name__}")
+
+
 def extract_waveforms(
     recording: BaseRecording,
     sorting: BaseSorting,
@@ -106,13 +150,15 @@ def extract_waveforms(
     precompute_template : sequence of str or None, default: ("average",)
         Template modes computed at the end (None: none).
     ms_before, ms_after : float, default: 1.0, 2.0
-        Window around each spike in ms.
+        Window around each spike in ms; both must be > 0.
     max_spikes_per_unit : int or None, default: 500
-        Spikes sampled per unit, among those whose window fits in their segment; None keeps
-        all: a window crossing a segment border then holds the samples that exist and zeros
-        beyond the border (as SpikeInterface >= 0.101; 0.100 gave all zeros).
+        Spikes sampled per unit (>= 1), among those whose window fits in their segment; None
+        keeps all: a window crossing a segment border then holds the samples that exist and
+        zeros beyond the border (as SpikeInterface >= 0.101; 0.100 gave all zeros).
     overwrite : bool, default: False
-        Replace an existing folder once the new one is complete (else ``FileExistsError``).
+        Replace an existing folder once the new one is complete (else ``FileExistsError``);
+        refused (``ValueError``, before anything is written) when that folder holds a file the
+        recording or the sorting reads from.
     return_scaled : bool, default: True
         Waveforms in µV when the recording has gains.
     dtype : numpy dtype-like or None, default: None
@@ -140,10 +186,28 @@ def extract_waveforms(
     Returns
     -------
     WaveformExtractor
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type (e.g. a sorting passed as ``recording``).
+    ValueError
+        If an argument is out of range (``ms_before``/``ms_after`` <= 0, ...), the recording
+        and sorting disagree (sampling frequency, segments, spikes past the end), or the
+        folder holds a file they read from.
+    FileExistsError
+        If ``folder`` exists and ``overwrite`` is False.
     """
     sparsity_kwargs, job_kwargs = _split_kwargs(kwargs, SPARSITY_KWARGS, "extract_waveforms")
     if mode not in ("folder", "memory"):
         raise ValueError(f"mode must be 'folder' or 'memory', got {mode!r}")
+    _check_extraction_inputs(recording, sorting)
+    _check_window(ms_before, ms_after)
+    _check_count(max_spikes_per_unit, "max_spikes_per_unit", allow_none=True)
+    _check_count(num_spikes_for_sparsity, "num_spikes_for_sparsity", allow_none=False)
+    _check_count(unit_batch_size, "unit_batch_size", allow_none=True)
+    if dtype is not None:
+        checked_numeric_dtype(dtype)
     if load_if_exists is not None:
         warnings.warn(
             "load_if_exists is deprecated: use load_waveforms()", DeprecationWarning, stacklevel=2
@@ -157,6 +221,7 @@ def extract_waveforms(
                 return WaveformExtractor.load(folder)
             if not overwrite:
                 raise FileExistsError(f"{folder} already exists (use overwrite=True)")
+            check_save_target(folder, {"recording": recording, "sorting": sorting})
     if not recording.has_channel_location():
         raise ValueError("extract_waveforms() needs channel locations: set a probe first")
     check_spikes_in_recording(recording, sorting)
@@ -233,7 +298,8 @@ def load_waveforms(
     """Open a WaveformExtractor folder or ``.zarr`` store (ours or SpikeInterface <= 0.100's).
 
     A SortingAnalyzer folder or store (SpikeInterface >= 0.101) opens too, read-only and
-    without its recording (see `core.formats.read_sorting_analyzer`).
+    without its recording (see `core.formats.read_sorting_analyzer`). The path is recognised
+    by the opener registry (:mod:`core.opening`), as ``load_extractor`` and ``read`` do.
 
     Parameters
     ----------
@@ -250,14 +316,86 @@ def load_waveforms(
     Returns
     -------
     WaveformExtractor
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``folder`` does not exist.
+    ValueError
+        If it is not a WaveformExtractor or SortingAnalyzer folder or store.
     """
-    from ..formats.detect import waveform_store_kind
+    options = OpenOptions(allow_pickle=allow_pickle, with_recording=with_recording, sorting=sorting)
+    found = open_path(
+        folder,
+        options,
+        kind="waveform_extractor",
+        expected="a WaveformExtractor or SortingAnalyzer folder or .zarr store",
+    )
+    return found["waveform_extractor"]
 
-    if waveform_store_kind(Path(folder)) == "analyzer":
-        from ..formats.sorting_analyzer import read_sorting_analyzer
 
-        return read_sorting_analyzer(folder)
-    return WaveformExtractor.load(folder, with_recording, sorting, allow_pickle=allow_pickle)
+# --------------------------------------------------------------------------- openers
+def is_waveforms_folder(path: Path) -> bool:
+    """Whether ``path`` is a WaveformExtractor binary folder (``params.json`` and data)."""
+    return (path / "params.json").is_file() and (
+        (path / "recording_info").is_dir() or (path / "waveforms").is_dir()
+    )
+
+
+def is_waveforms_zarr(path: Path) -> bool:
+    """Whether ``path`` is a WaveformExtractor zarr store (root attribute ``params``)."""
+    from ..zarr_v2_raw import read_attributes
+
+    return is_zarr_store(path) and "params" in read_attributes(path)
+
+
+def _open_waveforms(path: Path, options: OpenOptions, load) -> dict:
+    """The WaveformExtractor of a folder or store, read by ``load``; ``with_recording=None``
+    falls back without the recording (with a warning) when it cannot be loaded."""
+    try:
+        if options.with_recording is not None:
+            we = load(path, options.with_recording, options.sorting, options.allow_pickle)
+        else:
+            try:
+                we = load(path, True, options.sorting, options.allow_pickle)
+            except RecordingUnavailableError as error:
+                warnings.warn(f"{error}: opened without its recording", stacklevel=4)
+                we = load(path, False, options.sorting, options.allow_pickle)
+    except FileNotFoundError as error:
+        if options.sorting is not None:
+            raise
+        raise FileNotFoundError(
+            f"{path}: waveform folder whose sorting is missing ({error}); it was probably "
+            "written with absolute paths on another machine: open it with "
+            "load_waveforms(folder, with_recording=False, sorting=<the sorting>)"
+        ) from None
+    return {"waveform_extractor": we, "sorting": we.sorting}
+
+
+def _open_waveforms_folder(path: Path, options: OpenOptions) -> dict:
+    return _open_waveforms(path, options, WaveformExtractor.load_from_folder)
+
+
+def _open_waveforms_zarr(path: Path, options: OpenOptions) -> dict:
+    return _open_waveforms(path, options, WaveformExtractor.load_from_zarr)
+
+
+register_opener(
+    "waveform_extractor_folder",
+    is_waveforms_folder,
+    _open_waveforms_folder,
+    kinds=("waveform_extractor", "sorting"),
+    saved=True,
+    priority=PRIORITY_WAVEFORMS,
+)
+register_opener(
+    "waveform_extractor_zarr",
+    is_waveforms_zarr,
+    _open_waveforms_zarr,
+    kinds=("waveform_extractor", "sorting"),
+    saved=True,
+    priority=PRIORITY_WAVEFORMS,
+)
 
 
 def _templates_extractor(
@@ -313,7 +451,8 @@ def precompute_sparsity(
         Units per in-memory batch for ``"energy"`` (None: all at once).
     ms_before, ms_after : float, default: 2.0, 3.0
     temp_folder : str or Path or None, default: None
-        Must not exist; used (then deleted) by ``"energy"``.
+        Must not exist (checked for every method, as SpikeInterface does); used (then
+        deleted) by ``"energy"``.
     allow_unfiltered : bool, default: False
     seed : int or None, default: None
         Seed of the spike sampling (None: random, as SpikeInterface).
@@ -327,6 +466,12 @@ def precompute_sparsity(
     from .sparsity import ChannelSparsity, compute_sparsity
 
     sparsity_kwargs, job_kwargs = _split_kwargs(kwargs, SPARSITY_KWARGS, "precompute_sparsity")
+    _check_extraction_inputs(recording, sorting)
+    _check_window(ms_before, ms_after)
+    _check_count(num_spikes_for_sparsity, "num_spikes_for_sparsity", allow_none=False)
+    _check_count(unit_batch_size, "unit_batch_size", allow_none=True)
+    if temp_folder is not None and Path(temp_folder).exists():
+        raise ExistingPathError(f"temp_folder {temp_folder} already exists")
     if not recording.is_filtered() and not allow_unfiltered:
         raise ValueError("the recording is not filtered: filter it or pass allow_unfiltered=True")
     fs = sorting.sampling_frequency  # as the extractor's nbefore/nafter
@@ -351,8 +496,6 @@ def precompute_sparsity(
     }
     if temp_folder is not None:
         temp_folder = Path(temp_folder)
-        if temp_folder.exists():
-            raise FileExistsError(f"temp_folder {temp_folder} already exists")
         try:
             dense = extract_waveforms(recording, sorting, folder=temp_folder, **extract)
             mask = compute_sparsity(dense, **sparsity_kwargs).mask
@@ -367,25 +510,6 @@ def precompute_sparsity(
         dense = extract_waveforms(recording, batch_sorting, mode="memory", **extract)
         mask[start : start + batch] = compute_sparsity(dense, **sparsity_kwargs).mask
     return ChannelSparsity(mask, unit_ids, recording.channel_ids)
-
-
-def _estimate_sparsity_spikes(sorting: BaseSorting, num_samples, max_spikes: int, margin: int):
-    """SpikeInterface's ``random_spikes_selection`` (seed 2205), margins applied to samples."""
-    rng = np.random.default_rng(seed=_ESTIMATE_SPARSITY_SEED)
-    spikes = sorting.to_spike_vector()
-    by_unit = np.argsort(spikes["unit_index"], kind="stable")
-    bounds = np.searchsorted(spikes["unit_index"][by_unit], np.arange(sorting.get_num_units() + 1))
-    selected = []
-    for unit_index in range(sorting.get_num_units()):
-        indices = by_unit[bounds[unit_index] : bounds[unit_index + 1]]
-        selected.append(
-            rng.choice(indices, size=min(max_spikes, indices.size), replace=False, shuffle=False)
-        )
-    selected = np.sort(np.concatenate(selected)) if selected else np.zeros(0, "int64")
-    chosen = spikes[selected]
-    limits = np.asarray(num_samples)[chosen["segment_index"]]
-    keep = (chosen["sample_index"] >= margin) & (chosen["sample_index"] < limits - margin)
-    return chosen[keep]
 
 
 def estimate_sparsity(
@@ -429,15 +553,24 @@ def estimate_sparsity(
 
     if method not in ("radius", "best_channels"):
         raise ValueError(f"method must be 'radius' or 'best_channels', got {method!r}")
+    _check_extraction_inputs(recording, sorting)
+    _check_window(ms_before, ms_after)
+    _check_count(num_spikes_for_sparsity, "num_spikes_for_sparsity", allow_none=False)
     if method == "radius" and len(recording.get_probes()) != 1:
         raise ValueError("estimate_sparsity(method='radius') needs a recording with one probe")
     _, job_kwargs = _split_kwargs(job_kwargs, (), "estimate_sparsity")
     fs = recording.sampling_frequency
     nbefore, nafter = int(ms_before * fs / 1000.0), int(ms_after * fs / 1000.0)
     num_samples = [recording.get_num_samples(i) for i in range(recording.get_num_segments())]
-    spikes = _estimate_sparsity_spikes(
-        sorting, num_samples, num_spikes_for_sparsity, max(nbefore, nafter)
-    )
+    spikes = sorting.to_spike_vector()[
+        random_spikes_selection(
+            sorting,
+            num_samples,
+            max_spikes_per_unit=num_spikes_for_sparsity,
+            margin_size=max(nbefore, nafter),
+            seed=_ESTIMATE_SPARSITY_SEED,
+        )
+    ]
     we = _templates_extractor(recording, sorting, ms_before, ms_after, spikes, job_kwargs)
     return compute_sparsity(
         we, method=method, peak_sign=peak_sign, num_channels=num_channels, radius_um=radius_um

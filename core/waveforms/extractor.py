@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..atomic import atomic_folder
+from ..errors import InvalidInputError
+from ..source_files import check_save_target
 from .extension import ExtensionHostMixin
 from .extractor_recording import RecordingInfoMixin, check_spikes_in_recording
 from .extractor_save import SavingMixin
@@ -160,6 +162,8 @@ class WaveformExtractor(RecordingInfoMixin, TemplatesMixin, SavingMixin, Extensi
         if folder is None:
             raise ValueError("folder is required with mode='folder'")
         folder = Path(folder)
+        if remove_if_exists:
+            check_save_target(folder, {"recording": recording, "sorting": sorting})
         with atomic_folder(folder, overwrite=remove_if_exists) as partial:
             BinaryFolderStore.create(partial, recording, sorting, use_relative_path, sparsity)
         return cls(recording, sorting, folder, allow_unfiltered=allow_unfiltered, sparsity=sparsity)
@@ -450,7 +454,7 @@ class WaveformExtractor(RecordingInfoMixin, TemplatesMixin, SavingMixin, Extensi
         unit_index = self._unit_index(unit_id)
         self._check_extra_sparsity(sparsity)
         if not self.has_waveforms():
-            raise ValueError("waveforms were deleted or not extracted yet")
+            raise InvalidInputError("waveforms were deleted or not extracted yet")
         waveforms = self._waveforms.get(unit_id)
         if waveforms is None:
             waveforms = self.store.read_waveforms(unit_id, lazy)
@@ -477,7 +481,7 @@ class WaveformExtractor(RecordingInfoMixin, TemplatesMixin, SavingMixin, Extensi
         """
         self._unit_index(unit_id)
         if not self.has_waveforms():
-            raise ValueError("waveforms were deleted or not extracted yet")
+            raise InvalidInputError("waveforms were deleted or not extracted yet")
         return self.store.read_sampled_indices(unit_id)
 
     def get_waveforms_segment(self, segment_index: int, unit_id, sparsity) -> np.ndarray:

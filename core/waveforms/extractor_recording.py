@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from probeinterface import Probe, ProbeGroup
 
+from ..argument_checks import sampling_frequency_mismatch
 from ..json_io import to_jsonable
 
 if TYPE_CHECKING:
@@ -257,8 +258,12 @@ class RecordingInfoMixin:
                 recording.sampling_frequency, self.sampling_frequency, abs_tol=1e-2, rel_tol=1e-5
             ):
                 raise ValueError(
-                    f"recording samples at {recording.sampling_frequency} Hz, the sorting at "
-                    f"{self.sampling_frequency} Hz"
+                    sampling_frequency_mismatch(
+                        "the recording",
+                        recording.sampling_frequency,
+                        "the sorting",
+                        self.sampling_frequency,
+                    )
                 )
             reference = (self._rec_attributes or rec_attributes)["channel_ids"]
             if not np.array_equal(np.asarray(reference), recording.channel_ids):
@@ -274,6 +279,28 @@ class RecordingInfoMixin:
 
 
 # --------------------------------------------------------------------------- sorting vs recording
+def has_exceeding_spikes(recording: BaseRecording, sorting: BaseSorting) -> bool:
+    """Whether some spike lies before 0 or past the end of its recording segment.
+
+    Parameters
+    ----------
+    recording : BaseRecording
+    sorting : BaseSorting
+        With the recording's number of segments.
+
+    Returns
+    -------
+    bool
+    """
+    for segment_index, spikes in enumerate(sorting.to_spike_vector(concatenated=False)):
+        if spikes.size == 0:
+            continue
+        samples = spikes["sample_index"]
+        if samples.min() < 0 or samples.max() >= recording.get_num_samples(segment_index):
+            return True
+    return False
+
+
 def check_spikes_in_recording(recording: BaseRecording, sorting: BaseSorting) -> None:
     """Raise ``ValueError`` if a spike lies outside its recording segment."""
     if recording.get_num_segments() != sorting.get_num_segments():

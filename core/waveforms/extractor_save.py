@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..atomic import atomic_folder
+from ..source_files import check_save_target
 from .store import ExtractorContent
 from .store_folder import BinaryFolderStore
 from .store_memory import MemoryStore
@@ -180,6 +181,9 @@ class SavingMixin:
         ------
         FileExistsError
             If the target exists and ``overwrite`` is False.
+        ValueError
+            If the target is, holds or lies inside this extractor's folder or a file of its
+            recording or sorting (checked before anything is written).
         """
         if format not in _STORE_CLASSES:
             raise ValueError(f"format must be 'binary' or 'zarr', got {format!r}")
@@ -188,6 +192,7 @@ class SavingMixin:
         folder = store_class.target_path(folder)
         if folder.exists() and not overwrite:
             raise FileExistsError(f"{folder} already exists (use overwrite=True to replace it)")
+        check_save_target(folder, {"waveform extractor being saved": self})
         all_units = np.arange(len(self.unit_ids))
         content = self._content(self.sorting, all_units, sparsity or self.sparsity, sparsity)
         new_we = self._write(

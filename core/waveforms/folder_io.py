@@ -37,9 +37,12 @@ def dump_sorting(sorting: BaseSorting, folder: Path, relative_to: Path | None) -
     """Write ``sorting.json``; an in-memory sorting is first saved into ``folder/sorting/``.
 
     SpikeInterface pickles such sortings; a saved copy described with a relative path loads
-    without unpickling, moves with the folder, and SpikeInterface 0.100 reads it too.
+    without unpickling, moves with the folder, and SpikeInterface 0.100 reads it too. That
+    holds for generated sortings as well: their own JSON description names a SpikeDesk class.
     """
-    if not sorting.check_if_json_serializable():
+    from ..sorting.numpy import NumpySorting
+
+    if not sorting.check_if_json_serializable() or isinstance(sorting, NumpySorting):
         sorting = sorting.save(folder=folder / "sorting", verbose=False)
         relative_to = folder
     sorting.dump_to_json(folder / "sorting.json", relative_to=relative_to)

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import InvalidInputError
 from ..recording.tools import get_noise_levels
 from .template_tools import (
     PeakSign,
@@ -92,7 +93,7 @@ class ChannelSparsity:
             raise ValueError(f"channel_ids must be 1-D, got shape {self.channel_ids.shape}")
         expected = (self.unit_ids.size, self.channel_ids.size)
         if self.mask.shape != expected:
-            raise ValueError(
+            raise InvalidInputError(
                 f"mask must have shape (num_units, num_channels) = {expected}, "
                 f"got {self.mask.shape}"
             )
@@ -190,6 +191,36 @@ class ChannelSparsity:
                 f"or look sparse for unit {unit_id!r}, got shape {waveforms.shape}"
             )
         return waveforms[..., self._active_channels(unit_id)]
+
+    def sparsify_templates(self, templates_array: np.ndarray) -> np.ndarray:
+        """Dense templates made sparse: each unit's active channels first, zeros after.
+
+        Parameters
+        ----------
+        templates_array : np.ndarray
+            ``(num_units, num_samples, num_channels)``.
+
+        Returns
+        -------
+        np.ndarray
+            ``(num_units, num_samples, max_num_active_channels)``, of the input dtype.
+        """
+        templates_array = np.asarray(templates_array)
+        if templates_array.ndim != 3 or templates_array.shape[0] != self.num_units:
+            raise ValueError(
+                f"templates_array must have shape ({self.num_units}, num_samples, "
+                f"{self.num_channels}), got {templates_array.shape}"
+            )
+        sparse = np.zeros(
+            templates_array.shape[:2] + (self.max_num_active_channels,), templates_array.dtype
+        )
+        for unit_index, unit_id in enumerate(self.unit_ids):
+            active = self.sparsify_waveforms(templates_array[unit_index], unit_id)
+            sparse[unit_index, :, : active.shape[-1]] = active
+        return sparse
+
+    #: SpikeInterface 0.100's spelling.
+    sparisfy_templates = sparsify_templates
 
     def densify_waveforms(self, waveforms: np.ndarray, unit_id: Any) -> np.ndarray:
         """Spread a unit's sparse waveforms over all channels, zeros elsewhere.
@@ -439,16 +470,25 @@ class ChannelSparsity:
         return cls(mask, we.unit_ids, we.channel_ids)
 
     @classmethod
-    def from_property(cls, we: Any, by_property: str) -> ChannelSparsity:
-        """Channels whose recording property equals the unit's sorting property (e.g. "group").
+    def from_property(
+        cls, we: Any, by_property: str, peak_sign: PeakSign = "neg"
+    ) -> ChannelSparsity:
+        """Channels whose recording property equals the unit's value (e.g. "group").
+
+        A unit's value is the sorting's property when the sorting has it; otherwise the value
+        of the unit's extremum channel (the usual case for tetrodes: groups are set on channels
+        only).
 
         Parameters
         ----------
         we : WaveformExtractor
-            Its sorting and its recording (or recording attributes) must both hold the property;
-            a ValueError names a missing one, or units whose value no channel has.
+            Its recording (or recording attributes) must hold the property; a ValueError names
+            it when missing, or units whose value no channel has.
         by_property : str
             Property name.
+        peak_sign : {"neg", "pos", "both"}, default: "neg"
+            Chooses the extremum channel when the sorting lacks the property (see
+            `get_template_extremum_channel`).
 
         Returns
         -------
@@ -460,8 +500,12 @@ class ChannelSparsity:
             raise ValueError(f"by_property {by_property!r} is not a property of the recording")
         unit_values = we.sorting.get_property(by_property)
         if unit_values is None:
-            raise ValueError(f"by_property {by_property!r} is not a property of the sorting")
+            _check_choice(peak_sign, "peak_sign", _PEAK_SIGNS)
+            extremum = _extremum_indices(_dense_templates(we), we.nbefore, peak_sign, "extremum")
+            unit_values = np.asarray(channel_values)[extremum]
         mask = np.asarray(unit_values)[:, np.newaxis] == np.asarray(channel_values)[np.newaxis, :]
+        if mask.ndim > 2:  # a property with several values per id (e.g. "location")
+            mask = mask.reshape(mask.shape[0], mask.shape[1], -1).all(axis=2)
         orphans = np.asarray(we.unit_ids)[~mask.any(axis=1)]
         if orphans.size:
             raise ValueError(
@@ -489,7 +533,8 @@ def compute_sparsity(
         ``"threshold"`` is another name for ``"snr"``. See the ``ChannelSparsity.from_*``
         constructors.
     peak_sign : {"neg", "pos", "both"}, default: "neg"
-        For ``"best_channels"``, ``"radius"`` and ``"snr"``.
+        For ``"best_channels"``, ``"radius"``, ``"snr"`` and ``"by_property"`` (when the
+        sorting lacks the property, each unit takes its extremum channel's value).
     num_channels : int, default: 5
         For ``"best_channels"``.
     radius_um : float, default: 100.0
@@ -535,4 +580,4 @@ def compute_sparsity(
         return ChannelSparsity.from_ptp(source, threshold)
     if method == "energy":
         return ChannelSparsity.from_energy(source, threshold)
-    return ChannelSparsity.from_property(source, by_property)
+    return ChannelSparsity.from_property(source, by_property, peak_sign=peak_sign)

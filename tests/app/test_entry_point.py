@@ -27,18 +27,22 @@ def test_print_summary_describes_the_demo(capsys):
     assert main(["--print-summary"]) == 0
     out = capsys.readouterr().out
     assert "demo dataset" in out and "64 contacts on 4 shanks" in out
+    assert "Sorting:   24 units" in out and "Events:    2 channels · 40 events" in out
 
 
 def test_print_summary_describes_each_path(tmp_path, capsys):
     demo = make_demo_dataset(duration_s=1.0)
     demo.recording.save(folder=tmp_path / "rec", progress_bar=False)
     assert main(["--print-summary", str(tmp_path / "rec")]) == 0
-    assert "recording: BinaryFolderRecording: 64 channels" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert str(tmp_path / "rec") in out and "Recording: 64 channels · 30 kHz" in out
 
 
 @pytest.fixture
 def settings(tmp_path):
-    return QSettings(str(tmp_path / "spikedesk.ini"), QSettings.Format.IniFormat)
+    settings = QSettings(str(tmp_path / "spikedesk.ini"), QSettings.Format.IniFormat)
+    settings.setValue("curation/journal_folder", str(tmp_path / "user-data"))
+    return settings
 
 
 def test_build_window_opens_the_demo_without_paths(qtbot, settings):

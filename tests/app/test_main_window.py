@@ -26,7 +26,9 @@ def demo():
 
 @pytest.fixture
 def settings(tmp_path):
-    return QSettings(str(tmp_path / "spikedesk.ini"), QSettings.Format.IniFormat)
+    settings = QSettings(str(tmp_path / "spikedesk.ini"), QSettings.Format.IniFormat)
+    settings.setValue("curation/journal_folder", str(tmp_path / "user-data"))
+    return settings
 
 
 @pytest.fixture(autouse=True)
@@ -34,6 +36,8 @@ def windows():
     """Windows made by `make_window`; each is closed after the test, which fails if jobs remain."""
     made: list[MainWindow] = []
     yield made
+    for window in made:  # background estimates (unit channels) end by themselves
+        window.job_manager.wait_for_all(30_000)
     left_running = [job for window in made for job in window.job_manager.jobs]
     for window in made:
         window.close()
@@ -49,6 +53,13 @@ def make_window(qtbot, settings, windows):
         qtbot.addWidget(window)
         window.errors = []
         window.show_error = lambda title, message: window.errors.append((title, message))
+        window.questions = []  # questions of the opener; answered with the last choice
+
+        def answer(title, text, choices):
+            window.questions.append((text, [choice.key for choice in choices]))
+            return choices[-1]
+
+        window.opener.ask_choice = answer
         window.show()
         qtbot.waitExposed(window)
         windows.append(window)
@@ -89,7 +100,7 @@ def test_demo_shows_every_dock_with_data(qtbot, window, demo):
     assert window.trace_view.drawn_channel_count() == 64
     assert np.count_nonzero(window.trace_view.stacked_pixels()) > 0
     assert window.probe_view.contact_count() == 64
-    rows = dict(window.open_data_panel.rows())
+    rows = dict(window.views["open_data"].rows())
     assert rows["Recording"].startswith("64 channels · 30 kHz")
     assert rows["Sorting"].startswith("24 units")
     assert window.windowTitle() == "demo dataset — SpikeDesk"
@@ -135,7 +146,7 @@ def test_open_npz_sorting(window, tmp_path):
     si.NpzSortingExtractor.write_sorting(sorting, tmp_path / "sorting.npz")
     assert window.open_path(tmp_path / "sorting.npz")
     assert window.session.sorting.get_num_units() == 3
-    assert dict(window.open_data_panel.rows())["Sorting"].startswith("3 units")
+    assert dict(window.views["open_data"].rows())["Sorting"].startswith("3 units")
 
 
 def test_open_several_paths_together(window, recording, tmp_path):
@@ -174,7 +185,7 @@ def test_unrecognised_raw_file_offers_the_binary_dialog(window, tmp_path):
     path = tmp_path / "data.raw"
     np.arange(800, dtype="int16").tofile(path)
     asked = []
-    window.ask_binary_recording = lambda p: asked.append(p)
+    window.opener.ask_binary_recording = lambda p: asked.append(p)
     assert not window.open_path(path)
     assert asked == [path] and window.errors == []
 
@@ -192,14 +203,14 @@ def test_recent_files_persist_and_missing_ones_are_dropped(qtbot, make_window, r
     second = make_window()
     assert second.recent_files.paths() == [str(tmp_path / "a")]
     recent_texts = [a.text() for a in second.menus.recent_menu.actions() if a.text()]
-    assert recent_texts[0] == "&1 a"
+    assert recent_texts[0] == f"&1  {tmp_path / 'a'}"
 
 
 def test_open_recent_missing_path_is_removed_with_a_message(window, recording, tmp_path):
     recording.save(folder=tmp_path / "rec", progress_bar=False)
     window.open_path(tmp_path / "rec")
     window.recent_files.add(tmp_path / "gone")
-    window.open_recent(str(tmp_path / "gone"))
+    window.open_recent((str(tmp_path / "gone"),))
     assert str(tmp_path / "gone") in window.errors[0][1]
     assert window.recent_files.paths() == [str(tmp_path / "rec")]
 
@@ -219,7 +230,7 @@ def test_layout_is_restored_and_reset(make_window):
 
 
 def test_view_menu_toggles_every_dock(window):
-    view_actions = window.menus.view_menu.actions()
+    view_actions = window.menus.menus["View"].actions()
     for dock in window.docks.values():
         assert dock.toggleViewAction() in view_actions
 
@@ -286,7 +297,7 @@ def test_binary_dialog_builds_the_described_recording(qtbot, binary_file):
 def test_open_raw_binary_menu(window, binary_file):
     path, _ = binary_file
     window.ask_open_file = lambda caption, name_filter: str(path)
-    window.ask_binary_recording = lambda p: si.BinaryRecordingExtractor(
+    window.opener.ask_binary_recording = lambda p: si.BinaryRecordingExtractor(
         p, 30_000.0, "int16", 6, file_offset=16
     )
     window.menus.actions["open_binary"].trigger()
@@ -334,3 +345,71 @@ def test_save_recording_is_disabled_without_a_recording(window):
 def _saved(recording, folder: Path) -> Path:
     recording.save(folder=folder, progress_bar=False)
     return folder
+
+
+# --------------------------------------------------------------------------- window and docks
+def test_a_new_window_takes_most_of_the_screen(window):
+    available = window.screen().availableGeometry()
+    smallest = window.minimumSizeHint()  # the offscreen screen is smaller than the docks need
+    assert window.width() == pytest.approx(max(0.9 * available.width(), smallest.width()), abs=2)
+    assert window.height() == pytest.approx(max(0.9 * available.height(), smallest.height()), abs=2)
+
+
+def test_the_traces_get_the_space_and_small_panels_stay_small(window):
+    traces, probe = window.docks["traces"], window.docks["probe"]
+    assert traces.width() > 0.4 * window.width()
+    assert probe.width() < 0.3 * window.width()
+    assert window.docks["open_data"].height() < 0.35 * window.height()
+
+
+def test_layout_version_changes_with_the_dock_table():
+    from app.dock_table import DOCKS, layout_version
+
+    assert layout_version(DOCKS) != layout_version(DOCKS[:-1])
+
+
+def test_recent_entry_reopens_the_set_opened_together(window, recording, tmp_path):
+    recording.save(folder=tmp_path / "rec", progress_bar=False)
+    sorting = si.generate_sorting(num_units=2, durations=[0.5], seed=0)
+    sorting.save(folder=tmp_path / "sorting")
+    window.open_paths([tmp_path / "rec", tmp_path / "sorting"])
+    entry = window.recent_files.entries()[0]
+    assert entry == (str(tmp_path / "rec"), str(tmp_path / "sorting"))
+    window.close_all()
+    assert not window.session.has_data()
+    window.menus.recent_menu.actions()[0].trigger()
+    assert window.session.recording is not None and window.session.sorting is not None
+
+
+def test_recent_menu_follows_the_list_without_being_told(window, tmp_path):
+    (tmp_path / "x").mkdir()
+    window.recent_files.add(tmp_path / "x")
+    texts = [a.text() for a in window.menus.recent_menu.actions()]
+    assert texts[0] == f"&1  {tmp_path / 'x'}"
+
+
+def test_close_all_is_enabled_only_with_data(window, demo):
+    action = window.menus.actions["close_all"]
+    assert not action.isEnabled()
+    window.open_demo(demo)
+    assert action.isEnabled()
+    action.trigger()
+    assert not window.session.has_data() and not action.isEnabled()
+
+
+def test_opening_a_sorting_adds_it_to_the_open_recording(window, recording, tmp_path):
+    recording.save(folder=tmp_path / "rec", progress_bar=False)
+    window.open_path(tmp_path / "rec")
+    sorting = si.generate_sorting(num_units=2, durations=[0.5], seed=0)
+    sorting.save(folder=tmp_path / "sorting")
+    window.open_path(tmp_path / "sorting")
+    assert window.session.recording is not None and window.session.sorting is not None
+    assert window.questions == []
+
+
+def test_unit_channels_are_found_in_the_background(qtbot, window, demo):
+    with qtbot.waitSignal(window.session.signals.unit_channel_ids, timeout=20_000):
+        window.open_demo(demo)
+    channels = window.session.unit_channel_ids
+    assert set(channels) == set(demo.sorting.unit_ids.tolist())
+    assert set(channels.values()) <= set(demo.recording.channel_ids.tolist())

@@ -181,7 +181,7 @@ def test_aggregate_channels_rejects_bad_renamed_ids(renamed, message):
     [
         (
             NumpyRecording(np.zeros((100, 2), "int16"), sampling_frequency=2000.0),
-            r"recording_list\[1\] samples at 2000.0 Hz",
+            r"recording_list\[1\] has sampling frequency 2000.0 Hz.*1000.0 Hz",
         ),
         (make_recording(num_channels=2, dtype="float32"), r"recording_list\[1\] has dtype float32"),
         (make_recording((100, 100), num_channels=2), r"recording_list\[1\] has 2 segments"),
@@ -383,7 +383,7 @@ def test_append_recordings_copies_metadata_of_the_first():
         ),
         (
             NumpyRecording(np.zeros((10, 3), "int16"), sampling_frequency=FS + 1),
-            r"recording_list\[1\] samples at 1001.0 Hz.*sampling_frequency_max_diff=0",
+            r"recording_list\[1\] has sampling frequency 1001.0 Hz.*sampling_frequency_max_diff=0",
         ),
     ],
 )

@@ -397,9 +397,24 @@ def test_by_property_works_without_recording():
     assert sparsity.unit_id_to_channel_ids[1].tolist() == ["c0", "c1", "c2"]
 
 
-def test_by_property_missing_on_sorting_raises():
-    with pytest.raises(ValueError, match="'location' is not a property of the sorting"):
-        compute_sparsity(FakeWaveformExtractor(), method="by_property", by_property="location")
+def test_by_property_takes_the_group_of_the_extremum_channel_without_a_sorting_property():
+    we = FakeWaveformExtractor()
+    we.sorting.delete_property("group")
+    sparsity = compute_sparsity(we, method="by_property", by_property="group")
+    expected = [[1, 1, 1, 0, 0, 0], [0, 0, 0, 1, 1, 1], [0, 0, 0, 1, 1, 1]]
+    np.testing.assert_array_equal(sparsity.mask, expected)
+
+
+def test_by_property_extremum_channel_follows_peak_sign():
+    we = FakeWaveformExtractor()
+    we.sorting.delete_property("group")
+    sparsity = compute_sparsity(we, method="by_property", by_property="group", peak_sign="pos")
+    assert sparsity.unit_id_to_channel_ids[2].tolist() == ["c0", "c1", "c2"]
+
+
+def test_by_property_missing_on_the_recording_raises():
+    with pytest.raises(ValueError, match="'shank' is not a property of the recording"):
+        compute_sparsity(FakeWaveformExtractor(), method="by_property", by_property="shank")
 
 
 def test_by_property_unit_without_channels_raises():

@@ -242,19 +242,19 @@ def test_memmap_with_drop_behind_releasing_every_write_equals_memory(
         releases.append(length)
         original(fd, offset, length, advice)
 
-    class Draining(DropBehind):
-        """Releases every written byte, and finishes its releases before it stops (a loaded
-        machine may not have run the background thread before the files are closed)."""
+    class ReleasingEachWrite(DropBehind):
+        """Lag 0, and each release done before the next write (a loaded machine may not
+        schedule the background thread before the extraction ends)."""
 
         def __init__(self):
             super().__init__(lag_bytes=0, step_bytes=1)
 
-        def stop(self):
+        def written(self, fd, stop):
+            super().written(fd, stop)
             self.wait_until_idle()
-            super().stop()
 
     monkeypatch.setattr(os, "posix_fadvise", spy)
-    monkeypatch.setattr(kernel_outputs, "DropBehind", Draining)
+    monkeypatch.setattr(kernel_outputs, "DropBehind", ReleasingEachWrite)
     memmaps = extract(recording, sorting, mode="memmap", folder=tmp_path, n_jobs=n_jobs)
     assert releases  # pages were released while the files were being written
     assert_same(memmaps, extract(recording, sorting))

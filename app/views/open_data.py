@@ -1,0 +1,50 @@
+"""The "Open data" panel: one labelled line per kind of open object."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFormLayout, QLabel, QSizePolicy, QWidget
+
+from app.model.describe import KINDS, describe
+from app.model.session import Session
+
+
+class OpenDataPanel(QWidget):
+    """What is open: source, recording, sorting, events, snippets, waveforms (details wrap).
+
+    Parameters
+    ----------
+    session : Session
+        The session to describe; the panel follows its changes.
+    parent : QWidget | None
+        Parent widget.
+    """
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self._labels: dict[str, QLabel] = {}
+        form = QFormLayout(self)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        for label, _ in self.rows():
+            value = QLabel(wordWrap=True)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            value.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            form.addRow(f"<b>{label}</b>", value)
+            self._labels[label] = value
+        for name in ("source", *(kind for kind, _ in KINDS)):
+            getattr(session.signals, name).connect(self.refresh)
+        self.refresh()
+
+    def rows(self) -> list[tuple[str, str]]:
+        """``(label, details)`` for each line shown."""
+        session = self.session
+        objects = {kind: getattr(session, kind) for kind, _ in KINDS}
+        return [("Source", session.source or "nothing open"), *describe(objects)]
+
+    def refresh(self) -> None:
+        """Update the lines from the session."""
+        for label, details in self.rows():
+            self._labels[label].setText(details)
+            self._labels[label].setToolTip(details)
