@@ -57,8 +57,8 @@ def group_by_unit(unit_indices: np.ndarray, num_units: int) -> tuple[np.ndarray,
     """
     labels = unit_indices.astype(small_label_dtype(num_units), copy=False)
     order = np.argsort(labels, kind="stable")
-    bounds = np.searchsorted(labels[order], np.arange(num_units + 1))
-    return order, bounds
+    counts = np.bincount(labels, minlength=num_units)
+    return order, np.concatenate([[0], np.cumsum(counts)]).astype("int64")
 
 
 def _fold_unit_counts(
@@ -175,22 +175,17 @@ def correlograms_of_segment(
 
 
 def lags_within_units(
-    times: np.ndarray,
-    unit_indices: np.ndarray,
-    num_units: int,
-    bin_size: int,
-    num_bins: int,
+    samples: np.ndarray, bounds: np.ndarray, bin_size: int, num_bins: int
 ) -> np.ndarray:
     """Per unit, pairs of its own spikes by lag bin, for lags below ``bin_size * num_bins``.
 
     Parameters
     ----------
-    times : np.ndarray
-        Spike samples of one segment, sorted.
-    unit_indices : np.ndarray
-        Unit index of each spike.
-    num_units : int
-        Number of units.
+    samples : np.ndarray
+        Spike samples of one segment grouped by unit, each unit's in time order
+        (:func:`~core.postprocessing.unit_trains.trains_by_unit`).
+    bounds : np.ndarray
+        ``samples[bounds[u]:bounds[u + 1]]`` are unit ``u``'s spikes.
     bin_size : int
         Bin width in samples (>= 1).
     num_bins : int
@@ -202,21 +197,26 @@ def lags_within_units(
         ``(num_units, num_bins)`` int64: ``[u, q]`` counts the pairs ``i < j`` of spikes of
         ``u`` (in time order) with ``(t_j - t_i) // bin_size == q``.
     """
+    num_units = bounds.size - 1
     counts = np.zeros(num_units * num_bins, dtype="int64")
-    if times.size < 2 or num_bins < 1:
+    if samples.size < 2 or num_bins < 1:
         return counts.reshape(num_units, num_bins)
-    order, _ = group_by_unit(unit_indices, num_units)
-    grouped_times = np.asarray(times, dtype="int64")[order]
-    grouped_units = np.asarray(unit_indices, dtype="int64")[order]
     limit = bin_size * num_bins
-    earlier = np.arange(grouped_times.size - 1)
+    # the later spike of each close pair, shift by shift along each unit's train
+    later = np.arange(1, samples.size)
     shift = 1
-    while earlier.size:
-        later = earlier + shift
-        lag = grouped_times[later] - grouped_times[earlier]
-        close = (lag < limit) & (grouped_units[later] == grouped_units[earlier])
-        earlier, lag = earlier[close], lag[close]
-        np.add.at(counts, grouped_units[earlier] * num_bins + lag // bin_size, 1)
+    while later.size:
+        earlier = later - shift
+        lag = samples[later] - samples[earlier]
+        close = lag < limit
+        later, lag = later[close], lag[close]
+        # pairs that reach back into the previous unit's train do not count, and stop there
+        same_unit = np.searchsorted(bounds, later, side="right") == np.searchsorted(
+            bounds, later - shift, side="right"
+        )
+        later, lag = later[same_unit], lag[same_unit]
+        units = np.searchsorted(bounds, later, side="right") - 1
+        np.add.at(counts, units * num_bins + lag // bin_size, 1)
         shift += 1
-        earlier = earlier[earlier + shift < grouped_times.size]
+        later = later[later - shift >= 0]
     return counts.reshape(num_units, num_bins)

@@ -16,7 +16,7 @@ import numpy as np
 from ..sorting.base import BaseSorting
 from ..waveforms.extractor import WaveformExtractor
 from .computed_extension import ComputedExtension
-from .correlogram_counts import group_by_unit
+from .unit_trains import trains_by_unit
 
 __all__ = [
     "ISIHistogramsCalculator",
@@ -73,17 +73,15 @@ def compute_isi_histograms_numpy(
     num_units = len(sorting.unit_ids)
     num_bins = window_size // bin_size
     counts = np.zeros(num_units * num_bins, dtype="int64")
-    for spikes in sorting.to_spike_vector(concatenated=False):
-        order, _ = group_by_unit(spikes["unit_index"], num_units)
-        times = spikes["sample_index"][order]
-        units = spikes["unit_index"][order]
-        intervals = np.diff(times)
-        counted = (units[1:] == units[:-1]) & (intervals <= window_size)
-        intervals = intervals[counted]
-        bin_index = np.minimum(intervals // bin_size, num_bins - 1)  # the last bin is closed
-        counts += np.bincount(
-            units[1:][counted] * num_bins + bin_index, minlength=num_units * num_bins
-        )
+    for segment_index in range(sorting.get_num_segments()):
+        samples, bounds = trains_by_unit(sorting, segment_index)
+        intervals = np.diff(samples)
+        counted = np.flatnonzero(intervals <= window_size)
+        # the interval after a unit's last spike runs into the next unit's first
+        counted = counted[~np.isin(counted + 1, bounds)]
+        units = np.searchsorted(bounds, counted, side="right") - 1
+        bin_index = np.minimum(intervals[counted] // bin_size, num_bins - 1)  # last bin closed
+        counts += np.bincount(units * num_bins + bin_index, minlength=num_units * num_bins)
     bins = np.arange(0, window_size + bin_size, bin_size) * 1e3 / sorting.get_sampling_frequency()
     return counts.reshape(num_units, num_bins), bins
 
