@@ -16,7 +16,7 @@ import numpy as np
 from ..sorting.base import BaseSorting
 from ..waveforms.extractor import WaveformExtractor
 from .computed_extension import ComputedExtension
-from .unit_trains import trains_by_unit
+from .unit_trains import unit_trains
 
 __all__ = [
     "ISIHistogramsCalculator",
@@ -72,18 +72,16 @@ def compute_isi_histograms_numpy(
     window_size, bin_size = _isi_bins(sorting, window_ms, bin_ms)
     num_units = len(sorting.unit_ids)
     num_bins = window_size // bin_size
-    counts = np.zeros(num_units * num_bins, dtype="int64")
+    counts = np.zeros((num_units, num_bins), dtype="int64")
     for segment_index in range(sorting.get_num_segments()):
-        samples, bounds = trains_by_unit(sorting, segment_index)
-        intervals = np.diff(samples)
-        counted = np.flatnonzero(intervals <= window_size)
-        # the interval after a unit's last spike runs into the next unit's first
-        counted = counted[~np.isin(counted + 1, bounds)]
-        units = np.searchsorted(bounds, counted, side="right") - 1
-        bin_index = np.minimum(intervals[counted] // bin_size, num_bins - 1)  # last bin closed
-        counts += np.bincount(units * num_bins + bin_index, minlength=num_units * num_bins)
+        for unit_index, train in enumerate(unit_trains(sorting, segment_index)):
+            intervals = np.diff(train)
+            intervals = intervals[intervals <= window_size]
+            if intervals.size:
+                bin_index = np.minimum(intervals // bin_size, num_bins - 1)  # last bin closed
+                counts[unit_index] += np.bincount(bin_index, minlength=num_bins)
     bins = np.arange(0, window_size + bin_size, bin_size) * 1e3 / sorting.get_sampling_frequency()
-    return counts.reshape(num_units, num_bins), bins
+    return counts, bins
 
 
 class ISIHistogramsCalculator(ComputedExtension):

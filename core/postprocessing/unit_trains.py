@@ -9,7 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["trains_by_unit"]
+__all__ = ["trains_by_unit", "unit_trains"]
+
+
+def unit_trains(sorting, segment_index: int) -> list[np.ndarray]:
+    """Each unit's int64 spike samples in a segment, in unit order (the sorting's cache)."""
+    return [
+        np.asarray(sorting.get_unit_spike_train(unit_id, segment_index=segment_index), "int64")
+        for unit_id in sorting.unit_ids
+    ]
 
 
 def trains_by_unit(sorting, segment_index: int) -> tuple[np.ndarray, np.ndarray]:
@@ -27,10 +35,7 @@ def trains_by_unit(sorting, segment_index: int) -> tuple[np.ndarray, np.ndarray]
     bounds : np.ndarray
         ``samples[bounds[u]:bounds[u + 1]]`` is unit ``u``'s train (``num_units + 1`` values).
     """
-    trains = [
-        sorting.get_unit_spike_train(unit_id, segment_index=segment_index)
-        for unit_id in sorting.unit_ids
-    ]
+    trains = unit_trains(sorting, segment_index)
     bounds = np.concatenate([[0], np.cumsum([train.size for train in trains])]).astype("int64")
     if not trains:
         return np.zeros(0, dtype="int64"), bounds

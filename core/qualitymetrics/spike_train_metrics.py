@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..postprocessing.unit_trains import trains_by_unit
+from ..postprocessing.unit_trains import unit_trains
 from .metric_inputs import segment_lengths, selected_unit_ids, sorting_of, total_duration
 from .spike_vector_tools import binned_unit_counts, unit_spike_counts
 
@@ -184,16 +184,12 @@ def compute_isi_violations(
     longest_candidate = int(threshold_s * fs) + 2
     violations = np.zeros(num_units, dtype="int64")
     for segment_index in range(sorting.get_num_segments()):
-        samples, bounds = trains_by_unit(sorting, segment_index)
-        intervals = np.diff(samples)
-        close = np.flatnonzero(intervals <= longest_candidate)
-        # the interval after a unit's last spike runs into the next unit's first
-        close = close[~np.isin(close + 1, bounds)]
-        # compared in seconds, as SpikeInterface does (spike_train / fs, then np.diff)
-        seconds = samples[close + 1] / fs - samples[close] / fs
-        violating = close[seconds < threshold_s]
-        units = np.searchsorted(bounds, violating, side="right") - 1
-        violations += np.bincount(units, minlength=num_units)
+        for unit_index, train in enumerate(unit_trains(sorting, segment_index)):
+            close = np.flatnonzero(np.diff(train) <= longest_candidate)
+            if close.size:
+                # compared in seconds, as SpikeInterface does (spike_train / fs, then np.diff)
+                seconds = train[close + 1] / fs - train[close] / fs
+                violations[unit_index] += np.count_nonzero(seconds < threshold_s)
     counts = unit_spike_counts(sorting)
     ratios, numbers = {}, {}
     for unit_id, i in zip(unit_ids, indices):

@@ -22,7 +22,7 @@ is not repeated. The ratio is SpikeDesk's time over the faster SpikeInterface's 
 is faster). Missing virtualenvs are created. Run it under ``flock /work/bench.lock``.
 
 Usage: ``python tests/benchmarks/bench_postprocessing.py [--spikes 10_000_000] [--units 500]
-[--repeats 3] [--part trains|waveforms|all]``
+[--repeats 3] [--part trains|waveforms|all] [--tasks correlograms table_metrics ...]``
 """
 
 from __future__ import annotations
@@ -416,6 +416,9 @@ def main() -> None:
     parser.add_argument("--si-max-seconds", type=float, default=60.0)
     parser.add_argument("--part", choices=["trains", "waveforms", "all"], default="all")
     parser.add_argument("--waveform-duration", type=float, default=300.0, help="seconds")
+    parser.add_argument(
+        "--tasks", nargs="*", default=None, help=f"subset of {TRAIN_TASKS + WAVEFORM_TASKS}"
+    )
     parser.add_argument("--si-venv", type=Path, default=Path("/work/si-venvs/si0100"))
     parser.add_argument("--si-numba-venv", type=Path, default=Path("/work/si-venvs/si0100-extras"))
     parser.add_argument("--si0105-venv", type=Path, default=Path("/work/si-venvs/si0105"))
@@ -457,7 +460,8 @@ def main() -> None:
                 if "error" in prepared:
                     print(f"  prepare {side}: {prepared['error']}")
             worker_args = {side: [data, folders[side]] for side in sides}
-            results = measure(sides, WAVEFORM_TASKS, worker_args, args.repeats, args.si_max_seconds)
+            chosen = [t for t in WAVEFORM_TASKS if args.tasks is None or t in args.tasks]
+            results = measure(sides, chosen, worker_args, args.repeats, args.si_max_seconds)
             print_results(
                 f"Waveform folder: 64 channels, {args.waveform_duration:g} s, 100 units "
                 f"(best of {args.repeats})",
