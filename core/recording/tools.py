@@ -176,8 +176,10 @@ def get_noise_levels(
 
 
 def _mad_noise(traces: np.ndarray) -> np.ndarray:
-    median = np.median(traces, axis=0, keepdims=True)
-    return np.median(np.abs(traces - median), axis=0) / _MAD_TO_STD
+    # one contiguous row per channel: medians partition rows about twice as fast as columns
+    channels = np.ascontiguousarray(traces.T)
+    median = np.median(channels, axis=1, keepdims=True)
+    return np.median(np.abs(channels - median), axis=1) / _MAD_TO_STD
 
 
 # ---------------------------------------------------------------------- chunks with margins
