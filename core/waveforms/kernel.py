@@ -168,13 +168,16 @@ def extract_waveforms_to_buffers(
         Stops the extraction (:class:`~core.jobs.JobCancelled`); files already written stay
         incomplete, so callers write into a temporary folder.
     averages : dict or None, default: None
-        If a dict and the waveforms are float32 files written by threads (``"memmap"`` mode,
-        ``pool_engine="thread"``), it receives ``unit_id -> average waveform`` (equal to
-        ``np.mean`` of the unit's buffer, bit for bit), folded in while the files are written
+        If a dict and the waveforms are float32 files written by threads or gathered from a Dask
+        cluster (``"memmap"`` mode, ``pool_engine="thread"`` or ``"dask"``), it receives
+        ``unit_id -> average waveform`` (equal to ``np.mean`` of the unit's buffer, bit for
+        bit), folded in while the files are written
         (:class:`~.kernel_outputs.RunningAverages`); otherwise it is left empty.
     **job_kwargs
         ``n_jobs``, ``chunk_duration``, ``progress_bar``, ``pool_engine`` (default
-        ``"thread"``: reads release the GIL; ``"process"`` also works)...
+        ``"thread"``: reads release the GIL; ``"process"`` also works; with ``"dask"`` the
+        cluster's tasks cut the waveforms and return them, and this process writes them),
+        ``dask_client``...
 
     Returns
     -------
@@ -210,7 +213,12 @@ def extract_waveforms_to_buffers(
 
     job_kwargs.setdefault("pool_engine", "thread")
     _, job_kwargs = split_job_kwargs(job_kwargs)
-    threads = job_kwargs["n_jobs"] == 1 or job_kwargs.get("pool_engine") == "thread"
+    # Dask tasks return their pieces and this process writes them: no two tasks ever write the
+    # same file page, wherever the workers run, and averages can be folded in as with threads.
+    on_dask = job_kwargs.get("pool_engine") == "dask"
+    threads = not on_dask and (
+        job_kwargs["n_jobs"] == 1 or job_kwargs.get("pool_engine") == "thread"
+    )
 
     if mode == "memmap":
         if folder is None:
@@ -221,7 +229,7 @@ def extract_waveforms_to_buffers(
         paths = [folder / name for name in names]
         headers = create_npy_files(folder, names, shapes, dtype)
         running = None
-        if averages is not None and threads and dtype == np.float32:
+        if averages is not None and (threads or on_dask) and dtype == np.float32:
             running = RunningAverages(
                 counts, [(nsamples, w) for w in widths], _zero_rows(plan, len(unit_ids))
             )
@@ -231,7 +239,7 @@ def extract_waveforms_to_buffers(
             [(nsamples, w) for w in widths],
             dtype,
             running,
-            background_writes=job_kwargs["n_jobs"] == 1,
+            background_writes=job_kwargs["n_jobs"] == 1 or on_dask,
         )
         sink = "files"
         arrays = None
@@ -240,12 +248,16 @@ def extract_waveforms_to_buffers(
         sink, target = ("arrays", arrays) if threads else ("return", None)
 
     if spikes.size:
+        worker_sink, worker_target = sink, target
+        gather = None if sink != "return" else _ArrayWriter(arrays)
+        if on_dask and sink == "files":
+            worker_sink, worker_target, gather = "return", None, target.write_all
         try:
             _run_chunks(
                 recording,
                 _extract_chunk,
-                (plan, sink, target),
-                None if sink != "return" else _ArrayWriter(arrays),
+                (plan, worker_sink, worker_target),
+                gather,
                 "extract_waveforms",
                 progress_callback,
                 cancel_token,
