@@ -36,7 +36,7 @@ def print_summary(paths: Sequence[str]) -> None:
     if not paths:
         sources = [("SpikeDesk demo dataset", make_demo_dataset().objects())]
     else:
-        from core.formats.detect import read_all
+        from core import read_all
 
         sources = [(path, read_all(path)) for path in paths]
     for source, objects in sources:
@@ -71,6 +71,16 @@ def build_window(paths: Sequence[str] = (), settings=None):
     return window
 
 
+def _default_job_kwargs() -> None:
+    """Jobs use every core but one unless the user set job kwargs (e.g. in a startup script)."""
+    import os
+
+    from core.jobs.job_kwargs import is_set_global_job_kwargs_set, set_global_job_kwargs
+
+    if not is_set_global_job_kwargs_set():
+        set_global_job_kwargs(n_jobs=max((os.cpu_count() or 2) - 1, 1))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run SpikeDesk; returns the process exit code."""
     args = _parse(argv)
@@ -82,6 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from .main_window import app_icon
 
+    _default_job_kwargs()
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_NAME)

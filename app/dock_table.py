@@ -72,6 +72,24 @@ def _open_data(window: MainWindow) -> QWidget:
     return OpenDataPanel(window.session)
 
 
+def _event_lanes(window: MainWindow) -> QWidget:
+    from app.views.event_lanes import EventLanesView
+
+    return EventLanesView(window.session)
+
+
+def _peri_event(window: MainWindow) -> QWidget:
+    from app.views.peri_event import PeriEventView
+
+    return PeriEventView(window.session)
+
+
+def _snippets(window: MainWindow) -> QWidget:
+    from app.views.snippets import SnippetsView
+
+    return SnippetsView(window.session)
+
+
 def _jobs(window: MainWindow) -> QWidget:
     from app.views.jobs_panel import JobsPanel
 
@@ -82,7 +100,10 @@ DOCKS: tuple[DockSpec, ...] = (
     DockSpec("probe", "Probe", _probe, "left", height=0.72, shortcut="Alt+P"),
     DockSpec("open_data", "Open data", _open_data, "left", height=0.28),
     DockSpec("jobs", "Jobs", _jobs, "left", tab_with="open_data", shortcut="Alt+J"),
-    DockSpec("traces", "Traces", _traces, "centre", height=1.0, shortcut="Alt+T"),
+    DockSpec("traces", "Traces", _traces, "centre", height=0.85, shortcut="Alt+T"),
+    DockSpec("events", "Events", _event_lanes, "centre", height=0.15, shortcut="Alt+E"),
+    DockSpec("peri_event", "Peri-event", _peri_event, "right", height=0.45),
+    DockSpec("snippets", "Snippets", _snippets, "right", tab_with="peri_event"),
 )
 
 
@@ -117,22 +138,25 @@ def place_docks(
         "centre": Qt.DockWidgetArea.RightDockWidgetArea,
         "right": Qt.DockWidgetArea.RightDockWidgetArea,
     }
-    column_top: dict[str, QDockWidget] = {}
-    column_last: dict[str, QDockWidget] = {}
+    # the columns first, side by side; then the docks stacked or tabbed within each column
+    tops = _column_tops(specs)
+    for column in ("left", "centre", "right"):
+        if column not in tops:
+            continue
+        dock = docks[tops[column].name]
+        if column == "right" and "centre" in tops:
+            window.splitDockWidget(docks[tops["centre"].name], dock, Qt.Orientation.Horizontal)
+        else:
+            window.addDockWidget(area[column], dock)
+    last = {column: docks[spec.name] for column, spec in tops.items()}
     for spec in specs:
         dock = docks[spec.name]
         dock.setFloating(False)
         if spec.tab_with is not None:
             window.tabifyDockWidget(docks[spec.tab_with], dock)
-        elif spec.column in column_last:
-            window.splitDockWidget(column_last[spec.column], dock, Qt.Orientation.Vertical)
-            column_last[spec.column] = dock
-        elif spec.column == "right" and "centre" in column_top:
-            window.splitDockWidget(column_top["centre"], dock, Qt.Orientation.Horizontal)
-            column_top[spec.column] = column_last[spec.column] = dock
-        else:
-            window.addDockWidget(area[spec.column], dock)
-            column_top[spec.column] = column_last[spec.column] = dock
+        elif spec is not tops[spec.column]:
+            window.splitDockWidget(last[spec.column], dock, Qt.Orientation.Vertical)
+            last[spec.column] = dock
         dock.show()
     for spec in specs:  # the first dock of each tab group is the one in front
         if spec.tab_with is None:
@@ -147,10 +171,7 @@ def size_docks(
     Only holds once the window has its geometry (after it was first shown).
     """
     width, height = window.width(), window.height()
-    tops = {}
-    for spec in specs:
-        if spec.tab_with is None:
-            tops.setdefault(spec.column, docks[spec.name])
+    tops = {column: docks[spec.name] for column, spec in _column_tops(specs).items()}
     columns = [c for c in COLUMN_WIDTHS if c in tops]
     total = sum(COLUMN_WIDTHS[c] for c in columns)
     window.resizeDocks(
@@ -166,3 +187,12 @@ def size_docks(
             [int(height * s.height / share) for s in stacked],
             Qt.Orientation.Vertical,
         )
+
+
+def _column_tops(specs: tuple[DockSpec, ...]) -> dict[str, DockSpec]:
+    """The first stacked (not tabbed) dock of each column."""
+    tops: dict[str, DockSpec] = {}
+    for spec in specs:
+        if spec.tab_with is None:
+            tops.setdefault(spec.column, spec)
+    return tops

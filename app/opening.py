@@ -15,9 +15,17 @@ from typing import Any
 
 import core as si
 from app.model.session import Session
-from core.formats.detect import read_all, waveform_store_kind
+from core import read_all
+from core.opening import find_opener
 
 _log = logging.getLogger(__name__)
+
+
+def _is_waveform_extractor_store(path: Path) -> bool:
+    """Whether ``path`` is a WaveformExtractor folder or store (not a SortingAnalyzer)."""
+    opener = find_opener(path, kind="waveform_extractor")
+    return opener is not None and opener.name.startswith("waveform_extractor")
+
 
 #: Files that Open Raw Binary describes when no reader recognises them.
 RAW_BINARY_SUFFIXES = (".bin", ".dat", ".raw")
@@ -93,7 +101,7 @@ class Opener:
         except Exception as error:  # any reader failure becomes one message, never a traceback
             if path.is_file() and path.suffix.lower() in RAW_BINARY_SUFFIXES:
                 return self._ask_binary(path)
-            if path.is_dir() and waveform_store_kind(path) == "waveforms":
+            if path.is_dir() and _is_waveform_extractor_store(path):
                 return self._waveforms_locating_sorting(path, error)
             self._report(path, error)
             return None

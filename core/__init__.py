@@ -1,10 +1,13 @@
 """SpikeDesk core: a headless implementation of SpikeInterface 0.100's ``spikeinterface.core``.
 
 Scripts written for SpikeInterface run with ``import core as si``. Everything is lazy: traces are
-read only when asked for. This package never imports Qt.
+read only when asked for. This package never imports Qt. SpikeInterface's module paths
+(``core.recording_tools``, ``core.job_tools``...) are aliases onto our modules, registered once
+from the table in :mod:`core.module_aliases`.
 """
 
 from .base import BaseExtractor
+from .distributions import normal_pdf
 from .event import (
     BaseEvent,
     BaseEventSegment,
@@ -24,8 +27,6 @@ from .formats import (
     SpikeGLXRecordingExtractor,
     download_dataset,
     get_neo_streams,
-    read,
-    read_all,
     read_intan,
     read_kilosort,
     read_neo,
@@ -76,6 +77,9 @@ from .jobs import (
     split_job_kwargs,
 )
 from .loading import load_extractor
+from .module_aliases import install_module_aliases
+from .opening import read, read_all, read_zarr
+from .python_params import read_python, write_python
 from .recording import (
     AppendSegmentRecording,
     BaseRecording,
@@ -103,12 +107,12 @@ from .recording import (
     order_channels_by_depth,
     read_binary,
     read_binary_folder,
-    read_zarr,
     read_zarr_recording,
     select_segment_recording,
     split_recording,
     write_binary_recording,
 )
+from .recording.writing import write_to_h5_dataset_format
 from .snippets import (
     BaseSnippets,
     BaseSnippetsSegment,
@@ -172,6 +176,10 @@ from .waveforms import (
 )
 
 __all__ = [
+    "normal_pdf",
+    "read_python",
+    "write_python",
+    "write_to_h5_dataset_format",
     "read_sorting_analyzer",
     "WaveformExtractor",
     "BaseWaveformExtractorExtension",
@@ -323,3 +331,5 @@ __all__ = [
     "split_job_kwargs",
     "write_binary_recording",
 ]
+
+install_module_aliases(__name__)

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .argument_checks import check_id_types, checked_segment_index
+from .errors import InvalidInputError
 from .extractor_dict import (
     copy_containers,
     paths_absolute_from,
@@ -60,7 +61,7 @@ class BaseExtractor:
             raise TypeError(f"{name} must be integers or strings, got dtype {ids.dtype}")
         unique, counts = np.unique(ids, return_counts=True)
         if unique.size != ids.size:
-            raise ValueError(
+            raise InvalidInputError(
                 f"{name} must be unique: {unique[counts > 1][:5].tolist()} appear more than once"
             )
         self._main_ids = ids
@@ -188,7 +189,7 @@ class BaseExtractor:
         size = len(self._main_ids)
         if ids is None:
             if values.ndim == 0 or values.shape[0] != size:
-                raise ValueError(
+                raise InvalidInputError(
                     f"property {key!r}: expected {size} values (one per id), got "
                     f"{values.shape[0] if values.ndim else 'a scalar'}"
                 )
@@ -196,9 +197,11 @@ class BaseExtractor:
             return
         ids = np.asarray(ids)
         if np.unique(ids).size != ids.size:
-            raise ValueError(f"property {key!r}: ids must be unique")
+            raise InvalidInputError(f"property {key!r}: ids must be unique")
         if values.shape[0] != ids.size:
-            raise ValueError(f"property {key!r}: {ids.size} ids but {values.shape[0]} values")
+            raise InvalidInputError(
+                f"property {key!r}: {ids.size} ids but {values.shape[0]} values"
+            )
         indices = self._lookup_indices(ids)
         if ids.size == size:
             full = np.empty_like(values)
@@ -214,17 +217,20 @@ class BaseExtractor:
                         "pass missing_value for the ids not given"
                     )
                 missing_value = self.default_missing_property_values[kind]
-            elif kind in "iub" and np.asarray(missing_value).dtype.kind not in "iub":
-                raise ValueError(
+            elif not _fits(missing_value, values.dtype):
+                raise InvalidInputError(
                     f"property {key!r}: missing_value {missing_value!r} does not fit dtype "
-                    f"{values.dtype}"
+                    f"{values.dtype}: give a missing_value of the type of the values"
                 )
-            full = np.empty((size,) + values.shape[1:], dtype=values.dtype)
+            dtype = values.dtype
+            if kind in "SU":  # wide enough for the missing value too (never truncate it)
+                dtype = np.promote_types(dtype, np.asarray(missing_value).dtype)
+            full = np.empty((size,) + values.shape[1:], dtype=dtype)
             full[...] = missing_value
             self._properties[key] = full
         existing = self._properties[key]
         if existing.dtype.kind != values.dtype.kind:
-            raise ValueError(
+            raise InvalidInputError(
                 f"property {key!r} has dtype {existing.dtype}; cannot set values of dtype "
                 f"{values.dtype}"
             )
@@ -684,6 +690,23 @@ class BaseSegment:
         self._parent_extractor = weakref.ref(parent_extractor)
 
 
+def _fits(value, dtype: np.dtype) -> bool:
+    """Whether ``value`` is stored unchanged in an array of ``dtype`` (a fill value check)."""
+    given = np.asarray(value)
+    if dtype.kind == "O":
+        return True
+    if dtype.kind in "SU" or given.dtype.kind in "SUO":
+        return given.dtype.kind == dtype.kind
+    if dtype.kind in "iub" and given.dtype.kind not in "iub":
+        return False
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        converted = given.astype(dtype)
+    if given.dtype.kind == "f" and np.all(np.isnan(given)):
+        return dtype.kind == "f"
+    return bool(np.all(converted == given))
+
+
 def _short_list(ids: np.ndarray) -> str:
     """The ids, or the first and last few of a long list, for messages."""
     if ids.size <= 8:
@@ -733,3 +756,21 @@ def _describe_kwargs(value, recursive: bool, include_annotations: bool, include_
     if isinstance(value, Path):
         return str(value)
     return value
+
+
+def __getattr__(name: str):
+    # SpikeInterface's ``spikeinterface.core.base`` also holds the loaders; they live in
+    # core.loading, which imports this module
+    if name in _LOADERS:
+        from . import loading
+
+        return getattr(loading, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+_LOADERS = (
+    "load_extractor",
+    "load_extractor_from_dict",
+    "load_extractor_from_json",
+    "load_extractor_from_pickle",
+)

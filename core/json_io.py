@@ -11,11 +11,18 @@ import numpy as np
 
 
 class ExtractorJSONEncoder(json.JSONEncoder):
-    """Encode numpy scalars/arrays, dtypes, paths and datetimes the way SpikeInterface does."""
+    """Encode numpy scalars/arrays/dtypes, extractors, paths and datetimes as SpikeInterface does.
+
+    As SpikeInterface's ``SIJsonEncoder`` (an alias of this class), numpy scalars are also
+    accepted as dictionary keys, and objects with ``to_dict`` (extractors, sparsities) are
+    written as their dictionaries.
+    """
 
     def default(self, obj: Any) -> Any:
         if isinstance(obj, np.dtype):
             return obj.name if obj.names is None else obj.descr
+        if isinstance(obj, type) and issubclass(obj, np.generic):
+            return np.dtype(obj).name
         if isinstance(obj, np.generic):
             return obj.item()
         if isinstance(obj, np.ndarray):
@@ -27,6 +34,43 @@ class ExtractorJSONEncoder(json.JSONEncoder):
         if hasattr(obj, "to_dict") and callable(obj.to_dict):
             return obj.to_dict()
         return super().default(obj)
+
+    def iterencode(self, o: Any, _one_shot: bool = False):
+        # keys are never passed to default(): numpy scalar keys are converted beforehand
+        return super().iterencode(_plain_keys(o), _one_shot)
+
+
+#: SpikeInterface's name (``spikeinterface.core.core_tools.SIJsonEncoder``).
+SIJsonEncoder = ExtractorJSONEncoder
+
+
+def _plain_keys(value: Any) -> Any:
+    """``value`` with numpy scalars (keys and values) made Python scalars, recursively."""
+    if isinstance(value, dict):
+        return {_plain_keys(k): _plain_keys(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_plain_keys(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if not isinstance(value, type) and hasattr(value, "to_dict") and callable(value.to_dict):
+        return _plain_keys(value.to_dict())
+    return value
+
+
+def check_json(dictionary: dict) -> dict:
+    """``dictionary`` made JSON-writable: numpy values, dtypes and extractors converted.
+
+    Parameters
+    ----------
+    dictionary : dict
+        Any dictionary (extractor objects, numpy arrays and scalars allowed inside).
+
+    Returns
+    -------
+    dict
+        A new dictionary of plain JSON types (a round trip through `SIJsonEncoder`).
+    """
+    return json.loads(json.dumps(dictionary, indent=4, cls=ExtractorJSONEncoder))
 
 
 def to_jsonable(obj: Any) -> Any:

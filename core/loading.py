@@ -1,81 +1,42 @@
-"""Loading extractors from description files, saved folders and zarr stores."""
+"""``load_extractor``: rebuild an extractor from a dictionary, a description file or a saved folder.
+
+Paths go through the opener registry (:mod:`core.opening`), restricted to what SpikeInterface
+saves: description files, saved folders (``si_folder.json``, legacy ``cached.*``), zarr stores,
+and WaveformExtractor / SortingAnalyzer folders and stores (opened as a WaveformExtractor).
+"""
 
 from __future__ import annotations
 
-import pickle
 import warnings
 from pathlib import Path
 
 from .base import BaseExtractor
-from .extractor_dict import read_extractor_json
+from .opening import OpenOptions, open_path
 
-_LEGACY_CACHED = ("cached.json", "cached.pkl", "cached.pickle")
+__all__ = [
+    "load_extractor",
+    "load_extractor_from_dict",
+    "load_extractor_from_json",
+    "load_extractor_from_path",
+    "load_extractor_from_pickle",
+]
 
-
-def _read_description(path: Path, allow_pickle: bool) -> dict:
-    if path.suffix == ".json":
-        return read_extractor_json(path)
-    if path.suffix in (".pkl", ".pickle"):
-        if not allow_pickle:
-            raise ValueError(
-                f"{path}: pickle files can execute code when read; pass allow_pickle=True only "
-                "for files you trust"
-            )
-        return pickle.loads(path.read_bytes())
-    raise ValueError(f"{path}: expected a .json, .pkl or .pickle extractor description")
+_SAVED_OBJECTS = (
+    "a saved extractor (expected a .json or .pkl description, a folder with si_folder.json or "
+    "cached.json, a .zarr store, or a WaveformExtractor or SortingAnalyzer folder)"
+)
 
 
 def load_extractor_from_path(file_path, base_folder=None, allow_pickle: bool = False):
     """Load an extractor from a description file, a saved folder or a zarr store.
 
-    See `BaseExtractor.load`.
+    See `BaseExtractor.load`. A WaveformExtractor whose recording cannot be loaded opens
+    without it, with a warning; a description file that only holds a warning prints it and
+    gives None.
     """
-    path = Path(file_path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such file or folder")
-    if path.is_file():
-        description = _read_description(path, allow_pickle)
-        if "warning" in description:
-            print(f"{path}: {description['warning']}")
-            return None
-        if base_folder is True:
-            base_folder = path.parent
-        return BaseExtractor.from_dict(description, base_folder=base_folder)
-    waveforms = _load_waveform_store(path, allow_pickle)
-    if waveforms is not None:
-        return waveforms
-    if path.suffix == ".zarr" or (path / ".zgroup").exists() or (path / "zarr.json").exists():
-        from .recording.zarr import read_zarr
-
-        return read_zarr(path)
-    if (path / "si_folder.json").is_file():
-        return BaseExtractor.from_dict(
-            read_extractor_json(path / "si_folder.json"), base_folder=path
-        )
-    for name in _LEGACY_CACHED:
-        if (path / name).is_file():
-            description = _read_description(path / name, allow_pickle)
-            return BaseExtractor.from_dict(description, base_folder=path)
-    raise ValueError(
-        f"{path}: not a saved extractor folder (expected si_folder.json, cached.json or a .zarr "
-        "store)"
-    )
-
-
-def _load_waveform_store(path: Path, allow_pickle: bool):
-    """A WaveformExtractor or SortingAnalyzer folder/store, opened as a WaveformExtractor."""
-    from .formats.detect import waveform_store_kind
-
-    if waveform_store_kind(path) is None:
-        return None
-    from .waveforms import load_waveforms
-    from .waveforms.extractor_io import RecordingUnavailableError
-
-    try:
-        return load_waveforms(path, allow_pickle=allow_pickle)
-    except RecordingUnavailableError as error:
-        warnings.warn(f"{error}: opened without its recording", stacklevel=3)
-        return load_waveforms(path, with_recording=False, allow_pickle=allow_pickle)
+    options = OpenOptions(allow_pickle=allow_pickle, with_recording=None, base_folder=base_folder)
+    found = open_path(file_path, options, saved_only=True, expected=_SAVED_OBJECTS)
+    return next(iter(found.values()), None)
 
 
 def load_extractor(file_or_folder_or_dict, base_folder=None, allow_pickle: bool = False):
@@ -104,3 +65,30 @@ def load_extractor(file_or_folder_or_dict, base_folder=None, allow_pickle: bool 
     return BaseExtractor.load(
         file_or_folder_or_dict, base_folder=base_folder, allow_pickle=allow_pickle
     )
+
+
+def _deprecated(name: str) -> None:
+    warnings.warn(f"{name}() is deprecated: use load_extractor()", stacklevel=3)
+
+
+def load_extractor_from_dict(d: dict, base_folder=None) -> BaseExtractor:
+    """Deprecated SpikeInterface name of ``load_extractor(d)``."""
+    _deprecated("load_extractor_from_dict")
+    return BaseExtractor.from_dict(d, base_folder=base_folder)
+
+
+def load_extractor_from_json(json_file: str | Path, base_folder=None) -> BaseExtractor:
+    """Deprecated SpikeInterface name of ``load_extractor(json_file)``."""
+    _deprecated("load_extractor_from_json")
+    return BaseExtractor.load(json_file, base_folder=base_folder)
+
+
+def load_extractor_from_pickle(
+    pkl_file: str | Path, base_folder=None, allow_pickle: bool = False
+) -> BaseExtractor:
+    """Deprecated SpikeInterface name of ``load_extractor(pkl_file)``.
+
+    Unpickling can execute code: as everywhere in SpikeDesk, ``allow_pickle=True`` is needed.
+    """
+    _deprecated("load_extractor_from_pickle")
+    return BaseExtractor.load(pkl_file, base_folder=base_folder, allow_pickle=allow_pickle)

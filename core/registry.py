@@ -44,3 +44,20 @@ def extractor_class_from_path(class_path: str) -> type:
             f"unknown extractor class {class_path!r}: SpikeDesk can only rebuild the classes it "
             "implements (it never imports code named in a data file)"
         ) from None
+
+
+def define_function_from_class(source_class: type, name: str) -> type:
+    """SpikeInterface's way to name a reader function after a class: it is the class itself.
+
+    Parameters
+    ----------
+    source_class : type
+    name : str
+        The function name (unused: ``read_binary is BinaryRecordingExtractor``).
+
+    Returns
+    -------
+    type
+        ``source_class``.
+    """
+    return source_class

@@ -22,12 +22,15 @@ from numcodecs import Blosc
 from .atomic import atomic_folder
 from .base import random_folder_name
 from .jobs import get_global_tmp_folder
+from .json_io import to_jsonable
 from .source_files import check_save_target
 
 if TYPE_CHECKING:
     from .base import BaseExtractor
 
 __all__ = [
+    "add_properties_and_annotations",
+    "resolve_zarr_path",
     "ARRAY_CONFIG",
     "V2_CHUNK_KEYS",
     "create_array",
@@ -71,6 +74,24 @@ def is_remote(folder_path: str | Path, storage_options: dict | None) -> bool:
         return True
     text = str(folder_path)
     return "://" in text or text.startswith(_REMOTE_PREFIXES)
+
+
+def resolve_zarr_path(folder_path: str | Path) -> tuple[str | Path, str]:
+    """A store location and the form written into dictionaries (SpikeInterface's helper).
+
+    Parameters
+    ----------
+    folder_path : str | Path
+
+    Returns
+    -------
+    tuple
+        ``(folder_path, folder_path)`` for a remote URL; ``(Path, resolved path string)`` for a
+        local folder.
+    """
+    if is_remote(folder_path, None):
+        return folder_path, folder_path
+    return Path(folder_path), str(Path(folder_path).resolve())
 
 
 def store_location(folder_path: str | Path, storage_options: dict | None) -> str:
@@ -218,7 +239,8 @@ def create_array(
     Parameters
     ----------
     group : zarr.Group
-        Parent group, opened for writing with ``zarr_format=2``.
+        Parent group, opened for writing (``zarr_format=2`` for the stores SpikeInterface
+        0.100 reads; a format 3 group gets format 3 arrays, see `codecs_for`).
     name : str
         Array name.
     values : np.ndarray
@@ -231,18 +253,46 @@ def create_array(
     filters : list | None
         numcodecs filters applied before the compressor.
     """
+    compressors, filters = codecs_for(group, compressor, filters)
     array = group.create_array(
         name,
         shape=values.shape,
         dtype=values.dtype,
         chunks=tuple(max(size, 1) for size in values.shape) if chunks is None else chunks,
-        compressors=compressor,
+        compressors=compressors,
         filters=filters,
         chunk_key_encoding=V2_CHUNK_KEYS,
         config=ARRAY_CONFIG,
     )
     if values.size:
         array[...] = values
+
+
+def codecs_for(group: zarr.Group, compressor: Any, filters: list | None) -> tuple[Any, Any]:
+    """``compressors`` and ``filters`` arguments of ``create_array`` in ``group``.
+
+    Codecs are numcodecs objects, as zarr 2 (and SpikeInterface 0.100) take them. A zarr format
+    2 group uses them as they are; a format 3 group (``zarr.open(path, mode="w")`` with
+    zarr-python 3) needs them wrapped as zarr 3 codecs, which is done here.
+    """
+    if group.metadata.zarr_format == 2:
+        return compressor, filters
+    compressors = None if compressor is None else [_zarr3_codec(compressor)]
+    return compressors, None if filters is None else [_zarr3_codec(f) for f in filters]
+
+
+def _zarr3_codec(codec: Any) -> Any:
+    """A numcodecs codec as the zarr 3 codec wrapping it (``zarr.codecs.numcodecs``)."""
+    import zarr.codecs.numcodecs as wrappers
+
+    config = {k: v for k, v in codec.get_config().items() if k != "id"}
+    wrapper = getattr(wrappers, type(codec).__name__, None)
+    if wrapper is None:
+        raise ValueError(f"{codec!r} has no zarr format 3 equivalent: use a zarr format 2 group")
+    with warnings.catch_warnings():
+        # "numcodecs codecs are not in the zarr 3 specification": known and accepted here
+        warnings.simplefilter("ignore")
+        return wrapper(**config)
 
 
 # --------------------------------------------------------------------------- properties
@@ -260,6 +310,19 @@ def write_properties(extractor: BaseExtractor, root: zarr.Group) -> None:
             )
             continue
         create_array(group, key, values)
+
+
+def add_properties_and_annotations(zarr_group: zarr.Group, recording_or_sorting) -> None:
+    """Write an extractor's ``properties`` group and ``annotations`` attribute into a group.
+
+    Parameters
+    ----------
+    zarr_group : zarr.Group
+        Open for writing, without a ``properties`` member yet.
+    recording_or_sorting : BaseExtractor
+    """
+    write_properties(recording_or_sorting, zarr_group)
+    zarr_group.attrs["annotations"] = to_jsonable(recording_or_sorting._annotations)
 
 
 def read_properties(extractor: BaseExtractor, root: zarr.Group) -> None:

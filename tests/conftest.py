@@ -7,7 +7,11 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-FIXTURES_ROOT = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "spikeinterface"
+# ../shared next to the checkout; SPIKEDESK_SI_FIXTURES points elsewhere (e.g. from a worktree)
+FIXTURES_ROOT = Path(
+    os.environ.get("SPIKEDESK_SI_FIXTURES")
+    or Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "spikeinterface"
+)
 
 
 @pytest.fixture(scope="session")

@@ -71,7 +71,7 @@ def make_demo_dataset(
     recording = recording.set_probe(probe, group_mode="by_shank")
     sorting.register_recording(recording)
     snippets = si.snippets_from_sorting(
-        recording, sorting.select_units(sorting.unit_ids[:4]), nbefore=30, nafter=60
+        recording, sorting.select_units(sorting.unit_ids[:4]), nbefore=30, nafter=60, n_jobs=1
     )
     return DemoDataset(
         recording=recording, sorting=sorting, events=make_demo_events(duration_s), snippets=snippets

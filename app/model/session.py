@@ -269,6 +269,47 @@ class Session:
         start, end = self.frame_window
         self.set_frame_window(self.num_samples - (end - start), self.num_samples)
 
+    def event_times(self, channel_ids=None) -> np.ndarray:
+        """Sorted times (s) of the open events of ``channel_ids`` (all when None) in the
+        current segment; empty without events."""
+        events = self.events
+        if events is None or self.segment_index >= events.get_num_segments():
+            return np.empty(0)
+        channels = events.channel_ids.tolist() if channel_ids is None else list(channel_ids)
+        times = [
+            np.asarray(
+                events.get_event_times(channel_id=c, segment_index=self.segment_index), "float64"
+            )
+            for c in channels
+        ]
+        return np.sort(np.concatenate(times)) if times else np.empty(0)
+
+    def go_to_event(self, direction: int, channel_ids=None) -> bool:
+        """Centre the window on the next (``direction`` > 0) or previous event of
+        ``channel_ids`` (all channels when None) after or before the window's centre.
+
+        Returns
+        -------
+        bool
+            Whether there was such an event.
+        """
+        times = self.event_times(channel_ids)
+        if times.size == 0 or self.recording is None:
+            return False
+        start, end = self.frame_window
+        centre = float(self.frame_to_time((start + end) // 2))
+        tolerance = 1.0 / self.sampling_frequency
+        if direction > 0:
+            later = times[times > centre + tolerance]
+            target = later[0] if later.size else None
+        else:
+            earlier = times[times < centre - tolerance]
+            target = earlier[-1] if earlier.size else None
+        if target is None:
+            return False
+        self.go_to_time(float(target))
+        return True
+
     # ------------------------------------------------------------------ times
     def frame_to_time(self, frame) -> float | np.ndarray:
         """Time in seconds (the recording's own time axis) of a frame of the current segment."""

@@ -6,7 +6,6 @@ any other format neo reads through the generic `NeoRecording` / `NeoEvent`.
 """
 
 from .datasets import download_dataset
-from .detect import read, read_all
 from .intan import IntanRecordingExtractor, read_intan
 from .neo_event import NEO_EVENT_DTYPE, NeoEvent
 from .neo_rawio import detect_rawio_class, get_neo_streams
@@ -30,8 +29,6 @@ from .spikeglx import (
 __all__ = [
     "read_sorting_analyzer",
     "download_dataset",
-    "read",
-    "read_all",
     "KiloSortSortingExtractor",
     "PhySortingExtractor",
     "read_kilosort",

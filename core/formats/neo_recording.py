@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 from neo.rawio.baserawio import BaseRawIO
 
+from ..opening import PRIORITY_RAW, OpenOptions, register_opener
 from ..recording.base import BaseRecording, BaseRecordingSegment
 from ..recording.mapped_file import MappedRawFile
 from ..registry import register_extractor_class
@@ -327,3 +328,26 @@ def read_neo_all(path: str | Path) -> dict:
 
 
 register_extractor_class(NeoRecording)
+
+
+def is_raw_acquisition(path: Path) -> bool:
+    """Whether ``path`` is a raw acquisition file or folder neo reads here."""
+    try:
+        detect_rawio_class(path)
+    except ValueError:
+        return False
+    return True
+
+
+def _open_raw(path: Path, options: OpenOptions) -> dict:
+    return read_neo_all(path)
+
+
+register_opener(
+    "raw_acquisition",
+    is_raw_acquisition,
+    _open_raw,
+    kinds=("recording", "events"),
+    saved=False,
+    priority=PRIORITY_RAW,
+)

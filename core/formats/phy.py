@@ -9,13 +9,13 @@ never run; ``.npy`` files are read with ``allow_pickle=False``; tables are read 
 
 from __future__ import annotations
 
-import ast
 import csv
-import warnings
 from pathlib import Path
 
 import numpy as np
 
+from ..opening import PRIORITY_SORTER_OUTPUT, OpenOptions, register_opener
+from ..python_params import read_literal_assignments
 from ..registry import register_extractor_class
 from ..sorting.base import BaseSorting, minimum_spike_dtype
 from ..sorting.numpy import SpikeVectorSortingSegment
@@ -176,8 +176,8 @@ read_kilosort = KiloSortSortingExtractor
 def read_phy_params(file_path: str | Path) -> dict:
     """Read the literal assignments of a phy ``params.py`` without running it.
 
-    Each top-level ``name = value`` is evaluated with :func:`ast.literal_eval`; other
-    statements (imports, calls...) are skipped with a warning naming their lines.
+    See `core.python_params.read_literal_assignments`: other statements are skipped with a
+    warning naming their lines.
 
     Parameters
     ----------
@@ -199,33 +199,7 @@ def read_phy_params(file_path: str | Path) -> dict:
     file_path = Path(file_path)
     if not file_path.is_file():
         raise FileNotFoundError(f"{file_path}: missing (a phy folder needs params.py)")
-    try:
-        tree = ast.parse(file_path.read_text(encoding="utf-8"), filename=str(file_path))
-    except (SyntaxError, UnicodeDecodeError, ValueError) as err:
-        raise ValueError(f"{file_path}: not a readable params.py ({err})") from None
-    params, skipped = {}, []
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and [type(t) for t in node.targets] == [ast.Name]:
-            name, value = node.targets[0].id, node.value
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
-            name, value = node.target.id, node.value
-        else:
-            if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)):
-                skipped.append(node.lineno)  # a docstring is skipped silently
-            continue
-        try:
-            params[name] = ast.literal_eval(value)
-        except (ValueError, TypeError, SyntaxError, RecursionError):
-            raise ValueError(
-                f"{file_path}: line {node.lineno}: the value of {name!r} is not a literal "
-                "(params.py is read, never run: write values such as 30000., 'int16' or True)"
-            ) from None
-    if skipped:
-        warnings.warn(
-            f"{file_path}: line(s) {sorted(set(skipped))} skipped: only literal assignments are read "
-            "(params.py is never run)"
-        )
-    return params
+    return read_literal_assignments(file_path)
 
 
 def read_cluster_tables(folder: str | Path) -> tuple[np.ndarray, dict[str, dict[int, str]]]:
@@ -415,4 +389,23 @@ register_extractor_class(
 register_extractor_class(
     KiloSortSortingExtractor,
     "spikeinterface.extractors.phykilosortextractors.KiloSortSortingExtractor",
+)
+
+
+def is_phy_folder(path: Path) -> bool:
+    """Whether ``path`` is a phy or Kilosort output folder (``spike_times.npy``, ``params.py``)."""
+    return (path / "spike_times.npy").is_file() and (path / "params.py").is_file()
+
+
+def _open_phy(path: Path, options: OpenOptions) -> dict:
+    return {"sorting": PhySortingExtractor(path)}
+
+
+register_opener(
+    "phy_folder",
+    is_phy_folder,
+    _open_phy,
+    kinds=("sorting",),
+    saved=False,
+    priority=PRIORITY_SORTER_OUTPUT,
 )

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..opening import PRIORITY_ANALYZER, OpenOptions, is_zarr_store, register_opener
 from ..waveforms.extractor import WaveformExtractor
 from ..waveforms.sparsity import ChannelSparsity
 from .analyzer_store import AnalyzerStore, open_analyzer_store
@@ -233,3 +234,31 @@ def read_sorting_analyzer(folder: str | Path) -> WaveformExtractor:
     we.random_spikes_indices = indices
     we.analyzer_folder = folder
     return we
+
+
+def is_sorting_analyzer(path: Path) -> bool:
+    """Whether ``path`` is a SortingAnalyzer folder or zarr store (from its metadata only)."""
+    from ..zarr_v2_raw import read_attributes
+
+    info = path / "spikeinterface_info.json"
+    if info.is_file():
+        return '"SortingAnalyzer"' in info.read_text(encoding="utf8")
+    if is_zarr_store(path):
+        info = read_attributes(path).get("spikeinterface_info")
+        return isinstance(info, dict) and info.get("object") == "SortingAnalyzer"
+    return False
+
+
+def _open_analyzer(path: Path, options: OpenOptions) -> dict:
+    we = read_sorting_analyzer(path)
+    return {"waveform_extractor": we, "sorting": we.sorting}
+
+
+register_opener(
+    "sorting_analyzer",
+    is_sorting_analyzer,
+    _open_analyzer,
+    kinds=("waveform_extractor", "sorting"),
+    saved=True,
+    priority=PRIORITY_ANALYZER,
+)

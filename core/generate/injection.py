@@ -125,6 +125,12 @@ class InjectTemplatesRecording(BaseRecording):
             )
         if parent_recording is not None:
             parent_recording.copy_metadata(self)
+        # SpikeInterface's attributes
+        self.templates = templates
+        self.nbefore = nbefore
+        self.spike_vector = spikes
+        self.amplitude_vector = amplitude_factor
+        self.upsample_vector = upsample_vector
         self._kwargs = {
             "sorting": sorting,
             "templates": templates,

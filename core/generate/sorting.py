@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..argument_checks import checked_sampling_frequency
+from ..sorting.base import BaseSorting
 from ..sorting.numpy import NumpySorting
 from ..sorting.spike_vector import spike_vector_from_trains
 from .generated_sorting import GeneratedSorting, plain_values, sorting_builder
@@ -189,6 +190,110 @@ def synthesize_random_firings(
     labels = np.repeat(np.arange(num_units, dtype="int64"), [t.size for t in trains])
     order = np.argsort(times, kind="stable")
     return times[order], labels[order]
+
+
+def synthesize_poisson_spike_vector(
+    num_units: int = 20,
+    sampling_frequency: float = 30000.0,
+    duration: float = 60.0,
+    refractory_period_ms: float = 4.0,
+    firing_rates: float | np.ndarray = 3.0,
+    seed: int | None = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Spike frames and unit indices of ``num_units`` Poisson units with a refractory period.
+
+    SpikeInterface's ``synthesize_poisson_spike_vector``: as `synthesize_random_firings`
+    without the shift shuffle, with seed 0 by default.
+
+    Parameters
+    ----------
+    num_units : int, default: 20
+    sampling_frequency : float, default: 30000.0
+        Hz.
+    duration : float, default: 60.0
+        Seconds.
+    refractory_period_ms : float, default: 4.0
+    firing_rates : float | array-like, default: 3.0
+        Hz, one for all units or one per unit.
+    seed : int | None, default: 0
+
+    Returns
+    -------
+    spike_frames : np.ndarray
+        int64 sample indices, sorted.
+    unit_indices : np.ndarray
+        int64 unit index of each spike.
+    """
+    return synthesize_random_firings(
+        num_units=num_units,
+        sampling_frequency=sampling_frequency,
+        duration=duration,
+        refractory_period_ms=refractory_period_ms,
+        firing_rates=firing_rates,
+        seed=seed,
+    )
+
+
+def generate_sorting_to_inject(
+    sorting: BaseSorting,
+    num_samples: list[int],
+    max_injected_per_unit: int = 1000,
+    injected_rate: float = 0.05,
+    refractory_period_ms: float = 1.5,
+    seed: int | None = None,
+) -> NumpySorting:
+    """Spikes that can be added to ``sorting`` without breaking any unit's refractory period.
+
+    Per unit and segment, about ``injected_rate`` times the unit's spike count (at most
+    ``max_injected_per_unit``) uniformly random spikes are drawn over the segment; those closer
+    than the refractory period to one another or to a spike of the unit are dropped.
+
+    Parameters
+    ----------
+    sorting : BaseSorting
+    num_samples : list of int
+        Samples of each segment.
+    max_injected_per_unit : int, default: 1000
+    injected_rate : float, default: 0.05
+        Injected spikes per existing spike.
+    refractory_period_ms : float, default: 1.5
+    seed : int | None, default: None
+
+    Returns
+    -------
+    NumpySorting
+        Same unit ids and segments as ``sorting``; each unit has at most as many spikes to
+        inject as it has spikes.
+    """
+    num_segments = sorting.get_num_segments()
+    if len(num_samples) != num_segments:
+        raise ValueError(
+            f"num_samples must give one length per segment ({num_segments}), got {len(num_samples)}"
+        )
+    refractory = int(round(refractory_period_ms * sorting.sampling_frequency * 1e-3))
+    rng = np.random.default_rng(ensure_seed(seed))
+    trains_per_segment = []
+    for segment_index in range(num_segments):
+        trains = {}
+        for unit_id in sorting.unit_ids:
+            existing = sorting.get_unit_spike_train(unit_id, segment_index=segment_index)
+            wanted = min(max_injected_per_unit, int(round(injected_rate * existing.size)))
+            drawn = int(wanted + 10 * np.sqrt(wanted))
+            train = np.sort(rng.integers(0, max(int(num_samples[segment_index]), 1), drawn))
+            train = np.delete(train, np.flatnonzero(np.diff(train) < refractory))
+            if existing.size and train.size:
+                # distance to the nearest existing spike
+                after = np.clip(np.searchsorted(existing, train), 0, existing.size - 1)
+                before = np.clip(after - 1, 0, existing.size - 1)
+                nearest = np.minimum(
+                    np.abs(existing[after] - train), np.abs(train - existing[before])
+                )
+                train = train[nearest >= refractory]
+            if train.size > wanted:
+                train = np.sort(rng.choice(train, wanted, replace=False))
+            trains[unit_id] = train
+        trains_per_segment.append(trains)
+    return NumpySorting.from_unit_dict(trains_per_segment, sorting.sampling_frequency)
 
 
 def clean_refractory_period(times: np.ndarray, refractory_period: float) -> np.ndarray:

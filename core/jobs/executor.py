@@ -32,6 +32,8 @@ __all__ = [
     "ChunkRecordingExecutor",
     "divide_recording_into_chunks",
     "divide_segment_into_chunks",
+    "function_wrapper",
+    "worker_initializer",
 ]
 
 #: ``(segment_index, start_frame, end_frame)``
@@ -114,22 +116,37 @@ _process_max_threads: int | None = None
 _process_init_error: BaseException | None = None
 
 
-def _init_process_worker(
+def worker_initializer(
     func: Callable[..., Any],
     init_func: Callable[..., Any],
     init_args: Sequence[Any],
-    max_threads: int | None,
+    max_threads_per_process: int | None,
 ) -> None:
-    """Pool initializer: build this process's worker context once."""
+    """Process-pool initializer: build this process's worker context once.
+
+    SpikeInterface's name; with `function_wrapper` as the task, a ``ProcessPoolExecutor``
+    runs ``func(segment_index, start_frame, end_frame, worker_ctx)`` per chunk.
+    """
     global _process_func, _process_ctx, _process_max_threads, _process_init_error
-    _process_func, _process_max_threads = func, max_threads
+    _process_func, _process_max_threads = func, max_threads_per_process
     try:
-        with _thread_limits(max_threads):
-            _process_ctx = _make_worker_ctx(init_func, init_args, max_threads)
+        with _thread_limits(max_threads_per_process):
+            _process_ctx = _make_worker_ctx(init_func, init_args, max_threads_per_process)
     except BaseException as error:
         # Re-raised from each chunk so the caller sees the original exception instead of a
         # BrokenProcessPool.
         _process_init_error = error
+
+
+def function_wrapper(args: Chunk) -> Any:
+    """Task of a process pool set up by `worker_initializer`: run one chunk.
+
+    Parameters
+    ----------
+    args : tuple of int
+        ``(segment_index, start_frame, end_frame)``.
+    """
+    return _run_process_chunk(*args)
 
 
 def _run_process_chunk(segment_index: int, start_frame: int, end_frame: int) -> Any:
@@ -460,7 +477,7 @@ class ChunkRecordingExecutor:
         executor = ProcessPoolExecutor(
             max_workers=num_workers,
             mp_context=multiprocessing.get_context(self.mp_context),
-            initializer=_init_process_worker,
+            initializer=worker_initializer,
             initargs=(self.func, self.init_func, self.init_args, self.max_threads_per_process),
         )
         return executor, _run_process_chunk, contextlib.nullcontext()

@@ -27,11 +27,13 @@ import numbers
 import os
 import platform
 import threading
+import warnings
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 import numpy as np
 
+from ..errors import InvalidInputError
 from .dask_checks import check_dask_client, check_recording_travels
 from .units import parse_duration_seconds, parse_memory_size
 
@@ -184,7 +186,7 @@ def _canonical_job_kwargs(job_kwargs: dict[str, Any]) -> dict[str, Any]:
     for key, value in job_kwargs.items():
         name = _KEY_ALIASES.get(key, key)
         if name not in _ACCEPTED_KEYS:
-            raise ValueError(
+            raise InvalidInputError(
                 f"{key!r} is not a valid job keyword argument; "
                 f"valid keys are {list(_ACCEPTED_KEYS)}"
             )
@@ -242,7 +244,15 @@ def fix_job_kwargs(runtime_job_kwargs: dict[str, Any] | None) -> dict[str, Any]:
     job_kwargs.update({key: value for key, value in runtime.items() if value is not None})
     _validate_job_values(job_kwargs)
     job_kwargs["n_jobs"] = normalize_n_jobs(job_kwargs.get("n_jobs", 1))
-
+    serial = job_kwargs["n_jobs"] == 1 and job_kwargs.get("pool_engine") != "dask"
+    if runtime.get("n_jobs") is None and serial and not _global_job_kwargs_set:
+        # as SpikeInterface 0.100: a nudge towards parallel processing (Dask jobs are parallel)
+        warnings.warn(
+            "`n_jobs` is not set so parallel processing is disabled! To speed up computations, "
+            "set n_jobs either globally (with `set_global_job_kwargs()`) or locally (with the "
+            "`n_jobs` argument).",
+            stacklevel=2,
+        )
     return job_kwargs
 
 

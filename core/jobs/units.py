@@ -1,4 +1,5 @@
-"""Memory sizes ("100M", "2Gi") and durations ("500ms", 1.5) used by job keyword arguments."""
+"""Memory sizes ("100M", "2Gi") and durations ("500ms", 1.5): parsed for job keyword arguments,
+written for people (``convert_bytes_to_str``, ``convert_seconds_to_str``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,12 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["parse_duration_seconds", "parse_memory_size"]
+__all__ = [
+    "convert_bytes_to_str",
+    "convert_seconds_to_str",
+    "parse_duration_seconds",
+    "parse_memory_size",
+]
 
 _MEMORY_PATTERN = re.compile(
     r"^\s*(?P<number>(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)\s*(?P<prefix>[kmgt]i?)?b?\s*$",
@@ -107,3 +113,49 @@ def parse_duration_seconds(duration: str | float, name: str = "chunk_duration") 
         scale = 1e-3 if match["unit"].lower() == "ms" else 1.0
         duration = float(match["number"]) * scale
     return _as_positive_finite(duration, name)
+
+
+def convert_bytes_to_str(byte_value: int) -> str:
+    """A number of bytes with a binary unit: ``"1.00 KiB"``, ``"43.99 KiB"``, ``"2.50 GiB"``.
+
+    Parameters
+    ----------
+    byte_value : int
+
+    Returns
+    -------
+    str
+        Two decimals and the largest of B, KiB, MiB, GiB, TiB that keeps the number >= 1.
+    """
+    value = float(byte_value)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024:
+            return f"{value:.2f} {unit}"
+        value /= 1024
+    return f"{value:.2f} TiB"
+
+
+def convert_seconds_to_str(seconds: float, long_notation: bool = True) -> str:
+    """A duration in seconds for people: ``"1,234.00s (20.57 minutes)"``.
+
+    Parameters
+    ----------
+    seconds : float
+    long_notation : bool, default: True
+        Add the duration in a more readable unit: ms below a second, minutes below an hour,
+        hours below two days, days beyond.
+
+    Returns
+    -------
+    str
+    """
+    text = f"{seconds:,.2f}s"
+    if not long_notation or 1.0 <= seconds < 60:
+        return text
+    if seconds < 1.0:
+        return f"{text} ({seconds * 1000:.2f} ms)"
+    if seconds < 3600:
+        return f"{text} ({seconds / 60:.2f} minutes)"
+    if seconds < 2 * 86400:
+        return f"{text} ({seconds / 3600:.2f} hours)"
+    return f"{text} ({seconds / 86400:.2f} days)"

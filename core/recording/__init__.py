@@ -32,13 +32,11 @@ from .writing import write_binary_recording
 from .zarr import (
     ZarrRecordingExtractor,
     get_default_zarr_compressor,
-    read_zarr,
     read_zarr_recording,
 )
 
 __all__ = [
     "ZarrRecordingExtractor",
-    "read_zarr",
     "read_zarr_recording",
     "get_default_zarr_compressor",
     "get_random_data_chunks",

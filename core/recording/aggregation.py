@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ..argument_checks import sampling_frequency_mismatch
+from ..errors import InvalidInputError
 from ..registry import register_extractor_class
 from .base import BaseRecording, BaseRecordingSegment
 from .segments import check_recording_list
@@ -214,7 +215,7 @@ def _new_channel_ids(renamed_channel_ids: ArrayLike | None, num_channels: int) -
     if renamed.ndim != 1 or renamed.size != num_channels:
         raise ValueError(f"renamed_channel_ids has {renamed.size} ids for {num_channels} channels")
     if np.unique(renamed).size != renamed.size:
-        raise ValueError("renamed_channel_ids has duplicates: ids must be unique")
+        raise InvalidInputError("renamed_channel_ids has duplicates: ids must be unique")
     return renamed
 
 

@@ -51,6 +51,11 @@ class BinaryRecordingExtractor(BaseRecording):
         One ``.npy`` time vector per segment (written by SpikeInterface >= 0.105).
     """
 
+    # SpikeInterface 0.100's descriptive class attributes
+    extractor_name = "BinaryRecording"
+    mode = "file"
+    name = "binary"
+
     def __init__(
         self,
         file_paths,
@@ -256,6 +261,11 @@ class BinaryFolderRecording(BinaryRecordingExtractor):
     folder_path : str | Path
         The saved folder.
     """
+
+    # SpikeInterface 0.100's descriptive class attributes
+    extractor_name = "BinaryFolder"
+    mode = "folder"
+    name = "binaryfolder"
 
     def __init__(self, folder_path) -> None:
         folder_path = Path(folder_path)

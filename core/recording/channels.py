@@ -15,6 +15,7 @@ from ..argument_checks import (
     checked_sampling_frequency,
 )
 from ..base import BaseExtractor
+from ..errors import InvalidInputError
 
 
 class BaseRecordingSnippets(BaseExtractor):
@@ -32,6 +33,8 @@ class BaseRecordingSnippets(BaseExtractor):
 
     _main_properties = ["group", "location", "gain_to_uV", "offset_to_uV"]
     _main_annotations = ["is_filtered"]
+    #: SpikeInterface 0.100's flag (always False: locations are those set or of the probe).
+    has_default_locations = False
     _ids_argument = "channel_ids"
 
     def __init__(self, sampling_frequency: float, channel_ids, dtype) -> None:
@@ -418,7 +421,7 @@ def resolve_channel_slice(parent: BaseRecordingSnippets, channel_ids, renamed_ch
     parent_indices = parent.ids_to_indices(channel_ids)  # refuses scalars and unknown ids
     channel_ids = np.asarray(channel_ids)
     if np.unique(channel_ids).size != channel_ids.size:
-        raise ValueError("channel_slice(): channel_ids must be unique")
+        raise InvalidInputError("channel_slice(): channel_ids must be unique")
     if renamed_channel_ids is not None:
         check_id_types(renamed_channel_ids, "renamed_channel_ids")
     renamed = np.asarray(channel_ids if renamed_channel_ids is None else renamed_channel_ids)

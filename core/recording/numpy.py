@@ -27,6 +27,11 @@ class NumpyRecording(BaseRecording):
         Defaults to ``0..num_channels-1``.
     """
 
+    # SpikeInterface 0.100's descriptive class attributes
+    extractor_name = "Numpy"
+    mode = "memory"
+    name = "numpy"
+
     def __init__(
         self, traces_list=None, sampling_frequency=_MISSING, t_starts=None, channel_ids=None
     ) -> None:
@@ -137,6 +142,11 @@ class SharedMemoryRecording(BaseRecording):
         owners.
     """
 
+    # SpikeInterface 0.100's descriptive class attributes
+    extractor_name = "SharedMemory"
+    mode = "memory"
+    name = "SharedMemory"
+
     def __init__(
         self,
         shm_names,
@@ -174,6 +184,11 @@ class SharedMemoryRecording(BaseRecording):
             "t_starts": t_starts,
             "main_shm_owner": False,
         }
+
+    @property
+    def shms(self) -> list[SharedMemory]:
+        """The shared memory blocks, one per segment (SpikeInterface's attribute)."""
+        return self._shms
 
     def __del__(self) -> None:
         self._recording_segments = []

@@ -277,7 +277,8 @@ def get_chunk_with_margin(
     rec_segment : BaseRecordingSegment
         A recording **segment** (not a recording).
     start_frame, end_frame : int | None
-        The chunk; None means the start / end of the segment.
+        The chunk; None means the start / end of the segment. With padding, ``end_frame`` may
+        lie past the segment (what is past it is padding).
     channel_indices : slice | array-like | None
         Channels to read (None: all).
     margin : int
@@ -299,7 +300,8 @@ def get_chunk_with_margin(
         ``(num_samples, num_channels)``.
     left_margin, right_margin : int
         Samples before and after the chunk in ``traces``. Without padding they shrink at the
-        segment's edges; with padding they are ``margin``.
+        segment's edges; with padding they are ``margin`` (the right one grows when
+        ``end_frame`` lies a margin or more past the segment, as in SpikeInterface).
 
     Raises
     ------
@@ -313,12 +315,16 @@ def get_chunk_with_margin(
     if window_on_margin and not add_zeros:
         raise ValueError("window_on_margin requires add_zeros=True")
     num_samples = int(rec_segment.get_num_samples())
-    start, end = _resolve_chunk(start_frame, end_frame, num_samples)
-    if add_zeros or add_reflect_padding:
+    padded = add_zeros or add_reflect_padding
+    start, end = _resolve_chunk(start_frame, end_frame, num_samples, beyond_end=padded)
+    if padded:
         traces = _padded_chunk(
             rec_segment, start, end, channel_indices, margin, add_zeros, window_on_margin, dtype
         )
-        return traces, margin, margin
+        # as SpikeInterface: a chunk ending a margin or more past the segment reports all its
+        # padding after the data as right margin
+        right_margin = margin if end < num_samples + margin else end + margin - num_samples
+        return traces, margin, right_margin
     # as in SpikeInterface, a None bound is the segment's edge: no margin is read beyond it
     left_margin = 0 if start_frame is None else min(margin, start)
     right_margin = 0 if end_frame is None else min(margin, num_samples - end)
@@ -329,13 +335,14 @@ def get_chunk_with_margin(
 
 
 def _resolve_chunk(
-    start_frame: int | None, end_frame: int | None, num_samples: int
+    start_frame: int | None, end_frame: int | None, num_samples: int, beyond_end: bool = False
 ) -> tuple[int, int]:
+    """Checked ``(start, end)``; with ``beyond_end`` (padding) ``end`` may pass the segment."""
     start = 0 if start_frame is None else int(start_frame)
     end = num_samples if end_frame is None else int(end_frame)
     if not 0 <= start <= num_samples:
         raise ValueError(f"start_frame {start} is outside the segment (0..{num_samples})")
-    if not start <= end <= num_samples:
+    if end < start or (end > num_samples and not beyond_end):
         raise ValueError(f"end_frame {end} must be in [start_frame={start}, {num_samples}]")
     return start, end
 
@@ -494,6 +501,63 @@ def _check_dimensions(dimensions) -> str:
     if not valid or not all(isinstance(n, str) and len(n) == 1 and n in _AXES for n in names):
         raise ValueError(f"dimensions must be 'x', 'y', 'z' or a tuple of them, got {dimensions!r}")
     return "".join(names)
+
+
+# ---------------------------------------------------------------------- probes and attributes
+def check_probe_do_not_overlap(probes: list) -> None:
+    """Check that no contact of a probe lies inside another probe's x/y bounding box.
+
+    Channel locations of several probes can be stacked only when the probes do not overlap.
+
+    Parameters
+    ----------
+    probes : list of probeinterface.Probe
+
+    Raises
+    ------
+    ValueError
+        If two probes overlap (SpikeInterface raises a plain ``Exception``).
+    """
+    for i, probe in enumerate(probes):
+        low = probe.contact_positions[:, :2].min(axis=0)
+        high = probe.contact_positions[:, :2].max(axis=0)
+        for other in probes[i + 1 :]:
+            inside = np.all(
+                (other.contact_positions[:, :2] > low) & (other.contact_positions[:, :2] < high),
+                axis=1,
+            )
+            if inside.any():
+                raise ValueError(
+                    "Probes are overlapping! Retrieve locations of single probes separately"
+                )
+
+
+def get_rec_attributes(recording: BaseRecording) -> dict:
+    """What a WaveformExtractor keeps of a recording to work without it.
+
+    Parameters
+    ----------
+    recording : BaseRecording
+
+    Returns
+    -------
+    dict
+        ``channel_ids``, ``sampling_frequency``, ``num_channels``, ``num_samples`` (list per
+        segment), ``is_filtered`` and ``properties`` (copies of every property but
+        ``contact_vector``).
+    """
+    return {
+        "channel_ids": recording.channel_ids,
+        "sampling_frequency": recording.get_sampling_frequency(),
+        "num_channels": recording.get_num_channels(),
+        "num_samples": [recording.get_num_samples(i) for i in range(recording.get_num_segments())],
+        "is_filtered": recording.is_filtered(),
+        "properties": {
+            key: np.array(values, copy=True)
+            for key, values in recording._properties.items()
+            if key != "contact_vector"
+        },
+    }
 
 
 # ---------------------------------------------------------------------- argument checks

@@ -1,4 +1,9 @@
-"""Chunked writing of traces: raw binary files and in-memory arrays, through the job executor."""
+"""Chunked writing of traces: raw binary files, in-memory arrays and HDF5, through the job executor.
+
+Also SpikeInterface's ``recording_tools`` names for these: `read_binary_recording`,
+`write_binary_recording_file_handle`, `write_memory_recording`, `write_to_h5_dataset_format`,
+`determine_cast_unsigned`.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,13 @@ from pathlib import Path
 import numpy as np
 
 from ..argument_checks import checked_numeric_dtype
-from ..jobs import CancelToken, ChunkRecordingExecutor, split_job_kwargs
+from ..jobs import (
+    CancelToken,
+    ChunkRecordingExecutor,
+    divide_segment_into_chunks,
+    ensure_chunk_size,
+    split_job_kwargs,
+)
 from ..source_files import check_save_target
 from .base import BaseRecording
 
@@ -23,8 +34,54 @@ def target_dtype(recording: BaseRecording, dtype) -> tuple[np.dtype, bool]:
     """Output dtype and whether unsigned source values must be centred to signed."""
     source = recording.get_dtype()
     target = source if dtype is None else checked_numeric_dtype(dtype)
-    cast_unsigned = source.kind == "u" and target.kind == "i"
-    return target, cast_unsigned
+    return target, determine_cast_unsigned(recording, target)
+
+
+def determine_cast_unsigned(recording: BaseRecording, dtype) -> bool:
+    """Whether writing ``recording`` as ``dtype`` centres unsigned values (unsigned to signed).
+
+    Parameters
+    ----------
+    recording : BaseRecording
+    dtype : numpy dtype-like
+
+    Returns
+    -------
+    bool
+        True when the recording's dtype is unsigned and ``dtype`` is signed.
+    """
+    return recording.get_dtype().kind == "u" and np.dtype(dtype).kind == "i"
+
+
+def read_binary_recording(
+    file: str | Path, num_channels: int, dtype, time_axis: int = 0, offset: int = 0
+) -> np.ndarray:
+    """Memory-map the traces of a headerless binary file (read-only).
+
+    Parameters
+    ----------
+    file : str | Path
+    num_channels : int
+    dtype : numpy dtype-like
+    time_axis : {0, 1}, default: 0
+        0: samples then channels in the file; 1: channels then samples.
+    offset : int, default: 0
+        Header bytes to skip.
+
+    Returns
+    -------
+    np.memmap
+        ``(num_samples, num_channels)`` (a transposed view when ``time_axis=1``); a trailing
+        partial frame is ignored.
+    """
+    num_channels, dtype = int(num_channels), np.dtype(dtype)
+    if time_axis not in (0, 1):
+        raise ValueError(f"time_axis must be 0 or 1, got {time_axis!r}")
+    size = Path(file).stat().st_size
+    num_samples = max(size - offset, 0) // (num_channels * dtype.itemsize)
+    shape = (num_samples, num_channels) if time_axis == 0 else (num_channels, num_samples)
+    traces = np.memmap(file, dtype, mode="r", offset=offset, shape=shape)
+    return traces if time_axis == 0 else traces.T
 
 
 def read_chunk(
@@ -198,6 +255,7 @@ def write_traces_to_arrays(
     dtype=None,
     progress_callback=None,
     cancel_token=None,
+    auto_cast_uint: bool = True,
     **job_kwargs,
 ) -> None:
     """Fill preallocated ``(samples, channels)`` arrays (one per segment) with the traces.
@@ -205,6 +263,7 @@ def write_traces_to_arrays(
     Runs in threads (the arrays are shared with the workers, not copied).
     """
     dtype, cast_unsigned = target_dtype(recording, dtype)
+    cast_unsigned = cast_unsigned and auto_cast_uint
     job_kwargs["pool_engine"] = "thread"
     _, job_kwargs = split_job_kwargs(job_kwargs)
     executor = ChunkRecordingExecutor(
@@ -218,3 +277,206 @@ def write_traces_to_arrays(
         **job_kwargs,
     )
     executor.run()
+
+
+def write_memory_recording(
+    recording: BaseRecording,
+    dtype=None,
+    verbose: bool = False,
+    auto_cast_uint: bool = True,
+    buffer_type: str = "auto",
+    **job_kwargs,
+) -> tuple[list[np.ndarray], list]:
+    """Copy the traces into arrays, one per segment (SpikeInterface's ``write_memory_recording``).
+
+    Parameters
+    ----------
+    recording : BaseRecording
+    dtype : numpy dtype-like or None, default: None
+        The recording's dtype by default.
+    verbose : bool, default: False
+        Accepted for SpikeInterface compatibility (progress goes through ``progress_bar``).
+    auto_cast_uint : bool, default: True
+        Centre unsigned values when ``dtype`` is signed.
+    buffer_type : {"auto", "numpy", "sharedmem"}, default: "auto"
+        Plain arrays, or arrays in shared memory blocks; ``"auto"`` uses shared memory when
+        ``n_jobs > 1``.
+    **job_kwargs
+        ``n_jobs``, ``chunk_duration``, ``progress_bar``...
+
+    Returns
+    -------
+    arrays : list of np.ndarray
+        ``(num_samples, num_channels)`` per segment.
+    shms : list
+        The ``SharedMemory`` block of each array (None for plain arrays); keep them referenced
+        while the arrays are used, then close and unlink them.
+    """
+    from ..shared_memory import make_shared_array
+
+    if buffer_type not in ("auto", "numpy", "sharedmem"):
+        raise ValueError(f"buffer_type must be 'auto', 'numpy' or 'sharedmem', got {buffer_type!r}")
+    _, parsed = split_job_kwargs(dict(job_kwargs))
+    if buffer_type == "auto":
+        buffer_type = "sharedmem" if parsed["n_jobs"] > 1 else "numpy"
+    dtype = recording.get_dtype() if dtype is None else np.dtype(dtype)
+    arrays, shms = [], []
+    for segment_index in range(recording.get_num_segments()):
+        shape = (recording.get_num_samples(segment_index), recording.get_num_channels())
+        if buffer_type == "sharedmem":
+            array, shm = make_shared_array(shape, dtype)
+        else:
+            array, shm = np.zeros(shape, dtype=dtype), None
+        arrays.append(array)
+        shms.append(shm)
+    write_traces_to_arrays(
+        recording, arrays, dtype=dtype, auto_cast_uint=auto_cast_uint, **job_kwargs
+    )
+    return arrays, shms
+
+
+def _chunks_of(recording: BaseRecording, segment_index: int, chunk_size: int | None):
+    num_samples = recording.get_num_samples(segment_index)
+    return divide_segment_into_chunks(num_samples, chunk_size)
+
+
+def write_binary_recording_file_handle(
+    recording: BaseRecording,
+    file_handle=None,
+    time_axis: int = 0,
+    dtype=None,
+    byte_offset: int = 0,
+    verbose: bool = False,
+    **job_kwargs,
+) -> None:
+    """Write the traces of a one-segment recording to an open binary file, chunk by chunk.
+
+    Parameters
+    ----------
+    recording : BaseRecording
+        One segment.
+    file_handle : file object
+        Open for binary writing; written from its current position (``byte_offset`` is
+        accepted and ignored, as in SpikeInterface).
+    time_axis : {0, 1}, default: 0
+        0 writes ``(samples, channels)``; 1 writes ``(channels, samples)`` (in one piece).
+    dtype : numpy dtype-like or None, default: None
+    verbose : bool, default: False
+        Print when ``time_axis=1`` disables chunking.
+    **job_kwargs
+        Chunking options (``chunk_size``, ``chunk_duration``...).
+    """
+    if file_handle is None:
+        raise TypeError("write_binary_recording_file_handle() needs file_handle")
+    if recording.get_num_segments() != 1:
+        raise ValueError("write_binary_recording_file_handle() writes one-segment recordings only")
+    if time_axis not in (0, 1):
+        raise ValueError(f"time_axis must be 0 or 1, got {time_axis!r}")
+    dtype = recording.get_dtype() if dtype is None else np.dtype(dtype)
+    _, job_kwargs = split_job_kwargs(job_kwargs)
+    chunk_size = ensure_chunk_size(recording, **job_kwargs)
+    if time_axis == 1 and chunk_size is not None:
+        if verbose:
+            print("Chunking disabled due to 'time_axis' == 1")
+        chunk_size = None
+    for start, end in _chunks_of(recording, 0, chunk_size):
+        traces = recording.get_traces(segment_index=0, start_frame=start, end_frame=end)
+        traces = traces.astype(dtype, copy=False)
+        file_handle.write(np.ascontiguousarray(traces.T if time_axis == 1 else traces).tobytes())
+
+
+def write_to_h5_dataset_format(
+    recording: BaseRecording,
+    dataset_path: str,
+    segment_index: int,
+    save_path: str | Path | None = None,
+    file_handle=None,
+    time_axis: int = 0,
+    single_axis: bool = False,
+    dtype=None,
+    chunk_size: int | None = None,
+    chunk_memory: str | None = "500M",
+    verbose: bool = False,
+    auto_cast_uint: bool = True,
+    return_scaled: bool = False,
+) -> Path | None:
+    """Write one segment's traces to a dataset of an HDF5 file (needs ``h5py``).
+
+    Parameters
+    ----------
+    recording : BaseRecording
+    dataset_path : str
+        Dataset name in the file, e.g. ``"/traces"``.
+    segment_index : int
+    save_path : str | Path | None, default: None
+        File to create (``.h5`` added when the name has no suffix); or give ``file_handle``.
+    file_handle : h5py.File | None, default: None
+        An open file, left open.
+    time_axis : {0, 1}, default: 0
+        0: ``(samples, channels)``; 1: ``(channels, samples)``.
+    single_axis : bool, default: False
+        Write a one-channel recording as a 1-D dataset.
+    dtype : numpy dtype-like or None, default: None
+    chunk_size : int or None, default: None
+        Samples per written chunk (else from ``chunk_memory``).
+    chunk_memory : str or None, default: "500M"
+    verbose : bool, default: False
+        Accepted for SpikeInterface compatibility.
+    auto_cast_uint : bool, default: True
+        Centre unsigned values when ``dtype`` is signed.
+    return_scaled : bool, default: False
+        Write traces in µV.
+
+    Returns
+    -------
+    Path or None
+        ``save_path`` (with its suffix) when given.
+    """
+    try:
+        import h5py
+    except ImportError:
+        raise ImportError("write_to_h5_dataset_format() needs h5py: pip install h5py") from None
+    if save_path is None and file_handle is None:
+        raise TypeError("write_to_h5_dataset_format() needs save_path or file_handle")
+    if time_axis not in (0, 1):
+        raise ValueError(f"time_axis must be 0 or 1, got {time_axis!r}")
+    segment_index = recording._check_segment_index(segment_index)
+    if save_path is not None:
+        save_path = Path(save_path)
+        if save_path.suffix == "":
+            save_path = save_path.with_name(save_path.name + ".h5")
+    num_channels = recording.get_num_channels()
+    num_samples = recording.get_num_samples(segment_index)
+    if single_axis and num_channels != 1:
+        raise ValueError("single_axis=True needs a recording with one channel")
+    file_dtype = recording.get_dtype() if dtype is None else np.dtype(dtype)
+    cast_unsigned = (
+        auto_cast_uint and dtype is not None and determine_cast_unsigned(recording, dtype)
+    )
+    if single_axis:
+        shape = (num_samples,)
+    else:
+        shape = (num_samples, num_channels) if time_axis == 0 else (num_channels, num_samples)
+    chunk_size = ensure_chunk_size(recording, chunk_size=chunk_size, chunk_memory=chunk_memory)
+    owner = file_handle is None
+    file_handle = h5py.File(save_path, "w") if owner else file_handle
+    try:
+        dataset = file_handle.create_dataset(dataset_path, shape=shape, dtype=file_dtype)
+        for start, end in _chunks_of(recording, segment_index, chunk_size):
+            traces = recording.get_traces(
+                segment_index=segment_index,
+                start_frame=start,
+                end_frame=end,
+                cast_unsigned=cast_unsigned,
+                return_scaled=return_scaled,
+            ).astype(file_dtype, copy=False)
+            if single_axis:
+                dataset[start:end] = traces[:, 0]
+            elif time_axis == 0:
+                dataset[start:end, :] = traces
+            else:
+                dataset[:, start:end] = traces.T
+    finally:
+        if owner:
+            file_handle.close()
+    return save_path

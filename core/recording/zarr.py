@@ -1,4 +1,4 @@
-"""Zarr recordings: ZarrRecordingExtractor (read_zarr_recording), read_zarr and the zarr writer.
+"""Zarr recordings: ZarrRecordingExtractor (read_zarr_recording) and the zarr writer.
 
 Stores use the layout of SpikeInterface 0.99-0.105 (FORMATS.md §4): zarr format v2, ``.zgroup`` /
 ``.zarray`` / ``.zattrs`` JSON files, chunk keys ``i.j``, not consolidated. Writing produces the
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import zarr
@@ -22,6 +22,7 @@ from ..registry import register_extractor_class
 from ..zarr_v2_store import (
     ARRAY_CONFIG,
     V2_CHUNK_KEYS,
+    codecs_for,
     create_array,
     get_default_zarr_compressor,
     open_root,
@@ -33,9 +34,6 @@ from ..zarr_v2_store import (
 )
 from .base import BaseRecording, BaseRecordingSegment
 from .writing import read_chunk, target_dtype
-
-if TYPE_CHECKING:
-    from ..sorting.zarr import ZarrSortingExtractor
 
 _FORMAT_KWARGS = (
     "compressor",
@@ -74,6 +72,11 @@ class ZarrRecordingExtractor(BaseRecording):
         If the folder is not a zarr recording store.
     """
 
+    # SpikeInterface 0.100's descriptive class attributes
+    extractor_name = "ZarrRecording"
+    mode = "folder"
+    name = "zarr"
+
     def __init__(
         self,
         folder_path: str | Path | None = None,
@@ -86,6 +89,8 @@ class ZarrRecordingExtractor(BaseRecording):
             raise TypeError("ZarrRecordingExtractor() missing required argument: 'folder_path'")
         location = store_location(folder_path, storage_options)
         root = open_root(location, storage_options)
+        # SpikeInterface's attribute: the root group
+        self._root = root
         if "channel_ids" not in root:
             raise ValueError(f"{location}: not a zarr recording (no 'channel_ids' array)")
         for key in ("sampling_frequency", "num_segments"):
@@ -226,45 +231,6 @@ def _compression_ratios(traces: list[zarr.Array]) -> tuple[float, dict[int, floa
     return (total_nbytes / total_stored if total_stored > 0 else float("nan")), by_segment
 
 
-def read_zarr(
-    folder_path: str | Path, storage_options: dict | None = None
-) -> BaseRecording | ZarrSortingExtractor:
-    """Open a zarr store written by ``save(format="zarr")``.
-
-    Parameters
-    ----------
-    folder_path : str | Path
-        The ``.zarr`` folder, or a URL with ``storage_options``.
-    storage_options : dict | None
-        fsspec options for remote stores.
-
-    Returns
-    -------
-    ZarrRecordingExtractor | ZarrSortingExtractor
-        A recording when the root has a ``channel_ids`` array, a sorting when it has
-        ``unit_ids``.
-
-    Raises
-    ------
-    FileNotFoundError
-        If the local folder does not exist.
-    ValueError
-        If the store holds neither a recording nor a sorting.
-    """
-    location = store_location(folder_path, storage_options)
-    root = open_root(location, storage_options)
-    if "channel_ids" in root:
-        return ZarrRecordingExtractor(folder_path, storage_options=storage_options)
-    if "unit_ids" in root:
-        from ..sorting.zarr import ZarrSortingExtractor
-
-        return ZarrSortingExtractor(folder_path, storage_options=storage_options)
-    raise ValueError(
-        f"{location}: neither a zarr recording nor a zarr sorting (no 'channel_ids' or "
-        "'unit_ids' array)"
-    )
-
-
 read_zarr_recording = ZarrRecordingExtractor
 
 
@@ -333,13 +299,13 @@ def save_recording_to_zarr(
         ),
         sources={"recording being saved": recording},
     )
-    return read_zarr(folder, storage_options=storage_options)
+    return ZarrRecordingExtractor(folder, storage_options=storage_options)
 
 
 def _write_recording_to_group(
     recording: BaseRecording,
     root: zarr.Group,
-    location: str,
+    location: str | zarr.Group,
     storage_options: dict | None,
     channel_chunk_size: int | None = None,
     progress_callback: Callable[[int, int], None] | None = None,
@@ -348,7 +314,8 @@ def _write_recording_to_group(
 ) -> None:
     """Fill an empty zarr v2 group with the SpikeInterface 0.100 recording layout.
 
-    ``location`` and ``storage_options`` reopen the store in the writer workers.
+    ``location`` and ``storage_options`` reopen the store in the writer workers (or
+    ``location`` is the group itself, for thread workers).
     """
     format_kwargs, job_kwargs = split_job_kwargs(save_kwargs)
     unknown = sorted(set(format_kwargs) - set(_FORMAT_KWARGS))
@@ -362,11 +329,52 @@ def _write_recording_to_group(
             _by_dataset(format_kwargs, "compressor_by_dataset", dataset, compressor),
             _by_dataset(format_kwargs, "filters_by_dataset", dataset, filters),
         )
-    dtype, cast_unsigned = target_dtype(recording, format_kwargs.get("dtype"))
-    cast_unsigned = cast_unsigned and format_kwargs.get("auto_cast_uint", True)
+    root.update_attributes(_root_attributes(recording))
+    create_array(root, "channel_ids", _channel_ids_for_store(recording.channel_ids))
+    time_chunk = _add_traces(
+        recording,
+        root,
+        location,
+        storage_options,
+        [f"traces_seg{i}" for i in range(recording.get_num_segments())],
+        channel_chunk_size,
+        format_kwargs.get("dtype"),
+        *codecs["traces"],
+        format_kwargs.get("auto_cast_uint", True),
+        progress_callback,
+        cancel_token,
+        job_kwargs,
+    )
+    _write_times(recording, root, time_chunk, *codecs["times"])
+    write_properties(recording, root)
 
+
+def _add_traces(
+    recording: BaseRecording,
+    root: zarr.Group,
+    location: str | zarr.Group,
+    storage_options: dict | None,
+    dataset_paths: list[str],
+    channel_chunk_size: int | None,
+    dtype: Any,
+    compressor: Any,
+    filters: list | None,
+    auto_cast_uint: bool,
+    progress_callback: Callable[[int, int], None] | None,
+    cancel_token: CancelToken | None,
+    job_kwargs: dict,
+) -> int:
+    """Create one traces array per segment in ``root`` and fill them; return the time chunk."""
+    if len(dataset_paths) != recording.get_num_segments():
+        raise ValueError(
+            f"dataset_paths has {len(dataset_paths)} names for {recording.get_num_segments()} "
+            "segments"
+        )
+    dtype, cast_unsigned = target_dtype(recording, dtype)
+    cast_unsigned = cast_unsigned and auto_cast_uint
     # zarr arrays take concurrent writes to distinct chunks only: threads by default, and one
     # executor chunk per zarr time chunk so that no two workers share a zarr chunk
+    job_kwargs = dict(job_kwargs)
     job_kwargs.setdefault("pool_engine", "thread")
     time_chunk = ensure_chunk_size(recording, **job_kwargs) or int(recording.sampling_frequency)
     job_kwargs["chunk_size"] = max(int(time_chunk), 1)
@@ -376,37 +384,118 @@ def _write_recording_to_group(
     if not isinstance(channel_chunk_size, int | np.integer) or channel_chunk_size < 1:
         raise ValueError(f"channel_chunk_size must be a positive int, got {channel_chunk_size!r}")
     chunks = (job_kwargs["chunk_size"], int(channel_chunk_size))
-
-    root.update_attributes(_root_attributes(recording))
-    create_array(root, "channel_ids", _channel_ids_for_store(recording.channel_ids))
-    trace_names = []
-    for segment_index in range(recording.get_num_segments()):
-        name = f"traces_seg{segment_index}"
+    compressors, filters = codecs_for(root, compressor, filters)
+    for segment_index, name in enumerate(dataset_paths):
         root.create_array(
             name,
             shape=(recording.get_num_samples(segment_index), num_channels),
             dtype=dtype,
             chunks=chunks,
-            compressors=codecs["traces"][0],
-            filters=codecs["traces"][1],
+            compressors=compressors,
+            filters=filters,
             chunk_key_encoding=V2_CHUNK_KEYS,
             config=ARRAY_CONFIG,
         )
-        trace_names.append(name)
-    _write_times(recording, root, chunks[0], *codecs["times"])
-    write_properties(recording, root)
-
     executor = ChunkRecordingExecutor(
         recording,
         _write_zarr_chunk,
         _init_zarr_writer,
-        (recording, location, storage_options, trace_names, dtype.str, cast_unsigned),
+        (recording, location, storage_options, list(dataset_paths), dtype.str, cast_unsigned),
         job_name="write_zarr_recording",
         progress_callback=progress_callback,
         cancel_token=cancel_token,
         **job_kwargs,
     )
     executor.run()
+    return chunks[0]
+
+
+def add_recording_to_zarr_group(
+    recording: BaseRecording,
+    zarr_group: zarr.Group,
+    verbose: bool = False,
+    auto_cast_uint: bool = True,
+    dtype=None,
+    **kwargs: Any,
+) -> None:
+    """Write a recording into an empty zarr group (SpikeInterface 0.100's layout).
+
+    Parameters
+    ----------
+    recording : BaseRecording
+    zarr_group : zarr.Group
+        Open for writing (zarr format 2 for stores SpikeInterface 0.100 reads).
+    verbose : bool, default: False
+        Accepted for SpikeInterface compatibility.
+    auto_cast_uint : bool, default: True
+    dtype : numpy dtype-like or None, default: None
+    **kwargs
+        ``compressor``, ``filters``, ``compressor_by_dataset``, ``filters_by_dataset``,
+        ``channel_chunk_size`` and job keyword arguments (thread workers write into the
+        group).
+    """
+    _write_recording_to_group(
+        recording,
+        zarr_group,
+        zarr_group,
+        None,
+        auto_cast_uint=auto_cast_uint,
+        dtype=dtype,
+        **kwargs,
+    )
+
+
+def add_traces_to_zarr(
+    recording: BaseRecording,
+    zarr_group: zarr.Group,
+    dataset_paths: list[str] | str,
+    channel_chunk_size: int | None = None,
+    dtype=None,
+    compressor=None,
+    filters: list | None = None,
+    verbose: bool = False,
+    auto_cast_uint: bool = True,
+    **job_kwargs: Any,
+) -> None:
+    """Write the traces of each segment into a new array of a zarr group.
+
+    Parameters
+    ----------
+    recording : BaseRecording
+    zarr_group : zarr.Group
+        Open for writing.
+    dataset_paths : list of str | str
+        One array name per segment.
+    channel_chunk_size : int or None, default: None
+        Channels per chunk (None: all).
+    dtype : numpy dtype-like or None, default: None
+    compressor : numcodecs codec or None, default: None
+        None: no compression.
+    filters : list or None, default: None
+    verbose : bool, default: False
+        Accepted for SpikeInterface compatibility.
+    auto_cast_uint : bool, default: True
+    **job_kwargs
+        The time chunk of the arrays is the job chunk size (1 s when none is set).
+    """
+    if isinstance(dataset_paths, str):
+        dataset_paths = [dataset_paths]
+    _, job_kwargs = split_job_kwargs(job_kwargs)
+    _add_traces(
+        recording,
+        zarr_group,
+        zarr_group,
+        None,
+        list(dataset_paths),
+        channel_chunk_size,
+        dtype,
+        compressor,
+        filters,
+        auto_cast_uint,
+        job_kwargs.pop("progress_callback", None),
+        job_kwargs.pop("cancel_token", None),
+        job_kwargs,
+    )
 
 
 def _by_dataset(format_kwargs: dict, key: str, dataset: str, default: Any) -> Any:
@@ -476,13 +565,16 @@ def _write_times(
 
 def _init_zarr_writer(
     recording: BaseRecording,
-    location: str,
+    location: str | zarr.Group,
     storage_options: dict | None,
     trace_names: list[str],
     dtype: str,
     cast_unsigned: bool,
 ) -> dict:
-    root = zarr.open_group(location, mode="r+", storage_options=storage_options)
+    if isinstance(location, zarr.Group):
+        root = location
+    else:
+        root = zarr.open_group(location, mode="r+", storage_options=storage_options)
     return {
         "recording": recording,
         "arrays": [root[name] for name in trace_names],

@@ -38,6 +38,11 @@ class NpySnippetsExtractor(BaseSnippets):
         Scaling to µV (scalar or per channel).
     """
 
+    # SpikeInterface 0.100's descriptive class attributes
+    extractor_name = "NpySnippets"
+    mode = "file"
+    name = "npy"
+
     def __init__(
         self,
         file_paths,
@@ -140,6 +145,11 @@ class NpyFolderSnippets(NpySnippetsExtractor):
     folder_path : str | Path
         The saved folder.
     """
+
+    # SpikeInterface 0.100's descriptive class attributes
+    extractor_name = "NpyFolderSnippets"
+    mode = "folder"
+    name = "npyfolder"
 
     def __init__(self, folder_path) -> None:
         folder_path = Path(folder_path)

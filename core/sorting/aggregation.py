@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ..argument_checks import sampling_frequency_mismatch
+from ..errors import InvalidInputError
 from ..registry import register_extractor_class
 from ..segment_checks import check_extractor_list
 from .base import BaseSorting, BaseSortingSegment
@@ -87,7 +88,8 @@ class UnitsAggregationSorting(SpikeVectorViewSorting):
     given, so ids repeated across sortings are no problem. An annotation is kept when every
     sorting has it with the same value. Properties are merged: a sorting without one gets the
     default missing value of its dtype kind (NaN, "", None); a property without such a default,
-    or with different dtype kinds or shapes across sortings, is dropped with a warning.
+    or with different dtypes (as SpikeInterface: strings of different widths too) or shapes
+    across sortings, is dropped with a warning.
 
     Parameters
     ----------
@@ -212,7 +214,7 @@ def _new_unit_ids(renamed_unit_ids: ArrayLike | None, num_units: int) -> np.ndar
     if renamed.ndim != 1 or renamed.size != num_units:
         raise ValueError(f"renamed_unit_ids has {renamed.size} ids for {num_units} units")
     if np.unique(renamed).size != renamed.size:
-        raise ValueError("renamed_unit_ids has duplicates: ids must be unique")
+        raise InvalidInputError("renamed_unit_ids has duplicates: ids must be unique")
     return renamed
 
 
@@ -242,16 +244,18 @@ def _same_value(a, b) -> bool:
 def _merge_property(key: str, sorting_list: list[BaseSorting], defaults: dict) -> np.ndarray | None:
     """The property of all units end to end, or None (with a warning) if it cannot be merged."""
     present = [s.get_property(key) for s in sorting_list if key in s.get_property_keys()]
-    kinds = {values.dtype.kind for values in present}
+    # as SpikeInterface: the dtypes must be equal (strings of different widths differ)
+    dtypes = {values.dtype for values in present}
     shapes = {values.shape[1:] for values in present}
-    if len(kinds) > 1 or len(shapes) > 1:
+    if len(dtypes) > 1 or len(shapes) > 1:
         warnings.warn(
             f"aggregate_units(): property {key!r} is dropped: its dtypes "
             f"({', '.join(str(v.dtype) for v in present)}) or shapes differ between sortings",
             stacklevel=4,
         )
         return None
-    kind, shape, dtype = kinds.pop(), shapes.pop(), present[0].dtype
+    shape, dtype = shapes.pop(), present[0].dtype
+    kind = dtype.kind
     if len(present) < len(sorting_list) and kind not in defaults:
         warnings.warn(
             f"aggregate_units(): property {key!r} is dropped: some sortings lack it and its "

@@ -90,6 +90,12 @@ class BaseSorting(BaseExtractor):
     def register_recording(self, recording, check_spike_frames: bool = True) -> None:
         """Attach the recording this sorting comes from (for times and sample counts).
 
+        Parameters
+        ----------
+        recording : BaseRecording
+        check_spike_frames : bool, default: True
+            Warn (as SpikeInterface does) when a spike lies outside its recording segment.
+
         Raises
         ------
         ValueError
@@ -111,21 +117,24 @@ class BaseSorting(BaseExtractor):
                 f"segments, the sorting {self.get_num_segments()}"
             )
         if check_spike_frames:
-            self._check_spikes_inside(recording)
+            self._warn_spikes_outside(recording)
         self._recording = recording
 
-    def _check_spikes_inside(self, recording) -> None:
-        """Raise if a spike lies past the end of its segment of ``recording``."""
+    def _warn_spikes_outside(self, recording) -> None:
+        """Warn if a spike lies before 0 or past the end of its segment of ``recording``."""
         for segment_index, spikes in enumerate(self.to_spike_vector(concatenated=False)):
             num_samples = recording.get_num_samples(segment_index)
-            if spikes.size and spikes["sample_index"][-1] >= num_samples:
-                unit_id = self.unit_ids[spikes["unit_index"][-1]].item()
-                raise ValueError(
+            outside = (spikes["sample_index"] < 0) | (spikes["sample_index"] >= num_samples)
+            if outside.any():
+                spike = spikes[np.argmax(outside)]
+                unit_id = self.unit_ids[spike["unit_index"]].item()
+                warnings.warn(
                     f"register_recording(): unit {unit_id!r} has a spike at sample "
-                    f"{spikes['sample_index'][-1]} of segment {segment_index}, past the end of "
-                    f"the recording ({num_samples} samples); pass check_spike_frames=False to "
-                    "register anyway"
+                    f"{spike['sample_index']} of segment {segment_index}, outside the recording "
+                    f"({num_samples} samples): remove such spikes before extracting waveforms",
+                    stacklevel=3,
                 )
+                return
 
     def has_recording(self) -> bool:
         """Whether a recording is registered."""

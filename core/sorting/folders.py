@@ -93,6 +93,11 @@ class NumpyFolderSorting(SavedSortingFolder, BaseSorting):
         If a file does not hold what the format says.
     """
 
+    # SpikeInterface 0.100's descriptive class attributes
+    extractor_name = "NumpyFolderSorting"
+    mode = "folder"
+    name = "NumpyFolder"
+
     _data_file = _INFO_FILE
 
     def __init__(self, folder_path: str | Path, mmap_mode: str | None = "r") -> None:
@@ -192,6 +197,11 @@ class NpzFolderSorting(SavedSortingFolder, NpzSortingExtractor):
     ValueError
         If ``npz.json`` does not describe an ``NpzSortingExtractor``.
     """
+
+    # SpikeInterface 0.100's descriptive class attributes
+    extractor_name = "NpzFolder"
+    mode = "folder"
+    name = "npzfolder"
 
     _data_file = _NPZ_FILE
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import partial_name
+from ..opening import PRIORITY_SORTER_OUTPUT, OpenOptions, register_opener
 from ..registry import register_extractor_class
 from ..source_files import check_save_target
 from .base import BaseSorting, minimum_spike_dtype
@@ -41,6 +42,11 @@ class NpzSortingExtractor(BaseSorting):
         If the file is not an npz archive, lacks a key, holds Python objects, or has labels that
         are not among its unit ids.
     """
+
+    # SpikeInterface 0.100's descriptive class attributes
+    extractor_name = "NpzSortingExtractor"
+    mode = "file"
+    name = "npz"
 
     def __init__(self, file_path: str | Path) -> None:
         file_path = Path(file_path)
@@ -204,4 +210,18 @@ def _archive_arrays(sorting: BaseSorting) -> dict[str, np.ndarray]:
 
 register_extractor_class(
     NpzSortingExtractor, "spikeinterface.core.npzsortingextractor.NpzSortingExtractor"
+)
+
+
+def _open_npz(path: Path, options: OpenOptions) -> dict:
+    return {"sorting": NpzSortingExtractor(path)}
+
+
+register_opener(
+    "npz_sorting",
+    lambda path: path.is_file() and path.suffix == ".npz",
+    _open_npz,
+    kinds=("sorting",),
+    saved=False,
+    priority=PRIORITY_SORTER_OUTPUT,
 )

@@ -66,6 +66,9 @@ class NumpySorting(BaseSorting):
         trailing empty segments).
     """
 
+    # SpikeInterface 0.100's descriptive class attributes
+    name = "numpy"
+
     def __init__(self, spikes, sampling_frequency, unit_ids, num_segments: int | None = None):
         super().__init__(sampling_frequency, unit_ids)
         spikes = _validated_spike_vector(spikes, len(self.unit_ids))
@@ -273,6 +276,11 @@ class SharedMemorySorting(BaseSorting):
             "main_shm_owner": False,
             "num_segments": num_segments,
         }
+
+    @property
+    def shm(self) -> SharedMemory:
+        """The shared memory block of the spike vector (SpikeInterface's attribute)."""
+        return self._shm
 
     def __del__(self) -> None:
         self._sorting_segments = []

@@ -11,6 +11,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ..argument_checks import checked_frame
+from ..errors import InvalidInputError
 from ..registry import register_extractor_class
 from .base import BaseSorting, BaseSortingSegment
 from .spike_vector import segment_bounds, sort_spike_vector
@@ -147,7 +148,7 @@ class UnitsSelectionSorting(SpikeVectorViewSorting):
             parent_sorting.unit_ids if unit_ids is None else unit_ids, "unit_ids", parent_sorting
         )
         if np.unique(unit_ids).size != unit_ids.size:
-            raise ValueError("select_units(): unit_ids has duplicates: ids must be unique")
+            raise InvalidInputError("select_units(): unit_ids has duplicates: ids must be unique")
         try:
             parent_indices = parent_sorting.ids_to_indices(unit_ids)
         except ValueError as error:
@@ -162,7 +163,9 @@ class UnitsSelectionSorting(SpikeVectorViewSorting):
                 f"select_units(): renamed_unit_ids has {renamed.size} ids for {unit_ids.size} units"
             )
         if np.unique(renamed).size != renamed.size:
-            raise ValueError("select_units(): renamed_unit_ids has duplicates: ids must be unique")
+            raise InvalidInputError(
+                "select_units(): renamed_unit_ids has duplicates: ids must be unique"
+            )
         super().__init__(parent_sorting.sampling_frequency, renamed)
         self._parent = parent_sorting
         self._parent_unit_indices = parent_indices
@@ -237,11 +240,17 @@ class FrameSliceSorting(SpikeVectorViewSorting):
                 parent_sorting, start_frame, end_frame, check_spike_frames
             )
         elif end_frame is None:
-            end_frame = max(int(last_spike_frames(parent_sorting)[0]) + 1, start_frame + 1)
+            # the frame after the last spike (as SpikeInterface); a sorting without spikes
+            # slices anywhere
+            last = int(last_spike_frames(parent_sorting)[0])
+            end_frame = last + 1 if last >= 0 else start_frame + 1
         else:
             end_frame = _as_frame(end_frame, "end_frame")
         if end_frame <= start_frame:
-            raise ValueError(f"end_frame ({end_frame}) must be after start_frame ({start_frame})")
+            raise InvalidInputError(
+                f"end_frame ({end_frame}) must be after start_frame ({start_frame}); without a "
+                "registered recording the default end_frame is the frame after the last spike"
+            )
         super().__init__(parent_sorting.sampling_frequency, parent_sorting.unit_ids)
         self._parent = parent_sorting
         self.start_frame = start_frame
@@ -331,9 +340,10 @@ def _as_id_array(ids: ArrayLike, argument: str, parent_sorting: BaseSorting) -> 
 
 
 def _as_frame(value, argument: str) -> int:
+    """A frame index from an int or an integral float (``90000.0``, as scripts compute them)."""
     value = checked_frame(value, argument)
     if value < 0:
-        raise ValueError(f"{argument} must be >= 0, got {value}")
+        raise InvalidInputError(f"{argument} must be >= 0, got {value}")
     return int(value)
 
 
@@ -344,7 +354,7 @@ def _frames_within_recording(
     num_samples = parent_sorting._recording.get_num_samples(0)
     end_frame = num_samples if end_frame is None else _as_frame(end_frame, "end_frame")
     if end_frame > num_samples:
-        raise ValueError(
+        raise InvalidInputError(
             f"end_frame ({end_frame}) is beyond the registered recording ({num_samples} samples)"
         )
     if check_spike_frames:

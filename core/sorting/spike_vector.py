@@ -66,21 +66,65 @@ def spike_vector_from_trains(trains_per_segment: list[list[np.ndarray]]) -> np.n
     return np.concatenate(parts)
 
 
-def spike_vector_to_spike_trains(spike_vector_list: list[np.ndarray], unit_ids) -> dict:
+def vector_to_list_of_spiketrain_numpy(
+    sample_indices: np.ndarray, unit_indices: np.ndarray, num_units: int
+) -> list[np.ndarray]:
+    """Split one segment's spikes into per-unit spike trains.
+
+    Parameters
+    ----------
+    sample_indices, unit_indices : np.ndarray
+        Of the spikes, in spike vector order.
+    num_units : int
+
+    Returns
+    -------
+    list of np.ndarray
+        ``num_units`` arrays of sample indices (int64 copies), each in spike vector order.
+    """
+    unit_indices = np.asarray(unit_indices)
+    order = np.argsort(unit_indices, kind="stable")
+    samples = np.asarray(sample_indices)[order].astype("int64", copy=False)
+    bounds = np.searchsorted(unit_indices[order], np.arange(num_units + 1))
+    return [samples[bounds[i] : bounds[i + 1]].copy() for i in range(num_units)]
+
+
+def get_numba_vector_to_list_of_spiketrain():
+    """The fastest function splitting spikes into spike trains (SpikeInterface's getter).
+
+    SpikeInterface compiles a loop with numba here; the sort-based
+    `vector_to_list_of_spiketrain_numpy` is as fast and needs no compiler, so it is returned.
+
+    Returns
+    -------
+    callable
+        ``f(sample_indices, unit_indices, num_units) -> list of np.ndarray``.
+    """
+    return vector_to_list_of_spiketrain_numpy
+
+
+def spike_vector_to_spike_trains(spike_vector: list[np.ndarray], unit_ids) -> dict:
     """Per-segment spike vectors to ``{segment_index: {unit_id: int64 sample indices}}``.
 
     One stable sort per segment splits all units at once.
+
+    Parameters
+    ----------
+    spike_vector : list of np.ndarray
+        ``sorting.to_spike_vector(concatenated=False)``: one vector per segment.
+    unit_ids : array-like
+
+    Returns
+    -------
+    dict
     """
     unit_ids = np.asarray(unit_ids)
     trains = {}
-    for segment_index, spikes in enumerate(spike_vector_list):
-        order = np.argsort(spikes["unit_index"], kind="stable")
-        samples = spikes["sample_index"][order]
-        bounds = np.searchsorted(spikes["unit_index"][order], np.arange(unit_ids.size + 1))
-        trains[segment_index] = {
-            unit_id: samples[bounds[i] : bounds[i + 1]].astype("int64", copy=True)
-            for i, unit_id in enumerate(unit_ids.tolist())
-        }
+    for segment_index, spikes in enumerate(spike_vector):
+        split = vector_to_list_of_spiketrain_numpy(
+            spikes["sample_index"], spikes["unit_index"], unit_ids.size
+        )
+        trains[segment_index] = dict(zip(unit_ids.tolist(), split))
     return trains
 
 

@@ -21,15 +21,14 @@ import zarr
 from numcodecs import Delta
 
 from ..jobs import split_job_kwargs
-from ..json_io import to_jsonable
 from ..registry import register_extractor_class
 from ..zarr_v2_store import (
+    add_properties_and_annotations,
     create_array,
     get_default_zarr_compressor,
     open_root,
     read_properties,
     store_location,
-    write_properties,
     write_store,
     zarr_store_folder,
 )
@@ -52,9 +51,9 @@ class ZarrSortingExtractor(BaseSorting):
         The ``.zarr`` folder, or a URL (``s3://...``) with ``storage_options``.
     storage_options : dict | None
         fsspec options for remote stores.
-    zarr_group : zarr.Group | None
-        An already open group to read instead of opening ``folder_path`` (the sorting group of
-        a larger store); ``folder_path`` is then only recorded.
+    zarr_group : str | None
+        Path of the group holding the sorting inside the store (e.g. ``"sorting"`` in a
+        SortingAnalyzer store); None: the root.
 
     Raises
     ------
@@ -64,17 +63,26 @@ class ZarrSortingExtractor(BaseSorting):
         If the store is not a zarr sorting.
     """
 
+    # SpikeInterface 0.100's descriptive class attributes
+    extractor_name = "ZarrSorting"
+    mode = "folder"
+    name = "zarr"
+
     def __init__(
         self,
         folder_path: str | Path,
         storage_options: dict | None = None,
-        zarr_group: zarr.Group | None = None,
+        zarr_group: str | None = None,
     ) -> None:
-        if zarr_group is None:
-            location = store_location(folder_path, storage_options)
-            root = open_root(location, storage_options, saved_by="sorting")
-        else:
-            location, root = str(folder_path), zarr_group
+        location = store_location(folder_path, storage_options)
+        root = open_root(location, storage_options, saved_by="sorting")
+        if zarr_group is not None:
+            if zarr_group not in root:
+                raise ValueError(f"{location}: no group {zarr_group!r} (zarr_group)")
+            root = root[zarr_group]
+            location = f"{location}/{zarr_group}"
+        # SpikeInterface's attribute: the group the sorting is read from
+        self._root = root
         for key in ("sampling_frequency", "num_segments"):
             if key not in root.attrs:
                 raise ValueError(f"{location}: not a zarr sorting (no {key!r} attribute)")
@@ -100,7 +108,11 @@ class ZarrSortingExtractor(BaseSorting):
                 )
             )
         read_properties(self, root)
-        self._kwargs = {"folder_path": location, "storage_options": storage_options}
+        self._kwargs = {
+            "folder_path": store_location(folder_path, storage_options),
+            "storage_options": storage_options,
+            "zarr_group": zarr_group,
+        }
 
     def _compute_spike_vector(self) -> np.ndarray:
         spikes = np.zeros(self._sample_index.shape[0], dtype=minimum_spike_dtype)
@@ -210,11 +222,7 @@ def add_sorting_to_zarr_group(sorting: BaseSorting, zarr_group: zarr.Group, **kw
     compressor = kwargs.get("compressor", get_default_zarr_compressor())
     num_segments = sorting.get_num_segments()
     zarr_group.update_attributes(
-        {
-            "sampling_frequency": float(sorting.sampling_frequency),
-            "num_segments": int(num_segments),
-            "annotations": to_jsonable(sorting._annotations),
-        }
+        {"sampling_frequency": float(sorting.sampling_frequency), "num_segments": int(num_segments)}
     )
     create_array(zarr_group, "unit_ids", _unit_ids_for_store(sorting.unit_ids), "auto")
     spikes_group = zarr_group.create_group("spikes")
@@ -229,7 +237,7 @@ def add_sorting_to_zarr_group(sorting: BaseSorting, zarr_group: zarr.Group, **kw
         np.stack([bounds[:-1], bounds[1:]], axis=1).astype("int64"),
         "auto",
     )
-    write_properties(sorting, zarr_group)
+    add_properties_and_annotations(zarr_group, sorting)
 
 
 def save_sorting_to_zarr(

@@ -13,12 +13,21 @@ import numpy as np
 
 from ..argument_checks import checked_numeric_dtype
 from ..atomic import atomic_folder
+from ..errors import ExistingPathError
 from ..jobs import split_job_kwargs
+from ..opening import (
+    PRIORITY_WAVEFORMS,
+    OpenOptions,
+    is_zarr_store,
+    open_path,
+    register_opener,
+)
 from ..source_files import check_save_target
 from .extractor import WaveformExtractor
+from .extractor_io import RecordingUnavailableError
 from .extractor_recording import check_spikes_in_recording
 from .kernel import estimate_templates_average
-from .sampling import sample_spikes
+from .sampling import random_spikes_selection, sample_spikes
 
 if TYPE_CHECKING:
     from ..recording.base import BaseRecording
@@ -275,7 +284,8 @@ def load_waveforms(
     """Open a WaveformExtractor folder or ``.zarr`` store (ours or SpikeInterface <= 0.100's).
 
     A SortingAnalyzer folder or store (SpikeInterface >= 0.101) opens too, read-only and
-    without its recording (see `core.formats.read_sorting_analyzer`).
+    without its recording (see `core.formats.read_sorting_analyzer`). The path is recognised
+    by the opener registry (:mod:`core.opening`), as ``load_extractor`` and ``read`` do.
 
     Parameters
     ----------
@@ -292,14 +302,86 @@ def load_waveforms(
     Returns
     -------
     WaveformExtractor
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``folder`` does not exist.
+    ValueError
+        If it is not a WaveformExtractor or SortingAnalyzer folder or store.
     """
-    from ..formats.detect import waveform_store_kind
+    options = OpenOptions(allow_pickle=allow_pickle, with_recording=with_recording, sorting=sorting)
+    found = open_path(
+        folder,
+        options,
+        kind="waveform_extractor",
+        expected="a WaveformExtractor or SortingAnalyzer folder or .zarr store",
+    )
+    return found["waveform_extractor"]
 
-    if waveform_store_kind(Path(folder)) == "analyzer":
-        from ..formats.sorting_analyzer import read_sorting_analyzer
 
-        return read_sorting_analyzer(folder)
-    return WaveformExtractor.load(folder, with_recording, sorting, allow_pickle=allow_pickle)
+# --------------------------------------------------------------------------- openers
+def is_waveforms_folder(path: Path) -> bool:
+    """Whether ``path`` is a WaveformExtractor binary folder (``params.json`` and data)."""
+    return (path / "params.json").is_file() and (
+        (path / "recording_info").is_dir() or (path / "waveforms").is_dir()
+    )
+
+
+def is_waveforms_zarr(path: Path) -> bool:
+    """Whether ``path`` is a WaveformExtractor zarr store (root attribute ``params``)."""
+    from ..zarr_v2_raw import read_attributes
+
+    return is_zarr_store(path) and "params" in read_attributes(path)
+
+
+def _open_waveforms(path: Path, options: OpenOptions, load) -> dict:
+    """The WaveformExtractor of a folder or store, read by ``load``; ``with_recording=None``
+    falls back without the recording (with a warning) when it cannot be loaded."""
+    try:
+        if options.with_recording is not None:
+            we = load(path, options.with_recording, options.sorting, options.allow_pickle)
+        else:
+            try:
+                we = load(path, True, options.sorting, options.allow_pickle)
+            except RecordingUnavailableError as error:
+                warnings.warn(f"{error}: opened without its recording", stacklevel=4)
+                we = load(path, False, options.sorting, options.allow_pickle)
+    except FileNotFoundError as error:
+        if options.sorting is not None:
+            raise
+        raise FileNotFoundError(
+            f"{path}: waveform folder whose sorting is missing ({error}); it was probably "
+            "written with absolute paths on another machine: open it with "
+            "load_waveforms(folder, with_recording=False, sorting=<the sorting>)"
+        ) from None
+    return {"waveform_extractor": we, "sorting": we.sorting}
+
+
+def _open_waveforms_folder(path: Path, options: OpenOptions) -> dict:
+    return _open_waveforms(path, options, WaveformExtractor.load_from_folder)
+
+
+def _open_waveforms_zarr(path: Path, options: OpenOptions) -> dict:
+    return _open_waveforms(path, options, WaveformExtractor.load_from_zarr)
+
+
+register_opener(
+    "waveform_extractor_folder",
+    is_waveforms_folder,
+    _open_waveforms_folder,
+    kinds=("waveform_extractor", "sorting"),
+    saved=True,
+    priority=PRIORITY_WAVEFORMS,
+)
+register_opener(
+    "waveform_extractor_zarr",
+    is_waveforms_zarr,
+    _open_waveforms_zarr,
+    kinds=("waveform_extractor", "sorting"),
+    saved=True,
+    priority=PRIORITY_WAVEFORMS,
+)
 
 
 def _templates_extractor(
@@ -353,7 +435,8 @@ def precompute_sparsity(
         Units per in-memory batch for ``"energy"`` (None: all at once).
     ms_before, ms_after : float, default: 2.0, 3.0
     temp_folder : str or Path or None, default: None
-        Must not exist; used (then deleted) by ``"energy"``.
+        Must not exist (checked for every method, as SpikeInterface does); used (then
+        deleted) by ``"energy"``.
     allow_unfiltered : bool, default: False
     seed : int or None, default: None
         Seed of the spike sampling (None: random, as SpikeInterface).
@@ -371,6 +454,8 @@ def precompute_sparsity(
     _check_window(ms_before, ms_after)
     _check_count(num_spikes_for_sparsity, "num_spikes_for_sparsity", allow_none=False)
     _check_count(unit_batch_size, "unit_batch_size", allow_none=True)
+    if temp_folder is not None and Path(temp_folder).exists():
+        raise ExistingPathError(f"temp_folder {temp_folder} already exists")
     if not recording.is_filtered() and not allow_unfiltered:
         raise ValueError("the recording is not filtered: filter it or pass allow_unfiltered=True")
     fs = sorting.sampling_frequency  # as the extractor's nbefore/nafter
@@ -395,8 +480,6 @@ def precompute_sparsity(
     }
     if temp_folder is not None:
         temp_folder = Path(temp_folder)
-        if temp_folder.exists():
-            raise FileExistsError(f"temp_folder {temp_folder} already exists")
         try:
             dense = extract_waveforms(recording, sorting, folder=temp_folder, **extract)
             mask = compute_sparsity(dense, **sparsity_kwargs).mask
@@ -411,25 +494,6 @@ def precompute_sparsity(
         dense = extract_waveforms(recording, batch_sorting, mode="memory", **extract)
         mask[start : start + batch] = compute_sparsity(dense, **sparsity_kwargs).mask
     return ChannelSparsity(mask, unit_ids, recording.channel_ids)
-
-
-def _estimate_sparsity_spikes(sorting: BaseSorting, num_samples, max_spikes: int, margin: int):
-    """SpikeInterface's ``random_spikes_selection`` (seed 2205), margins applied to samples."""
-    rng = np.random.default_rng(seed=_ESTIMATE_SPARSITY_SEED)
-    spikes = sorting.to_spike_vector()
-    by_unit = np.argsort(spikes["unit_index"], kind="stable")
-    bounds = np.searchsorted(spikes["unit_index"][by_unit], np.arange(sorting.get_num_units() + 1))
-    selected = []
-    for unit_index in range(sorting.get_num_units()):
-        indices = by_unit[bounds[unit_index] : bounds[unit_index + 1]]
-        selected.append(
-            rng.choice(indices, size=min(max_spikes, indices.size), replace=False, shuffle=False)
-        )
-    selected = np.sort(np.concatenate(selected)) if selected else np.zeros(0, "int64")
-    chosen = spikes[selected]
-    limits = np.asarray(num_samples)[chosen["segment_index"]]
-    keep = (chosen["sample_index"] >= margin) & (chosen["sample_index"] < limits - margin)
-    return chosen[keep]
 
 
 def estimate_sparsity(
@@ -482,9 +546,15 @@ def estimate_sparsity(
     fs = recording.sampling_frequency
     nbefore, nafter = int(ms_before * fs / 1000.0), int(ms_after * fs / 1000.0)
     num_samples = [recording.get_num_samples(i) for i in range(recording.get_num_segments())]
-    spikes = _estimate_sparsity_spikes(
-        sorting, num_samples, num_spikes_for_sparsity, max(nbefore, nafter)
-    )
+    spikes = sorting.to_spike_vector()[
+        random_spikes_selection(
+            sorting,
+            num_samples,
+            max_spikes_per_unit=num_spikes_for_sparsity,
+            margin_size=max(nbefore, nafter),
+            seed=_ESTIMATE_SPARSITY_SEED,
+        )
+    ]
     we = _templates_extractor(recording, sorting, ms_before, ms_after, spikes, job_kwargs)
     return compute_sparsity(
         we, method=method, peak_sign=peak_sign, num_channels=num_channels, radius_um=radius_um

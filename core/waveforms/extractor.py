@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..atomic import atomic_folder
+from ..errors import InvalidInputError
 from ..json_io import read_json, write_json
 from ..source_files import check_save_target
 from . import folder_io, zarr_io
@@ -501,7 +502,7 @@ class WaveformExtractor(RecordingInfoMixin, TemplatesMixin, SavingMixin, Extensi
         unit_index = self._unit_index(unit_id)
         self._check_extra_sparsity(sparsity)
         if not self.has_waveforms():
-            raise ValueError("waveforms were deleted or not extracted yet")
+            raise InvalidInputError("waveforms were deleted or not extracted yet")
         waveforms = self._waveforms.get(unit_id)
         if waveforms is None:
             waveforms = self._read_waveforms(unit_id, lazy)
@@ -542,7 +543,7 @@ class WaveformExtractor(RecordingInfoMixin, TemplatesMixin, SavingMixin, Extensi
         """
         self._unit_index(unit_id)
         if not self.has_waveforms():
-            raise ValueError("waveforms were deleted or not extracted yet")
+            raise InvalidInputError("waveforms were deleted or not extracted yet")
         if self.format == "binary":
             return np.load(self.folder / "waveforms" / f"sampled_index_{unit_id}.npy")
         if self.format == "zarr":

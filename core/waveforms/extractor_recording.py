@@ -264,6 +264,28 @@ class RecordingInfoMixin:
 
 
 # --------------------------------------------------------------------------- sorting vs recording
+def has_exceeding_spikes(recording: BaseRecording, sorting: BaseSorting) -> bool:
+    """Whether some spike lies before 0 or past the end of its recording segment.
+
+    Parameters
+    ----------
+    recording : BaseRecording
+    sorting : BaseSorting
+        With the recording's number of segments.
+
+    Returns
+    -------
+    bool
+    """
+    for segment_index, spikes in enumerate(sorting.to_spike_vector(concatenated=False)):
+        if spikes.size == 0:
+            continue
+        samples = spikes["sample_index"]
+        if samples.min() < 0 or samples.max() >= recording.get_num_samples(segment_index):
+            return True
+    return False
+
+
 def check_spikes_in_recording(recording: BaseRecording, sorting: BaseSorting) -> None:
     """Raise ``ValueError`` if a spike lies outside its recording segment."""
     if recording.get_num_segments() != sorting.get_num_segments():

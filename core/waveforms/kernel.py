@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..jobs import CancelToken, ChunkRecordingExecutor, split_job_kwargs
+from ..shared_memory import make_shared_array
 from .kernel_cutting import _build_plan, _extract_chunk, _init_worker, _Plan, _sum_chunk
 from .kernel_outputs import (
     RunningAverages,
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
 __all__ = [
     "estimate_templates_average",
     "extract_waveforms_to_buffers",
+    "fill_waveform_arrays",
     # spike sampling lives in .sampling; importable from here as before
     "sample_spikes",
     "sampled_index_dtype",
@@ -149,8 +151,8 @@ def extract_waveforms_to_buffers(
     mode : {"memmap", "memory", "shared_memory"}, default: "memmap"
         ``"memmap"`` writes ``folder/waveforms_<unit_id>.npy`` (pre-sized, filled in
         place by the workers) and returns read-only
-        memmaps; ``"memory"`` returns numpy arrays (``"shared_memory"``, SpikeInterface's name,
-        is the same).
+        memmaps; ``"memory"`` returns numpy arrays; ``"shared_memory"`` fills arrays in shared
+        memory blocks (see ``copy``).
     return_scaled : bool, default: False
         Waveforms in µV (float32 ``raw * gain_to_uV + offset_to_uV``, as ``get_traces``).
     folder : str or Path or None, default: None
@@ -161,7 +163,10 @@ def extract_waveforms_to_buffers(
         Boolean ``(num_units, num_channels)``: each unit's buffer keeps only its channels (in
         channel order), and only the channels some unit of a chunk needs are read.
     copy : bool, default: False
-        Kept for SpikeInterface compatibility: results are always plain arrays or memmaps.
+        With ``"shared_memory"``: True returns plain arrays (no shared blocks); False
+        returns ``(waveforms, arrays_info)`` as SpikeInterface does, where
+        ``arrays_info[unit_id] = (shm, shm_name, dtype_str, shape)`` (``shm`` is None for an
+        empty buffer): keep it referenced while the arrays are used, then unlink the blocks.
     progress_callback : callable or None, default: None
         ``progress_callback(done_chunks, total_chunks)``.
     cancel_token : CancelToken or None, default: None
@@ -171,8 +176,8 @@ def extract_waveforms_to_buffers(
         If a dict and the waveforms are float32 files written by threads or gathered from a Dask
         cluster (``"memmap"`` mode, ``pool_engine="thread"`` or ``"dask"``), it receives
         ``unit_id -> average waveform`` (equal to ``np.mean`` of the unit's buffer, bit for
-        bit), folded in while the files are written
-        (:class:`~.kernel_outputs.RunningAverages`); otherwise it is left empty.
+        bit), folded in while the files are written (:class:`~.kernel_outputs.RunningAverages`);
+        otherwise it is left empty.
     **job_kwargs
         ``n_jobs``, ``chunk_duration``, ``progress_bar``, ``pool_engine`` (default
         ``"thread"``: reads release the GIL; ``"process"`` also works; with ``"dask"`` the
@@ -181,8 +186,9 @@ def extract_waveforms_to_buffers(
 
     Returns
     -------
-    dict
-        ``{unit_id: (num_spikes_of_unit, nbefore + nafter, num_channels_of_unit) array}``.
+    dict or tuple
+        ``{unit_id: (num_spikes_of_unit, nbefore + nafter, num_channels_of_unit) array}``
+        (and ``arrays_info`` with ``"shared_memory"`` and ``copy=False``).
         Spikes whose window does not fit in their segment (``sample < nbefore`` or
         ``sample >= num_samples - nafter``) keep rows of zeros, as in SpikeInterface.
 
@@ -213,50 +219,60 @@ def extract_waveforms_to_buffers(
 
     job_kwargs.setdefault("pool_engine", "thread")
     _, job_kwargs = split_job_kwargs(job_kwargs)
-    # Dask tasks return their pieces and this process writes them: no two tasks ever write the
-    # same file page, wherever the workers run, and averages can be folded in as with threads.
+    threads = _workers_share_memory(job_kwargs)
     on_dask = job_kwargs.get("pool_engine") == "dask"
-    threads = not on_dask and (
-        job_kwargs["n_jobs"] == 1 or job_kwargs.get("pool_engine") == "thread"
-    )
 
-    if mode == "memmap":
-        if folder is None:
-            raise ValueError("folder is required with mode='memmap'")
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        names = [f"waveforms_{unit_id}.npy" for unit_id in unit_ids.tolist()]
-        paths = [folder / name for name in names]
-        headers = create_npy_files(folder, names, shapes, dtype)
-        running = None
-        if averages is not None and (threads or on_dask) and dtype == np.float32:
-            running = RunningAverages(
-                counts, [(nsamples, w) for w in widths], _zero_rows(plan, len(unit_ids))
-            )
-        target = _NpyFiles(
-            [str(p) for p in paths],
-            headers,
-            [(nsamples, w) for w in widths],
-            dtype,
-            running,
-            background_writes=job_kwargs["n_jobs"] == 1 or on_dask,
+    if mode != "memmap":
+        # with copy=True plain arrays hold the same values without shared blocks
+        shared = mode == "shared_memory" and not copy
+        arrays, shms = (
+            _shared_arrays(shapes, dtype) if shared else (allocate_arrays(shapes, dtype), [])
         )
-        sink = "files"
-        arrays = None
-    else:
-        arrays = allocate_arrays(shapes, dtype)
-        sink, target = ("arrays", arrays) if threads else ("return", None)
+        try:
+            _fill_arrays(
+                recording, plan, arrays, threads, progress_callback, cancel_token, job_kwargs
+            )
+        except BaseException:
+            _unlink(shms)
+            raise
+        waveforms = dict(zip(unit_ids.tolist(), arrays))
+        if not shared:
+            return waveforms
+        info = {
+            u: (shm, None if shm is None else shm.name, dtype.str, shape)
+            for u, shm, shape in zip(unit_ids.tolist(), shms, shapes)
+        }
+        return waveforms, info
 
+    if folder is None:
+        raise ValueError("folder is required with mode='memmap'")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    names = [f"waveforms_{unit_id}.npy" for unit_id in unit_ids.tolist()]
+    paths = [folder / name for name in names]
+    headers = create_npy_files(folder, names, shapes, dtype)
+    running = None
+    if averages is not None and (threads or on_dask) and dtype == np.float32:
+        running = RunningAverages(
+            counts, [(nsamples, w) for w in widths], _zero_rows(plan, len(unit_ids))
+        )
+    files = _NpyFiles(
+        [str(p) for p in paths],
+        headers,
+        [(nsamples, w) for w in widths],
+        dtype,
+        running,
+        background_writes=job_kwargs["n_jobs"] == 1 or on_dask,
+    )
+    # Dask tasks return their pieces and this process writes them: no two tasks ever write the
+    # same file page, wherever the workers run, and averages are folded in as with threads.
+    sink, target, gather = ("return", None, files.write_all) if on_dask else ("files", files, None)
     if spikes.size:
-        worker_sink, worker_target = sink, target
-        gather = None if sink != "return" else _ArrayWriter(arrays)
-        if on_dask and sink == "files":
-            worker_sink, worker_target, gather = "return", None, target.write_all
         try:
             _run_chunks(
                 recording,
                 _extract_chunk,
-                (plan, worker_sink, worker_target),
+                (plan, sink, target),
                 gather,
                 "extract_waveforms",
                 progress_callback,
@@ -264,17 +280,126 @@ def extract_waveforms_to_buffers(
                 job_kwargs,
             )
         except BaseException:
-            if sink == "files":
-                target.close(cancel=True)
+            files.close(cancel=True)
             raise
-        if sink == "files":
-            target.close()
+    files.close()
+    if running is not None:
+        averages.update(zip(unit_ids.tolist(), running.averages()))
+    return {u: np.load(path, mmap_mode="r") for u, path in zip(unit_ids.tolist(), paths)}
 
-    if mode == "memmap":
-        if running is not None:
-            averages.update(zip(unit_ids.tolist(), running.averages()))
-        return {u: np.load(path, mmap_mode="r") for u, path in zip(unit_ids.tolist(), paths)}
-    return dict(zip(unit_ids.tolist(), arrays))
+
+def _workers_share_memory(job_kwargs: dict) -> bool:
+    """Whether the chunks run in this process (main thread or threads), not in processes or Dask."""
+    if job_kwargs.get("pool_engine") == "dask":
+        return False
+    return job_kwargs["n_jobs"] == 1 or job_kwargs.get("pool_engine") == "thread"
+
+
+def _fill_arrays(
+    recording: BaseRecording,
+    plan: _Plan,
+    arrays: list[np.ndarray],
+    threads: bool,
+    progress_callback: ProgressCallback | None,
+    cancel_token: CancelToken | None,
+    job_kwargs: dict,
+) -> None:
+    """Cut the planned waveforms into ``arrays`` (threads write in place; processes return)."""
+    if plan.sample_index.size == 0:
+        return
+    sink, target = ("arrays", arrays) if threads else ("return", None)
+    _run_chunks(
+        recording,
+        _extract_chunk,
+        (plan, sink, target),
+        None if threads else _ArrayWriter(arrays),
+        "extract_waveforms",
+        progress_callback,
+        cancel_token,
+        job_kwargs,
+    )
+
+
+def fill_waveform_arrays(
+    recording: BaseRecording,
+    spikes: np.ndarray,
+    unit_ids: Sequence | np.ndarray,
+    nbefore: int,
+    nafter: int,
+    arrays: list[np.ndarray],
+    return_scaled: bool = False,
+    sparsity_mask: np.ndarray | None = None,
+    progress_callback: ProgressCallback | None = None,
+    cancel_token: CancelToken | None = None,
+    **job_kwargs: Any,
+) -> None:
+    """Cut the waveforms of ``spikes`` into existing per-unit arrays (filled in place).
+
+    Parameters
+    ----------
+    recording, spikes, unit_ids, nbefore, nafter, return_scaled, sparsity_mask
+        As :func:`extract_waveforms_to_buffers`.
+    arrays : list of np.ndarray
+        One writable array per unit, of shape ``(spikes of the unit, nbefore + nafter,
+        channels of the unit)`` and of one dtype (memmaps and shared memory work).
+    progress_callback, cancel_token, **job_kwargs
+        As :func:`extract_waveforms_to_buffers`; workers are threads unless
+        ``pool_engine="process"``.
+
+    Raises
+    ------
+    ValueError
+        If an array has the wrong shape.
+    """
+    nbefore, nafter = _check_window(nbefore, nafter)
+    unit_ids = np.asarray(unit_ids)
+    spikes = _check_spikes(spikes, unit_ids, recording)
+    mask = _check_sparsity_mask(sparsity_mask, len(unit_ids), recording.get_num_channels())
+    if len(arrays) != len(unit_ids):
+        raise ValueError(
+            f"arrays must hold one array per unit ({len(unit_ids)}), got {len(arrays)}"
+        )
+    counts = np.bincount(spikes["unit_index"], minlength=len(unit_ids))
+    for unit, array in enumerate(arrays):
+        width = recording.get_num_channels() if mask is None else int(mask[unit].sum())
+        expected = (int(counts[unit]), nbefore + nafter, width)
+        if array.shape != expected:
+            raise ValueError(
+                f"arrays[{unit}] (unit {unit_ids[unit]!r}) has shape {array.shape}, expected {expected}"
+            )
+    dtype = np.dtype(arrays[0].dtype) if arrays else np.dtype("float32")
+    if return_scaled and not recording.has_scaled():
+        raise ValueError(
+            "return_scaled=True needs a recording with gain_to_uV and offset_to_uV properties"
+        )
+    plan = _build_plan(
+        recording, spikes, len(unit_ids), nbefore, nafter, dtype, mask, return_scaled
+    )
+    job_kwargs.setdefault("pool_engine", "thread")
+    _, job_kwargs = split_job_kwargs(job_kwargs)
+    threads = _workers_share_memory(job_kwargs)
+    _fill_arrays(recording, plan, arrays, threads, progress_callback, cancel_token, job_kwargs)
+
+
+def _shared_arrays(shapes: list[tuple[int, int, int]], dtype: np.dtype) -> tuple[list, list]:
+    """One zeroed array per shape in its own shared memory block (None for an empty array)."""
+    arrays, shms = [], []
+    for shape in shapes:
+        if 0 in shape:
+            arrays.append(np.zeros(shape, dtype=dtype))
+            shms.append(None)
+        else:
+            array, shm = make_shared_array(shape, dtype)
+            arrays.append(array)
+            shms.append(shm)
+    return arrays, shms
+
+
+def _unlink(shms: list) -> None:
+    """Unlink shared memory blocks (None entries skipped): freed once no array maps them."""
+    for shm in shms:
+        if shm is not None:
+            shm.unlink()
 
 
 def _zero_rows(plan: _Plan, num_units: int) -> list[list[int]]:

@@ -4,7 +4,9 @@
 SpikeInterface's ``select_random_spikes_uniformly`` for the same seed. :func:`sample_spikes` also
 returns the selected rows of the spike vector (what
 :func:`~core.waveforms.kernel.extract_waveforms_to_buffers` cuts) and, per unit, the
-``sampled_index`` arrays a WaveformExtractor stores.
+``sampled_index`` arrays a WaveformExtractor stores. :func:`random_spikes_selection` is the
+draw that replaces it in SpikeInterface 0.100's sparsity estimation (positions in the spike
+vector).
 """
 
 from __future__ import annotations
@@ -18,7 +20,12 @@ if TYPE_CHECKING:
     from ..recording.base import BaseRecording
     from ..sorting.base import BaseSorting
 
-__all__ = ["sample_spikes", "sampled_index_dtype", "select_random_spikes_uniformly"]
+__all__ = [
+    "random_spikes_selection",
+    "sample_spikes",
+    "sampled_index_dtype",
+    "select_random_spikes_uniformly",
+]
 
 #: dtype of the per-unit ``sampled_index_<unit_id>.npy`` arrays.
 sampled_index_dtype = np.dtype([("spike_index", "<i8"), ("segment_index", "<i8")])
@@ -238,3 +245,59 @@ def sample_spikes(
         sampled_indices[unit_id] = index
     selected = spikes[np.sort(selection.vector_indices)]
     return selected, sampled_indices
+
+
+def random_spikes_selection(
+    sorting: BaseSorting,
+    num_samples: list[int] | None = None,
+    method: str = "uniform",
+    max_spikes_per_unit: int = 500,
+    margin_size: int | None = None,
+    seed: int | None = None,
+) -> np.ndarray:
+    """Draw at most ``max_spikes_per_unit`` spikes per unit, as positions in the spike vector.
+
+    The draws are SpikeInterface 0.100's (``numpy.random.default_rng(seed).choice`` per unit,
+    in unit order) for the same seed.
+
+    Parameters
+    ----------
+    sorting : BaseSorting
+    num_samples : list of int or None, default: None
+        Samples per segment; needed with ``margin_size``.
+    method : {"uniform"}, default: "uniform"
+    max_spikes_per_unit : int, default: 500
+    margin_size : int or None, default: None
+        Drop drawn spikes closer than this to either end of their segment (spikes with
+        ``sample_index < margin_size`` or ``>= num_samples - margin_size``). SpikeInterface
+        0.100 compares the left margin with the spike's position in the vector instead of its
+        sample; this compares samples.
+    seed : int or None, default: None
+
+    Returns
+    -------
+    np.ndarray
+        Sorted int64 positions in ``sorting.to_spike_vector()``.
+    """
+    if method != "uniform":
+        raise ValueError(f"method must be 'uniform' (the only one implemented), got {method!r}")
+    max_spikes_per_unit = _check_max_spikes(max_spikes_per_unit)
+    if margin_size is not None and num_samples is None:
+        raise ValueError("margin_size needs num_samples (the samples of each segment)")
+    rng = np.random.default_rng(seed=seed)
+    spikes = sorting.to_spike_vector()
+    by_unit = np.argsort(spikes["unit_index"], kind="stable")
+    bounds = np.searchsorted(spikes["unit_index"][by_unit], np.arange(sorting.get_num_units() + 1))
+    selected = [np.zeros(0, dtype="int64")]
+    for unit_index in range(sorting.get_num_units()):
+        positions = by_unit[bounds[unit_index] : bounds[unit_index + 1]]
+        size = min(max_spikes_per_unit, positions.size)
+        selected.append(rng.choice(positions, size=size, replace=False, shuffle=False))
+    selected = np.sort(np.concatenate(selected)).astype("int64", copy=False)
+    if margin_size is not None:
+        margin = int(margin_size)
+        chosen = spikes[selected]
+        limits = np.asarray(num_samples)[chosen["segment_index"]]
+        keep = (chosen["sample_index"] >= margin) & (chosen["sample_index"] < limits - margin)
+        selected = selected[keep]
+    return selected

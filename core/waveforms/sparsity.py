@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import InvalidInputError
 from ..recording.tools import get_noise_levels
 from .template_tools import (
     PeakSign,
@@ -92,7 +93,7 @@ class ChannelSparsity:
             raise ValueError(f"channel_ids must be 1-D, got shape {self.channel_ids.shape}")
         expected = (self.unit_ids.size, self.channel_ids.size)
         if self.mask.shape != expected:
-            raise ValueError(
+            raise InvalidInputError(
                 f"mask must have shape (num_units, num_channels) = {expected}, "
                 f"got {self.mask.shape}"
             )
@@ -190,6 +191,36 @@ class ChannelSparsity:
                 f"or look sparse for unit {unit_id!r}, got shape {waveforms.shape}"
             )
         return waveforms[..., self._active_channels(unit_id)]
+
+    def sparsify_templates(self, templates_array: np.ndarray) -> np.ndarray:
+        """Dense templates made sparse: each unit's active channels first, zeros after.
+
+        Parameters
+        ----------
+        templates_array : np.ndarray
+            ``(num_units, num_samples, num_channels)``.
+
+        Returns
+        -------
+        np.ndarray
+            ``(num_units, num_samples, max_num_active_channels)``, of the input dtype.
+        """
+        templates_array = np.asarray(templates_array)
+        if templates_array.ndim != 3 or templates_array.shape[0] != self.num_units:
+            raise ValueError(
+                f"templates_array must have shape ({self.num_units}, num_samples, "
+                f"{self.num_channels}), got {templates_array.shape}"
+            )
+        sparse = np.zeros(
+            templates_array.shape[:2] + (self.max_num_active_channels,), templates_array.dtype
+        )
+        for unit_index, unit_id in enumerate(self.unit_ids):
+            active = self.sparsify_waveforms(templates_array[unit_index], unit_id)
+            sparse[unit_index, :, : active.shape[-1]] = active
+        return sparse
+
+    #: SpikeInterface 0.100's spelling.
+    sparisfy_templates = sparsify_templates
 
     def densify_waveforms(self, waveforms: np.ndarray, unit_id: Any) -> np.ndarray:
         """Spread a unit's sparse waveforms over all channels, zeros elsewhere.

@@ -26,12 +26,12 @@ def _check_choice(value: Any, name: str, choices: tuple[str, ...]) -> None:
         raise ValueError(f"{name} must be one of {expected}, got {value!r}")
 
 
-def _dense_templates(templates_or_we: Any) -> np.ndarray:
+def _dense_templates(templates_or_waveform_extractor: Any) -> np.ndarray:
     """The dense average templates of a `WaveformExtractor` or a `Templates`.
 
     Parameters
     ----------
-    templates_or_we : WaveformExtractor | Templates
+    templates_or_waveform_extractor : WaveformExtractor | Templates
         Source of the templates.
 
     Returns
@@ -42,16 +42,16 @@ def _dense_templates(templates_or_we: Any) -> np.ndarray:
     Raises
     ------
     TypeError
-        If ``templates_or_we`` is neither.
+        If ``templates_or_waveform_extractor`` is neither.
     """
     # duck-typed so that any object with the WaveformExtractor interface works
-    if hasattr(templates_or_we, "get_dense_templates"):
-        return np.asarray(templates_or_we.get_dense_templates())
-    if hasattr(templates_or_we, "get_all_templates"):
-        return np.asarray(templates_or_we.get_all_templates(mode="average"))
+    if hasattr(templates_or_waveform_extractor, "get_dense_templates"):
+        return np.asarray(templates_or_waveform_extractor.get_dense_templates())
+    if hasattr(templates_or_waveform_extractor, "get_all_templates"):
+        return np.asarray(templates_or_waveform_extractor.get_all_templates(mode="average"))
     raise TypeError(
-        "templates_or_we must be a WaveformExtractor or a Templates, "
-        f"got {type(templates_or_we).__name__}"
+        "templates_or_waveform_extractor must be a WaveformExtractor or a Templates, "
+        f"got {type(templates_or_waveform_extractor).__name__}"
     )
 
 
@@ -78,13 +78,15 @@ def _extremum_indices(templates: np.ndarray, nbefore: int, peak_sign: str, mode:
 
 
 def get_template_amplitudes(
-    templates_or_we: Any, peak_sign: PeakSign = "neg", mode: AmplitudeMode = "extremum"
+    templates_or_waveform_extractor: Any,
+    peak_sign: PeakSign = "neg",
+    mode: AmplitudeMode = "extremum",
 ) -> dict[Any, np.ndarray]:
     """Amplitude of each unit's template on every channel.
 
     Parameters
     ----------
-    templates_or_we : WaveformExtractor | Templates
+    templates_or_waveform_extractor : WaveformExtractor | Templates
         Source of the templates.
     peak_sign : {"neg", "pos", "both"}, default: "neg"
         ``"neg"``: the trough, as a positive number; ``"pos"``: the peak; ``"both"``: the largest
@@ -103,17 +105,19 @@ def get_template_amplitudes(
     ValueError
         If ``peak_sign`` or ``mode`` is unknown.
     TypeError
-        If ``templates_or_we`` is neither a WaveformExtractor nor a Templates.
+        If ``templates_or_waveform_extractor`` is neither a WaveformExtractor nor a Templates.
     """
     _check_choice(peak_sign, "peak_sign", _PEAK_SIGNS)
     _check_choice(mode, "mode", _MODES)
-    templates = _dense_templates(templates_or_we)
-    amplitudes = _amplitude_array(templates, templates_or_we.nbefore, peak_sign, mode)
-    return dict(zip(templates_or_we.unit_ids, amplitudes))
+    templates = _dense_templates(templates_or_waveform_extractor)
+    amplitudes = _amplitude_array(
+        templates, templates_or_waveform_extractor.nbefore, peak_sign, mode
+    )
+    return dict(zip(templates_or_waveform_extractor.unit_ids, amplitudes))
 
 
 def get_template_extremum_channel(
-    templates_or_we: Any,
+    templates_or_waveform_extractor: Any,
     peak_sign: PeakSign = "neg",
     mode: AmplitudeMode = "extremum",
     outputs: Literal["id", "index"] = "id",
@@ -122,7 +126,7 @@ def get_template_extremum_channel(
 
     Parameters
     ----------
-    templates_or_we : WaveformExtractor | Templates
+    templates_or_waveform_extractor : WaveformExtractor | Templates
         Source of the templates.
     peak_sign : {"neg", "pos", "both"}, default: "neg"
         See `get_template_amplitudes`.
@@ -142,28 +146,28 @@ def get_template_extremum_channel(
     ValueError
         If ``peak_sign``, ``mode`` or ``outputs`` is unknown.
     TypeError
-        If ``templates_or_we`` is neither a WaveformExtractor nor a Templates.
+        If ``templates_or_waveform_extractor`` is neither a WaveformExtractor nor a Templates.
     """
     _check_choice(peak_sign, "peak_sign", _PEAK_SIGNS)
     _check_choice(mode, "mode", _MODES)
     _check_choice(outputs, "outputs", _OUTPUTS)
-    templates = _dense_templates(templates_or_we)
-    indices = _extremum_indices(templates, templates_or_we.nbefore, peak_sign, mode)
+    templates = _dense_templates(templates_or_waveform_extractor)
+    indices = _extremum_indices(templates, templates_or_waveform_extractor.nbefore, peak_sign, mode)
     if outputs == "id":
-        values = np.asarray(templates_or_we.channel_ids)[indices]
+        values = np.asarray(templates_or_waveform_extractor.channel_ids)[indices]
     else:
         values = indices
-    return dict(zip(templates_or_we.unit_ids, values))
+    return dict(zip(templates_or_waveform_extractor.unit_ids, values))
 
 
 def get_template_extremum_channel_peak_shift(
-    templates_or_we: Any, peak_sign: PeakSign = "neg"
+    templates_or_waveform_extractor: Any, peak_sign: PeakSign = "neg"
 ) -> dict[Any, int]:
     """Offset of each unit's peak from ``nbefore`` on its extremum channel.
 
     Parameters
     ----------
-    templates_or_we : WaveformExtractor | Templates
+    templates_or_waveform_extractor : WaveformExtractor | Templates
         Source of the templates.
     peak_sign : {"neg", "pos", "both"}, default: "neg"
         Which peak: the minimum, the maximum or the largest absolute value. Also used to find
@@ -179,11 +183,11 @@ def get_template_extremum_channel_peak_shift(
     ValueError
         If ``peak_sign`` is unknown.
     TypeError
-        If ``templates_or_we`` is neither a WaveformExtractor nor a Templates.
+        If ``templates_or_waveform_extractor`` is neither a WaveformExtractor nor a Templates.
     """
     _check_choice(peak_sign, "peak_sign", _PEAK_SIGNS)
-    templates = _dense_templates(templates_or_we)
-    nbefore = templates_or_we.nbefore
+    templates = _dense_templates(templates_or_waveform_extractor)
+    nbefore = templates_or_waveform_extractor.nbefore
     channels = _extremum_indices(templates, nbefore, peak_sign, "extremum")
     traces = templates[np.arange(templates.shape[0]), :, channels]  # (num_units, num_samples)
     if peak_sign == "neg":
@@ -192,17 +196,22 @@ def get_template_extremum_channel_peak_shift(
         peaks = np.argmax(traces, axis=1)
     else:
         peaks = np.argmax(np.abs(traces), axis=1)
-    return {unit_id: int(peak) - nbefore for unit_id, peak in zip(templates_or_we.unit_ids, peaks)}
+    return {
+        unit_id: int(peak) - nbefore
+        for unit_id, peak in zip(templates_or_waveform_extractor.unit_ids, peaks)
+    }
 
 
 def get_template_extremum_amplitude(
-    templates_or_we: Any, peak_sign: PeakSign = "neg", mode: AmplitudeMode = "at_index"
+    templates_or_waveform_extractor: Any,
+    peak_sign: PeakSign = "neg",
+    mode: AmplitudeMode = "at_index",
 ) -> dict[Any, float]:
     """Amplitude of each unit's template on its extremum channel.
 
     Parameters
     ----------
-    templates_or_we : WaveformExtractor | Templates
+    templates_or_waveform_extractor : WaveformExtractor | Templates
         Source of the templates.
     peak_sign : {"neg", "pos", "both"}, default: "neg"
         See `get_template_amplitudes`.
@@ -220,19 +229,24 @@ def get_template_extremum_amplitude(
     ValueError
         If ``peak_sign`` or ``mode`` is unknown.
     TypeError
-        If ``templates_or_we`` is neither a WaveformExtractor nor a Templates.
+        If ``templates_or_waveform_extractor`` is neither a WaveformExtractor nor a Templates.
     """
     _check_choice(peak_sign, "peak_sign", _PEAK_SIGNS)
     _check_choice(mode, "mode", _MODES)
-    templates = _dense_templates(templates_or_we)
-    amplitudes = _amplitude_array(templates, templates_or_we.nbefore, peak_sign, mode)
+    templates = _dense_templates(templates_or_waveform_extractor)
+    amplitudes = _amplitude_array(
+        templates, templates_or_waveform_extractor.nbefore, peak_sign, mode
+    )
     channels = np.argmax(np.abs(amplitudes), axis=1)
     values = amplitudes[np.arange(amplitudes.shape[0]), channels]
-    return {unit_id: float(value) for unit_id, value in zip(templates_or_we.unit_ids, values)}
+    return {
+        unit_id: float(value)
+        for unit_id, value in zip(templates_or_waveform_extractor.unit_ids, values)
+    }
 
 
 def get_template_channel_sparsity(
-    templates_or_we: Any,
+    templates_or_waveform_extractor: Any,
     method: str = "radius",
     peak_sign: PeakSign = "neg",
     num_channels: int | None = 5,
@@ -245,7 +259,7 @@ def get_template_channel_sparsity(
 
     Parameters
     ----------
-    templates_or_we : WaveformExtractor | Templates
+    templates_or_waveform_extractor : WaveformExtractor | Templates
         Source of the templates.
     method, peak_sign, num_channels, radius_um, threshold, by_property
         As in `compute_sparsity`.
@@ -274,7 +288,7 @@ def get_template_channel_sparsity(
     from .sparsity import compute_sparsity
 
     sparsity = compute_sparsity(
-        templates_or_we,
+        templates_or_waveform_extractor,
         method=method,
         peak_sign=peak_sign,
         num_channels=num_channels,

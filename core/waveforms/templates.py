@@ -117,8 +117,8 @@ class Templates:
                 )
             if self.check_for_consistent_sparsity and not self._are_passed_templates_sparse():
                 raise ValueError(
-                    "templates_array is not sparse for sparsity_mask: each unit's template must "
-                    "hold its active channels first and zeros after"
+                    "Sparsity mask passed but the templates are not sparse: each unit's "
+                    "template must hold its active channels first and zeros after"
                 )
 
     @staticmethod
@@ -309,8 +309,8 @@ class Templates:
         return cls.from_dict(json.loads(json_str))
 
     # ------------------------------------------------------------------ zarr
-    def to_zarr(self, folder_path: str | Path) -> None:
-        """Write to a zarr (format v2) folder, replacing any existing one atomically.
+    def add_templates_to_zarr_group(self, zarr_group: zarr.Group) -> None:
+        """Write into an open, empty zarr group (the inverse of `from_zarr_group`).
 
         Arrays ``templates_array``, ``channel_ids``, ``unit_ids`` and, if sparse,
         ``sparsity_mask``; attributes ``sampling_frequency``, ``nbefore`` and, with a probe,
@@ -318,20 +318,66 @@ class Templates:
 
         Parameters
         ----------
+        zarr_group : zarr.Group
+            Open for writing (zarr format 2 for SpikeInterface 0.100 readers).
+        """
+        _write_array(zarr_group, "templates_array", self.templates_array)
+        _write_array(zarr_group, "channel_ids", _ids_for_store(self.channel_ids))
+        _write_array(zarr_group, "unit_ids", _ids_for_store(self.unit_ids))
+        if self.sparsity_mask is not None:
+            _write_array(zarr_group, "sparsity_mask", self.sparsity_mask)
+        attributes = {"sampling_frequency": self.sampling_frequency, "nbefore": self.nbefore}
+        if self.probe is not None:
+            attributes["probe"] = _probe_dict(self.probe)
+        zarr_group.update_attributes(attributes)
+
+    def to_zarr(self, folder_path: str | Path) -> None:
+        """Write to a zarr (format v2) folder, replacing any existing one atomically.
+
+        See `add_templates_to_zarr_group` for the layout.
+
+        Parameters
+        ----------
         folder_path : str | Path
             Target folder.
         """
         with atomic_folder(folder_path, overwrite=True) as partial:
-            group = zarr.open_group(str(partial), mode="w", zarr_format=2)
-            _write_array(group, "templates_array", self.templates_array)
-            _write_array(group, "channel_ids", _ids_for_store(self.channel_ids))
-            _write_array(group, "unit_ids", _ids_for_store(self.unit_ids))
-            if self.sparsity_mask is not None:
-                _write_array(group, "sparsity_mask", self.sparsity_mask)
-            attributes = {"sampling_frequency": self.sampling_frequency, "nbefore": self.nbefore}
-            if self.probe is not None:
-                attributes["probe"] = _probe_dict(self.probe)
-            group.update_attributes(attributes)
+            self.add_templates_to_zarr_group(zarr.open_group(str(partial), mode="w", zarr_format=2))
+
+    @classmethod
+    def from_zarr_group(cls, zarr_group: zarr.Group) -> Templates:
+        """Read an open zarr group written by `add_templates_to_zarr_group`.
+
+        Parameters
+        ----------
+        zarr_group : zarr.Group
+
+        Returns
+        -------
+        Templates
+
+        Raises
+        ------
+        ValueError
+            If the group holds no ``templates_array``.
+        """
+        if "templates_array" not in zarr_group:
+            raise ValueError(
+                f"{zarr_group.store_path}: not a Templates zarr group (no 'templates_array' array)"
+            )
+        attributes = zarr_group.attrs.asdict()
+        probe = attributes.get("probe")
+        return cls(
+            templates_array=zarr_group["templates_array"][...],
+            sampling_frequency=attributes["sampling_frequency"],
+            nbefore=attributes["nbefore"],
+            sparsity_mask=(
+                zarr_group["sparsity_mask"][...] if "sparsity_mask" in zarr_group else None
+            ),
+            channel_ids=zarr_group["channel_ids"][...],
+            unit_ids=zarr_group["unit_ids"][...],
+            probe=None if probe is None else Probe.from_dict(probe),
+        )
 
     @classmethod
     def from_zarr(cls, folder_path: str | Path) -> Templates:
@@ -356,20 +402,7 @@ class Templates:
         path = Path(folder_path)
         if not path.is_dir():
             raise FileNotFoundError(f"{path}: no such zarr folder")
-        group = zarr.open_group(str(path), mode="r")
-        if "templates_array" not in group:
-            raise ValueError(f"{path}: not a Templates zarr store (no 'templates_array' array)")
-        attributes = group.attrs.asdict()
-        probe = attributes.get("probe")
-        return cls(
-            templates_array=group["templates_array"][...],
-            sampling_frequency=attributes["sampling_frequency"],
-            nbefore=attributes["nbefore"],
-            sparsity_mask=group["sparsity_mask"][...] if "sparsity_mask" in group else None,
-            channel_ids=group["channel_ids"][...],
-            unit_ids=group["unit_ids"][...],
-            probe=None if probe is None else Probe.from_dict(probe),
-        )
+        return cls.from_zarr_group(zarr.open_group(str(path), mode="r"))
 
 
 def _probe_dict(probe: Probe) -> dict[str, Any]:

@@ -84,3 +84,33 @@ def test_close_forgets_everything(recording, sorting):
     assert (
         session.selected_unit_ids == () and session.source == "" and session.frame_window == (0, 0)
     )
+
+
+@pytest.fixture
+def with_events(recording):
+    session = Session()
+    events = si.NumpyEvent.from_dict({"a": np.array([0.2, 1.5]), "b": np.array([0.9])})
+    session.open(recording=recording, events=events)
+    session.set_time_window(0.0, 0.2)  # centre at 0.1 s
+    return session
+
+
+def test_next_event_centres_the_window_on_it(with_events):
+    assert with_events.go_to_event(+1)
+    start, end = with_events.frame_window
+    assert (start + end) // 2 == 2_000  # 0.2 s
+    assert with_events.go_to_event(+1)
+    assert sum(with_events.frame_window) // 2 == 9_000  # then channel b at 0.9 s
+
+
+def test_previous_event_of_one_channel(with_events):
+    with_events.go_to_time(1.8)
+    assert with_events.go_to_event(-1, channel_ids=["a"])
+    assert sum(with_events.frame_window) // 2 == 15_000
+
+
+def test_no_event_further_leaves_the_window(with_events):
+    with_events.go_to_time(1.9)
+    before = with_events.frame_window
+    assert not with_events.go_to_event(+1)
+    assert with_events.frame_window == before

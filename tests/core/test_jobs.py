@@ -288,8 +288,14 @@ def test_fix_job_kwargs_rejects_unknown_pool_engine():
         fix_job_kwargs({"pool_engine": "ray"})
 
 
-def test_fix_job_kwargs_is_silent_when_n_jobs_never_set(monkeypatch, recwarn):
+def test_fix_job_kwargs_warns_when_n_jobs_never_set(monkeypatch):
     monkeypatch.setattr(jobs_kwargs, "_global_job_kwargs_set", False)
+    with pytest.warns(UserWarning, match="n_jobs"):
+        assert fix_job_kwargs({})["n_jobs"] == 1
+
+
+def test_fix_job_kwargs_is_silent_once_globals_are_set(monkeypatch, recwarn):
+    monkeypatch.setattr(jobs_kwargs, "_global_job_kwargs_set", True)
     assert fix_job_kwargs({})["n_jobs"] == 1
     assert not recwarn.list
 

@@ -9,7 +9,7 @@ import zarr
 from numcodecs import Blosc, Delta, get_codec
 
 from core.loading import load_extractor
-from core.recording.zarr import read_zarr
+from core.opening import read_zarr
 from core.sorting.base import minimum_spike_dtype
 from core.sorting.folders import (
     NpzFolderSorting,

@@ -307,8 +307,14 @@ def test_frame_slice_works_when_some_units_are_empty():
     assert view.count_num_spikes_per_unit() == {0: 0, 1: 1, 2: 0}
 
 
-def test_frame_slice_after_the_last_spike_is_empty():
-    assert simple_sorting().frame_slice(50, None).count_total_num_spikes() == 0
+def test_frame_slice_after_the_last_spike_is_empty_with_an_explicit_end():
+    assert simple_sorting().frame_slice(50, 60).count_total_num_spikes() == 0
+
+
+def test_frame_slice_after_the_last_spike_needs_an_end_without_a_recording():
+    # as SpikeInterface: the default end is the frame after the last spike
+    with pytest.raises(AssertionError, match="default end_frame"):
+        simple_sorting().frame_slice(50, None)
 
 
 def test_frame_slice_default_end_is_the_recording_length():
@@ -330,9 +336,11 @@ def test_frame_slice_times_stay_absolute_without_a_recording():
     np.testing.assert_allclose(view.get_unit_spike_train(0, return_times=True), [0.009])
 
 
-def test_register_recording_refuses_spikes_past_its_end():
-    with pytest.raises(ValueError, match="unit 2 has a spike at sample 12 of segment 0"):
-        simple_sorting().register_recording(recording(10))
+def test_register_recording_warns_of_spikes_past_its_end():
+    sorting = simple_sorting()
+    with pytest.warns(UserWarning, match="unit 2 has a spike at sample 12 of segment 0"):
+        sorting.register_recording(recording(10))
+    assert sorting.has_recording()
 
 
 def test_frame_slice_refuses_spikes_beyond_the_recording():

@@ -210,7 +210,7 @@ def test_invalid_choice_raises_naming_argument(function, kwargs, name):
 
 
 def test_other_objects_raise_type_error():
-    with pytest.raises(TypeError, match="templates_or_we"):
+    with pytest.raises(TypeError, match="templates_or_waveform_extractor"):
         get_template_amplitudes(make_array())
 
 

@@ -11,10 +11,10 @@ from numcodecs import LZMA, Blosc, Delta
 import core as si
 from core import zarr_v2_store
 from core.jobs import CancelToken, JobCancelled
+from core.opening import read_zarr
 from core.recording.zarr import (
     ZarrRecordingExtractor,
     get_default_zarr_compressor,
-    read_zarr,
     read_zarr_recording,
 )
 

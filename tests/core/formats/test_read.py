@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import core as si
-from core.formats.detect import read_all
+from core.opening import read_all
 
 from .raw_writers import write_spikeglx_run
 from .test_phy import write_folder as write_phy_folder

@@ -13,8 +13,8 @@ import pytest
 import zarr
 
 import core as si
-from core.formats.detect import read_all
 from core.formats.sorting_analyzer import read_sorting_analyzer
+from core.opening import read_all
 
 from .analyzer_zarr_writer import (
     CHANNEL_IDS,

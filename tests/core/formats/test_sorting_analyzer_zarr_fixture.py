@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 
 import core as si
-from core.formats.detect import read_all
 from core.formats.sorting_analyzer import read_sorting_analyzer
+from core.opening import read_all
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 EXPECTED = json.loads((DATA / "si_0.105.3_sorting_analyzer.expected.json").read_text())

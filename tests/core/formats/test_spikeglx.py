@@ -2,7 +2,6 @@
 
 import pickle
 import shutil
-import time
 import tracemalloc
 
 import numpy as np
@@ -228,14 +227,9 @@ def test_clone(ap):
 def test_opening_does_not_read_the_data(tmp_path):
     folder = write_sparse_spikeglx(tmp_path, 20 * 10**9)
     tracemalloc.start()
-    started = time.perf_counter()
-
     rec = read_spikeglx(folder, stream_id="imec0.ap")
-
-    elapsed = time.perf_counter() - started
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    assert elapsed < 5.0
     assert peak < 50e6
     assert rec.get_num_samples() == 20 * 10**9 // (385 * 2)
     window = rec.get_traces(start_frame=rec.get_num_samples() - 30000)
