@@ -21,11 +21,14 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from core.jobs import CancelToken, JobCancelled
 
+from .model.job_location import JobLocation
+
 __all__ = [
     "Job",
     "JobManager",
     "JobSignals",
     "JobState",
+    "extract_waveforms_job",
     "save_recording_job",
 ]
 
@@ -208,17 +211,35 @@ class JobManager(QObject):
         A job ended, whatever its final `JobState`.
     error_occurred(str title, str message)
         A job failed: the one route to the error dialog.
+    location_changed(JobLocation)
+        Where the long jobs (saves, waveform extraction) run changed.
+
+    Attributes
+    ----------
+    location : JobLocation
+        Where Save Recording As and Extract Waveforms run: this machine by default, or a Dask
+        cluster (the jobs still run from this manager's threads, which wait on the cluster).
     """
 
     job_added = Signal(object)
     job_finished = Signal(object)
     error_occurred = Signal(str, str)
+    location_changed = Signal(object)
 
     def __init__(self, parent: QObject | None = None, max_threads: int = 2) -> None:
         super().__init__(parent)
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(max_threads)
         self._jobs: list[Job] = []
+        self.location = JobLocation()
+
+    def set_location(self, location: JobLocation) -> None:
+        """Run the next long jobs at ``location`` (running ones stay where they are)."""
+        if not isinstance(location, JobLocation):
+            raise TypeError(f"location must be a JobLocation, got {type(location).__name__}")
+        if location != self.location:
+            self.location = location
+            self.location_changed.emit(location)
 
     @property
     def jobs(self) -> list[Job]:
@@ -288,7 +309,8 @@ def save_recording_job(
     format : {"binary", "zarr"}, default: "binary"
     **save_kwargs
         Format options and job keyword arguments of ``recording.save``, for example from
-        `app.dialogs.save_recording.SaveRecordingDialog.options`.
+        `app.dialogs.save_recording.SaveRecordingDialog.options` (with
+        ``pool_engine="dask"`` the save runs on the cluster and the title says so).
 
     Returns
     -------
@@ -296,6 +318,7 @@ def save_recording_job(
         Its ``finished`` signal carries the recording loaded from the saved folder.
     """
     folder = Path(folder)
+    where = " on the Dask cluster" if save_kwargs.get("pool_engine") == "dask" else ""
 
     def save(progress_callback: ProgressCallback, cancel_token: CancelToken) -> Any:
         return recording.save(
@@ -308,4 +331,53 @@ def save_recording_job(
             **save_kwargs,
         )
 
-    return Job(f"Save recording as {folder.name}", save)
+    return Job(f"Save recording as {folder.name}{where}", save)
+
+
+def extract_waveforms_job(
+    recording: Any,
+    sorting: Any,
+    folder: str | Path,
+    location: JobLocation | None = None,
+    **extract_kwargs: Any,
+) -> Job:
+    """A job that extracts waveforms into ``folder`` and returns the WaveformExtractor.
+
+    Parameters
+    ----------
+    recording : core.BaseRecording
+        Source of the traces; only read.
+    sorting : core.BaseSorting
+    folder : str or Path
+        Target folder, written atomically: a cancelled or failed extraction leaves none.
+    location : JobLocation or None, default: None
+        Where to run (this machine when None); its job keyword arguments win over any in
+        ``extract_kwargs``.
+    **extract_kwargs
+        Arguments of ``core.extract_waveforms`` (``ms_before``, ``max_spikes_per_unit``,
+        ``sparse``, ``n_jobs``, ``chunk_duration``...).
+
+    Returns
+    -------
+    Job
+        Its ``finished`` signal carries the WaveformExtractor of the new folder.
+    """
+    from core import extract_waveforms
+
+    folder = Path(folder)
+    location = JobLocation() if location is None else location
+    kwargs = {**extract_kwargs, **location.job_kwargs()}
+    where = "" if location.is_local else " on the Dask cluster"
+
+    def extract(progress_callback: ProgressCallback, cancel_token: CancelToken) -> Any:
+        return extract_waveforms(
+            recording,
+            sorting,
+            folder=folder,
+            progress_callback=progress_callback,
+            cancel_token=cancel_token,
+            progress_bar=False,
+            **kwargs,
+        )
+
+    return Job(f"Extract waveforms to {folder.name}{where}", extract)

@@ -155,6 +155,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
         QKeySequence.StandardKey.SaveAs, lambda s: s.recording is not None, separator_before=True,
     ),
     ActionSpec(
+        "job_location", "&File", "Run &Jobs On…", "mdi6.server-network",
+        tip="Run saves and waveform extractions on this machine or on a Dask cluster",
+    ),
+    ActionSpec(
         "close_all", "&File", "&Close All", "mdi6.close-box-multiple-outline", "Ctrl+Shift+W",
         Session.has_data, separator_before=True, tip="Close every open recording, sorting and file",
     ),
