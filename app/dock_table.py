@@ -84,10 +84,40 @@ def _peri_event(window: MainWindow) -> QWidget:
     return PeriEventView(window.session)
 
 
+def _correlograms(window: MainWindow) -> QWidget:
+    from app.views.correlograms import CorrelogramsView
+
+    return CorrelogramsView(window.session)
+
+
+def _isi(window: MainWindow) -> QWidget:
+    from app.views.isi import IsiView
+
+    return IsiView(window.session)
+
+
+def _amplitudes(window: MainWindow) -> QWidget:
+    from app.views.amplitudes import AmplitudesView
+
+    return AmplitudesView(window.session)
+
+
+def _firing_rate(window: MainWindow) -> QWidget:
+    from app.views.firing_rate import FiringRateView
+
+    return FiringRateView(window.session)
+
+
 def _snippets(window: MainWindow) -> QWidget:
     from app.views.snippets import SnippetsView
 
     return SnippetsView(window.session)
+
+
+def _history(window: MainWindow) -> QWidget:
+    from app.views.curation_history import CurationHistoryView
+
+    return CurationHistoryView(window.curation)
 
 
 def _jobs(window: MainWindow) -> QWidget:
@@ -100,10 +130,15 @@ DOCKS: tuple[DockSpec, ...] = (
     DockSpec("probe", "Probe", _probe, "left", height=0.72, shortcut="Alt+P"),
     DockSpec("open_data", "Open data", _open_data, "left", height=0.28),
     DockSpec("jobs", "Jobs", _jobs, "left", tab_with="open_data", shortcut="Alt+J"),
+    DockSpec("history", "History", _history, "left", tab_with="open_data", shortcut="Alt+H"),
     DockSpec("traces", "Traces", _traces, "centre", height=0.85, shortcut="Alt+T"),
     DockSpec("events", "Events", _event_lanes, "centre", height=0.15, shortcut="Alt+E"),
-    DockSpec("peri_event", "Peri-event", _peri_event, "right", height=0.45),
-    DockSpec("snippets", "Snippets", _snippets, "right", tab_with="peri_event"),
+    DockSpec("correlograms", "Correlograms", _correlograms, "right", height=0.5, shortcut="Alt+C"),
+    DockSpec("isi", "ISI", _isi, "right", tab_with="correlograms"),
+    DockSpec("amplitudes", "Amplitudes", _amplitudes, "right", height=0.5, shortcut="Alt+A"),
+    DockSpec("firing_rate", "Firing rate", _firing_rate, "right", tab_with="amplitudes"),
+    DockSpec("peri_event", "Peri-event", _peri_event, "right", tab_with="amplitudes"),
+    DockSpec("snippets", "Snippets", _snippets, "right", tab_with="amplitudes"),
 )
 
 
@@ -148,15 +183,17 @@ def place_docks(
             window.splitDockWidget(docks[tops["centre"].name], dock, Qt.Orientation.Horizontal)
         else:
             window.addDockWidget(area[column], dock)
+    # stack before tabbing: Qt adds a dock split from a tabbed one as one more tab
     last = {column: docks[spec.name] for column, spec in tops.items()}
     for spec in specs:
-        dock = docks[spec.name]
-        dock.setFloating(False)
+        if spec.tab_with is None and spec is not tops[spec.column]:
+            window.splitDockWidget(last[spec.column], docks[spec.name], Qt.Orientation.Vertical)
+            last[spec.column] = docks[spec.name]
+    for spec in specs:
         if spec.tab_with is not None:
-            window.tabifyDockWidget(docks[spec.tab_with], dock)
-        elif spec is not tops[spec.column]:
-            window.splitDockWidget(last[spec.column], dock, Qt.Orientation.Vertical)
-            last[spec.column] = dock
+            window.tabifyDockWidget(docks[spec.tab_with], docks[spec.name])
+    for dock in docks.values():
+        dock.setFloating(False)
         dock.show()
     for spec in specs:  # the first dock of each tab group is the one in front
         if spec.tab_with is None:

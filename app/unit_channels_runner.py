@@ -16,7 +16,8 @@ class UnitChannelsRunner:
 
     With a waveform extractor that has templates the channels are set at once; otherwise a
     background job estimates them from a few spikes per unit (shown in the jobs panel, cancelled
-    when the data changes again).
+    when the data changes again). Units that already have a channel keep it: after a curation
+    action only the new units are estimated.
 
     Parameters
     ----------
@@ -38,31 +39,46 @@ class UnitChannelsRunner:
         return self._job
 
     def refresh(self, *_) -> None:
-        """Start over for what the session holds now."""
+        """Find the channels of the units that have none yet (all of a new sorting; the new
+        units of a curated one)."""
         self.shutdown()
         session = self._session
         if session.sorting is None:
             return
+        known = session.unit_channel_ids
+        missing = [u for u in session.sorting.unit_ids.tolist() if u not in known]
+        if not missing:
+            return
         we = session.waveform_extractor
         if we is not None:
             try:
-                session.set_unit_channels(channels_from_templates(we))
-                return
+                from_templates = channels_from_templates(we)
             except Exception as error:  # e.g. an analyzer without templates: estimate instead
                 _log.info("no templates for the unit channels: %s", error)
+            else:
+                found = {u: from_templates[u] for u in missing if u in from_templates}
+                if found:
+                    session.set_unit_channels({**known, **found})
+                missing = [u for u in missing if u not in found]
         recording, sorting = session.recording, session.sorting
-        if recording is None or recording.get_num_channels() < 2:
+        if not missing or recording is None or recording.get_num_channels() < 2:
             return
+        subset = (
+            sorting if len(missing) == sorting.get_num_units() else sorting.select_units(missing)
+        )
         job = Job(
             "Finding each unit's channel",
             lambda progress, cancel: estimate_unit_channels(
-                recording, sorting, progress=progress, cancel_token=cancel
+                recording, subset, progress=progress, cancel_token=cancel
             ),
         )
 
         def done(channels: dict) -> None:
+            if self._job is not job:
+                return  # cancelled or superseded (the window may be closing)
+            self._job = None
             if session.recording is recording and session.sorting is sorting:
-                session.set_unit_channels(channels)
+                session.set_unit_channels({**session.unit_channel_ids, **channels})
 
         job.signals.finished.connect(done)
         self._job = job

@@ -7,6 +7,7 @@ from the table in :mod:`core.module_aliases`.
 """
 
 from .base import BaseExtractor
+from .curation import apply_merges_to_sorting, apply_splits_to_sorting
 from .distributions import normal_pdf
 from .event import (
     BaseEvent,
@@ -79,7 +80,36 @@ from .jobs import (
 from .loading import load_extractor
 from .module_aliases import install_module_aliases
 from .opening import read, read_all, read_zarr
+from .postprocessing import (
+    CorrelogramsCalculator,
+    ISIHistogramsCalculator,
+    NoiseLevelsCalculator,
+    SpikeAmplitudesCalculator,
+    compute_correlograms,
+    compute_isi_histograms,
+    compute_noise_levels,
+    compute_spike_amplitudes,
+)
 from .python_params import read_python, write_python
+from .qualitymetrics import (
+    QualityMetricCalculator,
+    compute_amplitude_cutoffs,
+    compute_amplitude_cv_metrics,
+    compute_amplitude_medians,
+    compute_firing_ranges,
+    compute_firing_rates,
+    compute_isi_violations,
+    compute_num_spikes,
+    compute_presence_ratios,
+    compute_quality_metrics,
+    compute_refrac_period_violations,
+    compute_sd_ratio,
+    compute_sliding_rp_violations,
+    compute_snrs,
+    compute_synchrony_metrics,
+    get_default_qm_params,
+    get_quality_metric_list,
+)
 from .recording import (
     AppendSegmentRecording,
     BaseRecording,
@@ -176,6 +206,33 @@ from .waveforms import (
 )
 
 __all__ = [
+    "CorrelogramsCalculator",
+    "ISIHistogramsCalculator",
+    "NoiseLevelsCalculator",
+    "QualityMetricCalculator",
+    "SpikeAmplitudesCalculator",
+    "compute_amplitude_cutoffs",
+    "compute_amplitude_cv_metrics",
+    "compute_amplitude_medians",
+    "compute_correlograms",
+    "compute_firing_ranges",
+    "compute_firing_rates",
+    "compute_isi_histograms",
+    "compute_isi_violations",
+    "compute_noise_levels",
+    "compute_num_spikes",
+    "compute_presence_ratios",
+    "compute_quality_metrics",
+    "compute_refrac_period_violations",
+    "compute_sd_ratio",
+    "compute_sliding_rp_violations",
+    "compute_snrs",
+    "compute_spike_amplitudes",
+    "compute_synchrony_metrics",
+    "get_default_qm_params",
+    "get_quality_metric_list",
+    "apply_merges_to_sorting",
+    "apply_splits_to_sorting",
     "normal_pdf",
     "read_python",
     "write_python",

@@ -48,6 +48,7 @@ PRIORITY_WAVEFORMS = 20
 PRIORITY_ZARR = 30
 PRIORITY_SAVED_FOLDER = 40
 PRIORITY_LEGACY_FOLDER = 50
+PRIORITY_FOLDER_MARKER = 35
 PRIORITY_DESCRIPTION = 60
 PRIORITY_SORTER_OUTPUT = 70
 PRIORITY_RAW = 1000
@@ -400,6 +401,19 @@ def _open_description(path: Path, options: OpenOptions) -> dict[str, Any]:
     return _extractor(BaseExtractor.from_dict(description, base_folder=base_folder))
 
 
+#: Files that stand for the folder holding them: opening one opens the folder (what a file
+#: manager hands over when the user double-clicks it).
+FOLDER_MARKERS = ("si_folder.json", "structure.oebin")
+
+
+def _is_folder_marker(path: Path) -> bool:
+    return path.is_file() and path.name in FOLDER_MARKERS
+
+
+def _open_marked_folder(path: Path, options: OpenOptions) -> dict[str, Any]:
+    return open_path(path.parent, options)
+
+
 _SAVED_KINDS = ("recording", "sorting", "events", "snippets")
 
 register_opener(
@@ -417,6 +431,14 @@ register_opener(
     kinds=_SAVED_KINDS,
     saved=True,
     priority=PRIORITY_SAVED_FOLDER,
+)
+register_opener(
+    "folder_marker",
+    _is_folder_marker,
+    _open_marked_folder,
+    kinds=_SAVED_KINDS,
+    saved=False,
+    priority=PRIORITY_FOLDER_MARKER,
 )
 register_opener(
     "legacy_cached_folder",

@@ -20,6 +20,22 @@ DEFAULT_WINDOW_S = 1.0
 MIN_WINDOW_SAMPLES = 16
 
 
+@dataclass(frozen=True, eq=False)
+class SpikeSelection:
+    """Spikes of one unit picked by the user (a lasso on the amplitudes view).
+
+    Attributes
+    ----------
+    unit_id : int or str
+    indices : np.ndarray
+        Positions in the unit's spike train concatenated across segments (as curation splits
+        count them), sorted.
+    """
+
+    unit_id: object
+    indices: np.ndarray
+
+
 @evented(events_namespace="signals")
 @dataclass(eq=False)
 class Session:
@@ -47,6 +63,8 @@ class Session:
     sparsity : ChannelSparsity | None
         The channels of each unit shown as its sparsity (the waveform extractor's, or one
         computed for display), or None.
+    spike_selection : SpikeSelection | None
+        Spikes of one unit picked by the user, or None.
     return_scaled : bool
         Show µV (when the recording has gains) rather than raw values.
     """
@@ -64,6 +82,7 @@ class Session:
     hidden_unit_ids: tuple = ()
     unit_channel_ids: dict = field(default_factory=dict)
     sparsity: object | None = None
+    spike_selection: SpikeSelection | None = None
     return_scaled: bool = True
 
     def __post_init__(self) -> None:
@@ -114,6 +133,7 @@ class Session:
         self.recording = None
         self.source = ""
         self.sparsity = None
+        self.spike_selection = None
         self.unit_channel_ids = {}
         self.selected_channel_ids = ()
         self.selected_unit_ids = ()
@@ -155,6 +175,7 @@ class Session:
         self.check_fits(**given)
         new_recording = "recording" in given
         if "sorting" in given:
+            self.spike_selection = None
             self.selected_unit_ids = ()
             self.hidden_unit_ids = ()
             self.unit_channel_ids = {}
@@ -172,6 +193,29 @@ class Session:
             self.return_scaled = recording.has_scaled()
             self.segment_index = 0
             self.frame_window = self._initial_window()
+
+    def replace_sorting(self, sorting: si.BaseSorting, selected_unit_ids=None) -> None:
+        """Show another version of the open sorting (a curation of it), keeping the view state
+        of the units that are still there: colours, channels, hidden units.
+
+        Parameters
+        ----------
+        sorting : BaseSorting
+        selected_unit_ids : list or None
+            The new selection; None keeps the selected units that are still there.
+        """
+        ids = np.asarray(sorting.unit_ids).tolist()
+        known = set(ids)
+        if selected_unit_ids is None:
+            selected_unit_ids = [u for u in self.selected_unit_ids if u in known]
+        self._assign_colors(ids)
+        self.spike_selection = None
+        self.sorting = sorting
+        self.unit_channel_ids = {u: c for u, c in self.unit_channel_ids.items() if u in known}
+        self.hidden_unit_ids = tuple(u for u in self.hidden_unit_ids if u in known)
+        if self.sparsity is not None and set(self.sparsity.unit_ids.tolist()) != known:
+            self.sparsity = None
+        self.select_units(selected_unit_ids)
 
     def check_fits(self, **objects) -> None:
         """Raise ValueError unless ``objects`` (by kind) can be shown with what stays open.
@@ -339,6 +383,21 @@ class Session:
         unit_ids = list(unit_ids)
         self.sorting.ids_to_indices(unit_ids)
         self.selected_unit_ids = tuple(np.asarray(unit_ids).tolist())
+
+    def select_spikes(self, unit_id, indices) -> None:
+        """Pick spikes of ``unit_id`` by position in its spike train (all segments); an empty
+        ``indices`` clears the pick."""
+        if self.sorting is None:
+            return
+        self.sorting.ids_to_indices([unit_id])
+        indices = np.unique(np.asarray(indices, dtype="int64"))
+        total = sum(
+            self.sorting.get_unit_spike_train(unit_id, segment_index=s).size
+            for s in range(self.sorting.get_num_segments())
+        )
+        if indices.size and (indices[0] < 0 or indices[-1] >= total):
+            raise ValueError(f"spike indices must be in 0..{total - 1} for unit {unit_id!r}")
+        self.spike_selection = SpikeSelection(unit_id, indices) if indices.size else None
 
     def set_hidden_units(self, unit_ids) -> None:
         """Hide units from every view (unknown ids raise ValueError); ``()`` shows them all."""

@@ -9,12 +9,13 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 import qtawesome as qta
-from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QComboBox, QLabel, QToolBar, QToolButton, QVBoxLayout, QWidget
 
 from app.model.session import Session
 from app.theme import current_theme
+from app.views.plot_parts import ClickOnlyViewBox, style_axes
 from core.event.base import event_times
 
 #: Epoch labels are drawn when the window holds at most this many epochs per lane.
@@ -26,27 +27,6 @@ HALF_HEIGHT = 0.32
 #: A click this close to an event (in pixels) selects it.
 CLICK_TOLERANCE_PX = 6
 ALL_CHANNELS = "All channels"
-
-
-class _LaneViewBox(pg.ViewBox):
-    """Reports clicks instead of panning: the x range follows the session."""
-
-    clicked = Signal(QPointF)
-
-    def __init__(self) -> None:
-        super().__init__(enableMenu=False)
-        self.setMouseEnabled(x=False, y=False)
-
-    def mouseClickEvent(self, ev) -> None:
-        if ev.button() == Qt.MouseButton.LeftButton:
-            self.clicked.emit(self.mapToView(ev.pos()))
-            ev.accept()
-
-    def mouseDragEvent(self, ev, axis=None) -> None:
-        ev.ignore()
-
-    def wheelEvent(self, ev, axis=None) -> None:
-        ev.ignore()
 
 
 class EventLanesView(QWidget):
@@ -67,15 +47,10 @@ class EventLanesView(QWidget):
         super().__init__(parent)
         self._session = session
         theme = self._theme = current_theme()
-        self._view_box = _LaneViewBox()
+        self._view_box = ClickOnlyViewBox()
         self.plot_widget = pg.PlotWidget(viewBox=self._view_box, background=theme.background)
         plot = self.plot_widget.getPlotItem()
-        plot.hideButtons()
-        for name in ("left", "bottom"):
-            axis = plot.getAxis(name)
-            axis.setPen(theme.foreground)
-            axis.setTextPen(theme.foreground)
-        plot.getAxis("bottom").enableAutoSIPrefix(False)
+        style_axes(plot, theme)
         plot.getAxis("left").setWidth(96)
         self._ticks = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(theme.event, width=1.5))
         self._bars = pg.BarGraphItem(x0=[], x1=[], y0=[], y1=[], brush=theme.epoch, pen=None)

@@ -9,7 +9,6 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QDoubleSpinBox,
     QLabel,
     QToolBar,
     QVBoxLayout,
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import (
 from app.model.latest_worker import LatestWorker, WorkResult
 from app.model.session import Session
 from app.theme import current_theme
+from app.views.plot_parts import spin_box, style_axes
 from core.event import align_spikes, peri_event_histogram
 
 #: Units drawn at most (the first selected ones).
@@ -97,9 +97,11 @@ class PeriEventView(QWidget):
 
         self.channel_box = QComboBox()
         self.channel_box.setToolTip("Event channel to align on")
-        self.before_spin = _spin(-60.0, 0.0, -0.5, " s", "Window start relative to each event")
-        self.after_spin = _spin(0.001, 60.0, 1.0, " s", "Window end relative to each event")
-        self.bin_spin = _spin(0.1, 10_000.0, 10.0, " ms", "PSTH bin width")
+        self.before_spin = spin_box(
+            -60.0, 0.0, -0.5, " s", "Window start relative to each event", 3
+        )
+        self.after_spin = spin_box(0.001, 60.0, 1.0, " s", "Window end relative to each event", 3)
+        self.bin_spin = spin_box(0.1, 10_000.0, 10.0, " ms", "PSTH bin width", 1)
         bar = QToolBar()  # overflows into a menu instead of widening the dock
         for widget in (
             QLabel("Align on"),
@@ -122,14 +124,7 @@ class PeriEventView(QWidget):
         self.plots.ci.layout.setRowStretchFactor(0, 3)
         self.plots.ci.layout.setRowStretchFactor(1, 2)
         for plot, left in ((self.raster_plot, "Trial"), (self.psth_plot, "Rate (spikes/s)")):
-            plot.hideButtons()
-            plot.setMenuEnabled(False)
-            for name in ("left", "bottom"):
-                axis = plot.getAxis(name)
-                axis.setPen(theme.foreground)
-                axis.setTextPen(theme.foreground)
-            plot.getAxis("bottom").enableAutoSIPrefix(False)
-            plot.setLabel("left", left)
+            style_axes(plot, theme, left=left)
             plot.addItem(pg.InfiniteLine(0.0, angle=90, pen=pg.mkPen(theme.event, width=1)))
         self.psth_plot.setLabel("bottom", "Time from event (s)")
         self._raster_items: list[pg.PlotCurveItem] = []
@@ -258,14 +253,3 @@ def _time_converter(session: Session):
         rate = session.sampling_frequency
         return lambda samples: np.asarray(samples) / rate
     return lambda samples: recording.sample_index_to_time(samples, segment_index=segment)
-
-
-def _spin(low: float, high: float, value: float, suffix: str, tip: str) -> QDoubleSpinBox:
-    spin = QDoubleSpinBox()
-    spin.setRange(low, high)
-    spin.setDecimals(3)
-    spin.setValue(value)
-    spin.setSuffix(suffix)
-    spin.setKeyboardTracking(False)
-    spin.setToolTip(tip)
-    return spin

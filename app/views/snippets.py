@@ -14,6 +14,7 @@ from app.model.latest_worker import LatestWorker, WorkResult
 from app.model.session import Session
 from app.model.waveform_layout import flat_layout, probe_layout
 from app.theme import current_theme
+from app.views.plot_parts import style_axes
 
 #: Modes of the layout combo box.
 AT_PROBE, FLAT = "At probe positions", "Side by side"
@@ -125,13 +126,7 @@ class SnippetsView(QWidget):
         self.message = QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
         self.plot_widget = pg.PlotWidget(background=theme.background)
         plot = self.plot_widget.getPlotItem()
-        plot.hideButtons()
-        plot.setMenuEnabled(False)
-        for name in ("left", "bottom"):
-            axis = plot.getAxis(name)
-            axis.setPen(theme.foreground)
-            axis.setTextPen(theme.foreground)
-            axis.enableAutoSIPrefix(False)
+        style_axes(plot, theme)
         self.scale_label = pg.TextItem(color=theme.foreground, anchor=(0, 0))
         self.scale_label.setParentItem(plot.getViewBox())
         layout = QVBoxLayout(self)

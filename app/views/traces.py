@@ -180,6 +180,7 @@ class TraceView(QWidget):
 
     def shutdown(self) -> None:
         """Stop following the session and, if the view created it, stop the fetcher."""
+        self._request_timer.stop()
         for name, slot in self._session_slots():
             getattr(self._session.signals, name).disconnect(slot)
         if self._owns_fetcher:

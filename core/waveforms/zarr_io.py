@@ -156,7 +156,8 @@ def write_zarr_extension_data(group: Path, data: dict[str, Any], compressor: Any
 
     A dict becomes a 1-element JSON object array with attribute ``dict: true`` (written from its
     files by :mod:`core.zarr_v2_raw`, with zarr 2's default compressor as SpikeInterface leaves
-    it), an ndarray a one-chunk array compressed with ``compressor``.
+    it), an ndarray a one-chunk array compressed with ``compressor``, a pandas DataFrame a group
+    in xarray's layout (:func:`core.zarr_dataframe.write_dataframe_group`).
 
     Parameters
     ----------
@@ -170,7 +171,7 @@ def write_zarr_extension_data(group: Path, data: dict[str, Any], compressor: Any
     Raises
     ------
     NotImplementedError
-        If a value is neither a dict nor an ndarray.
+        If a value is neither a dict, an ndarray nor a DataFrame.
     """
     compressor = compressor if compressor is not None else get_default_zarr_compressor()
     zarr_group = open_zarr(group, mode="r+")
@@ -179,6 +180,10 @@ def write_zarr_extension_data(group: Path, data: dict[str, Any], compressor: Any
             write_json_array(group, name, [to_jsonable(value)], attributes={"dict": True})
         elif isinstance(value, np.ndarray):
             create_array(zarr_group, name, value, compressor=compressor)
+        elif type(value).__name__ == "DataFrame" and hasattr(value, "to_xarray"):
+            from ..zarr_dataframe import write_dataframe_group
+
+            write_dataframe_group(zarr_group, name, value, compressor)
         else:
             raise NotImplementedError(
                 f"extension data {name!r} of type {type(value).__name__} cannot be stored in "

@@ -114,3 +114,15 @@ def test_no_event_further_leaves_the_window(with_events):
     before = with_events.frame_window
     assert not with_events.go_to_event(+1)
     assert with_events.frame_window == before
+
+
+def test_spikes_are_picked_by_their_position_in_the_unit_train(recording, sorting):
+    session = Session()
+    session.open(recording=recording, sorting=sorting)
+    session.select_spikes(0, [1, 0, 1])
+    assert session.spike_selection.unit_id == 0
+    assert session.spike_selection.indices.tolist() == [0, 1]
+    with pytest.raises(ValueError, match="0..1 for unit 0"):
+        session.select_spikes(0, [2])
+    session.select_spikes(0, [])
+    assert session.spike_selection is None

@@ -6,6 +6,7 @@ byte with the same job run with n_jobs=1.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import filecmp
 import os
@@ -88,6 +89,14 @@ def scheduler_transitions(client) -> int:
     return client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.transition_counter)
 
 
+@contextlib.contextmanager
+def on_the_cluster(client):
+    """Check that the block ran tasks on the cluster (and not quietly in this process)."""
+    before = scheduler_transitions(client)
+    yield
+    assert scheduler_transitions(client) > before
+
+
 def same_files(first: Path, second: Path, pattern: str) -> list[str]:
     """Names matching ``pattern`` under ``first``, checked identical byte for byte in ``second``."""
     names = sorted(str(p.relative_to(first)) for p in first.rglob(pattern) if p.is_file())
@@ -104,13 +113,14 @@ def partials(folder: Path) -> list[Path]:
 # --------------------------------------------------------------------------- identical outputs
 def test_binary_save_is_identical_to_one_job(client, source, tmp_path):
     source.save(folder=tmp_path / "one", n_jobs=1, **QUIET)
-    saved = source.save(
-        folder=tmp_path / "dask",
-        pool_engine="dask",
-        dask_client=client,
-        chunk_duration="0.1s",
-        **QUIET,
-    )
+    with on_the_cluster(client):
+        saved = source.save(
+            folder=tmp_path / "dask",
+            pool_engine="dask",
+            dask_client=client,
+            chunk_duration="0.1s",
+            **QUIET,
+        )
     assert same_files(tmp_path / "one", tmp_path / "dask", "*.raw") == [
         "traces_cached_seg0.raw",
         "traces_cached_seg1.raw",
@@ -121,7 +131,8 @@ def test_binary_save_is_identical_to_one_job(client, source, tmp_path):
 def test_zarr_save_is_identical_to_one_job(client, source, tmp_path):
     kwargs = {"format": "zarr", "chunk_duration": "0.2s", **QUIET}
     source.save(folder=tmp_path / "one", n_jobs=1, **kwargs)
-    source.save(folder=tmp_path / "dask", pool_engine="dask", dask_client=client, **kwargs)
+    with on_the_cluster(client):
+        source.save(folder=tmp_path / "dask", pool_engine="dask", dask_client=client, **kwargs)
     names = same_files(tmp_path / "one.zarr", tmp_path / "dask.zarr", "*")
     # 1.5 s in 0.2 s chunks: eight trace chunks in segment 0, all compared
     assert len([n for n in names if n.startswith("traces_seg0/") and ".z" not in n]) == 8
@@ -133,14 +144,15 @@ def test_write_binary_recording_with_relative_path_is_identical(
     write_binary_recording(source, [tmp_path / "one_0", tmp_path / "one_1"], n_jobs=1, **QUIET)
     # the workers started elsewhere: a relative target must reach them as an absolute path
     monkeypatch.chdir(tmp_path)
-    write_binary_recording(
-        source,
-        ["dask_0", "dask_1"],
-        pool_engine="dask",
-        dask_client=client,
-        chunk_size=7000,
-        **QUIET,
-    )
+    with on_the_cluster(client):
+        write_binary_recording(
+            source,
+            ["dask_0", "dask_1"],
+            pool_engine="dask",
+            dask_client=client,
+            chunk_size=7000,
+            **QUIET,
+        )
     for index in (0, 1):
         assert filecmp.cmp(
             tmp_path / f"one_{index}.raw", tmp_path / f"dask_{index}.raw", shallow=False
@@ -160,17 +172,40 @@ def test_waveforms_are_identical_to_one_job(client, ground_truth, tmp_path):
         **QUIET,
     }
     si.extract_waveforms(recording, sorting, folder=tmp_path / "one", n_jobs=1, **kwargs)
-    si.extract_waveforms(
-        recording,
-        sorting,
-        folder=tmp_path / "dask",
-        pool_engine="dask",
-        dask_client=client,
-        **kwargs,
-    )
+    with on_the_cluster(client):
+        si.extract_waveforms(
+            recording,
+            sorting,
+            folder=tmp_path / "dask",
+            pool_engine="dask",
+            dask_client=client,
+            **kwargs,
+        )
     names = same_files(tmp_path / "one", tmp_path / "dask", "*.npy")
     assert {f"waveforms/waveforms_{unit}.npy" for unit in sorting.unit_ids} <= set(names)
     assert "templates_average.npy" in names
+
+
+def test_spike_amplitudes_are_the_same_on_the_cluster(client, ground_truth):
+    recording, sorting = ground_truth
+    we = si.extract_waveforms(
+        recording, sorting, mode="memory", sparse=False, seed=0, n_jobs=1, **QUIET
+    )
+    kwargs = {"chunk_duration": "0.25s", "return_scaled": False, **QUIET}
+    local = [a.copy() for a in si.compute_spike_amplitudes(we, n_jobs=1, **kwargs)]
+    done = []
+    with on_the_cluster(client):
+        remote = si.compute_spike_amplitudes(
+            we,
+            pool_engine="dask",
+            dask_client=client,
+            progress_callback=lambda d, t: done.append(d),
+            **kwargs,
+        )
+    assert len(remote) == len(local) == 2
+    for ours, reference in zip(remote, local):
+        np.testing.assert_array_equal(ours, reference)
+    assert done[-1] == 12  # 2 s + 1 s in 0.25 s chunks
 
 
 def test_noise_levels_are_the_same_on_the_cluster(client, source):

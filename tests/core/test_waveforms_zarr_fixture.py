@@ -42,10 +42,14 @@ def _described(array: np.ndarray) -> dict:
 
 @pytest.fixture(scope="module")
 def registered():
-    """Bare extension classes under the names SpikeInterface used (loading needs no _run)."""
+    """Bare extension classes under the names SpikeInterface used that SpikeDesk does not
+    implement (loading needs no _run); the others (correlograms, quality_metrics...) are
+    SpikeDesk's own classes."""
+    known = {extension.extension_name for extension in WaveformExtractor.extensions}
     classes = [
         type(f"Stored_{name}", (BaseWaveformExtractorExtension,), {"extension_name": name})
         for name in EXPECTED["extensions"]
+        if name not in known
     ]
     for extension_class in classes:
         WaveformExtractor.register_extension(extension_class)
@@ -126,14 +130,22 @@ def test_json_dict_extension(we):
     assert extension._extension_data == {"labels": expected["data"]["labels"]["value"]}
 
 
-def test_dataframe_extension_loads_as_columns(we):
+def test_dataframe_extension_loads_as_the_metrics_dataframe(we):
     expected = EXPECTED["extensions"]["quality_metrics"]["data"]["metrics"]
-    columns = we.load_extension("quality_metrics")._extension_data["metrics"]
-    assert sorted(columns) == sorted([*expected["columns"], "index"])
-    assert columns["index"].tolist() == expected["index"]
+    metrics = we.load_extension("quality_metrics").get_data()
+    # SpikeInterface's metric order (isi_violations_ratio before its count), not xarray's
+    assert metrics.columns.tolist() == [
+        "firing_rate",
+        "isi_violations_ratio",
+        "isi_violations_count",
+        "num_spikes",
+        "snr",
+    ]
+    assert sorted(metrics.columns) == sorted(expected["columns"])
+    assert metrics.index.tolist() == expected["index"]
     for name in expected["columns"]:
-        assert columns[name].dtype.str == expected["dtypes"][name]
-        values = [None if math.isnan(v) else float(v) for v in columns[name]]
+        assert metrics[name].dtype.str == expected["dtypes"][name]
+        values = [None if math.isnan(v) else float(v) for v in metrics[name]]
         np.testing.assert_allclose(
             np.array(values, dtype=float), np.array(expected["values"][name], dtype=float)
         )

@@ -1,0 +1,136 @@
+"""The amplitude of each spike of a unit, for the amplitudes view (no Qt).
+
+From the waveform extractor's ``spike_amplitudes`` extension when it was computed; otherwise read
+from the lazy recording: the extremum of a short window around each spike on the unit's channel
+(``session.unit_channel_ids``), one small read per spike, so that an hours-long recording costs
+no more than the unit's spikes. Units with very many spikes are sampled (seeded).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.waveforms.spike_windows import read_spike_windows, spike_position_dtype
+
+#: Spikes read per unit at most (a seeded sample beyond).
+MAX_SPIKES = 30_000
+#: Half-width of the window searched for a spike's peak, in ms.
+PEAK_HALF_WIDTH_MS = 0.4
+
+
+@dataclass(frozen=True)
+class UnitAmplitudes:
+    """Amplitudes of a unit's spikes in one segment.
+
+    Attributes
+    ----------
+    unit_id : int or str
+    segment_index : int
+    times : np.ndarray
+        Spike times (s, the recording's time axis).
+    amplitudes : np.ndarray
+        float64, µV when ``scaled``.
+    spike_indices : np.ndarray
+        Position of each spike in the unit's spike train concatenated across segments (the
+        indices a curation split uses).
+    total_spikes : int
+        Spikes of the unit in the segment (more than shown when sampled).
+    scaled : bool
+    source : str
+        ``"extension"`` or ``"recording"``.
+    """
+
+    unit_id: object
+    segment_index: int
+    times: np.ndarray
+    amplitudes: np.ndarray
+    spike_indices: np.ndarray
+    total_spikes: int
+    scaled: bool
+    source: str
+
+
+def unit_amplitudes(
+    sorting,
+    unit_id,
+    segment_index: int,
+    recording=None,
+    channel_id=None,
+    waveform_extractor=None,
+    return_scaled: bool = True,
+    seed: int = 0,
+) -> UnitAmplitudes:
+    """Amplitudes of ``unit_id``'s spikes in a segment.
+
+    Parameters
+    ----------
+    sorting : BaseSorting
+    unit_id : int or str
+    segment_index : int
+    recording : BaseRecording or None
+        Read when there is no extension; gives the times.
+    channel_id : int or str or None
+        The unit's extremum channel (needed to read from the recording).
+    waveform_extractor : WaveformExtractor or None
+        Its ``spike_amplitudes`` extension is used when present.
+    return_scaled : bool
+        µV when the recording has gains.
+    seed : int
+        Seed of the sample of units with more than `MAX_SPIKES` spikes.
+
+    Raises
+    ------
+    ValueError
+        When there is neither an extension nor a recording and channel to read from.
+    """
+    train = np.asarray(sorting.get_unit_spike_train(unit_id, segment_index=segment_index))
+    before = sum(
+        sorting.get_unit_spike_train(unit_id, segment_index=s).size for s in range(segment_index)
+    )
+    indices = np.arange(train.size)
+    times = _times(sorting, recording, train, segment_index)
+    extension = _extension(waveform_extractor)
+    if extension is not None:
+        values = extension.get_data(outputs="by_unit")[segment_index][unit_id]
+        # extensions keep their parameters in ``_params``, as SpikeInterface's do
+        scaled = bool((extension._params or {}).get("return_scaled", True))
+        return UnitAmplitudes(
+            unit_id, segment_index, times, np.asarray(values, "float64"), indices + before,
+            train.size, scaled, "extension",
+        )  # fmt: skip
+    if recording is None or channel_id is None:
+        raise ValueError(
+            "spike amplitudes need the recording and the unit's channel, or a waveform "
+            "extractor with computed spike amplitudes"
+        )
+    if train.size > MAX_SPIKES:
+        keep = np.sort(np.random.default_rng(seed).choice(train.size, MAX_SPIKES, replace=False))
+        train, times, indices = train[keep], times[keep], indices[keep]
+    half = max(int(round(PEAK_HALF_WIDTH_MS * recording.sampling_frequency / 1000)), 1)
+    spikes = np.zeros(train.size, dtype=spike_position_dtype)
+    spikes["sample_index"], spikes["segment_index"] = train, segment_index
+    scaled = return_scaled and recording.has_scaled()
+    windows = read_spike_windows(
+        recording, spikes, half, half + 1, channel_ids=[channel_id], return_scaled=scaled
+    )[:, :, 0].astype("float64")
+    baseline = np.median(windows, axis=1)
+    amplitudes = windows.min(axis=1) - baseline if windows.size else np.empty(0)
+    return UnitAmplitudes(
+        unit_id, segment_index, times, amplitudes, indices + before,
+        int(sorting.get_unit_spike_train(unit_id, segment_index=segment_index).size),
+        bool(scaled), "recording",
+    )  # fmt: skip
+
+
+def _times(sorting, recording, train: np.ndarray, segment_index: int) -> np.ndarray:
+    if recording is not None:
+        return np.asarray(recording.sample_index_to_time(train, segment_index=segment_index))
+    return train / sorting.sampling_frequency
+
+
+def _extension(waveform_extractor):
+    if waveform_extractor is None or not waveform_extractor.has_extension("spike_amplitudes"):
+        return None
+    return waveform_extractor.load_extension("spike_amplitudes")

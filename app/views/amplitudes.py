@@ -1,0 +1,269 @@
+"""Amplitudes over time: one dot per spike of the selected units, their histogram beside it,
+the trace window marked; a lasso picks spikes of a unit (for curation splits)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+import qtawesome as qta
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QLabel, QToolBar, QVBoxLayout, QWidget
+
+from app.model.latest_worker import LatestWorker, WorkResult
+from app.model.polygon import points_in_polygon
+from app.model.session import Session
+from app.model.spike_amplitudes import UnitAmplitudes, unit_amplitudes
+from app.theme import current_theme
+from app.views.plot_parts import style_axes
+from app.views.probe_items import LassoViewBox
+
+#: Units drawn at most (the first selected ones).
+MAX_UNITS = 6
+#: Bins of the amplitude histogram.
+HISTOGRAM_BINS = 60
+
+
+def compute_amplitudes(snapshot: dict, unit_ids: list) -> list[UnitAmplitudes]:
+    """Amplitudes of each unit of ``unit_ids`` in the snapshot's segment."""
+    return [
+        unit_amplitudes(
+            snapshot["sorting"],
+            unit_id,
+            snapshot["segment_index"],
+            recording=snapshot["recording"],
+            channel_id=snapshot["unit_channel_ids"].get(unit_id),
+            waveform_extractor=snapshot["waveform_extractor"],
+            return_scaled=snapshot["return_scaled"],
+        )
+        for unit_id in unit_ids
+    ]
+
+
+class AmplitudesView(QWidget):
+    """Spike amplitudes of the selected units over the segment.
+
+    Click a dot to centre the traces on its spike. Drag with Shift (or in lasso mode) around
+    dots to pick them: the unit with most dots inside is picked (``session.spike_selection``).
+
+    Parameters
+    ----------
+    session : Session
+    parent : QWidget | None
+
+    Signals
+    -------
+    drawn()
+        New amplitudes are on display.
+    """
+
+    drawn = Signal()
+    _ready = Signal(object)
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._session = session
+        self._theme = theme = current_theme()
+        self._worker = LatestWorker(name="AmplitudesWorker")
+        self._units: list[UnitAmplitudes] = []
+        self._scatters: list[pg.ScatterPlotItem] = []
+        self._histograms: list[pg.PlotCurveItem] = []
+
+        self.lasso_action = QAction(qta.icon("mdi6.lasso", color=theme.foreground), "Lasso", self)
+        self.lasso_action.setCheckable(True)
+        self.lasso_action.setToolTip("Drag around spikes to pick them (or Shift+drag)")
+        self.lasso_action.toggled.connect(self._set_lasso)
+        clear = QAction(qta.icon("mdi6.selection-remove", color=theme.foreground), "Clear", self)
+        clear.setToolTip("Forget the picked spikes")
+        clear.triggered.connect(self._clear_pick)
+        bar = QToolBar()
+        bar.addAction(self.lasso_action)
+        bar.addAction(clear)
+        self.status = QLabel()
+        bar.addWidget(self.status)
+
+        self.message = QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
+        self.view_box = LassoViewBox()
+        self.view_box.setAspectLocked(False)
+        self.plots = pg.GraphicsLayoutWidget()
+        self.plots.setBackground(theme.background)
+        self.scatter_plot = self.plots.addPlot(row=0, col=0, viewBox=self.view_box)
+        self.histogram_plot = self.plots.addPlot(row=0, col=1)
+        self.plots.ci.layout.setColumnStretchFactor(0, 5)
+        self.plots.ci.layout.setColumnStretchFactor(1, 1)
+        self.histogram_plot.setYLink(self.scatter_plot)
+        style_axes(self.scatter_plot, theme, bottom="Time (s)")
+        style_axes(self.histogram_plot, theme, bottom="count")
+        self.histogram_plot.getAxis("left").setStyle(showValues=False)
+        self.window_marker = pg.LinearRegionItem(
+            movable=False, brush=pg.mkBrush(theme.selection.red(), theme.selection.green(),
+                                            theme.selection.blue(), 50), pen=None
+        )  # fmt: skip
+        self.window_marker.setZValue(-10)
+        self.scatter_plot.addItem(self.window_marker)
+        self.picked = pg.ScatterPlotItem(
+            size=7, pen=pg.mkPen(theme.foreground, width=1.5), brush=None, pxMode=True
+        )
+        self.picked.setZValue(10)
+        self.scatter_plot.addItem(self.picked)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(bar)
+        layout.addWidget(self.message)
+        layout.addWidget(self.plots, 1)
+
+        self._ready.connect(self._show)
+        self.view_box.clicked.connect(self._on_click)
+        self.view_box.lasso_finished.connect(self._on_lasso)
+        signals = session.signals
+        for name in ("sorting", "selected_unit_ids", "segment_index", "unit_channel_ids"):
+            getattr(signals, name).connect(self.refresh)
+        signals.waveform_extractor.connect(self.refresh)
+        signals.frame_window.connect(self._mark_window)
+        signals.spike_selection.connect(self._show_pick)
+        self.refresh()
+
+    # ------------------------------------------------------------------ public
+    @property
+    def units(self) -> list[UnitAmplitudes]:
+        """Amplitudes on display, per unit."""
+        return list(self._units)
+
+    def wait_until_idle(self, timeout: float = 30.0) -> bool:
+        """Block until the newest computation has been delivered (tests)."""
+        return self._worker.wait_until_idle(timeout)
+
+    def shutdown(self) -> None:
+        """Stop the worker."""
+        self._worker.close()
+
+    def refresh(self, *_) -> None:
+        """Recompute for the selected units and the segment."""
+        session = self._session
+        units = list(session.selected_unit_ids)[:MAX_UNITS]
+        if session.sorting is None:
+            self._show_message("Open a sorting to see spike amplitudes.")
+            return
+        if not units:
+            self._show_message("Select units to see their spike amplitudes over time.")
+            return
+        snapshot = {
+            "sorting": session.sorting,
+            "segment_index": session.segment_index,
+            "recording": session.recording,
+            "unit_channel_ids": dict(session.unit_channel_ids),
+            "waveform_extractor": session.waveform_extractor,
+            "return_scaled": session.return_scaled,
+        }
+        ready = self._ready
+        self._worker.submit(lambda: compute_amplitudes(snapshot, units), ready.emit)
+
+    # ------------------------------------------------------------------ drawing
+    def _show_message(self, text: str) -> None:
+        self._worker.cancel()
+        self._units = []
+        self.message.setText(text)
+        self.message.show()
+        self.plots.hide()
+
+    def _show(self, result: WorkResult) -> None:
+        if result.request_id != self._worker.latest_id:
+            return
+        if result.error is not None:
+            self._show_message(f"Cannot read spike amplitudes: {result.error}")
+            return
+        self._units = result.value
+        self.message.hide()
+        self.plots.show()
+        for item in self._scatters:
+            self.scatter_plot.removeItem(item)
+        for item in self._histograms:
+            self.histogram_plot.removeItem(item)
+        self._scatters, self._histograms = [], []
+        values = [u.amplitudes for u in self._units if u.amplitudes.size]
+        edges = np.histogram_bin_edges(np.concatenate(values), HISTOGRAM_BINS) if values else None
+        for unit in self._units:
+            color = self._theme.unit_color(self._session.unit_color_index(unit.unit_id))
+            scatter = pg.ScatterPlotItem(
+                unit.times, unit.amplitudes, size=3, pen=None, brush=pg.mkBrush(color),
+                pxMode=True,
+            )  # fmt: skip
+            self.scatter_plot.addItem(scatter)
+            self._scatters.append(scatter)
+            if edges is not None:
+                counts, _ = np.histogram(unit.amplitudes, edges)
+                # a histogram on its side: steps along the amplitude axis
+                curve = pg.PlotCurveItem(
+                    np.repeat(counts, 2), np.repeat(edges, 2)[1:-1], pen=pg.mkPen(color, width=1.5)
+                )
+                self.histogram_plot.addItem(curve)
+                self._histograms.append(curve)
+        scaled = all(u.scaled for u in self._units)
+        self.scatter_plot.setLabel("left", "Amplitude (µV)" if scaled else "Amplitude (raw)")
+        shown = sum(u.amplitudes.size for u in self._units)
+        total = sum(u.total_spikes for u in self._units)
+        sampled = "" if shown == total else f" (a sample of {total:,})"
+        self.status.setText(f"  {shown:,} spikes{sampled}")
+        self.scatter_plot.autoRange()
+        self._mark_window()
+        self._show_pick()
+        self.drawn.emit()
+
+    def _mark_window(self, *_) -> None:
+        session = self._session
+        start, end = session.frame_window
+        if end > start:
+            self.window_marker.setRegion(
+                (float(session.frame_to_time(start)), float(session.frame_to_time(end)))
+            )
+
+    def _show_pick(self, *_) -> None:
+        pick = self._session.spike_selection
+        unit = None if pick is None else self._unit(pick.unit_id)
+        if unit is None:
+            self.picked.clear()
+            return
+        shown = np.isin(unit.spike_indices, pick.indices)
+        self.picked.setData(unit.times[shown], unit.amplitudes[shown])
+
+    # ------------------------------------------------------------------ mouse
+    def _set_lasso(self, enabled: bool) -> None:
+        self.view_box.lasso_mode = bool(enabled)
+
+    def _clear_pick(self) -> None:
+        self._session.spike_selection = None
+
+    def _unit(self, unit_id) -> UnitAmplitudes | None:
+        return next((u for u in self._units if u.unit_id == unit_id), None)
+
+    def _on_click(self, position: QPointF, _add: bool) -> None:
+        best, best_distance = None, np.inf
+        width, height = self.view_box.viewPixelSize()
+        for unit in self._units:
+            if unit.times.size == 0:
+                continue
+            distance = np.hypot(
+                (unit.times - position.x()) / width, (unit.amplitudes - position.y()) / height
+            )
+            nearest = int(np.argmin(distance))
+            if distance[nearest] < best_distance:
+                best, best_distance = unit.times[nearest], distance[nearest]
+        if best is not None and best_distance <= 6:  # pixels
+            self._session.go_to_time(float(best))
+
+    def _on_lasso(self, points: list, add: bool) -> None:
+        polygon = np.array([(p.x(), p.y()) for p in points])
+        best, best_inside = None, np.zeros(0, dtype=bool)
+        for unit in self._units:
+            inside = points_in_polygon(unit.times, unit.amplitudes, polygon)
+            if inside.sum() > best_inside.sum():
+                best, best_inside = unit, inside
+        if best is None:
+            return
+        indices = best.spike_indices[best_inside]
+        previous = self._session.spike_selection
+        if add and previous is not None and previous.unit_id == best.unit_id:
+            indices = np.union1d(previous.indices, indices)
+        self._session.select_spikes(best.unit_id, indices)

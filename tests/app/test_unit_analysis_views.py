@@ -1,0 +1,147 @@
+"""Correlograms, ISI, amplitudes (lasso, click) and firing-rate views on real data."""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF
+
+import core as si
+from app.model.session import Session
+from app.model.spike_amplitudes import unit_amplitudes
+from app.views.amplitudes import AmplitudesView
+from app.views.correlograms import CorrelogramsView
+from app.views.firing_rate import FiringRateView, nice_bin
+from app.views.isi import IsiView
+
+FS = 10_000.0
+
+
+@pytest.fixture
+def recording():
+    traces = np.zeros((100_000, 3), dtype="int16")
+    traces[1000::2000, 1] = -300  # unit "a": a trough of -300 on channel 1 every 2000 samples
+    traces[1500::4000, 2] = -120  # unit "b": -120 on channel 2 every 4000 samples
+    recording = si.NumpyRecording(traces, FS)
+    recording.set_channel_gains(0.5)
+    recording.set_channel_offsets(0.0)
+    recording.set_channel_locations(np.array([[0.0, 0.0], [0.0, 20.0], [0.0, 40.0]]))
+    return recording
+
+
+@pytest.fixture
+def session(recording):
+    sorting = si.NumpySorting.from_unit_dict(
+        {"a": np.arange(1000, 100_000, 2000), "b": np.arange(1500, 100_000, 4000)}, FS
+    )
+    session = Session()
+    session.open(recording=recording, sorting=sorting)
+    session.set_unit_channels({"a": 1, "b": 2})
+    return session
+
+
+def make(qtbot, cls, session):
+    view = cls(session)
+    qtbot.addWidget(view)
+    return view
+
+
+def test_correlograms_grid_of_the_selected_units(qtbot, session):
+    view = make(qtbot, CorrelogramsView, session)
+    assert "Select units" in view.message.text()
+    with qtbot.waitSignal(view.drawn, timeout=5000):
+        session.select_units(["a", "b"])
+    assert len(view.plots) == 4 and view.data.ccgs.shape[:2] == (2, 2)
+    sorting = session.sorting.select_units(["a", "b"])
+    expected, _ = si.compute_correlograms(sorting, window_ms=50.0, bin_ms=1.0)
+    np.testing.assert_array_equal(view.data.ccgs, expected)
+    view.shutdown()
+
+
+def test_correlogram_window_control_recomputes(qtbot, session):
+    view = make(qtbot, CorrelogramsView, session)
+    with qtbot.waitSignal(view.drawn, timeout=5000):
+        session.select_units(["a"])
+    with qtbot.waitSignal(view.drawn, timeout=5000):
+        view.window_spin.setValue(20.0)
+    assert view.data.bins[0] == pytest.approx(-10.0) and view.data.bins[-1] == pytest.approx(10.0)
+    view.shutdown()
+
+
+def test_isi_histograms_of_the_selected_units(qtbot, session):
+    view = make(qtbot, IsiView, session)
+    with qtbot.waitSignal(view.drawn, timeout=5000):
+        view.window_spin.setValue(500.0)
+        session.select_units(["a", "b"])
+    bins, histograms = view.data.bins, view.data.histograms
+    # unit a fires every 200 ms, unit b every 400 ms: all intervals in one bin each
+    bin_of = lambda ms: np.searchsorted(bins, ms, side="right") - 1  # noqa: E731
+    assert histograms[0].sum() == 49 and histograms[0][bin_of(200.0)] == 49
+    assert histograms[1][bin_of(400.0)] == histograms[1].sum() == 24
+    view.shutdown()
+
+
+def test_amplitudes_read_from_the_recording_on_the_unit_channel(session):
+    amplitudes = unit_amplitudes(session.sorting, "a", 0, session.recording, channel_id=1)
+    assert amplitudes.source == "recording" and amplitudes.scaled
+    np.testing.assert_allclose(amplitudes.amplitudes, -150.0)  # -300 raw x 0.5 µV
+    assert amplitudes.spike_indices.tolist() == list(range(50))
+    np.testing.assert_allclose(amplitudes.times, np.arange(1000, 100_000, 2000) / FS)
+
+
+def test_amplitudes_without_a_channel_say_what_is_missing(session):
+    with pytest.raises(ValueError, match="unit's channel"):
+        unit_amplitudes(session.sorting, "a", 0, session.recording, channel_id=None)
+
+
+def test_amplitudes_come_from_the_extension_when_computed(recording, session, tmp_path):
+    we = si.extract_waveforms(
+        recording, session.sorting, folder=tmp_path / "wf", max_spikes_per_unit=10, ms_before=0.5,
+        ms_after=0.5, progress_bar=False, allow_unfiltered=True,
+    )  # fmt: skip
+    si.compute_spike_amplitudes(we)
+    amplitudes = unit_amplitudes(session.sorting, "b", 0, recording, waveform_extractor=we)
+    assert amplitudes.source == "extension"
+    np.testing.assert_allclose(amplitudes.amplitudes, -60.0)
+
+
+def test_amplitude_lasso_picks_spikes_of_the_unit(qtbot, session):
+    view = make(qtbot, AmplitudesView, session)
+    with qtbot.waitSignal(view.drawn, timeout=10_000):
+        session.select_units(["a", "b"])
+    assert [u.unit_id for u in view.units] == ["a", "b"]
+    # a rectangle around unit a's first 10 s at -150 µV
+    corners = [QPointF(0.0, -160.0), QPointF(4.95, -160.0), QPointF(4.95, -140.0), QPointF(0, -140)]
+    view._on_lasso(corners, False)
+    pick = session.spike_selection
+    assert pick.unit_id == "a" and pick.indices.tolist() == list(range(25))
+    assert len(view.picked.data) == 25
+    view.shutdown()
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+def test_clicking_a_spike_centres_the_traces(qtbot, session):
+    view = make(qtbot, AmplitudesView, session)
+    view.resize(600, 400)
+    view.show()
+    qtbot.waitExposed(view)
+    with qtbot.waitSignal(view.drawn, timeout=10_000):
+        session.select_units(["a"])
+    view._on_click(QPointF(2.1, -150.0), False)  # spike at 2.1 s
+    start, end = session.frame_window
+    assert (start + end) // 2 == 21_000
+    view.shutdown()
+
+
+def test_firing_rate_over_the_segment(qtbot, session):
+    view = make(qtbot, FiringRateView, session)
+    with qtbot.waitSignal(view.drawn, timeout=5000):
+        view.bin_spin.setValue(1.0)
+        session.select_units(["a", "b"])
+    np.testing.assert_allclose(view.data.rates[0], 5.0)  # a spike every 200 ms
+    np.testing.assert_allclose(view.data.rates[1][1:], 2.5, atol=0.5)
+    view._on_click(QPointF(7.0, 1.0))
+    assert sum(session.frame_window) // 2 == 70_000
+    view.shutdown()
+
+
+def test_nice_bin_widths():
+    assert nice_bin(60.0) == 0.5 and nice_bin(3600.0) == 20.0 and nice_bin(7200.0) == 50.0
