@@ -235,9 +235,14 @@ class _DaskRun:
         self.cancel_token = cancel_token
         self.job_id = f"{job_name or 'job'}-{uuid.uuid4().hex}"
         self.stop_event = self.distributed.Event(f"spikedesk-stop-{self.job_id}", client=client)
-        self.payload = client.submit(
-            _job_payload, payload, key=f"spikedesk-job-{self.job_id}", pure=False
-        )
+        import dask
+
+        # The job's arrays (spike vectors of an extraction, say) go in this one task, sent once
+        # on purpose: the scheduler keeps it and recomputes it if the worker holding it dies.
+        with dask.config.set({"distributed.admin.large-graph-warning-threshold": "1TiB"}):
+            self.payload = client.submit(
+                _job_payload, payload, key=f"spikedesk-job-{self.job_id}", pure=False
+            )
         self.in_flight: dict[int, Any] = {}
         self.finished: queue.SimpleQueue[int] = queue.SimpleQueue()
         self._window = 0

@@ -256,6 +256,29 @@ def fix_job_kwargs(runtime_job_kwargs: dict[str, Any] | None) -> dict[str, Any]:
     return job_kwargs
 
 
+def default_pool_engine(job_kwargs: dict[str, Any], engine: PoolEngine) -> dict[str, Any]:
+    """Set ``job_kwargs["pool_engine"]`` to ``engine`` unless the call or the globals chose one.
+
+    For functions that prefer threads (their work releases the GIL): an engine given at the call
+    or set with :func:`set_global_job_kwargs` (a Dask cluster, say) still wins.
+
+    Parameters
+    ----------
+    job_kwargs : dict
+        Call-time job keyword arguments, changed in place.
+    engine : {"process", "thread", "dask"}
+        The function's own default.
+
+    Returns
+    -------
+    dict
+        ``job_kwargs``.
+    """
+    if job_kwargs.get("pool_engine") is None:
+        job_kwargs["pool_engine"] = get_global_job_kwargs().get("pool_engine") or engine
+    return job_kwargs
+
+
 def split_job_kwargs(mixed_kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Split keyword arguments into function-specific and job keyword arguments.
 

@@ -21,6 +21,7 @@ from ..jobs import (
     ensure_chunk_size,
     split_job_kwargs,
 )
+from ..jobs.job_kwargs import default_pool_engine
 from ..source_files import check_save_target
 from .base import BaseRecording
 
@@ -217,8 +218,9 @@ def write_binary_recording(
         with open(path, "wb") as file:
             file.truncate(byte_offset + recording.get_num_samples(segment_index) * frame_bytes)
     # Reading memmaps and pwrite release the GIL: threads write as fast as the disk allows
-    # without pickling the recording into processes (pool_engine="process" is still honoured).
-    job_kwargs.setdefault("pool_engine", "thread")
+    # without pickling the recording into processes (an engine given at the call or set
+    # globally, "process" or "dask", is still honoured).
+    default_pool_engine(job_kwargs, "thread")
     _, job_kwargs = split_job_kwargs(job_kwargs)
     executor = ChunkRecordingExecutor(
         recording,

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..jobs import CancelToken, ChunkRecordingExecutor, split_job_kwargs
+from ..jobs.job_kwargs import default_pool_engine
 from ..shared_memory import make_shared_array
 from .kernel_cutting import _build_plan, _extract_chunk, _init_worker, _Plan, _sum_chunk
 from .kernel_outputs import (
@@ -217,7 +218,7 @@ def extract_waveforms_to_buffers(
     ]
     shapes = [(int(counts[u]), nsamples, widths[u]) for u in range(len(unit_ids))]
 
-    job_kwargs.setdefault("pool_engine", "thread")
+    default_pool_engine(job_kwargs, "thread")
     _, job_kwargs = split_job_kwargs(job_kwargs)
     threads = _workers_share_memory(job_kwargs)
     on_dask = job_kwargs.get("pool_engine") == "dask"
@@ -375,7 +376,7 @@ def fill_waveform_arrays(
     plan = _build_plan(
         recording, spikes, len(unit_ids), nbefore, nafter, dtype, mask, return_scaled
     )
-    job_kwargs.setdefault("pool_engine", "thread")
+    default_pool_engine(job_kwargs, "thread")
     _, job_kwargs = split_job_kwargs(job_kwargs)
     threads = _workers_share_memory(job_kwargs)
     _fill_arrays(recording, plan, arrays, threads, progress_callback, cancel_token, job_kwargs)
@@ -480,7 +481,7 @@ def estimate_templates_average(
         recording, spikes, len(unit_ids), nbefore, nafter, dtype, None, return_scaled
     )
     accumulator = _SumAccumulator(len(unit_ids), nbefore + nafter, recording.get_num_channels())
-    job_kwargs.setdefault("pool_engine", "thread")
+    default_pool_engine(job_kwargs, "thread")
     _, job_kwargs = split_job_kwargs(job_kwargs)
     if spikes.size:
         _run_chunks(

@@ -74,3 +74,13 @@ def fail_in_segment_1(segment_index: int, start: int, end: int, ctx: dict) -> in
     if segment_index == 1:
         raise KeyError(f"no data at {start}")
     return start
+
+
+def init_with_array(array) -> dict:
+    """A context holding a large array sent with the job."""
+    return {"array": array}
+
+
+def array_sum(segment_index: int, start: int, end: int, ctx: dict) -> float:
+    """Sum of the job's array (the same for every chunk)."""
+    return float(ctx["array"].sum())

@@ -19,6 +19,7 @@ from core.jobs import (
 )
 from core.jobs import job_kwargs as jobs_kwargs
 from core.jobs.dask_checks import dumps_for_workers, import_distributed
+from core.jobs.job_kwargs import default_pool_engine
 
 from .jobs_fakes import FakeRecording, chunk_bounds, init_with_recording
 
@@ -118,3 +119,11 @@ def test_noise_levels_refuse_an_unknown_engine():
     recording = si.generate_recording(num_channels=2, durations=[1.0], seed=0)
     with pytest.raises(ValueError, match="pool_engine"):
         si.get_noise_levels(recording, return_scaled=False, pool_engine="ray")
+
+
+def test_default_pool_engine_yields_to_the_call_and_to_the_globals():
+    assert default_pool_engine({}, "thread")["pool_engine"] == "thread"
+    assert default_pool_engine({"pool_engine": "process"}, "thread")["pool_engine"] == "process"
+    set_global_job_kwargs(pool_engine="dask")
+    assert default_pool_engine({}, "thread")["pool_engine"] == "dask"
+    assert default_pool_engine({"pool_engine": "thread"}, "thread")["pool_engine"] == "thread"

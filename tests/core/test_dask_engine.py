@@ -426,6 +426,22 @@ def test_each_worker_builds_the_job_once(client, source, tmp_path):
     assert all(len(contexts) == 1 for contexts in by_process.values())
 
 
+def test_large_job_arguments_travel_without_a_warning(client, source, recwarn):
+    array = np.ones(3_000_000)  # 24 MB, sent once with the job
+    executor = ChunkRecordingExecutor(
+        source,
+        dask_fakes.array_sum,
+        dask_fakes.init_with_array,
+        (array,),
+        pool_engine="dask",
+        dask_client=client,
+        chunk_size=20_000,
+        handle_returns=True,
+    )
+    assert executor.run() == [3e6] * 5
+    assert not [w for w in recwarn if "large graph" in str(w.message)]
+
+
 def test_job_payload_holds_descriptions_not_traces(source):
     from core.jobs.dask_checks import dumps_for_workers
 
@@ -465,6 +481,15 @@ def test_global_dask_client_is_kept_by_reference_and_used(client, source, tmp_pa
     source.save(folder=tmp_path / "saved", chunk_duration="0.5s", **QUIET)
     assert scheduler_transitions(client) > before
     assert (tmp_path / "saved" / "traces_cached_seg0.raw").is_file()
+
+
+def test_functions_preferring_threads_follow_a_global_dask_engine(client, source, tmp_path):
+    set_global_job_kwargs(pool_engine="dask", dask_client=client)
+    with on_the_cluster(client):
+        write_binary_recording(source, [tmp_path / "a", tmp_path / "b"], chunk_size=20_000)
+    np.testing.assert_array_equal(
+        np.fromfile(tmp_path / "b.raw", dtype="<f4").reshape(-1, 6), source.get_traces(1)
+    )
 
 
 def test_without_a_client_the_error_says_how_to_give_one(client, source, tmp_path):
