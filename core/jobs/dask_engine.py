@@ -175,8 +175,12 @@ def _worker_job(job_id: str, payload: bytes, stop_event_name: str) -> _WorkerJob
         job = _worker_jobs.get(job_id)
         if job is None:
             job = _worker_jobs[job_id] = _WorkerJob(payload, stop_event_name)
+            # Least recently used first. A task still running keeps its job (and the files its
+            # context holds open) alive through its own reference, so dropping is always safe.
             while len(_worker_jobs) > _MAX_JOBS_PER_WORKER:
                 _worker_jobs.popitem(last=False)
+        else:
+            _worker_jobs.move_to_end(job_id)
         return job
 
 
