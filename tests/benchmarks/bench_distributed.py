@@ -291,6 +291,9 @@ def main() -> None:
                     if name in engines:
                         seconds, count = run_spikedesk(si, job, data, fresh(work), engines[name])
                         chunk_counts[name] = count
+                        if job == "extract":
+                            waveforms = (work / "wf" / "waveforms").glob("waveforms_*.npy")
+                            waveform_bytes = sum(path.stat().st_size for path in waveforms)
                     else:
                         seconds = spikeinterface_seconds(
                             pythons[name], job, data, fresh(work), workers
@@ -357,6 +360,13 @@ def main() -> None:
         print(
             f"  scheduler-bound: {chunks_per_hour / rate:.1f} s at {rate:.0f} tasks/s "
             "(measured on this machine; the scheduler is one process)"
+        )
+        extract_s = rates["extract"]["SpikeDesk Dask"][0]
+        print(
+            f"extraction: this process received and wrote {waveform_bytes / 1e6:.0f} MB of "
+            f"waveforms from the workers in {extract_s:.2f} s (at least "
+            f"{waveform_bytes / 1e6 / extract_s:.0f} MB/s): the bound on a cluster extraction "
+            "is its waveform output over this rate"
         )
         client.close()
         cluster.close()
