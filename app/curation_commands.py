@@ -9,6 +9,7 @@ from pathlib import Path
 from app.jobs import Job, JobManager
 from app.model.curation_controller import CurationController
 from app.model.session import Session
+from app.model.similarity import most_similar_unit
 
 JSON_FILTER = "SpikeInterface curation (*.json)"
 
@@ -30,6 +31,8 @@ class CurationCommands:
         ``(title, text) -> bool``.
     report : callable
         ``(title, text, error: bool)``: tell the user.
+    templates : callable
+        ``() -> {unit_id: template}``: what unit similarity compares.
     """
 
     def __init__(
@@ -41,6 +44,7 @@ class CurationCommands:
         ask_folder: Callable[[str], str],
         ask_yes_no: Callable[[str, str], bool],
         report: Callable[[str, str, bool], None],
+        templates: Callable[[], dict],
     ) -> None:
         self.session = session
         self.controller = controller
@@ -49,6 +53,7 @@ class CurationCommands:
         self.ask_folder = ask_folder
         self.ask_yes_no = ask_yes_no
         self.report = report
+        self.templates = templates
 
     def commands(self) -> dict[str, Callable[[], None]]:
         """Menu action name -> command."""
@@ -64,6 +69,8 @@ class CurationCommands:
             "merge": self._guard(lambda: controller.merge(selected())),
             "split": self._guard(controller.split_selected_spikes),
             "remove": self._guard(lambda: controller.remove(selected())),
+            "select_similar": self._guard(self.select_most_similar),
+            "merge_similar": self._guard(self.merge_with_most_similar),
             "next_unit": lambda: self.step_unit(+1),
             "previous_unit": lambda: self.step_unit(-1),
             "export_curation": self._guard(self.export_curation),
@@ -87,6 +94,38 @@ class CurationCommands:
         else:
             position = (max(current) + 1) if step > 0 else (min(current) - 1)
         session.select_units([order[min(max(position, 0), len(order) - 1)]])
+
+    def most_similar(self):
+        """The visible unit whose template is most like the first selected unit's.
+
+        Raises
+        ------
+        ValueError
+            When no unit is selected or templates are not known yet.
+        """
+        session = self.session
+        if not session.selected_unit_ids:
+            raise ValueError("select a unit first")
+        unit = session.selected_unit_ids[0]
+        hidden = set(session.hidden_unit_ids) | set(session.selected_unit_ids)
+        candidates = [u for u in session.sorting.unit_ids.tolist() if u not in hidden]
+        similar = most_similar_unit(self.templates(), unit, candidates)
+        if similar is None:
+            raise ValueError(
+                "the units' templates are not known yet (they are estimated in the background, "
+                "see the Jobs panel)"
+            )
+        return similar
+
+    def select_most_similar(self) -> None:
+        """Add the unit most similar to the selected one to the selection."""
+        similar = self.most_similar()
+        self.session.select_units([self.session.selected_unit_ids[0], similar])
+
+    def merge_with_most_similar(self) -> None:
+        """Merge the selected unit with the unit most similar to it."""
+        similar = self.most_similar()
+        self.controller.merge([self.session.selected_unit_ids[0], similar])
 
     def export_curation(self) -> None:
         """Write the curation as SpikeInterface curation JSON."""
@@ -137,5 +176,5 @@ class CurationCommands:
 
 
 def _unit_order(session: Session) -> list:
-    ordered = getattr(session, "ordered_unit_ids", None)
+    ordered = getattr(session, "ordered_unit_ids", None)  # the units table's order, once shared
     return ordered() if ordered is not None else session.sorting.unit_ids.tolist()

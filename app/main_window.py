@@ -188,6 +188,7 @@ class MainWindow(QMainWindow):
                 ask_folder=lambda caption: self.ask_save_file(caption, ""),
                 ask_yes_no=lambda title, text: self.ask_yes_no(title, text),
                 report=self._report,
+                templates=self.unit_channels.coarse_templates,
             ).commands(),
         }
 

@@ -223,8 +223,17 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "remove", "&Curation", "&Remove Selected Units", "mdi6.delete-outline", "Del", _selected,
     ),
     ActionSpec(
+        "select_similar", "&Curation", "Select Most Similar &Unit", "mdi6.vector-link", "Alt+S",
+        _selected, separator_before=True,
+        tip="Add the unit whose template is most like the selected unit's to the selection",
+    ),
+    ActionSpec(
+        "merge_similar", "&Curation", "Merge with Most S&imilar Unit", "mdi6.merge",
+        "Ctrl+Shift+M", _selected,
+    ),
+    ActionSpec(
         "next_unit", "&Curation", "&Next Unit", "mdi6.chevron-down", "Alt+Down",
-        lambda c: c.session.sorting is not None, separator_before=True,
+        lambda c: c.session.sorting is not None,
         tip="Select the next unit of the units table",
     ),
     ActionSpec(

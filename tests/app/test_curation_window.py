@@ -156,3 +156,30 @@ def test_shortcuts_help_lists_the_curation_keys(window):
     rows = window.menus.shortcut_table()
     keys = {entry: key for _, entry, key in rows}
     assert keys["Label Good"] == "Alt+G" and keys["Merge Selected Units"] == "Ctrl+M"
+
+
+def test_select_and_merge_the_most_similar_unit(qtbot, make_window, tmp_path):
+    recording = si.generate_ground_truth_recording(
+        durations=[3.0], num_channels=8, num_units=3, seed=1
+    )[0]
+    recording.save(folder=tmp_path / "gt", progress_bar=False)
+    base = si.generate_ground_truth_recording(durations=[3.0], num_channels=8, num_units=3, seed=1)[
+        1
+    ]
+    train = base.get_unit_spike_train(base.unit_ids[0])
+    sorting = si.NumpySorting.from_unit_dict(
+        {0: train[::2], 1: base.get_unit_spike_train(base.unit_ids[1]), 2: train[1::2]},
+        base.sampling_frequency,
+    )  # unit 0 split in two halves: 0 and 2 look alike
+    sorting.save(folder=tmp_path / "halves")
+    window = make_window()
+    with qtbot.waitSignal(window.session.signals.unit_channel_ids, timeout=30_000):
+        window.open_paths([tmp_path / "gt", tmp_path / "halves"])
+    window.job_manager.wait_for_all(30_000)
+    qtbot.waitUntil(lambda: len(window.unit_channels.templates) == 3, timeout=10_000)
+    window.session.select_units([0])
+    trigger(window, "select_similar")
+    assert window.session.selected_unit_ids == (0, 2)
+    window.session.select_units([2])
+    trigger(window, "merge_similar")
+    assert window.session.sorting.unit_ids.tolist() == [1, 3]
