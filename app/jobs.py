@@ -337,47 +337,51 @@ def save_recording_job(
 def extract_waveforms_job(
     recording: Any,
     sorting: Any,
-    folder: str | Path,
+    folder: str | Path | None = None,
     location: JobLocation | None = None,
-    **extract_kwargs: Any,
+    **options: Any,
 ) -> Job:
-    """A job that extracts waveforms into ``folder`` and returns the WaveformExtractor.
+    """A job that runs ``core.extract_waveforms`` and returns the WaveformExtractor.
 
     Parameters
     ----------
-    recording : core.BaseRecording
-        Source of the traces; only read.
-    sorting : core.BaseSorting
-    folder : str or Path
-        Target folder, written atomically: a cancelled or failed extraction leaves none.
+    recording, sorting : core.BaseRecording, core.BaseSorting
+        Sources; only read.
+    folder : str, Path or None, default: None
+        Target folder (``mode="folder"``), written atomically: a cancelled or failed extraction
+        leaves no folder. None extracts in memory.
     location : JobLocation or None, default: None
-        Where to run (this machine when None); its job keyword arguments win over any in
-        ``extract_kwargs``.
-    **extract_kwargs
-        Arguments of ``core.extract_waveforms`` (``ms_before``, ``max_spikes_per_unit``,
-        ``sparse``, ``n_jobs``, ``chunk_duration``...).
+        Where to run (this machine when None), e.g. the job manager's ``location``; on a Dask
+        cluster its job keyword arguments win over any in ``options``.
+    **options
+        Keyword arguments of ``extract_waveforms`` (window, spikes per unit, sparsity, job
+        options...).
 
     Returns
     -------
     Job
-        Its ``finished`` signal carries the WaveformExtractor of the new folder.
+        Its ``finished`` signal carries the WaveformExtractor.
     """
     from core import extract_waveforms
 
-    folder = Path(folder)
+    target = None if folder is None else Path(folder)
+    mode = "memory" if target is None else "folder"
     location = JobLocation() if location is None else location
-    kwargs = {**extract_kwargs, **location.job_kwargs()}
-    where = "" if location.is_local else " on the Dask cluster"
+    kwargs = {**options, **location.job_kwargs()}
 
     def extract(progress_callback: ProgressCallback, cancel_token: CancelToken) -> Any:
         return extract_waveforms(
             recording,
             sorting,
-            folder=folder,
+            folder=target,
+            mode=mode,
             progress_callback=progress_callback,
             cancel_token=cancel_token,
             progress_bar=False,
             **kwargs,
         )
 
-    return Job(f"Extract waveforms to {folder.name}{where}", extract)
+    where = "in memory" if target is None else f"to {target.name}"
+    if not location.is_local:
+        where += " on the Dask cluster"
+    return Job(f"Extract waveforms {where}", extract)

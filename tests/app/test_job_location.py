@@ -193,3 +193,18 @@ def test_window_save_dialog_gets_the_location(make_window, monkeypatch):
     )
     window.ask_save_recording(si.generate_recording(num_channels=2, durations=[0.5], seed=0))
     assert seen == [CLUSTER]
+
+
+def test_extract_waveforms_job_without_a_folder_extracts_in_memory(qtbot):
+    recording, sorting = si.generate_ground_truth_recording(
+        durations=[1.0], num_channels=4, num_units=2, seed=1
+    )
+    job = extract_waveforms_job(recording, sorting, sparse=False, n_jobs=1)
+    assert job.title == "Extract waveforms in memory"
+    manager = JobManager()
+    with qtbot.waitSignal(job.signals.finished, timeout=30_000) as finished:
+        manager.submit(job)
+    manager.wait_for_all(10_000)
+    we = finished.args[0]
+    assert we.folder is None
+    assert we.get_waveforms(sorting.unit_ids[0]).shape[1:] == (75, 4)
