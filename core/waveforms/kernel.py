@@ -34,6 +34,7 @@ from .kernel_outputs import (
     allocate_arrays,
     create_npy_files,
 )
+from .kernel_pages import PageWriter, extract_chunk_to_pages, init_page_writer
 from .sampling import (
     _check_window,
     sample_spikes,
@@ -174,16 +175,15 @@ def extract_waveforms_to_buffers(
         Stops the extraction (:class:`~core.jobs.JobCancelled`); files already written stay
         incomplete, so callers write into a temporary folder.
     averages : dict or None, default: None
-        If a dict and the waveforms are float32 files written by threads or gathered from a Dask
-        cluster (``"memmap"`` mode, ``pool_engine="thread"`` or ``"dask"``), it receives
-        ``unit_id -> average waveform`` (equal to ``np.mean`` of the unit's buffer, bit for
-        bit), folded in while the files are written (:class:`~.kernel_outputs.RunningAverages`);
-        otherwise it is left empty.
+        If a dict and the waveforms are float32 files written by threads (``"memmap"`` mode,
+        ``pool_engine="thread"``), it receives ``unit_id -> average waveform`` (equal to
+        ``np.mean`` of the unit's buffer, bit for bit), folded in while the files are written
+        (:class:`~.kernel_outputs.RunningAverages`); otherwise it is left empty.
     **job_kwargs
         ``n_jobs``, ``chunk_duration``, ``progress_bar``, ``pool_engine`` (default
         ``"thread"``: reads release the GIL; ``"process"`` also works; with ``"dask"`` the
-        cluster's tasks cut the waveforms and return them, and this process writes them),
-        ``dask_client``...
+        cluster's tasks write the file pages only they touch and this process the pages they
+        share, see :mod:`.kernel_pages`; in memory they return the waveforms), ``dask_client``...
 
     Returns
     -------
@@ -253,7 +253,7 @@ def extract_waveforms_to_buffers(
     paths = [folder / name for name in names]
     headers = create_npy_files(folder, names, shapes, dtype)
     running = None
-    if averages is not None and (threads or on_dask) and dtype == np.float32:
+    if averages is not None and threads and dtype == np.float32:
         running = RunningAverages(
             counts, [(nsamples, w) for w in widths], _zero_rows(plan, len(unit_ids))
         )
@@ -263,23 +263,25 @@ def extract_waveforms_to_buffers(
         [(nsamples, w) for w in widths],
         dtype,
         running,
-        background_writes=job_kwargs["n_jobs"] == 1 or on_dask,
+        background_writes=job_kwargs["n_jobs"] == 1,
     )
-    # Dask tasks return their pieces and this process writes them: no two tasks ever write the
-    # same file page, wherever the workers run, and averages are folded in as with threads.
-    sink, target, gather = ("return", None, files.write_all) if on_dask else ("files", files, None)
     if spikes.size:
         try:
-            _run_chunks(
-                recording,
-                _extract_chunk,
-                (plan, sink, target),
-                gather,
-                "extract_waveforms",
-                progress_callback,
-                cancel_token,
-                job_kwargs,
-            )
+            if on_dask:
+                _extract_to_pages(
+                    recording, plan, files, progress_callback, cancel_token, job_kwargs
+                )
+            else:
+                _run_chunks(
+                    recording,
+                    _extract_chunk,
+                    (plan, "files", files),
+                    None,
+                    "extract_waveforms",
+                    progress_callback,
+                    cancel_token,
+                    job_kwargs,
+                )
         except BaseException:
             files.close(cancel=True)
             raise
@@ -287,6 +289,34 @@ def extract_waveforms_to_buffers(
     if running is not None:
         averages.update(zip(unit_ids.tolist(), running.averages()))
     return {u: np.load(path, mmap_mode="r") for u, path in zip(unit_ids.tolist(), paths)}
+
+
+def _extract_to_pages(
+    recording: BaseRecording,
+    plan: _Plan,
+    files: _NpyFiles,
+    progress_callback: ProgressCallback | None,
+    cancel_token: CancelToken | None,
+    job_kwargs: dict,
+) -> None:
+    """On Dask: tasks write the file pages only they touch, this process the shared ones."""
+    writer = PageWriter(
+        [str(Path(path).absolute()) for path in files.paths], files.header_bytes, files.row_bytes
+    )
+    try:
+        ChunkRecordingExecutor(
+            recording,
+            extract_chunk_to_pages,
+            init_page_writer,
+            (plan, writer),
+            gather_func=writer.write_edges,
+            job_name="extract_waveforms",
+            progress_callback=progress_callback,
+            cancel_token=cancel_token,
+            **job_kwargs,
+        ).run()
+    finally:
+        writer.close()
 
 
 def _workers_share_memory(job_kwargs: dict) -> bool:
