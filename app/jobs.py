@@ -28,6 +28,7 @@ __all__ = [
     "JobManager",
     "JobSignals",
     "JobState",
+    "compute_sparsity_job",
     "extract_waveforms_job",
     "save_recording_job",
 ]
@@ -355,7 +356,7 @@ def extract_waveforms_job(
         cluster its job keyword arguments win over any in ``options``.
     **options
         Keyword arguments of ``extract_waveforms`` (window, spikes per unit, sparsity, job
-        options...).
+        options...), for example from `app.dialogs.extract_waveforms.ExtractWaveformsDialog`.
 
     Returns
     -------
@@ -385,3 +386,22 @@ def extract_waveforms_job(
     if not location.is_local:
         where += " on the Dask cluster"
     return Job(f"Extract waveforms {where}", extract)
+
+
+def compute_sparsity_job(description: str, **arguments: Any) -> Job:
+    """A job that computes a sparsity of the open units (see
+    `app.model.sparsity_methods.compute_session_sparsity`, which gets ``arguments``).
+
+    Returns
+    -------
+    Job
+        Its ``finished`` signal carries the ChannelSparsity.
+    """
+    from app.model.sparsity_methods import compute_session_sparsity
+
+    def compute(progress_callback: ProgressCallback, cancel_token: CancelToken) -> Any:
+        return compute_session_sparsity(
+            progress_callback=progress_callback, cancel_token=cancel_token, **arguments
+        )
+
+    return Job(f"Compute sparsity ({description})", compute)

@@ -125,3 +125,31 @@ def test_extract_waveforms_job_on_the_cluster_matches_this_machine(
         assert filecmp.cmp(tmp_path / "local" / name, tmp_path / "remote" / name, shallow=False)
     waveforms = np.load(tmp_path / "remote" / f"waveforms/waveforms_{sorting.unit_ids[0]}.npy")
     assert waveforms.shape[1:] == (75, 4)  # 3 ms at 25 kHz, 4 channels
+
+
+def test_units_menu_extracts_waveforms_on_the_cluster(qtbot, saved, on_cluster, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from app.main_window import MainWindow
+
+    recording, sorting = saved
+    settings = QSettings(str(tmp_path / "spikedesk.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings=settings)
+    qtbot.addWidget(window)
+    window.errors = []
+    window.show_error = lambda title, message: window.errors.append((title, message))
+    window.session.open(recording=recording, sorting=sorting, source="saved")
+    window.job_manager.set_location(on_cluster)
+    options = {"sparse": False, "seed": 0, "max_spikes_per_unit": 20, "n_jobs": 1}
+    window.units.ask_extraction = lambda rec, sort, folder: (tmp_path / "wf", options)
+    with qtbot.waitSignal(window.job_manager.job_added) as added:
+        window.menus.actions["extract_waveforms"].trigger()
+    job = added.args[0]
+    qtbot.waitUntil(lambda: not job.state.is_active, timeout=60_000)
+    window.job_manager.wait_for_all(30_000)
+    window.close()
+    assert window.errors == []
+    assert job.state is JobState.FINISHED
+    assert job.title == "Extract waveforms to wf on the Dask cluster"
+    we = si.load_waveforms(tmp_path / "wf")
+    assert we.get_waveforms(sorting.unit_ids[0]).shape == (20, 75, 4)
