@@ -30,6 +30,7 @@ from .dock_table import DOCKS, layout_version, make_docks, place_docks, size_doc
 from .jobs import JobManager, save_recording_job
 from .model.curation_controller import CurationController
 from .model.demo import DemoDataset, make_demo_dataset
+from .model.job_location import JobLocation
 from .model.probe_editor import ProbeEditor
 from .model.session import Session
 from .model.trace_fetcher import TraceFetcher
@@ -110,6 +111,8 @@ class MainWindow(QMainWindow):
         self.settings = QSettings() if settings is None else settings
         self.recent_files = RecentFiles(self.settings)
         self.job_manager = JobManager(self)
+        self.job_manager.set_location(JobLocation.from_settings(self.settings))
+        self.job_manager.location_changed.connect(lambda place: place.to_settings(self.settings))
         # through a lambda so that a replaced show_error (tests) receives job errors too
         self.job_manager.error_occurred.connect(lambda title, text: self.show_error(title, text))
         self.job_manager.job_added.connect(lambda _job: self._show_dock("jobs"))
@@ -128,7 +131,9 @@ class MainWindow(QMainWindow):
         )
         self.ask_open_file: Callable[[str, str], str] = self._file_dialog
         self.ask_open_folder: Callable[[str], str] = self._folder_dialog
-        self.ask_save_recording: Callable[[Any], Any] = lambda r: SaveRecordingDialog.ask(r, self)
+        self.ask_save_recording: Callable[[Any], Any] = lambda r: SaveRecordingDialog.ask(
+            r, self, self.job_manager.location
+        )
         self.ask_save_file: Callable[[str, str], str] = self._save_file_dialog
         self.ask_yes_no: Callable[[str, str], bool] = self._yes_no_dialog
         self.units = UnitsCommands(self)
@@ -171,6 +176,7 @@ class MainWindow(QMainWindow):
             "open_folder": self.choose_and_open_folder,
             "open_binary": self.choose_and_open_binary,
             "save_recording": self.save_recording_as,
+            "job_location": lambda: self.views["jobs"].choose_location(),
             "close_all": self.close_all,
             "quit": self.close,
             "reset_layout": self.reset_layout,

@@ -175,6 +175,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
         separator_before=True,
     ),
     ActionSpec(
+        "job_location", "&File", "Run &Jobs On…", "mdi6.server-network",
+        tip="Run saves and waveform extractions on this machine or on a Dask cluster",
+    ),
+    ActionSpec(
         "close_all", "&File", "&Close All", "mdi6.close-box-multiple-outline", "Ctrl+Shift+W",
         MenuContext.has_data, separator_before=True,
         tip="Close every open recording, sorting and file",

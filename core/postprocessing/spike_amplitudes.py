@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..jobs import CancelToken, ChunkRecordingExecutor, split_job_kwargs
+from ..jobs.job_kwargs import default_pool_engine
 from ..waveforms.extractor import WaveformExtractor
 from ..waveforms.template_tools import (
     get_template_extremum_channel,
@@ -132,7 +133,7 @@ class SpikeAmplitudesCalculator(ComputedExtension):
         dtype = np.dtype("float32") if return_scaled else np.dtype(recording.get_dtype())
         spikes_by_segment = we.sorting.to_spike_vector(concatenated=False)
 
-        job_kwargs.setdefault("pool_engine", "thread")
+        default_pool_engine(job_kwargs, "thread")
         _, job_kwargs = split_job_kwargs(job_kwargs)
         executor = ChunkRecordingExecutor(
             recording,
