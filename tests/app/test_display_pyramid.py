@@ -421,3 +421,14 @@ def test_the_pyramid_imports_and_builds_with_qt_blocked(tmp_path):
     """)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "True"
+
+
+def test_a_private_pyramid_serves_in_memory_data_and_only_its_maker(tmp_path):
+    traces = np.random.default_rng(5).integers(-50, 50, (3000, 2)).astype("int16")
+    recording = si.NumpyRecording([traces], sampling_frequency=1000.0)
+    pyramid = DisplayPyramid(recording, tmp_path, SMALL, private=True)
+    assert pyramid.cacheable
+    pyramid.build()
+    np.testing.assert_array_equal(pyramid.read(1, 0, 0, 3000)[1], expected_bins(traces, 12)[1])
+    assert not DisplayPyramid(recording, tmp_path, SMALL, private=True).is_complete()
+    pyramid.close()

@@ -126,3 +126,20 @@ def test_spikes_are_picked_by_their_position_in_the_unit_train(recording, sortin
         session.select_spikes(0, [2])
     session.select_spikes(0, [])
     assert session.spike_selection is None
+
+
+def test_a_view_asks_for_an_idle_overview_once_and_close_forgets_it(recording, tmp_path):
+    from app.model.display_pyramid import DisplayPyramid
+    from app.model.window_source import IDLE, NO_OVERVIEW, REQUESTED, OverviewState
+
+    session = Session()
+    session.open(recording=recording)
+    requests = []
+    session.signals.overview.connect(lambda state: requests.append(state.status))
+    pyramid = DisplayPyramid(recording, tmp_path, private=True)
+    session.set_overview(OverviewState(IDLE, pyramid))
+    session.request_overview()
+    session.request_overview()  # already requested: nothing more
+    assert requests == [IDLE, REQUESTED] and session.overview.pyramid is pyramid
+    session.close()
+    assert session.overview.status == NO_OVERVIEW and session.overview.pyramid is None

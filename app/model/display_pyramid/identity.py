@@ -61,7 +61,9 @@ class PyramidIdentity:
         return f"{self.source_digest[:16]}-{self.digest[:16]}"
 
 
-def pyramid_identity(recording, segment_index: int, layout: dict) -> PyramidIdentity | None:
+def pyramid_identity(
+    recording, segment_index: int, layout: dict, private_token: str | None = None
+) -> PyramidIdentity | None:
     """The identity of ``recording``'s segment, or None when it has none that outlives the process.
 
     A recording that reads from files, or that a JSON description rebuilds (generated data), has
@@ -73,15 +75,22 @@ def pyramid_identity(recording, segment_index: int, layout: dict) -> PyramidIden
     segment_index : int
     layout : dict
         The pyramid layout parameters (a change of layout is a different pyramid).
+    private_token : str | None
+        Key the pyramid on this token instead of the recording's description and files: a
+        pyramid that only its maker can find (for data that has no lasting identity).
 
     Returns
     -------
     PyramidIdentity | None
     """
-    sources = [Path(path) for path in recording.get_source_paths()]
-    if not sources and not recording.check_if_json_serializable():
-        return None
-    description = _strip(recording.to_dict(recursive=True))
+    if private_token is not None:
+        sources = []
+        description = {"private": str(private_token)}
+    else:
+        sources = [Path(path) for path in recording.get_source_paths()]
+        if not sources and not recording.check_if_json_serializable():
+            return None
+        description = _strip(recording.to_dict(recursive=True))
     source = {
         "format": PYRAMID_FORMAT_VERSION,
         "description": description,

@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import threading
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +60,10 @@ class DisplayPyramid:
     allow_in_data_folder : bool
         Accept a ``cache_dir`` next to the recording's files or inside its folder (refused
         otherwise: the cache never writes into the user's data unless asked).
+    private : bool
+        Key the pyramid on this object alone rather than on the recording's identity: for
+        recordings without files or JSON description (in-memory arrays), whose pyramid no other
+        object can reuse. Give it a temporary ``cache_dir`` and remove it after use.
 
     Raises
     ------
@@ -77,8 +82,10 @@ class DisplayPyramid:
         cache_dir: str | Path,
         parameters: LayoutParameters | None = None,
         allow_in_data_folder: bool = False,
+        private: bool = False,
     ) -> None:
         self._recording = recording
+        self._private_token = uuid.uuid4().hex if private else None
         self._cache_dir = Path(cache_dir).expanduser().resolve()
         self._parameters = parameters or LayoutParameters()
         if not allow_in_data_folder:
@@ -300,7 +307,9 @@ class DisplayPyramid:
                 dtype=str(np.dtype(self._recording.get_dtype())),
                 factors=self._parameters.factors(num_samples),
             )
-            identity = pyramid_identity(self._recording, segment_index, self._parameters.to_dict())
+            identity = pyramid_identity(
+                self._recording, segment_index, self._parameters.to_dict(), self._private_token
+            )
             segment = self._segments.setdefault(segment_index, _Segment(layout, identity))
         return segment
 
