@@ -85,7 +85,7 @@ class CurationCommands:
         if session.sorting is None:
             return
         hidden = set(session.hidden_unit_ids)
-        order = [u for u in _unit_order(session) if u not in hidden]
+        order = [u for u in session.ordered_unit_ids() if u not in hidden]
         if not order:
             return
         current = [order.index(u) for u in session.selected_unit_ids if u in order]
@@ -173,8 +173,3 @@ class CurationCommands:
                 self.report("Curation", str(error), True)
 
         return run
-
-
-def _unit_order(session: Session) -> list:
-    ordered = getattr(session, "ordered_unit_ids", None)  # the units table's order, once shared
-    return ordered() if ordered is not None else session.sorting.unit_ids.tolist()

@@ -25,6 +25,7 @@ from .curation_commands import CurationCommands
 from .dialogs.open_binary import OpenBinaryDialog
 from .dialogs.probe_menu import ProbeMenu
 from .dialogs.save_recording import SaveRecordingDialog
+from .dialogs.units_commands import UnitsCommands
 from .dock_table import DOCKS, layout_version, make_docks, place_docks, size_docks
 from .jobs import JobManager, save_recording_job
 from .model.curation_controller import CurationController
@@ -132,6 +133,7 @@ class MainWindow(QMainWindow):
         self.ask_save_recording: Callable[[Any], Any] = lambda r: SaveRecordingDialog.ask(r, self)
         self.ask_save_file: Callable[[str, str], str] = self._save_file_dialog
         self.ask_yes_no: Callable[[str, str], bool] = self._yes_no_dialog
+        self.units = UnitsCommands(self)
         self._closed = False
         self._default_sizes_pending = True
 
@@ -176,6 +178,9 @@ class MainWindow(QMainWindow):
             "reset_layout": self.reset_layout,
             "build_overview": self.session.request_overview,
             "clear_overview_cache": self.clear_overview_cache,
+            "extract_waveforms": self.units.extract_waveforms,
+            "compute_sparsity": self.units.compute_sparsity,
+            "open_waveforms": self.units.open_waveforms,
             "shortcuts": self.show_shortcuts,
             "about": self.show_about,
             **CurationCommands(
@@ -195,6 +200,7 @@ class MainWindow(QMainWindow):
         """Show the embedded demo dataset (built when not given)."""
         demo = make_demo_dataset() if dataset is None else dataset
         self.session.open(**demo.objects(), source="demo dataset")
+        self.session.select_units(demo.sorting.unit_ids[:1])  # every unit view shows something
 
     def open_path(self, path: str | Path) -> bool:
         """Open what ``path`` holds (added to what is open when it fits). Returns whether it did."""

@@ -264,6 +264,23 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "clear_overview_cache", "&View", "Clear Overview &Cache", "mdi6.delete-sweep-outline",
         tip="Remove the overviews of every recording (each is built again when needed)",
     ),
+    ActionSpec(
+        "extract_waveforms", "&Units", "&Extract Waveforms…", "mdi6.waveform", "Ctrl+E",
+        lambda c: c.session.recording is not None and c.session.sorting is not None,
+        tip="Cut each unit's waveforms from the recording and compute its templates (a job)",
+    ),
+    ActionSpec(
+        "compute_sparsity", "&Units", "Compute &Sparsity…", "mdi6.select-group",
+        enabled_when=lambda c: c.session.waveform_extractor is not None or (
+            c.session.recording is not None and c.session.sorting is not None
+        ),
+        tip="Choose each unit's channels: radius, best channels, SNR, by property…",
+    ),
+    ActionSpec(
+        "open_waveforms", "&Units", "&Open Waveforms…", "mdi6.folder-open-outline",
+        separator_before=True,
+        tip="Open a waveform folder, zarr store or SortingAnalyzer folder",
+    ),
     ActionSpec("shortcuts", "&Help", "&Keyboard Shortcuts", "mdi6.keyboard-outline", "F1"),
     ActionSpec("about", "&Help", "&About SpikeDesk", "mdi6.information-outline"),
 )  # fmt: skip

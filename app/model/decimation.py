@@ -175,6 +175,9 @@ def rasterize_spans(lo_rows: np.ndarray, hi_rows: np.ndarray, height: int) -> np
     start = np.clip(lo_rows, 0, height).astype("int32")
     stop = np.clip(hi_rows + 1, 0, height).astype("int32")
     np.maximum(stop, start, out=stop)
+    lengths = (stop - start).ravel()
+    if int(lengths.sum()) <= num_columns * height * SPARSE_FRACTION:
+        return _paint_each_span(start, lengths, num_columns, height)
     # +1 where a span starts and -1 past its end; a cumulative sum up each column counts the spans
     # covering each pixel
     stride = height + 1
@@ -184,3 +187,21 @@ def rasterize_spans(lo_rows: np.ndarray, hi_rows: np.ndarray, height: int) -> np
     counts -= np.bincount((base + stop).ravel(), minlength=size)
     coverage = np.cumsum(counts.reshape(num_columns, stride), axis=1)
     return (coverage[:, :height] > 0).T
+
+
+#: Spans covering at most this fraction of the image are painted one by one (cost follows the
+#: pixels painted); more are counted up each column (cost follows the image size).
+SPARSE_FRACTION = 0.25
+
+
+def _paint_each_span(
+    start: np.ndarray, lengths: np.ndarray, num_columns: int, height: int
+) -> np.ndarray:
+    """`rasterize_spans` by setting each covered pixel: for spans covering little of the image."""
+    image = np.zeros((num_columns, height), dtype=bool)
+    total = int(lengths.sum())
+    if total:
+        firsts = (np.arange(num_columns, dtype="int64")[:, None] * height + start).ravel()
+        steps = np.arange(total, dtype="int64") - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        image.reshape(-1)[np.repeat(firsts, lengths) + steps] = True
+    return image.T

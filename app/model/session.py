@@ -58,6 +58,9 @@ class Session:
         Units the user picked.
     hidden_unit_ids : tuple
         Units the user hid (unticked in the units table): no view draws them.
+    unit_order : tuple
+        Every unit id in the units table's current row order (sorted by a column); views that
+        list units one per row (rasters) may follow it. ``()``: the sorting's own order.
     unit_channel_ids : dict
         Extremum channel id of each unit (from templates, or estimated from sampled spikes):
         every view places a unit on this one channel.
@@ -84,6 +87,7 @@ class Session:
     selected_channel_ids: tuple = ()
     selected_unit_ids: tuple = ()
     hidden_unit_ids: tuple = ()
+    unit_order: tuple = ()
     unit_channel_ids: dict = field(default_factory=dict)
     sparsity: object | None = None
     spike_selection: SpikeSelection | None = None
@@ -143,6 +147,7 @@ class Session:
         self.selected_channel_ids = ()
         self.selected_unit_ids = ()
         self.hidden_unit_ids = ()
+        self.unit_order = ()
         self.segment_index = 0
         self.frame_window = (0, 0)
         self.overview = OverviewState()
@@ -159,7 +164,8 @@ class Session:
     ) -> None:
         """Add objects to what is open (None: keep what is open of that kind).
 
-        An object of a kind already open replaces it. Objects must fit what stays open: same
+        An object of a kind already open replaces it (the open sorting itself keeps the unit
+        selection: waveforms extracted from it add to it). Objects must fit what stays open: same
         sampling frequency and segment count, spikes within the recording's samples; see
         `check_fits`. The time window is kept when the recording stays.
 
@@ -180,14 +186,21 @@ class Session:
             given["sorting"] = waveform_extractor.sorting
         self.check_fits(**given)
         new_recording = "recording" in given
+        if given.get("sorting", self.sorting) is self.sorting:
+            given.pop("sorting", None)  # the same sorting (e.g. waveforms extracted from it)
         if "sorting" in given:
             self.spike_selection = None
             self.selected_unit_ids = ()
             self.hidden_unit_ids = ()
+            self.unit_order = ()
             self.unit_channel_ids = {}
             self.sparsity = None
         for kind, value in given.items():
             setattr(self, kind, value)
+        if self.sorting is not None and self.recording is not None:
+            if not self.sorting.has_recording():
+                # durations (firing rates, presence) come from it; check_fits checked the spikes
+                self.sorting.register_recording(self.recording, check_spike_frames=False)
         if "sorting" in given:
             self._assign_colors(self.sorting.unit_ids)
         if waveform_extractor is not None:
@@ -299,7 +312,11 @@ class Session:
         self.set_frame_window(start, max(end, start + MIN_WINDOW_SAMPLES))
 
     def go_to_time(self, time_s: float) -> None:
-        """Centre the window on a time, keeping its width."""
+        """Centre the window on a time, keeping its width; in the segment that holds the time
+        (`segment_at_time`) when the current one does not."""
+        segment = self.segment_at_time(time_s)
+        if segment is not None and segment != self.segment_index:
+            self.set_segment(segment)
         width = self.frame_window[1] - self.frame_window[0]
         centre = self.time_to_frame(time_s)
         self.set_frame_window(centre - width // 2, centre - width // 2 + width)
@@ -371,6 +388,23 @@ class Session:
         return True
 
     # ------------------------------------------------------------------ times
+    def segment_at_time(self, time_s: float) -> int | None:
+        """The segment whose time span (the recording's own times) holds ``time_s``: the
+        current one if it does, else the first that does; None when none does."""
+        recording = self.recording
+        if recording is None:
+            return None
+        segments = range(recording.get_num_segments())
+        for segment in [self.segment_index, *segments]:
+            num_samples = recording.get_num_samples(segment)
+            if num_samples == 0:
+                continue
+            start = recording.sample_index_to_time(0, segment_index=segment)
+            end = recording.sample_index_to_time(num_samples - 1, segment_index=segment)
+            if start <= time_s < end + 1.0 / recording.sampling_frequency:
+                return segment
+        return None
+
     def frame_to_time(self, frame) -> float | np.ndarray:
         """Time in seconds (the recording's own time axis) of a frame of the current segment."""
         if self.recording is None:
@@ -422,6 +456,28 @@ class Session:
         unit_ids = list(unit_ids)
         self.sorting.ids_to_indices(unit_ids)
         self.hidden_unit_ids = tuple(np.asarray(unit_ids).tolist())
+
+    def set_unit_order(self, unit_ids) -> None:
+        """Share the units table's row order: every unit id of the sorting, each once."""
+        if self.sorting is None:
+            return
+        unit_ids = np.asarray(list(unit_ids)).tolist()
+        if len(unit_ids) != len(set(unit_ids)) or set(unit_ids) != set(
+            self.sorting.unit_ids.tolist()
+        ):
+            raise ValueError("unit_order must hold every unit id of the sorting exactly once")
+        self.unit_order = tuple(unit_ids)
+
+    def ordered_unit_ids(self) -> list:
+        """Unit ids in ``unit_order`` (the sorting's order when none was set); after a curation
+        changed the units, those no longer there are left out and new ones come last."""
+        if self.sorting is None:
+            return []
+        ids = self.sorting.unit_ids.tolist()
+        known = set(ids)
+        ordered = [u for u in self.unit_order if u in known]
+        placed = set(ordered)
+        return ordered + [u for u in ids if u not in placed]
 
     def visible_unit_ids(self) -> list:
         """Unit ids of the sorting that are not hidden, in the sorting's order."""

@@ -4,7 +4,9 @@
 ``recording.get_traces``, reduces it to a min/max envelope of the requested pixel width and hands
 a `TraceWindow` to the request's callback, on the worker thread: a Qt view forwards it to the GUI
 thread with a signal. Only the newest request is kept waiting, and a reply that is no longer the
-newest when it is ready is dropped, so scrolling quickly never queues up work.
+newest when it is ready is dropped, so scrolling quickly never queues up work. A request for the
+same window as the last one read is answered from that read (same data array, new request id):
+a view sends every change of its display as a request and only repaints when the window stayed.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -44,6 +46,9 @@ class TraceWindow:
         themselves when the window has at most ``2 * num_pixels`` of them.
     raw_shape : tuple of int
         ``(num_samples, num_channels)`` read from the recording.
+    noise_levels : np.ndarray
+        Median absolute deviation of each channel's samples (a strided subsample of the
+        window, in the units of ``data``): the noise, whatever the pixel width.
     error : str | None
         Why the window could not be read (then ``data`` is empty).
     """
@@ -58,6 +63,7 @@ class TraceWindow:
     times: np.ndarray = field(default_factory=lambda: np.empty(0))
     data: np.ndarray = field(default_factory=lambda: np.empty((0, 0), dtype="float32"))
     raw_shape: tuple[int, int] = (0, 0)
+    noise_levels: np.ndarray = field(default_factory=lambda: np.empty(0, dtype="float32"))
     error: str | None = None
 
     @property
@@ -77,6 +83,28 @@ class _Request:
     return_scaled: bool
     num_pixels: int
     callback: Callable[[TraceWindow], None]
+
+    def reads_same_as(self, other: _Request | None) -> bool:
+        """Whether ``other`` reads the same samples, channels and pixel width."""
+        return (
+            other is not None
+            and self.recording is other.recording
+            and (
+                self.segment_index,
+                self.start_frame,
+                self.end_frame,
+                self.return_scaled,
+                self.num_pixels,
+            )
+            == (
+                other.segment_index,
+                other.start_frame,
+                other.end_frame,
+                other.return_scaled,
+                other.num_pixels,
+            )
+            and np.array_equal(self.channel_ids, other.channel_ids)
+        )
 
 
 class TraceFetcher:
@@ -98,6 +126,7 @@ class TraceFetcher:
         self._latest_id = 0
         self._busy = False
         self._closed = False
+        self._last_read: tuple[_Request, TraceWindow] | None = None  # worker thread only
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
@@ -161,10 +190,12 @@ class TraceFetcher:
             return self._latest_id
 
     def cancel(self) -> None:
-        """Forget the waiting request and drop the reply of the one being read."""
+        """Forget the waiting request, drop the reply of the one being read and forget the last
+        window read (and the recording it came from)."""
         with self._condition:
             self._latest_id += 1
             self._pending = None
+            self._last_read = None
             self._condition.notify_all()
 
     def wait_until_idle(self, timeout: float | None = None) -> bool:
@@ -216,7 +247,7 @@ class TraceFetcher:
                     return
                 request, self._pending = self._pending, None
                 self._busy = True
-            window = _read_window(request)
+            window = self._read(request)
             with self._condition:
                 current = request.request_id == self._latest_id and not self._closed
             if current:
@@ -227,6 +258,17 @@ class TraceFetcher:
             with self._condition:
                 self._busy = False
                 self._condition.notify_all()
+
+    def _read(self, request: _Request) -> TraceWindow:
+        """The window of ``request``: from the last read when it read the same."""
+        with self._condition:
+            last = self._last_read
+        if last is not None and request.reads_same_as(last[0]):
+            return replace(last[1], request_id=request.request_id)
+        window = _read_window(request)
+        with self._condition:
+            self._last_read = None if window.error is not None else (request, window)
+        return window
 
 
 def _read_window(request: _Request) -> TraceWindow:
@@ -265,6 +307,10 @@ def _read_window(request: _Request) -> TraceWindow:
             recording.sample_index_to_time(start + offsets, segment_index=request.segment_index),
             dtype="float64",
         )
+        noise = _noise_levels(traces)
+        if request.return_scaled:
+            gains = recording.get_channel_gains(channel_ids=request.channel_ids)
+            noise = noise * np.abs(gains).astype("float32")
     except Exception as error:  # delivered to the view, which shows it
         logger.debug("trace window %s failed", request.request_id, exc_info=True)
         return TraceWindow(**base, error=f"{type(error).__name__}: {error}")
@@ -273,7 +319,20 @@ def _read_window(request: _Request) -> TraceWindow:
         times=times,
         data=data,
         raw_shape=tuple(traces.shape),
+        noise_levels=noise,
     )
+
+
+#: Samples per channel the noise level is estimated from.
+NOISE_ROWS = 256
+
+
+def _noise_levels(traces: np.ndarray) -> np.ndarray:
+    """Median absolute deviation of each column over a strided subsample (float32)."""
+    if traces.shape[0] == 0:
+        return np.zeros(traces.shape[1], dtype="float32")
+    sample = np.asarray(traces[:: max(1, traces.shape[0] // NOISE_ROWS)], dtype="float32")
+    return np.median(np.abs(sample - np.median(sample, axis=0)), axis=0).astype("float32")
 
 
 def _scaled(recording, data: np.ndarray, channel_ids: np.ndarray, pairs: bool) -> np.ndarray:

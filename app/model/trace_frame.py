@@ -1,17 +1,22 @@
-"""A trace window made ready to draw: per-pixel-column extents and pixels (no Qt).
+"""A trace window made ready to draw: per-pixel-column extents, pixels and spike marks (no Qt).
 
-The trace view runs `prepare_frame` on the fetcher's worker thread right after the window is read,
-so that the GUI thread only hands finished pixels to the plot; `paint_frame` repaints a prepared
-frame when only the style changed (gain, spacing, selection, mode or size).
+The trace view hands `render_frame` to the fetcher, which runs it on its worker thread right
+after a window is read, so that the GUI thread only shows finished pixels. Every change of the
+display (gain, spacing, channels on screen, selection, units) is a new request: the fetcher
+reuses the window it read last when the window is the same, and `render_frame` reuses that
+window's extents, so a restyle only repaints - off the GUI thread, newest request wins.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from app.model.decimation import column_extents, rasterize_spans
+from app.model.spike_marks import SpikeMarkerStyle, SpikeMarks, find_spike_marks
+from app.model.spike_marks import paint_spike_marks as _paint_marks
 from app.model.trace_fetcher import TraceWindow
 
 STACKED = "stacked"
@@ -20,6 +25,12 @@ HEATMAP = "heatmap"
 CENTRE_ROWS = 256
 #: Heat-map colour levels: +/- this percentile of the absolute values.
 HEATMAP_PERCENTILE = 99.0
+#: Channels painted beyond each edge of the screen (their large excursions reach into view).
+MARGIN_ROWS = 2
+#: Narrowest spike mark, in pixel columns (odd: centred on the spike).
+MIN_MARK_COLUMNS = 3
+#: A click finds traces reaching this many rows away from their baseline.
+TRACE_HIT_ROWS = 3
 
 
 @dataclass(frozen=True, eq=False)
@@ -34,37 +45,60 @@ class TraceStyle:
         Pixel rows of the plot.
     gain, spacing : float
         Traces are multiplied by ``gain / spacing`` in units of the distance between channels.
-    rank_of_channel : np.ndarray
-        Position of each recording channel from the bottom (its y coordinate).
+    shown : np.ndarray
+        Recording indices of the listed channels, bottom to top: row ``p`` is drawn at ``y = p``.
+    first, count : int
+        Rows ``first .. first + count - 1`` of ``shown`` are on screen.
     selected : np.ndarray
         Recording indices of the highlighted channels.
     colors : tuple of int
         ARGB32 of the traces and of the highlighted traces.
+    spikes : SpikeMarkerStyle | None
+        How to mark spikes (None: no sorting).
+    lut : np.ndarray | None
+        Heat map: 256 ARGB32 colours from ``-level`` to ``+level``.
+    outline : int
+        Heat map: ARGB32 of the border around spike ticks.
     """
 
     mode: str
     height: int
     gain: float
     spacing: float
-    rank_of_channel: np.ndarray
+    shown: np.ndarray
+    first: int
+    count: int
     selected: np.ndarray
     colors: tuple[int, int]
+    spikes: SpikeMarkerStyle | None = None
+    lut: np.ndarray | None = None
+    outline: int = 0xFF000000
 
     def same_as(self, other: TraceStyle) -> bool:
         """Whether ``other`` gives the same pixels."""
-        return (self.mode, self.height, self.gain, self.spacing, self.colors) == (
-            other.mode,
-            other.height,
-            other.gain,
-            other.spacing,
-            other.colors,
-        ) and all(
-            np.array_equal(a, b)
-            for a, b in (
-                (self.rank_of_channel, other.rank_of_channel),
-                (self.selected, other.selected),
-            )
+        same_spikes = (
+            other.spikes is None if self.spikes is None else self.spikes.same_as(other.spikes)
         )
+        return (
+            same_spikes
+            and (self.mode, self.height, self.gain, self.spacing, self.first, self.count)
+            == (other.mode, other.height, other.gain, other.spacing, other.first, other.count)
+            and (self.colors, self.outline) == (other.colors, other.outline)
+            and (self.lut is other.lut or np.array_equal(self.lut, other.lut))
+            and np.array_equal(self.shown, other.shown)
+            and np.array_equal(self.selected, other.selected)
+        )
+
+    def painted_rows(self) -> tuple[int, int]:
+        """``(first, stop)`` rows painted: the screen and `MARGIN_ROWS` beyond each edge."""
+        margin = MARGIN_ROWS if self.mode == STACKED else 0
+        return max(self.first - margin, 0), min(self.first + self.count + margin, len(self.shown))
+
+    def y_range(self) -> tuple[float, float]:
+        """The y range on screen (row ``p`` at ``y = p``)."""
+        if self.mode == STACKED:
+            return float(self.first - 1), float(self.first + self.count)
+        return self.first - 0.5, self.first + self.count - 0.5
 
 
 @dataclass(frozen=True)
@@ -85,10 +119,14 @@ class TraceFrame:
     style : TraceStyle
         What ``pixels`` were painted for.
     pixels : np.ndarray | None
-        Stacked: ``(height, columns)`` ARGB32, top row first. Heat map: ``(columns, channels)``
-        peak values with channels by depth. None for a window with an error.
+        ``(height, columns)`` ARGB32, top row first (None for a window with an error).
+    heat : np.ndarray | None
+        Heat map: ``(columns, count)`` peak values (from the baseline) of the channels on
+        screen, bottom to top, that the pixels show in colour.
     level : float
         Heat map: values at +/- ``level`` get the ends of the colour map.
+    marks : SpikeMarks | None
+        The spikes marked (painted into the stacked pixels; drawn as ticks over a heat map).
     """
 
     window: TraceWindow
@@ -98,11 +136,70 @@ class TraceFrame:
     x_span: tuple[float, float]
     style: TraceStyle
     pixels: np.ndarray | None = None
+    heat: np.ndarray | None = None
     level: float = 1.0
+    marks: SpikeMarks | None = None
+
+    def row_at(self, y: float) -> int | None:
+        """The row on screen nearest to ``y`` (a list position of ``style.shown``), or None."""
+        row, style = int(round(y)), self.style
+        return row if style.first <= row < style.first + style.count else None
+
+    def column_at(self, x: float) -> int | None:
+        """The pixel column at time ``x`` (seconds), or None outside the window."""
+        (left, right), columns = self.x_span, self.lo.shape[0]
+        if not columns or right <= left:
+            return None
+        column = int(np.floor((x - left) / (right - left) * columns))
+        return column if 0 <= column < columns else None
+
+    def value_at(self, x: float, y: float) -> tuple[int, float] | None:
+        """``(row, value)``: the row under ``(x, y)`` and the value drawn there (the end of the
+        column's extent farthest from the baseline), or None off the traces."""
+        row, column = self.row_at(y), self.column_at(x)
+        if row is None or column is None:
+            return None
+        channel = self.style.shown[row]
+        low, high = float(self.lo[column, channel]), float(self.hi[column, channel])
+        centre = float(self.centres[channel])
+        return row, (low if abs(low - centre) > abs(high - centre) else high)
+
+    def trace_at(self, x: float, y: float, tolerance_px: float) -> int | None:
+        """The row whose trace is drawn within ``tolerance_px`` pixels of ``(x, y)`` (the one
+        with the nearest baseline when several are; a spike reaching into a neighbour's row
+        counts), or None; in a heat map, the row under the point."""
+        column = self.column_at(x)
+        if column is None or self.pixels is None:
+            return None
+        style = self.style
+        if style.mode == HEATMAP:
+            return self.row_at(y)
+        nearest = int(round(y))
+        rows = np.arange(
+            max(nearest - TRACE_HIT_ROWS, style.first),
+            min(nearest + TRACE_HIT_ROWS + 1, style.first + style.count),
+        )
+        if rows.size == 0:
+            return None
+        channels = style.shown[rows]
+        per_unit = style.gain / style.spacing  # y per data unit
+        low = rows + (self.lo[column, channels] - self.centres[channels]) * per_unit
+        high = rows + (self.hi[column, channels] - self.centres[channels]) * per_unit
+        tolerance = tolerance_px * (style.count + 1) / max(style.height, 1)
+        hit = (low - tolerance <= y) & (y <= high + tolerance)
+        if not hit.any():
+            return None
+        return int(rows[hit][np.argmin(np.abs(rows[hit] - y))])
 
 
-def prepare_frame(window: TraceWindow, style: TraceStyle, sampling_frequency: float) -> TraceFrame:
-    """Reduce a window to per-column extents and paint it (Qt-free: runs on the worker thread).
+def render_frame(
+    window: TraceWindow,
+    style: TraceStyle,
+    sampling_frequency: float,
+    sample_to_time: Callable[[np.ndarray], np.ndarray],
+    previous: TraceFrame | None = None,
+) -> TraceFrame:
+    """Reduce a window to per-column extents, mark its spikes and paint it (Qt-free).
 
     Parameters
     ----------
@@ -110,6 +207,46 @@ def prepare_frame(window: TraceWindow, style: TraceStyle, sampling_frequency: fl
         A reply of the fetcher.
     style : TraceStyle
         How to paint it.
+    sampling_frequency : float
+        Of the recording (gives the duration of the columns).
+    sample_to_time : callable
+        Sample indices of the window's segment to seconds (for the spike marks).
+    previous : TraceFrame | None
+        The frame rendered last: its extents are reused when it shows the same data.
+
+    Returns
+    -------
+    TraceFrame
+    """
+    if previous is not None and previous.window.data is window.data and window.error is None:
+        frame = replace(previous, window=window)
+    else:
+        frame = prepare_frame(window, style, sampling_frequency)
+    marks = None
+    if style.spikes is not None and frame.lo.size:
+        position = np.full(len(frame.centres), -1, dtype="int64")
+        position[style.shown] = np.arange(len(style.shown))
+        marks = find_spike_marks(
+            style.spikes,
+            window.segment_index,
+            window.start_frame,
+            window.end_frame,
+            position,
+            (style.first, style.first + style.count),
+            sample_to_time,
+        )
+    return paint_frame(replace(frame, marks=marks), style)
+
+
+def prepare_frame(window: TraceWindow, style: TraceStyle, sampling_frequency: float) -> TraceFrame:
+    """Reduce a window to per-column extents (not painted yet).
+
+    Parameters
+    ----------
+    window : TraceWindow
+        A reply of the fetcher.
+    style : TraceStyle
+        Recorded on the frame.
     sampling_frequency : float
         Of the recording (gives the duration of the columns).
 
@@ -121,8 +258,13 @@ def prepare_frame(window: TraceWindow, style: TraceStyle, sampling_frequency: fl
         empty = np.empty((0, 0), dtype="float32")
         return TraceFrame(window, np.empty(0), empty, empty, (0.0, 1.0), style)
     data, times = window.data, window.times
-    step = max(1, data.shape[0] // CENTRE_ROWS)
-    centres = np.median(data[::step], axis=0).astype("float32")
+    if window.decimated:  # the middle of each column's extent (rows alternate min and max)
+        step = max(1, data.shape[0] // (2 * CENTRE_ROWS))
+        middles = (data[0::2][::step].astype("float32") + data[1::2][::step]) / 2
+        centres = np.median(middles, axis=0).astype("float32")
+    else:
+        step = max(1, data.shape[0] // CENTRE_ROWS)
+        centres = np.median(data[::step], axis=0).astype("float32")
     if window.decimated:
         num_columns = data.shape[0] // 2
         if num_columns > 1:
@@ -134,7 +276,7 @@ def prepare_frame(window: TraceWindow, style: TraceStyle, sampling_frequency: fl
     else:
         x_span = (float(times[0]), float(times[0] + data.shape[0] / sampling_frequency))
         lo, hi = column_extents(times, data, x_span, window.num_pixels)
-    return paint_frame(TraceFrame(window, centres, lo, hi, x_span, style), style)
+    return TraceFrame(window, centres, lo, hi, x_span, style)
 
 
 def paint_frame(frame: TraceFrame, style: TraceStyle) -> TraceFrame:
@@ -142,28 +284,98 @@ def paint_frame(frame: TraceFrame, style: TraceStyle) -> TraceFrame:
     if frame.window.error is not None or frame.lo.size == 0:
         return replace(frame, style=style, pixels=None)
     if style.mode == HEATMAP:
-        depth_order = np.argsort(style.rank_of_channel)
-        centres = frame.centres[depth_order]
-        lo = frame.lo[:, depth_order] - centres
-        hi = frame.hi[:, depth_order] - centres
-        peaks = np.where(np.abs(lo) > np.abs(hi), lo, hi)
-        peaks[~np.isfinite(peaks)] = 0.0
-        level = float(np.percentile(np.abs(peaks), HEATMAP_PERCENTILE)) or 1.0
-        return replace(frame, style=style, pixels=peaks, level=level)
-    # stacked: the baseline of the channel of rank r is at y = r, the plot shows y in
-    # [-1, channels]; centring is folded into the offsets so that each value is touched once
-    rows_per_unit = style.height / (len(style.rank_of_channel) + 1)
+        return _paint_heatmap(frame, style)
+    # stacked: the baseline of row p is at y = p and the screen shows y in
+    # [first - 1, first + count]; centring is folded into the offsets so that each value is
+    # touched once
+    first, stop = style.painted_rows()
+    channels = style.shown[first:stop]
+    rows_per_unit = style.height / (style.count + 1)
     scale = np.float32(style.gain / style.spacing * rows_per_unit)
-    offsets = ((style.rank_of_channel + 1) * rows_per_unit - frame.centres * scale).astype(
-        "float32"
-    )
-    lo_rows = frame.lo * scale + offsets
-    hi_rows = frame.hi * scale + offsets
+    baselines = (np.arange(first, stop) - style.first + 1) * rows_per_unit
+    offsets = (baselines - frame.centres[channels] * scale).astype("float32")
+    lo_rows = frame.lo[:, channels] * scale + offsets
+    hi_rows = frame.hi[:, channels] * scale + offsets
     traces = rasterize_spans(lo_rows, hi_rows, style.height)
     pixels = np.multiply(np.ascontiguousarray(traces[::-1]), style.colors[0], dtype="uint32")
-    if style.selected.size:
-        selected = rasterize_spans(
-            lo_rows[:, style.selected], hi_rows[:, style.selected], style.height
-        )
+    highlighted = np.flatnonzero(np.isin(channels, style.selected))
+    if highlighted.size:
+        selected = rasterize_spans(lo_rows[:, highlighted], hi_rows[:, highlighted], style.height)
         pixels[selected[::-1]] = style.colors[1]
+    if frame.marks is not None and len(frame.marks):
+        _paint_marks(
+            pixels,
+            frame.marks,
+            mark_columns(frame),
+            _trace_rows(lo_rows, hi_rows, style.height),
+            (first, stop),
+        )
     return replace(frame, style=style, pixels=pixels)
+
+
+def _paint_heatmap(frame: TraceFrame, style: TraceStyle) -> TraceFrame:
+    """Each channel on screen as a band of rows coloured by its peak value in each column."""
+    visible = style.shown[style.first : style.first + style.count]
+    lo = frame.lo[:, visible] - frame.centres[visible]
+    hi = frame.hi[:, visible] - frame.centres[visible]
+    peaks = np.where(np.abs(lo) > np.abs(hi), lo, hi)
+    peaks[~np.isfinite(peaks)] = 0.0
+    level = float(np.percentile(np.abs(peaks), HEATMAP_PERCENTILE)) if peaks.size else 0.0
+    level = level or 1.0
+    lut = style.lut if style.lut is not None else _grey_lut()
+    last = len(lut) - 1
+    index = np.clip(np.rint((peaks / level + 1.0) * (last / 2)), 0, last).astype("int64")
+    count, height = style.count, style.height
+    band_of_row = count - 1 - (np.arange(height) * count) // height  # top row first
+    pixels = np.ascontiguousarray(lut[index.T[band_of_row]], dtype="uint32")
+    if frame.marks is not None and len(frame.marks):
+        _paint_ticks(pixels, frame, style)
+    return replace(frame, style=style, pixels=pixels, heat=peaks, level=level)
+
+
+def _paint_ticks(pixels: np.ndarray, frame: TraceFrame, style: TraceStyle) -> None:
+    """Heat map: a tick across the middle of the spike's channel band, with a dark border."""
+    count, height, num_columns = style.count, style.height, pixels.shape[1]
+    bands = np.arange(count + 1) * height / count
+    inset = (bands[1] - bands[0]) * 0.15
+    start = np.floor(bands[:-1] + inset).astype("int32")
+    stop = np.maximum(np.ceil(bands[1:] - inset).astype("int32"), start + 1)
+    rows = (
+        np.broadcast_to(start, (num_columns, count)),
+        np.broadcast_to(stop, (num_columns, count)),
+    )
+    screen = (style.first, style.first + style.count)
+    first, last = mark_columns(frame)
+    outline = replace(frame.marks, colors=np.full(len(frame.marks), style.outline, "uint32"))
+    _paint_marks(pixels, outline, (first - 1, last + 1), rows, screen, thicken=0)
+    _paint_marks(pixels, frame.marks, (first, last), rows, screen, thicken=0)
+
+
+def _grey_lut() -> np.ndarray:
+    grey = np.arange(256, dtype="uint32")
+    return 0xFF000000 | (grey << 16) | (grey << 8) | grey
+
+
+def mark_columns(frame: TraceFrame) -> tuple[np.ndarray, np.ndarray]:
+    """First and last pixel column (inclusive, unclipped) of each spike mark of ``frame``:
+    the columns of the samples coloured, and at least `MIN_MARK_COLUMNS` around the spike."""
+    marks = frame.marks
+    left, right = frame.x_span
+    columns_per_s = frame.lo.shape[0] / (right - left)
+
+    def column(times: np.ndarray) -> np.ndarray:
+        return np.floor((times - left) * columns_per_s).astype("int64")
+
+    centre, half = column(marks.times), MIN_MARK_COLUMNS // 2
+    first = np.minimum(column(marks.first_times), centre - half)
+    last = np.maximum(column(marks.last_times), centre + half)
+    return first, last
+
+
+def _trace_rows(
+    lo_rows: np.ndarray, hi_rows: np.ndarray, height: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Integer pixel rows ``[start, stop)`` covered by each span, as `rasterize_spans` paints."""
+    start = np.clip(lo_rows, 0, height).astype("int32")
+    stop = np.clip(hi_rows + 1, 0, height).astype("int32")
+    return start, np.maximum(stop, start)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import pyqtgraph as pg
 import qtawesome as qta
 from PySide6.QtCore import QPointF, QSignalBlocker, Qt, Signal
@@ -12,9 +13,9 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QScrollBar,
+    QSpinBox,
     QToolButton,
     QWidget,
 )
@@ -30,17 +31,19 @@ KEY_ZOOM, WHEEL_ZOOM = 2.0, 0.8
 class TraceViewBox(pg.ViewBox):
     """A view box that reports wheel turns and clicks instead of panning and zooming itself.
 
-    The session owns the time window: the trace view turns these signals into session calls.
+    The session owns the time window and the trace view the channels on screen: the view turns
+    these signals into session calls and channel scrolling.
 
     Signals
     -------
-    wheel_turned(float x, float steps)
-        Over the plot at data x; ``steps`` is positive away from the user (120ths of a notch / 120).
+    wheel_turned(QPointF position, float steps, object modifiers)
+        Over the plot at a position in data coordinates; ``steps`` is positive away from the
+        user (120ths of a notch / 120).
     clicked(QPointF position, object modifiers)
         Left click at a position in data coordinates.
     """
 
-    wheel_turned = Signal(float, float)
+    wheel_turned = Signal(QPointF, float, object)
     clicked = Signal(QPointF, object)
 
     def __init__(self) -> None:
@@ -48,8 +51,8 @@ class TraceViewBox(pg.ViewBox):
         self.setMouseEnabled(x=False, y=False)
 
     def wheelEvent(self, ev, axis=None) -> None:
-        """Report the turn at the cursor's x instead of scaling the view."""
-        self.wheel_turned.emit(self.mapToView(ev.pos()).x(), ev.delta() / 120.0)
+        """Report the turn at the cursor instead of scaling the view."""
+        self.wheel_turned.emit(self.mapToView(ev.pos()), ev.delta() / 120.0, ev.modifiers())
         ev.accept()
 
     def mouseClickEvent(self, ev) -> None:
@@ -121,7 +124,7 @@ class TraceNavigator:
 
 
 class TraceToolbar(QWidget):
-    """Mode, units, segment, go-to-time and scale controls of the trace view.
+    """Mode, units, segment, go-to-time, channels and scale controls of the trace view.
 
     The toolbar only reports what the user did; the trace view applies it (to the session for the
     segment, units and time, to itself for the mode and scale) and echoes state back with the
@@ -141,9 +144,18 @@ class TraceToolbar(QWidget):
         Distance between traces (in data units) and the multiplier of the traces.
     auto_scale_clicked()
         Fit the spacing to the noise of the window.
+    channels_per_screen_changed(int)
+        Rows of channels on screen.
+    selected_only_toggled(bool)
+        List only the selected channels.
+    depth_labels_toggled(bool)
+        Add each channel's depth to its label.
     """
 
     heatmap_toggled = Signal(bool)
+    channels_per_screen_changed = Signal(int)
+    selected_only_toggled = Signal(bool)
+    depth_labels_toggled = Signal(bool)
     scaled_toggled = Signal(bool)
     segment_chosen = Signal(int)
     time_entered = Signal(float)
@@ -156,25 +168,46 @@ class TraceToolbar(QWidget):
         color = theme.foreground
         self.heatmap_button = _tool_button(
             qta.icon("mdi6.gradient-horizontal", color=color),
-            "Heat map",
-            "Show all channels as a colour image",
+            "",
+            "Heat map: channels as rows of colour, with a colour bar",
         )
         self.heatmap_button.setCheckable(True)
         self.scaled_button = _tool_button(None, "µV", "Show µV (on) or raw values (off)")
         self.scaled_button.setCheckable(True)
         self.segment_combo = QComboBox()
-        self.segment_combo.setToolTip("Segment on display")
+        self.segment_combo.setToolTip("Segment on display: start–end time (duration)")
         self.time_edit = QLineEdit()
         self.time_edit.setPlaceholderText("go to time (s)")
+        self.time_edit.setToolTip("Centre the window on a time (in whichever segment holds it)")
         self.time_edit.setValidator(QDoubleValidator())
-        self.time_edit.setMaximumWidth(110)
-        self.spacing_spin = _spin_box(1e-3, 1e9, "Distance between neighbouring traces")
-        self.gain_spin = _spin_box(0.01, 1000.0, "Multiplier of the traces (Up/Down keys)")
+        self.time_edit.setMinimumWidth(70)
+        self.time_edit.setMaximumWidth(100)
+        self.channels_spin = QSpinBox()
+        self.channels_spin.setRange(1, 1)
+        self.channels_spin.setKeyboardTracking(False)
+        self.channels_spin.setToolTip(
+            "Channels per screen (Shift+Up/Down, Ctrl+wheel); scroll them with the scrollbar, "
+            "Shift+wheel, Ctrl+Up/Down or Shift+PageUp/PageDown"
+        )
+        self.selected_only_button = _tool_button(
+            qta.icon("mdi6.filter-outline", color=color),
+            "",
+            "Show only the selected channels",
+        )
+        self.selected_only_button.setCheckable(True)
+        self.depth_button = _tool_button(
+            qta.icon("mdi6.ruler", color=color), "", "Show each channel's depth in its label"
+        )
+        self.depth_button.setCheckable(True)
+        self.spacing_spin = _spin_box(
+            1e-9, 1e9, "Spacing: distance between neighbouring traces", decimals=1
+        )
+        self.gain_spin = _spin_box(0.01, 1000.0, "Gain: multiplier of the traces (Up/Down keys)")
         self.gain_spin.setPrefix("×")
         self.auto_button = _tool_button(
             qta.icon("mdi6.arrow-expand-vertical", color=color),
-            "Auto-scale",
-            "Fit the spacing to the noise of the window",
+            "",
+            "Auto-scale: fit the spacing to the noise of the window",
         )
 
         layout = QHBoxLayout(self)
@@ -182,22 +215,24 @@ class TraceToolbar(QWidget):
         for widget in (
             self.heatmap_button,
             self.scaled_button,
-            QLabel("Segment"),
             self.segment_combo,
-            QLabel("Go to"),
             self.time_edit,
         ):
             layout.addWidget(widget)
         layout.addStretch(1)
         for widget in (
-            QLabel("Spacing"),
+            self.channels_spin,
+            self.selected_only_button,
+            self.depth_button,
             self.spacing_spin,
-            QLabel("Gain"),
             self.gain_spin,
             self.auto_button,
         ):
             layout.addWidget(widget)
 
+        self.channels_spin.valueChanged.connect(self.channels_per_screen_changed)
+        self.selected_only_button.toggled.connect(self.selected_only_toggled)
+        self.depth_button.toggled.connect(self.depth_labels_toggled)
         self.heatmap_button.toggled.connect(self.heatmap_toggled)
         self.scaled_button.toggled.connect(self.scaled_toggled)
         self.segment_combo.activated.connect(self.segment_chosen)
@@ -206,13 +241,28 @@ class TraceToolbar(QWidget):
         self.gain_spin.valueChanged.connect(self.gain_changed)
         self.auto_button.clicked.connect(self.auto_scale_clicked)
 
-    def set_segments(self, durations_s: list[float]) -> None:
-        """List the segments (by their durations); disabled when there is only one."""
+    def set_segments(self, spans_s: list[tuple[float, float]]) -> None:
+        """List the segments by their start and end times (seconds), e.g.
+        ``"1: 120.0–180.0 s (60.0 s)"``; shown only when there are several."""
         with QSignalBlocker(self.segment_combo):
             self.segment_combo.clear()
-            for index, duration in enumerate(durations_s):
-                self.segment_combo.addItem(f"{index} ({duration:.1f} s)")
-        self.segment_combo.setEnabled(len(durations_s) > 1)
+            for index, (start, end) in enumerate(spans_s):
+                self.segment_combo.addItem(
+                    f"{index}: {start:.1f}–{end:.1f} s ({end - start:.1f} s)"
+                )
+        self.segment_combo.setVisible(len(spans_s) > 1)
+
+    def set_channels(self, channels_per_screen: int, total: int) -> None:
+        """Show the channels per screen out of ``total``."""
+        with QSignalBlocker(self.channels_spin):
+            self.channels_spin.setRange(1, max(total, 1))
+            self.channels_spin.setSuffix(f" of {total} ch")
+            self.channels_spin.setValue(min(channels_per_screen, max(total, 1)))
+
+    def set_selected_only(self, selected_only: bool) -> None:
+        """Show whether only the selected channels are listed."""
+        with QSignalBlocker(self.selected_only_button):
+            self.selected_only_button.setChecked(selected_only)
 
     def set_segment(self, segment_index: int) -> None:
         """Show the segment on display."""
@@ -234,6 +284,9 @@ class TraceToolbar(QWidget):
         """Show the spacing (with its unit, e.g. ``"µV"``) and the gain."""
         with QSignalBlocker(self.spacing_spin), QSignalBlocker(self.gain_spin):
             self.spacing_spin.setSuffix(f" {unit}" if unit else "")
+            # about four significant digits, whatever the units
+            magnitude = int(np.floor(np.log10(spacing))) if spacing > 0 else 0
+            self.spacing_spin.setDecimals(min(max(2 - magnitude, 1), 9))
             self.spacing_spin.setValue(spacing)
             self.gain_spin.setValue(gain)
 
@@ -249,15 +302,29 @@ def _tool_button(icon, text: str, tip: str) -> QToolButton:
     button.setToolTip(tip)
     if icon is not None:
         button.setIcon(icon)
-        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        style = Qt.ToolButtonStyle
+        button.setToolButtonStyle(
+            style.ToolButtonTextBesideIcon if text else style.ToolButtonIconOnly
+        )
     return button
 
 
-def _spin_box(minimum: float, maximum: float, tip: str) -> QDoubleSpinBox:
+def _spin_box(minimum: float, maximum: float, tip: str, decimals: int = 3) -> QDoubleSpinBox:
     spin = QDoubleSpinBox()
     spin.setRange(minimum, maximum)
-    spin.setDecimals(3)
+    spin.setDecimals(decimals)
     spin.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
     spin.setKeyboardTracking(False)
     spin.setToolTip(tip)
     return spin
+
+
+def segment_spans(recording) -> list[tuple[float, float]]:
+    """Start and end time (seconds, the recording's own time axis) of each segment."""
+    spans = []
+    for segment in range(recording.get_num_segments()):
+        last = recording.get_num_samples(segment) - 1
+        start = float(recording.sample_index_to_time(0, segment_index=segment))
+        end = float(recording.sample_index_to_time(max(last, 0), segment_index=segment))
+        spans.append((start, end + 1.0 / recording.sampling_frequency))
+    return spans

@@ -1,35 +1,36 @@
-"""The trace view's plot and its layers: traces as pixels or a heat map, spikes, events."""
+"""The trace view's plot and its layers: painted traces, colour bar, µV scale bar, events."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QImage
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPen
 
-import core as si
-from app.model.trace_fetcher import TraceWindow
-from app.model.trace_frame import STACKED, TraceFrame
+from app.model.trace_frame import HEATMAP, TraceFrame
 from app.theme import Theme
 from app.views.trace_controls import TraceViewBox
 from core.event.base import event_times
 
-#: Spikes a unit needs before its largest channel stops being re-estimated.
-SPIKES_PER_ESTIMATE = 10
-#: Half-width of the samples searched for a spike's trough, in seconds.
-TROUGH_HALF_WIDTH_S = 0.0005
-#: More spikes than this in the window are not marked (zoom in to see them).
-MAX_SPIKE_MARKERS = 20_000
 #: More events than this per event channel in the window are not drawn.
 MAX_EVENT_ITEMS = 200
 #: Smallest distance between channel labels, in pixels.
-LABEL_SPACING_PX = 14
-#: Width of the channel axis (labels and title), in pixels.
-CHANNEL_AXIS_WIDTH_PX = 56
+LABEL_SPACING_PX = 11
+#: Narrowest and widest channel axis (labels and title), in pixels.
+CHANNEL_AXIS_WIDTH_PX = (56, 170)
+#: Point size of the channel labels.
+LABEL_POINT_SIZE = 8
+#: Colour map of the heat map (diverging: troughs blue, peaks red).
+HEATMAP_COLORMAP = "CET-D1"
+#: The µV scale bar stands for the largest 1-2-5 value drawn at most this many pixels tall.
+SCALE_BAR_PX = 45
 
 
 class TracePlot(pg.PlotWidget):
-    """The trace view's plot: a frame's pixels or heat map, spikes, events and channel labels.
+    """The trace view's plot: painted traces (or heat map), channel labels, colour bar, µV scale
+    bar and events.
 
     Its view box reports the wheel and clicks instead of changing the ranges, which follow the
     frame on display.
@@ -47,20 +48,39 @@ class TracePlot(pg.PlotWidget):
         plot = self.getPlotItem()
         plot.hideButtons()
         plot.disableAutoRange()
+        self._label_font = QFont()
+        self._label_font.setPointSize(LABEL_POINT_SIZE)
         for name, label in (("left", "Channel"), ("bottom", "Time (s)")):
             axis = plot.getAxis(name)
             axis.setPen(theme.foreground)
             axis.setTextPen(theme.foreground)
             axis.setLabel(label)
         plot.getAxis("bottom").enableAutoSIPrefix(False)
-        plot.getAxis("left").setWidth(CHANNEL_AXIS_WIDTH_PX)
+        left = plot.getAxis("left")
+        left.setStyle(tickFont=self._label_font, autoReduceTextSpace=False)
+        left.setWidth(CHANNEL_AXIS_WIDTH_PX[0])
+        colormap = pg.colormap.get(HEATMAP_COLORMAP)
+        rgb = colormap.getLookupTable(nPts=256, alpha=False).astype("uint32")
+        self._heatmap_lut = 0xFF000000 | (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]
         self.trace_item = TraceImageItem()
-        self.heatmap_item = pg.ImageItem(axisOrder="col-major")
-        self.heatmap_item.setColorMap(pg.colormap.get("CET-D1"))
-        self.message = pg.TextItem(color=theme.event, anchor=(0, 0))
-        for item in (self.trace_item, self.heatmap_item, self.message):
+        self.message = pg.TextItem(color=theme.event, anchor=(0, 0), fill=_translucent(theme))
+        self.message.setZValue(30)
+        for item in (self.trace_item, self.message):
             plot.addItem(item)
-        self.spike_markers = SpikeMarkers(plot, theme)
+        self.color_bar = pg.ColorBarItem(
+            values=(-1.0, 1.0),
+            colorMap=colormap,
+            interactive=False,
+            width=14,
+            label="",
+            pen=theme.foreground,
+            colorMapMenu=False,
+        )
+        for axis in (self.color_bar.axis,):
+            axis.setPen(theme.foreground)
+            axis.setTextPen(theme.foreground)
+        self.color_bar.hide()
+        self.scale_bar = VerticalScaleBar(self.view_box, theme)
         self.event_markers = EventMarkers(plot, theme)
 
     def pixel_size(self) -> tuple[int, int]:
@@ -71,24 +91,29 @@ class TracePlot(pg.PlotWidget):
             max(int(round(self.view_box.height() * ratio)), 1),
         )
 
-    def show_frame(self, frame: TraceFrame, x_range: tuple[float, float]) -> None:
-        """Show a painted frame over the time range ``x_range`` (seconds)."""
-        count = len(frame.style.rank_of_channel)
-        (left, right), y_range = frame.x_span, (-1.0, float(count))
-        self.message.setText("")
-        if frame.style.mode == STACKED:
-            self.heatmap_item.hide()
-            self.trace_item.set_pixels(frame.pixels, QRectF(left, -1.0, right - left, count + 1))
-            self.trace_item.show()
+    def heatmap_lut(self) -> np.ndarray:
+        """Opaque ARGB32 of the heat-map colour map, 256 entries from -level to +level."""
+        return self._heatmap_lut
+
+    def show_frame(self, frame: TraceFrame, x_range: tuple[float, float], unit: str) -> None:
+        """Show a painted frame over the time range ``x_range`` (seconds); ``unit`` names the
+        values (``"µV"``, or ``""`` for raw values)."""
+        style = frame.style
+        (left, right), (bottom, top) = frame.x_span, style.y_range()
+        skipped = 0 if frame.marks is None else frame.marks.skipped
+        self.message.setText(
+            f"{skipped:,} spikes on screen: zoom in to mark them" if skipped else ""
+        )
+        self.message.setPos(x_range[0], top)
+        self.trace_item.set_pixels(frame.pixels, QRectF(left, bottom, right - left, top - bottom))
+        self.trace_item.show()
+        self._show_color_bar(frame, unit)
+        if style.mode == HEATMAP:
+            self.scale_bar.hide()
         else:
-            y_range = (-0.5, count - 0.5)
-            self.trace_item.hide()
-            self.heatmap_item.setImage(
-                frame.pixels, levels=(-frame.level, frame.level), autoLevels=False
-            )
-            self.heatmap_item.setRect(QRectF(left, -0.5, right - left, count))
-            self.heatmap_item.show()
-        self.view_box.setRange(xRange=x_range, yRange=y_range, padding=0)
+            self.scale_bar.set_scale(style.spacing / style.gain, style.count, unit)
+            self.scale_bar.show()
+        self.view_box.setRange(xRange=x_range, yRange=(bottom, top), padding=0)
 
     def show_error(self, text: str) -> None:
         """Show nothing but ``text`` (top left)."""
@@ -97,18 +122,46 @@ class TracePlot(pg.PlotWidget):
         self.message.setPos(*self.view_box.viewRect().topLeft().toTuple())
 
     def clear_layers(self) -> None:
-        """Remove traces, spikes and events."""
+        """Remove traces, scales and events."""
         self.trace_item.clear()
-        self.heatmap_item.clear()
-        self.spike_markers.clear()
+        self.scale_bar.hide()
+        self._remove_color_bar()
         self.event_markers.clear()
 
-    def set_channel_labels(self, channel_ids: np.ndarray) -> None:
-        """Label the channel axis (bottom to top), as densely as the height allows."""
-        rows_per_label = len(channel_ids) * LABEL_SPACING_PX / max(self.view_box.height(), 1.0)
+    def set_channel_labels(self, labels: list[tuple[int, str]]) -> None:
+        """Label rows (``(y, text)``, bottom to top), every row when there is room, else every
+        2nd, 5th, 10th...; the axis widens to fit the labels."""
+        rows = max(len(labels), 1)
+        rows_per_label = rows * LABEL_SPACING_PX / max(self.view_box.height(), 1.0)
         step = _nice_step(rows_per_label)
-        ticks = [(rank, str(channel_ids[rank])) for rank in range(0, len(channel_ids), step)]
-        self.getPlotItem().getAxis("left").setTicks([ticks, []])
+        ticks = [(float(y), text) for y, text in labels if y % step == 0]
+        axis = self.getPlotItem().getAxis("left")
+        metrics = QFontMetrics(self._label_font)
+        widest = max((metrics.horizontalAdvance(text) for _, text in ticks), default=0)
+        low, high = CHANNEL_AXIS_WIDTH_PX
+        axis.setWidth(int(min(max(widest + 34, low), high)))
+        axis.setTicks([ticks, []])
+
+    def channel_labels(self) -> list[tuple[float, str]]:
+        """The labels on the channel axis (``(y, text)``)."""
+        ticks = self.getPlotItem().getAxis("left")._tickLevels
+        return [] if not ticks else list(ticks[0])
+
+    def _show_color_bar(self, frame: TraceFrame, unit: str) -> None:
+        if frame.style.mode != HEATMAP:
+            self._remove_color_bar()
+            return
+        bar = self.color_bar
+        bar.setLevels((-frame.level, frame.level))
+        bar.axis.setLabel(unit or "raw")
+        if not bar.isVisible():
+            self.getPlotItem().layout.addItem(bar, 2, 5)
+            bar.show()
+
+    def _remove_color_bar(self) -> None:
+        if self.color_bar.isVisible():
+            self.getPlotItem().layout.removeItem(self.color_bar)
+            self.color_bar.hide()
 
 
 class TraceImageItem(pg.GraphicsObject):
@@ -158,171 +211,91 @@ class TraceImageItem(pg.GraphicsObject):
         painter.restore()
 
 
-class ExtremumChannels:
-    """The channel where each unit's spikes are largest (most negative), per unit.
-
-    Estimated from the trace windows on display - their data are already in memory, so no extra
-    read is needed - until each unit has `SPIKES_PER_ESTIMATE` spikes; or given once from a
-    waveform extractor's templates.
+class VerticalScaleBar(pg.GraphicsObject):
+    """A labelled vertical bar of a round value (e.g. "100 µV") in the top-right corner of the
+    traces, as tall as that value is drawn.
 
     Parameters
     ----------
-    num_units, num_channels : int
-        Sizes of the sorting and the recording.
-    """
-
-    def __init__(self, num_units: int, num_channels: int) -> None:
-        self._sums = np.zeros((num_units, num_channels))
-        self._counts = np.zeros(num_units, dtype="int64")
-
-    @classmethod
-    def from_waveform_extractor(cls, waveform_extractor, recording) -> ExtremumChannels:
-        """Channels of the templates' extrema (final: nothing left to learn)."""
-        extremum = si.get_template_extremum_channel(waveform_extractor, outputs="id")
-        channels = cls(len(extremum), recording.get_num_channels())
-        indices = recording.ids_to_indices(list(extremum.values()))
-        channels._sums[np.arange(len(indices)), indices] = 1.0
-        channels._counts[:] = SPIKES_PER_ESTIMATE
-        return channels
-
-    @classmethod
-    def from_unit_channels(cls, unit_channel_ids: dict, sorting, recording) -> ExtremumChannels:
-        """Channels given by unit id (final: nothing left to learn)."""
-        channels = cls(sorting.get_num_units(), recording.get_num_channels())
-        known = set(recording.channel_ids.tolist())
-        for unit_index, unit_id in enumerate(sorting.unit_ids.tolist()):
-            channel_id = unit_channel_ids.get(unit_id)
-            if channel_id in known:
-                channels._sums[unit_index, recording.ids_to_indices([channel_id])[0]] = 1.0
-        channels._counts[:] = SPIKES_PER_ESTIMATE
-        return channels
-
-    def learn(
-        self, window: TraceWindow, centres: np.ndarray, spike_times: np.ndarray, units: np.ndarray
-    ) -> None:
-        """Add the troughs of spikes in ``window`` for units still being estimated.
-
-        Parameters
-        ----------
-        window : TraceWindow
-            Window with every channel, in recording order.
-        centres : np.ndarray
-            Baseline of each channel in the window.
-        spike_times : np.ndarray
-            Times (seconds) of the spikes in the window.
-        units : np.ndarray
-            Unit index of each spike.
-        """
-        if window.data.shape[0] < 2:
-            return
-        half_width = max(TROUGH_HALF_WIDTH_S, float(window.times[1] - window.times[0]))
-        firsts = np.searchsorted(window.times, spike_times - half_width, side="left")
-        lasts = np.searchsorted(window.times, spike_times + half_width, side="right")
-        for first, last, unit in zip(firsts, lasts, units):
-            if self._counts[unit] < SPIKES_PER_ESTIMATE and last > first:
-                self._sums[unit] += centres - window.data[first:last].min(axis=0)
-                self._counts[unit] += 1
-
-    def channel_indices(self) -> np.ndarray:
-        """Channel index (recording order) of each unit's largest mean trough."""
-        return np.argmax(self._sums, axis=1)
-
-
-class SpikeMarkers:
-    """Dots in their unit's colour where spikes of the sorting are, on the unit's largest channel.
-
-    Parameters
-    ----------
-    plot_item : pg.PlotItem
-        Where to draw.
+    view_box : pg.ViewBox
+        The traces' view box (the bar lives in its pixel coordinates, not in data coordinates).
     theme : Theme
-        Unit colours.
+        Colours.
     """
 
-    def __init__(self, plot_item: pg.PlotItem, theme: Theme) -> None:
-        self.item = pg.ScatterPlotItem(size=7, pen=None, pxMode=True)
-        self.item.setZValue(10)
-        plot_item.addItem(self.item)
-        self._theme = theme
-        self._brushes: dict[int, pg.QtGui.QBrush] = {}
-        self._channels: ExtremumChannels | None = None
+    def __init__(self, view_box: pg.ViewBox, theme: Theme) -> None:
+        super().__init__(view_box)
+        self._view_box = view_box
+        self._pen = QPen(theme.foreground, 2)
+        self._text_color = QColor(theme.foreground)
+        self._fill = QColor(theme.background)
+        self._fill.setAlpha(170)
+        self._font = QFont()
+        self._font.setPointSize(LABEL_POINT_SIZE + 1)
+        self._length_px, self._text, self._value = 0.0, "", 1.0
+        self._units_per_row, self._rows, self._unit = 1.0, 1, ""
+        self.setZValue(20)
+        self.hide()
+        view_box.sigResized.connect(self._layout)
 
-    def reset(self) -> None:
-        """Forget the extremum channels (the sorting, recording or waveforms changed)."""
-        self._channels = None
-        self.item.clear()
+    @property
+    def text(self) -> str:
+        """The label, e.g. ``"100 µV"``."""
+        return self._text
 
-    def clear(self) -> None:
-        """Remove the markers."""
-        self.item.clear()
+    @property
+    def length_px(self) -> float:
+        """Height of the bar in pixels."""
+        return self._length_px
 
-    def update(
-        self,
-        session,
-        window: TraceWindow,
-        centres: np.ndarray,
-        rank_of_channel: np.ndarray,
-    ) -> None:
-        """Mark the spikes within ``window``.
+    @property
+    def value(self) -> float:
+        """The value the bar stands for, in data units."""
+        return self._value
 
-        Parameters
-        ----------
-        session : Session
-            Gives the sorting, recording and waveform extractor.
-        window : TraceWindow
-            The window on display (all channels, recording order).
-        centres : np.ndarray
-            Baseline of each channel in the window (recording order).
-        rank_of_channel : np.ndarray
-            Position of each recording channel in the depth order of the display, which is also
-            the y coordinate of its trace.
-        """
-        sorting, recording = session.sorting, session.recording
-        vectors = [] if sorting is None else sorting.to_spike_vector(concatenated=False)
-        if recording is None or window.segment_index >= len(vectors):
-            self.item.clear()
-            return
-        spikes = vectors[window.segment_index]
-        first, last = np.searchsorted(
-            spikes["sample_index"], [window.start_frame, window.end_frame], side="left"
+    def set_scale(self, units_per_row: float, rows: int, unit: str) -> None:
+        """The traces show ``units_per_row`` data units per row spacing with ``rows`` rows on
+        screen (plus one row of margin); ``unit`` is ``"µV"`` or ``""`` (raw)."""
+        self._units_per_row, self._rows, self._unit = float(units_per_row), int(rows), unit
+        self._layout()
+
+    def _layout(self) -> None:
+        row_px = self._view_box.height() / (self._rows + 1)
+        px_per_unit = row_px / self._units_per_row if self._units_per_row > 0 else 0.0
+        self._value = _round_value(SCALE_BAR_PX, px_per_unit)
+        self._length_px = self._value * px_per_unit
+        number = f"{self._value:g}"
+        self._text = f"{number} {self._unit}" if self._unit else f"{number} (raw)"
+        self.prepareGeometryChange()
+        rect = self.boundingRect()
+        self.setPos(self._view_box.width() - rect.width() - 8, 8)
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        """Label and bar, with a margin."""
+        metrics = QFontMetrics(self._font)
+        width = metrics.horizontalAdvance(self._text) + 22
+        height = max(self._length_px, metrics.height()) + 8
+        return QRectF(0, 0, width, height)
+
+    def paint(self, painter, *args) -> None:
+        """A translucent box, the bar on its right, the label beside it."""
+        rect = self.boundingRect()
+        painter.fillRect(rect, self._fill)
+        x = rect.width() - 8
+        top, bottom = 4.0, 4.0 + self._length_px
+        painter.setPen(self._pen)
+        painter.drawLine(QPointF(x, top), QPointF(x, bottom))
+        painter.drawLine(QPointF(x - 3, top), QPointF(x + 3, top))
+        painter.drawLine(QPointF(x - 3, bottom), QPointF(x + 3, bottom))
+        painter.setFont(self._font)
+        painter.setPen(self._text_color)
+        text_rect = QRectF(2, 0, rect.width() - 14, rect.height())
+        painter.drawText(
+            text_rect,
+            Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+            self._text,
         )
-        spikes = spikes[first:last]
-        if spikes.size == 0 or spikes.size > MAX_SPIKE_MARKERS:
-            self.item.clear()
-            return
-        times = np.asarray(
-            recording.sample_index_to_time(spikes["sample_index"], window.segment_index)
-        )
-        units = spikes["unit_index"]
-        channels = self._extremum_channels(session, window, centres, times, units)
-        self.item.setData(
-            x=times,
-            y=rank_of_channel[channels.channel_indices()[units]],
-            brush=[self._brush(unit) for unit in units.tolist()],
-        )
-
-    def _extremum_channels(self, session, window, centres, times, units) -> ExtremumChannels:
-        recording = session.recording
-        if session.unit_channel_ids:
-            return ExtremumChannels.from_unit_channels(
-                session.unit_channel_ids, session.sorting, recording
-            )
-        if self._channels is None:
-            if session.waveform_extractor is not None:
-                self._channels = ExtremumChannels.from_waveform_extractor(
-                    session.waveform_extractor, recording
-                )
-            else:
-                self._channels = ExtremumChannels(
-                    session.sorting.get_num_units(), recording.get_num_channels()
-                )
-        self._channels.learn(window, centres, times, units)
-        return self._channels
-
-    def _brush(self, unit_index: int):
-        if unit_index not in self._brushes:
-            self._brushes[unit_index] = pg.mkBrush(self._theme.unit_color(unit_index))
-        return self._brushes[unit_index]
 
 
 class EventMarkers:
@@ -392,6 +365,25 @@ class EventMarkers:
         self.regions.append(region)
 
 
+def _translucent(theme: Theme) -> QColor:
+    fill = QColor(theme.background)
+    fill.setAlpha(200)
+    return fill
+
+
+def channel_label_texts(recording, channels: np.ndarray, with_depth: bool) -> list[str]:
+    """Labels of recording channel indices: the channel id, and its depth (y, µm) when asked
+    for and known."""
+    texts = [str(c) for c in recording.channel_ids[channels].tolist()]
+    if not with_depth:
+        return texts
+    try:
+        depths = np.asarray(recording.get_channel_locations())[channels, 1]
+    except (ValueError, AttributeError, IndexError):  # no locations
+        return texts
+    return [f"{t} · {d:g} µm" for t, d in zip(texts, depths.tolist())]
+
+
 def _tooltip(channel_id, label, time: float, duration: float) -> str:
     text = f"{channel_id}: {label}" if label else str(channel_id)
     text += f"\nat {time:.4f} s"
@@ -408,3 +400,17 @@ def _nice_step(minimum: float) -> int:
             if base * factor >= minimum:
                 return base * factor
         base *= 10
+
+
+def _round_value(length_px: float, px_per_unit: float) -> float:
+    """The largest 1-2-5 value drawn at most ``length_px`` pixels tall (so at least
+    ``length_px / 2.5``)."""
+    if not px_per_unit > 0 or not math.isfinite(px_per_unit):
+        return 1.0
+    largest = length_px / px_per_unit
+    exponent = math.floor(math.log10(largest))
+    for factor in (5, 2, 1):
+        value = factor * 10.0**exponent
+        if value <= largest:
+            return value
+    return 10.0**exponent

@@ -1,39 +1,54 @@
-"""Trace view: the session's time window of every channel, stacked by depth or as a heat map.
+"""Trace view: the session's time window, a screenful of channels by depth, stacked or as a heat
+map, with each unit's spikes marked on its own channel.
 
 A `TraceFetcher` reads each window on its worker thread (newest request wins); the same thread
-reduces it to what each pixel column shows and paints it (`prepare_frame`), and a queued signal
-hands the finished frame to the GUI thread. Painting every trace into one image is an order of
-magnitude faster than one vector curve per channel when there are hundreds of channels. The x
-range always follows ``session.frame_window``: the wheel, the keyboard, the scrollbar and the
-go-to box change it through session methods.
+reduces it to what each pixel column shows, marks the spikes and paints it (`render_frame`), and
+a queued signal hands the finished frame to the GUI thread. Every change of the display - gain,
+channels on screen, selection, units - is such a request too: the fetcher answers it from the
+window it read last, so only the painting is redone, off the GUI thread. The x range always
+follows ``session.frame_window``: the wheel, the keyboard, the scrollbar and the go-to box change
+it through session methods. The channels on screen (`ChannelRows`) belong to the view.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QKeyEvent
-from PySide6.QtWidgets import QScrollBar, QVBoxLayout, QWidget
+from PySide6.QtCore import QPointF, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QGridLayout,
+    QLineEdit,
+    QPlainTextEdit,
+    QScrollBar,
+    QTextEdit,
+    QWidget,
+)
 
 import core as si
+from app.model.channel_rows import ChannelRows
+from app.model.spike_marks import SpikeMarkerStyle, SpikeMarks, SpikeTrainIndex
 from app.model.trace_fetcher import TraceFetcher, TraceWindow
 from app.model.trace_frame import (
-    CENTRE_ROWS,
     HEATMAP,
     STACKED,
     TraceFrame,
     TraceStyle,
-    paint_frame,
-    prepare_frame,
+    render_frame,
 )
 from app.theme import current_theme
-from app.views.trace_controls import TraceNavigator, TraceToolbar
-from app.views.trace_overlays import TracePlot
+from app.views.spike_marker_colors import argb, spike_marker_style
+from app.views.trace_controls import TraceNavigator, TraceToolbar, segment_spans
+from app.views.trace_overlays import TracePlot, channel_label_texts
 
 #: Gain factor of Up/Down.
 GAIN_STEP = 1.25
-#: Auto-scale puts neighbouring traces this many median absolute deviations apart.
-SPACING_IN_MADS = 16.0
+#: Auto-scale puts neighbouring traces this many median absolute deviations of the noise
+#: apart (the noise band, about +/- 4.5 MAD, then fills about half of the gap).
+SPACING_IN_MADS = 20.0
+#: A plain click this close to a trace (pixels) selects its channel.
+CLICK_TOLERANCE_PX = 4
 
 
 class TraceView(QWidget):
@@ -53,7 +68,7 @@ class TraceView(QWidget):
     cursor_moved(float time_s, object channel_id, float value)
         The mouse is over the traces: time, channel and the value drawn there.
     frame_drawn(int request_id)
-        The display was redrawn (new window, mode, scale, selection or size).
+        The display was redrawn (new window, mode, scale, channels, selection or size).
     """
 
     cursor_moved = Signal(float, object, float)
@@ -71,8 +86,14 @@ class TraceView(QWidget):
         self._auto_scale_pending = True
         self._latest_request = self._shown_request = 0
         self._frame: TraceFrame | None = None
-        self._depth_order = np.empty(0, dtype="int64")  # recording indices, bottom to top
-        self._rank_of_channel = np.empty(0, dtype="int64")
+        self._rows = ChannelRows(np.empty(0, dtype="int64"))
+        self._depth_labels = False
+        self._labels_key: tuple | None = None
+        self._marker_style: SpikeMarkerStyle | None = None
+        self._marker_style_stale = True
+        self._spike_index = SpikeTrainIndex(None)
+        self._render_cache = _RenderCache()
+        self._closed = False
         self._request_timer = QTimer(self, singleShot=True, interval=0)
         self._request_timer.timeout.connect(self._request_window)
         self._build()
@@ -99,6 +120,11 @@ class TraceView(QWidget):
     def spacing(self) -> float:
         """Distance between neighbouring traces, in data units (µV or raw)."""
         return self._spacing
+
+    @property
+    def channel_rows(self) -> ChannelRows:
+        """The channels listed and those on screen (read it; change it with the methods)."""
+        return self._rows
 
     def set_mode(self, mode: str) -> None:
         """Show stacked traces (``"stacked"``) or a heat-map image (``"heatmap"``)."""
@@ -130,18 +156,47 @@ class TraceView(QWidget):
         if frame is None or frame.pixels is None:
             self._auto_scale_pending = True
             return
-        data = frame.window.data
-        sample = data[:: max(1, data.shape[0] // CENTRE_ROWS)]
-        mad = float(np.median(np.median(np.abs(sample - frame.centres), axis=0)))
-        self._spacing = SPACING_IN_MADS * mad if mad > 0 else 1.0
-        self._gain = 1.0
-        self._auto_scale_pending = False
-        self._show_scale()
+        self._fit_scale(frame)
         self._redraw()
+
+    def set_channels_per_screen(self, count: int, anchor: float | None = None) -> None:
+        """Show ``count`` channels per screen (>= 1), keeping the row at ``anchor`` (a y value;
+        default: the middle of the screen) in place."""
+        if count < 1:
+            raise ValueError(f"channels per screen must be >= 1, got {count}")
+        self._rows.set_channels_per_screen(count, anchor)
+        self._on_rows_changed()
+
+    def scroll_channels(self, rows: int) -> None:
+        """Move the screen ``rows`` channels up the probe (negative: down)."""
+        self._rows.scroll(rows)
+        self._on_rows_changed()
+
+    def set_selected_only(self, selected_only: bool) -> None:
+        """List only the selected channels (all channels while none is selected)."""
+        self._rows.set_selected_only(selected_only)
+        self.toolbar.set_selected_only(selected_only)
+        self._on_rows_changed()
+
+    def set_depth_labels(self, depth_labels: bool) -> None:
+        """Add each channel's depth (µm) to its label."""
+        self._depth_labels = bool(depth_labels)
+        with QSignalBlocker(self.toolbar.depth_button):
+            self.toolbar.depth_button.setChecked(self._depth_labels)
+        self._show_labels()
+
+    def visible_channel_ids(self) -> np.ndarray:
+        """Channel ids on screen, bottom to top."""
+        recording = self._session.recording
+        return np.empty(0) if recording is None else recording.channel_ids[self._rows.visible()]
 
     def displayed_window(self) -> TraceWindow | None:
         """The window on display (all channels in recording order), or None."""
         return None if self._frame is None else self._frame.window
+
+    def displayed_frame(self) -> TraceFrame | None:
+        """The frame on display (window, extents, pixels, spike marks), or None."""
+        return self._frame
 
     def displayed_frame_window(self) -> tuple[int, int] | None:
         """``(start_frame, end_frame)`` on display, or None."""
@@ -155,31 +210,45 @@ class TraceView(QWidget):
         return self._session.recording is None or self._shown_request == self._latest_request
 
     def channel_order(self) -> np.ndarray:
-        """Channel ids from the bottom trace to the top one (by depth, then x)."""
+        """Channel ids of every channel from the bottom to the top (by depth, then x)."""
         recording = self._session.recording
-        return np.empty(0) if recording is None else recording.channel_ids[self._depth_order]
+        return np.empty(0) if recording is None else recording.channel_ids[self._rows.shown]
 
     def drawn_channel_count(self) -> int:
-        """Number of channels in the frame on display."""
+        """Number of channels on screen in the frame on display."""
         frame = self._frame
-        return 0 if frame is None or frame.pixels is None else frame.lo.shape[1]
+        return 0 if frame is None or frame.pixels is None else frame.style.count
 
     def stacked_pixels(self) -> np.ndarray | None:
         """Stacked mode: ``(rows, columns)`` ARGB32 on display, top row first (0: background)."""
-        item = self.plot_widget.trace_item
-        return item.pixels if item.isVisible() else None
+        frame = self._frame
+        if frame is None or frame.pixels is None or frame.style.mode != STACKED:
+            return None
+        return self.plot_widget.trace_item.pixels
 
     def heatmap_image(self) -> np.ndarray | None:
-        """Heat-map mode: ``(columns, channels)`` image on display, channels by depth."""
-        item = self.plot_widget.heatmap_item
-        return item.image if item.isVisible() else None
+        """Heat-map mode: ``(columns, channels)`` peak values on display, channels bottom to
+        top."""
+        frame = self._frame
+        return None if frame is None or frame.style.mode != HEATMAP else frame.heat
+
+    def spike_marks(self) -> SpikeMarks | None:
+        """The spikes marked in the frame on display (None without a sorting)."""
+        return None if self._frame is None else self._frame.marks
 
     def error_message(self) -> str:
         """Why the window on display could not be read ("" when it could)."""
-        return self.plot_widget.message.toPlainText()
+        return "" if self._frame is not None else self.plot_widget.message.toPlainText()
+
+    def note(self) -> str:
+        """The note over the traces (e.g. too many spikes to mark), or ""."""
+        return "" if self._frame is None else self.plot_widget.message.toPlainText()
 
     def shutdown(self) -> None:
         """Stop following the session and, if the view created it, stop the fetcher."""
+        if self._closed:
+            return
+        self._closed = True
         self._request_timer.stop()
         for name, slot in self._session_slots():
             getattr(self._session.signals, name).disconnect(slot)
@@ -192,19 +261,49 @@ class TraceView(QWidget):
         self.shutdown()
         super().closeEvent(event)
 
+    def enterEvent(self, event) -> None:
+        """Take the keyboard focus, unless the user is typing in a text field."""
+        focused = QApplication.focusWidget()
+        typing = isinstance(focused, QLineEdit | QAbstractSpinBox | QTextEdit | QPlainTextEdit)
+        if not typing and not self.hasFocus():
+            self.setFocus(Qt.FocusReason.MouseFocusReason)
+        super().enterEvent(event)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
         """Left/Right scroll, PageUp/PageDown scroll a window, Home/End jump to the ends, +/-
-        zoom, Up/Down change the gain."""
-        gain_keys = {
-            Qt.Key.Key_Up: lambda: self.set_gain(self._gain * GAIN_STEP),
-            Qt.Key.Key_Down: lambda: self.set_gain(self._gain / GAIN_STEP),
-        }
-        action = self._navigator.key_action(event.key()) or gain_keys.get(event.key())
+        zoom, Up/Down change the gain; Shift+Up/Down change the channels per screen,
+        Ctrl+Up/Down and Shift+PageUp/PageDown scroll the channels, Escape clears the channel
+        selection."""
+        action = self._key_action(event)
         if action is None or self._session.recording is None:
             super().keyPressEvent(event)
             return
         action()
         event.accept()
+
+    def _key_action(self, event: QKeyEvent):
+        key, modifiers = event.key(), event.modifiers()
+        keys, modifier = Qt.Key, Qt.KeyboardModifier
+        page = max(self._rows.count, 1)
+        quarter = max(page // 4, 1)
+        if modifiers & modifier.ShiftModifier:
+            return {
+                keys.Key_Up: lambda: self._zoom_channels(1),
+                keys.Key_Down: lambda: self._zoom_channels(-1),
+                keys.Key_PageUp: lambda: self.scroll_channels(page),
+                keys.Key_PageDown: lambda: self.scroll_channels(-page),
+            }.get(key)
+        if modifiers & modifier.ControlModifier:
+            return {
+                keys.Key_Up: lambda: self.scroll_channels(quarter),
+                keys.Key_Down: lambda: self.scroll_channels(-quarter),
+            }.get(key)
+        own = {
+            keys.Key_Up: lambda: self.set_gain(self._gain * GAIN_STEP),
+            keys.Key_Down: lambda: self.set_gain(self._gain / GAIN_STEP),
+            keys.Key_Escape: lambda: self._session.select_channels([]),
+        }
+        return self._navigator.key_action(key) or own.get(key)
 
     # ------------------------------------------------------------------ construction
     def _build(self) -> None:
@@ -213,14 +312,22 @@ class TraceView(QWidget):
         self.plot_widget = TracePlot(theme)
         self.scrollbar = QScrollBar(Qt.Orientation.Horizontal)
         self.scrollbar.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.channel_scrollbar = QScrollBar(Qt.Orientation.Vertical)
+        self.channel_scrollbar.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        # the lowest channels at the bottom, as on the probe
+        self.channel_scrollbar.setInvertedAppearance(True)
+        self.channel_scrollbar.setInvertedControls(False)
+        self.channel_scrollbar.setToolTip("Channels on screen (by depth)")
         self._navigator = TraceNavigator(self._session, self.scrollbar)
 
-        layout = QVBoxLayout(self)
+        layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        layout.addWidget(self.toolbar)
-        layout.addWidget(self.plot_widget, 1)
-        layout.addWidget(self.scrollbar)
+        layout.addWidget(self.toolbar, 0, 0, 1, 2)
+        layout.addWidget(self.plot_widget, 1, 0)
+        layout.addWidget(self.channel_scrollbar, 1, 1)
+        layout.addWidget(self.scrollbar, 2, 0)
+        layout.setRowStretch(1, 1)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
         toolbar, session = self.toolbar, self._session
@@ -231,8 +338,12 @@ class TraceView(QWidget):
         toolbar.spacing_changed.connect(self.set_spacing)
         toolbar.gain_changed.connect(self.set_gain)
         toolbar.auto_scale_clicked.connect(self.auto_scale)
+        toolbar.channels_per_screen_changed.connect(self.set_channels_per_screen)
+        toolbar.selected_only_toggled.connect(self.set_selected_only)
+        toolbar.depth_labels_toggled.connect(self.set_depth_labels)
+        self.channel_scrollbar.valueChanged.connect(self._on_channel_scrollbar)
         view_box = self.plot_widget.view_box
-        view_box.wheel_turned.connect(self._navigator.zoom_at)
+        view_box.wheel_turned.connect(self._on_wheel)
         view_box.clicked.connect(self._on_click)
         view_box.sigResized.connect(self._on_resized)
         self.plot_widget.scene().sigMouseMoved.connect(self._on_mouse_moved)
@@ -243,9 +354,11 @@ class TraceView(QWidget):
             ("segment_index", self._on_segment),
             ("frame_window", self._on_frame_window),
             ("return_scaled", self._on_return_scaled),
-            ("selected_channel_ids", self._redraw),
-            ("sorting", self._on_sorting),
-            ("waveform_extractor", self._on_sorting),
+            ("selected_channel_ids", self._on_selected_channels),
+            ("sorting", self._on_units),
+            ("unit_channel_ids", self._on_units),
+            ("selected_unit_ids", self._on_units),
+            ("hidden_unit_ids", self._on_units),
             ("events", self._draw_events),
         ]
 
@@ -253,24 +366,27 @@ class TraceView(QWidget):
     def _on_recording(self) -> None:
         recording = self._session.recording
         self._frame = None
-        self.plot_widget.spike_markers.reset()
         self._auto_scale_pending = True
+        self._marker_style_stale = True
+        self._labels_key = None
         self.plot_widget.clear_layers()
         if recording is None:
             self._fetcher.cancel()
-            self._depth_order = self._rank_of_channel = np.empty(0, dtype="int64")
+            self._rows = ChannelRows(np.empty(0, dtype="int64"))
             self.toolbar.set_segments([])
             self.toolbar.set_scaled(False, False)
+            self._sync_channel_controls()
             return
         try:
-            self._depth_order, self._rank_of_channel = si.order_channels_by_depth(recording)
+            depth_order, _ = si.order_channels_by_depth(recording)
         except ValueError:  # no channel locations: keep the recording's order
-            self._depth_order = np.arange(recording.get_num_channels())
-            self._rank_of_channel = self._depth_order.copy()
-        self.toolbar.set_segments(
-            [recording.get_duration(s) for s in range(recording.get_num_segments())]
-        )
-        self.plot_widget.set_channel_labels(self.channel_order())
+            depth_order = np.arange(recording.get_num_channels())
+        selected_only = self._rows.selected_only
+        self._rows = ChannelRows(depth_order)
+        self._rows.set_selected_only(selected_only)
+        self._rows.set_selection(self._selected_indices())
+        self.toolbar.set_segments(segment_spans(recording))
+        self._sync_channel_controls()
         self._on_return_scaled()
         self._on_segment()
 
@@ -289,44 +405,113 @@ class TraceView(QWidget):
         self._auto_scale_pending = True
         self._request_timer.start()
 
-    def _on_sorting(self) -> None:
-        self.plot_widget.spike_markers.reset()
-        self._draw_spikes()
+    def _on_selected_channels(self) -> None:
+        self._rows.set_selection(self._selected_indices())
+        if not self._rows.selected_only:
+            self._rows.reveal_selection()
+        self._on_rows_changed()
+
+    def _on_units(self) -> None:
+        self._marker_style_stale = True
+        self._redraw()
+
+    def _selected_indices(self) -> np.ndarray:
+        recording = self._session.recording
+        ids = list(self._session.selected_channel_ids)
+        if recording is None or not ids:
+            return np.empty(0, dtype="int64")
+        return np.asarray(recording.ids_to_indices(ids), dtype="int64")
+
+    # ------------------------------------------------------------------ channels on screen
+    def _on_rows_changed(self) -> None:
+        self._sync_channel_controls()
+        self._redraw()
+
+    def _sync_channel_controls(self) -> None:
+        rows = self._rows
+        self.toolbar.set_channels(rows.channels_per_screen, rows.total)
+        bar = self.channel_scrollbar
+        with QSignalBlocker(bar):
+            bar.setRange(0, max(rows.total - rows.count, 0))
+            bar.setPageStep(max(rows.count, 1))
+            bar.setSingleStep(max(rows.count // 8, 1))
+            bar.setValue(rows.first)
+        bar.setEnabled(rows.total > rows.count)
+
+    def _on_channel_scrollbar(self, value: int) -> None:
+        self._rows.scroll_to(value)
+        self._redraw()
+
+    def _zoom_channels(self, steps: int, anchor: float | None = None) -> None:
+        self._rows.zoom(steps, anchor)
+        self._on_rows_changed()
+
+    def _on_wheel(self, position: QPointF, steps: float, modifiers) -> None:
+        if self._session.recording is None or not steps:
+            return
+        if modifiers & Qt.KeyboardModifier.ControlModifier:
+            self._zoom_channels(1 if steps > 0 else -1, anchor=position.y())
+        elif modifiers & Qt.KeyboardModifier.ShiftModifier:
+            self.scroll_channels(int(round(steps * max(self._rows.count // 8, 1))))
+        else:
+            self._navigator.zoom_at(position.x(), steps)
 
     # ------------------------------------------------------------------ fetching and drawing
     def _style(self) -> TraceStyle:
-        recording = self._session.recording
-        ids = list(self._session.selected_channel_ids)
-        selected = recording.ids_to_indices(ids) if recording is not None and ids else []
+        rows = self._rows
         return TraceStyle(
             mode=self._mode,
             height=self.plot_widget.pixel_size()[1],
             gain=self._gain,
             spacing=self._spacing,
-            rank_of_channel=self._rank_of_channel,
-            selected=np.asarray(selected, dtype="int64"),
-            colors=(_argb(self._theme.trace), _argb(self._theme.selection)),
+            shown=rows.shown,
+            first=rows.first,
+            count=rows.count,
+            # listing only the selected channels is the highlight: no colour on top of it
+            selected=(
+                np.empty(0, dtype="int64") if rows.selected_only else self._selected_indices()
+            ),
+            colors=(argb(self._theme.trace), argb(self._theme.selection)),
+            spikes=self._spike_marker_style(),
+            lut=self.plot_widget.heatmap_lut() if self._mode == HEATMAP else None,
+            outline=argb(self._theme.foreground),
         )
+
+    def _spike_marker_style(self) -> SpikeMarkerStyle | None:
+        if self._marker_style_stale:
+            sorting = self._session.sorting
+            if sorting is not None and self._spike_index.sorting is not sorting:
+                self._spike_index = SpikeTrainIndex(sorting)
+            self._marker_style = spike_marker_style(self._session, self._theme, self._spike_index)
+            self._marker_style_stale = False
+        return self._marker_style
 
     def _request_window(self) -> None:
         session = self._session
         start, end = session.frame_window
-        if session.recording is None or end <= start:
+        recording = session.recording
+        if recording is None or end <= start or self._rows.count == 0 or self._closed:
             return
-        style, rate, ready = self._style(), session.recording.sampling_frequency, self._frame_ready
+        style, ready, cache = self._style(), self._frame_ready, self._render_cache
+        rate = recording.sampling_frequency
 
-        def prepare(window: TraceWindow) -> None:  # on the worker thread: numpy only
-            ready.emit(prepare_frame(window, style, rate))
+        def render(window: TraceWindow) -> None:  # on the worker thread: numpy only
+            def sample_to_time(samples):
+                return recording.sample_index_to_time(samples, segment_index=window.segment_index)
+
+            frame = render_frame(window, style, rate, sample_to_time, cache.frame)
+            cache.frame = frame
+            ready.emit(frame)
 
         self._latest_request = self._fetcher.request(
-            session.recording,
+            recording,
             session.segment_index,
             start,
             end,
             None,
             session.return_scaled,
             self.plot_widget.pixel_size()[0],
-            prepare,
+            render,
         )
 
     def _show_frame(self, frame: TraceFrame) -> None:
@@ -338,34 +523,30 @@ class TraceView(QWidget):
             self.plot_widget.show_error(f"Cannot read traces: {frame.window.error}")
             self.frame_drawn.emit(frame.window.request_id)
             return
-        self._frame = frame
-        if self._auto_scale_pending:
-            self.auto_scale()  # repaints with the new spacing
-        else:
-            self._redraw()
-        self._draw_spikes()
-        self._draw_events()
-
-    def _redraw(self) -> None:
-        frame = self._frame
-        if frame is None:
+        if self._auto_scale_pending and frame.pixels is not None:
+            self._fit_scale(frame)
+            self._redraw()  # paint again with the fitted spacing before showing anything
             return
-        style = self._style()
-        if not frame.style.same_as(style):
-            frame = self._frame = paint_frame(frame, style)
+        self._frame = frame
         window = frame.window
         start = float(window.times[0])
         duration = (window.end_frame - window.start_frame) / self._session.sampling_frequency
-        self.plot_widget.show_frame(frame, (start, start + duration))
+        self.plot_widget.show_frame(frame, (start, start + duration), self._unit())
+        self._show_labels()
+        self._draw_events()
         self.frame_drawn.emit(window.request_id)
 
-    def _draw_spikes(self) -> None:
-        frame = self._frame
-        markers = self.plot_widget.spike_markers
-        if frame is None:
-            markers.clear()
-        else:
-            markers.update(self._session, frame.window, frame.centres, self._rank_of_channel)
+    def _fit_scale(self, frame: TraceFrame) -> None:
+        noise = frame.window.noise_levels
+        mad = float(np.median(noise)) if noise.size else 0.0
+        self._spacing = SPACING_IN_MADS * mad if mad > 0 else 1.0
+        self._gain = 1.0
+        self._auto_scale_pending = False
+        self._show_scale()
+
+    def _redraw(self) -> None:
+        if self._session.recording is not None and not self._closed:
+            self._request_timer.start()
 
     def _draw_events(self) -> None:
         frame = self._frame
@@ -375,26 +556,47 @@ class TraceView(QWidget):
         else:
             markers.update(self._session.events, frame.window.segment_index, *frame.x_span)
 
+    def _show_labels(self) -> None:
+        frame = self._frame
+        recording = self._session.recording
+        if frame is None or recording is None:
+            return
+        style = frame.style
+        height = self.plot_widget.view_box.height()
+        key = (id(style.shown), style.first, style.count, self._depth_labels, height)
+        if key == self._labels_key:
+            return
+        self._labels_key = key
+        positions = np.arange(style.first, style.first + style.count)
+        texts = channel_label_texts(recording, style.shown[positions], self._depth_labels)
+        self.plot_widget.set_channel_labels(list(zip(positions.tolist(), texts)))
+
     def _show_scale(self) -> None:
-        unit = "µV" if self._session.return_scaled else ""
-        self.toolbar.set_scale(self._spacing, self._gain, unit)
+        self.toolbar.set_scale(self._spacing, self._gain, self._unit())
+
+    def _unit(self) -> str:
+        return "µV" if self._session.return_scaled else ""
 
     # ------------------------------------------------------------------ mouse
-    def _rank_at(self, y: float) -> int | None:
-        rank = int(round(y))
-        return rank if 0 <= rank < len(self._depth_order) else None
-
     def _on_click(self, position: QPointF, modifiers) -> None:
-        rank = self._rank_at(position.y())
-        if rank is None:
+        self.setFocus(Qt.FocusReason.MouseFocusReason)
+        frame = self._frame
+        row = None if frame is None else frame.row_at(position.y())
+        if row is None or self._session.recording is None:
             return
-        channel_id = self.channel_order()[rank].item()
-        selected = [c for c in self._session.selected_channel_ids if c != channel_id]
-        if not modifiers & Qt.KeyboardModifier.ControlModifier:
-            selected = [channel_id]
-        elif len(selected) == len(self._session.selected_channel_ids):
-            selected.append(channel_id)
-        self._session.select_channels(selected)
+        channel_ids = self._session.recording.channel_ids
+        if modifiers & Qt.KeyboardModifier.ControlModifier:  # toggle the channel of the row
+            channel_id = channel_ids[frame.style.shown[row]].item()
+            selected = list(self._session.selected_channel_ids)
+            if channel_id in selected:
+                selected.remove(channel_id)
+            else:
+                selected.append(channel_id)
+            self._session.select_channels(selected)
+            return
+        hit = frame.trace_at(position.x(), position.y(), CLICK_TOLERANCE_PX)
+        if hit is not None:  # a plain click away from every trace keeps the selection
+            self._session.select_channels([channel_ids[frame.style.shown[hit]].item()])
 
     def _on_mouse_moved(self, scene_position: QPointF) -> None:
         frame = self._frame
@@ -402,27 +604,22 @@ class TraceView(QWidget):
         if frame is None or not view_box.sceneBoundingRect().contains(scene_position):
             return
         point = view_box.mapSceneToView(scene_position)
-        rank = self._rank_at(point.y())
-        (left, right), columns = frame.x_span, frame.lo.shape[0]
-        column = int((point.x() - left) / (right - left) * columns)
-        if rank is None or not 0 <= column < columns:
-            return
-        channel = self._depth_order[rank]
-        low, high, centre = (
-            float(a)
-            for a in (frame.lo[column, channel], frame.hi[column, channel], frame.centres[channel])
-        )
-        value = low if abs(low - centre) > abs(high - centre) else high
-        self.cursor_moved.emit(float(point.x()), self.channel_order()[rank].item(), value)
+        found = frame.value_at(point.x(), point.y())
+        if found is not None and self._session.recording is not None:
+            row, value = found
+            channel_id = self._session.recording.channel_ids[frame.style.shown[row]].item()
+            self.cursor_moved.emit(float(point.x()), channel_id, value)
 
     def _on_resized(self) -> None:
-        self.plot_widget.set_channel_labels(self.channel_order())
+        self._labels_key = None
+        self._show_labels()
         frame = self._frame
         if frame is not None and frame.window.num_pixels != self.plot_widget.pixel_size()[0]:
             self._request_timer.start()
         self._redraw()
 
 
-def _argb(color: QColor) -> int:
-    """Opaque ARGB32 value of a colour."""
-    return 0xFF000000 | (color.red() << 16) | (color.green() << 8) | color.blue()
+class _RenderCache:
+    """The frame rendered last, touched only on the fetcher's worker thread."""
+
+    frame: TraceFrame | None = None

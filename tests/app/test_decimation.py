@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.model import decimation
 from app.model.decimation import column_extents, decimate_min_max, rasterize_spans
 
 
@@ -109,3 +110,30 @@ def test_spans_are_clipped_to_the_image():
 def test_overlapping_spans_of_several_channels_merge():
     image = rasterize_spans(np.array([[0.0, 2.0]]), np.array([[3.0, 5.0]]), 8)
     assert image[:, 0].tolist() == [True] * 6 + [False] * 2
+
+
+@pytest.mark.parametrize("sparse_fraction", [0.0, 1.0])
+@settings(max_examples=40, deadline=None)
+@given(
+    num_columns=st.integers(1, 12),
+    num_channels=st.integers(1, 5),
+    height=st.integers(1, 30),
+    seed=st.integers(0, 2**16),
+)
+def test_both_ways_of_painting_spans_equal_a_pixel_by_pixel_painting(
+    sparse_fraction, num_columns, num_channels, height, seed
+):
+    rng = np.random.default_rng(seed)
+    lo = rng.uniform(-10, height + 10, (num_columns, num_channels))
+    hi = lo + rng.uniform(-3, 15, (num_columns, num_channels))
+    lo[rng.random(lo.shape) < 0.1], hi[rng.random(lo.shape) < 0.1] = np.inf, -np.inf
+    expected = np.zeros((height, num_columns), dtype=bool)
+    for column in range(num_columns):
+        for channel in range(num_channels):
+            first = int(np.clip(lo[column, channel], 0, height))
+            stop = int(np.clip(hi[column, channel] + 1, 0, height))
+            expected[first:stop, column] = True
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(decimation, "SPARSE_FRACTION", sparse_fraction)
+        image = rasterize_spans(lo, hi, height)
+    np.testing.assert_array_equal(image, expected)

@@ -7,7 +7,7 @@ import pytest
 
 import core as si
 from app.model.decimation import decimate_min_max
-from app.model.trace_fetcher import TraceFetcher
+from app.model.trace_fetcher import NOISE_ROWS, TraceFetcher
 from tests.test_headless import run_with_qt_blocked
 
 
@@ -138,17 +138,53 @@ def test_close_stops_the_thread_and_refuses_requests(recording):
         fetcher.request(recording, 0, 0, 10, None, False, 10, Replies())
 
 
-def test_fetcher_and_frames_import_and_run_without_qt():
+def test_the_same_window_again_is_answered_from_the_last_read(fetcher, recording):
+    reads = []
+
+    class Counted(si.NumpyRecording):
+        def get_traces(self, *args, **kwargs):
+            reads.append(kwargs["start_frame"])
+            return super().get_traces(*args, **kwargs)
+
+    counted = Counted([recording.get_traces()], sampling_frequency=3_000.0)
+    first = fetch(fetcher, counted, 0, 3_000)
+    again = fetch(fetcher, counted, 0, 3_000)
+    assert reads == [0]
+    assert again.data is first.data and again.request_id == first.request_id + 1
+    fetch(fetcher, counted, 0, 3_000, pixels=120)  # another width is another read
+    fetch(fetcher, counted, 0, 3_000, scaled=False, channel_ids=[1])
+    assert reads == [0, 0, 0]
+
+
+def test_cancel_forgets_the_last_read(fetcher, recording):
+    first = fetch(fetcher, recording, 0, 3_000)
+    fetcher.cancel()
+    assert fetch(fetcher, recording, 0, 3_000).data is not first.data
+
+
+def test_noise_levels_are_the_median_absolute_deviation_of_the_samples(fetcher, recording):
+    window = fetch(fetcher, recording, 0, 9_000, scaled=True, pixels=50)
+    traces = recording.get_traces(return_scaled=True)
+    sample = traces[:: 9_000 // NOISE_ROWS]
+    expected = np.median(np.abs(sample - np.median(sample, axis=0)), axis=0)
+    np.testing.assert_allclose(window.noise_levels, expected, rtol=1e-5)
+
+
+def test_fetcher_frames_and_trace_models_import_and_run_without_qt():
     result = run_with_qt_blocked("""
         import numpy as np
         import core as si
+        import app.model.binary_layout
+        import app.model.channel_rows
+        import app.model.spike_marks
         from app.model.trace_fetcher import TraceFetcher
-        from app.model.trace_frame import STACKED, TraceStyle, prepare_frame
+        from app.model.trace_frame import STACKED, TraceStyle, render_frame
         recording = si.generate_recording(num_channels=4, durations=[1.0], seed=0)
         fetcher, frames = TraceFetcher(), []
-        style = TraceStyle(STACKED, 40, 1.0, 10.0, np.arange(4), np.array([], int), (1, 2))
+        style = TraceStyle(STACKED, 40, 1.0, 10.0, np.arange(4), 0, 4, np.array([], int), (1, 2))
         fetcher.request(recording, 0, 0, 30000, None, False, 100,
-                        lambda window: frames.append(prepare_frame(window, style, 30000.0)))
+                        lambda window: frames.append(
+                            render_frame(window, style, 30000.0, lambda s: s / 30000.0)))
         assert fetcher.wait_until_idle(30.0)
         fetcher.close()
         print(frames[0].pixels.shape)

@@ -1,82 +1,27 @@
-"""TraceView: drawn windows, navigation, modes, units, overlays and the cursor readout."""
+"""TraceView: drawn windows, navigation, modes, scales, overlays, focus and the mouse."""
 
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QWheelEvent
+from PySide6.QtGui import QEnterEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 import core as si
 from app.model.decimation import decimate_min_max
-from app.model.session import Session
 from app.theme import current_theme
-from app.views.traces import TraceView
+from app.views.trace_overlays import SCALE_BAR_PX
+from tests.app import trace_view_helpers
+from tests.app.trace_view_helpers import (
+    band_has_trace,
+    open_session,
+    ramp_recording,
+    viewport_point,
+    wait_drawn,
+)
 
 # the offscreen platform's note when a top-level window is shown
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
-
-
-@pytest.fixture
-def make_view(qtbot):
-    """``make_view(session)`` -> a shown TraceView with its first window drawn."""
-    views = []
-
-    def make(session, width=1000, height=600):
-        view = TraceView(session)
-        qtbot.addWidget(view)
-        views.append(view)
-        view.resize(width, height)
-        view.show()
-        qtbot.waitExposed(view)
-        wait_drawn(qtbot, view)
-        return view
-
-    yield make
-    for view in views:
-        view.close()
-
-
-def wait_drawn(qtbot, view):
-    """Wait until the newest window asked for is on display."""
-    if not view.is_current():
-        with qtbot.waitSignal(
-            view.frame_drawn, timeout=20_000, check_params_cb=lambda _: view.is_current()
-        ):
-            pass
-
-
-def open_session(**objects):
-    session = Session()
-    session.open(**objects)
-    return session
-
-
-def ramp_recording(num_samples=30_000, num_channels=4, t_start=None, gain=None):
-    """int16 traces (channel c = c * 100 + ramp) with a linear probe; optional gains."""
-    ramp = (np.arange(num_samples) % 200).astype("int16")
-    traces = ramp[:, None] + (np.arange(num_channels) * 100).astype("int16")
-    recording = si.NumpyRecording(
-        [traces], sampling_frequency=30_000.0, t_starts=None if t_start is None else [t_start]
-    )
-    recording.set_channel_locations(np.c_[np.zeros(num_channels), np.arange(num_channels) * 20.0])
-    if gain is not None:
-        recording.set_channel_gains(gain)
-        recording.set_channel_offsets(0.0)
-    return recording
-
-
-def band_has_trace(pixels, rank, num_channels, half_rows=2):
-    """Fraction of columns with a painted pixel near the baseline of the channel of ``rank``."""
-    height = pixels.shape[0]
-    row = height - 1 - int((rank + 1) * height / (num_channels + 1))
-    band = pixels[max(row - half_rows, 0) : row + half_rows + 1]
-    return float(np.mean((band != 0).any(axis=0)))
-
-
-def viewport_point(view, x, y):
-    """Viewport coordinates of the data point (x, y)."""
-    view_box = view.plot_widget.getPlotItem().getViewBox()
-    return view.plot_widget.mapFromScene(view_box.mapViewToScene(QPointF(x, y)))
+make_view = trace_view_helpers.make_view
 
 
 # ---------------------------------------------------------------------- the drawn window
@@ -106,13 +51,27 @@ def test_channels_are_ordered_by_depth_bottom_to_top(make_view, session, demo):
     assert np.all(np.diff(depths) >= 0)
 
 
-def test_384_channels_are_all_drawn(make_view):
+def test_384_channels_open_with_a_screenful_of_the_deepest_channels(make_view):
     recording = si.generate_recording(num_channels=384, durations=[1.0], seed=0)
     view = make_view(open_session(recording=recording), width=1600, height=900)
+    assert view.drawn_channel_count() == 48
+    assert view.toolbar.channels_spin.value() == 48
+    assert view.toolbar.channels_spin.text() == "48 of 384 ch"
+    np.testing.assert_array_equal(view.visible_channel_ids(), view.channel_order()[:48])
+    pixels = view.stacked_pixels()
+    assert all(band_has_trace(pixels, row, 48) > 0.9 for row in range(48))
+
+
+def test_all_384_channels_fit_on_one_screen_when_asked(qtbot, make_view):
+    recording = si.generate_recording(num_channels=384, durations=[1.0], seed=0)
+    view = make_view(open_session(recording=recording), width=1600, height=900)
+    view.toolbar.channels_spin.setValue(384)
+    wait_drawn(qtbot, view)
     assert view.drawn_channel_count() == 384
     pixels = view.stacked_pixels()
-    assert all(band_has_trace(pixels, rank, 384, half_rows=1) > 0.9 for rank in range(384))
+    assert all(band_has_trace(pixels, row, 384, half_rows=1) > 0.9 for row in range(384))
     view.set_mode("heatmap")
+    wait_drawn(qtbot, view)
     assert view.heatmap_image().shape[1] == 384
 
 
@@ -194,7 +153,7 @@ def test_segment_selector_shows_the_other_segment(qtbot, make_view):
     session = open_session(recording=recording)
     view = make_view(session)
     combo = view.toolbar.segment_combo
-    assert combo.count() == 2 and combo.isEnabled()
+    assert combo.count() == 2 and combo.isVisible()
     qtbot.keyClick(combo, Qt.Key.Key_Down)
     assert session.segment_index == 1
     wait_drawn(qtbot, view)
@@ -202,6 +161,37 @@ def test_segment_selector_shows_the_other_segment(qtbot, make_view):
     assert window.segment_index == 1 and window.end_frame == 15_000
     expected, _ = decimate_min_max(recording.get_traces(1, 0, 15_000), window.num_pixels)
     np.testing.assert_array_equal(window.data, expected)
+
+
+def two_segments_at_their_own_times():
+    """Segments of 60 s starting at 0 s and at 120 s (1 kHz)."""
+    traces = [np.zeros((60_000, 2), dtype="int16")] * 2
+    return si.NumpyRecording(traces, sampling_frequency=1_000.0, t_starts=[0.0, 120.0])
+
+
+def test_segment_list_shows_start_end_and_duration(make_view):
+    view = make_view(open_session(recording=two_segments_at_their_own_times()))
+    combo = view.toolbar.segment_combo
+    items = [combo.itemText(i) for i in range(combo.count())]
+    assert items == ["0: 0.0–60.0 s (60.0 s)", "1: 120.0–180.0 s (60.0 s)"]
+
+
+def test_go_to_a_time_of_another_segment_switches_segment(qtbot, make_view):
+    session = open_session(recording=two_segments_at_their_own_times())
+    view = make_view(session)
+    qtbot.keyClicks(view.toolbar.time_edit, "150")
+    qtbot.keyClick(view.toolbar.time_edit, Qt.Key.Key_Return)
+    assert session.segment_index == 1
+    assert session.frame_window == (29_500, 30_500)
+    assert view.toolbar.segment_combo.currentIndex() == 1
+    wait_drawn(qtbot, view)
+    assert view.displayed_window().segment_index == 1
+    assert view.displayed_window().times[0] == pytest.approx(149.5)
+
+
+def test_a_single_segment_hides_the_segment_list(make_view, session):
+    view = make_view(session)
+    assert not view.toolbar.segment_combo.isVisible()
 
 
 def test_time_axis_uses_the_recordings_own_times(qtbot, make_view):
@@ -222,6 +212,7 @@ def test_time_axis_uses_the_recordings_own_times(qtbot, make_view):
 def test_heatmap_mode_shows_channels_by_depth_as_an_image(qtbot, make_view, session):
     view = make_view(session)
     qtbot.mouseClick(view.toolbar.heatmap_button, Qt.MouseButton.LeftButton)
+    wait_drawn(qtbot, view)
     assert view.mode == "heatmap" and view.stacked_pixels() is None
     image = view.heatmap_image()
     window = view.displayed_window()
@@ -229,6 +220,51 @@ def test_heatmap_mode_shows_channels_by_depth_as_an_image(qtbot, make_view, sess
     channel = int(np.argmin(window.data.min(axis=0)))  # the largest trough of the window
     rank = int(np.flatnonzero(view.channel_order() == window.channel_ids[channel])[0])
     assert np.argmin(image[:, rank]) == np.argmin(window.data[0::2, channel])
+
+
+def test_heatmap_has_a_colour_bar_with_its_uv_levels(qtbot, make_view, session):
+    view = make_view(session)
+    bar = view.plot_widget.color_bar
+    assert not bar.isVisible()
+    view.set_mode("heatmap")
+    wait_drawn(qtbot, view)
+    level = view.displayed_frame().level
+    assert bar.isVisible() and bar.scene() is view.plot_widget.scene()
+    assert bar.levels() == pytest.approx((-level, level))
+    assert bar.axis.labelText == "µV"
+    view.set_mode("stacked")
+    wait_drawn(qtbot, view)
+    assert not bar.isVisible()
+
+
+def test_heatmap_pixels_follow_the_colour_map(qtbot, make_view, session):
+    view = make_view(session)
+    view.set_mode("heatmap")
+    wait_drawn(qtbot, view)
+    frame = view.displayed_frame()
+    lut = view.plot_widget.heatmap_lut()
+    column, row = np.unravel_index(np.argmin(frame.heat), frame.heat.shape)  # deepest trough
+    pixel_row = frame.pixels.shape[0] - 1 - int((row + 0.5) * frame.pixels.shape[0] / 64)
+    assert frame.pixels[pixel_row, column] == lut[0]  # the blue end of the map
+
+
+def test_stacked_traces_have_a_uv_scale_bar_of_a_round_value(qtbot, make_view, session):
+    view = make_view(session)
+    bar = view.plot_widget.scale_bar
+    assert bar.isVisible() and bar.text.endswith(" µV")
+    value = bar.value
+    assert value / 10 ** np.floor(np.log10(value)) in (1, 2, 5)
+    row_px = view.plot_widget.view_box.height() / 65
+    assert bar.length_px == pytest.approx(value / view.spacing * row_px)
+    view.set_gain(2.0)
+    wait_drawn(qtbot, view)
+    assert bar.length_px == pytest.approx(bar.value * 2.0 / view.spacing * row_px)
+    assert bar.length_px <= SCALE_BAR_PX
+
+
+def test_scale_bar_says_raw_without_gains(make_view):
+    view = make_view(open_session(recording=ramp_recording()))
+    assert view.plot_widget.scale_bar.text.endswith("(raw)")
 
 
 def test_raw_toggle_shows_raw_values_divided_by_the_gain(qtbot, make_view):
@@ -262,10 +298,37 @@ def test_spacing_gain_and_auto_scale(qtbot, make_view, session):
     assert (view.spacing, view.gain) == (pytest.approx(fitted), 1.0)
 
 
-def test_selected_channels_are_highlighted(make_view, session):
+def test_auto_scale_fits_the_noise_whatever_the_width(make_view, session, demo):
+    narrow, wide = make_view(session, width=500), make_view(session, width=1500)
+    assert narrow.spacing == pytest.approx(wide.spacing)
+    start, end = session.frame_window
+    traces = demo.recording.get_traces(0, start, end, return_scaled=True)
+    mad = np.median(np.median(np.abs(traces - np.median(traces, axis=0)), axis=0))
+    assert narrow.spacing == pytest.approx(20 * mad, rel=0.1)
+
+
+def test_changing_the_gain_repaints_without_reading_again(qtbot, make_view):
+    reads = []
+
+    class Counted(si.NumpyRecording):
+        def get_traces(self, *args, **kwargs):
+            reads.append(kwargs.get("start_frame"))
+            return super().get_traces(*args, **kwargs)
+
+    traces = np.random.default_rng(0).normal(0, 10, (30_000, 8)).astype("float32")
+    view = make_view(open_session(recording=Counted([traces], sampling_frequency=30_000.0)))
+    before_pixels, before_reads = view.stacked_pixels().copy(), len(reads)
+    view.set_gain(3.0)
+    wait_drawn(qtbot, view)
+    assert len(reads) == before_reads
+    assert not np.array_equal(view.stacked_pixels(), before_pixels)
+
+
+def test_selected_channels_are_highlighted(qtbot, make_view, session):
     view = make_view(session)
     rank = 10
     session.select_channels([view.channel_order()[rank].item()])
+    wait_drawn(qtbot, view)
     pixels = view.stacked_pixels()
     highlight = pixels == np.uint32(0xFF000000 | current_theme().selection.rgb())
     assert band_has_trace(highlight, rank, 64) > 0.9
@@ -273,30 +336,6 @@ def test_selected_channels_are_highlighted(make_view, session):
 
 
 # ---------------------------------------------------------------------- overlays
-def test_spike_markers_sit_at_spike_times_in_unit_colours(make_view, session, demo):
-    view = make_view(session)
-    start, end = session.frame_window
-    spikes = demo.sorting.to_spike_vector(concatenated=False)[0]
-    spikes = spikes[(spikes["sample_index"] >= start) & (spikes["sample_index"] < end)]
-    item = view.plot_widget.spike_markers.item
-    x, y = item.getData()
-    np.testing.assert_allclose(x, spikes["sample_index"] / demo.recording.sampling_frequency)
-    theme = current_theme()
-    colours = [brush.color().name() for brush in item.data["brush"]]
-    assert colours == [theme.unit_color(u).name() for u in spikes["unit_index"]]
-    assert np.all((y >= 0) & (y < 64))
-
-
-def test_spike_markers_use_the_session_unit_channels(make_view, demo):
-    recording, sorting = demo.recording, demo.sorting
-    session = open_session(recording=recording, sorting=sorting)
-    session.set_unit_channels({unit: recording.channel_ids[7] for unit in sorting.unit_ids})
-    view = make_view(session)
-    _, y = view.plot_widget.spike_markers.item.getData()
-    rank = int(np.flatnonzero(view.channel_order() == recording.channel_ids[7])[0])
-    assert y.size > 0 and np.all(y == rank)
-
-
 def test_events_without_duration_are_vertical_lines(make_view, demo):
     pulses = si.NumpyEvent.from_dict({"pulse": np.array([0.25, 0.75, 3.0])})
     view = make_view(open_session(recording=demo.recording, events=pulses))
@@ -346,7 +385,7 @@ def test_closing_the_view_stops_its_fetcher(make_view, session):
     assert not view._fetcher.is_alive
 
 
-# ---------------------------------------------------------------------- mouse
+# ---------------------------------------------------------------------- mouse and keyboard
 def test_cursor_reports_time_channel_and_value(qtbot, make_view):
     session = open_session(recording=ramp_recording(num_samples=3_000))
     view = make_view(session)
@@ -359,9 +398,59 @@ def test_cursor_reports_time_channel_and_value(qtbot, make_view):
     assert 200 <= value < 400  # channel 2 holds 200 + a ramp of 0..199
 
 
-def test_click_selects_the_channel_under_the_cursor(qtbot, make_view, session):
+def click(qtbot, view, x, y, modifiers=Qt.KeyboardModifier.NoModifier):
+    position = viewport_point(view, x, y)
+    qtbot.mouseClick(
+        view.plot_widget.viewport(), Qt.MouseButton.LeftButton, modifiers, pos=position
+    )
+
+
+def test_click_on_a_trace_selects_its_channel(qtbot, make_view, session):
     view = make_view(session)
     start_s = session.frame_to_time(session.frame_window[0])
-    position = viewport_point(view, start_s + 0.5, 5.0)
-    qtbot.mouseClick(view.plot_widget.viewport(), Qt.MouseButton.LeftButton, pos=position)
+    click(qtbot, view, start_s + 0.5, 5.0)
     assert session.selected_channel_ids == (view.channel_order()[5].item(),)
+
+
+def test_click_between_traces_keeps_the_selection(qtbot, make_view):
+    session = open_session(recording=ramp_recording(num_channels=8))
+    view = make_view(session)
+    session.select_channels([view.channel_order()[3].item()])
+    click(qtbot, view, 0.5, 5.5)  # the ramp spans a fraction of a row around each baseline
+    assert session.selected_channel_ids == (view.channel_order()[3].item(),)
+    assert view.hasFocus()
+
+
+def test_ctrl_click_toggles_a_channel_and_escape_clears(qtbot, make_view, session):
+    view = make_view(session)
+    order = view.channel_order()
+    session.select_channels([order[2].item()])
+    ctrl = Qt.KeyboardModifier.ControlModifier
+    click(qtbot, view, 0.5, 7.3, ctrl)  # anywhere in the channel's row
+    assert session.selected_channel_ids == (order[2].item(), order[7].item())
+    click(qtbot, view, 0.5, 2.0, ctrl)
+    assert session.selected_channel_ids == (order[7].item(),)
+    qtbot.keyClick(view, Qt.Key.Key_Escape)
+    assert session.selected_channel_ids == ()
+
+
+def enter(view):
+    local = QPointF(view.width() / 2, view.height() / 2)
+    event = QEnterEvent(local, local, QPointF(view.mapToGlobal(local.toPoint())))
+    QApplication.sendEvent(view, event)
+
+
+def test_the_view_takes_the_focus_when_the_mouse_enters(qtbot, make_view, session):
+    view = make_view(session)
+    view.toolbar.auto_button.setFocus()
+    assert not view.hasFocus()
+    enter(view)
+    assert view.hasFocus()
+    assert session.selected_channel_ids == ()
+
+
+def test_the_view_leaves_the_focus_to_a_text_field_being_typed_in(qtbot, make_view, session):
+    view = make_view(session)
+    view.toolbar.time_edit.setFocus()
+    enter(view)
+    assert view.toolbar.time_edit.hasFocus()

@@ -1,19 +1,35 @@
-"""Benchmark: trace view latency on a 384-channel 30 kHz int16 recording, and GUI stalls.
+"""Benchmark: trace view latency on a lazy 384-channel 30 kHz int16 recording of one hour with a
+sorting of 500 units (about 9 M spikes), and GUI stalls.
 
-Prints, for 0.1 s, 1 s and 10 s windows, the median and 95th percentile of the time from a
-``session.scroll()`` to the new window drawn on screen (the view's ``frame_drawn`` signal plus a
-forced render with ``view.grab()``), then the longest gap between the ticks of a 5 ms QTimer on
-the GUI thread while a binary save of the same recording runs in a background thread and the view
-keeps scrolling. Targets: 1 s window < 30 ms median; no GUI stall > 50 ms.
+The recording is a binary file made with ``truncate`` (sparse: it takes no disk space) whose
+first ``--filled`` seconds are written with noise and spikes through ``np.memmap``; it is opened
+lazily with ``read_binary`` and a 4-column probe. Each unit has its channel in
+``session.unit_channel_ids``, so every window also marks its spikes.
 
-Usage: ``python tests/benchmarks/bench_trace_view.py [--duration 60] [--scrolls 40]
-[--folder DIR]``
+Prints, for 0.1 s, 1 s and 10 s windows and with 48 and 384 channels on screen, the median and
+95th percentile of the time from a ``session.scroll()`` to the new window drawn on screen (the
+view's ``frame_drawn`` signal plus a forced render with ``view.grab()``); the same for a change
+of gain and for a scroll over channels (restyles of the window on display); then the longest gap
+between the ticks of a 5 ms QTimer on the GUI thread while a binary save of a minute of the
+recording runs in a background thread and the view keeps scrolling. Last, the read of a 1 s and
+a 10 s window of the 384 channels by ``get_traces`` compared with SpikeInterface 0.100.8 and
+0.105.3 (each in its own virtualenv; best of 3, order alternated; ratio to the faster one).
+Targets: 1 s window < 30 ms median; no GUI stall > 50 ms.
+
+``--source DIR`` runs the ``app`` and ``core`` packages found in DIR (e.g. an export of an older
+commit) to compare versions on the same data; options the older view lacks are skipped.
+
+Usage: ``python tests/benchmarks/bench_trace_view.py [--hours 1] [--filled 60] [--scrolls 40]
+[--units 500] [--folder DIR] [--source DIR] [--si0100 PY] [--si0105 PY] [--no-si]``
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -21,31 +37,43 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import numpy as np
-import probeinterface as pi
-from PySide6.QtCore import QEventLoop, QTimer
-from PySide6.QtWidgets import QApplication
-
-import core as si
-from app.model.session import Session
-from app.views.traces import TraceView
-
 NUM_CHANNELS = 384
 SAMPLING_FREQUENCY = 30_000.0
 WINDOWS_S = (0.1, 1.0, 10.0)
+CHANNELS_ON_SCREEN = (48, 384)
 TICK_MS = 5
+SI_VENVS = {
+    "si0100": "/work/si-venvs/si0100/bin/python",
+    "si0105": "/work/si-venvs/si0105/bin/python",
+}
+SI_REQUIREMENTS = {"si0100": "spikeinterface==0.100.8", "si0105": "spikeinterface==0.105.3"}
 
 
-def write_recording(folder: Path, duration_s: float) -> si.BaseRecording:
-    """An int16 binary file of noise with sparse spikes, opened with a linear 384-contact probe."""
-    path = folder / "traces.raw"
+def write_recording(path: Path, hours: float, filled_s: float) -> None:
+    """A sparse int16 file of ``hours``, its first ``filled_s`` seconds noise with spikes."""
+    import numpy as np
+
+    num_samples = int(hours * 3600 * SAMPLING_FREQUENCY)
+    with open(path, "wb") as file:
+        file.truncate(num_samples * NUM_CHANNELS * 2)
+    traces = np.memmap(path, dtype="int16", mode="r+", shape=(num_samples, NUM_CHANNELS))
     rng = np.random.default_rng(0)
     block = int(SAMPLING_FREQUENCY)
-    with open(path, "wb") as file:
-        for _ in range(int(duration_s)):
-            noise = rng.normal(0, 15, size=(block, NUM_CHANNELS))
-            noise[rng.random((block, NUM_CHANNELS)) < 2e-4] -= 120
-            file.write(noise.astype("int16").tobytes())
+    for second in range(int(filled_s)):
+        noise = rng.normal(0, 15, size=(block, NUM_CHANNELS))
+        noise[rng.random((block, NUM_CHANNELS)) < 2e-4] -= 120
+        traces[second * block : (second + 1) * block] = noise.astype("int16")
+    traces.flush()
+    del traces
+
+
+def open_recording(path: Path):
+    """The file as a lazy recording with a 4-column probe."""
+    import numpy as np
+    import probeinterface as pi
+
+    import core as si
+
     recording = si.read_binary(
         path,
         sampling_frequency=SAMPLING_FREQUENCY,
@@ -54,13 +82,34 @@ def write_recording(folder: Path, duration_s: float) -> si.BaseRecording:
         gain_to_uV=0.195,
         offset_to_uV=0.0,
     )
-    probe = pi.generate_linear_probe(num_elec=NUM_CHANNELS, ypitch=20)
+    probe = pi.generate_multi_columns_probe(
+        num_columns=4, num_contact_per_column=NUM_CHANNELS // 4, xpitch=16, ypitch=20
+    )
     probe.set_device_channel_indices(np.arange(NUM_CHANNELS))
     return recording.set_probe(probe)
 
 
-def wait_drawn(app: QApplication, view: TraceView, timeout_ms: int = 30_000) -> None:
+def make_sorting(recording, num_units: int, rate_hz: float):
+    """Units firing uniformly over the whole recording, and a channel for each."""
+    import numpy as np
+
+    import core as si
+
+    rng = np.random.default_rng(1)
+    num_samples = recording.get_num_samples()
+    count = int(num_units * rate_hz * num_samples / SAMPLING_FREQUENCY)
+    samples = np.sort(rng.integers(0, num_samples, count))
+    labels = rng.integers(0, num_units, count)
+    sorting = si.NumpySorting.from_times_labels(samples, labels, SAMPLING_FREQUENCY)
+    channel_ids = recording.channel_ids
+    channels = {u: channel_ids[rng.integers(0, NUM_CHANNELS)].item() for u in sorting.unit_ids}
+    return sorting, channels
+
+
+def wait_drawn(view, timeout_ms: int = 60_000) -> None:
     """Run the event loop until the newest window is drawn (blocking, without polling)."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
     if view.is_current():
         return
     loop = QEventLoop()
@@ -77,27 +126,51 @@ def wait_drawn(app: QApplication, view: TraceView, timeout_ms: int = 30_000) -> 
         raise RuntimeError(f"no frame drawn within {timeout_ms} ms")
 
 
-def scroll_latencies(app, session, view, window_s: float, scrolls: int) -> np.ndarray:
-    """Milliseconds from ``session.scroll(0.5)`` to the drawn and rendered window."""
+def timed(view, action) -> float:
+    """Milliseconds from ``action()`` to the new frame drawn and rendered."""
+    started = time.perf_counter()
+    action()
+    wait_drawn(view)
+    view.grab()
+    return 1e3 * (time.perf_counter() - started)
+
+
+def scroll_latencies(session, view, window_s: float, scrolls: int, filled_s: float):
+    """Scrolls through the filled part of the file, half and whole windows at a time."""
+    import numpy as np
+
     session.set_time_window(0.0, window_s)
-    wait_drawn(app, view)
+    wait_drawn(view)
     latencies = []
     for index in range(scrolls):
-        if session.frame_window[1] >= session.num_samples:
+        if session.frame_to_time(session.frame_window[1]) >= filled_s:
             session.go_to_start()
-            wait_drawn(app, view)
-        start = time.perf_counter()
-        session.scroll(0.5 if index % 2 == 0 else 1.0)
-        wait_drawn(app, view)
-        view.grab()
-        latencies.append(time.perf_counter() - start)
-    return 1e3 * np.array(latencies)
+            wait_drawn(view)
+        latencies.append(timed(view, lambda i=index: session.scroll(0.5 if i % 2 else 1.0)))
+    return np.array(latencies)
+
+
+def restyle_latencies(view, changes: int, channel_scroll: bool):
+    """Gain changes, or scrolls over channels, of the window on display."""
+    import numpy as np
+
+    latencies = []
+    for index in range(changes):
+        if channel_scroll:
+            step = 12 if (index // 8) % 2 == 0 else -12
+            latencies.append(timed(view, lambda s=step: view.scroll_channels(s)))
+        else:
+            gain = 1.25 if index % 2 == 0 else 0.8
+            latencies.append(timed(view, lambda g=gain: view.set_gain(view.gain * g)))
+    return np.array(latencies)
 
 
 class StallMeter:
     """Longest gap between the ticks of a QTimer on the GUI thread."""
 
     def __init__(self) -> None:
+        from PySide6.QtCore import QTimer
+
         self.longest_ms = 0.0
         self._last = time.perf_counter()
         self.timer = QTimer(interval=TICK_MS)
@@ -113,15 +186,18 @@ class StallMeter:
         self._last = now
 
 
-def stall_during_save(app, session, view, recording, folder: Path) -> tuple[float, float, int]:
-    """Longest GUI gap (ms) while saving, the save's duration (s) and the scrolls made."""
+def stall_during_save(app, session, view, recording, folder: Path, filled_s: float):
+    """Longest GUI gap (ms) while saving a minute, the save's duration (s) and the scrolls."""
+    from PySide6.QtCore import QEventLoop
+
     session.set_time_window(0.0, 1.0)
-    wait_drawn(app, view)
+    wait_drawn(view)
+    minute = recording.frame_slice(0, int(min(60.0, filled_s) * SAMPLING_FREQUENCY))
     failure: list[BaseException] = []
 
     def save() -> None:
         try:
-            recording.save(
+            minute.save(
                 folder=folder / "saved",
                 n_jobs=2,
                 pool_engine="thread",
@@ -138,11 +214,11 @@ def stall_during_save(app, session, view, recording, folder: Path) -> tuple[floa
     saver.start()
     scrolls = 0
     while saver.is_alive():
-        if session.frame_window[1] >= session.num_samples:
+        if session.frame_to_time(session.frame_window[1]) >= filled_s:
             session.go_to_start()
         else:
             session.scroll(0.5)
-        wait_drawn(app, view)
+        wait_drawn(view)
         scrolls += 1
         # let the timer tick between scrolls, as a user would not scroll without pause
         app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
@@ -153,39 +229,162 @@ def stall_during_save(app, session, view, recording, folder: Path) -> tuple[floa
     return meter.longest_ms, elapsed, scrolls
 
 
+READ_SCRIPT = """
+import json, sys, time
+import numpy as np
+path, windows, module = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
+if module == "core":
+    import core as si
+    kwargs = {"return_scaled": True}
+else:
+    import spikeinterface
+    import spikeinterface.core as si
+    major_minor = tuple(int(p) for p in spikeinterface.__version__.split(".")[:2])
+    kwargs = {"return_in_uV": True} if major_minor >= (0, 103) else {"return_scaled": True}
+recording = si.read_binary(path, sampling_frequency=30000.0, dtype="int16", num_channels=384,
+                           gain_to_uV=0.195, offset_to_uV=0.0)
+times = {}
+for seconds in windows:
+    n = int(seconds * 30000)
+    best = float("inf")
+    for start in (0, n, 2 * n):
+        t = time.perf_counter()
+        np.asarray(recording.get_traces(start_frame=start, end_frame=start + n, **kwargs))
+        best = min(best, time.perf_counter() - t)
+    times[str(seconds)] = best * 1e3
+print(json.dumps(times))
+"""
+
+
+def read_times(python: str, path: Path, windows, module: str, source: Path) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(source)}
+    result = subprocess.run(
+        [python, "-c", READ_SCRIPT, str(path), json.dumps(list(windows)), module],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def ensure_venv(name: str, python: str) -> str:
+    """The SpikeInterface venv's python, created when missing."""
+    if Path(python).exists():
+        return python
+    venv = Path(python).parents[1]
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([python, "-m", "pip", "install", SI_REQUIREMENTS[name]], check=True)
+    return python
+
+
+def compare_reads(path: Path, args, source: Path) -> None:
+    """get_traces of 1 s and 10 s windows: SpikeDesk vs both SpikeInterface versions."""
+    windows = (1.0, 10.0)
+    pythons = {"core": sys.executable}
+    pythons.update({name: ensure_venv(name, getattr(args, name)) for name in SI_VENVS})
+    best: dict = {name: {} for name in pythons}
+    names = list(pythons)
+    for round_index in range(3):  # alternate the order between rounds
+        order = names if round_index % 2 == 0 else names[::-1]
+        for name in order:
+            module = "core" if name == "core" else "spikeinterface"
+            for window, ms in read_times(pythons[name], path, windows, module, source).items():
+                best[name][window] = min(best[name].get(window, float("inf")), ms)
+    print("\nread of a window of 384 channels (µV), best of 3 rounds")
+    print(f"{'window':>8} {'SpikeDesk':>10} {'SI 0.100':>9} {'SI 0.105':>9} {'ratio':>6}")
+    for window in map(str, windows):
+        ours, old, new = (best[n][window] for n in ("core", "si0100", "si0105"))
+        print(
+            f"{float(window):>7g}s {ours:>8.1f}ms {old:>7.1f}ms {new:>7.1f}ms "
+            f"{ours / min(old, new):>6.2f}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=float, default=60.0, help="seconds of data (>= 60)")
+    parser.add_argument("--hours", type=float, default=1.0, help="length of the recording")
+    parser.add_argument("--filled", type=float, default=60.0, help="seconds written with data")
     parser.add_argument("--scrolls", type=int, default=40, help="scrolls per window width")
+    parser.add_argument("--units", type=int, default=500, help="units of the sorting")
+    parser.add_argument("--rate", type=float, default=5.0, help="firing rate of each unit (Hz)")
     parser.add_argument("--folder", type=Path, default=None, help="where to write the data")
+    parser.add_argument("--source", type=Path, default=Path(__file__).resolve().parents[2])
+    parser.add_argument("--si0100", default=SI_VENVS["si0100"], help="python of SI 0.100.8")
+    parser.add_argument("--si0105", default=SI_VENVS["si0105"], help="python of SI 0.105.3")
+    parser.add_argument("--no-si", action="store_true", help="skip the SpikeInterface reads")
     args = parser.parse_args()
+    sys.path.insert(0, str(args.source))
+
+    import numpy as np
+    from PySide6.QtWidgets import QApplication
+
+    from app.model.session import Session
+    from app.views.traces import TraceView
 
     app = QApplication.instance() or QApplication([])
     with tempfile.TemporaryDirectory(dir=args.folder) as tmp:
         folder = Path(tmp)
-        recording = write_recording(folder, args.duration)
+        path = folder / "traces.raw"
+        write_recording(path, args.hours, args.filled)
+        recording = open_recording(path)
+        sorting, unit_channels = make_sorting(recording, args.units, args.rate)
+        print(f"source: {args.source}")
         print(f"recording: {recording}")
+        print(
+            f"sorting: {sorting.get_num_units()} units, {sorting.count_total_num_spikes()} spikes"
+        )
         session = Session()
         view = TraceView(session)
         view.resize(1600, 900)
         view.show()
-        session.open(recording=recording, source="bench")
-        wait_drawn(app, view)
-        print(f"view: 1600x900, {view.drawn_channel_count()} channels drawn")
-        print(f"{'window':>8} {'median ms':>10} {'p95 ms':>8}")
-        for window_s in WINDOWS_S:
-            scrolls = max(args.scrolls // 4, 5) if window_s >= 10 else args.scrolls
-            latencies = scroll_latencies(app, session, view, window_s, scrolls)
+        started = time.perf_counter()
+        session.open(recording=recording, sorting=sorting, source="bench")
+        session.set_unit_channels(unit_channels)
+        wait_drawn(view)
+        print(f"first window drawn {1e3 * (time.perf_counter() - started):.0f} ms after opening")
+        can_zoom = hasattr(view, "set_channels_per_screen")
+        print(f"\n{'window':>8} {'channels':>9} {'median ms':>10} {'p95 ms':>8}")
+        for channels in CHANNELS_ON_SCREEN if can_zoom else (NUM_CHANNELS,):
+            if can_zoom:
+                view.set_channels_per_screen(channels)
+            for window_s in WINDOWS_S:
+                scrolls = max(args.scrolls // 4, 5) if window_s >= 10 else args.scrolls
+                latencies = scroll_latencies(session, view, window_s, scrolls, args.filled)
+                print(
+                    f"{window_s:>7g}s {view.drawn_channel_count():>9} "
+                    f"{np.median(latencies):>10.1f} {np.percentile(latencies, 95):>8.1f}"
+                )
+        session.set_time_window(0.0, 1.0)
+        wait_drawn(view)
+        print("\nrestyles of a 1 s window")
+        for channels in CHANNELS_ON_SCREEN if can_zoom else (NUM_CHANNELS,):
+            if can_zoom:
+                view.set_channels_per_screen(channels)
+                wait_drawn(view)
+            gains = restyle_latencies(view, args.scrolls, channel_scroll=False)
             print(
-                f"{window_s:>7g}s {np.median(latencies):>10.1f} "
-                f"{np.percentile(latencies, 95):>8.1f}"
+                f"gain change, {view.drawn_channel_count()} channels: median "
+                f"{np.median(gains):.1f} ms, p95 {np.percentile(gains, 95):.1f} ms"
             )
-        longest, elapsed, scrolls = stall_during_save(app, session, view, recording, folder)
+        if can_zoom:
+            view.set_channels_per_screen(48)
+            wait_drawn(view)
+            scrolls = restyle_latencies(view, args.scrolls, channel_scroll=True)
+            print(
+                f"channel scroll, 48 channels: median {np.median(scrolls):.1f} ms, "
+                f"p95 {np.percentile(scrolls, 95):.1f} ms"
+            )
+        longest, elapsed, count = stall_during_save(
+            app, session, view, recording, folder, args.filled
+        )
         print(
-            f"longest GUI-thread stall during a binary save (n_jobs=2, threads, {elapsed:.1f} s, "
-            f"{scrolls} scrolls of 1 s windows meanwhile): {longest:.1f} ms"
+            f"\nlongest GUI-thread stall during a binary save of a minute (n_jobs=2, threads, "
+            f"{elapsed:.1f} s, {count} scrolls of 1 s windows meanwhile): {longest:.1f} ms"
         )
         view.close()
+        if not args.no_si:
+            compare_reads(path, args, args.source)
 
 
 if __name__ == "__main__":
