@@ -16,6 +16,8 @@ from app.model.session import Session
 from app.model.window_source import (
     BUILDING,
     IDLE,
+    LOOKING,
+    NO_OVERVIEW,
     READY,
     REQUESTED,
     OverviewState,
@@ -81,6 +83,7 @@ class OverviewRunner(QObject):
         self._recording = recording
         if recording is None:
             return
+        self._session.set_overview(OverviewState(LOOKING))
         cache_dir = self.cache_dir
         self._worker.submit(lambda: _find(recording, cache_dir), self._found.emit)
 
@@ -132,8 +135,9 @@ class OverviewRunner(QObject):
         else:
             job = None
         pyramid = self._session.overview.pyramid
-        if pyramid is not None:
+        if self._session.overview.status != NO_OVERVIEW:
             self._session.set_overview(OverviewState())
+        if pyramid is not None:
             pyramid.close()  # thread-safe: a read in flight fails cleanly; a build has own files
         private_dir, self._private_dir = self._private_dir, None
         if private_dir is not None:
@@ -150,6 +154,8 @@ class OverviewRunner(QObject):
     def _on_found(self, result: WorkResult) -> None:
         if result.error is not None:
             _log.warning("no overview for %s: %s", self._session.source, result.error)
+            if self._session.overview.status == LOOKING:
+                self._session.set_overview(OverviewState())  # windows read raw, as without
             return
         recording, pyramid, complete, private_dir = result.value
         if recording is not self._session.recording or recording is not self._recording:

@@ -26,10 +26,11 @@ UNAVAILABLE = "unavailable"
 
 #: `OverviewState.status` values.
 NO_OVERVIEW = "none"
+LOOKING = "looking"
 IDLE = "idle"
 REQUESTED = "requested"
 READY = "ready"
-OVERVIEW_STATUSES = (NO_OVERVIEW, IDLE, REQUESTED, BUILDING, READY)
+OVERVIEW_STATUSES = (NO_OVERVIEW, LOOKING, IDLE, REQUESTED, BUILDING, READY)
 
 
 @dataclass(frozen=True)
@@ -38,9 +39,10 @@ class OverviewState:
 
     Attributes
     ----------
-    status : {"none", "idle", "requested", "building", "ready"}
-        No pyramid (no recording); a pyramid not built and not being built; asked for by a view
-        (the overview runner starts building it); being built; built.
+    status : {"none", "looking", "idle", "requested", "building", "ready"}
+        No pyramid managed (no recording, or no overview runner: windows are then read raw
+        whatever their size); the runner is looking for it in the cache; a pyramid not built and
+        not being built; asked for by a view (the runner starts building it); being built; built.
     pyramid : DisplayPyramid | None
         The pyramid (None with status "none").
     fraction : float
@@ -61,20 +63,39 @@ class OverviewState:
             raise ValueError(f"status must be one of {OVERVIEW_STATUSES}, got {self.status!r}")
 
     def plan(
-        self, segment_index: int, num_frames: int, num_pixels: int, bytes_per_frame: int
+        self,
+        segment_index: int,
+        num_frames: int,
+        num_pixels: int,
+        bytes_per_frame: int,
+        max_raw_bytes: int = MAX_RAW_WINDOW_BYTES,
     ) -> WindowPlan:
-        """`plan_window` for a window of ``segment_index`` with this pyramid."""
-        pyramid = self.pyramid
-        factors = () if pyramid is None else pyramid.factors(segment_index)
+        """`plan_window` for a window of ``segment_index`` with this pyramid.
+
+        Without a managed pyramid (status "none") every window is read raw; while the runner
+        looks for the pyramid, a window too long to read raw waits ("building" at 0 %).
+        """
+        if self.status == NO_OVERVIEW:
+            return WindowPlan(RAW)
+        if self.pyramid is None:  # looking for it
+            if num_frames * bytes_per_frame <= max_raw_bytes:
+                return WindowPlan(RAW)
+            return WindowPlan(BUILDING, fraction=0.0)
         return plan_window(
             num_frames,
             num_pixels,
             bytes_per_frame,
-            factors,
+            self.pyramid.factors(segment_index),
             pyramid_ready=self.status == READY,
-            building=self.status in (BUILDING, REQUESTED),
+            building=self.status in (BUILDING, REQUESTED, LOOKING),
             build_fraction=self.fraction,
+            max_raw_bytes=max_raw_bytes,
         )
+
+    @property
+    def key(self) -> tuple:
+        """What a window read through this state depends on (not the build progress)."""
+        return (self.status == READY, self.status == NO_OVERVIEW, id(self.pyramid))
 
 
 @dataclass(frozen=True)
