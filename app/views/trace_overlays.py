@@ -122,7 +122,8 @@ class TracePlot(pg.PlotWidget):
         """Show nothing but ``text`` (top left)."""
         self.clear_layers()
         self.message.setText(text)
-        self.message.setPos(*self.view_box.viewRect().topLeft().toTuple())
+        rect = self.view_box.viewRect()  # y grows upwards: the rectangle's bottom is the top
+        self.message.setPos(rect.left(), rect.bottom())
 
     def clear_layers(self) -> None:
         """Remove traces, scales and events."""

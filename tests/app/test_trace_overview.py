@@ -89,6 +89,9 @@ def test_while_building_a_long_window_says_so_then_appears(qtbot, recording, pyr
     zoom_to(qtbot, view, session, 0, NUM_SAMPLES)
     assert view.pending_message() == "building overview… 30%"
     assert view.displayed_window() is None and view.stacked_pixels() is None
+    top_left = view.plot_widget.view_box.viewRange()
+    assert view.plot_widget.message.pos().y() == pytest.approx(top_left[1][1])  # seen, on top
+    assert view.plot_widget.message.pos().x() == pytest.approx(top_left[0][0])
     with qtbot.waitSignal(view.frame_drawn, timeout=10_000):
         session.set_overview(OverviewState(BUILDING, pyramid, 0.8))
     assert view.pending_message() == "building overview… 80%"

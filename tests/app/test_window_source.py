@@ -104,3 +104,18 @@ def test_the_level_envelope_is_the_min_max_of_the_raw_samples_of_each_column(
         np.testing.assert_array_equal(envelope[2 * column + 1], covered.max(axis=0))
     widths = np.diff(edges)
     assert (widths[:-1] == widths[0]).all() and 0 < widths[-1] <= widths[0]
+
+
+def test_overview_states_plan_windows():
+    from app.model.window_source import LOOKING, NO_OVERVIEW, READY, OverviewState
+
+    long_window, short_window = 10 * 60 * 30_000, 30_000
+    unmanaged = OverviewState(NO_OVERVIEW)
+    assert unmanaged.plan(0, long_window, 1600, BYTES_PER_FRAME).source == RAW  # as before
+    looking = OverviewState(LOOKING)
+    assert looking.plan(0, short_window, 1600, BYTES_PER_FRAME).source == RAW
+    waiting = looking.plan(0, long_window, 1600, BYTES_PER_FRAME)
+    assert waiting.source == BUILDING and waiting.message() == "building overview… 0%"
+    assert OverviewState(READY).key != OverviewState(NO_OVERVIEW).key
+    with pytest.raises(ValueError, match="status"):
+        OverviewState("built")
