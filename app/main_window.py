@@ -35,6 +35,7 @@ from .model.probe_editor import ProbeEditor
 from .model.session import Session
 from .model.trace_fetcher import TraceFetcher
 from .opening import OpenChoice, Opener
+from .overview_runner import OverviewRunner
 from .unit_channels_runner import UnitChannelsRunner
 from .views.cursor_status import CursorStatus
 from .window_menus import MenuContext, RecentFiles, WindowMenus
@@ -119,6 +120,7 @@ class MainWindow(QMainWindow):
         self.trace_fetcher = TraceFetcher()
         self.probe_editor = ProbeEditor(self.session.recording)
         self.unit_channels = UnitChannelsRunner(self.session, self.job_manager)
+        self.overview = OverviewRunner(self.session, self.job_manager, self.overview_cache_folder())
         self.curation = CurationController(
             self.session, self._journal_folder(), ask_restore=self._ask_restore
         )
@@ -180,6 +182,8 @@ class MainWindow(QMainWindow):
             "close_all": self.close_all,
             "quit": self.close,
             "reset_layout": self.reset_layout,
+            "build_overview": self.session.request_overview,
+            "clear_overview_cache": self.clear_overview_cache,
             "extract_waveforms": self.units.extract_waveforms,
             "compute_sparsity": self.units.compute_sparsity,
             "open_waveforms": self.units.open_waveforms,
@@ -333,6 +337,19 @@ class MainWindow(QMainWindow):
         else:
             self.statusBar().showMessage(text, 8000)
 
+    def overview_cache_folder(self) -> Path:
+        """Where overviews (display pyramids) are cached: the ``overview/cache_folder`` setting, or
+        the application's cache location."""
+        default = Path(
+            QStandardPaths.writableLocation(QStandardPaths.StandardLocation.CacheLocation)
+        )
+        return Path(str(self.settings.value("overview/cache_folder", default / "overview")))
+
+    def clear_overview_cache(self) -> None:
+        """Remove every cached overview; the open recording's is built again when needed."""
+        freed = self.overview.clear_cache()
+        self.statusBar().showMessage(f"Overview cache cleared: {freed / 1e6:.0f} MB freed", 8000)
+
     def _journal_folder(self) -> Path:
         default = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
         return Path(str(self.settings.value("curation/journal_folder", default))) / "curation"
@@ -435,6 +452,7 @@ class MainWindow(QMainWindow):
             self._closed = True
             self.save_layout()
             self.unit_channels.shutdown()
+            self.overview.shutdown()
             if self.curation.curation is not None:
                 self.curation.curation.close()
             self.job_manager.shutdown()

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QMenu, QMenuBar, QWidget
 
 from app.model.curation_controller import CurationController
 from app.model.session import Session
+from app.model.window_source import IDLE
 
 #: Most recent entries remembered.
 MAX_RECENT = 10
@@ -259,6 +260,15 @@ ACTIONS: tuple[ActionSpec, ...] = (
         separator_before=True,
     ),
     ActionSpec(
+        "build_overview", "&View", "&Build Overview", "mdi6.image-filter-hdr", None,
+        lambda c: c.session.overview.status == IDLE, separator_before=True,
+        tip="Read the whole recording once in the background to browse it at any zoom",
+    ),
+    ActionSpec(
+        "clear_overview_cache", "&View", "Clear Overview &Cache", "mdi6.delete-sweep-outline",
+        tip="Remove the overviews of every recording (each is built again when needed)",
+    ),
+    ActionSpec(
         "extract_waveforms", "&Units", "&Extract Waveforms…", "mdi6.waveform", "Ctrl+E",
         lambda c: c.session.recording is not None and c.session.sorting is not None,
         tip="Cut each unit's waveforms from the recording and compute its templates (a job)",
@@ -352,7 +362,7 @@ class WindowMenus:
         signals = context.session.signals
         for name in (
             "recording", "sorting", "events", "snippets", "waveform_extractor",
-            "selected_unit_ids", "spike_selection",
+            "selected_unit_ids", "spike_selection", "overview",
         ):  # fmt: skip
             getattr(signals, name).connect(self.update_enabled)
         context.curation.changed.connect(self.update_enabled)

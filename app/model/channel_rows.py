@@ -32,6 +32,7 @@ class ChannelRows:
     def __init__(self, depth_order: np.ndarray, channels_per_screen: int | None = None) -> None:
         self._depth_order = np.asarray(depth_order, dtype="int64")
         self._selected = np.empty(0, dtype="int64")
+        self._hidden = np.empty(0, dtype="int64")
         self._selected_only = False
         total = len(self._depth_order)
         if channels_per_screen is None:
@@ -124,6 +125,16 @@ class ChannelRows:
         self._selected_only = bool(selected_only)
         self._relist()
 
+    def set_hidden(self, hidden: np.ndarray) -> None:
+        """Recording indices of channels never listed (bad channels the user hides)."""
+        self._hidden = np.asarray(hidden, dtype="int64")
+        self._relist()
+
+    @property
+    def hidden(self) -> np.ndarray:
+        """Recording indices of the hidden channels."""
+        return self._hidden
+
     def reveal_selection(self) -> bool:
         """Scroll so that the selected channels are on screen; True when the screen moved.
 
@@ -150,11 +161,11 @@ class ChannelRows:
     # ------------------------------------------------------------------ helpers
     def _relist(self) -> None:
         anchor_channel = self.visible()[0] if self.count else None
+        candidates = self._depth_order[~np.isin(self._depth_order, self._hidden)]
         if self._selected_only and self._selected.size:
-            listed = np.isin(self._depth_order, self._selected)
-            self._shown = self._depth_order[listed]
+            self._shown = candidates[np.isin(candidates, self._selected)]
         else:
-            self._shown = self._depth_order
+            self._shown = candidates
         position = None if anchor_channel is None else self.position_of(anchor_channel)
         self._set_first(self._first if position is None else position)
 
