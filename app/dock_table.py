@@ -66,10 +66,28 @@ def _probe(window: MainWindow) -> QWidget:
     return ProbeView(window.session, editor=window.probe_editor)
 
 
+def _units_table(window: MainWindow) -> QWidget:
+    from app.views.units_table import UnitsTableView
+
+    return UnitsTableView(window.session, job_manager=window.job_manager)
+
+
+def _rasters(window: MainWindow) -> QWidget:
+    from app.views.rasters import RasterView
+
+    return RasterView(window.session)
+
+
 def _open_data(window: MainWindow) -> QWidget:
     from app.views.open_data import OpenDataPanel
 
     return OpenDataPanel(window.session)
+
+
+def _templates(window: MainWindow) -> QWidget:
+    from app.views.templates import TemplateView
+
+    return TemplateView(window.session, compute_sparsity=lambda: window.units.compute_sparsity())
 
 
 def _event_lanes(window: MainWindow) -> QWidget:
@@ -114,6 +132,12 @@ def _snippets(window: MainWindow) -> QWidget:
     return SnippetsView(window.session)
 
 
+def _history(window: MainWindow) -> QWidget:
+    from app.views.curation_history import CurationHistoryView
+
+    return CurationHistoryView(window.curation)
+
+
 def _jobs(window: MainWindow) -> QWidget:
     from app.views.jobs_panel import JobsPanel
 
@@ -121,11 +145,16 @@ def _jobs(window: MainWindow) -> QWidget:
 
 
 DOCKS: tuple[DockSpec, ...] = (
-    DockSpec("probe", "Probe", _probe, "left", height=0.72, shortcut="Alt+P"),
-    DockSpec("open_data", "Open data", _open_data, "left", height=0.28),
+    DockSpec("units_table", "Units", _units_table, "left", height=0.45, shortcut="Alt+U"),
+    DockSpec("probe", "Probe", _probe, "left", height=0.37, shortcut="Alt+P"),
+    DockSpec("open_data", "Open data", _open_data, "left", height=0.18),
     DockSpec("jobs", "Jobs", _jobs, "left", tab_with="open_data", shortcut="Alt+J"),
-    DockSpec("traces", "Traces", _traces, "centre", height=0.85, shortcut="Alt+T"),
-    DockSpec("events", "Events", _event_lanes, "centre", height=0.15, shortcut="Alt+E"),
+    DockSpec("history", "History", _history, "left", tab_with="open_data", shortcut="Alt+H"),
+    DockSpec("traces", "Traces", _traces, "centre", height=0.58, shortcut="Alt+T"),
+    DockSpec("rasters", "Rasters", _rasters, "centre", height=0.3, shortcut="Alt+R"),
+    DockSpec("events", "Events", _event_lanes, "centre", height=0.12, shortcut="Alt+E"),
+    # 1.2 against the 1 of the two docks below: templates take about 55% of the column
+    DockSpec("templates", "Templates", _templates, "right", height=1.2, shortcut="Alt+W"),
     DockSpec("correlograms", "Correlograms", _correlograms, "right", height=0.5, shortcut="Alt+C"),
     DockSpec("isi", "ISI", _isi, "right", tab_with="correlograms"),
     DockSpec("amplitudes", "Amplitudes", _amplitudes, "right", height=0.5, shortcut="Alt+A"),

@@ -26,6 +26,8 @@ __all__ = [
     "JobManager",
     "JobSignals",
     "JobState",
+    "compute_sparsity_job",
+    "extract_waveforms_job",
     "save_recording_job",
 ]
 
@@ -309,3 +311,64 @@ def save_recording_job(
         )
 
     return Job(f"Save recording as {folder.name}", save)
+
+
+def extract_waveforms_job(
+    recording: Any, sorting: Any, folder: str | Path | None = None, **options: Any
+) -> Job:
+    """A job that runs ``core.extract_waveforms`` and returns the WaveformExtractor.
+
+    Parameters
+    ----------
+    recording, sorting : core.BaseRecording, core.BaseSorting
+        Sources; only read.
+    folder : str, Path or None
+        Target folder (``mode="folder"``), written atomically: a cancelled or failed extraction
+        leaves no folder. None extracts in memory.
+    **options
+        Keyword arguments of ``extract_waveforms`` (window, spikes per unit, sparsity, job
+        options...), for example from `app.dialogs.extract_waveforms.ExtractWaveformsDialog`.
+
+    Returns
+    -------
+    Job
+        Its ``finished`` signal carries the WaveformExtractor.
+    """
+    import core
+
+    target = None if folder is None else Path(folder)
+    mode = "memory" if target is None else "folder"
+
+    def extract(progress_callback: ProgressCallback, cancel_token: CancelToken) -> Any:
+        return core.extract_waveforms(
+            recording,
+            sorting,
+            folder=target,
+            mode=mode,
+            progress_callback=progress_callback,
+            cancel_token=cancel_token,
+            progress_bar=False,
+            **options,
+        )
+
+    where = "in memory" if target is None else f"to {target.name}"
+    return Job(f"Extract waveforms {where}", extract)
+
+
+def compute_sparsity_job(description: str, **arguments: Any) -> Job:
+    """A job that computes a sparsity of the open units (see
+    `app.model.sparsity_methods.compute_session_sparsity`, which gets ``arguments``).
+
+    Returns
+    -------
+    Job
+        Its ``finished`` signal carries the ChannelSparsity.
+    """
+    from app.model.sparsity_methods import compute_session_sparsity
+
+    def compute(progress_callback: ProgressCallback, cancel_token: CancelToken) -> Any:
+        return compute_session_sparsity(
+            progress_callback=progress_callback, cancel_token=cancel_token, **arguments
+        )
+
+    return Job(f"Compute sparsity ({description})", compute)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QStandardPaths
 from PySide6.QtGui import (
     QCloseEvent,
     QDragEnterEvent,
@@ -21,11 +21,14 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QWidget
 
 from core.version import __version__
 
+from .curation_commands import CurationCommands
 from .dialogs.open_binary import OpenBinaryDialog
 from .dialogs.probe_menu import ProbeMenu
 from .dialogs.save_recording import SaveRecordingDialog
+from .dialogs.units_commands import UnitsCommands
 from .dock_table import DOCKS, layout_version, make_docks, place_docks, size_docks
 from .jobs import JobManager, save_recording_job
+from .model.curation_controller import CurationController
 from .model.demo import DemoDataset, make_demo_dataset
 from .model.probe_editor import ProbeEditor
 from .model.session import Session
@@ -33,7 +36,7 @@ from .model.trace_fetcher import TraceFetcher
 from .opening import OpenChoice, Opener
 from .unit_channels_runner import UnitChannelsRunner
 from .views.cursor_status import CursorStatus
-from .window_menus import RecentFiles, WindowMenus
+from .window_menus import MenuContext, RecentFiles, WindowMenus
 
 _log = logging.getLogger(__name__)
 
@@ -46,6 +49,14 @@ DATA_FILTER = (
     "*.oebin);;All files (*)"
 )
 BINARY_FILTER = "Raw binary (*.bin *.dat *.raw);;All files (*)"
+#: Keys the views handle themselves, for Help > Keyboard Shortcuts.
+VIEW_KEYS = (
+    ("Traces", "scroll / by a window", "Left, Right / PageUp, PageDown"),
+    ("Traces", "zoom in time / gain", "+ − / Up, Down"),
+    ("Traces", "start / end of the segment", "Home / End"),
+    ("Events", "previous / next event", "[ / ]"),
+    ("Probe, amplitudes", "lasso", "Shift+drag"),
+)
 
 
 def app_icon() -> QIcon:
@@ -80,6 +91,12 @@ class MainWindow(QMainWindow):
         ``(caption) -> path`` ("" when cancelled); a folder dialog by default.
     ask_save_recording : callable
         ``(recording) -> (folder, save kwargs) | None``: the Save Recording As dialog by default.
+    ask_save_file : callable
+        ``(caption, name_filter) -> path`` ("" when cancelled): a save dialog by default.
+    ask_yes_no : callable
+        ``(title, text) -> bool``: a question box by default.
+    curation : CurationController
+        Label, merge, split, remove, undo; journal and restore.
     """
 
     def __init__(
@@ -99,6 +116,9 @@ class MainWindow(QMainWindow):
         self.trace_fetcher = TraceFetcher()
         self.probe_editor = ProbeEditor(self.session.recording)
         self.unit_channels = UnitChannelsRunner(self.session, self.job_manager)
+        self.curation = CurationController(
+            self.session, self._journal_folder(), ask_restore=self._ask_restore
+        )
         self.opener = Opener(
             self.session,
             ask_binary_recording=lambda p: OpenBinaryDialog.ask(p, self),
@@ -109,6 +129,9 @@ class MainWindow(QMainWindow):
         self.ask_open_file: Callable[[str, str], str] = self._file_dialog
         self.ask_open_folder: Callable[[str], str] = self._folder_dialog
         self.ask_save_recording: Callable[[Any], Any] = lambda r: SaveRecordingDialog.ask(r, self)
+        self.ask_save_file: Callable[[str, str], str] = self._save_file_dialog
+        self.ask_yes_no: Callable[[str, str], bool] = self._yes_no_dialog
+        self.units = UnitsCommands(self)
         self._closed = False
         self._default_sizes_pending = True
 
@@ -125,7 +148,7 @@ class MainWindow(QMainWindow):
         self.menus = WindowMenus(
             self.menuBar(),
             self._commands(),
-            self.session,
+            MenuContext(self.session, self.curation),
             self.recent_files,
             self.open_recent,
             [self._dock_toggle(spec.name, spec.shortcut) for spec in DOCKS],
@@ -151,7 +174,21 @@ class MainWindow(QMainWindow):
             "close_all": self.close_all,
             "quit": self.close,
             "reset_layout": self.reset_layout,
+            "extract_waveforms": self.units.extract_waveforms,
+            "compute_sparsity": self.units.compute_sparsity,
+            "open_waveforms": self.units.open_waveforms,
+            "shortcuts": self.show_shortcuts,
             "about": self.show_about,
+            **CurationCommands(
+                self.session,
+                self.curation,
+                self.job_manager,
+                ask_save_file=lambda caption, name_filter: self.ask_save_file(caption, name_filter),
+                ask_folder=lambda caption: self.ask_save_file(caption, ""),
+                ask_yes_no=lambda title, text: self.ask_yes_no(title, text),
+                report=self._report,
+                templates=self.unit_channels.coarse_templates,
+            ).commands(),
         }
 
     # ------------------------------------------------------------------ opening
@@ -159,6 +196,7 @@ class MainWindow(QMainWindow):
         """Show the embedded demo dataset (built when not given)."""
         demo = make_demo_dataset() if dataset is None else dataset
         self.session.open(**demo.objects(), source="demo dataset")
+        self.session.select_units(demo.sorting.unit_ids[:1])  # every unit view shows something
 
     def open_path(self, path: str | Path) -> bool:
         """Open what ``path`` holds (added to what is open when it fits). Returns whether it did."""
@@ -254,6 +292,44 @@ class MainWindow(QMainWindow):
             "sorting results, events, snippets and waveforms, on a headless core that speaks "
             "SpikeInterface.</p><p>Drop files or folders on the window to open them.</p>",
         )
+
+    def show_shortcuts(self) -> None:
+        """Help > Keyboard Shortcuts: every menu shortcut, and the keys of the views."""
+        rows = "".join(
+            f"<tr><td>{menu}</td><td>{entry}</td><td><b>{keys}</b></td></tr>"
+            for menu, entry, keys in self.menus.shortcut_table()
+        )
+        views = "".join(
+            f"<tr><td>{view}</td><td>{what}</td><td><b>{keys}</b></td></tr>"
+            for view, what, keys in VIEW_KEYS
+        )
+        QMessageBox.information(
+            self,
+            "Keyboard Shortcuts",
+            f"<table cellspacing='6'>{rows}{views}</table>",
+        )
+
+    def _ask_restore(self, summary) -> bool:
+        when = summary.created.replace("T", " ")[:19]
+        return self.ask_yes_no(
+            "Restore Curation",
+            f"This sorting was curated before ({summary.num_actions} action(s) in effect, "
+            f"started {when}).\n\nJournal: {summary.path}\n\nRestore that curation?",
+        )
+
+    def _yes_no_dialog(self, title: str, text: str) -> bool:
+        answer = QMessageBox.question(self, title, text)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _report(self, title: str, text: str, error: bool) -> None:
+        if error:
+            self.show_error(title, text)
+        else:
+            self.statusBar().showMessage(text, 8000)
+
+    def _journal_folder(self) -> Path:
+        default = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+        return Path(str(self.settings.value("curation/journal_folder", default))) / "curation"
 
     def _ask_choice(self, title: str, text: str, choices: list[OpenChoice]) -> OpenChoice | None:
         box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=self)
@@ -353,6 +429,8 @@ class MainWindow(QMainWindow):
             self._closed = True
             self.save_layout()
             self.unit_channels.shutdown()
+            if self.curation.curation is not None:
+                self.curation.curation.close()
             self.job_manager.shutdown()
             for view in self.views.values():
                 shutdown = getattr(view, "shutdown", None)
@@ -375,6 +453,10 @@ class MainWindow(QMainWindow):
 
     def _file_dialog(self, caption: str, name_filter: str) -> str:
         path, _ = QFileDialog.getOpenFileName(self, caption, self._start_folder(), name_filter)
+        return path
+
+    def _save_file_dialog(self, caption: str, name_filter: str) -> str:
+        path, _ = QFileDialog.getSaveFileName(self, caption, self._start_folder(), name_filter)
         return path
 
     def _folder_dialog(self, caption: str) -> str:

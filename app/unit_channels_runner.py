@@ -1,33 +1,45 @@
-"""Keeps ``session.unit_channel_ids`` up to date: from templates at once, or estimated in a job."""
+"""Keeps each unit's extremum channel in the session, and coarse templates of every unit for
+similarity: from a waveform extractor's templates at once, or estimated in a background job."""
 
 from __future__ import annotations
 
 import logging
 
+import numpy as np
+
 from app.jobs import Job, JobManager
 from app.model.session import Session
-from app.model.unit_channels import channels_from_templates, estimate_unit_channels
+from app.model.unit_channels import channels_from_templates, channels_of, estimate_unit_templates
 
 _log = logging.getLogger(__name__)
 
 
 class UnitChannelsRunner:
-    """Finds each unit's extremum channel whenever the recording, sorting or waveforms change.
+    """Finds each unit's extremum channel and coarse template when the data change.
 
-    With a waveform extractor that has templates the channels are set at once; otherwise a
-    background job estimates them from a few spikes per unit (shown in the jobs panel, cancelled
-    when the data changes again).
+    With a waveform extractor that has templates the channels are set at once. When the
+    recording is open, a background job estimates a coarse template of each unit from a few
+    spikes (shown in the jobs panel, cancelled when the data change again): it gives the channels
+    of the units without any, and the templates `most_similar`-style commands compare. Units
+    that already have them keep them: after a curation action only the new units are estimated.
 
     Parameters
     ----------
     session : Session
     job_manager : JobManager
+
+    Attributes
+    ----------
+    templates : dict
+        ``{unit_id: (samples, channels) float32}`` estimated so far (raw units, baseline-free).
     """
 
     def __init__(self, session: Session, job_manager: JobManager) -> None:
         self._session = session
         self._jobs = job_manager
         self._job: Job | None = None
+        self._recording = None
+        self.templates: dict = {}
         for name in ("recording", "sorting", "waveform_extractor"):
             getattr(session.signals, name).connect(self.refresh)
         self.refresh()
@@ -38,38 +50,84 @@ class UnitChannelsRunner:
         return self._job
 
     def refresh(self, *_) -> None:
-        """Start over for what the session holds now."""
+        """Find what the units of the session's sorting lack."""
         self.shutdown()
         session = self._session
+        if session.recording is not self._recording:
+            self.templates = {}
+            self._recording = session.recording
         if session.sorting is None:
             return
-        we = session.waveform_extractor
-        if we is not None:
-            try:
-                session.set_unit_channels(channels_from_templates(we))
-                return
-            except Exception as error:  # e.g. an analyzer without templates: estimate instead
-                _log.info("no templates for the unit channels: %s", error)
-        recording, sorting = session.recording, session.sorting
-        if recording is None or recording.get_num_channels() < 2:
-            return
-        job = Job(
-            "Finding each unit's channel",
-            lambda progress, cancel: estimate_unit_channels(
-                recording, sorting, progress=progress, cancel_token=cancel
-            ),
-        )
-
-        def done(channels: dict) -> None:
-            if session.recording is recording and session.sorting is sorting:
-                session.set_unit_channels(channels)
-
-        job.signals.finished.connect(done)
-        self._job = job
-        self._jobs.submit(job)
+        unit_ids = session.sorting.unit_ids.tolist()
+        self.templates = {u: t for u, t in self.templates.items() if u in set(unit_ids)}
+        self._channels_from_waveforms(unit_ids)
+        missing = [u for u in unit_ids if u not in self.templates]
+        recording = session.recording
+        if missing and recording is not None and recording.get_num_channels() >= 2:
+            self._estimate(recording, session.sorting, missing)
 
     def shutdown(self) -> None:
         """Cancel the estimate that runs, if any."""
         if self._job is not None and self._job.state.is_active:
             self._job.cancel()
         self._job = None
+
+    def _channels_from_waveforms(self, unit_ids: list) -> None:
+        session = self._session
+        we = session.waveform_extractor
+        known = session.unit_channel_ids
+        missing = [u for u in unit_ids if u not in known]
+        if we is None or not missing:
+            return
+        try:
+            from_templates = channels_from_templates(we)
+        except Exception as error:  # e.g. an analyzer without templates: estimate instead
+            _log.info("no templates for the unit channels: %s", error)
+            return
+        found = {u: from_templates[u] for u in missing if u in from_templates}
+        if found:
+            session.set_unit_channels({**known, **found})
+
+    def _estimate(self, recording, sorting, missing: list) -> None:
+        session = self._session
+        subset = (
+            sorting if len(missing) == sorting.get_num_units() else sorting.select_units(missing)
+        )
+        job = Job(
+            "Finding each unit's channel",
+            lambda progress, cancel: estimate_unit_templates(
+                recording, subset, progress=progress, cancel_token=cancel
+            ),
+        )
+
+        def done(templates: dict) -> None:
+            if self._job is not job:
+                return  # cancelled or superseded (the window may be closing)
+            self._job = None
+            if session.recording is not recording or session.sorting is not sorting:
+                return
+            self.templates.update(templates)
+            known = session.unit_channel_ids
+            channels = channels_of(
+                {u: t for u, t in templates.items() if u not in known}, recording.channel_ids
+            )
+            if channels:
+                session.set_unit_channels({**known, **channels})
+
+        job.signals.finished.connect(done)
+        self._job = job
+        self._jobs.submit(job)
+
+    def coarse_templates(self) -> dict:
+        """Templates to compare units with: the estimated ones, or the waveform extractor's
+        when nothing was estimated (no recording)."""
+        if self.templates:
+            return self.templates
+        we = self._session.waveform_extractor
+        if we is None:
+            return {}
+        try:
+            dense = we.get_all_templates()
+        except Exception:  # an extractor without templates: nothing to compare
+            return {}
+        return {u: np.asarray(t) for u, t in zip(we.unit_ids.tolist(), dense)}

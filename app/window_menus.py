@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QMenuBar, QWidget
 
+from app.model.curation_controller import CurationController
 from app.model.session import Session
 
 #: Most recent entries remembered.
@@ -104,6 +105,22 @@ def _decode(text: str) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
+class MenuContext:
+    """What menu entries look at to know whether they apply."""
+
+    session: Session
+    curation: CurationController
+
+    def has_data(self) -> bool:
+        """Anything open."""
+        return self.session.has_data()
+
+    def units_selected(self, at_least: int = 1) -> bool:
+        """A sorting is open with at least ``at_least`` selected units."""
+        return self.session.sorting is not None and len(self.session.selected_unit_ids) >= at_least
+
+
+@dataclass(frozen=True)
 class ActionSpec:
     """One menu entry.
 
@@ -119,7 +136,7 @@ class ActionSpec:
         qtawesome icon name.
     shortcut : str, QKeySequence.StandardKey or None
     enabled_when : callable or None
-        ``enabled_when(session) -> bool``; always enabled when None.
+        ``enabled_when(context: MenuContext) -> bool``; always enabled when None.
     separator_before : bool
         Draw a separator above the entry.
     tip : str
@@ -131,13 +148,15 @@ class ActionSpec:
     text: str
     icon: str | None = None
     shortcut: str | QKeySequence.StandardKey | None = None
-    enabled_when: Callable[[Session], bool] | None = None
+    enabled_when: Callable[[MenuContext], bool] | None = None
     separator_before: bool = False
     tip: str = ""
 
 
 #: Placeholder entries: File ▸ Open Recent and the View menu's dock toggles go where they stand.
 RECENT_MENU, DOCK_TOGGLES = "open_recent", "dock_toggles"
+
+_selected = MenuContext.units_selected
 
 ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
@@ -152,21 +171,107 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(RECENT_MENU, "&File", "Open &Recent", "mdi6.history"),
     ActionSpec(
         "save_recording", "&File", "&Save Recording As…", "mdi6.content-save-outline",
-        QKeySequence.StandardKey.SaveAs, lambda s: s.recording is not None, separator_before=True,
+        QKeySequence.StandardKey.SaveAs, lambda c: c.session.recording is not None,
+        separator_before=True,
     ),
     ActionSpec(
         "close_all", "&File", "&Close All", "mdi6.close-box-multiple-outline", "Ctrl+Shift+W",
-        Session.has_data, separator_before=True, tip="Close every open recording, sorting and file",
+        MenuContext.has_data, separator_before=True,
+        tip="Close every open recording, sorting and file",
     ),
     ActionSpec(
         "quit", "&File", "&Quit", "mdi6.exit-to-app", QKeySequence.StandardKey.Quit,
         separator_before=True,
+    ),
+    ActionSpec(
+        "undo", "&Curation", "&Undo", "mdi6.undo", QKeySequence.StandardKey.Undo,
+        lambda c: c.curation.can_undo,
+    ),
+    ActionSpec(
+        "redo", "&Curation", "&Redo", "mdi6.redo", "Ctrl+Shift+Z", lambda c: c.curation.can_redo,
+    ),
+    ActionSpec(
+        "label_good", "&Curation", "Label &Good", "mdi6.check-circle-outline", "Alt+G", _selected,
+        separator_before=True, tip="Label the selected units good",
+    ),
+    ActionSpec(
+        "label_mua", "&Curation", "Label &MUA", "mdi6.dots-horizontal-circle-outline", "Alt+M",
+        _selected, tip="Label the selected units multi-unit activity",
+    ),
+    ActionSpec(
+        "label_noise", "&Curation", "Label &Noise", "mdi6.close-circle-outline", "Alt+N",
+        _selected, tip="Label the selected units noise",
+    ),
+    ActionSpec(
+        "label_clear", "&Curation", "C&lear Label", "mdi6.circle-off-outline", "Alt+0",
+        _selected, tip="Remove the quality label of the selected units",
+    ),
+    ActionSpec(
+        "merge", "&Curation", "&Merge Selected Units", "mdi6.call-merge", "Ctrl+M",
+        lambda c: c.units_selected(2), separator_before=True,
+    ),
+    ActionSpec(
+        "split", "&Curation", "&Split Off Picked Spikes", "mdi6.call-split", "Ctrl+K",
+        lambda c: c.session.spike_selection is not None,
+        tip="Make a new unit of the spikes picked with the lasso on the amplitudes view",
+    ),
+    ActionSpec(
+        "remove", "&Curation", "&Remove Selected Units", "mdi6.delete-outline", "Del", _selected,
+    ),
+    ActionSpec(
+        "select_similar", "&Curation", "Select Most Similar &Unit", "mdi6.vector-link", "Alt+S",
+        _selected, separator_before=True,
+        tip="Add the unit whose template is most like the selected unit's to the selection",
+    ),
+    ActionSpec(
+        "merge_similar", "&Curation", "Merge with Most S&imilar Unit", "mdi6.merge",
+        "Ctrl+Shift+M", _selected,
+    ),
+    ActionSpec(
+        "next_unit", "&Curation", "&Next Unit", "mdi6.chevron-down", "Alt+Down",
+        lambda c: c.session.sorting is not None,
+        tip="Select the next unit of the units table",
+    ),
+    ActionSpec(
+        "previous_unit", "&Curation", "&Previous Unit", "mdi6.chevron-up", "Alt+Up",
+        lambda c: c.session.sorting is not None,
+    ),
+    ActionSpec(
+        "export_curation", "&Curation", "&Export Curation (SpikeInterface JSON)…",
+        "mdi6.code-json", None, lambda c: c.curation.curation is not None, separator_before=True,
+    ),
+    ActionSpec(
+        "save_curated", "&Curation", "Save Curated &Sorting As…", "mdi6.content-save-all-outline",
+        None, lambda c: c.curation.curation is not None,
+    ),
+    ActionSpec(
+        "phy_write_back", "&Curation", "&Write Back to phy Folder", "mdi6.folder-sync-outline",
+        None, lambda c: c.curation.curation is not None and c.curation.can_write_back_to_phy(),
+        tip="Write spike_clusters.npy, cluster_group.tsv and cluster_info.tsv (after a backup)",
     ),
     ActionSpec(DOCK_TOGGLES, "&View", "Docks"),
     ActionSpec(
         "reset_layout", "&View", "&Reset Layout", "mdi6.view-dashboard-outline",
         separator_before=True,
     ),
+    ActionSpec(
+        "extract_waveforms", "&Units", "&Extract Waveforms…", "mdi6.waveform", "Ctrl+E",
+        lambda c: c.session.recording is not None and c.session.sorting is not None,
+        tip="Cut each unit's waveforms from the recording and compute its templates (a job)",
+    ),
+    ActionSpec(
+        "compute_sparsity", "&Units", "Compute &Sparsity…", "mdi6.select-group",
+        enabled_when=lambda c: c.session.waveform_extractor is not None or (
+            c.session.recording is not None and c.session.sorting is not None
+        ),
+        tip="Choose each unit's channels: radius, best channels, SNR, by property…",
+    ),
+    ActionSpec(
+        "open_waveforms", "&Units", "&Open Waveforms…", "mdi6.folder-open-outline",
+        separator_before=True,
+        tip="Open a waveform folder, zarr store or SortingAnalyzer folder",
+    ),
+    ActionSpec("shortcuts", "&Help", "&Keyboard Shortcuts", "mdi6.keyboard-outline", "F1"),
     ActionSpec("about", "&Help", "&About SpikeDesk", "mdi6.information-outline"),
 )  # fmt: skip
 
@@ -180,8 +285,8 @@ class WindowMenus:
         Filled with the menus, in the order their first entry appears in ``specs``.
     commands : dict of str to callable
         What each entry runs, by action name (every name of ``specs`` but the placeholders).
-    session : Session
-        Entries with ``enabled_when`` follow it.
+    context : MenuContext
+        Entries with ``enabled_when`` follow its session and curation.
     recent_files : RecentFiles
         File ▸ Open Recent follows it; choosing an entry calls ``open_recent(entry)``.
     open_recent : callable
@@ -207,7 +312,7 @@ class WindowMenus:
         self,
         menu_bar: QMenuBar,
         commands: dict[str, Callable[[], None]],
-        session: Session,
+        context: MenuContext,
         recent_files: RecentFiles,
         open_recent: Callable[[tuple[str, ...]], None],
         dock_actions: list[QAction],
@@ -215,7 +320,7 @@ class WindowMenus:
         parent: QWidget,
         specs: tuple[ActionSpec, ...] = ACTIONS,
     ) -> None:
-        self.session = session
+        self.context = context
         self.recent_files = recent_files
         self._open_recent = open_recent
         self.actions: dict[str, QAction] = {}
@@ -240,16 +345,31 @@ class WindowMenus:
                 self.actions[spec.name] = self._action(spec, commands[spec.name], parent)
                 menu.addAction(self.actions[spec.name])
         recent_files.changed.connect(self._fill_recent)
-        for kind in ("recording", "sorting", "events", "snippets", "waveform_extractor"):
-            getattr(session.signals, kind).connect(self.update_enabled)
+        signals = context.session.signals
+        for name in (
+            "recording", "sorting", "events", "snippets", "waveform_extractor",
+            "selected_unit_ids", "spike_selection",
+        ):  # fmt: skip
+            getattr(signals, name).connect(self.update_enabled)
+        context.curation.changed.connect(self.update_enabled)
         self._fill_recent()
         self.update_enabled()
 
     def update_enabled(self, *_) -> None:
-        """Enable the entries whose ``enabled_when`` holds for the session."""
+        """Enable the entries whose ``enabled_when`` holds now."""
         for spec in self._specs:
             if spec.enabled_when is not None:
-                self.actions[spec.name].setEnabled(bool(spec.enabled_when(self.session)))
+                self.actions[spec.name].setEnabled(bool(spec.enabled_when(self.context)))
+
+    def shortcut_table(self) -> list[tuple[str, str, str]]:
+        """``(menu, entry, shortcut)`` of every entry that has a shortcut, in menu order."""
+        rows = []
+        for spec in self._specs:
+            action = self.actions.get(spec.name)
+            if action is not None and not action.shortcut().isEmpty():
+                text = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+                rows.append((spec.menu.replace("&", ""), spec.text.replace("&", ""), text))
+        return rows
 
     def _action(self, spec: ActionSpec, command: Callable[[], None], parent: QWidget) -> QAction:
         action = QAction(spec.text, parent)

@@ -7,6 +7,7 @@ from the table in :mod:`core.module_aliases`.
 """
 
 from .base import BaseExtractor
+from .curation import apply_merges_to_sorting, apply_splits_to_sorting
 from .distributions import normal_pdf
 from .event import (
     BaseEvent,
@@ -230,6 +231,8 @@ __all__ = [
     "compute_synchrony_metrics",
     "get_default_qm_params",
     "get_quality_metric_list",
+    "apply_merges_to_sorting",
+    "apply_splits_to_sorting",
     "normal_pdf",
     "read_python",
     "write_python",

@@ -12,7 +12,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog, QMenu, QMessageBox, QWidget
 
 from app.dialogs.probe import GenerateProbeDialog, WiringDialog
-from app.model.probe_editor import ProbeEditor
+from app.model.probe_editor import ProbeEditor, apply_to_session
 from app.model.session import Session
 
 PROBE_FILE_FILTER = "Probe files (*.json *.prb *.meta *.xml);;All files (*)"
@@ -142,16 +142,10 @@ class ProbeMenu(QObject):
 
     def apply(self, in_place: bool, remove_bad: bool = False) -> None:
         """Apply the working copy and show the result in the session."""
-        recording = self._attempt(
-            "Could not apply the probe", self.editor.apply, in_place, remove_bad
-        )
-        if recording is None:
-            return
-        if recording is self.session.recording:
-            # modified in place: the field keeps its value, so tell the views it changed
-            self.session.signals.recording.emit(recording, recording)
-        else:
-            self.session.replace_recording(recording)
+        self._attempt(
+            "Could not apply the probe",
+            apply_to_session, self.editor, self.session, in_place, remove_bad,
+        )  # fmt: skip
 
     def save_probe(self) -> None:
         """Ask for a file name and save the working probe as probeinterface JSON."""

@@ -59,6 +59,7 @@ class ProbeEditor:
         self._recording = recording
         self._undo: list[tuple[str, _State]] = []
         self._redo: list[tuple[str, _State]] = []
+        self._baseline: _State | None = None
         if recording is None:
             self._state = _State(None, _frozen(np.zeros(0, dtype="int64")), frozenset())
         else:
@@ -72,6 +73,7 @@ class ProbeEditor:
                 _frozen(np.asarray(groups, dtype="int64")),
                 frozenset([] if bad is None else ids[np.asarray(bad, dtype=bool)].tolist()),
             )
+        self._baseline = self._state
         self.changed.emit()
 
     @property
@@ -105,6 +107,11 @@ class ProbeEditor:
     def bad_channel_ids(self) -> set:
         """Ids of the channels marked bad."""
         return set(self._state.bad)
+
+    @property
+    def is_modified(self) -> bool:
+        """Whether the working copy differs from what the recording has (edited, not applied)."""
+        return not _same_state(self._state, self._baseline)
 
     # ------------------------------------------------------------------ history
     @property
@@ -147,6 +154,11 @@ class ProbeEditor:
             self._undo.append((description, self._state))
             self._state = state
             self.changed.emit()
+
+    def discard(self) -> None:
+        """Go back to what the recording has (an edit itself: undo brings the edits back)."""
+        if self.is_modified:
+            self._push("Discard edits", self._baseline)
 
     # ------------------------------------------------------------------ edits
     def load_probe_file(self, path: str | Path) -> None:
@@ -225,7 +237,8 @@ class ProbeEditor:
         Parameters
         ----------
         in_place : bool
-            Modify the edited recording (every channel must be wired) instead of a new object.
+            Modify the edited recording (every channel must be wired) instead of a new object;
+            the working copy is then what the recording has (`is_modified` is False).
         remove_bad : bool
             Return a view without the bad channels.
 
@@ -246,6 +259,9 @@ class ProbeEditor:
         bad_ids = [c for c in ids.tolist() if c in state.bad]
         if remove_bad and bad_ids:
             target = target.remove_channels(bad_ids)
+        if in_place:  # the edited recording now has the working copy
+            self._baseline = state
+            self.changed.emit()
         return target
 
     def save_probe(self, path: str | Path) -> None:
@@ -293,6 +309,41 @@ class ProbeEditor:
         if self._state.probegroup is None:
             raise ValueError("there is no probe: load a probe file or generate a layout first")
         return self._state.probegroup
+
+
+def apply_to_session(
+    editor: ProbeEditor, session, in_place: bool = False, remove_bad: bool = False
+) -> BaseRecording:
+    """Apply the editor's working copy and show the result in ``session``.
+
+    In place, the session's recording keeps its identity and its change is announced; otherwise
+    the session shows the new recording and the editor starts over from it.
+    """
+    recording = editor.apply(in_place, remove_bad)
+    if recording is session.recording:
+        # modified in place: the field keeps its value, so tell the views it changed
+        session.signals.recording.emit(recording, recording)
+    else:
+        session.replace_recording(recording)
+        if editor.recording is not recording:
+            editor.reset(recording)
+    return recording
+
+
+def _same_state(first: _State, second: _State | None) -> bool:
+    if second is None or first is second:
+        return first is second
+    if first.bad != second.bad or not np.array_equal(first.groups, second.groups):
+        return False
+    a, b = first.probegroup, second.probegroup
+    if a is None or b is None or a is b:
+        return a is b
+    return _probe_array(a) == _probe_array(b)
+
+
+def _probe_array(group: ProbeGroup) -> bytes:
+    """The contacts of a probe group (positions, shapes, wiring), comparable."""
+    return group.to_numpy(complete=True).tobytes()
 
 
 def _frozen(values: np.ndarray) -> np.ndarray:

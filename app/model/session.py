@@ -57,6 +57,9 @@ class Session:
         Units the user picked.
     hidden_unit_ids : tuple
         Units the user hid (unticked in the units table): no view draws them.
+    unit_order : tuple
+        Every unit id in the units table's current row order (sorted by a column); views that
+        list units one per row (rasters) may follow it. ``()``: the sorting's own order.
     unit_channel_ids : dict
         Extremum channel id of each unit (from templates, or estimated from sampled spikes):
         every view places a unit on this one channel.
@@ -80,6 +83,7 @@ class Session:
     selected_channel_ids: tuple = ()
     selected_unit_ids: tuple = ()
     hidden_unit_ids: tuple = ()
+    unit_order: tuple = ()
     unit_channel_ids: dict = field(default_factory=dict)
     sparsity: object | None = None
     spike_selection: SpikeSelection | None = None
@@ -138,6 +142,7 @@ class Session:
         self.selected_channel_ids = ()
         self.selected_unit_ids = ()
         self.hidden_unit_ids = ()
+        self.unit_order = ()
         self.segment_index = 0
         self.frame_window = (0, 0)
         self._color_slots = {}
@@ -153,7 +158,8 @@ class Session:
     ) -> None:
         """Add objects to what is open (None: keep what is open of that kind).
 
-        An object of a kind already open replaces it. Objects must fit what stays open: same
+        An object of a kind already open replaces it (the open sorting itself keeps the unit
+        selection: waveforms extracted from it add to it). Objects must fit what stays open: same
         sampling frequency and segment count, spikes within the recording's samples; see
         `check_fits`. The time window is kept when the recording stays.
 
@@ -174,14 +180,21 @@ class Session:
             given["sorting"] = waveform_extractor.sorting
         self.check_fits(**given)
         new_recording = "recording" in given
+        if given.get("sorting", self.sorting) is self.sorting:
+            given.pop("sorting", None)  # the same sorting (e.g. waveforms extracted from it)
         if "sorting" in given:
             self.spike_selection = None
             self.selected_unit_ids = ()
             self.hidden_unit_ids = ()
+            self.unit_order = ()
             self.unit_channel_ids = {}
             self.sparsity = None
         for kind, value in given.items():
             setattr(self, kind, value)
+        if self.sorting is not None and self.recording is not None:
+            if not self.sorting.has_recording():
+                # durations (firing rates, presence) come from it; check_fits checked the spikes
+                self.sorting.register_recording(self.recording, check_spike_frames=False)
         if "sorting" in given:
             self._assign_colors(self.sorting.unit_ids)
         if waveform_extractor is not None:
@@ -193,6 +206,29 @@ class Session:
             self.return_scaled = recording.has_scaled()
             self.segment_index = 0
             self.frame_window = self._initial_window()
+
+    def replace_sorting(self, sorting: si.BaseSorting, selected_unit_ids=None) -> None:
+        """Show another version of the open sorting (a curation of it), keeping the view state
+        of the units that are still there: colours, channels, hidden units.
+
+        Parameters
+        ----------
+        sorting : BaseSorting
+        selected_unit_ids : list or None
+            The new selection; None keeps the selected units that are still there.
+        """
+        ids = np.asarray(sorting.unit_ids).tolist()
+        known = set(ids)
+        if selected_unit_ids is None:
+            selected_unit_ids = [u for u in self.selected_unit_ids if u in known]
+        self._assign_colors(ids)
+        self.spike_selection = None
+        self.sorting = sorting
+        self.unit_channel_ids = {u: c for u, c in self.unit_channel_ids.items() if u in known}
+        self.hidden_unit_ids = tuple(u for u in self.hidden_unit_ids if u in known)
+        if self.sparsity is not None and set(self.sparsity.unit_ids.tolist()) != known:
+            self.sparsity = None
+        self.select_units(selected_unit_ids)
 
     def check_fits(self, **objects) -> None:
         """Raise ValueError unless ``objects`` (by kind) can be shown with what stays open.
@@ -404,6 +440,28 @@ class Session:
         unit_ids = list(unit_ids)
         self.sorting.ids_to_indices(unit_ids)
         self.hidden_unit_ids = tuple(np.asarray(unit_ids).tolist())
+
+    def set_unit_order(self, unit_ids) -> None:
+        """Share the units table's row order: every unit id of the sorting, each once."""
+        if self.sorting is None:
+            return
+        unit_ids = np.asarray(list(unit_ids)).tolist()
+        if len(unit_ids) != len(set(unit_ids)) or set(unit_ids) != set(
+            self.sorting.unit_ids.tolist()
+        ):
+            raise ValueError("unit_order must hold every unit id of the sorting exactly once")
+        self.unit_order = tuple(unit_ids)
+
+    def ordered_unit_ids(self) -> list:
+        """Unit ids in ``unit_order`` (the sorting's order when none was set); after a curation
+        changed the units, those no longer there are left out and new ones come last."""
+        if self.sorting is None:
+            return []
+        ids = self.sorting.unit_ids.tolist()
+        known = set(ids)
+        ordered = [u for u in self.unit_order if u in known]
+        placed = set(ordered)
+        return ordered + [u for u in ids if u not in placed]
 
     def visible_unit_ids(self) -> list:
         """Unit ids of the sorting that are not hidden, in the sorting's order."""

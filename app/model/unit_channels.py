@@ -28,7 +28,7 @@ def channels_from_templates(waveform_extractor) -> dict:
     return dict(si.get_template_extremum_channel(waveform_extractor, peak_sign="neg"))
 
 
-def estimate_unit_channels(
+def estimate_unit_templates(
     recording: si.BaseRecording,
     sorting: si.BaseSorting,
     spikes_per_unit: int = SPIKES_PER_UNIT,
@@ -36,7 +36,7 @@ def estimate_unit_channels(
     progress: Callable[[int, int], None] | None = None,
     cancel_token: CancelToken | None = None,
 ) -> dict:
-    """``{unit_id: channel_id}``: where each unit's mean waveform of a few spikes dips the most.
+    """``{unit_id: mean waveform}`` of a few spikes per unit, read from the lazy recording.
 
     Parameters
     ----------
@@ -53,14 +53,14 @@ def estimate_unit_channels(
     Returns
     -------
     dict
-        Units without spikes are left out.
+        float32 ``(samples, channels)`` per unit, each channel's median subtracted (raw units);
+        units without spikes are left out.
     """
     fs = recording.sampling_frequency
     nbefore, nafter = int(MS_BEFORE * fs / 1000), int(MS_AFTER * fs / 1000)
     num_samples = [recording.get_num_samples(s) for s in range(recording.get_num_segments())]
-    channel_ids = recording.channel_ids
     unit_ids = sorting.unit_ids.tolist()
-    channels = {}
+    templates = {}
     for first in range(0, len(unit_ids), UNITS_PER_READ):
         batch = unit_ids[first : first + UNITS_PER_READ]
         # the batch's spikes are read in one pass in time order: nearby windows share a read
@@ -75,10 +75,20 @@ def estimate_unit_channels(
             for unit_id, start, stop in zip(batch, bounds[:-1], bounds[1:]):
                 if stop > start:
                     mean = waveforms[start:stop].astype("float32").mean(axis=0)
-                    depth = np.median(mean, axis=0) - mean.min(axis=0)
-                    channels[unit_id] = channel_ids[int(np.argmax(depth))].item()
+                    templates[unit_id] = mean - np.median(mean, axis=0)
         if cancel_token is not None:
             cancel_token.raise_if_cancelled()
         if progress is not None:
             progress(first + len(batch), len(unit_ids))
-    return channels
+    return templates
+
+
+def channels_of(templates: dict, channel_ids) -> dict:
+    """``{unit_id: channel_id}`` where each (baseline-free) template dips the most."""
+    channel_ids = np.asarray(channel_ids)
+    return {u: channel_ids[int(np.argmin(t.min(axis=0)))].item() for u, t in templates.items()}
+
+
+def estimate_unit_channels(recording: si.BaseRecording, sorting: si.BaseSorting, **kwargs) -> dict:
+    """``{unit_id: channel_id}`` of `estimate_unit_templates` (same keyword arguments)."""
+    return channels_of(estimate_unit_templates(recording, sorting, **kwargs), recording.channel_ids)

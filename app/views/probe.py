@@ -16,21 +16,32 @@ from PySide6.QtGui import QAction, QBrush, QColor, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import (
     QComboBox,
     QGraphicsPathItem,
+    QHBoxLayout,
     QLabel,
+    QMessageBox,
     QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
-from app.model.probe_editor import ProbeEditor
+from app.model.probe_editor import ProbeEditor, apply_to_session
 from app.model.probe_layouts import probegroup_wiring, shank_keys
 from app.model.session import Session
 from app.theme import current_theme
+from app.views.probe_banner import EditedBanner
 from app.views.probe_items import LabelLayer, LassoViewBox
+from app.views.probe_overview import ProbeOverview
 
 #: Channel ids are drawn once neighbouring contacts are at least this far apart on screen.
 LABEL_MIN_PITCH_PX = 25.0
 COLOR_MODES = ("group", "shank")
+#: A probe whose contacts would be closer than this on screen when all shown is framed in part
+#: (its width filling the view) with an overview beside it.
+MIN_FIT_PITCH_PX = 8.0
+#: Depth shown at least when a long probe is framed in part, in µm.
+INITIAL_DEPTH_UM = 400.0
+#: Alpha of the contacts of no selected unit while units are selected.
+FADED_ALPHA = 80
 
 
 @dataclass(frozen=True)
@@ -51,6 +62,12 @@ class ProbeView(QWidget):
     Click a contact to select its channel (Ctrl/Shift toggles it in the selection); drag with
     Shift, or in lasso mode, to select the contacts inside a freehand outline (Ctrl adds).
 
+    With units selected, each one's channels (its sparsity in ``session.sparsity``, else its
+    extremum channel) are filled in the unit's colour and the other contacts fade. A long probe
+    (Neuropixels) is framed across its width around what is selected, with an overview of the
+    whole probe beside it; Fit shows it all. Edits of the editor that are not applied yet are
+    announced in a banner with Apply and Discard.
+
     Parameters
     ----------
     session : Session
@@ -69,37 +86,60 @@ class ProbeView(QWidget):
         self._editor = editor
         self._theme = current_theme()
         self._color_mode = "group"
+        self._show_units = True
         self._contacts: _Contacts | None = None
         self._items: list[QGraphicsPathItem] = []
         self._contours: list[QGraphicsPathItem] = []
         self._geometry: bytes | None = None
         self._positions = np.zeros((0, 2))
         self._pitch = 1.0
+        self._frame_pending = False
+        self._long = False
 
         self.viewbox = LassoViewBox()
         self.plot_widget = pg.PlotWidget(viewBox=self.viewbox, background=self._theme.background)
         self.plot_widget.hideButtons()
-        self.plot_widget.setLabel("bottom", "x", units="µm")
-        self.plot_widget.setLabel("left", "y", units="µm")
+        # plain micrometres: an SI prefix on a µm axis reads "kµm"
+        for name, text in (("bottom", "x (µm)"), ("left", "y (µm)")):
+            axis = self.plot_widget.getAxis(name)
+            axis.enableAutoSIPrefix(False)
+            axis.setLabel(text)
         self.viewbox.set_lasso_pen(_pen(self._theme.selection, 1.5, Qt.PenStyle.DashLine))
         self.viewbox.clicked.connect(lambda p, add: self.select_at(p.x(), p.y(), add))
         self.viewbox.lasso_finished.connect(
             lambda points, add: self.select_in_polygon([(p.x(), p.y()) for p in points], add)
         )
         self.viewbox.sigTransformChanged.connect(self._update_labels)
+        self.viewbox.sigRangeChanged.connect(self._range_changed)
+        self.viewbox.sigResized.connect(self._frame_if_pending)
         self._label_layer = LabelLayer(self._theme.foreground)
         self.viewbox.addItem(self._label_layer, ignoreBounds=True)
+        self.overview = ProbeOverview(self._theme)
+        self.overview.range_moved.connect(self._show_depths)
+        self.overview.centre_requested.connect(self.centre_on)
+        self.overview.hide()
 
         self._message = QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
+        self._banner = EditedBanner(self._theme.selection)
+        self._banner.apply_button.clicked.connect(self._apply_edits)
+        self._banner.discard_button.clicked.connect(lambda: self._editor.discard())
+        plots = QHBoxLayout()
+        plots.setContentsMargins(0, 0, 0, 0)
+        plots.setSpacing(2)
+        plots.addWidget(self.plot_widget, 1)
+        plots.addWidget(self.overview)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._make_toolbar())
+        layout.addWidget(self._banner)
         layout.addWidget(self._message)
-        layout.addWidget(self.plot_widget, 1)
+        layout.addLayout(plots, 1)
 
         signals = session.signals
         signals.recording.connect(self._refresh)
-        signals.selected_channel_ids.connect(self._restyle)
+        signals.selected_channel_ids.connect(self._selection_changed)
+        for name in ("selected_unit_ids", "hidden_unit_ids", "sparsity", "unit_channel_ids"):
+            getattr(signals, name).connect(self._units_changed)
         if editor is not None:
             editor.changed.connect(self._refresh)
         self._refresh()
@@ -113,6 +153,12 @@ class ProbeView(QWidget):
         self._color_box.setCurrentIndex(COLOR_MODES.index(mode))
         self._restyle()
 
+    def set_units_shown(self, shown: bool) -> None:
+        """Fill the selected units' channels in their colours (True) or show groups only."""
+        self._show_units = bool(shown)
+        self.units_action.setChecked(self._show_units)
+        self._restyle()
+
     def set_lasso_mode(self, enabled: bool) -> None:
         """Make a plain left drag draw a lasso (instead of panning)."""
         self.viewbox.lasso_mode = bool(enabled)
@@ -120,9 +166,7 @@ class ProbeView(QWidget):
 
     def zoom_to_fit(self) -> None:
         """Show every contact, and the probe contour near them (a long shank is cut)."""
-        rect = QRectF()
-        for item in self._items:
-            rect = rect.united(item.path().boundingRect())
+        rect = self._contacts_rect()
         if rect.isEmpty():
             return
         margin = max(50.0, 0.25 * max(rect.width(), rect.height()))
@@ -130,6 +174,37 @@ class ProbeView(QWidget):
         for contour in self._contours:
             rect = rect.united(contour.path().boundingRect().intersected(near))
         self.viewbox.setRange(rect, padding=0.05)
+
+    def frame(self) -> None:
+        """The default framing: every contact, or for a long probe its width filling the view
+        around the selection (or the units) with the overview beside it."""
+        self._frame_pending = False
+        rect = self._contacts_rect()
+        width, height = self.viewbox.width(), self.viewbox.height()
+        if rect.isEmpty() or width < 10 or height < 10:
+            self._frame_pending = not rect.isEmpty()
+            return
+        margin = max(20.0, self._pitch)
+        whole = rect.adjusted(-margin, -margin, margin, margin)
+        scale = min(width / whole.width(), height / whole.height())  # px per µm, all shown
+        self._long = self._pitch * scale < MIN_FIT_PITCH_PX
+        self.overview.setVisible(self._long)
+        if not self._long:
+            self.zoom_to_fit()
+            return
+        across = whole.width() * height / width  # depth shown when the width fills the view
+        depth = min(max(across, INITIAL_DEPTH_UM), whole.height())
+        centre = self._focus_depth(rect)
+        low = min(max(centre - depth / 2, whole.top()), whole.bottom() - depth)
+        self.viewbox.setRange(
+            xRange=(whole.left(), whole.right()), yRange=(low, low + depth), padding=0
+        )
+
+    def centre_on(self, y: float) -> None:
+        """Move the view to centre depth ``y`` (µm), keeping the zoom."""
+        (_, _), (bottom, top) = self.viewbox.viewRange()
+        half = (top - bottom) / 2
+        self.viewbox.setYRange(y - half, y + half, padding=0)
 
     def select_at(self, x: float, y: float, add: bool = False) -> None:
         """Select the channel of the contact at ``(x, y)`` (µm); ``add`` toggles it instead.
@@ -188,9 +263,24 @@ class ProbeView(QWidget):
             if item.pen().color().rgb() == selection
         ]
 
+    def unit_channel_ids(self, unit_id) -> list:
+        """Channels filled in ``unit_id``'s colour (in contact order)."""
+        overlay, _ = self._unit_overlay()
+        wired = [self._channel_of(i) for i in range(len(self._items))]
+        return [c for c in wired if c is not None and overlay.get(c) == unit_id]
+
     def labels_visible(self) -> bool:
         """Whether the channel id labels are shown."""
         return self._label_layer.isVisible()
+
+    def banner_text(self) -> str:
+        """The "edited, not applied" banner's text ("" when hidden)."""
+        return self._banner.text()
+
+    def depth_range(self) -> tuple[float, float]:
+        """``(bottom, top)`` of the depths on display (µm)."""
+        (_, _), (bottom, top) = self.viewbox.viewRange()
+        return float(bottom), float(top)
 
     def contact_position(self, channel_id) -> tuple[float, float]:
         """Centre (µm) of the contact wired to ``channel_id``."""
@@ -203,15 +293,19 @@ class ProbeView(QWidget):
         """Where the point ``(x, y)`` (µm) is in ``plot_widget.viewport()`` coordinates."""
         return self.plot_widget.mapFromScene(self.viewbox.mapViewToScene(QPointF(x, y)))
 
-    # ------------------------------------------------------------------ drawing
+    # ------------------------------------------------------------------ widgets
     def _make_toolbar(self) -> QToolBar:
         toolbar = QToolBar()
         self.lasso_action = QAction(qta.icon("mdi6.lasso"), "Lasso", self, checkable=True)
         self.lasso_action.setToolTip("Drag to select contacts inside an outline (or Shift+drag)")
         self.lasso_action.toggled.connect(self.set_lasso_mode)
         fit = QAction(qta.icon("mdi6.fit-to-screen-outline"), "Fit", self)
-        fit.setToolTip("Show every contact")
+        fit.setToolTip("Show the whole probe")
         fit.triggered.connect(self.zoom_to_fit)
+        self.units_action = QAction(qta.icon("mdi6.account-group"), "Units", self, checkable=True)
+        self.units_action.setChecked(True)
+        self.units_action.setToolTip("Fill the selected units' channels in their colours")
+        self.units_action.toggled.connect(self.set_units_shown)
         self._color_box = QComboBox()
         self._color_box.addItems([f"Colour by {mode}" for mode in COLOR_MODES])
         self._color_box.currentIndexChanged.connect(
@@ -219,9 +313,22 @@ class ProbeView(QWidget):
         )
         toolbar.addAction(self.lasso_action)
         toolbar.addAction(fit)
+        toolbar.addAction(self.units_action)
         toolbar.addWidget(self._color_box)
         return toolbar
 
+    def _apply_edits(self) -> None:
+        try:
+            apply_to_session(self._editor, self._session)
+        except (OSError, TypeError, ValueError) as err:
+            QMessageBox.critical(self, "Probe", f"Could not apply the probe:\n{err}")
+
+    def _update_banner(self) -> None:
+        editor = self._editor
+        modified = editor is not None and editor.recording is not None and editor.is_modified
+        self._banner.show_edit((editor.undo_description or "edits") if modified else None)
+
+    # ------------------------------------------------------------------ drawing
     def _read_contacts(self) -> _Contacts | None:
         if self._editor is not None:
             editor = self._editor
@@ -248,6 +355,7 @@ class ProbeView(QWidget):
         )  # fmt: skip
 
     def _refresh(self, *_) -> None:
+        self._update_banner()
         self._contacts = contacts = self._read_contacts()
         self._message.setVisible(contacts is None)
         self._message.setText(
@@ -266,7 +374,8 @@ class ProbeView(QWidget):
                 [p.contact_positions[:, :2] for p in probes] or [np.zeros((0, 2))]
             )
             self._pitch = _contact_pitch(self._positions)
-            self.zoom_to_fit()
+            self.overview.set_contacts(self._positions)
+            self.frame()
         wired = [i for i in range(len(self._positions)) if self._channel_of(i) is not None]
         self._label_layer.set_labels(
             self._positions[wired], [str(self._channel_of(i)) for i in wired], self._pitch
@@ -293,9 +402,13 @@ class ProbeView(QWidget):
             return
         theme = self._theme
         selected = set(self._session.selected_channel_ids)
+        overlay, extremum = self._unit_overlay()
+        units_on = bool(overlay)
         normal = _pen(theme.foreground, 1.0, alpha=160)
+        faint = _pen(theme.foreground, 1.0, alpha=70)
         unwired = _pen(theme.foreground, 1.0, Qt.PenStyle.DotLine, alpha=160)
         highlight = _pen(theme.selection, 3.0)
+        fills = []
         for i, item in enumerate(self._items):
             index = int(contacts.channel_index[i])
             shank = int(contacts.shank[i])
@@ -303,22 +416,123 @@ class ProbeView(QWidget):
                 item.setPen(unwired)
                 item.setBrush(QBrush(Qt.BrushStyle.NoBrush))
                 item.setToolTip(f"unwired contact (shank {shank})")
+                fills.append(QBrush(_color(theme.foreground, 40)))
                 continue
             channel, group = contacts.channel_ids[index], int(contacts.groups[index])
             if channel in contacts.bad:
                 fill = theme.bad_channel
             else:
                 fill = theme.group_color(group if self._color_mode == "group" else shank)
+            pen = normal
+            unit = overlay.get(channel)
+            if unit is not None:
+                fill = self._unit_color(unit)
+            elif units_on:
+                fill, pen = _color(fill, FADED_ALPHA), faint
+            if channel in extremum:
+                pen = _pen(self._unit_color(extremum[channel]).darker(160), 2.5)
             item.setBrush(QBrush(fill))
-            item.setPen(highlight if channel in selected else normal)
-            item.setZValue(1 if channel in selected else 0)
+            item.setPen(highlight if channel in selected else pen)
+            item.setZValue(1 if channel in selected or unit is not None else 0)
             state = " (bad)" if channel in contacts.bad else ""
-            item.setToolTip(f"channel {channel}{state} · group {group} · shank {shank}")
+            of_unit = f" · unit {unit}" if unit is not None else ""
+            item.setToolTip(f"channel {channel}{state} · group {group} · shank {shank}{of_unit}")
+            fills.append(QBrush(fill))
+        self.overview.set_brushes(fills)
 
     def _update_labels(self, *_) -> None:
         width, height = self.viewbox.viewPixelSize()
         visible = bool(width > 0 and self._pitch / max(width, height) >= LABEL_MIN_PITCH_PX)
         self._label_layer.setVisible(visible)
+
+    # ------------------------------------------------------------------ units and following
+    def _unit_overlay(self) -> tuple[dict, dict]:
+        """``({channel: unit}, {extremum channel: unit})`` of the selected, visible units; the
+        first selected unit wins a shared channel."""
+        session = self._session
+        if not self._show_units or self._contacts is None:
+            return {}, {}
+        hidden = set(session.hidden_unit_ids)
+        units = [u for u in session.selected_unit_ids if u not in hidden]
+        sparsity = session.sparsity
+        sparse_units = [] if sparsity is None else sparsity.unit_ids.tolist()
+        overlay, extremum = {}, {}
+        for unit in reversed(units):
+            if unit in sparse_units:
+                row = sparsity.mask[sparse_units.index(unit)]
+                channels = sparsity.channel_ids[row].tolist()
+            elif unit in session.unit_channel_ids:
+                channels = [session.unit_channel_ids[unit]]
+            else:
+                channels = []
+            overlay.update(dict.fromkeys(channels, unit))
+            if unit in session.unit_channel_ids:
+                extremum[session.unit_channel_ids[unit]] = unit
+        return overlay, extremum
+
+    def _unit_color(self, unit_id) -> QColor:
+        return self._theme.unit_color(self._session.unit_color_index(unit_id))
+
+    def _units_changed(self, *_) -> None:
+        self._restyle()
+        self._follow(self._first_unit_channels())
+
+    def _first_unit_channels(self) -> list:
+        """Channels of the first selected unit (the view follows it)."""
+        overlay, _ = self._unit_overlay()
+        units = [u for u in self._session.selected_unit_ids if u in set(overlay.values())]
+        return [c for c, u in overlay.items() if units and u == units[0]]
+
+    def _selection_changed(self, *_) -> None:
+        self._restyle()
+        self._follow(list(self._session.selected_channel_ids))
+
+    def _follow(self, channel_ids: list) -> None:
+        """Bring ``channel_ids`` into view (keeping the zoom) when none of them is visible."""
+        wired = {self._channel_of(i): i for i in range(len(self._items))}
+        indices = [wired[c] for c in channel_ids if c in wired]
+        if not indices or self._frame_pending:
+            return
+        points = self._positions[indices]
+        view = self.viewbox.viewRect()
+        if any(view.contains(QPointF(x, y)) for x, y in points):
+            return
+        x, y = np.median(points, axis=0)
+        self.viewbox.setRange(
+            QRectF(x - view.width() / 2, y - view.height() / 2, view.width(), view.height()),
+            padding=0,
+        )
+
+    def _focus_depth(self, rect: QRectF) -> float:
+        """Depth to frame first: the selection, else the units' channels, else the middle."""
+        session = self._session
+        for channels in (
+            self._first_unit_channels() + list(session.selected_channel_ids),
+            list(session.unit_channel_ids.values()),
+        ):
+            wired = {self._channel_of(i): i for i in range(len(self._items))}
+            indices = [wired[c] for c in channels if c in wired]
+            if indices:
+                return float(np.median(self._positions[indices, 1]))
+        return rect.center().y()
+
+    # ------------------------------------------------------------------ view range
+    def _contacts_rect(self) -> QRectF:
+        rect = QRectF()
+        for item in self._items:
+            rect = rect.united(item.path().boundingRect())
+        return rect
+
+    def _frame_if_pending(self, *_) -> None:
+        if self._frame_pending:
+            self.frame()
+
+    def _range_changed(self, *_) -> None:
+        if self.overview.isVisible():
+            self.overview.show_range(*self.depth_range())
+
+    def _show_depths(self, bottom: float, top: float) -> None:
+        self.viewbox.setYRange(bottom, top, padding=0)
 
     # ------------------------------------------------------------------ helpers
     def _channel_of(self, index: int):

@@ -36,3 +36,11 @@ def no_trace_fetcher_left_running():
         thread.join(timeout=5.0)
     alive = [thread.name for thread in started if thread.is_alive()]
     assert not alive, f"TraceFetcher threads left running: {alive}"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def qt_test_paths():
+    """Qt's standard paths (curation journals of in-memory data) in a test location."""
+    from PySide6.QtCore import QStandardPaths
+
+    QStandardPaths.setTestModeEnabled(True)

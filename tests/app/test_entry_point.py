@@ -40,7 +40,9 @@ def test_print_summary_describes_each_path(tmp_path, capsys):
 
 @pytest.fixture
 def settings(tmp_path):
-    return QSettings(str(tmp_path / "spikedesk.ini"), QSettings.Format.IniFormat)
+    settings = QSettings(str(tmp_path / "spikedesk.ini"), QSettings.Format.IniFormat)
+    settings.setValue("curation/journal_folder", str(tmp_path / "user-data"))
+    return settings
 
 
 def test_build_window_opens_the_demo_without_paths(qtbot, settings):

@@ -26,7 +26,9 @@ def demo():
 
 @pytest.fixture
 def settings(tmp_path):
-    return QSettings(str(tmp_path / "spikedesk.ini"), QSettings.Format.IniFormat)
+    settings = QSettings(str(tmp_path / "spikedesk.ini"), QSettings.Format.IniFormat)
+    settings.setValue("curation/journal_folder", str(tmp_path / "user-data"))
+    return settings
 
 
 @pytest.fixture(autouse=True)

@@ -331,3 +331,43 @@ def test_probe_editor_imports_without_qt():
     """)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+# --------------------------------------------------------------------------- edited, not applied
+def test_an_edit_is_modified_until_undone(editor):
+    assert not editor.is_modified
+    editor.mark_bad(["ch1"])
+    assert editor.is_modified
+    editor.undo()
+    assert not editor.is_modified
+
+
+def test_an_edit_and_its_reverse_are_not_modified(editor):
+    editor.mark_bad(["ch1"])
+    editor.mark_bad(["ch1"], bad=False)
+    assert not editor.is_modified and editor.can_undo
+
+
+def test_loading_the_recordings_own_probe_is_not_a_modification(editor, tmp_path):
+    editor.save_probe(tmp_path / "same.json")
+    editor.load_probe_file(tmp_path / "same.json")
+    assert editor.can_undo and not editor.is_modified
+    editor.generate_layout("linear")
+    assert editor.is_modified
+
+
+def test_applying_in_place_makes_the_edit_what_the_recording_has(editor, probed):
+    editor.assign_group(["ch0"], 5)
+    editor.apply(in_place=True)
+    assert not editor.is_modified and probed.get_channel_groups()[0] == 5
+    editor.undo()  # the recording keeps group 5: the working copy differs from it again
+    assert editor.is_modified and probed.get_channel_groups()[0] == 5
+
+
+def test_discard_goes_back_to_the_recording_and_can_be_undone(editor):
+    editor.assign_group(["ch2"], 7)
+    editor.discard()
+    assert not editor.is_modified and editor.groups[2] == 0
+    assert editor.undo_description == "Discard edits"
+    editor.undo()
+    assert editor.groups[2] == 7 and editor.is_modified

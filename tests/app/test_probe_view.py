@@ -253,3 +253,167 @@ def test_assign_group_asks_for_the_group(menu, editor, session):
     menu.group_dialog = lambda parent, suggested: suggested
     menu.actions["assign_group"].trigger()
     assert editor.groups[:2].tolist() == [4, 4]
+
+
+# --------------------------------------------------------------------------- long probes
+def neuropixels_recording() -> si.NumpyRecording:
+    """384 channels on a Neuropixels 1.0-like shank: 4 staggered columns, 20 µm rows, 3.84 mm."""
+    from probeinterface import Probe
+
+    rows = np.arange(192) * 20.0
+    positions = np.column_stack([np.tile([16.0, 48.0, 0.0, 32.0], 96), np.repeat(rows, 2)])
+    probe = Probe(ndim=2, si_units="um")
+    probe.set_contacts(positions=positions, shapes="square", shape_params={"width": 12})
+    probe.create_auto_shape("tip")
+    probe.set_device_channel_indices(np.arange(384))
+    recording = si.NumpyRecording(np.zeros((100, 384), "int16"), sampling_frequency=30_000.0)
+    return recording.set_probe(probe)
+
+
+@pytest.fixture
+def long_session():
+    session = Session()
+    session.open(recording=neuropixels_recording())
+    return session
+
+
+def test_axes_read_plain_micrometres_on_a_long_probe(qtbot, long_session):
+    view = make_view(qtbot, long_session)  # make_view fits the whole 3.8 mm
+    for name, text in (("left", "y (µm)"), ("bottom", "x (µm)")):
+        axis = view.plot_widget.getAxis(name)
+        assert axis.labelString().count("µm") == 1 and "kµm" not in axis.labelString()
+        assert text in axis.labelString() and axis.autoSIPrefixScale == 1.0
+    assert view.plot_widget.getAxis("left").tickStrings([3000.0], 1.0, 1000.0) == ["3000"]
+
+
+def test_a_long_probe_is_framed_across_its_width_with_an_overview(qtbot, long_session):
+    view = make_view(qtbot, long_session)
+    view.frame()
+    bottom, top = view.depth_range()
+    assert 300 <= top - bottom <= 1000  # a few hundred µm, not the 3.8 mm sliver
+    (left, right), _ = view.viewbox.viewRange()
+    assert left <= 0 and right >= 48 and right - left < 250
+    assert view.overview.isVisible()
+    assert view.overview.shown_range() == pytest.approx((bottom, top), abs=1.0)
+    view.zoom_to_fit()  # Fit: the whole probe
+    bottom, top = view.depth_range()
+    assert bottom <= 0 and top >= 3820
+
+
+def test_a_long_probe_frames_and_follows_the_selection(qtbot, long_session):
+    view = make_view(qtbot, long_session)
+    long_session.select_channels([300])  # 3 mm up
+    view.frame()
+    bottom, top = view.depth_range()
+    assert bottom < view.contact_position(300)[1] < top
+    long_session.select_channels([10])
+    bottom, top = view.depth_range()
+    assert bottom < view.contact_position(10)[1] < top
+    assert top - bottom < 1000  # the zoom is kept
+
+
+def test_the_overview_band_and_clicks_move_the_view(qtbot, long_session):
+    view = make_view(qtbot, long_session)
+    view.frame()
+    view.overview.band.setRegion((2000.0, 2400.0))
+    assert view.depth_range() == pytest.approx((2000.0, 2400.0), abs=1.0)
+    view.overview.centre_requested.emit(1000.0)
+    bottom, top = view.depth_range()
+    assert (bottom + top) / 2 == pytest.approx(1000.0, abs=1.0)
+
+
+def test_a_short_probe_is_shown_whole_without_overview(qtbot, session):
+    view = make_view(qtbot, session)
+    view.frame()
+    assert not view.overview.isVisible()
+    bottom, top = view.depth_range()
+    assert bottom < 0 and top > 140
+
+
+# --------------------------------------------------------------------------- units overlay
+@pytest.fixture
+def units_session(demo_units):
+    recording, sorting = demo_units
+    session = Session()
+    session.open(recording=recording, sorting=sorting)
+    return session
+
+
+@pytest.fixture(scope="module")
+def demo_units():
+    demo = make_demo_dataset(duration_s=2.0)
+    return demo.recording, demo.sorting
+
+
+def test_the_selected_units_sparsity_is_filled_in_its_colour(qtbot, units_session):
+    recording, sorting = units_session.recording, units_session.sorting
+    view = make_view(qtbot, units_session)
+    radius = si.estimate_sparsity(recording, sorting, method="radius", radius_um=40.0)
+    units_session.set_sparsity(radius)
+    unit = sorting.unit_ids[5].item()
+    units_session.select_units([unit])
+    expected = radius.unit_id_to_channel_ids[unit].tolist()
+    assert sorted(view.unit_channel_ids(unit)) == sorted(expected)
+    color = current_theme().unit_color(units_session.unit_color_index(unit))
+    colors = view.contact_colors()
+    assert all(colors[c].rgb() == color.rgb() and colors[c].alpha() == 255 for c in expected)
+    others = [c for c in recording.channel_ids.tolist() if c not in expected]
+    assert all(colors[c].alpha() < 255 for c in others)  # faded
+
+
+def test_the_overlay_follows_the_selection_and_the_method(qtbot, units_session):
+    recording, sorting = units_session.recording, units_session.sorting
+    view = make_view(qtbot, units_session)
+    units_session.set_sparsity(si.estimate_sparsity(recording, sorting, radius_um=40.0))
+    first, second = sorting.unit_ids[[2, 9]].tolist()
+    units_session.select_units([first])
+    before = view.unit_channel_ids(first)
+    best = si.estimate_sparsity(recording, sorting, method="best_channels", num_channels=2)
+    units_session.set_sparsity(best)
+    assert sorted(view.unit_channel_ids(first)) == sorted(best.unit_id_to_channel_ids[first])
+    assert len(view.unit_channel_ids(first)) == 2 != len(before)
+    units_session.select_units([second])
+    assert view.unit_channel_ids(first) == []
+    assert sorted(view.unit_channel_ids(second)) == sorted(best.unit_id_to_channel_ids[second])
+    units_session.select_units([])
+    assert all(c.alpha() == 255 for c in view.contact_colors().values())  # groups again
+
+
+def test_without_sparsity_the_units_extremum_channel_is_filled(qtbot, units_session):
+    view = make_view(qtbot, units_session)
+    unit = units_session.sorting.unit_ids[0].item()
+    units_session.set_unit_channels({unit: 17})
+    units_session.select_units([unit])
+    assert view.unit_channel_ids(unit) == [17]
+    view.set_units_shown(False)
+    assert view.unit_channel_ids(unit) == []
+
+
+# --------------------------------------------------------------------------- edited, not applied
+def test_a_generated_layout_is_announced_until_applied(qtbot, session, editor):
+    view = make_view(qtbot, session, editor)
+    assert view.banner_text() == ""
+    editor.generate_layout("tetrodes")
+    assert "Edited — not applied" in view.banner_text() and "tetrodes" in view.banner_text()
+    assert session.recording.get_probe().get_shank_count() == 4  # the recording is unchanged
+    view._banner.apply_button.click()
+    assert view.banner_text() == "" and len(session.recording.get_probegroup().probes) == 16
+
+
+def test_discard_in_the_banner_goes_back_to_the_recordings_probe(qtbot, session, editor):
+    view = make_view(qtbot, session, editor)
+    before = view.contact_colors()
+    editor.generate_layout("linear")
+    view._banner.discard_button.click()
+    assert view.banner_text() == "" and view.contact_count() == 64
+    assert view.contact_colors() == before
+
+
+def test_undo_after_apply_in_place_is_announced(qtbot, menu, editor, session, recording):
+    view = make_view(qtbot, session, editor)
+    editor.assign_group([0], 6)
+    menu.actions["apply_in_place"].trigger()
+    assert view.banner_text() == "" and recording.get_channel_groups()[0] == 6
+    menu.actions["undo"].trigger()  # the view now shows what the recording does not have
+    assert "Edited — not applied" in view.banner_text()
+    assert recording.get_channel_groups()[0] == 6

@@ -86,6 +86,37 @@ def test_close_forgets_everything(recording, sorting):
     )
 
 
+def test_unit_order_holds_every_unit_once_and_resets_with_the_sorting(recording, sorting):
+    session = Session()
+    session.open(recording=recording, sorting=sorting)
+    assert session.ordered_unit_ids() == [0, 1, 2]
+    session.set_unit_order([2, 0, 1])
+    assert session.ordered_unit_ids() == [2, 0, 1]
+    with pytest.raises(ValueError, match="every unit id"):
+        session.set_unit_order([2, 0])
+    session.add(sorting=sorting.select_units([0, 1]))
+    assert session.unit_order == () and session.ordered_unit_ids() == [0, 1]
+
+
+def test_a_sorting_added_to_a_recording_gets_its_duration(recording, sorting):
+    session = Session()
+    session.open(recording=recording)
+    session.add(sorting=sorting)
+    assert sorting.has_recording() and sorting.get_total_duration() == 2.0
+
+
+def test_waveforms_of_the_open_sorting_keep_the_unit_selection(recording, sorting):
+    session = Session()
+    session.open(recording=recording, sorting=sorting)
+    session.select_units([1])
+    changes = []
+    session.signals.sorting.connect(lambda *args: changes.append(args))
+    we = si.WaveformExtractor(recording, sorting, allow_unfiltered=True)
+    session.add(waveform_extractor=we)
+    assert session.waveform_extractor is we and session.sorting is sorting
+    assert session.selected_unit_ids == (1,) and changes == []
+
+
 def two_segments():
     """Segments of 2 s starting at 0 s and at 10 s (1 kHz)."""
     traces = [np.zeros((2_000, 2), dtype="int16")] * 2
@@ -152,3 +183,14 @@ def test_spikes_are_picked_by_their_position_in_the_unit_train(recording, sortin
         session.select_spikes(0, [2])
     session.select_spikes(0, [])
     assert session.spike_selection is None
+
+
+def test_unit_order_survives_a_curation_of_the_units(recording, sorting):
+    session = Session()
+    session.open(recording=recording, sorting=sorting)
+    session.set_unit_order([2, 0, 1])
+    merged = si.NumpySorting.from_unit_dict(
+        {2: np.array([19_000]), 7: np.array([10, 100, 500])}, sampling_frequency=10_000.0
+    )
+    session.replace_sorting(merged)
+    assert session.ordered_unit_ids() == [2, 7]

@@ -1,6 +1,7 @@
 """Extremum channels of units: estimated from sampled spikes, equal to the templates' on the demo."""
 
 import numpy as np
+import pytest
 
 import core as si
 from app.model.unit_channels import channels_from_templates, estimate_unit_channels
@@ -25,13 +26,13 @@ def test_the_estimate_finds_the_templates_largest_channel_or_a_near_tie(demo):
 def test_progress_reaches_the_unit_count_and_cancel_stops(demo):
     seen = []
     estimate_unit_channels(
-        demo.recording, demo.sorting, 5, progress=lambda d, t: seen.append((d, t))
+        demo.recording, demo.sorting, spikes_per_unit=5, progress=lambda d, t: seen.append((d, t))
     )
     assert seen[-1] == (demo.sorting.get_num_units(),) * 2
     token = CancelToken()
     token.cancel()
     try:
-        estimate_unit_channels(demo.recording, demo.sorting, 5, cancel_token=token)
+        estimate_unit_channels(demo.recording, demo.sorting, spikes_per_unit=5, cancel_token=token)
     except JobCancelled:
         pass
     else:
@@ -44,3 +45,22 @@ def test_units_without_spikes_are_left_out(demo):
     )
     channels = estimate_unit_channels(demo.recording, sorting)
     assert list(channels) == ["a"] and channels["a"] in demo.recording.channel_ids.tolist()
+
+
+def test_templates_are_baseline_free_and_most_similar_finds_a_duplicate(demo):
+    from app.model.similarity import most_similar_unit, template_similarity
+    from app.model.unit_channels import estimate_unit_templates
+
+    sorting = demo.sorting
+    first = sorting.unit_ids[0]
+    # a copy of the first unit's spikes, under a new id: its template is the same
+    duplicated = si.NumpySorting.from_unit_dict(
+        {**{int(u): sorting.get_unit_spike_train(u) for u in sorting.unit_ids[:6]},
+         99: sorting.get_unit_spike_train(first)},
+        sorting.sampling_frequency,
+    )  # fmt: skip
+    templates = estimate_unit_templates(demo.recording, duplicated, spikes_per_unit=20)
+    assert np.allclose(np.median(templates[first], axis=0), 0.0, atol=1e-3)
+    assert most_similar_unit(templates, 99, list(templates)) == first
+    scores = template_similarity(templates, first, list(templates))
+    assert scores[99] == pytest.approx(1.0) and max(scores.values()) == scores[99]

@@ -28,6 +28,19 @@ def test_read_binary_reads_windows(tmp_path):
     )
 
 
+def test_short_and_long_windows_read_the_same_samples(tmp_path):
+    # windows up to 1 MiB are read with one pread, longer ones through a memory map
+    traces = write_raw(tmp_path / "data.raw", num_samples=200_000, num_channels=4)
+    recording = si.read_binary(
+        tmp_path / "data.raw", 1000.0, "int16", num_channels=4, file_offset=0
+    )
+    short = recording.get_traces(start_frame=12_345, end_frame=12_435)
+    long = recording.get_traces(start_frame=0, end_frame=200_000)
+    np.testing.assert_array_equal(short, traces[12_345:12_435])
+    np.testing.assert_array_equal(long[12_345:12_435], short)
+    assert long.shape == (200_000, 4)
+
+
 def test_read_binary_is_the_class():
     assert si.read_binary is si.BinaryRecordingExtractor
 

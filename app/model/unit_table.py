@@ -1,0 +1,447 @@
+"""What the units table shows, one row per unit, without Qt: columns, values, sorting, filters.
+
+The columns are the unit id; the metrics of `core.qualitymetrics`, under SpikeInterface's
+names (``num_spikes``, ``firing_rate``, ``amplitude_median``, ``snr``,
+``isi_violations_ratio``, ``presence_ratio``); where the unit sits on the probe (``depth``,
+``channel``, ``shank``, from its extremum channel); its curation ``label``; and every property
+the sorting carries (phy's ``KSLabel``, ``quality``...). Metric columns start *pending* (shown
+"…") and are filled by `UnitTable.set_column` when their computation ends. The same names are
+the words of filter expressions (`app.model.unit_filter`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from app.model.unit_filter import FilterResult, apply_filter
+
+NUMBER, TEXT = "number", "text"
+READY, PENDING, UNAVAILABLE = "ready", "pending", "unavailable"
+#: Shown in a cell whose value is being computed.
+PENDING_TEXT = "…"
+#: Shown in a cell without a value (NaN, or a column that cannot be computed).
+MISSING_TEXT = "–"
+#: Sorting properties that hold a unit's curation label, the first one present wins.
+LABEL_PROPERTIES = ("quality", "label", "KSLabel")
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One column of the units table.
+
+    Attributes
+    ----------
+    key : str
+        Name in filter expressions (SpikeInterface's metric name for metrics).
+    title : str
+        Header text.
+    kind : {"number", "text"}
+        Numbers sort numerically and align right.
+    decimals : int
+        Digits after the point when shown (numbers).
+    description : str
+        Header tooltip: what the column holds and where it comes from.
+    source : str
+        ``"sorting"``, ``"probe"`` (from the extremum channel), ``"spike_trains"`` or
+        ``"traces"`` (metrics computed in the background) or ``"property"``.
+    """
+
+    key: str
+    title: str
+    kind: str
+    decimals: int = 0
+    description: str = ""
+    source: str = "sorting"
+
+
+#: Metric columns computed from the spike trains alone (fast: filled at once on open).
+SPIKE_TRAIN_COLUMNS = (
+    ColumnSpec(
+        "num_spikes",
+        "Spikes",
+        NUMBER,
+        0,
+        "Number of spikes over all segments (core.qualitymetrics.compute_num_spikes)",
+        "spike_trains",
+    ),
+    ColumnSpec(
+        "firing_rate",
+        "Rate Hz",
+        NUMBER,
+        2,
+        "Mean firing rate: spikes / duration of the recording (compute_firing_rates)",
+        "spike_trains",
+    ),
+    ColumnSpec(
+        "isi_violations_ratio",
+        "ISI viol",
+        NUMBER,
+        3,
+        "Rate of inter-spike intervals < 1.5 ms relative to chance (Hill et al.; "
+        "compute_isi_violations). 0 is clean; > 0.5 suggests contamination",
+        "spike_trains",
+    ),
+    ColumnSpec(
+        "presence_ratio",
+        "Presence",
+        NUMBER,
+        2,
+        "Fraction of 60 s bins of the recording in which the unit fires (compute_presence_ratios)",
+        "spike_trains",
+    ),
+)
+#: Metric columns that need the traces (waveforms of sampled spikes): computed in a job.
+TRACE_COLUMNS = (
+    ColumnSpec(
+        "amplitude_median",
+        "Amp µV",
+        NUMBER,
+        1,
+        "Median absolute amplitude of sampled spikes at their peak on the extremum channel "
+        "(compute_amplitude_medians)",
+        "traces",
+    ),
+    ColumnSpec(
+        "snr",
+        "SNR",
+        NUMBER,
+        1,
+        "Template peak on the extremum channel over that channel's noise level "
+        "(median absolute deviation; compute_snrs)",
+        "traces",
+    ),
+)
+PROBE_KEYS = ("depth", "channel", "shank")
+_LABEL_COLUMN = ColumnSpec(
+    "label",
+    "Label",
+    TEXT,
+    0,
+    f"Curation label: the first of the sorting properties {', '.join(LABEL_PROPERTIES)}",
+)
+METRIC_KEYS = tuple(c.key for c in SPIKE_TRAIN_COLUMNS + TRACE_COLUMNS)
+#: Common curation thresholds (e.g. the Allen Institute's): a unit past one is flagged.
+#: ``{key: (comparison, threshold)}``; "above" flags values greater than the threshold.
+QUALITY_THRESHOLDS = {
+    "isi_violations_ratio": ("above", 0.5),
+    "presence_ratio": ("below", 0.9),
+}
+
+
+class UnitTable:
+    """The values of every column, one row per unit of a sorting, in the sorting's unit order.
+
+    Parameters
+    ----------
+    unit_ids : array-like
+        The rows.
+    columns : sequence of ColumnSpec
+        The columns, in display order (keys unique).
+    values : mapping of str to array-like, optional
+        Initial values by column key (others start pending).
+
+    Notes
+    -----
+    Numbers are kept as float64 (NaN: no value), text as object arrays of str.
+    """
+
+    def __init__(self, unit_ids, columns, values: Mapping[str, Any] | None = None) -> None:
+        self.unit_ids = np.asarray(unit_ids)
+        self.columns = tuple(columns)
+        keys = [c.key for c in self.columns]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"column keys must be unique, got {keys}")
+        self._spec = {c.key: c for c in self.columns}
+        self._row = {u: i for i, u in enumerate(self.unit_ids.tolist())}
+        num = len(self.unit_ids)
+        self._values = {
+            c.key: np.full(num, np.nan) if c.kind == NUMBER else np.full(num, "", dtype=object)
+            for c in self.columns
+        }
+        # per cell: a column can hold the values of some units while others are computed
+        self._pending = {key: np.ones(num, dtype=bool) for key in keys}
+        self._reason: dict[str, str] = {}
+        for key, column_values in (values or {}).items():
+            self.set_column(key, column_values)
+
+    # ------------------------------------------------------------------ columns
+    @property
+    def num_rows(self) -> int:
+        """Number of units."""
+        return len(self.unit_ids)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """Column keys in display order."""
+        return tuple(c.key for c in self.columns)
+
+    def column(self, key: str) -> ColumnSpec:
+        """The spec of column ``key`` (``KeyError`` if unknown)."""
+        return self._spec[key]
+
+    def values(self, key: str) -> np.ndarray:
+        """The values of column ``key``: float64 (NaN: none) or object array of str."""
+        return self._values[key]
+
+    def state(self, key: str) -> str:
+        """``"ready"``, ``"pending"`` (some cell is being computed) or ``"unavailable"``."""
+        if key in self._reason:
+            return UNAVAILABLE
+        return PENDING if self._pending[key].any() else READY
+
+    def is_pending(self, row: int, key: str) -> bool:
+        """Whether cell ``(row, key)`` is being computed."""
+        return bool(self._pending[key][row])
+
+    def reason(self, key: str) -> str:
+        """Why an unavailable column has no values ("" otherwise)."""
+        return self._reason.get(key, "")
+
+    def set_column(self, key: str, values, complete: bool = True) -> None:
+        """Fill column ``key``.
+
+        Parameters
+        ----------
+        key : str
+        values : mapping or array-like
+            ``{unit_id: value}`` or one value per row.
+        complete : bool, default: True
+            The computation of the column ended: units left out of a mapping keep the value
+            they had (none if they had none) and nothing stays pending. With False only the
+            units given stop being pending.
+        """
+        spec = self._spec[key]
+        target = self._values[key].copy()
+        pending = self._pending[key].copy()
+        if isinstance(values, Mapping):
+            for unit_id, value in values.items():
+                row = self._row.get(unit_id.item() if hasattr(unit_id, "item") else unit_id)
+                if row is not None:
+                    target[row] = _cell(value, spec.kind)
+                    pending[row] = False
+        else:
+            values = list(values)
+            if len(values) != self.num_rows:
+                raise ValueError(
+                    f"column {key!r} needs {self.num_rows} values (one per unit), got {len(values)}"
+                )
+            target[:] = [_cell(v, spec.kind) for v in values]
+            pending[:] = False
+        if complete:
+            pending[:] = False
+        self._values[key] = target
+        self._pending[key] = pending
+        self._reason.pop(key, None)
+
+    def set_unavailable(self, key: str, reason: str) -> None:
+        """Mark column ``key`` as impossible to compute, with the reason shown to the user."""
+        spec = self._spec[key]
+        self._values[key] = (
+            np.full(self.num_rows, np.nan)
+            if spec.kind == NUMBER
+            else np.full(self.num_rows, "", dtype=object)
+        )
+        self._pending[key] = np.zeros(self.num_rows, dtype=bool)
+        self._reason[key] = reason
+
+    # ------------------------------------------------------------------ cells
+    def text(self, row: int, key: str) -> str:
+        """What cell ``(row, key)`` shows: the value, "…" while pending, "–" without one."""
+        if self._pending[key][row]:
+            return PENDING_TEXT
+        value = self._values[key][row]
+        spec = self._spec[key]
+        if spec.kind == TEXT:
+            return value if value != "" or key not in self._reason else MISSING_TEXT
+        if not np.isfinite(value):
+            return MISSING_TEXT if np.isnan(value) else ("∞" if value > 0 else "-∞")
+        return f"{value:.{spec.decimals}f}"
+
+    def flagged(self, row: int, key: str) -> bool:
+        """Whether the cell's value is past the column's usual curation threshold."""
+        rule = QUALITY_THRESHOLDS.get(key)
+        if rule is None or key in self._reason or self._pending[key][row]:
+            return False
+        value = self._values[key][row]
+        return bool(value > rule[1]) if rule[0] == "above" else bool(value < rule[1])
+
+    def value_range(self, key: str) -> tuple[float, float] | None:
+        """``(min, max)`` of a number column's finite values (None when it has none)."""
+        values = self._values[key]
+        if self._spec[key].kind != NUMBER or key in self._reason:
+            return None  # pending cells are NaN: left out below
+        finite = values[np.isfinite(values)]
+        return (float(finite.min()), float(finite.max())) if finite.size else None
+
+    def row_of(self, unit_id) -> int:
+        """Row of ``unit_id`` (``KeyError`` if unknown)."""
+        return self._row[unit_id.item() if hasattr(unit_id, "item") else unit_id]
+
+    # ------------------------------------------------------------------ order and filter
+    def sorted_rows(self, key: str, descending: bool = False) -> np.ndarray:
+        """Rows ordered by column ``key``; ties keep the unit order; no value sorts last.
+
+        Numbers sort numerically, text case-insensitively (numbers within text naturally:
+        "unit2" before "unit10").
+        """
+        values = self._values[key]
+        rows = np.arange(self.num_rows)
+        if self._spec[key].kind == NUMBER:
+            missing = np.isnan(values)
+            present = rows[~missing]
+            keys = -values[present] if descending else values[present]
+            order = present[np.lexsort((present, keys))]
+            return np.concatenate([order, rows[missing]])
+        missing = np.array([v == "" for v in values], dtype=bool)
+        present = rows[~missing].tolist()
+        # sorted() keeps equal keys in row order, reverse=True too
+        order = sorted(present, key=lambda r: _natural_key(values[r]), reverse=descending)
+        return np.concatenate([np.asarray(order, dtype=int), rows[missing]]).astype(int)
+
+    def apply_filter(self, expression: str) -> FilterResult:
+        """Rows kept by a filter expression (see `app.model.unit_filter.apply_filter`)."""
+        return apply_filter(expression, self._values, self.num_rows)
+
+
+def _natural_key(text: str) -> tuple:
+    return tuple(
+        (0, int(part), "") if part.isdigit() else (1, 0, part.casefold())
+        for part in re.split(r"(\d+)", text)
+        if part
+    )
+
+
+def _cell(value, kind: str):
+    if kind == NUMBER:
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return np.nan
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, np.ndarray) and value.ndim > 0:
+        return ", ".join(_short(v) for v in value.ravel().tolist())
+    return _short(value.item() if hasattr(value, "item") else value)
+
+
+def _short(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def filter_name(name: str) -> str:
+    """A property name as a filter expression can write it (letters, digits, underscores)."""
+    cleaned = re.sub(r"\W", "_", str(name))
+    return f"_{cleaned}" if not cleaned or cleaned[0].isdigit() else cleaned
+
+
+def build_unit_table(sorting, recording=None, unit_channel_ids: Mapping | None = None) -> UnitTable:
+    """The table of ``sorting``'s units: ids, probe position, label and properties filled,
+    metric columns pending.
+
+    Parameters
+    ----------
+    sorting : BaseSorting
+    recording : BaseRecording or None
+        Gives the extremum channels' positions and groups (depth, shank).
+    unit_channel_ids : mapping or None
+        ``{unit_id: extremum channel id}`` (``session.unit_channel_ids``); without it the
+        probe columns stay pending.
+
+    Returns
+    -------
+    UnitTable
+    """
+    unit_ids = sorting.unit_ids
+    id_kind = NUMBER if unit_ids.dtype.kind in "iu" else TEXT
+    columns = [ColumnSpec("unit_id", "Unit", id_kind, 0, "Unit id in the sorting")]
+    columns += [*SPIKE_TRAIN_COLUMNS[:2], *TRACE_COLUMNS, *SPIKE_TRAIN_COLUMNS[2:]]
+    columns += [*_probe_columns(recording, sorting), _LABEL_COLUMN]
+    taken = {c.key for c in columns}
+    property_values = {}
+    for name in sorting.get_property_keys():
+        values = sorting.get_property(name)
+        key = filter_name(name)
+        if key in taken:
+            key = f"sorting_{key}"
+        taken.add(key)
+        kind = NUMBER if values.ndim == 1 and values.dtype.kind in "iufb" else TEXT
+        decimals = 0 if values.dtype.kind in "iub" else 3
+        columns.append(
+            ColumnSpec(key, str(name), kind, decimals, f"Sorting property {name!r}", "property")
+        )
+        property_values[key] = values
+    table = UnitTable(unit_ids, columns)
+    table.set_column("unit_id", unit_ids.tolist())
+    for key, values in property_values.items():
+        table.set_column(key, list(values))
+    table.set_column("label", _labels(sorting))
+    if unit_channel_ids:
+        set_probe_columns(table, recording, unit_channel_ids, sorting)
+    elif recording is None:
+        for key in PROBE_KEYS:
+            table.set_unavailable(key, "needs the recording (channel positions)")
+    return table
+
+
+def _probe_columns(recording, sorting) -> list[ColumnSpec]:
+    """depth, channel and shank, numbers when the recording's ids and groups are numbers."""
+
+    def kind(values) -> str:
+        return NUMBER if values is not None and np.asarray(values).dtype.kind in "iuf" else TEXT
+
+    channel_ids = None if recording is None else recording.channel_ids
+    groups = None
+    if recording is not None and "group" in recording.get_property_keys():
+        groups = recording.get_channel_groups()
+    elif "group" in sorting.get_property_keys():
+        groups = sorting.get_property("group")
+    return [
+        ColumnSpec("depth", "Depth µm", NUMBER, 0, "y position of the extremum channel", "probe"),
+        ColumnSpec("channel", "Ch", kind(channel_ids), 0, "Extremum channel id", "probe"),
+        ColumnSpec(
+            "shank", "Shank", kind(groups), 0, "Group (shank) of the extremum channel", "probe"
+        ),
+    ]
+
+
+def _labels(sorting) -> list[str]:
+    keys = sorting.get_property_keys()
+    for name in LABEL_PROPERTIES:
+        if name in keys:
+            return [_cell(v, TEXT) for v in sorting.get_property(name)]
+    return [""] * sorting.get_num_units()
+
+
+def set_probe_columns(table: UnitTable, recording, unit_channel_ids: Mapping, sorting) -> None:
+    """Fill ``depth``, ``channel`` and ``shank`` from each unit's extremum channel.
+
+    Shanks come from the recording's channel groups, else from the sorting's ``group``
+    property (phy's ``chan_grp``).
+    """
+    channels = {u: unit_channel_ids.get(u) for u in table.unit_ids.tolist()}
+    table.set_column("channel", {u: c for u, c in channels.items() if c is not None})
+    if recording is None:
+        table.set_unavailable("depth", "needs the recording (channel positions)")
+        return
+    index = {c: i for i, c in enumerate(recording.channel_ids.tolist())}
+    rows = {u: index[c] for u, c in channels.items() if c in index}
+    if recording.has_channel_location():
+        locations = recording.get_channel_locations()
+        table.set_column("depth", {u: locations[i, 1] for u, i in rows.items()})
+    else:
+        table.set_unavailable("depth", "the recording has no probe (channel positions)")
+    groups = recording.get_channel_groups() if "group" in recording.get_property_keys() else None
+    sorting_groups = "group" in sorting.get_property_keys()
+    if groups is not None and (len(np.unique(groups)) > 1 or not sorting_groups):
+        table.set_column("shank", {u: groups[i] for u, i in rows.items()})
+    elif sorting_groups:
+        table.set_column("shank", list(sorting.get_property("group")))
+    else:
+        table.set_unavailable("shank", "the recording has no channel groups")
