@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 import core as si
-from app.model.channel_rows import ChannelRows
+from app.model.channel_rows import MIN_ROW_PX, ChannelRows, fitting_channels_per_screen
 from app.model.spike_marks import SpikeMarkerStyle, SpikeMarks, SpikeTrainIndex
 from app.model.trace_fetcher import TraceFetcher, TraceWindow
 from app.model.trace_frame import (
@@ -88,6 +88,7 @@ class TraceView(QWidget):
         self._frame: TraceFrame | None = None
         self._rows = ChannelRows(np.empty(0, dtype="int64"))
         self._depth_labels = False
+        self._rows_fit_height = True
         self._labels_key: tuple | None = None
         self._marker_style: SpikeMarkerStyle | None = None
         self._marker_style_stale = True
@@ -161,9 +162,11 @@ class TraceView(QWidget):
 
     def set_channels_per_screen(self, count: int, anchor: float | None = None) -> None:
         """Show ``count`` channels per screen (>= 1), keeping the row at ``anchor`` (a y value;
-        default: the middle of the screen) in place."""
+        default: the middle of the screen) in place. Until this is called (or the count is
+        changed with the keys, the wheel or the spin box) the count fits the plot's height."""
         if count < 1:
             raise ValueError(f"channels per screen must be >= 1, got {count}")
+        self._rows_fit_height = False
         self._rows.set_channels_per_screen(count, anchor)
         self._on_rows_changed()
 
@@ -383,6 +386,8 @@ class TraceView(QWidget):
             depth_order = np.arange(recording.get_num_channels())
         selected_only = self._rows.selected_only
         self._rows = ChannelRows(depth_order)
+        self._rows_fit_height = True
+        self._fit_rows_to_height()
         self._rows.set_selected_only(selected_only)
         self._rows.set_selection(self._selected_indices())
         self.toolbar.set_segments(segment_spans(recording))
@@ -443,8 +448,21 @@ class TraceView(QWidget):
         self._redraw()
 
     def _zoom_channels(self, steps: int, anchor: float | None = None) -> None:
+        self._rows_fit_height = False
         self._rows.zoom(steps, anchor)
         self._on_rows_changed()
+
+    def _fit_rows_to_height(self) -> None:
+        """Give rows at least `MIN_ROW_PX` pixels, while the user has not chosen a count."""
+        height = self.plot_widget.view_box.height()
+        if not self._rows_fit_height or self._rows.total == 0 or height < 2 * MIN_ROW_PX:
+            return  # not laid out yet
+        count = fitting_channels_per_screen(height, self._rows.total)
+        if count != self._rows.channels_per_screen:
+            self._rows.set_channels_per_screen(count, anchor=self._rows.first)
+            if not self._rows.selected_only:
+                self._rows.reveal_selection()
+            self._sync_channel_controls()
 
     def _on_wheel(self, position: QPointF, steps: float, modifiers) -> None:
         if self._session.recording is None or not steps:
@@ -611,6 +629,7 @@ class TraceView(QWidget):
             self.cursor_moved.emit(float(point.x()), channel_id, value)
 
     def _on_resized(self) -> None:
+        self._fit_rows_to_height()
         self._labels_key = None
         self._show_labels()
         frame = self._frame
