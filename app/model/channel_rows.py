@@ -136,13 +136,18 @@ class ChannelRows:
         self._relist()
 
     def reveal_selection(self) -> bool:
-        """Scroll so that the selected channels are on screen; True when the screen moved.
+        """Scroll so that the selected channels are on screen (see `reveal`)."""
+        return self.reveal(self._selected)
+
+    def reveal(self, channels) -> bool:
+        """Scroll so that the listed ones of ``channels`` (recording indices) are on screen;
+        True when the screen moved.
 
         Nothing moves when they are all on screen already (or, when they span more rows than
         the screen holds, when one of them is); otherwise the screen is centred on them (on the
         lowest one when they do not fit).
         """
-        positions = np.flatnonzero(np.isin(self._shown, self._selected))
+        positions = np.flatnonzero(np.isin(self._shown, np.asarray(channels, dtype="int64")))
         if positions.size == 0:
             return False
         low, high, last = int(positions[0]), int(positions[-1]), self._first + self.count - 1

@@ -359,8 +359,8 @@ class TraceView(QWidget):
             ("return_scaled", self._on_return_scaled),
             ("selected_channel_ids", self._on_selected_channels),
             ("sorting", self._on_units),
-            ("unit_channel_ids", self._on_units),
-            ("selected_unit_ids", self._on_units),
+            ("unit_channel_ids", self._on_selected_units),
+            ("selected_unit_ids", self._on_selected_units),
             ("hidden_unit_ids", self._on_units),
             ("events", self._draw_events),
         ]
@@ -419,6 +419,19 @@ class TraceView(QWidget):
     def _on_units(self) -> None:
         self._marker_style_stale = True
         self._redraw()
+
+    def _on_selected_units(self) -> None:
+        """Bring the selected units' channels on screen (unless only selected channels are
+        listed), and mark their spikes."""
+        session, recording = self._session, self._session.recording
+        channels = [session.unit_channel_ids.get(u) for u in session.selected_unit_ids]
+        known = [c for c in channels if c is not None]
+        if recording is not None and known and not self._rows.selected_only:
+            present = set(recording.channel_ids.tolist())
+            indices = recording.ids_to_indices([c for c in known if c in present])
+            if self._rows.reveal(indices):
+                self._sync_channel_controls()
+        self._on_units()
 
     def _selected_indices(self) -> np.ndarray:
         recording = self._session.recording

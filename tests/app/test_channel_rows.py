@@ -73,3 +73,9 @@ def test_channels_per_screen_that_fit_a_height():
     assert fitting_channels_per_screen(400, 384) == 32
     assert fitting_channels_per_screen(840, 50) == 50  # all of them fit
     assert fitting_channels_per_screen(10, 384) == 1
+
+
+def test_reveal_any_channels():
+    rows = ChannelRows(ORDER, channels_per_screen=10)
+    assert rows.reveal([ORDER[70]]) and rows.first == 65
+    assert not rows.reveal([ORDER[66]]) and not rows.reveal([12345])
