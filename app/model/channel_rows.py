@@ -15,6 +15,17 @@ ALL_CHANNELS_UP_TO = 64
 DEFAULT_CHANNELS_PER_SCREEN = 48
 #: Nice channels-per-screen values that zooming steps through.
 ZOOM_STEPS = (1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024)
+#: Rows get at least this many pixels when the channels per screen fit the height.
+MIN_ROW_PX = 12
+
+
+def fitting_channels_per_screen(height_px: float, total: int) -> int:
+    """The most channels, all of them or a `ZOOM_STEPS` value, whose rows get `MIN_ROW_PX`
+    pixels in a plot ``height_px`` tall (one row of margin included), at least one."""
+    fits = int(height_px // MIN_ROW_PX) - 1
+    if total <= fits:
+        return max(total, 1)
+    return max([s for s in ZOOM_STEPS if s <= fits], default=1)
 
 
 class ChannelRows:
@@ -136,13 +147,18 @@ class ChannelRows:
         return self._hidden
 
     def reveal_selection(self) -> bool:
-        """Scroll so that the selected channels are on screen; True when the screen moved.
+        """Scroll so that the selected channels are on screen (see `reveal`)."""
+        return self.reveal(self._selected)
+
+    def reveal(self, channels) -> bool:
+        """Scroll so that the listed ones of ``channels`` (recording indices) are on screen;
+        True when the screen moved.
 
         Nothing moves when they are all on screen already (or, when they span more rows than
         the screen holds, when one of them is); otherwise the screen is centred on them (on the
         lowest one when they do not fit).
         """
-        positions = np.flatnonzero(np.isin(self._shown, self._selected))
+        positions = np.flatnonzero(np.isin(self._shown, np.asarray(channels, dtype="int64")))
         if positions.size == 0:
             return False
         low, high, last = int(positions[0]), int(positions[-1]), self._first + self.count - 1

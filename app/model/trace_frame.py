@@ -325,7 +325,7 @@ def paint_frame(frame: TraceFrame, style: TraceStyle) -> TraceFrame:
             pixels,
             frame.marks,
             mark_columns(frame),
-            _trace_rows(lo_rows, hi_rows, style.height),
+            (lo_rows, hi_rows),
             (first, stop),
         )
     return replace(frame, style=style, pixels=pixels)
@@ -359,11 +359,11 @@ def _paint_ticks(pixels: np.ndarray, frame: TraceFrame, style: TraceStyle) -> No
     count, height, num_columns = style.count, style.height, pixels.shape[1]
     bands = np.arange(count + 1) * height / count
     inset = (bands[1] - bands[0]) * 0.15
-    start = np.floor(bands[:-1] + inset).astype("int32")
-    stop = np.maximum(np.ceil(bands[1:] - inset).astype("int32"), start + 1)
-    rows = (
+    start = np.floor(bands[:-1] + inset)
+    stop = np.maximum(np.ceil(bands[1:] - inset), start + 1)
+    rows = (  # span ends as the traces give them: rows start .. stop - 1
         np.broadcast_to(start, (num_columns, count)),
-        np.broadcast_to(stop, (num_columns, count)),
+        np.broadcast_to(stop - 1, (num_columns, count)),
     )
     screen = (style.first, style.first + style.count)
     first, last = mark_columns(frame)
@@ -391,12 +391,3 @@ def mark_columns(frame: TraceFrame) -> tuple[np.ndarray, np.ndarray]:
     first = np.minimum(column(marks.first_times), centre - half)
     last = np.maximum(column(marks.last_times), centre + half)
     return first, last
-
-
-def _trace_rows(
-    lo_rows: np.ndarray, hi_rows: np.ndarray, height: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Integer pixel rows ``[start, stop)`` covered by each span, as `rasterize_spans` paints."""
-    start = np.clip(lo_rows, 0, height).astype("int32")
-    stop = np.clip(hi_rows + 1, 0, height).astype("int32")
-    return start, np.maximum(stop, start)

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 import core as si
-from app.model.channel_rows import ChannelRows
+from app.model.channel_rows import MIN_ROW_PX, ChannelRows, fitting_channels_per_screen
 from app.model.display_filters import BAD_CHANNEL_PROPERTY, DisplayFilter
 from app.model.spike_marks import SpikeMarkerStyle, SpikeMarks, SpikeTrainIndex
 from app.model.trace_fetcher import TraceFetcher, TraceWindow
@@ -98,6 +98,7 @@ class TraceView(QWidget):
         self._frame: TraceFrame | None = None
         self._rows = ChannelRows(np.empty(0, dtype="int64"))
         self._depth_labels = False
+        self._rows_fit_height = True
         self._labels_key: tuple | None = None
         self._marker_style: SpikeMarkerStyle | None = None
         self._marker_style_stale = True
@@ -176,9 +177,11 @@ class TraceView(QWidget):
 
     def set_channels_per_screen(self, count: int, anchor: float | None = None) -> None:
         """Show ``count`` channels per screen (>= 1), keeping the row at ``anchor`` (a y value;
-        default: the middle of the screen) in place."""
+        default: the middle of the screen) in place. Until this is called (or the count is
+        changed with the keys, the wheel or the spin box) the count fits the plot's height."""
         if count < 1:
             raise ValueError(f"channels per screen must be >= 1, got {count}")
+        self._rows_fit_height = False
         self._rows.set_channels_per_screen(count, anchor)
         self._on_rows_changed()
 
@@ -411,8 +414,8 @@ class TraceView(QWidget):
             ("return_scaled", self._on_return_scaled),
             ("selected_channel_ids", self._on_selected_channels),
             ("sorting", self._on_units),
-            ("unit_channel_ids", self._on_units),
-            ("selected_unit_ids", self._on_units),
+            ("unit_channel_ids", self._on_selected_units),
+            ("selected_unit_ids", self._on_selected_units),
             ("hidden_unit_ids", self._on_units),
             ("events", self._draw_events),
             ("overview", self._on_overview),
@@ -447,6 +450,8 @@ class TraceView(QWidget):
         self._rows = ChannelRows(depth_order)
         if self._bad_mode == HIDE_BAD:
             self._rows.set_hidden(self._bad)
+        self._rows_fit_height = True
+        self._fit_rows_to_height()
         self._rows.set_selected_only(selected_only)
         self._rows.set_selection(self._selected_indices())
         self.toolbar.set_segments(segment_spans(recording))
@@ -479,6 +484,19 @@ class TraceView(QWidget):
         self._marker_style_stale = True
         self._redraw()
 
+    def _on_selected_units(self) -> None:
+        """Bring the selected units' channels on screen (unless only selected channels are
+        listed), and mark their spikes."""
+        session, recording = self._session, self._session.recording
+        channels = [session.unit_channel_ids.get(u) for u in session.selected_unit_ids]
+        known = [c for c in channels if c is not None]
+        if recording is not None and known and not self._rows.selected_only:
+            present = set(recording.channel_ids.tolist())
+            indices = recording.ids_to_indices([c for c in known if c in present])
+            if self._rows.reveal(indices):
+                self._sync_channel_controls()
+        self._on_units()
+
     def _selected_indices(self) -> np.ndarray:
         recording = self._session.recording
         ids = list(self._session.selected_channel_ids)
@@ -507,8 +525,21 @@ class TraceView(QWidget):
         self._redraw()
 
     def _zoom_channels(self, steps: int, anchor: float | None = None) -> None:
+        self._rows_fit_height = False
         self._rows.zoom(steps, anchor)
         self._on_rows_changed()
+
+    def _fit_rows_to_height(self) -> None:
+        """Give rows at least `MIN_ROW_PX` pixels, while the user has not chosen a count."""
+        height = self.plot_widget.view_box.height()
+        if not self._rows_fit_height or self._rows.total == 0 or height < 2 * MIN_ROW_PX:
+            return  # not laid out yet
+        count = fitting_channels_per_screen(height, self._rows.total)
+        if count != self._rows.channels_per_screen:
+            self._rows.set_channels_per_screen(count, anchor=self._rows.first)
+            if not self._rows.selected_only:
+                self._rows.reveal_selection()
+            self._sync_channel_controls()
 
     def _on_wheel(self, position: QPointF, steps: float, modifiers) -> None:
         if self._session.recording is None or not steps:
@@ -703,6 +734,7 @@ class TraceView(QWidget):
             self.cursor_moved.emit(float(point.x()), channel_id, value)
 
     def _on_resized(self) -> None:
+        self._fit_rows_to_height()
         self._labels_key = None
         self._show_labels()
         frame = self._frame

@@ -16,8 +16,11 @@ a 10 s window of the 384 channels by ``get_traces`` compared with SpikeInterface
 0.105.3 (each in its own virtualenv; best of 3, order alternated; ratio to the faster one).
 Targets: 1 s window < 30 ms median; no GUI stall > 50 ms.
 
-``--source DIR`` runs the ``app`` and ``core`` packages found in DIR (e.g. an export of an older
-commit) to compare versions on the same data; options the older view lacks are skipped.
+Each version runs in a process of its own: ``--source DIR`` names the ``app`` and ``core``
+packages to measure (this checkout by default) and ``--compare DIR`` a second version (e.g. an
+export of an older commit, ``git archive <rev> app core``), measured on the same data in
+alternating order for ``--rounds`` rounds; the best figures are printed, with the ratio of the
+two. Options an older view lacks are skipped.
 
 ``--overview`` measures instead hours-long browsing with the display pyramid, on a 2-hour (or
 ``--overview-hours``) 384-channel SpikeInterface binary folder made by
@@ -33,9 +36,9 @@ QTimer on the GUI thread. Targets: every width < 30 ms median; first frame < 2 s
 < 200 MB; no stall > 50 ms.
 
 Usage: ``python tests/benchmarks/bench_trace_view.py [--hours 1] [--filled 60] [--scrolls 40]
-[--units 500] [--folder DIR] [--source DIR] [--si0100 PY] [--si0105 PY] [--no-si]``, or
-``python tests/benchmarks/bench_trace_view.py --overview [--overview-hours 2] [--folder DIR]
-[--soak-steps 3000] [--keep]``
+[--units 500] [--folder DIR] [--source DIR] [--compare DIR] [--rounds 3] [--si0100 PY]
+[--si0105 PY] [--no-si]``, or ``python tests/benchmarks/bench_trace_view.py --overview
+[--overview-hours 2] [--folder DIR] [--soak-steps 3000] [--keep]``
 """
 
 from __future__ import annotations
@@ -517,6 +520,59 @@ def overview_benchmark(args) -> None:
             shutil.rmtree(work, ignore_errors=True)
 
 
+def measure(args, path: Path) -> dict:
+    """One version's figures (in this process): ``{name: (median ms, p95 ms)}`` and the stall."""
+    sys.path.insert(0, str(args.source))
+    import numpy as np
+    from PySide6.QtWidgets import QApplication
+
+    from app.model.session import Session
+    from app.views.traces import TraceView
+
+    app = QApplication.instance() or QApplication([])
+    recording = open_recording(path)
+    sorting, unit_channels = make_sorting(recording, args.units, args.rate)
+    results: dict = {}
+    session = Session()
+    view = TraceView(session)
+    view.resize(1600, 900)
+    view.show()
+    started = time.perf_counter()
+    session.open(recording=recording, sorting=sorting, source="bench")
+    session.set_unit_channels(unit_channels)
+    wait_drawn(view)
+    results["first window drawn"] = [1e3 * (time.perf_counter() - started)] * 2
+
+    def record(name: str, latencies) -> None:
+        results[name] = [float(np.median(latencies)), float(np.percentile(latencies, 95))]
+
+    can_zoom = hasattr(view, "set_channels_per_screen")
+    for channels in CHANNELS_ON_SCREEN if can_zoom else (NUM_CHANNELS,):
+        if can_zoom:
+            view.set_channels_per_screen(channels)
+        for window_s in WINDOWS_S:
+            scrolls = max(args.scrolls // 4, 5) if window_s >= 10 else args.scrolls
+            latencies = scroll_latencies(session, view, window_s, scrolls, args.filled)
+            record(f"scroll {window_s:g} s, {view.drawn_channel_count()} ch", latencies)
+    session.set_time_window(0.0, 1.0)
+    wait_drawn(view)
+    for channels in CHANNELS_ON_SCREEN if can_zoom else (NUM_CHANNELS,):
+        if can_zoom:
+            view.set_channels_per_screen(channels)
+            wait_drawn(view)
+        gains = restyle_latencies(view, args.scrolls, channel_scroll=False)
+        record(f"gain change 1 s, {view.drawn_channel_count()} ch", gains)
+    if can_zoom:
+        view.set_channels_per_screen(48)
+        wait_drawn(view)
+        record("channel scroll 1 s, 48 ch", restyle_latencies(view, args.scrolls, True))
+    with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
+        longest, _, _ = stall_during_save(app, session, view, recording, Path(tmp), args.filled)
+    results["GUI stall during a save"] = [longest, longest]
+    view.close()
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hours", type=float, default=1.0, help="length of the recording")
@@ -526,6 +582,8 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=5.0, help="firing rate of each unit (Hz)")
     parser.add_argument("--folder", type=Path, default=None, help="where to write the data")
     parser.add_argument("--source", type=Path, default=Path(__file__).resolve().parents[2])
+    parser.add_argument("--compare", type=Path, default=None, help="another version to measure")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds (best of)")
     parser.add_argument("--si0100", default=SI_VENVS["si0100"], help="python of SI 0.100.8")
     parser.add_argument("--si0105", default=SI_VENVS["si0105"], help="python of SI 0.105.3")
     parser.add_argument("--no-si", action="store_true", help="skip the SpikeInterface reads")
@@ -533,79 +591,58 @@ def main() -> None:
     parser.add_argument("--overview-hours", type=float, default=2.0)
     parser.add_argument("--soak-steps", type=int, default=3000)
     parser.add_argument("--keep", action="store_true", help="keep the --overview files")
+    parser.add_argument("--child", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    sys.path.insert(0, str(args.source))
     if args.overview:
+        sys.path.insert(0, str(args.source))
         overview_benchmark(args)
         return
+    if args.child is not None:  # one version, in a process of its own
+        print(json.dumps(measure(args, args.child)))
+        return
 
-    import numpy as np
-    from PySide6.QtWidgets import QApplication
-
-    from app.model.session import Session
-    from app.views.traces import TraceView
-
-    app = QApplication.instance() or QApplication([])
     with tempfile.TemporaryDirectory(dir=args.folder) as tmp:
-        folder = Path(tmp)
-        path = folder / "traces.raw"
+        path = Path(tmp) / "traces.raw"
         write_recording(path, args.hours, args.filled)
-        recording = open_recording(path)
-        sorting, unit_channels = make_sorting(recording, args.units, args.rate)
-        print(f"source: {args.source}")
-        print(f"recording: {recording}")
+        sources = [args.source] + ([args.compare] if args.compare else [])
+        best: dict = {str(source): {} for source in sources}
+        common = ["--hours", str(args.hours), "--filled", str(args.filled)]
+        common += ["--scrolls", str(args.scrolls), "--units", str(args.units)]
+        common += ["--rate", str(args.rate)]
+        for round_index in range(args.rounds):  # alternate the order between rounds
+            for source in sources if round_index % 2 == 0 else sources[::-1]:
+                output = subprocess.run(
+                    [sys.executable, __file__, "--child", str(path), "--source", str(source)]
+                    + common,
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout
+                figures = json.loads(output.strip().splitlines()[-1])
+                for name, (median, p95) in figures.items():
+                    old = best[str(source)].get(name, [float("inf")] * 2)
+                    best[str(source)][name] = [min(old[0], median), min(old[1], p95)]
         print(
-            f"sorting: {sorting.get_num_units()} units, {sorting.count_total_num_spikes()} spikes"
+            f"{args.hours:g} h lazy 384-channel int16 recording, {args.units} units at "
+            f"{args.rate:g} Hz; view 1600x900; best of {args.rounds} rounds (ms)"
         )
-        session = Session()
-        view = TraceView(session)
-        view.resize(1600, 900)
-        view.show()
-        started = time.perf_counter()
-        session.open(recording=recording, sorting=sorting, source="bench")
-        session.set_unit_channels(unit_channels)
-        wait_drawn(view)
-        print(f"first window drawn {1e3 * (time.perf_counter() - started):.0f} ms after opening")
-        can_zoom = hasattr(view, "set_channels_per_screen")
-        print(f"\n{'window':>8} {'channels':>9} {'median ms':>10} {'p95 ms':>8}")
-        for channels in CHANNELS_ON_SCREEN if can_zoom else (NUM_CHANNELS,):
-            if can_zoom:
-                view.set_channels_per_screen(channels)
-            for window_s in WINDOWS_S:
-                scrolls = max(args.scrolls // 4, 5) if window_s >= 10 else args.scrolls
-                latencies = scroll_latencies(session, view, window_s, scrolls, args.filled)
-                print(
-                    f"{window_s:>7g}s {view.drawn_channel_count():>9} "
-                    f"{np.median(latencies):>10.1f} {np.percentile(latencies, 95):>8.1f}"
+        names = list(dict.fromkeys(n for figures in best.values() for n in figures))
+        header = f"{'':<36}" + "".join(f"{Path(s).name[:22]:>24}" for s in sources)
+        print(header + ("   ratio" if args.compare else ""))
+        for name in names:
+            cells, medians = "", []
+            for source in sources:
+                figure = best[str(source)].get(name)
+                medians.append(None if figure is None else figure[0])
+                cells += (
+                    f"{'—':>24}"
+                    if figure is None
+                    else f"{figure[0]:>11.1f} (p95 {figure[1]:>6.1f})"
                 )
-        session.set_time_window(0.0, 1.0)
-        wait_drawn(view)
-        print("\nrestyles of a 1 s window")
-        for channels in CHANNELS_ON_SCREEN if can_zoom else (NUM_CHANNELS,):
-            if can_zoom:
-                view.set_channels_per_screen(channels)
-                wait_drawn(view)
-            gains = restyle_latencies(view, args.scrolls, channel_scroll=False)
-            print(
-                f"gain change, {view.drawn_channel_count()} channels: median "
-                f"{np.median(gains):.1f} ms, p95 {np.percentile(gains, 95):.1f} ms"
-            )
-        if can_zoom:
-            view.set_channels_per_screen(48)
-            wait_drawn(view)
-            scrolls = restyle_latencies(view, args.scrolls, channel_scroll=True)
-            print(
-                f"channel scroll, 48 channels: median {np.median(scrolls):.1f} ms, "
-                f"p95 {np.percentile(scrolls, 95):.1f} ms"
-            )
-        longest, elapsed, count = stall_during_save(
-            app, session, view, recording, folder, args.filled
-        )
-        print(
-            f"\nlongest GUI-thread stall during a binary save of a minute (n_jobs=2, threads, "
-            f"{elapsed:.1f} s, {count} scrolls of 1 s windows meanwhile): {longest:.1f} ms"
-        )
-        view.close()
+            ratio = ""
+            if args.compare and None not in medians:
+                ratio = f"{medians[0] / medians[1]:>8.2f}"
+            print(f"{name:<36}{cells}{ratio}")
         if not args.no_si:
             compare_reads(path, args, args.source)
 
