@@ -90,6 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Qt is imported only for the window, so --print-summary works where Qt cannot load
     from PySide6.QtWidgets import QApplication
 
+    from .gui_thread_gc import collect_garbage_in_gui_thread
     from .main_window import app_icon
 
     _default_job_kwargs()
@@ -98,6 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setOrganizationName(APP_NAME)
     app.setDesktopFileName("org.spikedesk.SpikeDesk")
     app.setWindowIcon(app_icon())
+    collect_garbage_in_gui_thread()
     window = build_window(args.paths)
     window.show()
     return app.exec()

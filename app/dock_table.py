@@ -2,7 +2,8 @@
 
 `DOCKS` drives dock creation, the default layout, the View menu and the layout version, so adding
 a view is one entry here. The default layout has three columns: a narrow left one (units table,
-probe, open data, jobs), the wide centre one (traces over the rasters) and a right one (templates
+probe, open data, jobs), the wide centre one (the overview strip over the traces over the event
+lanes) and a right one (templates
 over the unit analysis views); within a column, docks stack top to bottom or share a tab.
 """
 
@@ -58,6 +59,12 @@ def _traces(window: MainWindow) -> QWidget:
     from app.views.traces import TraceView
 
     return TraceView(window.session, fetcher=window.trace_fetcher)
+
+
+def _overview(window: MainWindow) -> QWidget:
+    from app.views.overview_strip import OverviewStrip
+
+    return OverviewStrip(window.session)
 
 
 def _probe(window: MainWindow) -> QWidget:
@@ -150,8 +157,9 @@ DOCKS: tuple[DockSpec, ...] = (
     DockSpec("open_data", "Open data", _open_data, "left", height=0.18),
     DockSpec("jobs", "Jobs", _jobs, "left", tab_with="open_data", shortcut="Alt+J"),
     DockSpec("history", "History", _history, "left", tab_with="open_data", shortcut="Alt+H"),
-    DockSpec("traces", "Traces", _traces, "centre", height=0.58, shortcut="Alt+T"),
-    DockSpec("rasters", "Rasters", _rasters, "centre", height=0.3, shortcut="Alt+R"),
+    DockSpec("overview", "Overview", _overview, "centre", height=0.07, shortcut="Alt+O"),
+    DockSpec("traces", "Traces", _traces, "centre", height=0.53, shortcut="Alt+T"),
+    DockSpec("rasters", "Rasters", _rasters, "centre", height=0.28, shortcut="Alt+R"),
     DockSpec("events", "Events", _event_lanes, "centre", height=0.12, shortcut="Alt+E"),
     # 1.2 against the 1 of the two docks below: templates take about 55% of the column
     DockSpec("templates", "Templates", _templates, "right", height=1.2, shortcut="Alt+W"),

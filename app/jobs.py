@@ -21,6 +21,8 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from core.jobs import CancelToken, JobCancelled
 
+from .model.job_location import JobLocation
+
 __all__ = [
     "Job",
     "JobManager",
@@ -210,17 +212,35 @@ class JobManager(QObject):
         A job ended, whatever its final `JobState`.
     error_occurred(str title, str message)
         A job failed: the one route to the error dialog.
+    location_changed(JobLocation)
+        Where the long jobs (saves, waveform extraction) run changed.
+
+    Attributes
+    ----------
+    location : JobLocation
+        Where Save Recording As and Extract Waveforms run: this machine by default, or a Dask
+        cluster (the jobs still run from this manager's threads, which wait on the cluster).
     """
 
     job_added = Signal(object)
     job_finished = Signal(object)
     error_occurred = Signal(str, str)
+    location_changed = Signal(object)
 
     def __init__(self, parent: QObject | None = None, max_threads: int = 2) -> None:
         super().__init__(parent)
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(max_threads)
         self._jobs: list[Job] = []
+        self.location = JobLocation()
+
+    def set_location(self, location: JobLocation) -> None:
+        """Run the next long jobs at ``location`` (running ones stay where they are)."""
+        if not isinstance(location, JobLocation):
+            raise TypeError(f"location must be a JobLocation, got {type(location).__name__}")
+        if location != self.location:
+            self.location = location
+            self.location_changed.emit(location)
 
     @property
     def jobs(self) -> list[Job]:
@@ -290,7 +310,8 @@ def save_recording_job(
     format : {"binary", "zarr"}, default: "binary"
     **save_kwargs
         Format options and job keyword arguments of ``recording.save``, for example from
-        `app.dialogs.save_recording.SaveRecordingDialog.options`.
+        `app.dialogs.save_recording.SaveRecordingDialog.options` (with
+        ``pool_engine="dask"`` the save runs on the cluster and the title says so).
 
     Returns
     -------
@@ -298,6 +319,7 @@ def save_recording_job(
         Its ``finished`` signal carries the recording loaded from the saved folder.
     """
     folder = Path(folder)
+    where = " on the Dask cluster" if save_kwargs.get("pool_engine") == "dask" else ""
 
     def save(progress_callback: ProgressCallback, cancel_token: CancelToken) -> Any:
         return recording.save(
@@ -310,11 +332,15 @@ def save_recording_job(
             **save_kwargs,
         )
 
-    return Job(f"Save recording as {folder.name}", save)
+    return Job(f"Save recording as {folder.name}{where}", save)
 
 
 def extract_waveforms_job(
-    recording: Any, sorting: Any, folder: str | Path | None = None, **options: Any
+    recording: Any,
+    sorting: Any,
+    folder: str | Path | None = None,
+    location: JobLocation | None = None,
+    **options: Any,
 ) -> Job:
     """A job that runs ``core.extract_waveforms`` and returns the WaveformExtractor.
 
@@ -322,9 +348,12 @@ def extract_waveforms_job(
     ----------
     recording, sorting : core.BaseRecording, core.BaseSorting
         Sources; only read.
-    folder : str, Path or None
+    folder : str, Path or None, default: None
         Target folder (``mode="folder"``), written atomically: a cancelled or failed extraction
         leaves no folder. None extracts in memory.
+    location : JobLocation or None, default: None
+        Where to run (this machine when None), e.g. the job manager's ``location``; on a Dask
+        cluster its job keyword arguments win over any in ``options``.
     **options
         Keyword arguments of ``extract_waveforms`` (window, spikes per unit, sparsity, job
         options...), for example from `app.dialogs.extract_waveforms.ExtractWaveformsDialog`.
@@ -334,13 +363,15 @@ def extract_waveforms_job(
     Job
         Its ``finished`` signal carries the WaveformExtractor.
     """
-    import core
+    from core import extract_waveforms
 
     target = None if folder is None else Path(folder)
     mode = "memory" if target is None else "folder"
+    location = JobLocation() if location is None else location
+    kwargs = {**options, **location.job_kwargs()}
 
     def extract(progress_callback: ProgressCallback, cancel_token: CancelToken) -> Any:
-        return core.extract_waveforms(
+        return extract_waveforms(
             recording,
             sorting,
             folder=target,
@@ -348,10 +379,12 @@ def extract_waveforms_job(
             progress_callback=progress_callback,
             cancel_token=cancel_token,
             progress_bar=False,
-            **options,
+            **kwargs,
         )
 
     where = "in memory" if target is None else f"to {target.name}"
+    if not location.is_local:
+        where += " on the Dask cluster"
     return Job(f"Extract waveforms {where}", extract)
 
 

@@ -30,10 +30,12 @@ from .dock_table import DOCKS, layout_version, make_docks, place_docks, size_doc
 from .jobs import JobManager, save_recording_job
 from .model.curation_controller import CurationController
 from .model.demo import DemoDataset, make_demo_dataset
+from .model.job_location import JobLocation
 from .model.probe_editor import ProbeEditor
 from .model.session import Session
 from .model.trace_fetcher import TraceFetcher
 from .opening import OpenChoice, Opener
+from .overview_runner import OverviewRunner
 from .unit_channels_runner import UnitChannelsRunner
 from .views.cursor_status import CursorStatus
 from .window_menus import MenuContext, RecentFiles, WindowMenus
@@ -110,12 +112,15 @@ class MainWindow(QMainWindow):
         self.settings = QSettings() if settings is None else settings
         self.recent_files = RecentFiles(self.settings)
         self.job_manager = JobManager(self)
+        self.job_manager.set_location(JobLocation.from_settings(self.settings))
+        self.job_manager.location_changed.connect(lambda place: place.to_settings(self.settings))
         # through a lambda so that a replaced show_error (tests) receives job errors too
         self.job_manager.error_occurred.connect(lambda title, text: self.show_error(title, text))
         self.job_manager.job_added.connect(lambda _job: self._show_dock("jobs"))
         self.trace_fetcher = TraceFetcher()
         self.probe_editor = ProbeEditor(self.session.recording)
         self.unit_channels = UnitChannelsRunner(self.session, self.job_manager)
+        self.overview = OverviewRunner(self.session, self.job_manager, self.overview_cache_folder())
         self.curation = CurationController(
             self.session, self._journal_folder(), ask_restore=self._ask_restore
         )
@@ -128,7 +133,9 @@ class MainWindow(QMainWindow):
         )
         self.ask_open_file: Callable[[str, str], str] = self._file_dialog
         self.ask_open_folder: Callable[[str], str] = self._folder_dialog
-        self.ask_save_recording: Callable[[Any], Any] = lambda r: SaveRecordingDialog.ask(r, self)
+        self.ask_save_recording: Callable[[Any], Any] = lambda r: SaveRecordingDialog.ask(
+            r, self, self.job_manager.location
+        )
         self.ask_save_file: Callable[[str, str], str] = self._save_file_dialog
         self.ask_yes_no: Callable[[str, str], bool] = self._yes_no_dialog
         self.units = UnitsCommands(self)
@@ -171,9 +178,12 @@ class MainWindow(QMainWindow):
             "open_folder": self.choose_and_open_folder,
             "open_binary": self.choose_and_open_binary,
             "save_recording": self.save_recording_as,
+            "job_location": lambda: self.views["jobs"].choose_location(),
             "close_all": self.close_all,
             "quit": self.close,
             "reset_layout": self.reset_layout,
+            "build_overview": self.session.request_overview,
+            "clear_overview_cache": self.clear_overview_cache,
             "extract_waveforms": self.units.extract_waveforms,
             "compute_sparsity": self.units.compute_sparsity,
             "open_waveforms": self.units.open_waveforms,
@@ -327,6 +337,19 @@ class MainWindow(QMainWindow):
         else:
             self.statusBar().showMessage(text, 8000)
 
+    def overview_cache_folder(self) -> Path:
+        """Where overviews (display pyramids) are cached: the ``overview/cache_folder`` setting, or
+        the application's cache location."""
+        default = Path(
+            QStandardPaths.writableLocation(QStandardPaths.StandardLocation.CacheLocation)
+        )
+        return Path(str(self.settings.value("overview/cache_folder", default / "overview")))
+
+    def clear_overview_cache(self) -> None:
+        """Remove every cached overview; the open recording's is built again when needed."""
+        freed = self.overview.clear_cache()
+        self.statusBar().showMessage(f"Overview cache cleared: {freed / 1e6:.0f} MB freed", 8000)
+
     def _journal_folder(self) -> Path:
         default = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
         return Path(str(self.settings.value("curation/journal_folder", default))) / "curation"
@@ -429,6 +452,7 @@ class MainWindow(QMainWindow):
             self._closed = True
             self.save_layout()
             self.unit_channels.shutdown()
+            self.overview.shutdown()
             if self.curation.curation is not None:
                 self.curation.curation.close()
             self.job_manager.shutdown()

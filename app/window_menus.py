@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QMenu, QMenuBar, QWidget
 
 from app.model.curation_controller import CurationController
 from app.model.session import Session
+from app.model.window_source import IDLE
 
 #: Most recent entries remembered.
 MAX_RECENT = 10
@@ -175,6 +176,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
         separator_before=True,
     ),
     ActionSpec(
+        "job_location", "&File", "Run &Jobs On…", "mdi6.server-network",
+        tip="Run saves and waveform extractions on this machine or on a Dask cluster",
+    ),
+    ActionSpec(
         "close_all", "&File", "&Close All", "mdi6.close-box-multiple-outline", "Ctrl+Shift+W",
         MenuContext.has_data, separator_before=True,
         tip="Close every open recording, sorting and file",
@@ -253,6 +258,15 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "reset_layout", "&View", "&Reset Layout", "mdi6.view-dashboard-outline",
         separator_before=True,
+    ),
+    ActionSpec(
+        "build_overview", "&View", "&Build Overview", "mdi6.image-filter-hdr", None,
+        lambda c: c.session.overview.status == IDLE, separator_before=True,
+        tip="Read the whole recording once in the background to browse it at any zoom",
+    ),
+    ActionSpec(
+        "clear_overview_cache", "&View", "Clear Overview &Cache", "mdi6.delete-sweep-outline",
+        tip="Remove the overviews of every recording (each is built again when needed)",
     ),
     ActionSpec(
         "extract_waveforms", "&Units", "&Extract Waveforms…", "mdi6.waveform", "Ctrl+E",
@@ -348,7 +362,7 @@ class WindowMenus:
         signals = context.session.signals
         for name in (
             "recording", "sorting", "events", "snippets", "waveform_extractor",
-            "selected_unit_ids", "spike_selection",
+            "selected_unit_ids", "spike_selection", "overview",
         ):  # fmt: skip
             getattr(signals, name).connect(self.update_enabled)
         context.curation.changed.connect(self.update_enabled)

@@ -223,7 +223,7 @@ def write_store(
     check_save_target(folder_path, sources or {})
     with atomic_folder(folder_path, overwrite=overwrite) as partial:
         root = zarr.open_group(str(partial), mode="w", zarr_format=2)
-        fill(root, str(partial), None)
+        fill(root, str(partial.absolute()), None)  # absolute: Dask workers reopen it
 
 
 def create_array(

@@ -30,6 +30,8 @@ from PySide6.QtWidgets import (
 from core.jobs import get_cpu_count, parse_duration_seconds
 from core.recording.zarr import get_default_zarr_compressor
 
+from ..model.job_location import JobLocation
+
 __all__ = ["SaveRecordingDialog", "make_compressor"]
 
 #: ``choose_path(parent, caption, start_path) -> path`` ("" when the user cancels).
@@ -82,6 +84,9 @@ class SaveRecordingDialog(QDialog):
     choose_path : callable, default: a QFileDialog save dialog
         ``choose_path(parent, caption, start_path) -> str``, called by the Browse button;
         returns "" when the user cancels (tests pass a stub).
+    location : JobLocation or None, default: None
+        Where the save runs (this machine when None). On a Dask cluster the number of
+        parallel jobs is the cluster's, and a recording held in memory is refused.
     """
 
     def __init__(
@@ -89,11 +94,13 @@ class SaveRecordingDialog(QDialog):
         recording: Any,
         parent: QWidget | None = None,
         choose_path: PathChooser = _choose_save_path,
+        location: JobLocation | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Save Recording As")
         self._recording = recording
         self._choose_path = choose_path
+        self._location = JobLocation() if location is None else location
         self._samples: dict[np.dtype, np.ndarray] = {}
 
         self.folder_edit = QLineEdit()
@@ -112,6 +119,9 @@ class SaveRecordingDialog(QDialog):
         self.dtype_combo.addItem("float32", "float32")
         self.n_jobs_spin = QSpinBox()
         self.n_jobs_spin.setRange(1, get_cpu_count())
+        self.n_jobs_spin.setEnabled(self._location.is_local)
+        self.location_label = QLabel(self._location.describe().capitalize())
+        self.location_label.setToolTip("Change it with File ▸ Run Jobs On… or in the Jobs panel")
         self.chunk_duration_edit = QLineEdit("1s")
         self.chunk_duration_edit.setToolTip("Time written per step, e.g. 1s or 500ms")
 
@@ -175,6 +185,7 @@ class SaveRecordingDialog(QDialog):
         form.addRow("", self.overwrite_check)
         form.addRow("Format:", self.format_combo)
         form.addRow("Data type:", self.dtype_combo)
+        form.addRow("Runs on:", self.location_label)
         form.addRow("Parallel jobs:", self.n_jobs_spin)
         form.addRow("Chunk duration:", self.chunk_duration_edit)
         form.addRow(self.compression_box)
@@ -207,18 +218,21 @@ class SaveRecordingDialog(QDialog):
         Returns
         -------
         dict
-            ``format``, ``overwrite``, ``dtype``, ``n_jobs``, ``chunk_duration``,
-            ``pool_engine`` (threads: no process is forked from the GUI) and, for zarr,
+            ``format``, ``overwrite``, ``dtype``, ``chunk_duration``, where it runs (on this
+            machine ``n_jobs`` and ``pool_engine="thread"``: no process is forked from the
+            GUI; on a cluster ``pool_engine="dask"`` and ``dask_client``) and, for zarr,
             ``compressor`` and ``filters_by_dataset`` (the Delta filter applies to traces only).
         """
         options: dict[str, Any] = {
             "format": self.format,
             "overwrite": self.overwrite_check.isChecked(),
             "dtype": self.dtype_combo.currentData(),
-            "n_jobs": self.n_jobs_spin.value(),
             "chunk_duration": self.chunk_duration_edit.text().strip(),
-            "pool_engine": "thread",
         }
+        if self._location.is_local:
+            options.update(n_jobs=self.n_jobs_spin.value(), pool_engine="thread")
+        else:
+            options.update(self._location.job_kwargs())
         if self.format == "zarr":
             options["compressor"] = self._compressor()
             if self._use_delta():
@@ -240,6 +254,12 @@ class SaveRecordingDialog(QDialog):
             parse_duration_seconds(self.chunk_duration_edit.text().strip())
         except (TypeError, ValueError) as error:
             return f"Chunk duration: {error}"
+        if not self._location.is_local and not self._recording.check_serializability("pickle"):
+            return (
+                "This recording is held in this program's memory, which the Dask cluster "
+                "cannot read: run this save on this machine (File ▸ Run Jobs On…), or open a "
+                "saved copy of the recording."
+            )
         return ""
 
     def estimated_size_bytes(self) -> int:
@@ -261,9 +281,11 @@ class SaveRecordingDialog(QDialog):
             super().accept()
 
     @staticmethod
-    def ask(recording: Any, parent: QWidget | None = None) -> tuple[Path, dict[str, Any]] | None:
+    def ask(
+        recording: Any, parent: QWidget | None = None, location: JobLocation | None = None
+    ) -> tuple[Path, dict[str, Any]] | None:
         """Show the dialog; ``(folder, save kwargs)`` if the user clicked Save, else None."""
-        dialog = SaveRecordingDialog(recording, parent)
+        dialog = SaveRecordingDialog(recording, parent, location=location)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return None
         return dialog.target_folder(), dialog.options()

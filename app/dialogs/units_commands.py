@@ -78,7 +78,8 @@ class UnitsCommands:
         if answer is None:
             return
         folder, options = answer
-        job = extract_waveforms_job(recording, sorting, folder, **options)
+        location = self.window.job_manager.location  # this machine or a Dask cluster
+        job = extract_waveforms_job(recording, sorting, folder, location=location, **options)
         job.signals.finished.connect(lambda we: self._extracted(we, folder, recording, sorting))
         self.window.job_manager.submit(job)
 

@@ -15,6 +15,17 @@ ALL_CHANNELS_UP_TO = 64
 DEFAULT_CHANNELS_PER_SCREEN = 48
 #: Nice channels-per-screen values that zooming steps through.
 ZOOM_STEPS = (1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024)
+#: Rows get at least this many pixels when the channels per screen fit the height.
+MIN_ROW_PX = 12
+
+
+def fitting_channels_per_screen(height_px: float, total: int) -> int:
+    """The most channels, all of them or a `ZOOM_STEPS` value, whose rows get `MIN_ROW_PX`
+    pixels in a plot ``height_px`` tall (one row of margin included), at least one."""
+    fits = int(height_px // MIN_ROW_PX) - 1
+    if total <= fits:
+        return max(total, 1)
+    return max([s for s in ZOOM_STEPS if s <= fits], default=1)
 
 
 class ChannelRows:
@@ -32,6 +43,7 @@ class ChannelRows:
     def __init__(self, depth_order: np.ndarray, channels_per_screen: int | None = None) -> None:
         self._depth_order = np.asarray(depth_order, dtype="int64")
         self._selected = np.empty(0, dtype="int64")
+        self._hidden = np.empty(0, dtype="int64")
         self._selected_only = False
         total = len(self._depth_order)
         if channels_per_screen is None:
@@ -124,14 +136,29 @@ class ChannelRows:
         self._selected_only = bool(selected_only)
         self._relist()
 
+    def set_hidden(self, hidden: np.ndarray) -> None:
+        """Recording indices of channels never listed (bad channels the user hides)."""
+        self._hidden = np.asarray(hidden, dtype="int64")
+        self._relist()
+
+    @property
+    def hidden(self) -> np.ndarray:
+        """Recording indices of the hidden channels."""
+        return self._hidden
+
     def reveal_selection(self) -> bool:
-        """Scroll so that the selected channels are on screen; True when the screen moved.
+        """Scroll so that the selected channels are on screen (see `reveal`)."""
+        return self.reveal(self._selected)
+
+    def reveal(self, channels) -> bool:
+        """Scroll so that the listed ones of ``channels`` (recording indices) are on screen;
+        True when the screen moved.
 
         Nothing moves when they are all on screen already (or, when they span more rows than
         the screen holds, when one of them is); otherwise the screen is centred on them (on the
         lowest one when they do not fit).
         """
-        positions = np.flatnonzero(np.isin(self._shown, self._selected))
+        positions = np.flatnonzero(np.isin(self._shown, np.asarray(channels, dtype="int64")))
         if positions.size == 0:
             return False
         low, high, last = int(positions[0]), int(positions[-1]), self._first + self.count - 1
@@ -150,11 +177,11 @@ class ChannelRows:
     # ------------------------------------------------------------------ helpers
     def _relist(self) -> None:
         anchor_channel = self.visible()[0] if self.count else None
+        candidates = self._depth_order[~np.isin(self._depth_order, self._hidden)]
         if self._selected_only and self._selected.size:
-            listed = np.isin(self._depth_order, self._selected)
-            self._shown = self._depth_order[listed]
+            self._shown = candidates[np.isin(candidates, self._selected)]
         else:
-            self._shown = self._depth_order
+            self._shown = candidates
         position = None if anchor_channel is None else self.position_of(anchor_channel)
         self._set_first(self._first if position is None else position)
 

@@ -171,10 +171,9 @@ def rasterize_spans(lo_rows: np.ndarray, hi_rows: np.ndarray, height: int) -> np
         pixel (a transposed view).
     """
     num_columns = lo_rows.shape[0]
-    # clipping to [0, height] first makes the integer conversion a floor
-    start = np.clip(lo_rows, 0, height).astype("int32")
-    stop = np.clip(hi_rows + 1, 0, height).astype("int32")
-    np.maximum(stop, start, out=stop)
+    # column-major order (all channels of a column, then the next column) keeps the writes
+    # below close together in memory
+    start, stop = span_rows(np.ascontiguousarray(lo_rows), np.ascontiguousarray(hi_rows), height)
     lengths = (stop - start).ravel()
     if int(lengths.sum()) <= num_columns * height * SPARSE_FRACTION:
         return _paint_each_span(start, lengths, num_columns, height)
@@ -189,6 +188,18 @@ def rasterize_spans(lo_rows: np.ndarray, hi_rows: np.ndarray, height: int) -> np
     return (coverage[:, :height] > 0).T
 
 
+def span_rows(
+    lo_rows: np.ndarray, hi_rows: np.ndarray, height: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Integer pixel rows ``[start, stop)`` that `rasterize_spans` paints for span ends
+    ``lo_rows``, ``hi_rows`` (any shape; int32; ``start <= stop``)."""
+    # clipping to [0, height] first makes the integer conversion a floor
+    start = np.clip(lo_rows, 0, height).astype("int32")
+    stop = np.clip(hi_rows + 1, 0, height).astype("int32")
+    np.maximum(stop, start, out=stop)
+    return start, stop
+
+
 #: Spans covering at most this fraction of the image are painted one by one (cost follows the
 #: pixels painted); more are counted up each column (cost follows the image size).
 SPARSE_FRACTION = 0.25
@@ -197,7 +208,9 @@ SPARSE_FRACTION = 0.25
 def _paint_each_span(
     start: np.ndarray, lengths: np.ndarray, num_columns: int, height: int
 ) -> np.ndarray:
-    """`rasterize_spans` by setting each covered pixel: for spans covering little of the image."""
+    """`rasterize_spans` by setting each covered pixel: for spans covering little of the image.
+
+    ``start`` is ``(columns, channels)``; ``lengths`` its spans' lengths, flattened alike."""
     image = np.zeros((num_columns, height), dtype=bool)
     total = int(lengths.sum())
     if total:

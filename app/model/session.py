@@ -7,12 +7,13 @@ and tests can drive the application without a window.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from psygnal import evented
 
 import core as si
+from app.model.window_source import IDLE, REQUESTED, OverviewState
 
 #: Window shown when a recording is opened, in seconds.
 DEFAULT_WINDOW_S = 1.0
@@ -70,6 +71,9 @@ class Session:
         Spikes of one unit picked by the user, or None.
     return_scaled : bool
         Show µV (when the recording has gains) rather than raw values.
+    overview : OverviewState
+        The display pyramid of the recording and how far it is built (kept by the overview
+        runner; views read windows from it and ask for it with `request_overview`).
     """
 
     recording: si.BaseRecording | None = None
@@ -88,6 +92,7 @@ class Session:
     sparsity: object | None = None
     spike_selection: SpikeSelection | None = None
     return_scaled: bool = True
+    overview: OverviewState = field(default_factory=OverviewState)
 
     def __post_init__(self) -> None:
         # colour slot of each unit id, in order of first appearance: a unit keeps its colour
@@ -145,6 +150,7 @@ class Session:
         self.unit_order = ()
         self.segment_index = 0
         self.frame_window = (0, 0)
+        self.overview = OverviewState()
         self._color_slots = {}
 
     def add(
@@ -250,6 +256,16 @@ class Session:
     def _assign_colors(self, unit_ids) -> None:
         for unit_id in np.asarray(unit_ids).tolist():
             self._color_slots.setdefault(unit_id, len(self._color_slots))
+
+    def set_overview(self, state: OverviewState) -> None:
+        """Publish the state of the recording's display pyramid (the overview runner does)."""
+        self.overview = state
+
+    def request_overview(self) -> None:
+        """Ask for the display pyramid to be built (a view needs it for a long window); nothing
+        happens unless it is idle (not built, not being built)."""
+        if self.overview.status == IDLE:
+            self.overview = replace(self.overview, status=REQUESTED)
 
     def replace_recording(self, recording: si.BaseRecording) -> None:
         """Show another version of the open recording (e.g. with a new probe), keeping the view."""

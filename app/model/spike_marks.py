@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.model.decimation import span_rows
+
 #: More spikes than this on screen are not marked (zoom in to see them).
 MAX_SPIKE_MARKS = 20_000
 
@@ -221,7 +223,7 @@ def paint_spike_marks(
     pixels: np.ndarray,
     marks: SpikeMarks,
     columns: tuple[np.ndarray, np.ndarray],
-    trace_rows: tuple[np.ndarray, np.ndarray],
+    extents: tuple[np.ndarray, np.ndarray],
     painted_positions: tuple[int, int],
     thicken: int = 1,
     max_pixels: int = 4_000_000,
@@ -236,9 +238,9 @@ def paint_spike_marks(
         What to mark.
     columns : tuple of np.ndarray
         First and last pixel column of each mark (inclusive, unclipped).
-    trace_rows : tuple of np.ndarray
-        ``(start, stop)`` int32 ``(columns, painted channels)``: the pixel rows, counted from the
-        bottom, that each channel's trace covers in each column (``stop`` exclusive).
+    extents : tuple of np.ndarray
+        ``(lo_rows, hi_rows)`` ``(columns, painted channels)``: each channel's span in each
+        column, in pixel rows from the bottom, as given to `rasterize_spans`.
     painted_positions : tuple of int
         ``(first, stop)``: the rows (list positions) of the painted channels.
     thicken : int
@@ -250,7 +252,7 @@ def paint_spike_marks(
     if len(marks) == 0:
         return
     height, num_columns = pixels.shape
-    starts, stops = trace_rows
+    lo_rows, hi_rows = extents
     first_col, last_col = columns
     # strokes are a pixel thicker than the trace so that the colour shows, emphasised ones two
     # pixels and a column wider
@@ -262,8 +264,9 @@ def paint_spike_marks(
     column = _ranges(first_col, widths)
     channel = marks.positions[mark_of_column] - painted_positions[0]
     extra = thicken + thicken * grow[mark_of_column]
-    low = np.clip(starts[column, channel] - extra, 0, height)
-    high = np.clip(stops[column, channel] + extra, 0, height)
+    low, high = span_rows(lo_rows[column, channel], hi_rows[column, channel], height)
+    low = np.clip(low - extra, 0, height)
+    high = np.clip(high + extra, 0, height)
     lengths = np.maximum(high - low, 0).astype("int64")
     total = int(lengths.sum())
     if total > max_pixels:  # keep the middle of each stroke

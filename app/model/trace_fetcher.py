@@ -7,6 +7,12 @@ thread with a signal. Only the newest request is kept waiting, and a reply that 
 newest when it is ready is dropped, so scrolling quickly never queues up work. A request for the
 same window as the last one read is answered from that read (same data array, new request id):
 a view sends every change of its display as a request and only repaints when the window stayed.
+
+No window reads more than ``max_raw_bytes`` of raw samples: a longer one comes from the display
+pyramid of the request's `OverviewState` (a level whose bins are no wider than a pixel), or, while
+the pyramid is being built, is not read at all and says so (``pending``). With a display filter
+(`DisplayContext`), a window is filtered when its samples and margins fit the same budget, and
+shown raw from the pyramid otherwise (with a ``note``).
 """
 
 from __future__ import annotations
@@ -19,6 +25,13 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from app.model.decimation import decimate_min_max
+from app.model.display_filters import DisplayContext, read_display_traces
+from app.model.window_source import (
+    LEVEL,
+    MAX_RAW_WINDOW_BYTES,
+    OverviewState,
+    read_level_envelope,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +64,14 @@ class TraceWindow:
         window, in the units of ``data``): the noise, whatever the pixel width.
     error : str | None
         Why the window could not be read (then ``data`` is empty).
+    pending : str
+        Why the window is not read yet, e.g. ``"building overview… 42%"`` ("" once read; then
+        ``data`` is empty).
+    source : str
+        Where ``data`` comes from: ``"raw"``, ``"filtered"`` or ``"overview x<factor>"`` (a
+        pyramid level of ``factor`` samples per bin).
+    note : str
+        What the view should say about the window, e.g. that filters are off at this zoom.
     """
 
     request_id: int
@@ -65,6 +86,9 @@ class TraceWindow:
     raw_shape: tuple[int, int] = (0, 0)
     noise_levels: np.ndarray = field(default_factory=lambda: np.empty(0, dtype="float32"))
     error: str | None = None
+    pending: str = ""
+    source: str = "raw"
+    note: str = ""
 
     @property
     def decimated(self) -> bool:
@@ -83,12 +107,17 @@ class _Request:
     return_scaled: bool
     num_pixels: int
     callback: Callable[[TraceWindow], None]
+    overview: OverviewState = field(default_factory=OverviewState)
+    display: DisplayContext | None = None
+    max_raw_bytes: int = MAX_RAW_WINDOW_BYTES
 
     def reads_same_as(self, other: _Request | None) -> bool:
-        """Whether ``other`` reads the same samples, channels and pixel width."""
+        """Whether ``other`` reads the same samples, channels and pixel width, the same way."""
         return (
             other is not None
             and self.recording is other.recording
+            and self.display is other.display
+            and self.overview.key == other.overview.key
             and (
                 self.segment_index,
                 self.start_frame,
@@ -114,13 +143,18 @@ class TraceFetcher:
     ----------
     name : str
         Name of the worker thread (tests look for leftover ``TraceFetcher`` threads).
+    max_raw_bytes : int
+        Most raw bytes one window reads (longer ones come from the display pyramid).
 
     Notes
     -----
     Use one fetcher per view: a request from anyone supersedes every earlier one.
     """
 
-    def __init__(self, name: str = "TraceFetcher") -> None:
+    def __init__(
+        self, name: str = "TraceFetcher", max_raw_bytes: int = MAX_RAW_WINDOW_BYTES
+    ) -> None:
+        self.max_raw_bytes = int(max_raw_bytes)
         self._condition = threading.Condition()
         self._pending: _Request | None = None
         self._latest_id = 0
@@ -140,6 +174,8 @@ class TraceFetcher:
         return_scaled: bool,
         num_pixels: int,
         callback: Callable[[TraceWindow], None],
+        overview: OverviewState | None = None,
+        display: DisplayContext | None = None,
     ) -> int:
         """Ask for a window; ``callback(TraceWindow)`` runs on the worker thread when it is ready.
 
@@ -158,6 +194,11 @@ class TraceFetcher:
         callback : callable
             Called with the `TraceWindow` (or one with ``error`` set) unless a newer request was
             made meanwhile. It must not touch widgets.
+        overview : OverviewState | None
+            The recording's display pyramid (`Session.overview`); None: no pyramid is managed
+            and every window is read raw.
+        display : DisplayContext | None
+            Display filters (None: raw traces).
 
         Returns
         -------
@@ -185,6 +226,9 @@ class TraceFetcher:
                 return_scaled=bool(return_scaled),
                 num_pixels=max(int(num_pixels), 1),
                 callback=callback,
+                overview=OverviewState() if overview is None else overview,
+                display=display,
+                max_raw_bytes=self.max_raw_bytes,
             )
             self._condition.notify_all()
             return self._latest_id
@@ -267,7 +311,8 @@ class TraceFetcher:
             return replace(last[1], request_id=request.request_id)
         window = _read_window(request)
         with self._condition:
-            self._last_read = None if window.error is not None else (request, window)
+            kept = window.error is None and not window.pending
+            self._last_read = (request, window) if kept else None
         return window
 
 
@@ -287,8 +332,29 @@ def _read_window(request: _Request) -> TraceWindow:
         num_samples = recording.get_num_samples(request.segment_index)
         start = min(max(request.start_frame, 0), num_samples)
         end = min(max(request.end_frame, start), num_samples)
+        base.update(start_frame=start, end_frame=end)
         if request.return_scaled and not recording.has_scaled():
             raise ValueError("the recording has no gain_to_uV/offset_to_uV: it can only be raw")
+        note = ""
+        display = request.display
+        if display is not None and not display.display_filter.is_identity:
+            # filtered in float32, margins included
+            filtered_bytes = (end - start + 2 * display.margin) * 4 * display.groups.size
+            if filtered_bytes <= request.max_raw_bytes:
+                return _read_filtered(request, base, start, end)
+            seconds = (
+                request.max_raw_bytes / (4 * display.groups.size) / recording.sampling_frequency
+            )
+            note = f"Filters apply to windows up to {seconds:.2g} s: raw traces shown"
+        bytes_per_frame = len(request.channel_ids) * recording.get_dtype().itemsize
+        plan = request.overview.plan(
+            request.segment_index, end - start, request.num_pixels, bytes_per_frame,
+            request.max_raw_bytes,
+        )  # fmt: skip
+        if not plan.readable:
+            return TraceWindow(**base, pending=plan.message(), note=note)
+        if plan.source == LEVEL:
+            return _read_level(request, base, start, end, plan.level, note)
         # reduce the raw samples, then scale the small envelope: same values as reducing
         # get_traces(return_scaled=True), without converting the whole window to float
         traces = recording.get_traces(
@@ -303,10 +369,6 @@ def _read_window(request: _Request) -> TraceWindow:
             data = _scaled(recording, data, request.channel_ids, pairs=not passthrough)
         elif passthrough:
             data = np.array(data)  # detach from a memmap, which may be closed later
-        times = np.asarray(
-            recording.sample_index_to_time(start + offsets, segment_index=request.segment_index),
-            dtype="float64",
-        )
         noise = _noise_levels(traces)
         if request.return_scaled:
             gains = recording.get_channel_gains(channel_ids=request.channel_ids)
@@ -315,12 +377,77 @@ def _read_window(request: _Request) -> TraceWindow:
         logger.debug("trace window %s failed", request.request_id, exc_info=True)
         return TraceWindow(**base, error=f"{type(error).__name__}: {error}")
     return TraceWindow(
-        **{**base, "start_frame": start, "end_frame": end},
-        times=times,
+        **base,
+        times=_times(recording, request.segment_index, start + offsets),
         data=data,
         raw_shape=tuple(traces.shape),
         noise_levels=noise,
+        note=note,
     )
+
+
+def _read_filtered(request: _Request, base: dict, start: int, end: int) -> TraceWindow:
+    """The window filtered for display (float32, µV when scaled), reduced to the pixels."""
+    recording = request.recording
+    traces = read_display_traces(
+        recording,
+        request.segment_index,
+        start,
+        end,
+        request.channel_ids,
+        request.display,
+        request.return_scaled,
+    )
+    data, offsets = decimate_min_max(traces, request.num_pixels)
+    return TraceWindow(
+        **base,
+        times=_times(recording, request.segment_index, start + offsets),
+        data=np.array(data) if data is traces else data,
+        raw_shape=tuple(traces.shape),
+        noise_levels=_noise_levels(traces),
+        source="filtered",
+    )
+
+
+def _read_level(
+    request: _Request, base: dict, start: int, end: int, level: int, note: str
+) -> TraceWindow:
+    """The window from a pyramid level: bins grouped into at most ``num_pixels`` columns."""
+    recording, pyramid = request.recording, request.overview.pyramid
+    data, frames = read_level_envelope(
+        pyramid, level, request.segment_index, start, end, request.channel_ids, request.num_pixels
+    )
+    column_frames = int(frames[2] - frames[0]) if data.shape[0] > 2 else end - start
+    noise = _envelope_noise(data, column_frames)
+    if request.return_scaled:
+        data = _scaled(recording, data, request.channel_ids, pairs=True)
+        gains = recording.get_channel_gains(channel_ids=request.channel_ids)
+        noise = noise * np.abs(gains).astype("float32")
+    factor = pyramid.factors(request.segment_index)[level]
+    return TraceWindow(
+        **base,
+        times=_times(recording, request.segment_index, frames),
+        data=data,
+        raw_shape=(end - start, len(request.channel_ids)),
+        noise_levels=noise,
+        source=f"overview x{factor}",
+        note=note,
+    )
+
+
+def _times(recording, segment_index: int, frames: np.ndarray) -> np.ndarray:
+    return np.asarray(
+        recording.sample_index_to_time(frames, segment_index=segment_index), dtype="float64"
+    )
+
+
+def _envelope_noise(envelope: np.ndarray, column_frames: int) -> np.ndarray:
+    """The noise (as a median absolute deviation) that columns of ``column_frames`` Gaussian
+    samples with these ranges have: the median range over the expected range of that many
+    samples, about ``2 sqrt(2 ln n)`` standard deviations."""
+    ranges = envelope[1::2].astype("float32") - envelope[0::2].astype("float32")
+    expected_range = 2.0 * np.sqrt(2.0 * np.log(max(column_frames, 2)))
+    return (np.median(ranges, axis=0) * (0.6745 / expected_range)).astype("float32")
 
 
 #: Samples per channel the noise level is estimated from.

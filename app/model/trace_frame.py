@@ -10,7 +10,7 @@ window's extents, so a restyle only repaints - off the GUI thread, newest reques
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -59,6 +59,11 @@ class TraceStyle:
         Heat map: 256 ARGB32 colours from ``-level`` to ``+level``.
     outline : int
         Heat map: ARGB32 of the border around spike ticks.
+    dimmed : np.ndarray
+        Recording indices of the channels drawn dimmed (bad channels), in ``dim_color``:
+        under the other traces when stacked, a flat band in a heat map.
+    dim_color : int
+        ARGB32 of the dimmed channels.
     """
 
     mode: str
@@ -73,6 +78,8 @@ class TraceStyle:
     spikes: SpikeMarkerStyle | None = None
     lut: np.ndarray | None = None
     outline: int = 0xFF000000
+    dimmed: np.ndarray = field(default_factory=lambda: np.empty(0, dtype="int64"))
+    dim_color: int = 0xFFB0B0B0
 
     def same_as(self, other: TraceStyle) -> bool:
         """Whether ``other`` gives the same pixels."""
@@ -83,10 +90,12 @@ class TraceStyle:
             same_spikes
             and (self.mode, self.height, self.gain, self.spacing, self.first, self.count)
             == (other.mode, other.height, other.gain, other.spacing, other.first, other.count)
-            and (self.colors, self.outline) == (other.colors, other.outline)
+            and (self.colors, self.outline, self.dim_color)
+            == (other.colors, other.outline, other.dim_color)
             and (self.lut is other.lut or np.array_equal(self.lut, other.lut))
             and np.array_equal(self.shown, other.shown)
             and np.array_equal(self.selected, other.selected)
+            and np.array_equal(self.dimmed, other.dimmed)
         )
 
     def painted_rows(self) -> tuple[int, int]:
@@ -296,8 +305,17 @@ def paint_frame(frame: TraceFrame, style: TraceStyle) -> TraceFrame:
     offsets = (baselines - frame.centres[channels] * scale).astype("float32")
     lo_rows = frame.lo[:, channels] * scale + offsets
     hi_rows = frame.hi[:, channels] * scale + offsets
-    traces = rasterize_spans(lo_rows, hi_rows, style.height)
-    pixels = np.multiply(np.ascontiguousarray(traces[::-1]), style.colors[0], dtype="uint32")
+    dimmed = np.isin(channels, style.dimmed)
+    if dimmed.any():  # bad channels in their colour, under the others
+        normal = np.flatnonzero(~dimmed)
+        traces = rasterize_spans(lo_rows[:, normal], hi_rows[:, normal], style.height)
+        pixels = np.multiply(np.ascontiguousarray(traces[::-1]), style.colors[0], dtype="uint32")
+        dim = np.flatnonzero(dimmed)
+        faint = rasterize_spans(lo_rows[:, dim], hi_rows[:, dim], style.height)[::-1]
+        pixels[faint & (pixels == 0)] = style.dim_color
+    else:
+        traces = rasterize_spans(lo_rows, hi_rows, style.height)
+        pixels = np.multiply(np.ascontiguousarray(traces[::-1]), style.colors[0], dtype="uint32")
     highlighted = np.flatnonzero(np.isin(channels, style.selected))
     if highlighted.size:
         selected = rasterize_spans(lo_rows[:, highlighted], hi_rows[:, highlighted], style.height)
@@ -307,7 +325,7 @@ def paint_frame(frame: TraceFrame, style: TraceStyle) -> TraceFrame:
             pixels,
             frame.marks,
             mark_columns(frame),
-            _trace_rows(lo_rows, hi_rows, style.height),
+            (lo_rows, hi_rows),
             (first, stop),
         )
     return replace(frame, style=style, pixels=pixels)
@@ -328,6 +346,9 @@ def _paint_heatmap(frame: TraceFrame, style: TraceStyle) -> TraceFrame:
     count, height = style.count, style.height
     band_of_row = count - 1 - (np.arange(height) * count) // height  # top row first
     pixels = np.ascontiguousarray(lut[index.T[band_of_row]], dtype="uint32")
+    dimmed_bands = np.flatnonzero(np.isin(visible, style.dimmed))
+    if dimmed_bands.size:  # bad channels as flat bands
+        pixels[np.isin(band_of_row, dimmed_bands)] = style.dim_color
     if frame.marks is not None and len(frame.marks):
         _paint_ticks(pixels, frame, style)
     return replace(frame, style=style, pixels=pixels, heat=peaks, level=level)
@@ -338,11 +359,11 @@ def _paint_ticks(pixels: np.ndarray, frame: TraceFrame, style: TraceStyle) -> No
     count, height, num_columns = style.count, style.height, pixels.shape[1]
     bands = np.arange(count + 1) * height / count
     inset = (bands[1] - bands[0]) * 0.15
-    start = np.floor(bands[:-1] + inset).astype("int32")
-    stop = np.maximum(np.ceil(bands[1:] - inset).astype("int32"), start + 1)
-    rows = (
+    start = np.floor(bands[:-1] + inset)
+    stop = np.maximum(np.ceil(bands[1:] - inset), start + 1)
+    rows = (  # span ends as the traces give them: rows start .. stop - 1
         np.broadcast_to(start, (num_columns, count)),
-        np.broadcast_to(stop, (num_columns, count)),
+        np.broadcast_to(stop - 1, (num_columns, count)),
     )
     screen = (style.first, style.first + style.count)
     first, last = mark_columns(frame)
@@ -370,12 +391,3 @@ def mark_columns(frame: TraceFrame) -> tuple[np.ndarray, np.ndarray]:
     first = np.minimum(column(marks.first_times), centre - half)
     last = np.maximum(column(marks.last_times), centre + half)
     return first, last
-
-
-def _trace_rows(
-    lo_rows: np.ndarray, hi_rows: np.ndarray, height: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Integer pixel rows ``[start, stop)`` covered by each span, as `rasterize_spans` paints."""
-    start = np.clip(lo_rows, 0, height).astype("int32")
-    stop = np.clip(hi_rows + 1, 0, height).astype("int32")
-    return start, np.maximum(stop, start)

@@ -1,7 +1,9 @@
-"""The jobs panel: one row per background job with progress, elapsed time, ETA and Cancel."""
+"""The jobs panel: one row per background job with progress, elapsed time, ETA and Cancel,
+and where the long jobs run (this machine or a Dask cluster), with a button to change it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 import qtawesome as qta
@@ -21,6 +23,10 @@ from PySide6.QtWidgets import (
 )
 
 from ..jobs import Job, JobManager, JobState
+from ..model.job_location import JobLocation
+
+#: ``ask_location(current, parent) -> JobLocation | None`` (None when the user cancels).
+LocationChooser = Callable[[JobLocation, QWidget | None], JobLocation | None]
 
 #: How often the panel refreshes elapsed time and ETA, in milliseconds.
 REFRESH_MS = 250
@@ -134,6 +140,9 @@ class JobsPanel(QWidget):
     parent : QWidget or None, default: None
     clear_after_ms : int or None, default: 5000
         Delay before an ended job's row is removed; None keeps rows until "Clear finished".
+    ask_location : callable or None, default: None
+        ``ask_location(current, parent) -> JobLocation | None``, called by the "Run on…"
+        button (`app.dialogs.job_location.JobLocationDialog.ask` when None; tests pass a stub).
     """
 
     def __init__(
@@ -141,8 +150,11 @@ class JobsPanel(QWidget):
         job_manager: JobManager,
         parent: QWidget | None = None,
         clear_after_ms: int | None = 5000,
+        ask_location: LocationChooser | None = None,
     ) -> None:
         super().__init__(parent)
+        self._job_manager = job_manager
+        self._ask_location = ask_location
         self._clear_after_ms = clear_after_ms
         self._rows: list[JobRow] = []
         self._timer = QTimer(self)
@@ -154,6 +166,12 @@ class JobsPanel(QWidget):
         self.empty_label.setEnabled(False)
         self.clear_button = QPushButton(qta.icon("mdi6.broom"), "Clear finished")
         self.clear_button.clicked.connect(self.clear_finished)
+        self.location_label = QLabel()
+        self.location_label.setWordWrap(True)
+        self.location_button = QToolButton()
+        self.location_button.setText("Run on…")
+        self.location_button.setToolTip("Choose where saves and waveform extractions run")
+        self.location_button.clicked.connect(self.choose_location)
         rows_widget = QWidget()
         self._rows_layout = QVBoxLayout(rows_widget)
         self._rows_layout.setContentsMargins(0, 0, 0, 0)
@@ -165,15 +183,19 @@ class JobsPanel(QWidget):
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(rows_widget)
         buttons = QHBoxLayout()
+        buttons.addWidget(self.location_button)
         buttons.addStretch(1)
         buttons.addWidget(self.clear_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(scroll, 1)
+        layout.addWidget(self.location_label)
         layout.addLayout(buttons)
 
         job_manager.job_added.connect(self._add_row)
         job_manager.job_finished.connect(self._on_job_finished)
+        job_manager.location_changed.connect(self._show_location)
+        self._show_location(job_manager.location)
         for job in job_manager.jobs:
             self._add_row(job)
         self._update_placeholders()
@@ -186,6 +208,22 @@ class JobsPanel(QWidget):
     def row_for(self, job: Job) -> JobRow | None:
         """The row showing ``job``, or None."""
         return next((row for row in self._rows if row.job is job), None)
+
+    def choose_location(self) -> None:
+        """Ask where the long jobs run (this machine or a Dask scheduler) and apply it."""
+        ask = self._ask_location
+        if ask is None:
+            from ..dialogs.job_location import JobLocationDialog
+
+            ask = JobLocationDialog.ask
+        location = ask(self._job_manager.location, self)
+        if location is not None:
+            self._job_manager.set_location(location)
+
+    def _show_location(self, location: JobLocation) -> None:
+        text = f"Jobs run on {location.describe()}"
+        self.location_label.setText(text)
+        self.location_label.setToolTip(text)
 
     def clear_finished(self) -> None:
         """Remove the rows of jobs that ended."""

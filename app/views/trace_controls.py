@@ -8,24 +8,52 @@ import numpy as np
 import pyqtgraph as pg
 import qtawesome as qta
 from PySide6.QtCore import QPointF, QSignalBlocker, Qt, Signal
-from PySide6.QtGui import QDoubleValidator
+from PySide6.QtGui import QAction, QActionGroup, QDoubleValidator
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QHBoxLayout,
     QLineEdit,
+    QMenu,
     QScrollBar,
     QSpinBox,
     QToolButton,
     QWidget,
 )
 
+from app.model.display_filters import (
+    ALL_CHANNELS,
+    AVERAGE,
+    BANDPASS,
+    BY_GROUP,
+    HIGHPASS,
+    MEDIAN,
+    NO_BAND,
+    NO_REFERENCE,
+    DisplayFilter,
+)
 from app.theme import Theme
 
 #: Fraction of the window moved by Left/Right.
 ARROW_SCROLL = 0.1
 #: Zoom factor of +/- and of one wheel notch (a notch towards the user zooms out).
 KEY_ZOOM, WHEEL_ZOOM = 2.0, 0.8
+#: How bad channels (the recording's ``bad_channel`` property) are drawn.
+SHOW_BAD, DIM_BAD, HIDE_BAD = "show", "dim", "hide"
+BAD_CHANNEL_MODES = (SHOW_BAD, DIM_BAD, HIDE_BAD)
+#: The band filters offered: (menu text, band, low Hz, high Hz).
+BAND_CHOICES = (
+    ("No band filter", NO_BAND, 300.0, 6000.0),
+    ("High-pass 300 Hz", HIGHPASS, 300.0, 6000.0),
+    ("Band-pass 300–6000 Hz", BANDPASS, 300.0, 6000.0),
+    ("High-pass 150 Hz", HIGHPASS, 150.0, 6000.0),
+)
+#: The references offered: (menu text, reference).
+REFERENCE_CHOICES = (
+    ("No re-referencing", NO_REFERENCE),
+    ("Common median reference (CMR)", MEDIAN),
+    ("Common average reference (CAR)", AVERAGE),
+)
 
 
 class TraceViewBox(pg.ViewBox):
@@ -150,6 +178,10 @@ class TraceToolbar(QWidget):
         List only the selected channels.
     depth_labels_toggled(bool)
         Add each channel's depth to its label.
+    display_filter_changed(object)
+        The `DisplayFilter` chosen (its ``enabled`` is the raw / filtered toggle).
+    bad_channels_changed(str)
+        ``"show"``, ``"dim"`` or ``"hide"`` the bad channels.
     """
 
     heatmap_toggled = Signal(bool)
@@ -162,10 +194,14 @@ class TraceToolbar(QWidget):
     spacing_changed = Signal(float)
     gain_changed = Signal(float)
     auto_scale_clicked = Signal()
+    display_filter_changed = Signal(object)
+    bad_channels_changed = Signal(str)
 
     def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         color = theme.foreground
+        self._build_filter_button(color)
+        self._build_bad_button(color)
         self.heatmap_button = _tool_button(
             qta.icon("mdi6.gradient-horizontal", color=color),
             "",
@@ -215,6 +251,7 @@ class TraceToolbar(QWidget):
         for widget in (
             self.heatmap_button,
             self.scaled_button,
+            self.filter_button,
             self.segment_combo,
             self.time_edit,
         ):
@@ -223,6 +260,7 @@ class TraceToolbar(QWidget):
         for widget in (
             self.channels_spin,
             self.selected_only_button,
+            self.bad_button,
             self.depth_button,
             self.spacing_spin,
             self.gain_spin,
@@ -240,6 +278,102 @@ class TraceToolbar(QWidget):
         self.spacing_spin.valueChanged.connect(self.spacing_changed)
         self.gain_spin.valueChanged.connect(self.gain_changed)
         self.auto_button.clicked.connect(self.auto_scale_clicked)
+
+    # ------------------------------------------------------------------ filters, bad channels
+    def _build_filter_button(self, color) -> None:
+        self._filter_tip = (
+            "Filtered display (on) or raw traces (off); the arrow chooses the filter and the "
+            "reference. Only what is shown is filtered, never the data."
+        )
+        self.filter_button = _tool_button(
+            qta.icon("mdi6.sine-wave", color=color), "", self._filter_tip
+        )
+        self.filter_button.setCheckable(True)
+        self.filter_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        menu = QMenu(self.filter_button)
+        self.band_actions = _exclusive_actions(menu, [text for text, *_ in BAND_CHOICES])
+        menu.addSeparator()
+        self.reference_actions = _exclusive_actions(menu, [text for text, _ in REFERENCE_CHOICES])
+        self.by_group_action = menu.addAction("Reference each group (shank) alone")
+        self.by_group_action.setCheckable(True)
+        menu.addSeparator()
+        self.whiten_action = menu.addAction("Whiten (decorrelate the channels)")
+        self.whiten_action.setCheckable(True)
+        self.filter_button.setMenu(menu)
+        self.set_display_filter(DisplayFilter())
+        self.filter_button.toggled.connect(self._emit_filter)
+        for action in (*self.band_actions, *self.reference_actions):
+            action.triggered.connect(self._on_filter_choice)
+        for action in (self.by_group_action, self.whiten_action):
+            action.triggered.connect(self._on_filter_choice)
+
+    def _build_bad_button(self, color) -> None:
+        self.bad_button = _tool_button(
+            qta.icon("mdi6.eye-off-outline", color=color),
+            "",
+            "Bad channels (marked in the probe editor): shown, dimmed or hidden",
+        )
+        self.bad_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.bad_button)
+        texts = ("Show bad channels", "Dim bad channels", "Hide bad channels")
+        self.bad_actions = dict(zip((SHOW_BAD, DIM_BAD, HIDE_BAD), _exclusive_actions(menu, texts)))
+        self.bad_button.setMenu(menu)
+        for mode, action in self.bad_actions.items():
+            action.triggered.connect(
+                lambda _checked=False, mode=mode: self.bad_channels_changed.emit(mode)
+            )
+        self.set_bad_channels(DIM_BAD, 0)
+
+    def display_filter(self) -> DisplayFilter:
+        """The filter the controls show."""
+        band = next(i for i, a in enumerate(self.band_actions) if a.isChecked())
+        reference = next(i for i, a in enumerate(self.reference_actions) if a.isChecked())
+        _, band_name, low_hz, high_hz = BAND_CHOICES[band]
+        return DisplayFilter(
+            enabled=self.filter_button.isChecked(),
+            band=band_name,
+            low_hz=low_hz,
+            high_hz=high_hz,
+            reference=REFERENCE_CHOICES[reference][1],
+            reference_scope=BY_GROUP if self.by_group_action.isChecked() else ALL_CHANNELS,
+            whiten=self.whiten_action.isChecked(),
+        )
+
+    def set_display_filter(self, display_filter: DisplayFilter) -> None:
+        """Show ``display_filter`` (the nearest offered band; no signal)."""
+        with QSignalBlocker(self.filter_button):
+            self.filter_button.setChecked(display_filter.enabled)
+        band = next(
+            (
+                i
+                for i, (_, name, low, high) in enumerate(BAND_CHOICES)
+                if name == display_filter.band
+                and (name == NO_BAND or low == display_filter.low_hz)
+                and (name != BANDPASS or high == display_filter.high_hz)
+            ),
+            1,
+        )
+        self.band_actions[band].setChecked(True)
+        reference = [name for _, name in REFERENCE_CHOICES].index(display_filter.reference)
+        self.reference_actions[reference].setChecked(True)
+        self.by_group_action.setChecked(display_filter.reference_scope == BY_GROUP)
+        self.whiten_action.setChecked(display_filter.whiten)
+        now = f"\nNow: {display_filter.label()}" if display_filter.enabled else ""
+        self.filter_button.setToolTip(self._filter_tip + now)
+
+    def set_bad_channels(self, mode: str, count: int) -> None:
+        """Show how the ``count`` bad channels are drawn (the button is off without any)."""
+        self.bad_actions[mode].setChecked(True)
+        self.bad_button.setEnabled(count > 0)
+
+    def _on_filter_choice(self, *_) -> None:
+        # choosing a filter shows it: the toggle goes on
+        with QSignalBlocker(self.filter_button):
+            self.filter_button.setChecked(True)
+        self._emit_filter()
+
+    def _emit_filter(self, *_) -> None:
+        self.display_filter_changed.emit(self.display_filter())
 
     def set_segments(self, spans_s: list[tuple[float, float]]) -> None:
         """List the segments by their start and end times (seconds), e.g.
@@ -294,6 +428,19 @@ class TraceToolbar(QWidget):
         text = self.time_edit.text().replace(",", ".")
         if text:
             self.time_entered.emit(float(text))
+
+
+def _exclusive_actions(menu: QMenu, texts) -> list[QAction]:
+    """Checkable menu entries of which exactly one is checked."""
+    group = QActionGroup(menu)
+    group.setExclusive(True)
+    actions = []
+    for text in texts:
+        action = menu.addAction(text)
+        action.setCheckable(True)
+        group.addAction(action)
+        actions.append(action)
+    return actions
 
 
 def _tool_button(icon, text: str, tip: str) -> QToolButton:

@@ -95,15 +95,18 @@ class TracePlot(pg.PlotWidget):
         """Opaque ARGB32 of the heat-map colour map, 256 entries from -level to +level."""
         return self._heatmap_lut
 
-    def show_frame(self, frame: TraceFrame, x_range: tuple[float, float], unit: str) -> None:
+    def show_frame(
+        self, frame: TraceFrame, x_range: tuple[float, float], unit: str, note: str = ""
+    ) -> None:
         """Show a painted frame over the time range ``x_range`` (seconds); ``unit`` names the
-        values (``"µV"``, or ``""`` for raw values)."""
+        values (``"µV"``, or ``""`` for raw values); ``note`` is said over the traces."""
         style = frame.style
         (left, right), (bottom, top) = frame.x_span, style.y_range()
         skipped = 0 if frame.marks is None else frame.marks.skipped
-        self.message.setText(
-            f"{skipped:,} spikes on screen: zoom in to mark them" if skipped else ""
-        )
+        notes = [note] if note else []
+        if skipped:
+            notes.append(f"{skipped:,} spikes on screen: zoom in to mark them")
+        self.message.setText("\n".join(notes))
         self.message.setPos(x_range[0], top)
         self.trace_item.set_pixels(frame.pixels, QRectF(left, bottom, right - left, top - bottom))
         self.trace_item.show()
@@ -119,7 +122,8 @@ class TracePlot(pg.PlotWidget):
         """Show nothing but ``text`` (top left)."""
         self.clear_layers()
         self.message.setText(text)
-        self.message.setPos(*self.view_box.viewRect().topLeft().toTuple())
+        rect = self.view_box.viewRect()  # y grows upwards: the rectangle's bottom is the top
+        self.message.setPos(rect.left(), rect.bottom())
 
     def clear_layers(self) -> None:
         """Remove traces, scales and events."""

@@ -27,7 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 import core as si
-from app.model.channel_rows import ChannelRows
+from app.model.channel_rows import MIN_ROW_PX, ChannelRows, fitting_channels_per_screen
+from app.model.display_filters import BAD_CHANNEL_PROPERTY, DisplayFilter
 from app.model.spike_marks import SpikeMarkerStyle, SpikeMarks, SpikeTrainIndex
 from app.model.trace_fetcher import TraceFetcher, TraceWindow
 from app.model.trace_frame import (
@@ -37,9 +38,18 @@ from app.model.trace_frame import (
     TraceStyle,
     render_frame,
 )
+from app.model.window_source import IDLE, READY
 from app.theme import current_theme
 from app.views.spike_marker_colors import argb, spike_marker_style
-from app.views.trace_controls import TraceNavigator, TraceToolbar, segment_spans
+from app.views.trace_controls import (
+    BAD_CHANNEL_MODES,
+    DIM_BAD,
+    HIDE_BAD,
+    TraceNavigator,
+    TraceToolbar,
+    segment_spans,
+)
+from app.views.trace_filtering import DisplayFiltering
 from app.views.trace_overlays import TracePlot, channel_label_texts
 
 #: Gain factor of Up/Down.
@@ -88,16 +98,22 @@ class TraceView(QWidget):
         self._frame: TraceFrame | None = None
         self._rows = ChannelRows(np.empty(0, dtype="int64"))
         self._depth_labels = False
+        self._rows_fit_height = True
         self._labels_key: tuple | None = None
         self._marker_style: SpikeMarkerStyle | None = None
         self._marker_style_stale = True
         self._spike_index = SpikeTrainIndex(None)
         self._render_cache = _RenderCache()
+        self._filtering = DisplayFiltering(self)
+        self._bad_mode = DIM_BAD
+        self._bad = np.empty(0, dtype="int64")
+        self._pending_shown = False
         self._closed = False
         self._request_timer = QTimer(self, singleShot=True, interval=0)
         self._request_timer.timeout.connect(self._request_window)
         self._build()
         self._frame_ready.connect(self._show_frame)
+        self._filtering.changed.connect(self._redraw)
         for name, slot in self._session_slots():
             getattr(session.signals, name).connect(slot)
         if self._owns_fetcher:
@@ -161,9 +177,11 @@ class TraceView(QWidget):
 
     def set_channels_per_screen(self, count: int, anchor: float | None = None) -> None:
         """Show ``count`` channels per screen (>= 1), keeping the row at ``anchor`` (a y value;
-        default: the middle of the screen) in place."""
+        default: the middle of the screen) in place. Until this is called (or the count is
+        changed with the keys, the wheel or the spin box) the count fits the plot's height."""
         if count < 1:
             raise ValueError(f"channels per screen must be >= 1, got {count}")
+        self._rows_fit_height = False
         self._rows.set_channels_per_screen(count, anchor)
         self._on_rows_changed()
 
@@ -184,6 +202,43 @@ class TraceView(QWidget):
         with QSignalBlocker(self.toolbar.depth_button):
             self.toolbar.depth_button.setChecked(self._depth_labels)
         self._show_labels()
+
+    @property
+    def display_filter(self) -> DisplayFilter:
+        """How the traces are filtered for display (``enabled`` False: raw traces)."""
+        return self._filtering.display_filter
+
+    def set_display_filter(self, display_filter: DisplayFilter) -> None:
+        """Show the traces filtered, re-referenced or whitened (only what is shown changes)."""
+        if not isinstance(display_filter, DisplayFilter):
+            raise TypeError(f"display_filter must be a DisplayFilter, got {display_filter!r}")
+        self._filtering.set_filter(display_filter)
+        self.toolbar.set_display_filter(display_filter)
+        self._auto_scale_pending = True  # filtered traces have another noise level
+        self._redraw()
+
+    @property
+    def bad_channel_mode(self) -> str:
+        """``"show"``, ``"dim"`` or ``"hide"``: how the recording's bad channels are drawn."""
+        return self._bad_mode
+
+    def set_bad_channel_mode(self, mode: str) -> None:
+        """Draw the bad channels (the ``bad_channel`` property) normally, dimmed or not at all."""
+        if mode not in BAD_CHANNEL_MODES:
+            raise ValueError(f"mode must be one of {BAD_CHANNEL_MODES}, got {mode!r}")
+        self._bad_mode = mode
+        self._rows.set_hidden(self._bad if mode == HIDE_BAD else np.empty(0, dtype="int64"))
+        self.toolbar.set_bad_channels(mode, self._bad.size)
+        self._on_rows_changed()
+
+    def bad_channel_ids(self) -> np.ndarray:
+        """Channel ids of the recording's bad channels."""
+        recording = self._session.recording
+        return np.empty(0) if recording is None else recording.channel_ids[self._bad]
+
+    def pending_message(self) -> str:
+        """Why the window is not drawn yet (e.g. "building overview… 42%"), or ""."""
+        return self.plot_widget.message.toPlainText() if self._pending_shown else ""
 
     def visible_channel_ids(self) -> np.ndarray:
         """Channel ids on screen, bottom to top."""
@@ -250,6 +305,7 @@ class TraceView(QWidget):
             return
         self._closed = True
         self._request_timer.stop()
+        self._filtering.shutdown()
         for name, slot in self._session_slots():
             getattr(self._session.signals, name).disconnect(slot)
         if self._owns_fetcher:
@@ -341,6 +397,8 @@ class TraceView(QWidget):
         toolbar.channels_per_screen_changed.connect(self.set_channels_per_screen)
         toolbar.selected_only_toggled.connect(self.set_selected_only)
         toolbar.depth_labels_toggled.connect(self.set_depth_labels)
+        toolbar.display_filter_changed.connect(self.set_display_filter)
+        toolbar.bad_channels_changed.connect(self.set_bad_channel_mode)
         self.channel_scrollbar.valueChanged.connect(self._on_channel_scrollbar)
         view_box = self.plot_widget.view_box
         view_box.wheel_turned.connect(self._on_wheel)
@@ -356,10 +414,11 @@ class TraceView(QWidget):
             ("return_scaled", self._on_return_scaled),
             ("selected_channel_ids", self._on_selected_channels),
             ("sorting", self._on_units),
-            ("unit_channel_ids", self._on_units),
-            ("selected_unit_ids", self._on_units),
+            ("unit_channel_ids", self._on_selected_units),
+            ("selected_unit_ids", self._on_selected_units),
             ("hidden_unit_ids", self._on_units),
             ("events", self._draw_events),
+            ("overview", self._on_overview),
         ]
 
     # ------------------------------------------------------------------ session changes
@@ -369,9 +428,12 @@ class TraceView(QWidget):
         self._auto_scale_pending = True
         self._marker_style_stale = True
         self._labels_key = None
+        self._filtering.forget()
+        self._pending_shown = False
         self.plot_widget.clear_layers()
         if recording is None:
             self._fetcher.cancel()
+            self._bad = np.empty(0, dtype="int64")
             self._rows = ChannelRows(np.empty(0, dtype="int64"))
             self.toolbar.set_segments([])
             self.toolbar.set_scaled(False, False)
@@ -382,7 +444,14 @@ class TraceView(QWidget):
         except ValueError:  # no channel locations: keep the recording's order
             depth_order = np.arange(recording.get_num_channels())
         selected_only = self._rows.selected_only
+        bad = recording.get_property(BAD_CHANNEL_PROPERTY)
+        self._bad = np.empty(0, "int64") if bad is None else np.flatnonzero(np.asarray(bad, bool))
+        self.toolbar.set_bad_channels(self._bad_mode, self._bad.size)
         self._rows = ChannelRows(depth_order)
+        if self._bad_mode == HIDE_BAD:
+            self._rows.set_hidden(self._bad)
+        self._rows_fit_height = True
+        self._fit_rows_to_height()
         self._rows.set_selected_only(selected_only)
         self._rows.set_selection(self._selected_indices())
         self.toolbar.set_segments(segment_spans(recording))
@@ -415,6 +484,19 @@ class TraceView(QWidget):
         self._marker_style_stale = True
         self._redraw()
 
+    def _on_selected_units(self) -> None:
+        """Bring the selected units' channels on screen (unless only selected channels are
+        listed), and mark their spikes."""
+        session, recording = self._session, self._session.recording
+        channels = [session.unit_channel_ids.get(u) for u in session.selected_unit_ids]
+        known = [c for c in channels if c is not None]
+        if recording is not None and known and not self._rows.selected_only:
+            present = set(recording.channel_ids.tolist())
+            indices = recording.ids_to_indices([c for c in known if c in present])
+            if self._rows.reveal(indices):
+                self._sync_channel_controls()
+        self._on_units()
+
     def _selected_indices(self) -> np.ndarray:
         recording = self._session.recording
         ids = list(self._session.selected_channel_ids)
@@ -443,8 +525,21 @@ class TraceView(QWidget):
         self._redraw()
 
     def _zoom_channels(self, steps: int, anchor: float | None = None) -> None:
+        self._rows_fit_height = False
         self._rows.zoom(steps, anchor)
         self._on_rows_changed()
+
+    def _fit_rows_to_height(self) -> None:
+        """Give rows at least `MIN_ROW_PX` pixels, while the user has not chosen a count."""
+        height = self.plot_widget.view_box.height()
+        if not self._rows_fit_height or self._rows.total == 0 or height < 2 * MIN_ROW_PX:
+            return  # not laid out yet
+        count = fitting_channels_per_screen(height, self._rows.total)
+        if count != self._rows.channels_per_screen:
+            self._rows.set_channels_per_screen(count, anchor=self._rows.first)
+            if not self._rows.selected_only:
+                self._rows.reveal_selection()
+            self._sync_channel_controls()
 
     def _on_wheel(self, position: QPointF, steps: float, modifiers) -> None:
         if self._session.recording is None or not steps:
@@ -475,6 +570,8 @@ class TraceView(QWidget):
             spikes=self._spike_marker_style(),
             lut=self.plot_widget.heatmap_lut() if self._mode == HEATMAP else None,
             outline=argb(self._theme.foreground),
+            dimmed=self._bad if self._bad_mode == DIM_BAD else np.empty(0, dtype="int64"),
+            dim_color=argb(self._theme.bad_channel),
         )
 
     def _spike_marker_style(self) -> SpikeMarkerStyle | None:
@@ -503,6 +600,7 @@ class TraceView(QWidget):
             cache.frame = frame
             ready.emit(frame)
 
+        context = self._filtering.context(recording, session.segment_index, session.return_scaled)
         self._latest_request = self._fetcher.request(
             recording,
             session.segment_index,
@@ -512,15 +610,21 @@ class TraceView(QWidget):
             session.return_scaled,
             self.plot_widget.pixel_size()[0],
             render,
+            overview=session.overview,
+            display=context,
         )
 
     def _show_frame(self, frame: TraceFrame) -> None:
         if frame.window.request_id != self._latest_request:
             return  # a newer request is on its way
         self._shown_request = frame.window.request_id
-        if frame.window.error is not None:
+        self._pending_shown = bool(frame.window.pending)
+        if frame.window.error is not None or frame.window.pending:
             self._frame = None
-            self.plot_widget.show_error(f"Cannot read traces: {frame.window.error}")
+            if frame.window.pending:  # the window waits for the overview: say so, read nothing
+                self._show_pending(frame.window)
+            else:
+                self.plot_widget.show_error(f"Cannot read traces: {frame.window.error}")
             self.frame_drawn.emit(frame.window.request_id)
             return
         if self._auto_scale_pending and frame.pixels is not None:
@@ -531,10 +635,29 @@ class TraceView(QWidget):
         window = frame.window
         start = float(window.times[0])
         duration = (window.end_frame - window.start_frame) / self._session.sampling_frequency
-        self.plot_widget.show_frame(frame, (start, start + duration), self._unit())
+        notes = [window.note, self._filtering.note]
+        self.plot_widget.show_frame(
+            frame, (start, start + duration), self._unit(), "\n".join(n for n in notes if n)
+        )
         self._show_labels()
         self._draw_events()
         self.frame_drawn.emit(window.request_id)
+
+    def _show_pending(self, window: TraceWindow) -> None:
+        session = self._session
+        self.plot_widget.clear_layers()
+        left = float(session.frame_to_time(window.start_frame))
+        right = float(session.frame_to_time(max(window.end_frame, window.start_frame + 1)))
+        self.plot_widget.view_box.setRange(xRange=(left, right), padding=0)
+        self.plot_widget.show_error(window.pending)
+        if session.overview.status == IDLE:
+            session.request_overview()
+
+    def _on_overview(self, state) -> None:
+        # a window waiting for the overview is asked again (progress, then the window); once
+        # the overview is ready, long windows come from it
+        if self._pending_shown or state.status == READY:
+            self._redraw()
 
     def _fit_scale(self, frame: TraceFrame) -> None:
         noise = frame.window.noise_levels
@@ -611,6 +734,7 @@ class TraceView(QWidget):
             self.cursor_moved.emit(float(point.x()), channel_id, value)
 
     def _on_resized(self) -> None:
+        self._fit_rows_to_height()
         self._labels_key = None
         self._show_labels()
         frame = self._frame

@@ -4,7 +4,9 @@
 ``ChunkRecordingExecutor`` and the global getters/setters keep SpikeInterface 0.100's names and
 signatures. :class:`JobOptions` is the parsed, frozen form used inside ``core``;
 :class:`CancelToken` and ``progress_callback`` let a caller (for example the desktop app)
-follow and stop a running job.
+follow and stop a running job. The executor runs chunks in the calling thread, in threads, in
+processes, or on a Dask distributed cluster (``pool_engine="dask"`` with ``dask_client``, see
+:mod:`.dask_engine`; needs the ``spikedesk[distributed]`` extra).
 """
 
 from .cancel import CancelToken, JobCancelled

@@ -17,6 +17,7 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from .cancel import CancelToken
+from .dask_checks import check_dask_client, import_distributed
 from .job_kwargs import (
     PoolEngine,
     RecordingLike,
@@ -262,9 +263,14 @@ class ChunkRecordingExecutor:
         threadpoolctl limit on native thread pools (BLAS, OpenMP) while workers run; None means
         no limit. Processes apply it around each call; thread pools apply it, process-wide,
         for the lifetime of the pool. Not applied when ``n_jobs == 1``.
-    pool_engine : {"process", "thread"}, default: "process"
+    pool_engine : {"process", "thread", "dask"}, default: "process"
         Kind of pool used when ``n_jobs > 1``. Threads share the recording and skip pickling;
-        numpy I/O releases the GIL, so they are often enough.
+        numpy I/O releases the GIL, so they are often enough. ``"dask"`` runs every chunk as a
+        task of a Dask distributed cluster, whatever ``n_jobs`` (see
+        :func:`~core.jobs.dask_engine.run_chunks_on_dask`): ``func`` and ``init_func`` must
+        be module-level functions, ``init_args`` must travel (extractors go as their
+        description; in-memory recordings are refused), and ``func``'s writes must be
+        idempotent and never share a file page with another chunk's.
     progress_callback : callable or None, default: None
         ``progress_callback(done_chunks, total_chunks)``, called in the calling thread with
         ``(0, total)`` at the start and after each chunk is consumed.
@@ -272,6 +278,9 @@ class ChunkRecordingExecutor:
         Checked before each chunk is submitted and while waiting for results; once cancelled,
         pending chunks are dropped, the pool is shut down and :meth:`run` raises
         :class:`~core.jobs.JobCancelled`.
+    dask_client : distributed.Client or str or None, default: None
+        With ``pool_engine="dask"``: the client, a scheduler address (connected to for this
+        job only), or None for the current client. SpikeDesk never starts a cluster.
 
     Raises
     ------
@@ -302,6 +311,7 @@ class ChunkRecordingExecutor:
         pool_engine: PoolEngine = "process",
         progress_callback: ProgressCallback | None = None,
         cancel_token: CancelToken | None = None,
+        dask_client: Any = None,
     ) -> None:
         _check_callable(func, "func")
         _check_callable(init_func, "init_func")
@@ -335,6 +345,10 @@ class ChunkRecordingExecutor:
         self.max_threads_per_process = max_threads_per_process
         self.progress_callback = progress_callback
         self.cancel_token = cancel_token
+        check_dask_client(dask_client)
+        self.dask_client = dask_client
+        if pool_engine == "dask":
+            import_distributed()  # fail now, naming the extra, rather than after the setup
 
         if self.verbose:
             print(self._describe())
@@ -342,6 +356,8 @@ class ChunkRecordingExecutor:
     def _describe(self) -> str:
         """One line with the job parameters, for ``verbose``."""
         engine = "main thread" if self.n_jobs == 1 else self.pool_engine
+        if self.pool_engine == "dask":
+            engine = "dask"
         parts = [self.job_name or "job", f"engine={engine}", f"n_jobs={self.n_jobs}"]
         if self.chunk_size is None:
             parts.append("chunk=whole segment")
@@ -383,7 +399,9 @@ class ChunkRecordingExecutor:
         progress = _Progress(len(chunks), self.progress_callback, self.progress_bar, self.job_name)
         try:
             progress.start()
-            if self.n_jobs == 1 or not chunks:
+            if self.pool_engine == "dask" and chunks:
+                self._run_on_dask(chunks, consume, progress)
+            elif self.n_jobs == 1 or not chunks:
                 self._run_in_main_thread(chunks, consume, progress)
             else:
                 self._run_in_pool(chunks, consume, progress)
@@ -403,6 +421,24 @@ class ChunkRecordingExecutor:
             self._raise_if_cancelled()
             consume(self.func(segment_index, start_frame, end_frame, worker_ctx))
             progress.advance()
+
+    def _run_on_dask(
+        self, chunks: list[Chunk], consume: Callable[[Any], None], progress: _Progress
+    ) -> None:
+        from .dask_engine import run_chunks_on_dask
+
+        run_chunks_on_dask(
+            chunks,
+            self.func,
+            self.init_func,
+            self.init_args,
+            consume,
+            progress.advance,
+            max_threads_per_process=self.max_threads_per_process,
+            job_name=self.job_name,
+            dask_client=self.dask_client,
+            cancel_token=self.cancel_token,
+        )
 
     def _run_in_pool(
         self, chunks: list[Chunk], consume: Callable[[Any], None], progress: _Progress

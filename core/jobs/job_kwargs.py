@@ -10,7 +10,8 @@ assertions into clearer exceptions):
 - validation raises ``ValueError`` / ``TypeError`` naming the argument instead of ``AssertionError``;
 - an ``int`` ``chunk_duration`` is accepted as seconds;
 - ``reset_global_job_kwargs()`` restores all five default keys;
-- ``pool_engine`` (``"process"`` or ``"thread"``, from SpikeInterface 0.102) and the 0.102 spelling
+- ``pool_engine`` (``"process"`` or ``"thread"``, from SpikeInterface 0.102, or ``"dask"``: a Dask
+  distributed cluster, see :mod:`.dask_engine`), ``dask_client`` and the 0.102 spelling
   ``max_threads_per_worker`` (an alias of ``max_threads_per_process``) are accepted job keys,
   although ``job_keys`` keeps the nine 0.100 names;
 - ``ensure_n_jobs`` applies the same ``n_jobs`` rules as ``fix_job_kwargs`` (negative and
@@ -33,6 +34,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 
 from ..errors import InvalidInputError
+from .dask_checks import check_dask_client, check_recording_travels
 from .units import parse_duration_seconds, parse_memory_size
 
 __all__ = [
@@ -63,16 +65,16 @@ job_keys: tuple[str, ...] = (
 )
 """The job keyword arguments of SpikeInterface 0.100."""
 
-#: Keys accepted in addition to ``job_keys`` (SpikeInterface 0.102 names).
-extra_job_keys: tuple[str, ...] = ("pool_engine",)
+#: Keys accepted in addition to ``job_keys`` (SpikeInterface 0.102 names, and the Dask client).
+extra_job_keys: tuple[str, ...] = ("pool_engine", "dask_client")
 _KEY_ALIASES = {"max_threads_per_worker": "max_threads_per_process"}
 _ACCEPTED_KEYS = job_keys + extra_job_keys
 
 #: Keys that all choose the chunk size: giving one at call time drops the others from the globals.
 _CHUNK_KEYS = ("total_memory", "chunk_size", "chunk_memory", "chunk_duration")
 
-POOL_ENGINES: tuple[str, ...] = ("process", "thread")
-PoolEngine = Literal["process", "thread"]
+POOL_ENGINES: tuple[str, ...] = ("process", "thread", "dask")
+PoolEngine = Literal["process", "thread", "dask"]
 
 _DEFAULT_GLOBAL_JOB_KWARGS: dict[str, Any] = {
     "n_jobs": 1,
@@ -119,7 +121,7 @@ def get_global_job_kwargs() -> dict[str, Any]:
         A deep copy; changing it does not change the globals.
     """
     with _global_lock:
-        return copy.deepcopy(_global_job_kwargs)
+        return _copied(_global_job_kwargs)
 
 
 def set_global_job_kwargs(**job_kwargs: Any) -> None:
@@ -128,8 +130,9 @@ def set_global_job_kwargs(**job_kwargs: Any) -> None:
     Parameters
     ----------
     **job_kwargs
-        Any of ``job_keys`` (plus ``pool_engine``). Values are stored as given (``n_jobs=-1`` stays
-        ``-1``) after validation.
+        Any of ``job_keys`` (plus ``pool_engine`` and ``dask_client``). Values are stored as
+        given (``n_jobs=-1`` stays ``-1``) after validation; a ``dask_client`` is kept by
+        reference, the other values are copied.
 
     Raises
     ------
@@ -142,7 +145,7 @@ def set_global_job_kwargs(**job_kwargs: Any) -> None:
     job_kwargs = _canonical_job_kwargs(job_kwargs)
     _validate_job_values(job_kwargs)
     with _global_lock:
-        _global_job_kwargs.update(copy.deepcopy(job_kwargs))
+        _global_job_kwargs.update(_copied(job_kwargs))
         _global_job_kwargs_set = True
 
 
@@ -169,6 +172,14 @@ def is_set_global_job_kwargs_set() -> bool:
 
 
 # --------------------------------------------------------------------------- keys and merging
+def _copied(job_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Deep copy of job kwargs, except the Dask client: a live connection, shared as is."""
+    return {
+        key: value if key == "dask_client" else copy.deepcopy(value)
+        for key, value in job_kwargs.items()
+    }
+
+
 def _canonical_job_kwargs(job_kwargs: dict[str, Any]) -> dict[str, Any]:
     """Map aliases to canonical names and reject unknown keys."""
     canonical: dict[str, Any] = {}
@@ -189,6 +200,8 @@ def _validate_job_values(job_kwargs: dict[str, Any]) -> None:
         normalize_n_jobs(job_kwargs["n_jobs"])
     if "pool_engine" in job_kwargs:
         _check_pool_engine(job_kwargs["pool_engine"])
+    if "dask_client" in job_kwargs:
+        check_dask_client(job_kwargs["dask_client"])
     if "mp_context" in job_kwargs:
         _check_mp_context(job_kwargs["mp_context"])
     if "max_threads_per_process" in job_kwargs:
@@ -231,14 +244,38 @@ def fix_job_kwargs(runtime_job_kwargs: dict[str, Any] | None) -> dict[str, Any]:
     job_kwargs.update({key: value for key, value in runtime.items() if value is not None})
     _validate_job_values(job_kwargs)
     job_kwargs["n_jobs"] = normalize_n_jobs(job_kwargs.get("n_jobs", 1))
-    if runtime.get("n_jobs") is None and job_kwargs["n_jobs"] == 1 and not _global_job_kwargs_set:
-        # as SpikeInterface 0.100: a nudge towards parallel processing
+    serial = job_kwargs["n_jobs"] == 1 and job_kwargs.get("pool_engine") != "dask"
+    if runtime.get("n_jobs") is None and serial and not _global_job_kwargs_set:
+        # as SpikeInterface 0.100: a nudge towards parallel processing (Dask jobs are parallel)
         warnings.warn(
             "`n_jobs` is not set so parallel processing is disabled! To speed up computations, "
             "set n_jobs either globally (with `set_global_job_kwargs()`) or locally (with the "
             "`n_jobs` argument).",
             stacklevel=2,
         )
+    return job_kwargs
+
+
+def default_pool_engine(job_kwargs: dict[str, Any], engine: PoolEngine) -> dict[str, Any]:
+    """Set ``job_kwargs["pool_engine"]`` to ``engine`` unless the call or the globals chose one.
+
+    For functions that prefer threads (their work releases the GIL): an engine given at the call
+    or set with :func:`set_global_job_kwargs` (a Dask cluster, say) still wins.
+
+    Parameters
+    ----------
+    job_kwargs : dict
+        Call-time job keyword arguments, changed in place.
+    engine : {"process", "thread", "dask"}
+        The function's own default.
+
+    Returns
+    -------
+    dict
+        ``job_kwargs``.
+    """
+    if job_kwargs.get("pool_engine") is None:
+        job_kwargs["pool_engine"] = get_global_job_kwargs().get("pool_engine") or engine
     return job_kwargs
 
 
@@ -337,9 +374,11 @@ def ensure_n_jobs(
         The recording to process.
     n_jobs : int, float or None, default: 1
         As in :func:`normalize_n_jobs`, except that ``0`` and ``None`` mean 1.
-    pool_engine : {"process", "thread"}, default: "process"
+    pool_engine : {"process", "thread", "dask"}, default: "process"
         Process pools are capped at 61 workers on Windows and need a recording that can be
-        sent to other processes; threads share the recording.
+        sent to other processes; threads share the recording. ``"dask"`` needs a recording
+        that can be rebuilt from its description on other machines (``n_jobs`` is then not
+        used: the cluster's workers run the chunks).
 
     Returns
     -------
@@ -350,9 +389,14 @@ def ensure_n_jobs(
     ------
     RuntimeError
         If more than one process is requested and the recording is not memory-serializable.
+    ValueError
+        With ``pool_engine="dask"``, if the recording holds data in this process's memory.
     """
     _check_pool_engine(pool_engine)
     n_jobs = _resolve_n_jobs(n_jobs)
+    if pool_engine == "dask":
+        check_recording_travels(recording)
+        return n_jobs
     if pool_engine == "thread":
         return n_jobs
     if platform.system() == "Windows":
@@ -456,7 +500,7 @@ def ensure_chunk_size(
 # --------------------------------------------------------------------------- value checks
 def _check_pool_engine(pool_engine: Any) -> None:
     if pool_engine not in POOL_ENGINES:
-        raise ValueError(f"pool_engine must be 'process' or 'thread', got {pool_engine!r}")
+        raise ValueError(f"pool_engine must be 'process', 'thread' or 'dask', got {pool_engine!r}")
 
 
 def _check_mp_context(mp_context: Any) -> None:
@@ -497,8 +541,11 @@ class JobOptions:
         threadpoolctl limit in workers; None means no limit.
     verbose : bool, default: False
         Print the job parameters.
-    pool : {"process", "thread"}, default: "process"
-        Kind of worker pool used when ``n_jobs`` > 1.
+    pool : {"process", "thread", "dask"}, default: "process"
+        Kind of worker pool used when ``n_jobs`` > 1 (``"dask"``: always the cluster).
+    dask_client : distributed.Client or str or None, default: None
+        With ``pool="dask"``: the client, or a scheduler address, or None for the current
+        client.
     """
 
     n_jobs: int = 1
@@ -508,6 +555,7 @@ class JobOptions:
     max_threads_per_process: int | None = 1
     verbose: bool = False
     pool: PoolEngine = "process"
+    dask_client: Any = None
 
     def __post_init__(self) -> None:
         if isinstance(self.n_jobs, bool) or not isinstance(self.n_jobs, numbers.Integral):
@@ -519,6 +567,7 @@ class JobOptions:
         _check_mp_context(self.mp_context)
         _check_max_threads(self.max_threads_per_process)
         _check_pool_engine(self.pool)
+        check_dask_client(self.dask_client)
 
     @classmethod
     def from_kwargs(cls, recording: RecordingLike, **job_kwargs: Any) -> JobOptions:
@@ -554,6 +603,7 @@ class JobOptions:
             max_threads_per_process=kwargs.get("max_threads_per_process", 1),
             verbose=bool(kwargs.get("verbose", False)),
             pool=pool,
+            dask_client=kwargs.get("dask_client"),
         )
 
     def to_executor_kwargs(self) -> dict[str, Any]:
@@ -563,7 +613,7 @@ class JobOptions:
         -------
         dict
             ``n_jobs``, ``chunk_size``, ``progress_bar``, ``mp_context``,
-            ``max_threads_per_process``, ``verbose`` and ``pool_engine``.
+            ``max_threads_per_process``, ``verbose``, ``pool_engine`` and ``dask_client``.
         """
         return {
             "n_jobs": self.n_jobs,
@@ -573,4 +623,5 @@ class JobOptions:
             "max_threads_per_process": self.max_threads_per_process,
             "verbose": self.verbose,
             "pool_engine": self.pool,
+            "dask_client": self.dask_client,
         }

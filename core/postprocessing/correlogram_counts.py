@@ -6,8 +6,9 @@ Correlograms count every ordered pair of distinct spikes ``(a, b)`` of one segme
 derives both orders from the lag of that pair (an exact multiple of the bin size lands one bin
 further on the negative side). Pairs are enumerated unit by unit: the earlier spikes of one unit,
 sorted by how many spikes follow them within the window, take rectangular blocks of that many
-following spikes (views of the time-sorted spike arrays), so each step is a few numpy passes over
-a block that fits in the CPU cache, and the counts land in one unit's small table.
+following spikes (rows of a sliding-window view of the time-sorted spikes, each spike packed in
+one int64 as sample and unit code), so each step is a few numpy passes over a block that fits in
+the CPU cache, and the counts land in one unit's small table.
 
 :func:`lags_within_units` counts, for each unit, the pairs of its own spikes closer than a limit
 (refractory-period metrics) by shifting along each unit's train while any pair is still close.
@@ -29,8 +30,9 @@ __all__ = [
     "small_label_dtype",
 ]
 
-# Elements of one block (rows x following spikes): about 2 MB of int64, cache-sized.
-_BLOCK_ELEMENTS = 1 << 18
+# Elements of one block (rows x following spikes): 1 MB of int64, so that it and its
+# temporaries stay in the CPU cache.
+_BLOCK_ELEMENTS = 1 << 17
 
 
 def small_label_dtype(num_labels: int) -> np.dtype:
@@ -57,8 +59,8 @@ def group_by_unit(unit_indices: np.ndarray, num_units: int) -> tuple[np.ndarray,
     """
     labels = unit_indices.astype(small_label_dtype(num_units), copy=False)
     order = np.argsort(labels, kind="stable")
-    bounds = np.searchsorted(labels[order], np.arange(num_units + 1))
-    return order, bounds
+    counts = np.bincount(labels, minlength=num_units)
+    return order, np.concatenate([[0], np.cumsum(counts)]).astype("int64")
 
 
 def _fold_unit_counts(
@@ -124,9 +126,7 @@ def correlograms_of_segment(
     num_spikes = times.size
     if num_spikes < 2:
         return correlograms
-    # spikes following each spike within the window (lag <= window_size)
-    following = np.searchsorted(times, times + window_size, side="right")
-    following -= np.arange(1, num_spikes + 1)
+    following = _following_within(times, window_size)
     max_following = int(following.max())
     if max_following == 0:
         return correlograms
@@ -135,22 +135,26 @@ def correlograms_of_segment(
     lags = np.arange(window_size + 2)
     lag_code = 2 * (lags // bin_size) + (lags % bin_size == 0)
     lag_code[window_size + 1] = num_units * width  # lags past the window: the trash half
-    # padding past the end: a lag past the window for every real spike
-    padding = max_following + 1
-    padded_times = np.concatenate([times, np.full(padding, times[-1] + window_size + 1)])
-    padded_codes = np.concatenate(
-        [unit_indices.astype("int64") * width, np.zeros(padding, dtype="int64")]
-    )
-    time_windows = sliding_window_view(padded_times, max_following + 1)
-    code_windows = sliding_window_view(padded_codes, max_following + 1)
+    # one int64 per spike: its sample above, its unit's code below (one gather gives both)
+    shift = int(num_units * width).bit_length()
+    code_mask = (1 << shift) - 1
+    padding = max_following + 1  # past the end: a lag past the window for every spike
+    packed = np.empty(num_spikes + padding, dtype="int64")
+    np.left_shift(times, shift, out=packed[:num_spikes])
+    packed[:num_spikes] |= unit_indices.astype("int64") * width
+    packed[num_spikes:] = (times[-1] + window_size + 1) << shift
+    windows = sliding_window_view(packed, max_following + 1)
+    shifted_times = packed[:num_spikes] & ~code_mask
+    past_window = (window_size + 1) << shift
     counts = np.zeros(2 * num_units * width, dtype="int64")
 
     order, bounds = group_by_unit(unit_indices, num_units)
+    following_keys = following.astype(small_label_dtype(max_following + 1), copy=False)
     for unit in range(num_units):
         if cancel_token is not None:
             cancel_token.raise_if_cancelled()
         spikes = order[bounds[unit] : bounds[unit + 1]]
-        spikes = spikes[np.argsort(following[spikes], kind="stable")]
+        spikes = spikes[np.argsort(following_keys[spikes], kind="stable")]
         num_following = following[spikes]
         start = int(np.searchsorted(num_following, 1))
         counts[:] = 0
@@ -160,11 +164,13 @@ def correlograms_of_segment(
             stop = min(spikes.size, start + max(16, _BLOCK_ELEMENTS // width_guess))
             block_width = int(num_following[stop - 1])
             earlier = spikes[start:stop]
-            lag = time_windows[earlier + 1, :block_width]
-            lag -= times[earlier][:, None]
-            np.minimum(lag, window_size + 1, out=lag)
-            code = lag_code[lag]
-            code += code_windows[earlier + 1, :block_width]
+            # lag << shift | code of the later spike; lags past the window become the trash
+            block = windows[earlier + 1, :block_width]
+            block -= shifted_times[earlier][:, None]
+            np.minimum(block, past_window, out=block)
+            code = lag_code[block >> shift]
+            block &= code_mask
+            code += block
             np.add.at(counts, code.ravel(), 1)
             start = stop
         unit_counts = counts[: num_units * width].reshape(num_units, num_half_bins + 1, 2)
@@ -174,23 +180,33 @@ def correlograms_of_segment(
     return correlograms
 
 
+def _following_within(times: np.ndarray, window_size: int) -> np.ndarray:
+    """For each spike, how many later spikes are at most ``window_size`` after it.
+
+    Searched block by block in the nearby spikes only, which keeps the search in the cache.
+    """
+    following = np.empty(times.size, dtype="int64")
+    block = 1 << 16
+    for start in range(0, times.size, block):
+        stop = min(times.size, start + block)
+        end = int(np.searchsorted(times, times[stop - 1] + window_size, side="right"))
+        local = np.searchsorted(times[start:end], times[start:stop] + window_size, side="right")
+        following[start:stop] = local - np.arange(1, stop - start + 1)
+    return following
+
+
 def lags_within_units(
-    times: np.ndarray,
-    unit_indices: np.ndarray,
-    num_units: int,
-    bin_size: int,
-    num_bins: int,
+    samples: np.ndarray, bounds: np.ndarray, bin_size: int, num_bins: int
 ) -> np.ndarray:
     """Per unit, pairs of its own spikes by lag bin, for lags below ``bin_size * num_bins``.
 
     Parameters
     ----------
-    times : np.ndarray
-        Spike samples of one segment, sorted.
-    unit_indices : np.ndarray
-        Unit index of each spike.
-    num_units : int
-        Number of units.
+    samples : np.ndarray
+        Spike samples of one segment grouped by unit, each unit's in time order
+        (:func:`~core.postprocessing.unit_trains.trains_by_unit`).
+    bounds : np.ndarray
+        ``samples[bounds[u]:bounds[u + 1]]`` are unit ``u``'s spikes.
     bin_size : int
         Bin width in samples (>= 1).
     num_bins : int
@@ -202,21 +218,26 @@ def lags_within_units(
         ``(num_units, num_bins)`` int64: ``[u, q]`` counts the pairs ``i < j`` of spikes of
         ``u`` (in time order) with ``(t_j - t_i) // bin_size == q``.
     """
+    num_units = bounds.size - 1
     counts = np.zeros(num_units * num_bins, dtype="int64")
-    if times.size < 2 or num_bins < 1:
+    if samples.size < 2 or num_bins < 1:
         return counts.reshape(num_units, num_bins)
-    order, _ = group_by_unit(unit_indices, num_units)
-    grouped_times = np.asarray(times, dtype="int64")[order]
-    grouped_units = np.asarray(unit_indices, dtype="int64")[order]
     limit = bin_size * num_bins
-    earlier = np.arange(grouped_times.size - 1)
+    # the later spike of each close pair, shift by shift along each unit's train
+    later = np.arange(1, samples.size)
     shift = 1
-    while earlier.size:
-        later = earlier + shift
-        lag = grouped_times[later] - grouped_times[earlier]
-        close = (lag < limit) & (grouped_units[later] == grouped_units[earlier])
-        earlier, lag = earlier[close], lag[close]
-        np.add.at(counts, grouped_units[earlier] * num_bins + lag // bin_size, 1)
+    while later.size:
+        earlier = later - shift
+        lag = samples[later] - samples[earlier]
+        close = lag < limit
+        later, lag = later[close], lag[close]
+        # pairs that reach back into the previous unit's train do not count, and stop there
+        same_unit = np.searchsorted(bounds, later, side="right") == np.searchsorted(
+            bounds, later - shift, side="right"
+        )
+        later, lag = later[same_unit], lag[same_unit]
+        units = np.searchsorted(bounds, later, side="right") - 1
+        np.add.at(counts, units * num_bins + lag // bin_size, 1)
         shift += 1
-        earlier = earlier[earlier + shift < grouped_times.size]
+        later = later[later - shift >= 0]
     return counts.reshape(num_units, num_bins)

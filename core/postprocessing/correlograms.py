@@ -45,7 +45,7 @@ def _check_method(method: Any) -> None:
     if method == "numba":
         warnings.warn(
             "method='numba': SpikeDesk does not use numba; the counts are computed with numpy",
-            stacklevel=4,
+            stacklevel=3,
         )
 
 

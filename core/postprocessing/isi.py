@@ -16,7 +16,7 @@ import numpy as np
 from ..sorting.base import BaseSorting
 from ..waveforms.extractor import WaveformExtractor
 from .computed_extension import ComputedExtension
-from .correlogram_counts import group_by_unit
+from .unit_trains import unit_trains
 
 __all__ = [
     "ISIHistogramsCalculator",
@@ -72,20 +72,16 @@ def compute_isi_histograms_numpy(
     window_size, bin_size = _isi_bins(sorting, window_ms, bin_ms)
     num_units = len(sorting.unit_ids)
     num_bins = window_size // bin_size
-    counts = np.zeros(num_units * num_bins, dtype="int64")
-    for spikes in sorting.to_spike_vector(concatenated=False):
-        order, _ = group_by_unit(spikes["unit_index"], num_units)
-        times = spikes["sample_index"][order]
-        units = spikes["unit_index"][order]
-        intervals = np.diff(times)
-        counted = (units[1:] == units[:-1]) & (intervals <= window_size)
-        intervals = intervals[counted]
-        bin_index = np.minimum(intervals // bin_size, num_bins - 1)  # the last bin is closed
-        counts += np.bincount(
-            units[1:][counted] * num_bins + bin_index, minlength=num_units * num_bins
-        )
+    counts = np.zeros((num_units, num_bins), dtype="int64")
+    for segment_index in range(sorting.get_num_segments()):
+        for unit_index, train in enumerate(unit_trains(sorting, segment_index)):
+            intervals = np.diff(train)
+            intervals = intervals[intervals <= window_size]
+            if intervals.size:
+                bin_index = np.minimum(intervals // bin_size, num_bins - 1)  # last bin closed
+                counts[unit_index] += np.bincount(bin_index, minlength=num_bins)
     bins = np.arange(0, window_size + bin_size, bin_size) * 1e3 / sorting.get_sampling_frequency()
-    return counts.reshape(num_units, num_bins), bins
+    return counts, bins
 
 
 class ISIHistogramsCalculator(ComputedExtension):

@@ -4,7 +4,8 @@ As SpikeInterface 0.100: each unit's extremum channel and peak shift come from i
 each spike's amplitude is the trace at ``sample + peak_shift`` (clipped to the segment) on that
 channel, in µV when ``return_scaled`` and the recording has gains. The recording is read chunk by
 chunk through :class:`~core.jobs.ChunkRecordingExecutor` (threads by default), with progress and
-cancel; only the channels the chunk's spikes need are read. The result is kept as the
+cancel; each spike's value is picked from the chunk's raw traces (for a file, a memory map: only
+the pages of the picked samples are read) and scaled as ``get_traces`` scales. The result is kept as the
 ``spike_amplitudes`` extension: ``amplitude_segment_<i>.npy``, one value per spike of segment
 ``i`` in spike-vector order.
 """
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..jobs import CancelToken, ChunkRecordingExecutor, split_job_kwargs
+from ..jobs.job_kwargs import default_pool_engine
 from ..waveforms.extractor import WaveformExtractor
 from ..waveforms.template_tools import (
     get_template_extremum_channel,
@@ -40,7 +42,7 @@ def _init_amplitude_worker(
     return_scaled: bool,
     dtype: np.dtype,
 ) -> dict[str, Any]:
-    return {
+    context = {
         "recording": recording,
         "spikes_by_segment": spikes_by_segment,
         "extremum_channels": extremum_channels,
@@ -48,6 +50,10 @@ def _init_amplitude_worker(
         "return_scaled": return_scaled,
         "dtype": dtype,
     }
+    if return_scaled:
+        context["gains"] = recording.get_property("gain_to_uV").astype("float32")
+        context["offsets"] = recording.get_property("offset_to_uV").astype("float32")
+    return context
 
 
 def _amplitudes_of_chunk(
@@ -64,17 +70,16 @@ def _amplitudes_of_chunk(
     samples = times[first:last] + ctx["peak_shifts"][labels]
     np.clip(samples, 0, recording.get_num_samples(segment_index) - 1, out=samples)
     channels = ctx["extremum_channels"][labels]
-    needed = np.unique(channels)
+    first = int(samples.min())
+    # raw traces of a file are a memory map: only the pages of the picked samples are read
     traces = recording.get_traces(
-        segment_index=segment_index,
-        start_frame=int(samples.min()),
-        end_frame=int(samples.max()) + 1,
-        channel_ids=recording.channel_ids[needed],
-        return_scaled=ctx["return_scaled"],
+        segment_index=segment_index, start_frame=first, end_frame=int(samples.max()) + 1
     )
-    rows = samples - samples.min()
-    columns = np.searchsorted(needed, channels)
-    return segment_index, np.asarray(traces[rows, columns], dtype=ctx["dtype"])
+    values = np.asarray(traces[samples - first, channels])
+    if ctx["return_scaled"]:
+        # as get_traces(return_scaled=True): float32 raw * gain + offset
+        values = values.astype("float32") * ctx["gains"][channels] + ctx["offsets"][channels]
+    return segment_index, values.astype(ctx["dtype"], copy=False)
 
 
 class SpikeAmplitudesCalculator(ComputedExtension):
@@ -128,7 +133,7 @@ class SpikeAmplitudesCalculator(ComputedExtension):
         dtype = np.dtype("float32") if return_scaled else np.dtype(recording.get_dtype())
         spikes_by_segment = we.sorting.to_spike_vector(concatenated=False)
 
-        job_kwargs.setdefault("pool_engine", "thread")
+        default_pool_engine(job_kwargs, "thread")
         _, job_kwargs = split_job_kwargs(job_kwargs)
         executor = ChunkRecordingExecutor(
             recording,

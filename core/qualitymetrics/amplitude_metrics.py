@@ -48,7 +48,8 @@ def compute_snrs(
     Parameters
     ----------
     waveform_extractor : WaveformExtractor
-        Noise levels come from its ``noise_levels`` extension, else from its recording.
+        Noise levels come from its ``noise_levels`` extension (or the noise levels of the
+        SortingAnalyzer it was read from), else from its recording.
     peak_sign : {"neg", "pos", "both"}, default: "neg"
     peak_mode : {"extremum", "at_index"}, default: "extremum"
         Amplitude over the whole template, or at the spike sample (``nbefore``).
@@ -67,6 +68,8 @@ def compute_snrs(
         raise ValueError(f"peak_mode must be 'extremum' or 'at_index', got {peak_mode!r}")
     if we.has_extension("noise_levels"):
         noise_levels = we.load_extension("noise_levels").get_data()
+    elif getattr(we, "noise_levels", None) is not None:  # a SortingAnalyzer's, read with it
+        noise_levels = we.noise_levels
     else:
         noise_levels = get_noise_levels(
             we.recording, return_scaled=we.return_scaled, **(random_chunk_kwargs_dict or {})

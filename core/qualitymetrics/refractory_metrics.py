@@ -15,7 +15,9 @@ from collections import namedtuple
 import numpy as np
 
 from ..postprocessing.correlogram_counts import lags_within_units
+from ..postprocessing.unit_trains import trains_by_unit
 from .metric_inputs import segment_lengths, selected_unit_ids, sorting_of
+from .spike_vector_tools import unit_spike_counts
 
 __all__ = ["compute_refrac_period_violations", "compute_sliding_rp_violations"]
 
@@ -59,11 +61,10 @@ def compute_refrac_period_violations(
     t_r = int(round(refractory_period_ms * fs * 1e-3))
     num_units = len(sorting.unit_ids)
     pairs = np.zeros(num_units, dtype="int64")
-    for spikes in sorting.to_spike_vector(concatenated=False):
-        pairs += lags_within_units(
-            spikes["sample_index"], spikes["unit_index"], num_units, t_r + 1, 1
-        )[:, 0]
-    counts = sorting.count_num_spikes_per_unit(outputs="array")
+    for segment_index in range(sorting.get_num_segments()):
+        samples, bounds = trains_by_unit(sorting, segment_index)
+        pairs += lags_within_units(samples, bounds, t_r + 1, 1)[:, 0]
+    counts = unit_spike_counts(sorting)
     contamination, violations = {}, {}
     for unit_id, i in zip(unit_ids, indices):
         violations[unit_id] = num_violations = pairs[i]
@@ -156,14 +157,16 @@ def compute_sliding_rp_violations(
     num_units = len(sorting.unit_ids)
     pair_counts = np.zeros((num_units, num_bins), dtype="int64")
     num_spikes = np.zeros(num_units, dtype="int64")
-    for spikes in sorting.to_spike_vector(concatenated=False):
-        samples, units = spikes["sample_index"], spikes["unit_index"]
-        spike_counts = np.bincount(units, minlength=num_units)
+    for segment_index in range(sorting.get_num_segments()):
+        samples, bounds = trains_by_unit(sorting, segment_index)
+        spike_counts = np.diff(bounds)
         # SpikeInterface skips a unit's segment when no spike of it is at a sample > 0
-        used = np.bincount(units[samples != 0], minlength=num_units) > 0
-        lags = lags_within_units(samples, units, num_units, bin_size, num_bins)
+        # (each train is sorted: its last spike is its latest)
+        last = samples[np.maximum(bounds[1:] - 1, 0)] if samples.size else np.zeros(num_units)
+        used = (spike_counts > 0) & (last > 0)
+        lags = lags_within_units(samples, bounds, bin_size, num_bins)
         # the autocorrelogram's first positive bin holds both orders of a zero-lag pair
-        lags[:, 0] += lags_within_units(samples, units, num_units, 1, 1)[:, 0]
+        lags[:, 0] += lags_within_units(samples, bounds, 1, 1)[:, 0]
         pair_counts[used] += lags[used]
         num_spikes[used] += spike_counts[used]
 

@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from ..postprocessing.correlogram_counts import group_by_unit
+from ..postprocessing.unit_trains import unit_trains
 from .metric_inputs import segment_lengths, selected_unit_ids, sorting_of, total_duration
+from .spike_vector_tools import binned_unit_counts, unit_spike_counts
 
 __all__ = [
     "compute_firing_ranges",
@@ -29,10 +30,6 @@ __all__ = [
 ]
 
 IsiViolation = namedtuple("isi_violation", ["isi_violations_ratio", "isi_violations_count"])
-
-
-def _counts_per_unit(sorting) -> np.ndarray:
-    return sorting.count_num_spikes_per_unit(outputs="array")
 
 
 def compute_num_spikes(waveform_extractor, unit_ids=None, **kwargs) -> dict:
@@ -51,7 +48,7 @@ def compute_num_spikes(waveform_extractor, unit_ids=None, **kwargs) -> dict:
     """
     sorting = sorting_of(waveform_extractor, "compute_num_spikes")
     unit_ids, indices = selected_unit_ids(sorting, unit_ids)
-    counts = _counts_per_unit(sorting)
+    counts = unit_spike_counts(sorting)
     return {unit_id: int(counts[i]) for unit_id, i in zip(unit_ids, indices)}
 
 
@@ -72,30 +69,17 @@ def compute_firing_rates(waveform_extractor, unit_ids=None, **kwargs) -> dict:
     sorting = sorting_of(waveform_extractor, "compute_firing_rates")
     duration = total_duration(waveform_extractor, "compute_firing_rates")
     unit_ids, indices = selected_unit_ids(sorting, unit_ids)
-    counts = _counts_per_unit(sorting)
+    counts = unit_spike_counts(sorting)
     return {unit_id: int(counts[i]) / duration for unit_id, i in zip(unit_ids, indices)}
 
 
 def _concatenated_times(sorting, lengths: list[int]) -> tuple[np.ndarray, np.ndarray]:
-    """Sample of every spike on segments laid end to end, and its unit index."""
+    """Sample of every spike on segments laid end to end (sorted), and its unit index."""
     spikes = sorting.to_spike_vector()
+    if len(lengths) == 1:
+        return spikes["sample_index"], spikes["unit_index"]
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype("int64")
     return spikes["sample_index"] + offsets[spikes["segment_index"]], spikes["unit_index"]
-
-
-def _binned_counts(
-    times: np.ndarray, units: np.ndarray, num_units: int, bin_size: int, num_bins: int
-) -> np.ndarray:
-    """``(num_units, num_bins)`` spikes per bin ``[k * bin_size, (k + 1) * bin_size)``.
-
-    As ``np.histogram`` with those edges: the last bin also takes ``num_bins * bin_size``;
-    spikes past it are not counted.
-    """
-    bins = times // bin_size
-    inside = times <= num_bins * bin_size
-    bins = np.minimum(bins[inside], num_bins - 1)
-    flat = np.bincount(units[inside] * num_bins + bins, minlength=num_units * num_bins)
-    return flat.reshape(num_units, num_bins)
 
 
 def compute_presence_ratios(
@@ -153,8 +137,8 @@ def compute_presence_ratios(
         return {unit_id: np.nan for unit_id in unit_ids}
     num_bins = total_length // bin_samples
     times, units = _concatenated_times(sorting, lengths)
-    counts = _binned_counts(times, units, len(sorting.unit_ids), bin_samples, num_bins)
-    spike_counts = _counts_per_unit(sorting)
+    counts = binned_unit_counts(times, units, len(sorting.unit_ids), bin_samples, num_bins)
+    spike_counts = unit_spike_counts(sorting)
     ratios = {}
     for unit_id, i in zip(unit_ids, indices):
         rate = int(spike_counts[i]) / duration
@@ -196,14 +180,17 @@ def compute_isi_violations(
     threshold_s = isi_threshold_ms / 1000
     min_isi_s = min_isi_ms / 1000
     num_units = len(sorting.unit_ids)
+    # intervals longer than this many samples cannot be below the threshold in seconds
+    longest_candidate = int(threshold_s * fs) + 2
     violations = np.zeros(num_units, dtype="int64")
-    for spikes in sorting.to_spike_vector(concatenated=False):
-        order, _ = group_by_unit(spikes["unit_index"], num_units)
-        seconds = spikes["sample_index"][order] / fs
-        units = spikes["unit_index"][order]
-        violating = (units[1:] == units[:-1]) & (np.diff(seconds) < threshold_s)
-        violations += np.bincount(units[1:][violating], minlength=num_units)
-    counts = _counts_per_unit(sorting)
+    for segment_index in range(sorting.get_num_segments()):
+        for unit_index, train in enumerate(unit_trains(sorting, segment_index)):
+            close = np.flatnonzero(np.diff(train) <= longest_candidate)
+            if close.size:
+                # compared in seconds, as SpikeInterface does (spike_train / fs, then np.diff)
+                seconds = train[close + 1] / fs - train[close] / fs
+                violations[unit_index] += np.count_nonzero(seconds < threshold_s)
+    counts = unit_spike_counts(sorting)
     ratios, numbers = {}, {}
     for unit_id, i in zip(unit_ids, indices):
         num_spikes = int(counts[i])
@@ -263,7 +250,7 @@ def compute_firing_ranges(
         num_bins = length // bin_samples
         if num_bins == 0:
             continue
-        counts = _binned_counts(
+        counts = binned_unit_counts(
             spikes["sample_index"], spikes["unit_index"], num_units, bin_samples, num_bins
         )
         rates.append(counts / bin_size_s)
@@ -314,7 +301,7 @@ def compute_synchrony_metrics(
         for size in synchrony_sizes:
             chosen = first & (complexity >= size)
             synchronous[size] += np.bincount(units[chosen], minlength=num_units)
-    counts = _counts_per_unit(sorting)
+    counts = unit_spike_counts(sorting)
     values = {}
     with np.errstate(divide="ignore", invalid="ignore"):
         for size in synchrony_sizes:

@@ -22,12 +22,16 @@ from ..jobs import (
     ensure_chunk_size,
     split_job_kwargs,
 )
+from ..jobs.job_kwargs import default_pool_engine
 from ..source_files import check_save_target
 from .base import BaseRecording
 
 _BINARY_SUFFIXES = (".raw", ".bin", ".dat")
 # copy_file_range refused: across file systems (old kernels), unsupported file systems or files
 _NO_COPY_FILE_RANGE = {errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL, errno.EBADF}
+# When the executor gives a stop flag (Dask jobs), a chunk is written in blocks of about this
+# many bytes with the flag checked between them, so that a cancelled job stops within a block.
+_STOPPABLE_BLOCK_BYTES = 16 * 1024 * 1024
 
 
 def target_dtype(recording: BaseRecording, dtype) -> tuple[np.dtype, bool]:
@@ -135,6 +139,7 @@ def raw_sources(recording: BaseRecording, dtype: np.dtype, cast_unsigned: bool) 
 def _init_binary_writer(recording, file_paths, dtype, byte_offset, cast_unsigned) -> dict:
     dtype = np.dtype(dtype)
     sources = raw_sources(recording, dtype, cast_unsigned)
+    frame_bytes = recording.get_num_channels() * dtype.itemsize
     return {
         "recording": recording,
         "files": _OpenFiles(file_paths, os.O_WRONLY),
@@ -144,10 +149,24 @@ def _init_binary_writer(recording, file_paths, dtype, byte_offset, cast_unsigned
         "dtype": dtype,
         "byte_offset": byte_offset,
         "cast_unsigned": cast_unsigned,
+        "stoppable_block_frames": max(_STOPPABLE_BLOCK_BYTES // max(frame_bytes, 1), 1),
     }
 
 
 def _write_binary_chunk(segment_index: int, start: int, end: int, ctx: dict) -> None:
+    """Write frames ``[start, end)`` at their byte range (idempotent: tasks may run twice)."""
+    should_stop = ctx.get("should_stop")
+    if should_stop is None:
+        _write_binary_block(segment_index, start, end, ctx)
+        return
+    step = ctx["stoppable_block_frames"]
+    for block_start in range(start, end, step):
+        if should_stop():
+            return
+        _write_binary_block(segment_index, block_start, min(block_start + step, end), ctx)
+
+
+def _write_binary_block(segment_index: int, start: int, end: int, ctx: dict) -> None:
     frame_bytes = ctx["recording"].get_num_channels() * ctx["dtype"].itemsize
     offset = ctx["byte_offset"] + start * frame_bytes
     fd = ctx["files"].fds[segment_index]
@@ -196,8 +215,10 @@ def write_binary_recording(
 ) -> list[Path]:
     """Write each segment to a headerless C-order ``(samples, channels)`` binary file.
 
-    Files are sized first and filled chunk by chunk by the job executor (threads or processes);
-    memory stays bounded by the chunk size times ``n_jobs``.
+    Files are sized first and filled chunk by chunk by the job executor (threads, processes or
+    a Dask cluster, whose workers write each chunk's byte range of the pre-sized files: the
+    paths must be on a file system they share); memory stays bounded by the chunk size times
+    ``n_jobs``.
 
     Parameters
     ----------
@@ -250,14 +271,15 @@ def write_binary_recording(
         with open(path, "wb") as file:
             file.truncate(byte_offset + recording.get_num_samples(segment_index) * frame_bytes)
     # Reading memmaps and pwrite release the GIL: threads write as fast as the disk allows
-    # without pickling the recording into processes (pool_engine="process" is still honoured).
-    job_kwargs.setdefault("pool_engine", "thread")
+    # without pickling the recording into processes (an engine given at the call or set
+    # globally, "process" or "dask", is still honoured).
+    default_pool_engine(job_kwargs, "thread")
     _, job_kwargs = split_job_kwargs(job_kwargs)
     executor = ChunkRecordingExecutor(
         recording,
         _write_binary_chunk,
         _init_binary_writer,
-        (recording, [str(p) for p in file_paths], dtype.str, byte_offset, cast_unsigned),
+        (recording, [str(p.absolute()) for p in file_paths], dtype.str, byte_offset, cast_unsigned),
         job_name="write_binary_recording",
         progress_callback=progress_callback,
         cancel_token=cancel_token,

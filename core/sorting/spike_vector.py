@@ -83,9 +83,12 @@ def vector_to_list_of_spiketrain_numpy(
         ``num_units`` arrays of sample indices (int64 copies), each in spike vector order.
     """
     unit_indices = np.asarray(unit_indices)
+    if num_units <= np.iinfo(np.uint16).max:
+        unit_indices = unit_indices.astype(np.uint16)  # numpy sorts 16-bit keys by radix
     order = np.argsort(unit_indices, kind="stable")
     samples = np.asarray(sample_indices)[order].astype("int64", copy=False)
-    bounds = np.searchsorted(unit_indices[order], np.arange(num_units + 1))
+    counts = np.bincount(unit_indices, minlength=num_units)
+    bounds = np.concatenate([[0], np.cumsum(counts)])
     return [samples[bounds[i] : bounds[i + 1]].copy() for i in range(num_units)]
 
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..jobs import CancelToken, ChunkRecordingExecutor, split_job_kwargs
+from ..jobs.job_kwargs import default_pool_engine
 from ..shared_memory import make_shared_array
 from .kernel_cutting import _build_plan, _extract_chunk, _init_worker, _Plan, _sum_chunk
 from .kernel_outputs import (
@@ -33,6 +34,7 @@ from .kernel_outputs import (
     allocate_arrays,
     create_npy_files,
 )
+from .kernel_pages import PageWriter, extract_chunk_to_pages, init_page_writer
 from .sampling import (
     _check_window,
     sample_spikes,
@@ -180,7 +182,9 @@ def extract_waveforms_to_buffers(
         written (:class:`~.kernel_outputs.RunningAverages`); otherwise it is left empty.
     **job_kwargs
         ``n_jobs``, ``chunk_duration``, ``progress_bar``, ``pool_engine`` (default
-        ``"thread"``: reads release the GIL; ``"process"`` also works)...
+        ``"thread"``: reads release the GIL; ``"process"`` also works; with ``"dask"`` the
+        cluster's tasks write the file pages only they touch and this process the pages they
+        share, see :mod:`.kernel_pages`; in memory they return the waveforms), ``dask_client``...
 
     Returns
     -------
@@ -216,9 +220,10 @@ def extract_waveforms_to_buffers(
     ]
     shapes = [(int(counts[u]), nsamples, widths[u]) for u in range(len(unit_ids))]
 
-    job_kwargs.setdefault("pool_engine", "thread")
+    default_pool_engine(job_kwargs, "thread")
     _, job_kwargs = split_job_kwargs(job_kwargs)
-    threads = job_kwargs["n_jobs"] == 1 or job_kwargs.get("pool_engine") == "thread"
+    threads = _workers_share_memory(job_kwargs)
+    on_dask = job_kwargs.get("pool_engine") == "dask"
 
     if mode not in ("memmap", "files"):
         # with copy=True plain arrays hold the same values without shared blocks
@@ -274,16 +279,21 @@ def extract_waveforms_to_buffers(
     )
     if spikes.size:
         try:
-            _run_chunks(
-                recording,
-                _extract_chunk,
-                (plan, "files", files),
-                None,
-                "extract_waveforms",
-                progress_callback,
-                cancel_token,
-                job_kwargs,
-            )
+            if on_dask:
+                _extract_to_pages(
+                    recording, plan, files, progress_callback, cancel_token, job_kwargs
+                )
+            else:
+                _run_chunks(
+                    recording,
+                    _extract_chunk,
+                    (plan, "files", files),
+                    None,
+                    "extract_waveforms",
+                    progress_callback,
+                    cancel_token,
+                    job_kwargs,
+                )
         except BaseException:
             files.close(cancel=True)
             raise
@@ -293,6 +303,41 @@ def extract_waveforms_to_buffers(
     if mode == "files":
         return dict(zip(unit_ids.tolist(), paths))
     return {u: np.load(path, mmap_mode="r") for u, path in zip(unit_ids.tolist(), paths)}
+
+
+def _extract_to_pages(
+    recording: BaseRecording,
+    plan: _Plan,
+    files: _NpyFiles,
+    progress_callback: ProgressCallback | None,
+    cancel_token: CancelToken | None,
+    job_kwargs: dict,
+) -> None:
+    """On Dask: tasks write the file pages only they touch, this process the shared ones."""
+    writer = PageWriter(
+        [str(Path(path).absolute()) for path in files.paths], files.header_bytes, files.row_bytes
+    )
+    try:
+        ChunkRecordingExecutor(
+            recording,
+            extract_chunk_to_pages,
+            init_page_writer,
+            (plan, writer),
+            gather_func=writer.write_edges,
+            job_name="extract_waveforms",
+            progress_callback=progress_callback,
+            cancel_token=cancel_token,
+            **job_kwargs,
+        ).run()
+    finally:
+        writer.close()
+
+
+def _workers_share_memory(job_kwargs: dict) -> bool:
+    """Whether the chunks run in this process (main thread or threads), not in processes or Dask."""
+    if job_kwargs.get("pool_engine") == "dask":
+        return False
+    return job_kwargs["n_jobs"] == 1 or job_kwargs.get("pool_engine") == "thread"
 
 
 def _fill_arrays(
@@ -379,9 +424,9 @@ def fill_waveform_arrays(
     plan = _build_plan(
         recording, spikes, len(unit_ids), nbefore, nafter, dtype, mask, return_scaled
     )
-    job_kwargs.setdefault("pool_engine", "thread")
+    default_pool_engine(job_kwargs, "thread")
     _, job_kwargs = split_job_kwargs(job_kwargs)
-    threads = job_kwargs["n_jobs"] == 1 or job_kwargs.get("pool_engine") == "thread"
+    threads = _workers_share_memory(job_kwargs)
     _fill_arrays(recording, plan, arrays, threads, progress_callback, cancel_token, job_kwargs)
 
 
@@ -473,7 +518,7 @@ def estimate_templates_average(
         recording, spikes, len(unit_ids), nbefore, nafter, dtype, None, return_scaled
     )
     accumulator = _SumAccumulator(len(unit_ids), nbefore + nafter, recording.get_num_channels())
-    job_kwargs.setdefault("pool_engine", "thread")
+    default_pool_engine(job_kwargs, "thread")
     _, job_kwargs = split_job_kwargs(job_kwargs)
     if spikes.size:
         _run_chunks(

@@ -39,6 +39,17 @@ def no_trace_fetcher_left_running():
 
 
 @pytest.fixture(autouse=True, scope="session")
+def gui_thread_gc(qapp):
+    """Cycles collected in the GUI thread only, as the app does (else worker threads can
+    destroy Qt objects and deadlock with the GUI thread)."""
+    from app.gui_thread_gc import collect_garbage_anywhere, collect_garbage_in_gui_thread
+
+    collect_garbage_in_gui_thread()
+    yield
+    collect_garbage_anywhere()
+
+
+@pytest.fixture(autouse=True, scope="session")
 def qt_test_paths():
     """Qt's standard paths (curation journals of in-memory data) in a test location."""
     from PySide6.QtCore import QStandardPaths

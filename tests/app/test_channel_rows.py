@@ -2,12 +2,12 @@
 
 import numpy as np
 
-from app.model.channel_rows import ChannelRows
+from app.model.channel_rows import ChannelRows, fitting_channels_per_screen
 
 ORDER = np.arange(100)[::-1]  # recording index 99 is the deepest
 
 
-def test_defaults_show_all_small_probes_and_48_rows_of_large_ones():
+def test_defaults_show_all_small_probes_and_48_rows_of_large_ones():  # until the view fits them
     assert ChannelRows(np.arange(32)).count == 32
     rows = ChannelRows(ORDER)
     assert (rows.count, rows.first, rows.total) == (48, 0, 100)
@@ -66,3 +66,16 @@ def test_selected_only_lists_the_selection_by_depth():
     assert rows.position_of(50) == 1 and rows.position_of(10) is None
     rows.set_selection([])
     assert rows.total == 100
+
+
+def test_channels_per_screen_that_fit_a_height():
+    assert fitting_channels_per_screen(840, 384) == 64  # 840 // 12 - 1 = 69 rows
+    assert fitting_channels_per_screen(400, 384) == 32
+    assert fitting_channels_per_screen(840, 50) == 50  # all of them fit
+    assert fitting_channels_per_screen(10, 384) == 1
+
+
+def test_reveal_any_channels():
+    rows = ChannelRows(ORDER, channels_per_screen=10)
+    assert rows.reveal([ORDER[70]]) and rows.first == 65
+    assert not rows.reveal([ORDER[66]]) and not rows.reveal([12345])

@@ -185,6 +185,23 @@ def test_spikes_are_picked_by_their_position_in_the_unit_train(recording, sortin
     assert session.spike_selection is None
 
 
+def test_a_view_asks_for_an_idle_overview_once_and_close_forgets_it(recording, tmp_path):
+    from app.model.display_pyramid import DisplayPyramid
+    from app.model.window_source import IDLE, NO_OVERVIEW, REQUESTED, OverviewState
+
+    session = Session()
+    session.open(recording=recording)
+    requests = []
+    session.signals.overview.connect(lambda state: requests.append(state.status))
+    pyramid = DisplayPyramid(recording, tmp_path, private=True)
+    session.set_overview(OverviewState(IDLE, pyramid))
+    session.request_overview()
+    session.request_overview()  # already requested: nothing more
+    assert requests == [IDLE, REQUESTED] and session.overview.pyramid is pyramid
+    session.close()
+    assert session.overview.status == NO_OVERVIEW and session.overview.pyramid is None
+
+
 def test_unit_order_survives_a_curation_of_the_units(recording, sorting):
     session = Session()
     session.open(recording=recording, sorting=sorting)

@@ -68,9 +68,9 @@ def test_too_many_spikes_are_not_marked():
 
 def test_painting_colours_only_the_trace_pixels_under_the_mark():
     height, columns = 40, 30
-    start = np.full((columns, 2), 10, dtype="int32")  # channel 0: rows 10..12
-    stop = np.full((columns, 2), 13, dtype="int32")
-    start[:, 1], stop[:, 1] = 25, 26  # channel 1: row 25
+    start = np.full((columns, 2), 10.0)  # channel 0: rows 10..12
+    stop = np.full((columns, 2), 12.0)
+    start[:, 1], stop[:, 1] = 25.0, 25.0  # channel 1: row 25
     pixels = np.zeros((height, columns), dtype="uint32")
     trace = np.zeros((height, columns), bool)
     trace[height - 13 : height - 10, :] = True
@@ -87,8 +87,8 @@ def test_painting_colours_only_the_trace_pixels_under_the_mark():
 
 
 def test_emphasised_and_thickened_marks_grow_around_the_trace():
-    start = np.full((20, 1), 10, dtype="int32")
-    stop = start + 1
+    start = np.full((20, 1), 10.0)
+    stop = start.copy()  # row 10
     pixels = np.zeros((30, 20), dtype="uint32")
     marks = find(marker_style(sorting(), [0, -1, -1], emphasised=[True, False, False]), end=15)
     paint_spike_marks(pixels, marks, (np.array([8]), np.array([10])), (start, stop), (0, 1))

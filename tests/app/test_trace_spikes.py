@@ -197,3 +197,19 @@ def test_too_many_spikes_on_screen_are_not_marked_and_the_view_says_so(qtbot, ma
     session.set_time_window(0.0, 0.5)
     wait_drawn(qtbot, view)
     assert len(view.spike_marks()) == 1_500 and view.note() == ""
+
+
+def test_selecting_a_unit_brings_its_channel_on_screen(qtbot, make_view, session_with_channels):
+    session = session_with_channels
+    view = make_view(session)
+    view.set_channels_per_screen(8)
+    view.channel_scrollbar.setValue(0)
+    order = view.channel_order().tolist()
+    unit = next(u for u, c in session.unit_channel_ids.items() if order.index(c) > 40)
+    session.select_units([unit])
+    wait_drawn(qtbot, view)
+    rows = view.channel_rows
+    row = order.index(session.unit_channel_ids[unit])
+    assert rows.first <= row < rows.first + rows.count
+    marks = view.spike_marks()
+    assert np.any(marks.emphasised) and set(marks.positions[marks.emphasised]) == {row}

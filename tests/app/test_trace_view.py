@@ -54,12 +54,25 @@ def test_channels_are_ordered_by_depth_bottom_to_top(make_view, session, demo):
 def test_384_channels_open_with_a_screenful_of_the_deepest_channels(make_view):
     recording = si.generate_recording(num_channels=384, durations=[1.0], seed=0)
     view = make_view(open_session(recording=recording), width=1600, height=900)
-    assert view.drawn_channel_count() == 48
-    assert view.toolbar.channels_spin.value() == 48
-    assert view.toolbar.channels_spin.text() == "48 of 384 ch"
-    np.testing.assert_array_equal(view.visible_channel_ids(), view.channel_order()[:48])
+    height = view.plot_widget.view_box.height()
+    assert view.drawn_channel_count() == 64 and height / 65 >= 12  # rows of 12 px at least
+    assert view.toolbar.channels_spin.text() == "64 of 384 ch"
+    np.testing.assert_array_equal(view.visible_channel_ids(), view.channel_order()[:64])
     pixels = view.stacked_pixels()
-    assert all(band_has_trace(pixels, row, 48) > 0.9 for row in range(48))
+    assert all(band_has_trace(pixels, row, 64) > 0.9 for row in range(64))
+
+
+def test_channels_per_screen_follow_the_height_until_chosen(qtbot, make_view):
+    recording = si.generate_recording(num_channels=384, durations=[1.0], seed=0)
+    view = make_view(open_session(recording=recording), width=1000, height=450)
+    assert view.drawn_channel_count() == 24  # a plot of about 390 px: 24 rows of 15 px
+    view.resize(1000, 900)
+    wait_drawn(qtbot, view)
+    assert view.drawn_channel_count() == 64
+    view.toolbar.channels_spin.setValue(20)
+    view.resize(1000, 450)
+    wait_drawn(qtbot, view)
+    assert view.drawn_channel_count() == 20  # the user's choice stays
 
 
 def test_all_384_channels_fit_on_one_screen_when_asked(qtbot, make_view):

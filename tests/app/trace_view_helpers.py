@@ -14,7 +14,7 @@ def make_view(qtbot):
     """``make_view(session)`` -> a shown TraceView with its first window drawn."""
     views = []
 
-    def make(session, width=1000, height=600):
+    def make(session, width=1000, height=900):
         view = TraceView(session)
         qtbot.addWidget(view)
         views.append(view)

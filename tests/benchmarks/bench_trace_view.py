@@ -16,11 +16,29 @@ a 10 s window of the 384 channels by ``get_traces`` compared with SpikeInterface
 0.105.3 (each in its own virtualenv; best of 3, order alternated; ratio to the faster one).
 Targets: 1 s window < 30 ms median; no GUI stall > 50 ms.
 
-``--source DIR`` runs the ``app`` and ``core`` packages found in DIR (e.g. an export of an older
-commit) to compare versions on the same data; options the older view lacks are skipped.
+Each version runs in a process of its own: ``--source DIR`` names the ``app`` and ``core``
+packages to measure (this checkout by default) and ``--compare DIR`` a second version (e.g. an
+export of an older commit, ``git archive <rev> app core``), measured on the same data in
+alternating order for ``--rounds`` rounds; the best figures are printed, with the ratio of the
+two. Options an older view lacks are skipped.
+
+``--overview`` measures instead hours-long browsing with the display pyramid, on a 2-hour (or
+``--overview-hours``) 384-channel SpikeInterface binary folder made by
+``tests/benchmarks/long_recording.py`` (sparse, 1 % written with noise and spikes): the pyramid
+build (time, size, peak memory, in a subprocess); the time to the first frame after
+``spikedesk FOLDER`` (a subprocess that builds the main window as the command does), with the
+pyramid cached and without; the frame time from request to drawn frame (``frame_drawn`` plus a
+forced render) for windows of 10 ms, 1 s, 1 min, 10 min and 2 h at random places once the
+pyramid exists, with 48 and 384 channels on screen; and a soak of ``--soak-steps`` random
+navigation steps (scroll, zoom in and out, jumps, any width from 10 ms to the whole file) at
+60 steps per second, printing the growth of resident memory and the longest gap of a 5 ms
+QTimer on the GUI thread. Targets: every width < 30 ms median; first frame < 2 s; memory growth
+< 200 MB; no stall > 50 ms.
 
 Usage: ``python tests/benchmarks/bench_trace_view.py [--hours 1] [--filled 60] [--scrolls 40]
-[--units 500] [--folder DIR] [--source DIR] [--si0100 PY] [--si0105 PY] [--no-si]``
+[--units 500] [--folder DIR] [--source DIR] [--compare DIR] [--rounds 3] [--si0100 PY]
+[--si0105 PY] [--no-si]``, or ``python tests/benchmarks/bench_trace_view.py --overview
+[--overview-hours 2] [--folder DIR] [--soak-steps 3000] [--keep]``
 """
 
 from __future__ import annotations
@@ -301,6 +319,260 @@ def compare_reads(path: Path, args, source: Path) -> None:
         )
 
 
+# ---------------------------------------------------------------------- overview (pyramid)
+OVERVIEW_WINDOWS_S = {"10 ms": 0.01, "1 s": 1.0, "1 min": 60.0, "10 min": 600.0, "2 h": 7200.0}
+FIRST_FRAME_SCRIPT = """
+import json, sys, time
+from PySide6.QtWidgets import QApplication
+import app.__main__ as entry
+qt = QApplication([sys.argv[0]])
+qt.setApplicationName(entry.APP_NAME)
+qt.setOrganizationName(entry.APP_NAME)
+window = entry.build_window([sys.argv[1]])
+window.resize(1600, 1000)
+window.show()
+view = window.trace_view
+def drawn(*_):
+    if view.displayed_window() is not None and view.is_current():
+        print(json.dumps({"drawn": time.time()}), flush=True)
+        window.close()
+        qt.quit()
+view.frame_drawn.connect(drawn)
+qt.exec()
+"""
+
+
+def status_mb(key: str) -> float:
+    """VmRSS / VmHWM of this process, in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def first_frame_seconds(folder: Path, xdg: Path, source: Path) -> float:
+    """Seconds from starting ``spikedesk FOLDER`` (a fresh process) to its first trace frame."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(source),
+        "XDG_CACHE_HOME": str(xdg / "cache"),
+        "XDG_CONFIG_HOME": str(xdg / "config"),
+        "QT_QPA_PLATFORM": "offscreen",
+    }
+    started = time.time()
+    result = subprocess.run(
+        [sys.executable, "-c", FIRST_FRAME_SCRIPT, str(folder)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        timeout=300,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])["drawn"] - started
+
+
+def overview_frame_times(session, view, num_samples: int, reads: int):
+    """Median and p95 (ms) of set_frame_window to drawn, per width, and where it was read."""
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    results = {}
+    for name, seconds in OVERVIEW_WINDOWS_S.items():
+        length = min(int(seconds * SAMPLING_FREQUENCY), num_samples)
+        latencies = []
+        for start in rng.integers(0, max(num_samples - length, 1), reads):
+            latencies.append(
+                timed(view, lambda s=int(start), n=length: session.set_frame_window(s, s + n))
+            )
+        source = view.displayed_window().source
+        results[name] = (np.median(latencies), np.percentile(latencies, 95), source)
+    return results
+
+
+def soak(app, session, view, steps: int, num_samples: int) -> dict:
+    """Random navigation at 60 steps per second; memory growth and the longest GUI stall."""
+    import numpy as np
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    rng = np.random.default_rng(11)
+    meter = StallMeter()
+    baseline = status_mb("VmRSS")
+    peak = baseline
+    done = [0]
+    loop = QEventLoop()
+
+    def step() -> None:
+        nonlocal peak
+        action = rng.integers(0, 5)
+        start, end = session.frame_window
+        if action == 0:
+            session.scroll(float(rng.choice([-1.0, -0.1, 0.1, 1.0])))
+        elif action == 1:
+            anchor = int(rng.integers(start, max(end, start + 1)))
+            session.zoom(float(rng.choice([0.5, 0.8, 1.25, 2.0])), anchor_frame=anchor)
+        elif action == 2:
+            session.go_to_time(float(rng.uniform(0, num_samples / SAMPLING_FREQUENCY)))
+        else:
+            width = int(10 ** rng.uniform(np.log10(300), np.log10(num_samples)))
+            first = int(rng.integers(0, max(num_samples - width, 1)))
+            session.set_frame_window(first, first + width)
+        done[0] += 1
+        if done[0] % 100 == 0:
+            peak = max(peak, status_mb("VmRSS"))
+        if done[0] >= steps:
+            timer.stop()
+            loop.quit()
+
+    timer = QTimer(interval=16)
+    timer.timeout.connect(step)
+    meter.start()
+    started = time.perf_counter()
+    timer.start()
+    loop.exec()
+    wait_drawn(view)
+    app.processEvents()
+    meter.timer.stop()
+    return {
+        "seconds": time.perf_counter() - started,
+        "baseline_mb": baseline,
+        "peak_mb": max(peak, status_mb("VmRSS")),
+        "end_mb": status_mb("VmRSS"),
+        "longest_stall_ms": meter.longest_ms,
+    }
+
+
+def overview_benchmark(args) -> None:
+    """The ``--overview`` run: see the module docstring."""
+    import shutil
+
+    from PySide6.QtWidgets import QApplication
+
+    import core as si
+    from app.model.display_pyramid import DisplayPyramid
+    from app.model.session import Session
+    from app.model.window_source import READY, OverviewState
+    from app.views.traces import TraceView
+    from tests.benchmarks.bench_display_pyramid import run_build
+    from tests.benchmarks.long_recording import make_recording_folder
+
+    app = QApplication.instance() or QApplication([])
+    work = Path(args.folder or tempfile.mkdtemp(prefix="bench-overview-"))
+    work.mkdir(parents=True, exist_ok=True)
+    folder = work / "recording"
+    xdg = work / "xdg"
+    cache = xdg / "cache" / "SpikeDesk" / "SpikeDesk" / "overview"
+    try:
+        if not (folder / "binary.json").exists():
+            make_recording_folder(folder, args.overview_hours * 3600, fill=0.01)
+        recording = si.load_extractor(folder)
+        print(f"recording: {recording}")
+        no_pyramid = work / "xdg-empty"
+        shutil.rmtree(no_pyramid, ignore_errors=True)
+        cold = first_frame_seconds(folder, no_pyramid, args.source)
+        shutil.rmtree(cache, ignore_errors=True)
+        build = run_build(folder, cache)
+        print(
+            f"pyramid build: {build['seconds']:.0f} s for {build['raw_bytes'] / 1e9:.0f} GB "
+            f"({build['raw_bytes'] / build['seconds'] / 1e9:.2f} GB/s); "
+            f"{build['pyramid_bytes'] / 1e9:.2f} GB on disk "
+            f"({100 * build['pyramid_bytes'] / build['raw_bytes']:.1f} %); resident memory "
+            f"{build['baseline_mb']:.0f} MB before, peak {build['peak_mb']:.0f} MB"
+        )
+        warm = first_frame_seconds(folder, xdg, args.source)
+        print(
+            f"first frame after `spikedesk FOLDER`: {cold:.2f} s before the pyramid exists, "
+            f"{warm:.2f} s with it cached (process start to the first trace frame drawn)"
+        )
+
+        pyramid = DisplayPyramid(recording, cache)
+        if not pyramid.is_complete():
+            raise RuntimeError(f"the pyramid built in the subprocess is not in {cache}")
+        session = Session()
+        view = TraceView(session)
+        view.resize(1600, 900)
+        view.show()
+        session.open(recording=recording, source="bench")
+        session.set_overview(OverviewState(READY, pyramid, 1.0))
+        wait_drawn(view)
+        num_samples = recording.get_num_samples()
+        print(f"\nframe time, set_frame_window to drawn ({args.scrolls} random windows):")
+        print(f"{'window':>8} {'channels':>9} {'median ms':>10} {'p95 ms':>8}  read from")
+        for channels in CHANNELS_ON_SCREEN:
+            view.set_channels_per_screen(channels)
+            wait_drawn(view)
+            for name, (median, p95, source) in overview_frame_times(
+                session, view, num_samples, args.scrolls
+            ).items():
+                count = view.drawn_channel_count()
+                print(f"{name:>8} {count:>9} {median:>10.1f} {p95:>8.1f}  {source}")
+        view.set_channels_per_screen(48)
+        result = soak(app, session, view, args.soak_steps, num_samples)
+        print(
+            f"\nsoak: {args.soak_steps} random navigation steps in {result['seconds']:.0f} s; "
+            f"resident memory {result['baseline_mb']:.0f} MB before, peak "
+            f"{result['peak_mb']:.0f} MB (+{result['peak_mb'] - result['baseline_mb']:.0f} MB), "
+            f"{result['end_mb']:.0f} MB after; longest GUI stall {result['longest_stall_ms']:.1f} ms"
+        )
+        view.close()
+        pyramid.close()
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def measure(args, path: Path) -> dict:
+    """One version's figures (in this process): ``{name: (median ms, p95 ms)}`` and the stall."""
+    sys.path.insert(0, str(args.source))
+    import numpy as np
+    from PySide6.QtWidgets import QApplication
+
+    from app.model.session import Session
+    from app.views.traces import TraceView
+
+    app = QApplication.instance() or QApplication([])
+    recording = open_recording(path)
+    sorting, unit_channels = make_sorting(recording, args.units, args.rate)
+    results: dict = {}
+    session = Session()
+    view = TraceView(session)
+    view.resize(1600, 900)
+    view.show()
+    started = time.perf_counter()
+    session.open(recording=recording, sorting=sorting, source="bench")
+    session.set_unit_channels(unit_channels)
+    wait_drawn(view)
+    results["first window drawn"] = [1e3 * (time.perf_counter() - started)] * 2
+
+    def record(name: str, latencies) -> None:
+        results[name] = [float(np.median(latencies)), float(np.percentile(latencies, 95))]
+
+    can_zoom = hasattr(view, "set_channels_per_screen")
+    for channels in CHANNELS_ON_SCREEN if can_zoom else (NUM_CHANNELS,):
+        if can_zoom:
+            view.set_channels_per_screen(channels)
+        for window_s in WINDOWS_S:
+            scrolls = max(args.scrolls // 4, 5) if window_s >= 10 else args.scrolls
+            latencies = scroll_latencies(session, view, window_s, scrolls, args.filled)
+            record(f"scroll {window_s:g} s, {view.drawn_channel_count()} ch", latencies)
+    session.set_time_window(0.0, 1.0)
+    wait_drawn(view)
+    for channels in CHANNELS_ON_SCREEN if can_zoom else (NUM_CHANNELS,):
+        if can_zoom:
+            view.set_channels_per_screen(channels)
+            wait_drawn(view)
+        gains = restyle_latencies(view, args.scrolls, channel_scroll=False)
+        record(f"gain change 1 s, {view.drawn_channel_count()} ch", gains)
+    if can_zoom:
+        view.set_channels_per_screen(48)
+        wait_drawn(view)
+        record("channel scroll 1 s, 48 ch", restyle_latencies(view, args.scrolls, True))
+    with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
+        longest, _, _ = stall_during_save(app, session, view, recording, Path(tmp), args.filled)
+    results["GUI stall during a save"] = [longest, longest]
+    view.close()
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hours", type=float, default=1.0, help="length of the recording")
@@ -310,79 +582,67 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=5.0, help="firing rate of each unit (Hz)")
     parser.add_argument("--folder", type=Path, default=None, help="where to write the data")
     parser.add_argument("--source", type=Path, default=Path(__file__).resolve().parents[2])
+    parser.add_argument("--compare", type=Path, default=None, help="another version to measure")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds (best of)")
     parser.add_argument("--si0100", default=SI_VENVS["si0100"], help="python of SI 0.100.8")
     parser.add_argument("--si0105", default=SI_VENVS["si0105"], help="python of SI 0.105.3")
     parser.add_argument("--no-si", action="store_true", help="skip the SpikeInterface reads")
+    parser.add_argument("--overview", action="store_true", help="the display pyramid run only")
+    parser.add_argument("--overview-hours", type=float, default=2.0)
+    parser.add_argument("--soak-steps", type=int, default=3000)
+    parser.add_argument("--keep", action="store_true", help="keep the --overview files")
+    parser.add_argument("--child", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    sys.path.insert(0, str(args.source))
+    if args.overview:
+        sys.path.insert(0, str(args.source))
+        overview_benchmark(args)
+        return
+    if args.child is not None:  # one version, in a process of its own
+        print(json.dumps(measure(args, args.child)))
+        return
 
-    import numpy as np
-    from PySide6.QtWidgets import QApplication
-
-    from app.model.session import Session
-    from app.views.traces import TraceView
-
-    app = QApplication.instance() or QApplication([])
     with tempfile.TemporaryDirectory(dir=args.folder) as tmp:
-        folder = Path(tmp)
-        path = folder / "traces.raw"
+        path = Path(tmp) / "traces.raw"
         write_recording(path, args.hours, args.filled)
-        recording = open_recording(path)
-        sorting, unit_channels = make_sorting(recording, args.units, args.rate)
-        print(f"source: {args.source}")
-        print(f"recording: {recording}")
+        sources = [args.source] + ([args.compare] if args.compare else [])
+        best: dict = {str(source): {} for source in sources}
+        common = ["--hours", str(args.hours), "--filled", str(args.filled)]
+        common += ["--scrolls", str(args.scrolls), "--units", str(args.units)]
+        common += ["--rate", str(args.rate)]
+        for round_index in range(args.rounds):  # alternate the order between rounds
+            for source in sources if round_index % 2 == 0 else sources[::-1]:
+                output = subprocess.run(
+                    [sys.executable, __file__, "--child", str(path), "--source", str(source)]
+                    + common,
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout
+                figures = json.loads(output.strip().splitlines()[-1])
+                for name, (median, p95) in figures.items():
+                    old = best[str(source)].get(name, [float("inf")] * 2)
+                    best[str(source)][name] = [min(old[0], median), min(old[1], p95)]
         print(
-            f"sorting: {sorting.get_num_units()} units, {sorting.count_total_num_spikes()} spikes"
+            f"{args.hours:g} h lazy 384-channel int16 recording, {args.units} units at "
+            f"{args.rate:g} Hz; view 1600x900; best of {args.rounds} rounds (ms)"
         )
-        session = Session()
-        view = TraceView(session)
-        view.resize(1600, 900)
-        view.show()
-        started = time.perf_counter()
-        session.open(recording=recording, sorting=sorting, source="bench")
-        session.set_unit_channels(unit_channels)
-        wait_drawn(view)
-        print(f"first window drawn {1e3 * (time.perf_counter() - started):.0f} ms after opening")
-        can_zoom = hasattr(view, "set_channels_per_screen")
-        print(f"\n{'window':>8} {'channels':>9} {'median ms':>10} {'p95 ms':>8}")
-        for channels in CHANNELS_ON_SCREEN if can_zoom else (NUM_CHANNELS,):
-            if can_zoom:
-                view.set_channels_per_screen(channels)
-            for window_s in WINDOWS_S:
-                scrolls = max(args.scrolls // 4, 5) if window_s >= 10 else args.scrolls
-                latencies = scroll_latencies(session, view, window_s, scrolls, args.filled)
-                print(
-                    f"{window_s:>7g}s {view.drawn_channel_count():>9} "
-                    f"{np.median(latencies):>10.1f} {np.percentile(latencies, 95):>8.1f}"
+        names = list(dict.fromkeys(n for figures in best.values() for n in figures))
+        header = f"{'':<36}" + "".join(f"{Path(s).name[:22]:>24}" for s in sources)
+        print(header + ("   ratio" if args.compare else ""))
+        for name in names:
+            cells, medians = "", []
+            for source in sources:
+                figure = best[str(source)].get(name)
+                medians.append(None if figure is None else figure[0])
+                cells += (
+                    f"{'—':>24}"
+                    if figure is None
+                    else f"{figure[0]:>11.1f} (p95 {figure[1]:>6.1f})"
                 )
-        session.set_time_window(0.0, 1.0)
-        wait_drawn(view)
-        print("\nrestyles of a 1 s window")
-        for channels in CHANNELS_ON_SCREEN if can_zoom else (NUM_CHANNELS,):
-            if can_zoom:
-                view.set_channels_per_screen(channels)
-                wait_drawn(view)
-            gains = restyle_latencies(view, args.scrolls, channel_scroll=False)
-            print(
-                f"gain change, {view.drawn_channel_count()} channels: median "
-                f"{np.median(gains):.1f} ms, p95 {np.percentile(gains, 95):.1f} ms"
-            )
-        if can_zoom:
-            view.set_channels_per_screen(48)
-            wait_drawn(view)
-            scrolls = restyle_latencies(view, args.scrolls, channel_scroll=True)
-            print(
-                f"channel scroll, 48 channels: median {np.median(scrolls):.1f} ms, "
-                f"p95 {np.percentile(scrolls, 95):.1f} ms"
-            )
-        longest, elapsed, count = stall_during_save(
-            app, session, view, recording, folder, args.filled
-        )
-        print(
-            f"\nlongest GUI-thread stall during a binary save of a minute (n_jobs=2, threads, "
-            f"{elapsed:.1f} s, {count} scrolls of 1 s windows meanwhile): {longest:.1f} ms"
-        )
-        view.close()
+            ratio = ""
+            if args.compare and None not in medians:
+                ratio = f"{medians[0] / medians[1]:>8.2f}"
+            print(f"{name:<36}{cells}{ratio}")
         if not args.no_si:
             compare_reads(path, args, args.source)
 

@@ -68,6 +68,7 @@ def waveform_extractor(recording, sorting, folder=None, **kwargs):
         return_scaled=True,
         seed=0,
         progress_bar=False,
+        n_jobs=1,
     )
     options.update(kwargs)
     mode = "memory" if folder is None else "folder"

@@ -285,7 +285,7 @@ def test_fix_job_kwargs_accepts_pool_engine_and_new_thread_key_name():
 
 def test_fix_job_kwargs_rejects_unknown_pool_engine():
     with pytest.raises(ValueError, match="pool_engine"):
-        fix_job_kwargs({"pool_engine": "dask"})
+        fix_job_kwargs({"pool_engine": "ray"})
 
 
 def test_fix_job_kwargs_warns_when_n_jobs_never_set(monkeypatch):
@@ -574,7 +574,7 @@ def test_process_pool_refuses_recording_not_memory_serializable():
 
 def test_executor_rejects_unknown_pool_engine():
     with pytest.raises(ValueError, match="pool_engine"):
-        make_executor(FakeRecording(), n_jobs=2, pool_engine="dask")
+        make_executor(FakeRecording(), n_jobs=2, pool_engine="ray")
 
 
 def test_executor_rejects_non_callable_func():

@@ -19,7 +19,7 @@ from .postprocessing_data import GAIN, OFFSET, recording_with_spikes, sorting_of
 TRAINS = ({"a": [10, 40, 95], "b": [20, 41, 70]}, {"a": [5, 30], "b": [12, 59]})
 DEPTHS = {"a": [[0, 10, 20], [30, 40]], "b": [[0, 5, 10], [15, 20]]}
 LENGTHS = [100, 60]
-JOB = {"progress_bar": False, "chunk_size": 25}
+JOB = {"progress_bar": False, "chunk_size": 25, "n_jobs": 1}
 
 
 @pytest.fixture
@@ -85,10 +85,10 @@ def test_chunks_threads_and_progress(recording, sorting, n_jobs):
     we = waveform_extractor(recording, sorting)
     calls = []
     amplitudes = compute_spike_amplitudes(
-        we, n_jobs=n_jobs, progress_callback=lambda d, t: calls.append((d, t)), **JOB
+        we, progress_callback=lambda d, t: calls.append((d, t)), **{**JOB, "n_jobs": n_jobs}
     )
     assert calls[0] == (0, 7) and calls[-1] == (7, 7)  # 4 + 3 chunks of 25 samples
-    single = compute_spike_amplitudes(waveform_extractor(recording, sorting), progress_bar=False)
+    single = compute_spike_amplitudes(waveform_extractor(recording, sorting), **JOB)
     np.testing.assert_array_equal(amplitudes[0], single[0])
 
 

@@ -23,7 +23,7 @@ from core.qualitymetrics.amplitude_metrics import _censored_duplicates, _histogr
 
 from .postprocessing_data import GAIN, OFFSET, recording_with_spikes, sorting_of, waveform_extractor
 
-JOB = {"progress_bar": False}
+JOB = {"progress_bar": False, "n_jobs": 1}
 
 
 def make_we(depths_a, depths_b, length=400, folder=None, noise=0):

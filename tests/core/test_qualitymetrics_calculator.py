@@ -63,7 +63,7 @@ def make_we(folder=None, unit_ids=("a", "b")):
 @pytest.mark.filterwarnings("ignore:Units .* have too few spikes:UserWarning")
 def test_default_metrics_give_spikeinterface_columns():
     we = make_we()
-    compute_spike_amplitudes(we, progress_bar=False)
+    compute_spike_amplitudes(we, progress_bar=False, n_jobs=1)
     metrics = compute_quality_metrics(we)
     assert isinstance(metrics, pd.DataFrame)
     assert metrics.columns.tolist() == DEFAULT_COLUMNS
@@ -202,3 +202,20 @@ def test_progress_and_cancel(tmp_path):
 def test_needs_a_waveform_extractor():
     with pytest.raises(TypeError, match="WaveformExtractor"):
         compute_quality_metrics(sorting_of({"a": [1]}))
+
+
+def test_sorting_analyzer_folder_gets_metrics_in_memory(si_fixtures):
+    from core import read_sorting_analyzer
+
+    folder = si_fixtures / "si_0.105.3" / "sorting_analyzer_binary_folder" / "analyzer"
+    we = read_sorting_analyzer(folder)
+    metrics = compute_quality_metrics(we, metric_names=["num_spikes", "snr", "firing_rate"])
+    expected = json.loads((folder.parent / "expected.json").read_text())
+    noise = np.array(expected["noise_levels"]["values"])
+    templates = we.get_all_templates()
+    for index, unit_id in enumerate(we.unit_ids):
+        trough = -templates[index].min(axis=0)
+        channel = np.argmax(np.abs(trough))
+        assert metrics.loc[unit_id, "snr"] == pytest.approx(trough[channel] / noise[channel])
+    assert metrics["num_spikes"].tolist() == we.sorting.count_num_spikes_per_unit("array").tolist()
+    assert not (folder / "quality_metrics").exists() and we.has_extension("quality_metrics")

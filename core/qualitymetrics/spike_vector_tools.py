@@ -1,0 +1,70 @@
+"""Per-unit counts over the spike vector, fast enough for 10 M spikes in a units table.
+
+The spike vector is sorted by segment and sample, so the spikes of a time bin are one slice of
+it: binned counts are one ``np.bincount`` of the unit indices per bin (no division or sort of
+every spike). Spike counts per unit are kept for the sorting's cached spike vector, since every
+metric asks for them.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+__all__ = ["binned_unit_counts", "unit_spike_counts"]
+
+# spike vector -> spikes per unit; an entry goes with its spike vector
+_COUNTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+# above this many bins, one vectorised pass beats a bincount per bin
+_MAX_BINS_SLICED = 4096
+
+
+def unit_spike_counts(sorting) -> np.ndarray:
+    """Spikes of each unit over all segments (int64, unit order); cached per spike vector."""
+    spikes = sorting.to_spike_vector()
+    try:
+        return _COUNTS[spikes]
+    except (KeyError, TypeError):
+        pass
+    counts = np.bincount(spikes["unit_index"], minlength=len(sorting.unit_ids)).astype("int64")
+    counts.flags.writeable = False
+    try:
+        _COUNTS[spikes] = counts
+    except TypeError:  # not weak-referenceable: no cache
+        pass
+    return counts
+
+
+def binned_unit_counts(
+    times: np.ndarray, units: np.ndarray, num_units: int, bin_size: int, num_bins: int
+) -> np.ndarray:
+    """``(num_units, num_bins)`` spikes per bin ``[k * bin_size, (k + 1) * bin_size)``.
+
+    As ``np.histogram`` with those edges: the last bin also takes ``num_bins * bin_size``;
+    spikes before 0 or after it are not counted.
+
+    Parameters
+    ----------
+    times : np.ndarray
+        Sorted spike samples.
+    units : np.ndarray
+        Unit index of each spike.
+    num_units, bin_size, num_bins : int
+    """
+    counts = np.zeros((num_units, num_bins), dtype="int64")
+    if num_bins == 0 or times.size == 0:
+        return counts
+    edges = np.arange(num_bins + 1, dtype="int64") * bin_size
+    bounds = np.searchsorted(times, edges, side="left")
+    bounds[-1] = np.searchsorted(times, edges[-1], side="right")
+    if num_bins <= _MAX_BINS_SLICED:
+        for k in range(num_bins):
+            if bounds[k + 1] > bounds[k]:
+                counts[:, k] = np.bincount(units[bounds[k] : bounds[k + 1]], minlength=num_units)
+        return counts
+    inside = slice(bounds[0], bounds[-1])
+    bins = np.minimum(np.asarray(times[inside]) // bin_size, num_bins - 1)
+    flat = np.bincount(np.asarray(units[inside]) * num_bins + bins, minlength=num_units * num_bins)
+    return flat.reshape(num_units, num_bins)
