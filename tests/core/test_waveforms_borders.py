@@ -1,7 +1,8 @@
 """Spikes near the segment borders: their waveforms hold the samples that exist, zeros beyond.
 
 Every storage (binary folder, memory, zarr store), dense and sparse, one and two workers, raw
-and scaled: each waveform is compared with the traces it was cut from.
+and scaled, and on a Dask cluster (tasks writing file pages): each waveform is compared with the
+traces it was cut from.
 """
 
 from __future__ import annotations
@@ -38,7 +39,9 @@ def recording(tmp_path_factory):
         np.column_stack([np.zeros(NUM_CHANNELS), 20.0 * np.arange(NUM_CHANNELS)])
     )
     recording.annotate(is_filtered=True)
-    return recording.save(folder=tmp_path_factory.mktemp("recording") / "r", progress_bar=False)
+    return recording.save(
+        folder=tmp_path_factory.mktemp("recording") / "r", n_jobs=1, progress_bar=False
+    )
 
 
 @pytest.fixture(scope="module")
@@ -113,3 +116,35 @@ def test_border_waveforms_equal_the_traces(
         np.testing.assert_array_equal(
             we.get_template(unit_id), np.mean(expected, axis=0).astype(np.float32)
         )
+
+
+def test_border_waveforms_on_a_dask_cluster_equal_the_traces(recording, sorting, tmp_path):
+    distributed = pytest.importorskip(
+        "distributed",
+        reason="Dask distributed is not installed (pip install 'spikedesk[distributed]')",
+    )
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster, set_as_default=False) as client,
+    ):
+        we = extract_waveforms(
+            recording,
+            sorting,
+            folder=tmp_path / "wf",
+            ms_before=1.0,
+            ms_after=2.0,
+            max_spikes_per_unit=None,
+            return_scaled=True,
+            sparse=False,
+            pool_engine="dask",
+            dask_client=client,
+            n_jobs=2,
+            chunk_size=100,
+            progress_bar=False,
+        )
+    channels = np.arange(NUM_CHANNELS)
+    for unit_id in sorting.unit_ids:
+        expected = expected_waveforms(recording, sorting, unit_id, True, channels)
+        np.testing.assert_array_equal(np.asarray(we.get_waveforms(unit_id)), expected)
