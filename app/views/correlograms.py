@@ -80,6 +80,7 @@ class CorrelogramsView(QWidget):
         self.message = QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
         self.grid = pg.GraphicsLayoutWidget()
         self.grid.setBackground(self._theme.background)
+        self.grid.setMinimumHeight(150)  # a grid of several units stays readable
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)

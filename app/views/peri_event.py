@@ -118,12 +118,13 @@ class PeriEventView(QWidget):
         self.message = QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
         self.plots = pg.GraphicsLayoutWidget()
         self.plots.setBackground(theme.background)
+        self.plots.setMinimumHeight(180)  # raster and PSTH stay readable in a crowded column
         self.raster_plot = self.plots.addPlot(row=0, col=0)
         self.psth_plot = self.plots.addPlot(row=1, col=0)
         self.psth_plot.setXLink(self.raster_plot)
         self.plots.ci.layout.setRowStretchFactor(0, 3)
         self.plots.ci.layout.setRowStretchFactor(1, 2)
-        for plot, left in ((self.raster_plot, "Trial"), (self.psth_plot, "Rate (spikes/s)")):
+        for plot, left in ((self.raster_plot, "Trial"), (self.psth_plot, "Rate (Hz)")):
             style_axes(plot, theme, left=left)
             plot.addItem(pg.InfiniteLine(0.0, angle=90, pen=pg.mkPen(theme.event, width=1)))
         self.psth_plot.setLabel("bottom", "Time from event (s)")

@@ -125,6 +125,7 @@ class SnippetsView(QWidget):
             bar.addWidget(widget)
         self.message = QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
         self.plot_widget = pg.PlotWidget(background=theme.background)
+        self.plot_widget.setMinimumHeight(150)
         plot = self.plot_widget.getPlotItem()
         style_axes(plot, theme)
         self.scale_label = pg.TextItem(color=theme.foreground, anchor=(0, 0))
