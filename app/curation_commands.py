@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from app.dialogs.label_category import LabelCategory
 from app.jobs import Job, JobManager
 from app.model.curation_controller import CurationController
 from app.model.session import Session
@@ -33,6 +34,8 @@ class CurationCommands:
         ``(title, text, error: bool)``: tell the user.
     templates : callable
         ``() -> {unit_id: template}``: what unit similarity compares.
+    ask_label_category : callable
+        ``(existing names) -> LabelCategory | None``: the Add Label Category dialog.
     """
 
     def __init__(
@@ -45,6 +48,7 @@ class CurationCommands:
         ask_yes_no: Callable[[str, str], bool],
         report: Callable[[str, str, bool], None],
         templates: Callable[[], dict],
+        ask_label_category: Callable[[list], LabelCategory | None],
     ) -> None:
         self.session = session
         self.controller = controller
@@ -54,6 +58,7 @@ class CurationCommands:
         self.ask_yes_no = ask_yes_no
         self.report = report
         self.templates = templates
+        self.ask_label_category = ask_label_category
 
     def commands(self) -> dict[str, Callable[[], None]]:
         """Menu action name -> command."""
@@ -66,6 +71,7 @@ class CurationCommands:
             "label_mua": self._guard(lambda: controller.label(selected(), "mua")),
             "label_noise": self._guard(lambda: controller.label(selected(), "noise")),
             "label_clear": self._guard(lambda: controller.label(selected(), None)),
+            "add_label_category": self._guard(self.add_label_category),
             "merge": self._guard(lambda: controller.merge(selected())),
             "split": self._guard(controller.split_selected_spikes),
             "remove": self._guard(lambda: controller.remove(selected())),
@@ -126,6 +132,27 @@ class CurationCommands:
         """Merge the selected unit with the unit most similar to it."""
         similar = self.most_similar()
         self.controller.merge([self.session.selected_unit_ids[0], similar])
+
+    def add_label_category(self) -> None:
+        """Ask for a new label category and add it to the curation."""
+        category = self.ask_label_category(list(self.controller.label_definitions))
+        if category is None:
+            return
+        self.controller.add_label_category(category.name, category.options, category.exclusive)
+        self.report(
+            "Add Label Category",
+            f"Added the label category {category.name!r}: right-click units in the table to "
+            "label them.",
+            False,
+        )
+
+    def label(self, unit_ids: list, key: str, value) -> None:
+        """Label units with an option of a category (None clears it); errors are reported."""
+        self._guard(lambda: self.controller.label(unit_ids, value, key=key))()
+
+    def toggle_label(self, unit_ids: list, key: str, option: str, on: bool) -> None:
+        """Tick or untick an option of a non-exclusive category; errors are reported."""
+        self._guard(lambda: self.controller.toggle_label(unit_ids, key, option, on))()
 
     def export_curation(self) -> None:
         """Write the curation as SpikeInterface curation JSON."""

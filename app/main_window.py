@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QWidget
 from core.version import __version__
 
 from .curation_commands import CurationCommands
+from .dialogs.label_category import LabelCategoryDialog
 from .dialogs.open_binary import OpenBinaryDialog
 from .dialogs.probe_menu import ProbeMenu
 from .dialogs.save_recording import SaveRecordingDialog
@@ -138,6 +139,9 @@ class MainWindow(QMainWindow):
         )
         self.ask_save_file: Callable[[str, str], str] = self._save_file_dialog
         self.ask_yes_no: Callable[[str, str], bool] = self._yes_no_dialog
+        self.ask_label_category: Callable[[list], Any] = lambda existing: LabelCategoryDialog.ask(
+            existing, self
+        )
         self.units = UnitsCommands(self)
         self._closed = False
         self._default_sizes_pending = True
@@ -152,6 +156,11 @@ class MainWindow(QMainWindow):
         self.probe_view = self.views["probe"]
         place_docks(self, self.docks)
         self.probe_menu = ProbeMenu(self.session, self.probe_editor, self)
+        self.curation_commands = self._curation_commands()
+        units_table = self.views["units_table"]
+        units_table.label_requested.connect(self.curation_commands.label)
+        units_table.label_toggled.connect(self.curation_commands.toggle_label)
+        units_table.add_category_requested.connect(self.curation_commands.add_label_category)
         self.menus = WindowMenus(
             self.menuBar(),
             self._commands(),
@@ -189,17 +198,21 @@ class MainWindow(QMainWindow):
             "open_waveforms": self.units.open_waveforms,
             "shortcuts": self.show_shortcuts,
             "about": self.show_about,
-            **CurationCommands(
-                self.session,
-                self.curation,
-                self.job_manager,
-                ask_save_file=lambda caption, name_filter: self.ask_save_file(caption, name_filter),
-                ask_folder=lambda caption: self.ask_save_file(caption, ""),
-                ask_yes_no=lambda title, text: self.ask_yes_no(title, text),
-                report=self._report,
-                templates=self.unit_channels.coarse_templates,
-            ).commands(),
+            **self.curation_commands.commands(),
         }
+
+    def _curation_commands(self) -> CurationCommands:
+        return CurationCommands(
+            self.session,
+            self.curation,
+            self.job_manager,
+            ask_save_file=lambda caption, name_filter: self.ask_save_file(caption, name_filter),
+            ask_folder=lambda caption: self.ask_save_file(caption, ""),
+            ask_yes_no=lambda title, text: self.ask_yes_no(title, text),
+            report=self._report,
+            templates=self.unit_channels.coarse_templates,
+            ask_label_category=lambda existing: self.ask_label_category(existing),
+        )
 
     # ------------------------------------------------------------------ opening
     def open_demo(self, dataset: DemoDataset | None = None) -> None:

@@ -23,6 +23,7 @@ from core.curation import (
     CurationSession,
     JournalSummary,
     LabelAction,
+    LabelDefinition,
     MergeAction,
     RemoveAction,
     SplitAction,
@@ -30,6 +31,7 @@ from core.curation import (
     journal_summary,
     write_curation_to_phy,
 )
+from core.curation.labels import default_label_definitions
 from core.source_files import source_paths
 
 _log = logging.getLogger(__name__)
@@ -144,6 +146,13 @@ class CurationController:
         undone = [HistoryItem(describe_action(a), False) for a in self._curation.undone_actions]
         return done + undone
 
+    @property
+    def label_definitions(self) -> dict[str, LabelDefinition]:
+        """The label categories (``quality``: good / mua / noise until the user adds more)."""
+        if self._curation is None:
+            return default_label_definitions()
+        return self._curation.label_definitions
+
     def labels_of(self, unit_id) -> dict:
         """Labels of a unit now (``{category: (options...)}``)."""
         curation = self._curation
@@ -155,6 +164,29 @@ class CurationController:
         unit_ids = list(unit_ids)
         if unit_ids:
             self._run(lambda c: c.label(unit_ids, value, key=key) and unit_ids)
+
+    def toggle_label(self, unit_ids, key: str, option: str, on: bool) -> None:
+        """Give (``on``) or take away an option of a non-exclusive category, keeping the unit's
+        other options of it; one action per group of units that had the same options."""
+        groups: dict[tuple, list] = {}
+        for unit_id in unit_ids:
+            had = self.labels_of(unit_id).get(key, ())
+            groups.setdefault(had, []).append(unit_id)
+        changes = []
+        for had, units in groups.items():
+            values = (set(had) | {option}) if on else (set(had) - {option})
+            if values != set(had):
+                changes.append((units, sorted(values)))
+        if changes:
+            self._run(
+                lambda c: [c.label(units, values, key=key) for units, values in changes] and None
+            )
+
+    def add_label_category(self, name: str, options, exclusive: bool) -> None:
+        """Add a label category (journalled; kept in exports and restored with the curation)."""
+        self._start().add_label_definition(name, list(options), exclusive)
+        self._session.set_label_definitions(self.label_definitions)
+        self.changed.emit()
 
     def merge(self, unit_ids) -> None:
         """Merge units (two or more) into a new one, which becomes the selection."""
@@ -228,6 +260,7 @@ class CurationController:
             return  # our own curated sorting
         self._close()
         self._base = sorting
+        self._session.set_label_definitions(self.label_definitions if sorting is not None else {})
         if sorting is None:
             self.changed.emit()
             return
@@ -257,6 +290,7 @@ class CurationController:
     def _show(self, selected) -> None:
         curated = self._curation.sorting
         self._showing = curated
+        self._session.set_label_definitions(self.label_definitions)
         self._session.replace_sorting(curated, selected_unit_ids=selected)
         self.changed.emit()
 

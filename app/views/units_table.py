@@ -35,6 +35,7 @@ from app.model.unit_table import (
     UNAVAILABLE,
     UnitTable,
     build_unit_table,
+    category_options,
     set_probe_columns,
 )
 from app.theme import current_theme
@@ -70,9 +71,19 @@ class UnitsTableView(QWidget):
     -------
     values_changed(tuple keys)
         These columns received values (or were found unavailable).
+    label_requested(list unit_ids, str category, object option)
+        The user chose an option of an exclusive label category for the units in the context
+        menu (None: clear it).
+    label_toggled(list unit_ids, str category, str option, bool on)
+        The user ticked or unticked an option of a non-exclusive category.
+    add_category_requested()
+        The user chose "Add Label Category…" in the context menu.
     """
 
     values_changed = Signal(tuple)
+    label_requested = Signal(list, str, object)
+    label_toggled = Signal(list, str, str, bool)
+    add_category_requested = Signal()
 
     def __init__(
         self, session: Session, job_manager: JobManager | None = None, parent=None
@@ -97,7 +108,7 @@ class UnitsTableView(QWidget):
         self._filter_timer.timeout.connect(self.apply_filter)
         self._build()
         signals = session.signals
-        for name in ("sorting", "recording", "waveform_extractor"):
+        for name in ("sorting", "recording", "waveform_extractor", "label_definitions"):
             getattr(signals, name).connect(self._schedule_rebuild)
         signals.unit_channel_ids.connect(self._on_unit_channels)
         signals.selected_unit_ids.connect(self._follow_selection)
@@ -146,6 +157,8 @@ class UnitsTableView(QWidget):
         header.customContextMenuRequested.connect(self._header_menu)
         header.sortIndicatorChanged.connect(lambda *_: self._share_order())
         self.table_view.selectionModel().selectionChanged.connect(self._on_rows_selected)
+        self.table_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table_view.customContextMenuRequested.connect(self._row_menu)
         self.table_view.toggle_visibility.connect(self._toggle_selected_visibility)
         self.table_view.doubleClicked.connect(
             lambda index: self.go_to_next_spike(self.model.unit_id(index.row()))
@@ -307,7 +320,9 @@ class UnitsTableView(QWidget):
             self.model.set_table(None)
             self._update_status()
             return
-        table = build_unit_table(session.sorting, session.recording, session.unit_channel_ids)
+        table = build_unit_table(
+            session.sorting, session.recording, session.unit_channel_ids, session.label_definitions
+        )
         keep_metrics = self.table is not None and self._runner.is_current()
         reuse = self.table is not None and not keep_metrics and self._runner.can_reuse()
         self._previous_table = self.table if reuse else None
@@ -480,6 +495,66 @@ class UnitsTableView(QWidget):
         )
         if not text:
             self.apply_filter()
+
+    def label_menu(self, unit_ids: list) -> QMenu:
+        """The context menu of ``unit_ids``: every option of every label category (ticked when
+        all of them have it), and "Add Label Category…"."""
+        menu = QMenu(self)
+        unit_labels = self._unit_labels(unit_ids)
+        for name, definition in self._session.label_definitions.items():
+            section = menu.addMenu(f"Label {name}")
+            for option in definition.label_options:
+                action = section.addAction(option)
+                action.setCheckable(True)
+                action.setChecked(
+                    bool(unit_ids) and all(option in c.get(name, ()) for c in unit_labels)
+                )
+                if definition.exclusive:
+                    action.triggered.connect(
+                        lambda _=False, n=name, o=option: self.label_requested.emit(
+                            list(unit_ids), n, o
+                        )
+                    )
+                else:
+                    action.toggled.connect(
+                        lambda on, n=name, o=option: self.label_toggled.emit(
+                            list(unit_ids), n, o, on
+                        )
+                    )
+            if definition.exclusive:
+                section.addSeparator()
+                section.addAction("Clear").triggered.connect(
+                    lambda _=False, n=name: self.label_requested.emit(list(unit_ids), n, None)
+                )
+            section.setEnabled(bool(unit_ids))
+        menu.addSeparator()
+        menu.addAction(qta.icon("mdi6.tag-plus-outline"), "Add Label Category…").triggered.connect(
+            self.add_category_requested.emit
+        )
+        return menu
+
+    def _unit_labels(self, unit_ids: list) -> list[dict]:
+        """``{category: options}`` of each unit of the session's sorting."""
+        sorting = self._session.sorting
+        if sorting is None or not unit_ids:
+            return []
+        rows = sorting.ids_to_indices(unit_ids)
+        by_category = {
+            name: category_options(sorting, definition)
+            for name, definition in self._session.label_definitions.items()
+        }
+        return [{name: options[row] for name, options in by_category.items()} for row in rows]
+
+    def _row_menu(self, position) -> None:
+        if self.table is None:
+            return
+        index = self.table_view.indexAt(position)
+        if index.isValid():
+            unit_id = self.model.unit_id(index.row())
+            if unit_id not in self._session.selected_unit_ids:
+                self._session.select_units([unit_id])
+        unit_ids = list(self._session.selected_unit_ids)
+        self.label_menu(unit_ids).exec(self.table_view.viewport().mapToGlobal(position))
 
     def _header_menu(self, position) -> None:
         if self.table is None:

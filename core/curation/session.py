@@ -178,6 +178,55 @@ class CurationSession:
         """The journal file, if the session has one."""
         return self._journal_path
 
+    # ------------------------------------------------------------------ categories
+    def add_label_definition(
+        self, name: str, label_options, exclusive: bool = True
+    ) -> LabelDefinition:
+        """Add a label category (kept in the journal and in every exported curation).
+
+        A category is configuration, not an action: undo does not remove it.
+
+        Parameters
+        ----------
+        name : str
+            The category, a new one.
+        label_options : list of str
+            Two distinct options at least.
+        exclusive : bool
+            At most one option per unit (one string property named ``name``); otherwise a
+            boolean property per option.
+
+        Returns
+        -------
+        LabelDefinition
+
+        Raises
+        ------
+        ValueError
+            If the category exists, breaks the format's rules, or its properties would
+            overwrite a property the sorting already has.
+        """
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError("add_label_definition(): name must be a non-empty string")
+        name = name.strip()
+        if name in self._definitions:
+            raise ValueError(f"add_label_definition(): the category {name!r} exists already")
+        if isinstance(label_options, str):
+            label_options = [label_options]
+        entry = {"label_options": list(label_options), "exclusive": exclusive}
+        both = {k: d.to_dict() for k, d in self._definitions.items()} | {name: entry}
+        definition = as_label_definitions(both)[name]
+        taken = set(self._base.get_property_keys())
+        clashes = sorted(taken & set([name] if definition.exclusive else definition.label_options))
+        if clashes:
+            raise ValueError(
+                f"add_label_definition(): the sorting already has the property {clashes[0]!r}; "
+                "choose another name"
+            )
+        self._record({"type": "label_definition", "name": name, "definition": definition.to_dict()})
+        self._definitions[name] = definition
+        return definition
+
     # ------------------------------------------------------------------ actions
     def label(self, unit_ids, values, key: str | None = None) -> LabelAction | None:
         """Set one category's labels of units (``None`` or ``[]`` clears them).
@@ -409,6 +458,11 @@ class CurationSession:
                     session.undo()
                 elif record["type"] == "redo":
                     session.redo()
+                elif record["type"] == "label_definition":
+                    definition = record["definition"]
+                    session._definitions[record["name"]] = as_label_definitions(
+                        {record["name"]: definition}
+                    )[record["name"]]
                 else:
                     raise ValueError(f"unknown record type {record['type']!r}")
             except (ValueError, KeyError, TypeError) as error:
