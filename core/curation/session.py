@@ -105,6 +105,9 @@ class CurationSession:
             steps.append(labels_step_json(self._definitions, labels, unit_ids, replace=True))
         self._history = [_Entry(None, CuratedSorting(sorting, steps), labels)]
         self._position = 0
+        # ids every merge and split of the session made, undone ones too: a new unit never
+        # takes the id of another unit the session showed (views cache per id)
+        self._issued_ids: set = set()
 
     def _journal_header(self) -> dict:
         return {
@@ -475,6 +478,10 @@ class CurationSession:
         sorting, labels = state_after(action, self.sorting, self._labels, self._definitions)
         entry = _Entry(action, sorting, labels)
         self._record({"type": "action", "action": action.to_json()})
+        if isinstance(action, MergeAction):
+            self._issued_ids.add(action.new_unit_id)
+        elif isinstance(action, SplitAction):
+            self._issued_ids.update(action.new_unit_ids)
         del self._history[self._position + 1 :]
         self._history.append(entry)
         self._position += 1
@@ -514,7 +521,7 @@ class CurationSession:
         return keys[0]
 
     def _used_ids(self) -> set:
-        used = set(as_python_ids(self._base.unit_ids))
+        used = set(as_python_ids(self._base.unit_ids)) | self._issued_ids
         for action in self.actions:
             if isinstance(action, MergeAction):
                 used.add(action.new_unit_id)

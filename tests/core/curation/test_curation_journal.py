@@ -242,3 +242,14 @@ def test_a_process_killed_mid_curation_loses_at_most_the_action_in_progress(tmp_
     assert trains(expected.sorting) == trains(restored.sorting)
     assert expected.unit_labels == restored.unit_labels
     assert np.array_equal(expected.sorting.unit_ids, restored.sorting.unit_ids)
+
+
+def test_new_ids_are_never_reused_after_undo_even_when_restored(saved_sorting, tmp_path):
+    session = CurationSession(saved_sorting, journal_folder=tmp_path / "journals")
+    assert session.merge([0, 1]) == 6
+    session.undo()
+    assert session.merge([0, 2]) == 7  # 6 meant other spikes: views may still cache it
+    assert session.split(3, indices=[[0]]) == [8, 9]
+    session.close()
+    restored = CurationSession.restore(session.journal_path, saved_sorting)
+    assert restored.merge([7, 8]) == 10
