@@ -11,6 +11,8 @@ from app.jobs import Job, JobManager
 from app.model.curation_controller import CurationController
 from app.model.session import Session
 from app.model.similarity import most_similar_unit
+from core.curation import list_phy_backups
+from core.curation.phy_export import BACKUP_FOLDER
 
 JSON_FILTER = "SpikeInterface curation (*.json)"
 
@@ -36,6 +38,8 @@ class CurationCommands:
         ``() -> {unit_id: template}``: what unit similarity compares.
     ask_label_category : callable
         ``(existing names) -> LabelCategory | None``: the Add Label Category dialog.
+    inform : callable
+        ``(title, text)``: a message the user must read (a dialog).
     """
 
     def __init__(
@@ -49,6 +53,7 @@ class CurationCommands:
         report: Callable[[str, str, bool], None],
         templates: Callable[[], dict],
         ask_label_category: Callable[[list], LabelCategory | None],
+        inform: Callable[[str, str], None],
     ) -> None:
         self.session = session
         self.controller = controller
@@ -59,6 +64,7 @@ class CurationCommands:
         self.report = report
         self.templates = templates
         self.ask_label_category = ask_label_category
+        self.inform = inform
 
     def commands(self) -> dict[str, Callable[[], None]]:
         """Menu action name -> command."""
@@ -181,22 +187,40 @@ class CurationCommands:
         self.jobs.submit(job)
 
     def write_back_to_phy(self) -> None:
-        """Write the curation into the phy folder after confirming; names the backup."""
+        """Write the curation into the phy folder after confirming; says where the backups are
+        and to reopen the folder in phy."""
+        folder = self.controller.phy_folder()
+        backups = list_phy_backups(folder)
+        earlier = (
+            f"\n\nThis folder was written back {len(backups)} time(s) before; its original files "
+            f"stay in {backups[-1]}."
+            if backups
+            else ""
+        )
         if not self.ask_yes_no(
             "Write Back to phy Folder",
-            "Write the curated units into the phy folder (spike_clusters.npy, cluster_group.tsv, "
-            "cluster_info.tsv)?\n\nThe files it replaces are first copied to a timestamped "
-            "backup folder beside them.",
+            f"Write the curated units into {folder} (spike_clusters.npy, cluster_group.tsv, "
+            "cluster_info.tsv)?\n\nThe files it replaces are first copied to a new "
+            f"timestamped folder in {folder / BACKUP_FOLDER}.{earlier}\n\nIf phy has this folder "
+            "open, close it there first without saving (phy would write its own files over "
+            "these).",
         ):
             return
         result = self.controller.write_back_to_phy()
-        self.report("Write Back to phy Folder", f"Done. {result}", False)
+        original = list_phy_backups(folder)[-1]
+        self.inform(
+            "Write Back to phy Folder",
+            f"Wrote {len(result.cluster_ids)} clusters into {folder}.\n\nThe files it replaced "
+            f"are in {result.backup_folder}; the folder's original files are in {original}."
+            "\n\nReopen the folder in phy to see the curation there. You can go on curating here "
+            "and write back again.",
+        )
 
     def _guard(self, command: Callable[[], None]) -> Callable[[], None]:
         def run() -> None:
             try:
                 command()
-            except ValueError as error:
+            except (ValueError, OSError) as error:
                 self.report("Curation", str(error), True)
 
         return run

@@ -212,6 +212,7 @@ class MainWindow(QMainWindow):
             report=self._report,
             templates=self.unit_channels.coarse_templates,
             ask_label_category=lambda existing: self.ask_label_category(existing),
+            inform=lambda title, text: self.show_info(title, text),
         )
 
     # ------------------------------------------------------------------ opening
@@ -304,6 +305,10 @@ class MainWindow(QMainWindow):
     def show_error(self, title: str, message: str) -> None:
         """Show an error dialog (tests replace this method to capture the text)."""
         QMessageBox.critical(self, title, message)
+
+    def show_info(self, title: str, message: str) -> None:
+        """Show a message the user should read (tests replace this method to capture it)."""
+        QMessageBox.information(self, title, message)
 
     def show_about(self) -> None:
         """Help > About SpikeDesk."""

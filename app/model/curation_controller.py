@@ -25,6 +25,7 @@ from core.curation import (
     LabelAction,
     LabelDefinition,
     MergeAction,
+    PhyWriteBack,
     RemoveAction,
     SplitAction,
     find_journal,
@@ -244,8 +245,15 @@ class CurationController:
 
         return isinstance(self._base, BasePhyKilosortSortingExtractor)
 
-    def write_back_to_phy(self):
-        """Write the curated units back into the phy folder, after a timestamped backup."""
+    def phy_folder(self) -> Path | None:
+        """The phy or Kilosort folder the sorting was read from (None for other sortings)."""
+        if not self.can_write_back_to_phy():
+            return None
+        return Path(self._base._kwargs["folder_path"])
+
+    def write_back_to_phy(self) -> PhyWriteBack:
+        """Write the curated units back into the phy folder, after a timestamped backup (a new
+        one at each write-back: the first keeps the folder's original files)."""
         return write_curation_to_phy(self._require().sorting)
 
     # ------------------------------------------------------------------ internals
