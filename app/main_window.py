@@ -28,7 +28,7 @@ from .dialogs.probe_menu import ProbeMenu
 from .dialogs.save_recording import SaveRecordingDialog
 from .dialogs.units_commands import UnitsCommands
 from .dock_table import DOCKS, layout_version, make_docks, place_docks, size_docks
-from .jobs import JobManager, save_recording_job
+from .jobs import Job, JobManager, save_recording_job
 from .model.curation_controller import CurationController
 from .model.demo import DemoDataset, make_demo_dataset
 from .model.job_location import JobLocation
@@ -123,7 +123,10 @@ class MainWindow(QMainWindow):
         self.unit_channels = UnitChannelsRunner(self.session, self.job_manager)
         self.overview = OverviewRunner(self.session, self.job_manager, self.overview_cache_folder())
         self.curation = CurationController(
-            self.session, self._journal_folder(), ask_restore=self._ask_restore
+            self.session,
+            self._journal_folder(),
+            ask_restore=self._ask_restore,
+            run_in_background=self._run_in_background,
         )
         self.opener = Opener(
             self.session,
@@ -336,6 +339,11 @@ class MainWindow(QMainWindow):
             "Keyboard Shortcuts",
             f"<table cellspacing='6'>{rows}{views}</table>",
         )
+
+    def _run_in_background(self, title: str, fn: Callable[[], Any], done: Callable) -> None:
+        job = Job(title, lambda progress, cancel: fn())
+        job.signals.finished.connect(done)
+        self.job_manager.submit(job)
 
     def _ask_restore(self, summary) -> bool:
         when = summary.created.replace("T", " ")[:19]

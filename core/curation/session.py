@@ -108,10 +108,42 @@ class CurationSession:
         # ids every merge and split of the session made, undone ones too: a new unit never
         # takes the id of another unit the session showed (views cache per id)
         self._issued_ids: set = set()
+        self._definitions_added = False
+        self._fingerprint: dict | None = None
+
+    def prepare_journal(self) -> None:
+        """Compute what a journal's header needs (the sorting's fingerprint: seconds on a
+        sorting of millions of spikes), so that `start_journal` is quick; call it from a
+        background thread."""
+        if self._fingerprint is None:
+            self._fingerprint = sorting_fingerprint(self._base)
+
+    def start_journal(self, journal_folder: str | Path) -> Path:
+        """Start journalling a session made without a journal, before its first action.
+
+        Returns
+        -------
+        Path
+            The journal file.
+
+        Raises
+        ------
+        ValueError
+            If the session has a journal already, or has recorded something already (a
+            journal must hold the whole history).
+        """
+        if self._journal is not None or self._journal_path is not None:
+            raise ValueError("start_journal(): the session has a journal already")
+        if len(self._history) > 1 or self._definitions_added:
+            raise ValueError("start_journal(): call it before the first action")
+        self._journal = CurationJournal.create(journal_folder, self._journal_header())
+        self._journal_path = self._journal.path
+        return self._journal_path
 
     def _journal_header(self) -> dict:
+        self.prepare_journal()
         return {
-            "sorting": sorting_fingerprint(self._base),
+            "sorting": self._fingerprint,
             "label_definitions": {k: d.to_dict() for k, d in self._definitions.items()},
             "new_id_strategy": self._new_id_strategy,
         }
@@ -228,6 +260,7 @@ class CurationSession:
             )
         self._record({"type": "label_definition", "name": name, "definition": definition.to_dict()})
         self._definitions[name] = definition
+        self._definitions_added = True
         return definition
 
     # ------------------------------------------------------------------ actions

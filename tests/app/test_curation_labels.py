@@ -137,8 +137,8 @@ def test_categories_survive_reopening_and_are_exported(qtbot, make_window, tmp_p
     _, menu = menu_entries(first, [2])
     choose(menu, "Label shape", "narrow")
     first.close()
-    second = make_window()
-    assert list(second.session.label_definitions) == ["quality", "shape"]
+    second = make_window()  # the journal is looked for and restored in the background
+    qtbot.waitUntil(lambda: list(second.session.label_definitions) == ["quality", "shape"])
     assert column_texts(qtbot, second, "shape") == {1: "", 2: "narrow", 3: ""}
     second.ask_save_file = lambda caption, name_filter: str(tmp_path / "curation.json")
     second.menus.actions["export_curation"].trigger()

@@ -253,3 +253,21 @@ def test_new_ids_are_never_reused_after_undo_even_when_restored(saved_sorting, t
     session.close()
     restored = CurationSession.restore(session.journal_path, saved_sorting)
     assert restored.merge([7, 8]) == 10
+
+
+def test_a_session_made_without_a_journal_starts_one_before_its_first_action(
+    saved_sorting, tmp_path
+):
+    session = CurationSession(saved_sorting)
+    session.prepare_journal()  # the slow part, ahead of time
+    path = session.start_journal(tmp_path / "journals")
+    session.merge([0, 1])
+    restored = CurationSession.restore(path, saved_sorting)
+    assert restored.unit_ids.tolist() == session.unit_ids.tolist()
+    with pytest.raises(ValueError, match="has a journal already"):
+        session.start_journal(tmp_path / "journals")
+    late = CurationSession(saved_sorting)
+    late.remove([0])
+    with pytest.raises(ValueError, match="before the first action"):
+        late.start_journal(tmp_path / "other")
+    assert not (tmp_path / "other").exists()
