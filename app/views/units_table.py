@@ -26,12 +26,12 @@ from PySide6.QtWidgets import (
 )
 
 from app.jobs import JobManager
+from app.model.raster_data import curation_base
 from app.model.session import Session
 from app.model.unit_filter import FilterError
 from app.model.unit_table import (
     METRIC_KEYS,
     PROBE_KEYS,
-    READY,
     UNAVAILABLE,
     UnitTable,
     build_unit_table,
@@ -39,7 +39,7 @@ from app.model.unit_table import (
     set_probe_columns,
 )
 from app.theme import current_theme
-from app.unit_metrics_runner import TRACE_KEYS, UnitMetricsRunner
+from app.unit_metrics_runner import SPIKE_TRAIN_KEYS, TRACE_KEYS, UnitMetricsRunner
 from app.views.unit_table_model import BAR_SOURCES, MetricBarDelegate, UnitTableModel
 
 #: Widest a column is made to fit its text, in pixels.
@@ -102,6 +102,7 @@ class UnitsTableView(QWidget):
             session, self._job_manager, self._on_values, self._on_unavailable, self._on_reuse
         )
         self._previous_table: UnitTable | None = None  # values kept through a curation
+        self._table_sorting = None  # the sorting the table was built for
         self._rebuild_timer = QTimer(self, singleShot=True, interval=0)
         self._rebuild_timer.timeout.connect(self._rebuild)
         self._filter_timer = QTimer(self, singleShot=True, interval=FILTER_DELAY_MS)
@@ -324,14 +325,17 @@ class UnitsTableView(QWidget):
             session.sorting, session.recording, session.unit_channel_ids, session.label_definitions
         )
         keep_metrics = self.table is not None and self._runner.is_current()
-        reuse = self.table is not None and not keep_metrics and self._runner.can_reuse()
+        kept_units = None if keep_metrics else self._units_kept_by_curation(table)
+        reuse = (
+            self.table is not None
+            and not keep_metrics
+            and (kept_units is not None or self._runner.can_reuse())
+        )
         self._previous_table = self.table if reuse else None
+        if kept_units is not None:
+            self._keep_values(table, SPIKE_TRAIN_KEYS, kept_units)
         if keep_metrics:  # e.g. a new probe: the metrics stay, positions are redone
-            for key in METRIC_KEYS:
-                if self.table.state(key) == READY:
-                    table.set_column(key, self.table.values(key))
-                elif self.table.state(key) == UNAVAILABLE:
-                    table.set_unavailable(key, self.table.reason(key))
+            self._keep_values(table, METRIC_KEYS, table.unit_ids.tolist())
         self.model.set_table(table)
         header = self.table_view.horizontalHeader()
         for column, spec in enumerate(table.columns):
@@ -343,7 +347,44 @@ class UnitsTableView(QWidget):
         self._share_order()
         self._fit_columns(table.keys)
         if not keep_metrics:
-            self._runner.refresh(reuse=reuse)
+            self._runner.refresh(reuse=reuse, kept_units=kept_units)
+        self._table_sorting = session.sorting
+
+    def _units_kept_by_curation(self, table: UnitTable) -> list | None:
+        """The units a curation action left as they were (same id in a curation of the same
+        sorting, over the same recording), or None when the sorting is another one."""
+        before, now = self._table_sorting, self._session.sorting
+        if self.table is None or before is None or now is None:
+            return None
+        if not self._runner.can_follow_curation():
+            return None
+        if (curation_base(before) or before) is not (curation_base(now) or now):
+            return None
+        previous = self.table
+        keys = [k for k in (*SPIKE_TRAIN_KEYS, *TRACE_KEYS) if previous.state(k) != UNAVAILABLE]
+        known = set(previous.unit_ids.tolist())
+        # a unit whose values were still being computed is computed again
+        return [
+            u
+            for u in table.unit_ids.tolist()
+            if u in known and not any(previous.is_pending(previous.row_of(u), k) for k in keys)
+        ]
+
+    def _keep_values(self, table: UnitTable, keys, unit_ids: list) -> None:
+        """Copy the values the table on display has of ``unit_ids`` (those computed) into
+        ``table``; the running jobs fill in the rest."""
+        previous = self.table
+        for key in keys:
+            if previous.state(key) == UNAVAILABLE:
+                table.set_unavailable(key, previous.reason(key))
+                continue
+            values = previous.values(key)
+            kept = {}
+            for unit_id in unit_ids:
+                row = previous.row_of(unit_id)
+                if not previous.is_pending(row, key):
+                    kept[unit_id] = values[row]
+            table.set_column(key, kept, complete=False)
 
     def _on_unit_channels(self, *_) -> None:
         session, table = self._session, self.table

@@ -7,7 +7,10 @@ from PySide6.QtCore import QSettings
 
 import core as si
 from app.main_window import MainWindow
+from app.model.raster_data import OverviewCounts, SpikeIndex
 from app.model.unit_channels import estimate_unit_templates
+from app.model.unit_metrics import spike_train_metrics
+from app.unit_metrics_runner import SPIKE_TRAIN_KEYS, TRACE_KEYS
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
@@ -129,3 +132,48 @@ def test_undo_brings_back_the_units_with_their_templates_and_channels(qtbot, mer
     merged.menus.actions["merge"].trigger()
     assert session.sorting.unit_ids.tolist() == [1, 4]  # 3 named other spikes: not reused
     assert 4 not in session.unit_channel_ids and runner.job is not None
+
+
+def test_the_rasters_follow_removals_and_their_overview_counts_the_curated_spikes(qtbot, merged):
+    rasters, session = merged.views["rasters"], merged.session
+    qtbot.waitUntil(rasters.is_ready, timeout=10_000)
+    session.select_units([2])
+    merged.menus.actions["remove"].trigger()
+    qtbot.waitUntil(rasters.is_ready, timeout=10_000)
+    assert rasters.row_unit_ids() == [3]
+    with qtbot.waitSignal(rasters.drawn, timeout=10_000):
+        session.set_frame_window(0, session.num_samples)
+    samples, units = rasters.spikes_in_window()
+    np.testing.assert_array_equal(np.sort(samples), merged_train(merged))
+    plain = si.NumpySorting.from_unit_dict({3: merged_train(merged)}, session.sampling_frequency)
+    overview = rasters._overviews[0]
+    expected = OverviewCounts(
+        *SpikeIndex(plain).segment(0),
+        1,
+        overview.num_samples,
+        sampling_frequency=session.sampling_frequency,
+    )
+    np.testing.assert_array_equal(overview.counts, expected.counts)
+
+
+def test_the_table_keeps_the_metrics_of_the_units_an_action_left_alone(qtbot, merged):
+    table_view, session = merged.views["units_table"], merged.session
+    qtbot.waitUntil(
+        lambda: all(table_view.table.state(k) == "ready" for k in SPIKE_TRAIN_KEYS + TRACE_KEYS),
+        timeout=20_000,
+    )
+    merged.menus.actions["undo"].trigger()  # 0 and 1 come back, 2 stays as it was
+    qtbot.waitUntil(lambda: table_view.table.unit_ids.tolist() == [0, 1, 2], timeout=10_000)
+    table = table_view.table
+    assert not table.is_pending(table.row_of(2), "isi_violations_ratio")  # kept at once
+    assert table.is_pending(table.row_of(0), "isi_violations_ratio")  # computed again
+    qtbot.waitUntil(
+        lambda: all(table_view.table.state(k) == "ready" for k in SPIKE_TRAIN_KEYS),
+        timeout=20_000,
+    )
+    expected = spike_train_metrics(session.sorting)
+    table = table_view.table
+    for key in SPIKE_TRAIN_KEYS:
+        for unit in (0, 1, 2):
+            got = table.values(key)[table.row_of(unit)]
+            assert got == pytest.approx(expected[key][unit], nan_ok=True), (key, unit)
