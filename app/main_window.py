@@ -117,7 +117,9 @@ class MainWindow(QMainWindow):
         self.job_manager.location_changed.connect(lambda place: place.to_settings(self.settings))
         # through a lambda so that a replaced show_error (tests) receives job errors too
         self.job_manager.error_occurred.connect(lambda title, text: self.show_error(title, text))
-        self.job_manager.job_added.connect(lambda _job: self._show_dock("jobs"))
+        # jobs the user started come forward; the window's own follow-up work (metrics,
+        # channels, curation indexing after each action) does not hide the History tab
+        self.job_manager.job_added.connect(lambda job: job.announce and self._show_dock("jobs"))
         self.trace_fetcher = TraceFetcher()
         self.probe_editor = ProbeEditor(self.session.recording)
         self.unit_channels = UnitChannelsRunner(self.session, self.job_manager)
@@ -341,7 +343,7 @@ class MainWindow(QMainWindow):
         )
 
     def _run_in_background(self, title: str, fn: Callable[[], Any], done: Callable) -> None:
-        job = Job(title, lambda progress, cancel: fn())
+        job = Job(title, lambda progress, cancel: fn(), announce=False)
         job.signals.finished.connect(done)
         self.job_manager.submit(job)
 

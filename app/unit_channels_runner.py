@@ -116,6 +116,7 @@ class UnitChannelsRunner:
             lambda progress, cancel: estimate_unit_templates(
                 recording, subset, progress=progress, cancel_token=cancel
             ),
+            announce=subset is sorting,  # new units of a curation: quietly
         )
 
         def done(templates: dict) -> None:

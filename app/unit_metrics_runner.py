@@ -236,7 +236,7 @@ class UnitMetricsRunner:
                 _log.warning("%s failed", title, exc_info=error)
                 return error
 
-        job = Job(title, guarded)
+        job = Job(title, guarded, announce=False)
 
         def done(result) -> None:
             if generation != self._generation or not _same_data(data, self._session_data()):

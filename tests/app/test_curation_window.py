@@ -198,3 +198,15 @@ def test_the_curation_is_prepared_in_the_background_and_journalled_from_the_firs
     assert controller.curation.journal_path.parent == journals
     lines = controller.curation.journal_path.read_text().splitlines()
     assert len(lines) == 2 and json.loads(lines[1])["action"]["type"] == "merge"
+
+
+def test_the_history_stays_in_front_while_the_views_follow_an_action(qtbot, window):
+    window.show()
+    window.job_manager.wait_for_all(30_000)
+    window.docks["history"].raise_()
+    qtbot.waitUntil(window.views["history"].isVisible)
+    window.session.select_units([1, 2])
+    with qtbot.waitSignal(window.job_manager.job_added, timeout=10_000):
+        trigger(window, "merge")  # metrics and channels of the new unit: in the background
+    window.job_manager.wait_for_all(30_000)
+    assert window.views["history"].isVisible()
