@@ -13,6 +13,7 @@ description (the base sorting plus the steps) however long the curation.
 from __future__ import annotations
 
 import copy
+import threading
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -21,6 +22,9 @@ from ..registry import register_extractor_class
 from ..sorting.base import BaseSorting, BaseSortingSegment
 from .steps import BaseSpikeIndex, UnitState, parse_step
 from .unit_ids import id_array
+
+#: Guards the lazily computed labels of curated sortings (one lock: they take milliseconds).
+_LABELS_LOCK = threading.Lock()
 
 
 class CuratedSorting(BaseSorting):
@@ -65,6 +69,7 @@ class CuratedSorting(BaseSorting):
         if state.rows is previous._state.rows and state.unit_ids == previous._state.unit_ids:
             # a labels step: the same spikes, so the same spike vector
             curated._cached_spike_vector = previous._cached_spike_vector
+            curated._base_labels = previous.__dict__.get("_base_labels")
         # unchanged units keep their already-read spike trains
         for segment_index, trains in previous._cached_spike_trains.items():
             kept = {
@@ -174,7 +179,17 @@ class CuratedSorting(BaseSorting):
     def base_spike_unit_indices(self) -> np.ndarray:
         """The unit index (in this sorting) of each spike of the base sorting's spike vector
         (``base_sorting.to_spike_vector()`` order), -1 for spikes no unit holds (removed or
-        censored): a view indexed on the base's spikes follows a curation with this alone."""
+        censored): a view indexed on the base's spikes follows a curation with this alone.
+        Computed once (views ask for it from several threads) and read-only."""
+        with _LABELS_LOCK:
+            labels = self.__dict__.get("_base_labels")
+            if labels is None:
+                labels = self._compute_base_labels()
+                labels.flags.writeable = False
+                self._base_labels = labels
+            return labels
+
+    def _compute_base_labels(self) -> np.ndarray:
         index = self._index
         base_rows = index.base_rows()
         base_position = {u: i for i, u in enumerate(index.unit_ids)}
