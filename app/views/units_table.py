@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
+    QStyle,
     QTableView,
     QToolButton,
     QVBoxLayout,
@@ -453,10 +454,16 @@ class UnitsTableView(QWidget):
             column = table.keys.index(key)
             widest = max((table.text(r, key) for r in range(table.num_rows)), key=len, default="")
             width = metrics.horizontalAdvance(widest) + 14
-            if column == 0:  # check box and colour swatch
-                width += 2 * self.table_view.iconSize().width() + 18
+            if column == 0:  # check box and colour swatch before the id
+                width += self._check_and_swatch_width()
             title = title_metrics.horizontalAdvance(table.column(key).title) + 22
             header.resizeSection(column, min(max(width, title), MAX_COLUMN_WIDTH))
+
+    def _check_and_swatch_width(self) -> int:
+        style = self.table_view.style()
+        indicator = style.pixelMetric(QStyle.PixelMetric.PM_IndicatorWidth)
+        swatch = style.pixelMetric(QStyle.PixelMetric.PM_SmallIconSize)
+        return indicator + swatch + 24  # the cell's margins and gaps between the three
 
     def _on_hidden(self, *_) -> None:
         self.model.units_restyled()
