@@ -6,15 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 import qtawesome as qta
-from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtCore import QPointF
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QLabel, QToolBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QToolBar, QWidget
 
-from app.model.latest_worker import LatestWorker, WorkResult
 from app.model.polygon import points_in_polygon
 from app.model.session import Session
 from app.model.spike_amplitudes import UnitAmplitudes, unit_amplitudes
-from app.theme import current_theme
+from app.views.computed_view import ComputedView
 from app.views.plot_parts import style_axes
 from app.views.probe_items import LassoViewBox
 
@@ -40,7 +39,7 @@ def compute_amplitudes(snapshot: dict, unit_ids: list) -> list[UnitAmplitudes]:
     ]
 
 
-class AmplitudesView(QWidget):
+class AmplitudesView(ComputedView):
     """Spike amplitudes of the selected units over the segment.
 
     Click a dot to centre the traces on its spike. Drag with Shift (or in lasso mode) around
@@ -57,15 +56,10 @@ class AmplitudesView(QWidget):
         New amplitudes are on display.
     """
 
-    drawn = Signal()
-    _ready = Signal(object)
-
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._session = session
-        self._theme = theme = current_theme()
-        self._worker = LatestWorker(name="AmplitudesWorker")
-        self._units: list[UnitAmplitudes] = []
+        super().__init__(session, "AmplitudesWorker", "spike amplitudes", parent)
+        theme = self._theme
+        self._value: list[UnitAmplitudes] = []
         self._scatters: list[pg.ScatterPlotItem] = []
         self._histograms: list[pg.PlotCurveItem] = []
 
@@ -81,8 +75,6 @@ class AmplitudesView(QWidget):
         bar.addAction(clear)
         self.status = QLabel()
         bar.addWidget(self.status)
-
-        self.message = QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
         self.view_box = LassoViewBox()
         self.view_box.setAspectLocked(False)
         self.plots = pg.GraphicsLayoutWidget()
@@ -107,14 +99,8 @@ class AmplitudesView(QWidget):
         self.picked.setZValue(10)
         self.scatter_plot.addItem(self.picked)
 
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(bar)
-        layout.addWidget(self.message)
-        layout.addWidget(self.plots, 1)
+        self._compose(bar, self.plots)
 
-        self._ready.connect(self._show)
         self.view_box.clicked.connect(self._on_click)
         self.view_box.lasso_finished.connect(self._on_lasso)
         signals = session.signals
@@ -133,11 +119,7 @@ class AmplitudesView(QWidget):
 
     def wait_until_idle(self, timeout: float = 30.0) -> bool:
         """Block until the newest computation has been delivered (tests)."""
-        return self._worker.wait_until_idle(timeout)
-
-    def shutdown(self) -> None:
-        """Stop the worker."""
-        self._worker.close()
+        return super().wait_until_idle(timeout)
 
     def refresh(self, *_) -> None:
         """Recompute for the selected units and the segment."""
@@ -157,26 +139,14 @@ class AmplitudesView(QWidget):
             "waveform_extractor": session.waveform_extractor,
             "return_scaled": session.return_scaled,
         }
-        ready = self._ready
-        self._worker.submit(lambda: compute_amplitudes(snapshot, units), ready.emit)
+        self._compute(lambda: compute_amplitudes(snapshot, units))
 
     # ------------------------------------------------------------------ drawing
-    def _show_message(self, text: str) -> None:
-        self._worker.cancel()
-        self._units = []
-        self.message.setText(text)
-        self.message.show()
-        self.plots.hide()
+    @property
+    def _units(self) -> list[UnitAmplitudes]:
+        return self._value or []
 
-    def _show(self, result: WorkResult) -> None:
-        if result.request_id != self._worker.latest_id:
-            return
-        if result.error is not None:
-            self._show_message(f"Cannot read spike amplitudes: {result.error}")
-            return
-        self._units = result.value
-        self.message.hide()
-        self.plots.show()
+    def _draw(self, _units: list[UnitAmplitudes]) -> None:
         for item in self._scatters:
             self.scatter_plot.removeItem(item)
         for item in self._histograms:
@@ -209,7 +179,6 @@ class AmplitudesView(QWidget):
         self.scatter_plot.autoRange()
         self._mark_window()
         self._show_pick()
-        self.drawn.emit()
 
     def _mark_window(self, *_) -> None:
         session = self._session

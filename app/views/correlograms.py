@@ -6,12 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QLabel, QToolBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
-from app.model.latest_worker import LatestWorker, WorkResult
 from app.model.session import Session
-from app.theme import current_theme
+from app.views.computed_view import ComputedView, toolbar
 from app.views.plot_parts import spin_box, style_axes
 from core.postprocessing import compute_correlograms
 
@@ -37,7 +35,7 @@ def compute_unit_correlograms(sorting, unit_ids: list, window_ms: float, bin_ms:
     return CorrelogramData(list(unit_ids), ccgs, bins)
 
 
-class CorrelogramsView(QWidget):
+class CorrelogramsView(ComputedView):
     """A grid of correlograms of the selected units, the refractory period shaded.
 
     Parameters
@@ -51,15 +49,8 @@ class CorrelogramsView(QWidget):
         New correlograms are on display.
     """
 
-    drawn = Signal()
-    _ready = Signal(object)
-
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._session = session
-        self._theme = current_theme()
-        self._worker = LatestWorker(name="CorrelogramsWorker")
-        self._data: CorrelogramData | None = None
+        super().__init__(session, "CorrelogramsWorker", "correlograms", parent)
         self.plots: dict[tuple[int, int], pg.PlotItem] = {}
 
         self.window_spin = spin_box(2.0, 2000.0, 50.0, " ms", "Whole window of lags")
@@ -67,27 +58,19 @@ class CorrelogramsView(QWidget):
         self.refractory_spin = spin_box(
             0.0, 20.0, 1.5, " ms", "Refractory period shaded around zero"
         )
-        bar = QToolBar()
-        for widget in (
-            QLabel("Window "),
+        bar = toolbar(
+            "Window ",
             self.window_spin,
-            QLabel(" bin "),
+            " bin ",
             self.bin_spin,
-            QLabel(" refractory "),
+            " refractory ",
             self.refractory_spin,
-        ):
-            bar.addWidget(widget)
-        self.message = QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
+        )
         self.grid = pg.GraphicsLayoutWidget()
         self.grid.setBackground(self._theme.background)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(bar)
-        layout.addWidget(self.message)
-        layout.addWidget(self.grid, 1)
+        self.grid.setMinimumHeight(150)  # a grid of several units stays readable
+        self._compose(bar, self.grid)
 
-        self._ready.connect(self._show)
         for spin in (self.window_spin, self.bin_spin):
             spin.valueChanged.connect(self.refresh)
         self.refractory_spin.valueChanged.connect(self._redraw)
@@ -99,15 +82,7 @@ class CorrelogramsView(QWidget):
     @property
     def data(self) -> CorrelogramData | None:
         """What is on display."""
-        return self._data
-
-    def wait_until_idle(self, timeout: float = 10.0) -> bool:
-        """Block until the newest computation has been delivered (tests)."""
-        return self._worker.wait_until_idle(timeout)
-
-    def shutdown(self) -> None:
-        """Stop the worker."""
-        self._worker.close()
+        return self._value
 
     def refresh(self, *_) -> None:
         """Recompute for the selected units and the window and bin."""
@@ -119,36 +94,20 @@ class CorrelogramsView(QWidget):
         if not units:
             self._show_message("Select units to see their auto- and cross-correlograms.")
             return
-        sorting, ready = session.sorting, self._ready
+        sorting = session.sorting
         window_ms, bin_ms = self.window_spin.value(), self.bin_spin.value()
-        self._worker.submit(
-            lambda: compute_unit_correlograms(sorting, units, window_ms, bin_ms), ready.emit
-        )
+        self._compute(lambda: compute_unit_correlograms(sorting, units, window_ms, bin_ms))
 
     # ------------------------------------------------------------------ drawing
-    def _show_message(self, text: str) -> None:
-        self._worker.cancel()
-        self._data = None
+    def _clear(self) -> None:
         self.grid.clear()
         self.plots = {}
-        self.message.setText(text)
-        self.message.show()
-        self.grid.hide()
 
-    def _show(self, result: WorkResult) -> None:
-        if result.request_id != self._worker.latest_id:
-            return
-        if result.error is not None:
-            self._show_message(f"Cannot compute correlograms: {result.error}")
-            return
-        self._data = result.value
-        self.message.hide()
-        self.grid.show()
+    def _draw(self, _data: CorrelogramData) -> None:
         self._redraw()
-        self.drawn.emit()
 
     def _redraw(self, *_) -> None:
-        data = self._data
+        data = self._value
         if data is None:
             return
         theme, session = self._theme, self._session

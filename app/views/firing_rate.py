@@ -6,12 +6,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtWidgets import QDoubleSpinBox, QLabel, QToolBar, QVBoxLayout, QWidget
+from PySide6.QtCore import QPointF
+from PySide6.QtWidgets import QDoubleSpinBox, QWidget
 
-from app.model.latest_worker import LatestWorker, WorkResult
 from app.model.session import Session
-from app.theme import current_theme
+from app.views.computed_view import ComputedView, toolbar
 from app.views.plot_parts import ClickOnlyViewBox, style_axes
 
 #: Units drawn at most (the first selected ones).
@@ -50,7 +49,7 @@ def nice_bin(duration_s: float, bins: int = DEFAULT_BINS) -> float:
     return float(next(f * power for f in (1, 2, 5, 10) if f * power >= target))
 
 
-class FiringRateView(QWidget):
+class FiringRateView(ComputedView):
     """Firing rate over time of the selected units, the trace window marked.
 
     Parameters
@@ -64,15 +63,9 @@ class FiringRateView(QWidget):
         New rates are on display.
     """
 
-    drawn = Signal()
-    _ready = Signal(object)
-
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._session = session
-        self._theme = theme = current_theme()
-        self._worker = LatestWorker(name="FiringRateWorker")
-        self._data: FiringRates | None = None
+        super().__init__(session, "FiringRateWorker", "firing rates", parent)
+        theme = self._theme
         self._curves: list[pg.PlotCurveItem] = []
 
         self.bin_spin = QDoubleSpinBox()
@@ -82,10 +75,7 @@ class FiringRateView(QWidget):
         self.bin_spin.setSuffix(" s")
         self.bin_spin.setKeyboardTracking(False)
         self.bin_spin.setToolTip("Bin width (auto: about 200 bins over the segment)")
-        bar = QToolBar()
-        bar.addWidget(QLabel("Bin "))
-        bar.addWidget(self.bin_spin)
-        self.message = QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
+        bar = toolbar("Bin ", self.bin_spin)
         self._view_box = ClickOnlyViewBox()
         self.plot_widget = pg.PlotWidget(viewBox=self._view_box, background=theme.background)
         plot = self.plot_widget.getPlotItem()
@@ -95,14 +85,8 @@ class FiringRateView(QWidget):
             movable=False, brush=pg.mkBrush(color.red(), color.green(), color.blue(), 60), pen=None
         )
         plot.addItem(self.window_marker)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(bar)
-        layout.addWidget(self.message)
-        layout.addWidget(self.plot_widget, 1)
+        self._compose(bar, self.plot_widget)
 
-        self._ready.connect(self._show)
         self.bin_spin.valueChanged.connect(self.refresh)
         self._view_box.clicked.connect(self._on_click)
         signals = session.signals
@@ -114,15 +98,7 @@ class FiringRateView(QWidget):
     @property
     def data(self) -> FiringRates | None:
         """What is on display."""
-        return self._data
-
-    def wait_until_idle(self, timeout: float = 10.0) -> bool:
-        """Block until the newest computation has been delivered (tests)."""
-        return self._worker.wait_until_idle(timeout)
-
-    def shutdown(self) -> None:
-        """Stop the worker."""
-        self._worker.close()
+        return self._value
 
     def refresh(self, *_) -> None:
         """Recompute for the selected units, the segment and the bin width."""
@@ -148,25 +124,9 @@ class FiringRateView(QWidget):
                 samples, segment_index=segment
             ),
         }
-        ready = self._ready
-        self._worker.submit(lambda: firing_rates(snapshot, units, bin_s), ready.emit)
+        self._compute(lambda: firing_rates(snapshot, units, bin_s))
 
-    def _show_message(self, text: str) -> None:
-        self._worker.cancel()
-        self._data = None
-        self.message.setText(text)
-        self.message.show()
-        self.plot_widget.hide()
-
-    def _show(self, result: WorkResult) -> None:
-        if result.request_id != self._worker.latest_id:
-            return
-        if result.error is not None:
-            self._show_message(f"Cannot compute firing rates: {result.error}")
-            return
-        data = self._data = result.value
-        self.message.hide()
-        self.plot_widget.show()
+    def _draw(self, data: FiringRates) -> None:
         plot = self.plot_widget.getPlotItem()
         for curve in self._curves:
             plot.removeItem(curve)
@@ -181,7 +141,6 @@ class FiringRateView(QWidget):
         plot.setXRange(data.edges[0], data.edges[-1], padding=0)
         plot.setYRange(0, max(float(data.rates.max()), 1.0), padding=0.05)
         self._mark_window()
-        self.drawn.emit()
 
     def _mark_window(self, *_) -> None:
         session = self._session
@@ -192,5 +151,5 @@ class FiringRateView(QWidget):
             )
 
     def _on_click(self, position: QPointF) -> None:
-        if self._data is not None:
+        if self._value is not None:
             self._session.go_to_time(float(position.x()))

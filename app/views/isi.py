@@ -6,12 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QLabel, QToolBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
-from app.model.latest_worker import LatestWorker, WorkResult
 from app.model.session import Session
-from app.theme import current_theme
+from app.views.computed_view import ComputedView, toolbar
 from app.views.plot_parts import spin_box, style_axes
 from core.postprocessing import compute_isi_histograms
 
@@ -36,7 +34,7 @@ def compute_unit_isi(sorting, unit_ids: list, window_ms: float, bin_ms: float) -
     return IsiData(list(unit_ids), histograms, bins)
 
 
-class IsiView(QWidget):
+class IsiView(ComputedView):
     """Inter-spike-interval histograms of the selected units.
 
     Parameters
@@ -50,31 +48,17 @@ class IsiView(QWidget):
         New histograms are on display.
     """
 
-    drawn = Signal()
-    _ready = Signal(object)
-
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._session = session
-        self._theme = theme = current_theme()
-        self._worker = LatestWorker(name="IsiWorker")
-        self._data: IsiData | None = None
+        super().__init__(session, "IsiWorker", "ISI histograms", parent)
+        theme = self._theme
         self._curves: list[pg.PlotCurveItem] = []
 
         self.window_spin = spin_box(1.0, 5000.0, 50.0, " ms", "Longest interval shown")
         self.bin_spin = spin_box(0.05, 100.0, 1.0, " ms", "Bin width")
         self.refractory_spin = spin_box(0.0, 20.0, 1.5, " ms", "Refractory period marked")
-        bar = QToolBar()
-        for widget in (
-            QLabel("Up to "),
-            self.window_spin,
-            QLabel(" bin "),
-            self.bin_spin,
-            QLabel(" refractory "),
-            self.refractory_spin,
-        ):
-            bar.addWidget(widget)
-        self.message = QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
+        bar = toolbar(
+            "Up to ", self.window_spin, " bin ", self.bin_spin, " refractory ", self.refractory_spin
+        )
         self.plot_widget = pg.PlotWidget(background=theme.background)
         plot = self.plot_widget.getPlotItem()
         style_axes(plot, theme, left="Count", bottom="Inter-spike interval (ms)")
@@ -83,14 +67,8 @@ class IsiView(QWidget):
         )
         plot.addItem(self.refractory_shade)
         self._legend = plot.addLegend(offset=(-10, 10))
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(bar)
-        layout.addWidget(self.message)
-        layout.addWidget(self.plot_widget, 1)
+        self._compose(bar, self.plot_widget)
 
-        self._ready.connect(self._show)
         for spin in (self.window_spin, self.bin_spin):
             spin.valueChanged.connect(self.refresh)
         self.refractory_spin.valueChanged.connect(
@@ -103,15 +81,7 @@ class IsiView(QWidget):
     @property
     def data(self) -> IsiData | None:
         """What is on display."""
-        return self._data
-
-    def wait_until_idle(self, timeout: float = 10.0) -> bool:
-        """Block until the newest computation has been delivered (tests)."""
-        return self._worker.wait_until_idle(timeout)
-
-    def shutdown(self) -> None:
-        """Stop the worker."""
-        self._worker.close()
+        return self._value
 
     def refresh(self, *_) -> None:
         """Recompute for the selected units and the window and bin."""
@@ -123,26 +93,11 @@ class IsiView(QWidget):
         if not units:
             self._show_message("Select units to see their inter-spike intervals.")
             return
-        sorting, ready = session.sorting, self._ready
+        sorting = session.sorting
         window_ms, bin_ms = self.window_spin.value(), self.bin_spin.value()
-        self._worker.submit(lambda: compute_unit_isi(sorting, units, window_ms, bin_ms), ready.emit)
+        self._compute(lambda: compute_unit_isi(sorting, units, window_ms, bin_ms))
 
-    def _show_message(self, text: str) -> None:
-        self._worker.cancel()
-        self._data = None
-        self.message.setText(text)
-        self.message.show()
-        self.plot_widget.hide()
-
-    def _show(self, result: WorkResult) -> None:
-        if result.request_id != self._worker.latest_id:
-            return
-        if result.error is not None:
-            self._show_message(f"Cannot compute ISI histograms: {result.error}")
-            return
-        data = self._data = result.value
-        self.message.hide()
-        self.plot_widget.show()
+    def _draw(self, data: IsiData) -> None:
         plot = self.plot_widget.getPlotItem()
         for curve in self._curves:
             plot.removeItem(curve)
@@ -158,4 +113,3 @@ class IsiView(QWidget):
             self._curves.append(curve)
         plot.setXRange(0, data.bins[-1], padding=0)
         plot.enableAutoRange(axis="y")
-        self.drawn.emit()

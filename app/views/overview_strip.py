@@ -102,6 +102,7 @@ class OverviewStrip(QWidget):
         self._worker = LatestWorker(name="OverviewStripWorker")
         self._image: OverviewImage | None = None
         self._requested: tuple | None = None
+        self._asked_for: object | None = None  # the pyramid this strip asked to build, once
 
         self.message = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
         self.progress = QProgressBar()
@@ -190,6 +191,7 @@ class OverviewStrip(QWidget):
             return
         if state.status == IDLE:
             self._show_status("No overview of this recording yet.", build=True)
+            self._ask_for_build_once(state.pyramid)
             return
         if state.status != READY or state.pyramid is None:
             self._show_status("No overview.")
@@ -217,6 +219,17 @@ class OverviewStrip(QWidget):
             ),
             self._ready.emit,
         )
+
+    def _ask_for_build_once(self, pyramid) -> None:
+        """On screen, the strip needs the pyramid: ask for it once (a cancelled build stays so)."""
+        if not self.isVisible() or pyramid is None or pyramid is self._asked_for:
+            return
+        self._asked_for = pyramid
+        QTimer.singleShot(0, self._session.request_overview)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.refresh()
 
     def _show_status(self, text: str, progress: float | None = None, build: bool = False) -> None:
         self._worker.cancel()

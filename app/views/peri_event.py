@@ -6,18 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (
-    QComboBox,
-    QLabel,
-    QToolBar,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QComboBox, QWidget
 
-from app.model.latest_worker import LatestWorker, WorkResult
 from app.model.session import Session
-from app.theme import current_theme
+from app.views.computed_view import ComputedView, toolbar
 from app.views.plot_parts import spin_box, style_axes
 from core.event import align_spikes, peri_event_histogram
 
@@ -71,7 +63,7 @@ def compute_peri_event(
     return PeriEventData(list(unit_ids), int(event_times.size), trials, offsets, rates, edges)
 
 
-class PeriEventView(QWidget):
+class PeriEventView(ComputedView):
     """Raster (trials by unit) over the PSTH of the selected units around a chosen event channel.
 
     Parameters
@@ -85,15 +77,9 @@ class PeriEventView(QWidget):
         New data is on display.
     """
 
-    drawn = Signal()
-    _ready = Signal(object)
-
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._session = session
-        self._theme = theme = current_theme()
-        self._worker = LatestWorker(name="PeriEventWorker")
-        self._data: PeriEventData | None = None
+        super().__init__(session, "PeriEventWorker", "spikes around events", parent)
+        theme = self._theme
 
         self.channel_box = QComboBox()
         self.channel_box.setToolTip("Event channel to align on")
@@ -102,42 +88,27 @@ class PeriEventView(QWidget):
         )
         self.after_spin = spin_box(0.001, 60.0, 1.0, " s", "Window end relative to each event", 3)
         self.bin_spin = spin_box(0.1, 10_000.0, 10.0, " ms", "PSTH bin width", 1)
-        bar = QToolBar()  # overflows into a menu instead of widening the dock
-        for widget in (
-            QLabel("Align on"),
-            self.channel_box,
-            QLabel("from"),
-            self.before_spin,
-            QLabel("to"),
-            self.after_spin,
-            QLabel("bin"),
-            self.bin_spin,
-        ):
-            bar.addWidget(widget)
-
-        self.message = QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
+        bar = toolbar(  # overflows into a menu instead of widening the dock
+            "Align on", self.channel_box, "from", self.before_spin, "to", self.after_spin,
+            "bin", self.bin_spin,
+        )  # fmt: skip
         self.plots = pg.GraphicsLayoutWidget()
         self.plots.setBackground(theme.background)
+        self.plots.setMinimumHeight(180)  # raster and PSTH stay readable in a crowded column
         self.raster_plot = self.plots.addPlot(row=0, col=0)
         self.psth_plot = self.plots.addPlot(row=1, col=0)
         self.psth_plot.setXLink(self.raster_plot)
         self.plots.ci.layout.setRowStretchFactor(0, 3)
         self.plots.ci.layout.setRowStretchFactor(1, 2)
-        for plot, left in ((self.raster_plot, "Trial"), (self.psth_plot, "Rate (spikes/s)")):
+        for plot, left in ((self.raster_plot, "Trial"), (self.psth_plot, "Rate (Hz)")):
             style_axes(plot, theme, left=left)
             plot.addItem(pg.InfiniteLine(0.0, angle=90, pen=pg.mkPen(theme.event, width=1)))
         self.psth_plot.setLabel("bottom", "Time from event (s)")
         self._raster_items: list[pg.PlotCurveItem] = []
         self._psth_items: list[pg.PlotCurveItem] = []
 
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(bar)
-        layout.addWidget(self.message)
-        layout.addWidget(self.plots, 1)
+        self._compose(bar, self.plots)
 
-        self._ready.connect(self._show)
         for spin in (self.before_spin, self.after_spin, self.bin_spin):
             spin.valueChanged.connect(self.refresh)
         self.channel_box.currentIndexChanged.connect(self.refresh)
@@ -151,15 +122,7 @@ class PeriEventView(QWidget):
     @property
     def data(self) -> PeriEventData | None:
         """What is on display."""
-        return self._data
-
-    def wait_until_idle(self, timeout: float = 10.0) -> bool:
-        """Block until the newest computation has been delivered (tests)."""
-        return self._worker.wait_until_idle(timeout)
-
-    def shutdown(self) -> None:
-        """Stop the worker."""
-        self._worker.close()
+        return self._value
 
     def refresh(self, *_) -> None:
         """Recompute for the session's selection, segment and the chosen channel and window."""
@@ -180,10 +143,7 @@ class PeriEventView(QWidget):
             "segment_index": session.segment_index,
             "to_time": _time_converter(session),
         }
-        ready = self._ready
-        self._worker.submit(
-            lambda: compute_peri_event(snapshot, units, events, window, bin_s), ready.emit
-        )
+        self._compute(lambda: compute_peri_event(snapshot, units, events, window, bin_s))
 
     # ------------------------------------------------------------------ drawing
     def _on_events(self, *_) -> None:
@@ -201,22 +161,7 @@ class PeriEventView(QWidget):
             return None
         return next((c for c in events.channel_ids.tolist() if str(c) == name), None)
 
-    def _show_message(self, text: str) -> None:
-        self._worker.cancel()
-        self._data = None
-        self.message.setText(text)
-        self.message.show()
-        self.plots.hide()
-
-    def _show(self, result: WorkResult) -> None:
-        if result.request_id != self._worker.latest_id:
-            return
-        if result.error is not None:
-            self._show_message(f"Cannot align spikes: {result.error}")
-            return
-        data = self._data = result.value
-        self.message.hide()
-        self.plots.show()
+    def _draw(self, data: PeriEventData) -> None:
         for item in self._raster_items:
             self.raster_plot.removeItem(item)
         for item in self._psth_items:
@@ -243,7 +188,6 @@ class PeriEventView(QWidget):
             [[(p * block + data.num_events / 2, str(u)) for p, u in enumerate(data.unit_ids)], []]
         )
         self.psth_plot.enableAutoRange(axis="y")
-        self.drawn.emit()
 
 
 def _time_converter(session: Session):

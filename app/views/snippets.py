@@ -7,13 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QLabel, QSpinBox, QToolBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QSpinBox, QWidget
 
-from app.model.latest_worker import LatestWorker, WorkResult
 from app.model.session import Session
 from app.model.waveform_layout import flat_layout, probe_layout
-from app.theme import current_theme
+from app.views.computed_view import ComputedView, toolbar
 from app.views.plot_parts import style_axes
 
 #: Modes of the layout combo box.
@@ -81,7 +79,7 @@ def read_snippets(
     )
 
 
-class SnippetsView(QWidget):
+class SnippetsView(ComputedView):
     """The open snippets, overlaid per channel.
 
     Parameters
@@ -95,15 +93,9 @@ class SnippetsView(QWidget):
         New snippets are on display.
     """
 
-    drawn = Signal()
-    _ready = Signal(object)
-
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._session = session
-        self._theme = theme = current_theme()
-        self._worker = LatestWorker(name="SnippetsWorker")
-        self._selection: SnippetSelection | None = None
+        super().__init__(session, "SnippetsWorker", "the snippets", parent)
+        theme = self._theme
         self._curves: list[pg.PlotCurveItem] = []
 
         self.layout_box = QComboBox()
@@ -113,30 +105,18 @@ class SnippetsView(QWidget):
         self.first_spin = _spin(0, "First snippet shown (By index)")
         self.count_spin = _spin(1, "Snippets shown at most")
         self.count_spin.setValue(100)
-        bar = QToolBar()
-        for widget in (
-            self.layout_box,
-            self.source_box,
-            QLabel(" first "),
-            self.first_spin,
-            QLabel(" at most "),
+        bar = toolbar(
+            self.layout_box, self.source_box, " first ", self.first_spin, " at most ",
             self.count_spin,
-        ):
-            bar.addWidget(widget)
-        self.message = QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
+        )  # fmt: skip
         self.plot_widget = pg.PlotWidget(background=theme.background)
+        self.plot_widget.setMinimumHeight(150)
         plot = self.plot_widget.getPlotItem()
         style_axes(plot, theme)
         self.scale_label = pg.TextItem(color=theme.foreground, anchor=(0, 0))
         self.scale_label.setParentItem(plot.getViewBox())
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(bar)
-        layout.addWidget(self.message)
-        layout.addWidget(self.plot_widget, 1)
+        self._compose(bar, self.plot_widget)
 
-        self._ready.connect(self._show)
         for box in (self.layout_box, self.source_box):
             box.currentIndexChanged.connect(self.refresh)
         for spin in (self.first_spin, self.count_spin):
@@ -151,15 +131,7 @@ class SnippetsView(QWidget):
     @property
     def selection(self) -> SnippetSelection | None:
         """What is on display."""
-        return self._selection
-
-    def wait_until_idle(self, timeout: float = 10.0) -> bool:
-        """Block until the newest read has been delivered (tests)."""
-        return self._worker.wait_until_idle(timeout)
-
-    def shutdown(self) -> None:
-        """Stop the worker."""
-        self._worker.close()
+        return self._value
 
     def refresh(self, *_) -> None:
         """Read the snippets to show for the current window or range, off the GUI thread."""
@@ -173,10 +145,8 @@ class SnippetsView(QWidget):
             self._show_message("No snippet in the trace window: scroll, or show them by index.")
             return
         channel_ids = self._channel_ids(snippets)
-        sorting, ready = session.sorting, self._ready
-        self._worker.submit(
-            lambda: read_snippets(snippets, sorting, segment, indices, channel_ids), ready.emit
-        )
+        sorting = session.sorting
+        self._compute(lambda: read_snippets(snippets, sorting, segment, indices, channel_ids))
 
     # ------------------------------------------------------------------ helpers
     def _indices(self, snippets, segment: int) -> np.ndarray:
@@ -199,22 +169,7 @@ class SnippetsView(QWidget):
         chosen = [c for c in self._session.selected_channel_ids if c in set(known)]
         return chosen or known[:DEFAULT_CHANNELS]
 
-    def _show_message(self, text: str) -> None:
-        self._worker.cancel()
-        self._selection = None
-        self.message.setText(text)
-        self.message.show()
-        self.plot_widget.hide()
-
-    def _show(self, result: WorkResult) -> None:
-        if result.request_id != self._worker.latest_id:
-            return
-        if result.error is not None:
-            self._show_message(f"Cannot read snippets: {result.error}")
-            return
-        selection = self._selection = result.value
-        self.message.hide()
-        self.plot_widget.show()
+    def _draw(self, selection: SnippetSelection) -> None:
         plot = self.plot_widget.getPlotItem()
         for curve in self._curves:
             plot.removeItem(curve)
@@ -246,7 +201,6 @@ class SnippetsView(QWidget):
         plot.setLabel("bottom", "x (µm)" if at_probe else "channel")
         plot.setLabel("left", "y (µm)" if at_probe else "")
         plot.autoRange()
-        self.drawn.emit()
 
     def _layout(self, channel_ids: np.ndarray):
         snippets = self._session.snippets

@@ -122,6 +122,7 @@ class TemplateView(QWidget):
         self.viewbox.gain_wheel.connect(lambda steps: self.set_gain(self._gain * 1.25**steps))
         self.viewbox.clicked.connect(self._clicked)
         self.plot_widget = pg.PlotWidget(viewBox=self.viewbox, background=self._theme.background)
+        self.plot_widget.setMinimumHeight(240)  # the templates keep their room in a crowded column
         self.plot_widget.hideButtons()
         self.plot_widget.setMenuEnabled(False)
         for name in ("left", "bottom"):

@@ -2,11 +2,13 @@
 
 A SortingAnalyzer is saved as a binary folder (FORMATS.md §9.1) or a zarr store (§9.3); both
 hold the sorting, the recording attributes, an optional sparsity mask and
-``extensions/<name>``. :func:`read_sorting_analyzer` opens either, through the
-:class:`~core.formats.analyzer_store.AnalyzerStore` of its format, read-only and without its
-recording, as a :class:`~core.waveforms.WaveformExtractor` in memory mode (§9.2): waveforms of
-each unit come from the ``waveforms`` and ``random_spikes`` extensions, templates from
-``templates``, noise levels from ``noise_levels``.
+``extensions/<name>``. :class:`AnalyzerWaveformStore` reads either, through the
+:class:`~core.formats.analyzer_store.AnalyzerStore` of its format, as the store of a
+:class:`~core.waveforms.WaveformExtractor` (§9.2): waveforms of each unit come from the
+``waveforms`` and ``random_spikes`` extensions (sliced from the analyzer's array when asked
+for), templates from ``templates``, noise levels from ``noise_levels``. It never writes to the
+analyzer: like memory, it keeps whatever the extractor computes (extensions, templates) in
+memory. :func:`read_sorting_analyzer` opens an analyzer as a recordingless extractor.
 
 Nothing is unpickled: the stores read only JSON, ``.npy`` files without pickle and numeric zarr
 arrays.
@@ -15,16 +17,24 @@ arrays.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..opening import PRIORITY_ANALYZER, OpenOptions, is_zarr_store, register_opener
 from ..waveforms.extractor import WaveformExtractor
 from ..waveforms.sparsity import ChannelSparsity
+from ..waveforms.store import StoredExtractor
+from ..waveforms.store_memory import MemoryStore
+from ..zarr_v2_raw import read_attributes
 from .analyzer_store import AnalyzerStore, open_analyzer_store
 
-__all__ = ["read_sorting_analyzer"]
+if TYPE_CHECKING:
+    from ..sorting.base import BaseSorting
+
+__all__ = ["AnalyzerWaveformStore", "read_sorting_analyzer"]
 
 _SAMPLED_INDEX_DTYPE = [("spike_index", "<i8"), ("segment_index", "<i8")]
 
@@ -128,23 +138,187 @@ def _positions_in_trains(spikes: np.ndarray, num_units: int, num_segments: int) 
     return position
 
 
+class _UnitWaveforms(Mapping):
+    """``unit_id -> waveforms`` sliced on demand from the analyzer's single waveforms array."""
+
+    def __init__(self, waveforms: np.ndarray, rows: dict, widths: dict) -> None:
+        self._array = waveforms
+        self._rows = rows
+        self._widths = widths
+
+    def __getitem__(self, unit_id) -> np.ndarray:
+        rows = self._rows[unit_id]
+        return np.ascontiguousarray(self._array[rows, :, : self._widths[unit_id]])
+
+    def __iter__(self) -> Iterator:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
+class AnalyzerWaveformStore(MemoryStore):
+    """A SortingAnalyzer folder or zarr store as the store of a WaveformExtractor (§9.2).
+
+    The analyzer is read once (everything but the per-unit waveforms, which are sliced when
+    asked for) and never written: the extractor's format is ``"memory"`` and what it computes
+    stays in memory.
+
+    Parameters
+    ----------
+    path : str or Path
+        The analyzer folder (holding ``spikeinterface_info.json``, ``sorting/``, ...) or
+        ``.zarr`` store (root attribute ``spikeinterface_info``, groups ``sorting``, ...).
+
+    Attributes
+    ----------
+    analyzer_path : Path
+    noise_levels : np.ndarray or None
+        From the ``noise_levels`` extension.
+    random_spikes_indices : np.ndarray
+        Rows of the sorting's spike vector whose waveforms the analyzer holds.
+
+    Raises
+    ------
+    ValueError
+        If a required file, array or attribute is missing (the message names it), or an array
+        is inconsistent. Extensions whose ``run_info`` says they did not complete are not read
+        (``random_spikes`` and ``waveforms`` are then an error).
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.analyzer_path = Path(path)
+        store = open_analyzer_store(self.analyzer_path)
+        self._sorting = store.sorting()
+        rec_attributes = store.recording_attributes()
+        rec_attributes.setdefault("num_channels", len(rec_attributes.get("channel_ids", [])))
+        self._rec_attributes = rec_attributes
+        channel_ids = np.asarray(rec_attributes["channel_ids"])
+        num_channels = int(rec_attributes["num_channels"])
+        unit_ids = self._sorting.unit_ids
+        num_units = len(unit_ids)
+
+        self._sparsity = None
+        mask = store.sparsity_mask()
+        if mask is not None:
+            if mask.shape != (num_units, num_channels):
+                raise ValueError(
+                    f"{store.array_location('sparsity_mask')}: mask of shape {mask.shape}, "
+                    f"expected {(num_units, num_channels)}"
+                )
+            self._sparsity = ChannelSparsity(mask.astype(bool), unit_ids, channel_ids)
+
+        wf_params = _params(store, "waveforms", required=True)
+        _require_completed(store, "waveforms")
+        ms_before = float(wf_params["ms_before"])
+        ms_after = float(wf_params["ms_after"])
+        fs = float(self._sorting.get_sampling_frequency())
+        nsamples = int(ms_before * fs / 1000.0) + int(ms_after * fs / 1000.0)
+
+        rs_params = _params(store, "random_spikes", required=False)
+        _require_completed(store, "random_spikes")
+        indices = store.extension_array(
+            "random_spikes", "random_spikes_indices", "random spikes indices"
+        ).astype(np.int64)
+        waveforms = store.extension_array("waveforms", "waveforms", "waveforms array")
+        spikes = self._sorting.to_spike_vector()
+        if indices.ndim != 1 or (
+            indices.size and (indices.min() < 0 or indices.max() >= spikes.size)
+        ):
+            raise ValueError(
+                f"{store.array_location('extensions', 'random_spikes', 'random_spikes_indices')}"
+                ": indices out of the sorting's spike vector"
+            )
+        waveforms_location = store.array_location("extensions", "waveforms", "waveforms")
+        if (
+            waveforms.ndim != 3
+            or waveforms.shape[0] != indices.size
+            or waveforms.shape[1] != nsamples
+        ):
+            raise ValueError(
+                f"{waveforms_location}: shape {waveforms.shape} does not match "
+                f"{indices.size} random spikes of {nsamples} samples"
+            )
+
+        position = _positions_in_trains(spikes, num_units, self._sorting.get_num_segments())
+        selected = spikes[indices]
+        rows, widths, sampled_indices = {}, {}, {}
+        for u, unit_id in enumerate(unit_ids.tolist()):
+            unit_rows = np.flatnonzero(selected["unit_index"] == u)
+            n_active = num_channels if self._sparsity is None else int(mask[u].sum())
+            if n_active > waveforms.shape[2]:
+                raise ValueError(
+                    f"{waveforms_location}: {waveforms.shape[2]} channels, unit {unit_id!r} has "
+                    f"{n_active}"
+                )
+            rows[unit_id], widths[unit_id] = unit_rows, n_active
+            sampled = np.zeros(unit_rows.size, dtype=_SAMPLED_INDEX_DTYPE)
+            sampled["spike_index"] = position[indices[unit_rows]]
+            sampled["segment_index"] = selected["segment_index"][unit_rows]
+            sampled_indices[unit_id] = sampled
+
+        params = {
+            "ms_before": ms_before,
+            "ms_after": ms_after,
+            "max_spikes_per_unit": rs_params.get("max_spikes_per_unit"),
+            "return_scaled": _return_in_uV(store),
+            "dtype": np.dtype(wf_params.get("dtype", waveforms.dtype.str)).str,
+        }
+        super().__init__(
+            params=params,
+            templates=_read_templates(store, (num_units, nsamples, num_channels)),
+            waveforms=_UnitWaveforms(waveforms, rows, widths),
+            sampled_indices=sampled_indices,
+        )
+        self.noise_levels = _read_noise_levels(store)
+        self.random_spikes_indices = indices
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self.analyzer_path)!r})"
+
+    @classmethod
+    def matches(cls, path: str | Path) -> bool:
+        """Whether ``path`` is a SortingAnalyzer folder or zarr store (from metadata only)."""
+        path = Path(path)
+        info_file = path / "spikeinterface_info.json"
+        if info_file.is_file():
+            return '"SortingAnalyzer"' in info_file.read_text(encoding="utf8")
+        if (path / ".zgroup").is_file():
+            info = read_attributes(path).get("spikeinterface_info")
+            return isinstance(info, dict) and info.get("object") == "SortingAnalyzer"
+        return False
+
+    def read_description(
+        self, with_recording: bool = False, sorting: BaseSorting | None = None
+    ) -> StoredExtractor:
+        """The analyzer's sorting (or ``sorting``), recording attributes and sparsity.
+
+        The recording is never loaded: ``with_recording`` is accepted for symmetry only.
+        """
+        return StoredExtractor(
+            None,
+            self._sorting if sorting is None else sorting,
+            self._rec_attributes,
+            self._sparsity,
+        )
+
+
 def read_sorting_analyzer(folder: str | Path) -> WaveformExtractor:
-    """Open a SortingAnalyzer folder or zarr store as a recordingless, in-memory WaveformExtractor.
+    """Open a SortingAnalyzer folder or zarr store as a recordingless WaveformExtractor.
 
     Parameters
     ----------
     folder : str or Path
-        The analyzer folder (holding ``spikeinterface_info.json``, ``sorting/``, ...) or
-        ``.zarr`` store (root attribute ``spikeinterface_info``, groups ``sorting``, ...).
+        The analyzer folder or ``.zarr`` store (see :class:`AnalyzerWaveformStore`).
 
     Returns
     -------
     WaveformExtractor
-        Recordingless, ``format == "memory"``; waveforms and sampled indices from the
-        ``random_spikes`` and ``waveforms`` extensions, dense templates of every operator of the
-        ``templates`` extension, and ``noise_levels`` (array or None) from the ``noise_levels``
-        extension. Extensions whose ``run_info`` says they did not complete are not read
-        (``random_spikes`` and ``waveforms`` are then an error). Nothing is written.
+        Recordingless, ``format == "memory"`` (its store is an :class:`AnalyzerWaveformStore`);
+        waveforms and sampled indices from the ``random_spikes`` and ``waveforms`` extensions,
+        dense templates of every operator of the ``templates`` extension, and ``noise_levels``
+        (array or None), ``random_spikes_indices`` and ``analyzer_folder`` attributes. Nothing
+        is written.
 
     Raises
     ------
@@ -152,87 +326,11 @@ def read_sorting_analyzer(folder: str | Path) -> WaveformExtractor:
         If a required file, array or attribute is missing (the message names it), or an array
         is inconsistent.
     """
-    folder = Path(folder)
-    store = open_analyzer_store(folder)
-    sorting = store.sorting()
-    return_in_uV = _return_in_uV(store)
-
-    rec_attributes = store.recording_attributes()
-    rec_attributes.setdefault("num_channels", len(rec_attributes.get("channel_ids", [])))
-    channel_ids = np.asarray(rec_attributes["channel_ids"])
-    num_channels = int(rec_attributes["num_channels"])
-    unit_ids = sorting.unit_ids
-    num_units = len(unit_ids)
-
-    sparsity = None
-    mask = store.sparsity_mask()
-    if mask is not None:
-        if mask.shape != (num_units, num_channels):
-            raise ValueError(
-                f"{store.array_location('sparsity_mask')}: mask of shape {mask.shape}, expected "
-                f"{(num_units, num_channels)}"
-            )
-        sparsity = ChannelSparsity(mask.astype(bool), unit_ids, channel_ids)
-
-    wf_params = _params(store, "waveforms", required=True)
-    _require_completed(store, "waveforms")
-    ms_before = float(wf_params["ms_before"])
-    ms_after = float(wf_params["ms_after"])
-    fs = float(sorting.get_sampling_frequency())
-    nsamples = int(ms_before * fs / 1000.0) + int(ms_after * fs / 1000.0)
-
-    rs_params = _params(store, "random_spikes", required=False)
-    _require_completed(store, "random_spikes")
-    indices = store.extension_array(
-        "random_spikes", "random_spikes_indices", "random spikes indices"
-    ).astype(np.int64)
-    waveforms = store.extension_array("waveforms", "waveforms", "waveforms array")
-    spikes = sorting.to_spike_vector()
-    if indices.ndim != 1 or (indices.size and (indices.min() < 0 or indices.max() >= spikes.size)):
-        raise ValueError(
-            f"{store.array_location('extensions', 'random_spikes', 'random_spikes_indices')}: "
-            "indices out of the sorting's spike vector"
-        )
-    waveforms_location = store.array_location("extensions", "waveforms", "waveforms")
-    if waveforms.ndim != 3 or waveforms.shape[0] != indices.size or waveforms.shape[1] != nsamples:
-        raise ValueError(
-            f"{waveforms_location}: shape {waveforms.shape} does not match "
-            f"{indices.size} random spikes of {nsamples} samples"
-        )
-
-    position = _positions_in_trains(spikes, num_units, sorting.get_num_segments())
-    selected = spikes[indices]
-    wfs_arrays = {}
-    sampled_indices = {}
-    for u, unit_id in enumerate(unit_ids.tolist()):
-        rows = np.flatnonzero(selected["unit_index"] == u)
-        n_active = num_channels if sparsity is None else int(sparsity.mask[u].sum())
-        if n_active > waveforms.shape[2]:
-            raise ValueError(
-                f"{waveforms_location}: {waveforms.shape[2]} channels, unit {unit_id!r} has "
-                f"{n_active}"
-            )
-        wfs_arrays[unit_id] = np.ascontiguousarray(waveforms[rows, :, :n_active])
-        sampled = np.zeros(rows.size, dtype=_SAMPLED_INDEX_DTYPE)
-        sampled["spike_index"] = position[indices[rows]]
-        sampled["segment_index"] = selected["segment_index"][rows]
-        sampled_indices[unit_id] = sampled
-
-    we = WaveformExtractor(
-        None, sorting, folder=None, rec_attributes=rec_attributes, sparsity=sparsity
-    )
-    we._params = {
-        "ms_before": ms_before,
-        "ms_after": ms_after,
-        "max_spikes_per_unit": rs_params.get("max_spikes_per_unit"),
-        "return_scaled": return_in_uV,
-        "dtype": np.dtype(wf_params.get("dtype", waveforms.dtype.str)).str,
-    }
-    we._memory_objects = {"wfs_arrays": wfs_arrays, "sampled_indices": sampled_indices}
-    we._template_cache = _read_templates(store, (num_units, nsamples, num_channels))
-    we.noise_levels = _read_noise_levels(store)
-    we.random_spikes_indices = indices
-    we.analyzer_folder = folder
+    store = AnalyzerWaveformStore(folder)
+    we = WaveformExtractor.from_store(store, with_recording=False)
+    we.noise_levels = store.noise_levels
+    we.random_spikes_indices = store.random_spikes_indices
+    we.analyzer_folder = store.analyzer_path
     return we
 
 

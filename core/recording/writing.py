@@ -7,6 +7,7 @@ Also SpikeInterface's ``recording_tools`` names for these: `read_binary_recordin
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +27,8 @@ from ..source_files import check_save_target
 from .base import BaseRecording
 
 _BINARY_SUFFIXES = (".raw", ".bin", ".dat")
+# copy_file_range refused: across file systems (old kernels), unsupported file systems or files
+_NO_COPY_FILE_RANGE = {errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL, errno.EBADF}
 # When the executor gives a stop flag (Dask jobs), a chunk is written in blocks of about this
 # many bytes with the flag checked between them, so that a cancelled job stops within a block.
 _STOPPABLE_BLOCK_BYTES = 16 * 1024 * 1024
@@ -102,20 +105,48 @@ def read_chunk(
 class _OpenFiles:
     """File descriptors of one worker, closed when the worker context goes away."""
 
-    def __init__(self, file_paths: list[str]) -> None:
-        self.fds = [os.open(path, os.O_WRONLY) for path in file_paths]
+    def __init__(self, file_paths: list[str | None], flags: int) -> None:
+        self.fds = [None if path is None else os.open(path, flags) for path in file_paths]
 
     def __del__(self) -> None:
         for fd in self.fds:
-            os.close(fd)
+            if fd is not None:
+                os.close(fd)
+
+
+def raw_sources(recording: BaseRecording, dtype: np.dtype, cast_unsigned: bool) -> list:
+    """Per segment, ``(file, byte offset of frame 0)`` when its frames are a file's bytes as is.
+
+    That is a binary recording (``is_binary_compatible``) of interleaved frames (time axis 0)
+    written with its own dtype and channels: saving it is a copy of byte ranges, which the
+    kernel does without going through user memory (``os.copy_file_range``).
+    """
+    num_segments = recording.get_num_segments()
+    if cast_unsigned or not recording.is_binary_compatible():
+        return [None] * num_segments
+    description = recording.get_binary_description()
+    if (
+        description["time_axis"] != 0
+        or np.dtype(description["dtype"]) != dtype
+        or int(description["num_channels"]) != recording.get_num_channels()
+        or len(description["file_paths"]) != num_segments
+    ):
+        return [None] * num_segments
+    offset = int(description["file_offset"])
+    return [(str(path), offset) for path in description["file_paths"]]
 
 
 def _init_binary_writer(recording, file_paths, dtype, byte_offset, cast_unsigned) -> dict:
-    frame_bytes = recording.get_num_channels() * np.dtype(dtype).itemsize
+    dtype = np.dtype(dtype)
+    sources = raw_sources(recording, dtype, cast_unsigned)
+    frame_bytes = recording.get_num_channels() * dtype.itemsize
     return {
         "recording": recording,
-        "files": _OpenFiles(file_paths),
-        "dtype": np.dtype(dtype),
+        "files": _OpenFiles(file_paths, os.O_WRONLY),
+        "sources": sources,
+        "source_files": _OpenFiles([s and s[0] for s in sources], os.O_RDONLY),
+        "copy_file_range": hasattr(os, "copy_file_range"),
+        "dtype": dtype,
         "byte_offset": byte_offset,
         "cast_unsigned": cast_unsigned,
         "stoppable_block_frames": max(_STOPPABLE_BLOCK_BYTES // max(frame_bytes, 1), 1),
@@ -136,17 +167,39 @@ def _write_binary_chunk(segment_index: int, start: int, end: int, ctx: dict) -> 
 
 
 def _write_binary_block(segment_index: int, start: int, end: int, ctx: dict) -> None:
+    frame_bytes = ctx["recording"].get_num_channels() * ctx["dtype"].itemsize
+    offset = ctx["byte_offset"] + start * frame_bytes
+    fd = ctx["files"].fds[segment_index]
+    source = ctx["sources"][segment_index]
+    if source is not None and ctx["copy_file_range"]:
+        source_fd = ctx["source_files"].fds[segment_index]
+        source_offset = source[1] + start * frame_bytes
+        if _copy_range(source_fd, source_offset, fd, offset, (end - start) * frame_bytes):
+            return
+        ctx["copy_file_range"] = False  # not on these file systems: copy through memory
     traces = read_chunk(
         ctx["recording"], segment_index, start, end, ctx["dtype"], ctx["cast_unsigned"]
     )
-    frame_bytes = traces.shape[1] * traces.dtype.itemsize
-    offset = ctx["byte_offset"] + start * frame_bytes
     view = memoryview(traces).cast("B")
-    fd = ctx["files"].fds[segment_index]
     while view.nbytes:
         written = os.pwrite(fd, view, offset)
         view = view[written:]
         offset += written
+
+
+def _copy_range(source_fd: int, source_offset: int, fd: int, offset: int, count: int) -> bool:
+    """Copy bytes in the kernel; False (nothing wrong written) where it cannot be done."""
+    while count:
+        try:
+            copied = os.copy_file_range(source_fd, fd, count, source_offset, offset)
+        except OSError as error:
+            if error.errno in _NO_COPY_FILE_RANGE:
+                return False
+            raise
+        if copied == 0:  # the source is shorter than it claims: let the reader say why
+            return False
+        source_offset, offset, count = source_offset + copied, offset + copied, count - copied
+    return True
 
 
 def write_binary_recording(

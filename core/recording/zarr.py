@@ -16,15 +16,23 @@ import numpy as np
 import zarr
 from probeinterface import ProbeGroup
 
-from ..jobs import CancelToken, ChunkRecordingExecutor, ensure_chunk_size, split_job_kwargs
+from ..jobs import (
+    CancelToken,
+    ChunkRecordingExecutor,
+    ensure_chunk_size,
+    ensure_n_jobs,
+    split_job_kwargs,
+)
 from ..json_io import to_jsonable
 from ..registry import register_extractor_class
+from ..zarr_v2_chunks import V2ArrayLayout, V2ChunkWriter, encoder_threads
 from ..zarr_v2_store import (
     ARRAY_CONFIG,
     V2_CHUNK_KEYS,
     codecs_for,
     create_array,
     get_default_zarr_compressor,
+    is_remote,
     open_root,
     read_properties,
     store_location,
@@ -385,29 +393,64 @@ def _add_traces(
         raise ValueError(f"channel_chunk_size must be a positive int, got {channel_chunk_size!r}")
     chunks = (job_kwargs["chunk_size"], int(channel_chunk_size))
     compressors, filters = codecs_for(root, compressor, filters)
+    arrays = []
     for segment_index, name in enumerate(dataset_paths):
-        root.create_array(
-            name,
-            shape=(recording.get_num_samples(segment_index), num_channels),
-            dtype=dtype,
-            chunks=chunks,
-            compressors=compressors,
-            filters=filters,
-            chunk_key_encoding=V2_CHUNK_KEYS,
-            config=ARRAY_CONFIG,
+        arrays.append(
+            root.create_array(
+                name,
+                shape=(recording.get_num_samples(segment_index), num_channels),
+                dtype=dtype,
+                chunks=chunks,
+                compressors=compressors,
+                filters=filters,
+                chunk_key_encoding=V2_CHUNK_KEYS,
+                config=ARRAY_CONFIG,
+            )
+        )
+    writer = None
+    if _writes_chunk_files(location, storage_options, arrays):
+        # each worker encodes its own chunks; encoder threads take the cores left over
+        workers = ensure_n_jobs(recording, n_jobs=job_kwargs.get("n_jobs", 1), pool_engine="thread")
+        writer = V2ChunkWriter(
+            [
+                V2ArrayLayout.of(array, str(Path(location) / name))
+                for name, array in zip(dataset_paths, arrays)
+            ],
+            threads=max(encoder_threads() - workers, 0) + 1,
         )
     executor = ChunkRecordingExecutor(
         recording,
         _write_zarr_chunk,
         _init_zarr_writer,
-        (recording, location, storage_options, list(dataset_paths), dtype.str, cast_unsigned),
+        (
+            recording,
+            writer or (location, storage_options, list(dataset_paths)),
+            dtype.str,
+            cast_unsigned,
+        ),
         job_name="write_zarr_recording",
         progress_callback=progress_callback,
         cancel_token=cancel_token,
         **job_kwargs,
     )
-    executor.run()
+    try:
+        executor.run()
+    except BaseException:
+        if writer is not None:
+            writer.close(cancel=True)
+        raise
+    if writer is not None:
+        writer.close()
     return chunks[0]
+
+
+def _writes_chunk_files(location: Any, storage_options: dict | None, arrays: list) -> bool:
+    """Whether chunks go straight to files: zarr v2 arrays of a local store named by path."""
+    return (
+        isinstance(location, str)
+        and not is_remote(location, storage_options)
+        and all(array.metadata.zarr_format == 2 for array in arrays)
+    )
 
 
 def add_recording_to_zarr_group(
@@ -565,29 +608,41 @@ def _write_times(
 
 def _init_zarr_writer(
     recording: BaseRecording,
-    location: str | zarr.Group,
-    storage_options: dict | None,
-    trace_names: list[str],
+    target: V2ChunkWriter | tuple[str | zarr.Group, dict | None, list[str]],
     dtype: str,
     cast_unsigned: bool,
 ) -> dict:
-    if isinstance(location, zarr.Group):
-        root = location
-    else:
-        root = zarr.open_group(location, mode="r+", storage_options=storage_options)
+    """Worker context: the chunk writer of a local store, or the arrays written through zarr."""
+    if not isinstance(target, V2ChunkWriter):
+        location, storage_options, trace_names = target
+        if isinstance(location, zarr.Group):
+            root = location
+        else:
+            root = zarr.open_group(location, mode="r+", storage_options=storage_options)
+        target = [root[name] for name in trace_names]
     return {
         "recording": recording,
-        "arrays": [root[name] for name in trace_names],
+        "target": target,
         "dtype": np.dtype(dtype),
         "cast_unsigned": cast_unsigned,
     }
 
 
 def _write_zarr_chunk(segment_index: int, start: int, end: int, ctx: dict) -> None:
-    if end > start:
-        ctx["arrays"][segment_index][start:end] = read_chunk(
-            ctx["recording"], segment_index, start, end, ctx["dtype"], ctx["cast_unsigned"]
-        )
+    """Write frames ``[start, end)``: one row of zarr chunks (executor chunks are zarr chunks)."""
+    if end <= start:
+        return
+    traces = read_chunk(
+        ctx["recording"], segment_index, start, end, ctx["dtype"], ctx["cast_unsigned"]
+    )
+    target = ctx["target"]
+    if not isinstance(target, V2ChunkWriter):
+        target[segment_index][start:end] = traces
+        return
+    time_chunk, channel_chunk = target.layouts[segment_index].chunks
+    row = start // time_chunk
+    for column, first in enumerate(range(0, traces.shape[1], channel_chunk)):
+        target.write(segment_index, (row, column), traces[:, first : first + channel_chunk])
 
 
 register_extractor_class(

@@ -28,6 +28,8 @@ from .extractor_io import RecordingUnavailableError
 from .extractor_recording import check_spikes_in_recording
 from .kernel import estimate_templates_average
 from .sampling import random_spikes_selection, sample_spikes
+from .store_folder import BinaryFolderStore
+from .store_memory import MemoryStore
 
 if TYPE_CHECKING:
     from ..recording.base import BaseRecording
@@ -150,7 +152,9 @@ def extract_waveforms(
     ms_before, ms_after : float, default: 1.0, 2.0
         Window around each spike in ms; both must be > 0.
     max_spikes_per_unit : int or None, default: 500
-        Spikes sampled per unit (>= 1); None keeps all.
+        Spikes sampled per unit (>= 1), among those whose window fits in their segment; None
+        keeps all: a window crossing a segment border then holds the samples that exist and
+        zeros beyond the border (as SpikeInterface >= 0.101; 0.100 gave all zeros).
     overwrite : bool, default: False
         Replace an existing folder once the new one is complete (else ``FileExistsError``);
         refused (``ValueError``, before anything is written) when that folder holds a file the
@@ -251,7 +255,7 @@ def extract_waveforms(
             modes = list(precompute_template)
         we.run_extract_waveforms(seed=seed, precompute_average="average" in modes, **job_kwargs)
         if modes:
-            we._precompute_templates(modes, None, job_kwargs["n_jobs"])
+            we.precompute_templates(modes, n_jobs=job_kwargs["n_jobs"])
         return we
 
     if mode == "memory":
@@ -266,13 +270,23 @@ def extract_waveforms(
             )
         )
     with atomic_folder(folder, overwrite=overwrite) as partial:
-        we = run(
-            WaveformExtractor._create_in(
-                partial, recording, sorting, use_relative_path, allow_unfiltered, sparsity
+        store = BinaryFolderStore.create(partial, recording, sorting, use_relative_path, sparsity)
+        run(
+            WaveformExtractor(
+                recording,
+                sorting,
+                allow_unfiltered=allow_unfiltered,
+                sparsity=sparsity,
+                store=store,
             )
         )
-    we._set_folder(folder)
-    return we
+    return WaveformExtractor(
+        recording,
+        sorting,
+        allow_unfiltered=True,
+        sparsity=sparsity,
+        store=BinaryFolderStore(folder),
+    )
 
 
 def load_waveforms(
@@ -393,18 +407,20 @@ def _templates_extractor(
     job_kwargs: dict,
 ) -> WaveformExtractor:
     """A waveformless in-memory extractor holding the raw average templates of ``spikes``."""
-    we = WaveformExtractor(recording, sorting, None, allow_unfiltered=True)
-    we._params = {
+    fs = sorting.sampling_frequency  # as the extractor's nbefore/nafter
+    nbefore, nafter = int(ms_before * fs / 1000.0), int(ms_after * fs / 1000.0)
+    params = {
         "ms_before": float(ms_before),
         "ms_after": float(ms_after),
         "max_spikes_per_unit": None,
         "return_scaled": False,
         "dtype": np.dtype(recording.get_dtype()).str,
     }
-    we._template_cache["average"] = estimate_templates_average(
-        recording, spikes, sorting.unit_ids, we.nbefore, we.nafter, **job_kwargs
+    average = estimate_templates_average(
+        recording, spikes, sorting.unit_ids, nbefore, nafter, **job_kwargs
     )
-    return we
+    store = MemoryStore(params=params, templates={"average": average})
+    return WaveformExtractor(recording, sorting, allow_unfiltered=True, store=store)
 
 
 def precompute_sparsity(

@@ -197,7 +197,8 @@ def extract_waveforms_to_single_buffer(
 ):
     """Cut the waveform of every spike into one buffer, in spike vector order.
 
-    Spikes too close to a segment border keep rows of zeros, so row ``i`` is ``spikes[i]``.
+    Row ``i`` is ``spikes[i]``; a window crossing a segment border holds the samples that
+    exist and zeros beyond the border.
     With a sparsity, a unit's channels come first in its rows and the rest is zero.
 
     Parameters

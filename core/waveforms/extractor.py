@@ -1,17 +1,17 @@
 """WaveformExtractor: waveforms of sampled spikes of a sorting, cut from its recording.
 
-Waveforms live in a binary folder (``.npy`` files, read lazily as memmaps), a zarr store or in
-memory. This module holds the class itself: its state, creating and loading it, extraction
-parameters, running the extraction and reading waveforms back. Its other parts are mixed in:
-recording facts (:mod:`.extractor_recording`), templates (:mod:`.extractor_templates`),
-``select_units``/``save`` (:mod:`.extractor_save`) and extensions (:mod:`.extension`). Folders
-follow SpikeInterface 0.100's layout (FORMATS.md §8, :mod:`.extractor_io`) in both directions.
+The extractor is a facade over one :class:`~.store.WaveformStore` that keeps its waveforms,
+sampled indices, parameters, templates and extension data: a binary folder (``.npy`` files read
+lazily as memmaps; SpikeInterface 0.100's layout, FORMATS.md §8), a zarr store, memory, or a
+SortingAnalyzer read as a WaveformExtractor. This module holds the class itself: its state,
+creating and loading it, extraction parameters, running the extraction and reading waveforms
+back. Its other parts are mixed in: recording facts (:mod:`.extractor_recording`), templates
+(:mod:`.extractor_templates`), ``select_units``/``save`` (:mod:`.extractor_save`) and extensions
+(:mod:`.extension`); they reach the data only through the store.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,16 +20,16 @@ import numpy as np
 
 from ..atomic import atomic_folder
 from ..errors import InvalidInputError
-from ..json_io import read_json, write_json
 from ..source_files import check_save_target
-from . import folder_io, zarr_io
 from .extension import ExtensionHostMixin
-from .extractor_io import StoredExtractor, template_names
 from .extractor_recording import RecordingInfoMixin, check_spikes_in_recording
 from .extractor_save import SavingMixin
 from .extractor_templates import TemplatesMixin
-from .kernel import extract_waveforms_to_buffers
 from .sampling import sample_spikes
+from .store import WaveformStore, open_waveform_store
+from .store_folder import BinaryFolderStore
+from .store_memory import MemoryStore
+from .store_zarr import ZarrWaveformStore
 
 if TYPE_CHECKING:
     from ..recording.base import BaseRecording
@@ -59,6 +59,8 @@ class WaveformExtractor(RecordingInfoMixin, TemplatesMixin, SavingMixin, Extensi
         Accept a recording not annotated ``is_filtered=True``.
     sparsity : ChannelSparsity or None, default: None
         Channels of each unit's waveforms.
+    store : WaveformStore or None, default: None
+        Where the data lives, instead of ``folder`` (e.g. a prepared `MemoryStore`).
 
     Raises
     ------
@@ -75,43 +77,33 @@ class WaveformExtractor(RecordingInfoMixin, TemplatesMixin, SavingMixin, Extensi
         rec_attributes: dict | None = None,
         allow_unfiltered: bool = False,
         sparsity: ChannelSparsity | None = None,
+        *,
+        store: WaveformStore | None = None,
     ) -> None:
+        if store is None:
+            store = MemoryStore() if folder is None else open_waveform_store(folder)
+        elif folder is not None:
+            raise ValueError("give folder or store, not both")
         self.sorting = sorting
         self._recording = None
         self._rec_attributes: dict | None = None
         self.set_recording(recording, rec_attributes, allow_unfiltered)
         self.sparsity = sparsity
+        self.store = store
         self._waveforms: dict = {}
-        self._template_cache: dict[str, np.ndarray] = {}
-        self._params: dict = {}
+        self._params: dict = store.read_params()
+        self._template_cache: dict[str, np.ndarray] = store.read_templates()
         self._loaded_extensions: dict[str, BaseWaveformExtractorExtension] = {}
-        self._memory_objects: dict | None = None
-        self._allow_pickle = False
-        self._set_folder(None if folder is None else Path(folder))
-        if self.format == "binary" and (self.folder / "params.json").is_file():
-            self._params = read_json(self.folder / "params.json")
-        elif self.format == "zarr":
-            self._params = dict(self._zarr_root().attrs.get("params", {}))
 
-    def _set_folder(self, folder: Path | None) -> None:
-        self.folder = folder
-        self._waveforms = {}
-        self._root = None
-        if folder is None:
-            self.format = "memory"
-            self._is_read_only = False
-        else:
-            self.format = "zarr" if folder.suffix == ".zarr" else "binary"
-            # no write bit counts too: root may write anywhere, but must not change such folders
-            no_write_bits = not folder.stat().st_mode & 0o222
-            self._is_read_only = no_write_bits or not os.access(folder, os.W_OK)
+    @property
+    def folder(self) -> Path | None:
+        """The folder or ``.zarr`` store; None in memory."""
+        return self.store.path
 
-    def _zarr_root(self, mode: str = "r"):
-        if mode != "r":
-            return zarr_io.open_zarr(self.folder, mode=mode)
-        if self._root is None:
-            self._root = zarr_io.open_zarr(self.folder)
-        return self._root
+    @property
+    def format(self) -> str:
+        """``"binary"``, ``"zarr"`` or ``"memory"``."""
+        return self.store.format
 
     def __repr__(self) -> str:
         text = (
@@ -173,22 +165,7 @@ class WaveformExtractor(RecordingInfoMixin, TemplatesMixin, SavingMixin, Extensi
         if remove_if_exists:
             check_save_target(folder, {"recording": recording, "sorting": sorting})
         with atomic_folder(folder, overwrite=remove_if_exists) as partial:
-            folder_io.write_skeleton(partial, recording, sorting, use_relative_path, sparsity)
-        return cls(recording, sorting, folder, allow_unfiltered=allow_unfiltered, sparsity=sparsity)
-
-    @classmethod
-    def _create_in(
-        cls,
-        folder: Path,
-        recording: BaseRecording,
-        sorting: BaseSorting,
-        use_relative_path: bool,
-        allow_unfiltered: bool,
-        sparsity: ChannelSparsity | None,
-    ) -> WaveformExtractor:
-        """A new extractor in ``folder``, an existing empty (temporary) folder."""
-        check_spikes_in_recording(recording, sorting)
-        folder_io.write_skeleton(folder, recording, sorting, use_relative_path, sparsity)
+            BinaryFolderStore.create(partial, recording, sorting, use_relative_path, sparsity)
         return cls(recording, sorting, folder, allow_unfiltered=allow_unfiltered, sparsity=sparsity)
 
     @classmethod
@@ -200,9 +177,7 @@ class WaveformExtractor(RecordingInfoMixin, TemplatesMixin, SavingMixin, Extensi
         allow_pickle: bool = False,
     ) -> WaveformExtractor:
         """Open a binary folder or a ``.zarr`` store (see :func:`~core.load_waveforms`)."""
-        if Path(folder).suffix == ".zarr":
-            return cls.load_from_zarr(folder, with_recording, sorting, allow_pickle)
-        return cls.load_from_folder(folder, with_recording, sorting, allow_pickle)
+        return cls.from_store(open_waveform_store(folder, allow_pickle), with_recording, sorting)
 
     @classmethod
     def load_from_folder(
@@ -213,8 +188,7 @@ class WaveformExtractor(RecordingInfoMixin, TemplatesMixin, SavingMixin, Extensi
         allow_pickle: bool = False,
     ) -> WaveformExtractor:
         """Open a binary folder written here or by SpikeInterface <= 0.100."""
-        stored = folder_io.read_folder(Path(folder), with_recording, sorting, allow_pickle)
-        return cls._from_stored(Path(folder), stored, allow_pickle)
+        return cls.from_store(BinaryFolderStore(folder, allow_pickle), with_recording, sorting)
 
     @classmethod
     def load_from_zarr(
@@ -225,22 +199,37 @@ class WaveformExtractor(RecordingInfoMixin, TemplatesMixin, SavingMixin, Extensi
         allow_pickle: bool = False,
     ) -> WaveformExtractor:
         """Open a ``.zarr`` store written by :meth:`save` here or by SpikeInterface 0.100."""
-        stored = zarr_io.read_zarr(Path(folder), with_recording, sorting)
-        return cls._from_stored(Path(folder), stored, allow_pickle)
+        return cls.from_store(ZarrWaveformStore(folder, allow_pickle), with_recording, sorting)
 
     @classmethod
-    def _from_stored(cls, folder: Path, stored: StoredExtractor, allow_pickle: bool):
-        we = cls(
+    def from_store(
+        cls, store, with_recording: bool = True, sorting: BaseSorting | None = None
+    ) -> WaveformExtractor:
+        """The extractor kept in ``store``, with the recording and sorting it describes.
+
+        Parameters
+        ----------
+        store : WaveformStore
+            A store that describes its extractor (``read_description``): a folder, a zarr store
+            or a SortingAnalyzer.
+        with_recording : bool, default: True
+            Load the described recording; False uses the stored recording attributes.
+        sorting : BaseSorting or None, default: None
+            The sorting, instead of the described one.
+
+        Returns
+        -------
+        WaveformExtractor
+        """
+        stored = store.read_description(with_recording, sorting)
+        return cls(
             stored.recording,
             stored.sorting,
-            folder=folder,
             rec_attributes=stored.rec_attributes,
             allow_unfiltered=True,
             sparsity=stored.sparsity,
+            store=store,
         )
-        we._allow_pickle = allow_pickle
-        we._template_cache = stored.templates
-        return we
 
     # ------------------------------------------------------------------ basic facts
     @property
@@ -285,7 +274,7 @@ class WaveformExtractor(RecordingInfoMixin, TemplatesMixin, SavingMixin, Extensi
 
     def is_read_only(self) -> bool:
         """Whether the folder cannot be written."""
-        return self._is_read_only
+        return self.store.is_read_only()
 
     def is_sparse(self) -> bool:
         """Whether waveforms hold only each unit's sparsity channels."""
@@ -297,23 +286,10 @@ class WaveformExtractor(RecordingInfoMixin, TemplatesMixin, SavingMixin, Extensi
 
     # ------------------------------------------------------------------ parameters and extraction
     def _reset(self) -> None:
-        if self.format == "zarr":
-            raise NotImplementedError(
-                "waveforms cannot be extracted into a zarr store: extract into a folder or in "
-                "memory, then save(format='zarr')"
-            )
-        if self.is_read_only():
-            raise ValueError(f"{self.folder} is read-only: its waveforms cannot be replaced")
+        self.store.reset_waveforms()
         self._waveforms = {}
         self._template_cache = {}
         self._params = {}
-        if self.format == "binary":
-            shutil.rmtree(self.folder / "waveforms", ignore_errors=True)
-            for name in template_names(self.folder):
-                (self.folder / f"templates_{name}.npy").unlink()
-            (self.folder / "waveforms").mkdir()
-        else:
-            self._memory_objects = None
 
     def set_params(
         self,
@@ -330,7 +306,8 @@ class WaveformExtractor(RecordingInfoMixin, TemplatesMixin, SavingMixin, Extensi
         ms_before, ms_after : float, default: 1.0, 2.0
             Window around each spike in ms.
         max_spikes_per_unit : int or None, default: 500
-            Spikes sampled per unit; None takes all.
+            Spikes sampled per unit, among those whose window fits in their segment; None
+            takes all, padding windows that cross a segment border with zeros beyond it.
         return_scaled : bool, default: False
             Waveforms in µV; falls back to False (with a warning) without gains.
         dtype : numpy dtype-like or None, default: None
@@ -359,8 +336,7 @@ class WaveformExtractor(RecordingInfoMixin, TemplatesMixin, SavingMixin, Extensi
             "return_scaled": bool(return_scaled),
             "dtype": dtype.str,
         }
-        if self.format == "binary":
-            write_json(self.folder / "params.json", self._params)
+        self.store.write_params(self._params)
 
     def sample_spikes(self, seed: int | None = None) -> dict[Any, list[np.ndarray]]:
         """Sample spikes (as SpikeInterface 0.100 for the same seed) and store their indices.
@@ -371,8 +347,6 @@ class WaveformExtractor(RecordingInfoMixin, TemplatesMixin, SavingMixin, Extensi
             ``{unit_id: [sampled positions in the unit's train of each segment]}``.
         """
         _, sampled_indices = self._sample(seed)
-        if self.format == "memory":
-            self._memory_objects = {"wfs_arrays": {}, "sampled_indices": sampled_indices}
         return {
             unit_id: [
                 index["spike_index"][index["segment_index"] == s]
@@ -382,7 +356,7 @@ class WaveformExtractor(RecordingInfoMixin, TemplatesMixin, SavingMixin, Extensi
         }
 
     def _sample(self, seed: int | None) -> tuple[np.ndarray, dict]:
-        """Selected spike vector and per-unit sampled indices (written to a binary folder)."""
+        """Selected spike vector and per-unit sampled indices (written to the store)."""
         spikes, sampled_indices = sample_spikes(
             self.recording,
             self.sorting,
@@ -391,9 +365,7 @@ class WaveformExtractor(RecordingInfoMixin, TemplatesMixin, SavingMixin, Extensi
             self.nafter,
             seed,
         )
-        if self.format == "binary":
-            for unit_id, index in sampled_indices.items():
-                np.save(self.folder / "waveforms" / f"sampled_index_{unit_id}.npy", index)
+        self.store.write_sampled_indices(sampled_indices)
         return spikes, sampled_indices
 
     def run_extract_waveforms(
@@ -407,58 +379,38 @@ class WaveformExtractor(RecordingInfoMixin, TemplatesMixin, SavingMixin, Extensi
             Seed of the spike sampling.
         precompute_average : bool, default: False
             Also compute the ``average`` templates while the waveforms are written (float32
-            folders written by threads), instead of reading them back afterwards.
+            waveforms written by threads), instead of reading them back afterwards.
         **job_kwargs
             Job keyword arguments, plus ``progress_callback`` and ``cancel_token``.
         """
-        if self.format == "zarr":
-            raise NotImplementedError("waveforms cannot be extracted into a zarr store")
-        spikes, sampled_indices = self._sample(seed)
-        folder = self.folder / "waveforms" if self.format == "binary" else None
-        averages = {} if precompute_average and folder is not None else None
-        waveforms = extract_waveforms_to_buffers(
+        spikes, _ = self._sample(seed)
+        averages = {} if precompute_average else None
+        self.store.extract_waveforms(
             self.recording,
             spikes,
             self.unit_ids,
             self.nbefore,
             self.nafter,
-            mode="memmap" if folder is not None else "memory",
+            averages=averages,
             return_scaled=self.return_scaled,
-            folder=folder,
             dtype=self.dtype,
             sparsity_mask=None if self.sparsity is None else self.sparsity.mask,
-            averages=averages,
             **job_kwargs,
         )
         if averages:
             self._set_average_templates(averages)
-        if folder is None:
-            self._memory_objects = {"wfs_arrays": waveforms, "sampled_indices": sampled_indices}
 
     # ------------------------------------------------------------------ waveforms
     def has_waveforms(self) -> bool:
         """Whether waveforms exist (extracted and not deleted)."""
-        if self.format == "binary":
-            return (self.folder / "waveforms").is_dir()
-        if self.format == "zarr":
-            return "waveforms" in self._zarr_root()
-        return self._memory_objects is not None
+        return self.store.has_waveforms()
 
     def delete_waveforms(self) -> None:
         """Delete the waveforms (the folder's ``waveforms/``, the zarr group or the arrays)."""
         if not self.has_waveforms():
             raise ValueError("this WaveformExtractor has no waveforms")
-        if self.is_read_only():
-            raise ValueError(f"{self.folder} is read-only: its waveforms cannot be deleted")
+        self.store.delete_waveforms()
         self._waveforms = {}
-        if self.format == "binary":
-            shutil.rmtree(self.folder / "waveforms")
-        elif self.format == "zarr":
-            root = self._zarr_root("r+")
-            del root["waveforms"]
-            self._root = None
-        else:
-            self._memory_objects = None
 
     def _unit_index(self, unit_id) -> int:
         try:
@@ -505,7 +457,7 @@ class WaveformExtractor(RecordingInfoMixin, TemplatesMixin, SavingMixin, Extensi
             raise InvalidInputError("waveforms were deleted or not extracted yet")
         waveforms = self._waveforms.get(unit_id)
         if waveforms is None:
-            waveforms = self._read_waveforms(unit_id, lazy)
+            waveforms = self.store.read_waveforms(unit_id, lazy)
             if cache:
                 self._waveforms[unit_id] = waveforms
         mask = None
@@ -522,20 +474,6 @@ class WaveformExtractor(RecordingInfoMixin, TemplatesMixin, SavingMixin, Extensi
             return waveforms, self.get_sampled_indices(unit_id)
         return waveforms
 
-    def _read_waveforms(self, unit_id, lazy: bool):
-        name = f"waveforms_{unit_id}"
-        if self.format == "binary":
-            path = self.folder / "waveforms" / f"{name}.npy"
-            if not path.is_file():
-                raise FileNotFoundError(f"{path}: waveforms not extracted yet")
-            return np.load(path, mmap_mode="r" if lazy else None)
-        if self.format == "zarr":
-            group = self._zarr_root()["waveforms"]
-            if name not in group:
-                raise ValueError(f"{self.folder}: no waveforms for unit {unit_id!r}")
-            return group[name] if lazy else group[name][...]
-        return self._memory_objects["wfs_arrays"][unit_id]
-
     def get_sampled_indices(self, unit_id) -> np.ndarray:
         """Sampled spikes of a unit: ``[("spike_index", "<i8"), ("segment_index", "<i8")]``.
 
@@ -544,11 +482,7 @@ class WaveformExtractor(RecordingInfoMixin, TemplatesMixin, SavingMixin, Extensi
         self._unit_index(unit_id)
         if not self.has_waveforms():
             raise InvalidInputError("waveforms were deleted or not extracted yet")
-        if self.format == "binary":
-            return np.load(self.folder / "waveforms" / f"sampled_index_{unit_id}.npy")
-        if self.format == "zarr":
-            return self._zarr_root()["waveforms"][f"sampled_index_{unit_id}"][...]
-        return self._memory_objects["sampled_indices"][unit_id]
+        return self.store.read_sampled_indices(unit_id)
 
     def get_waveforms_segment(self, segment_index: int, unit_id, sparsity) -> np.ndarray:
         """Waveforms of one unit in one segment."""

@@ -1,55 +1,36 @@
-"""WaveformExtractors on disk (FORMATS.md §8): the two layouts, and what they share.
+"""What the on-disk WaveformExtractor stores share (FORMATS.md §8).
 
 The binary folder holds ``params.json``, ``recording.json``/``.pickle``, ``sorting.json``/
 ``.pickle``, ``recording_info/`` (``recording_attributes.json`` and ``probegroup.json``: what
 recordingless use needs), ``sparsity.json`` when sparse, ``templates_<mode>.npy`` and
 ``waveforms/`` with ``waveforms_<unit_id>.npy`` and ``sampled_index_<unit_id>.npy``. The zarr store
 holds the same as attributes, groups and arrays (zarr format 2, as SpikeInterface 0.100 writes).
-Nothing here unpickles unless the caller passes ``allow_pickle=True``.
+Nothing unpickles unless the caller passes ``allow_pickle=True``.
 
-Reading and writing each layout is in :mod:`.folder_io` and :mod:`.zarr_io`; this module holds
-what both use: :class:`StoredExtractor` (what reading gives), template names, and the recording
-attributes, templates and waveforms that a save writes.
+The stores are :class:`~.store_folder.BinaryFolderStore` and
+:class:`~.store_zarr.ZarrWaveformStore`; this module holds what both use: template names, the
+write permission of a folder and the error raised when a stored recording cannot be loaded.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-from probeinterface import ProbeGroup
-
-from .extractor_recording import recording_attributes
-
 if TYPE_CHECKING:
     from ..recording.base import BaseRecording
-    from ..sorting.base import BaseSorting
-    from .extractor import WaveformExtractor
-    from .sparsity import ChannelSparsity
 
 #: Template modes; ``percentile`` is cached as ``percentile_<p>``.
 TEMPLATE_MODES = ("average", "std", "median", "percentile")
-
-
-@dataclass
-class StoredExtractor:
-    """What a folder or store gives to build a WaveformExtractor."""
-
-    recording: BaseRecording | None
-    sorting: BaseSorting
-    rec_attributes: dict | None
-    sparsity: ChannelSparsity | None
-    templates: dict[str, np.ndarray]
 
 
 class RecordingUnavailableError(ValueError):
     """The recording of a WaveformExtractor folder or store cannot be loaded."""
 
 
-def _load_recording(folder: Path, load: Callable[[], BaseRecording]) -> BaseRecording:
+def load_recording(folder: Path, load: Callable[[], BaseRecording]) -> BaseRecording:
     """Run ``load()``; turn failures into an error suggesting ``with_recording=False``."""
     try:
         return load()
@@ -60,43 +41,20 @@ def _load_recording(folder: Path, load: Callable[[], BaseRecording]) -> BaseReco
         ) from error
 
 
-def template_names(folder_or_group) -> list[str]:
-    """Cached template names (``average``, ``percentile_5.0``...) of a folder or zarr group."""
-    if isinstance(folder_or_group, Path):
-        names = [p.stem.removeprefix("templates_") for p in folder_or_group.glob("templates_*.npy")]
-    else:
-        names = [
-            k.removeprefix("templates_")
-            for k in folder_or_group.keys()
-            if k.startswith("templates_")
-        ]
-    return sorted(n for n in names if n in TEMPLATE_MODES or n.startswith("percentile_"))
+def is_template_name(name: str) -> bool:
+    """Whether ``name`` names cached templates (``average``, ``percentile_5.0``...)."""
+    return name in TEMPLATE_MODES or name.startswith("percentile_")
 
 
-# --------------------------------------------------------------------------- what a save writes
-def _saved_recording_info(we: WaveformExtractor) -> tuple[dict, ProbeGroup | None]:
-    if we.has_recording():
-        return recording_attributes(we.recording), we.get_probegroup()
-    attributes = {k: v for k, v in we._rec_attributes.items() if k != "probegroup"}
-    return attributes, we.get_probegroup()
+def template_names(folder: Path) -> list[str]:
+    """Cached template names of a binary folder (its ``templates_<name>.npy`` files)."""
+    names = [p.stem.removeprefix("templates_") for p in folder.glob("templates_*.npy")]
+    return sorted(n for n in names if is_template_name(n))
 
 
-def _saved_templates(we: WaveformExtractor, sparsity: ChannelSparsity | None) -> dict:
-    """Cached templates, zeroed outside a new ``sparsity``."""
-    templates = {}
-    for name, values in we._template_cache.items():
-        values = np.array(values)
-        if sparsity is not None:
-            values[~np.broadcast_to(sparsity.mask[:, None, :], values.shape)] = 0
-        templates[name] = values
-    return templates
+def folder_is_read_only(folder: Path) -> bool:
+    """Whether ``folder`` must not be changed: not writable, or without any write bit.
 
-
-def _saved_waveforms(we: WaveformExtractor, sparsity: ChannelSparsity | None):
-    """``(unit_id, waveforms, sampled_index)`` per unit, restricted to a new ``sparsity``."""
-    for unit_index, unit_id in enumerate(we.unit_ids.tolist()):
-        waveforms, index = we.get_waveforms(unit_id, with_index=True)
-        waveforms = np.asarray(waveforms)
-        if sparsity is not None:
-            waveforms = waveforms[:, :, sparsity.mask[unit_index]]
-        yield unit_id, waveforms, index
+    No write bit counts too: root may write anywhere, but must not change such folders.
+    """
+    return not folder.stat().st_mode & 0o222 or not os.access(folder, os.W_OK)

@@ -199,6 +199,21 @@ class RecordingInfoMixin:
             raise ValueError(f"unknown channel ids {unknown}")
         return np.array([lookup[c] for c in wanted], dtype="int64")
 
+    def recording_info(self) -> tuple[dict, ProbeGroup | None]:
+        """What ``recording_info`` stores: JSON-ready attributes and the probe group.
+
+        Returns
+        -------
+        attributes : dict
+            ``channel_ids``, ``sampling_frequency``, ``num_channels``... (see
+            :func:`recording_attributes`), without the probe group.
+        probegroup : ProbeGroup or None
+        """
+        if self.has_recording():
+            return recording_attributes(self._recording), self.get_probegroup()
+        attributes = {k: v for k, v in self._rec_attributes.items() if k != "probegroup"}
+        return attributes, self.get_probegroup()
+
     def get_recording_property(self, key: str) -> np.ndarray | None:
         """A recording property (from the saved attributes in recordingless mode), or None."""
         if self.has_recording():

@@ -2,9 +2,10 @@
 
 :class:`SavingMixin` gives the extractor :meth:`~SavingMixin.select_units` (a subset of units, in
 memory or in a new binary folder) and :meth:`~SavingMixin.save` (a binary folder or a zarr
-store), carrying waveforms, templates and extensions over. Targets are written atomically
-(``<target>.partial-<id>``, then renamed) by :mod:`.folder_io` and :mod:`.zarr_io`, then reopened
-with the same recording object.
+store), carrying waveforms, templates and extensions over. Both describe what to write as an
+:class:`~.store.ExtractorContent`; the store class of the target writes it atomically
+(``<target>.partial-<id>``, then renamed), and the result is reopened with the same recording
+object. Any extractor, whatever its store, can be saved or selected into any target.
 """
 
 from __future__ import annotations
@@ -17,22 +18,66 @@ import numpy as np
 
 from ..atomic import atomic_folder
 from ..source_files import check_save_target
-from .folder_io import write_binary, write_selection
-from .zarr_io import write_zarr
+from .store import ExtractorContent
+from .store_folder import BinaryFolderStore
+from .store_memory import MemoryStore
+from .store_zarr import ZarrWaveformStore
 
 if TYPE_CHECKING:
     from ..sorting.base import BaseSorting
     from .extractor import WaveformExtractor
     from .sparsity import ChannelSparsity
 
+_STORE_CLASSES = {"binary": BinaryFolderStore, "zarr": ZarrWaveformStore}
+
 
 class SavingMixin:
     """``select_units`` and ``save`` of a WaveformExtractor.
 
-    Needs the WaveformExtractor API (``load``, ``sorting``, ``folder``, ``format``,
-    ``get_waveforms()``, extensions...) and its ``_recording``, ``_rec_attributes``, ``_params``,
-    ``_template_cache`` and ``_memory_objects`` on the class it is mixed into.
+    Needs the WaveformExtractor API (``from_store``, ``sorting``, ``sparsity``, ``store``,
+    ``recording_info()``, ``get_waveforms()``, ``get_all_templates()``, extensions...) and
+    ``_params`` and ``_template_cache`` on the class it is mixed into.
     """
+
+    def _content(
+        self,
+        sorting: BaseSorting,
+        unit_indices: np.ndarray,
+        sparsity: ChannelSparsity | None,
+        new_sparsity: ChannelSparsity | None = None,
+    ) -> ExtractorContent:
+        """What a new store holding the units ``unit_indices`` is written from.
+
+        ``sparsity`` is the sparsity of the result; a ``new_sparsity`` (of a dense extractor)
+        zeroes the templates outside it and restricts the waveforms to it.
+        """
+        templates = {}
+        for name, values in self._template_cache.items():
+            values = np.array(values[unit_indices])
+            if new_sparsity is not None:
+                values[~np.broadcast_to(new_sparsity.mask[:, None, :], values.shape)] = 0
+            templates[name] = values
+        unit_ids = self.unit_ids[unit_indices].tolist()
+
+        def waveforms():
+            for position, unit_id in enumerate(unit_ids):
+                values, index = self.get_waveforms(unit_id, with_index=True)
+                values = np.asarray(values)
+                if new_sparsity is not None:
+                    values = values[:, :, new_sparsity.mask[position]]
+                yield unit_id, values, index
+
+        rec_attributes, probegroup = self.recording_info()
+        return ExtractorContent(
+            params=dict(self._params),
+            recording=self.recording if self.has_recording() else None,
+            sorting=sorting,
+            rec_attributes=rec_attributes,
+            probegroup=probegroup,
+            sparsity=sparsity,
+            templates=templates,
+            waveforms=waveforms if self.has_waveforms() else None,
+        )
 
     def select_units(
         self, unit_ids, new_folder: str | Path | None = None, use_relative_path: bool = False
@@ -54,42 +99,53 @@ class SavingMixin:
         sparsity = None
         if self.is_sparse():
             sparsity = ChannelSparsity(self.sparsity.mask[unit_indices], unit_ids, self.channel_ids)
-        if new_folder is not None and self.folder is not None:
-            if self.format == "zarr":
-                raise NotImplementedError(
-                    "select_units(new_folder=...) is not supported for zarr: select in memory "
-                    "(new_folder=None), then save(format='zarr')"
-                )
-            new_folder = Path(new_folder)
-            write_selection(
-                self, new_folder, unit_ids, unit_indices, sorting, sparsity, use_relative_path
-            )
-            we = self._reopen(new_folder, sorting)
+        if new_folder is not None:
+            content = self._content(sorting, unit_indices, sparsity)
+            we = self._write(Path(new_folder), BinaryFolderStore, content, use_relative_path, False)
         else:
+            waveforms = sampled_indices = None
+            if self.has_waveforms():
+                waveforms = {u: np.asarray(self.get_waveforms(u)) for u in unit_ids}
+                sampled_indices = {u: self.get_sampled_indices(u) for u in unit_ids}
+            store = MemoryStore(
+                params=self._params,
+                templates={k: v[unit_indices] for k, v in self._template_cache.items()},
+                waveforms=waveforms,
+                sampled_indices=sampled_indices,
+            )
+            rec_attributes = None
+            if not self.has_recording():
+                rec_attributes, probegroup = self.recording_info()
+                rec_attributes["probegroup"] = probegroup
             we = type(self)(
                 self._recording,
                 sorting,
-                None,
-                rec_attributes=self._rec_attributes,
+                rec_attributes=rec_attributes,
                 allow_unfiltered=True,
                 sparsity=sparsity,
+                store=store,
             )
-            we._params = dict(self._params)
-            we._template_cache = {k: v[unit_indices] for k, v in self._template_cache.items()}
-            if self.has_waveforms():
-                we._memory_objects = {
-                    "wfs_arrays": {u: np.asarray(self.get_waveforms(u)) for u in unit_ids},
-                    "sampled_indices": {u: self.get_sampled_indices(u) for u in unit_ids},
-                }
         for name in self.get_available_extension_names():
             self.load_extension(name).select_units(unit_ids, new_waveform_extractor=we)
         return we
 
-    def _reopen(self, folder: Path, sorting: BaseSorting) -> WaveformExtractor:
-        """Open a folder just written from this extractor, with the same recording object."""
-        we = type(self).load(folder, with_recording=False, sorting=sorting)
+    def _write(
+        self,
+        folder: Path,
+        store_class: type,
+        content: ExtractorContent,
+        use_relative_path: bool,
+        overwrite: bool,
+        **options,
+    ) -> WaveformExtractor:
+        """Write ``content`` atomically into ``folder``; reopen it with the same recording."""
+        with atomic_folder(folder, overwrite=overwrite) as partial:
+            store_class.write(partial, content, use_relative_path, **options)
+        we = type(self).from_store(
+            store_class(folder), with_recording=False, sorting=content.sorting
+        )
         if self.has_recording():
-            we.set_recording(self._recording, allow_unfiltered=True)
+            we.set_recording(self.recording, allow_unfiltered=True)
         return we
 
     def save(
@@ -129,21 +185,24 @@ class SavingMixin:
             If the target is, holds or lies inside this extractor's folder or a file of its
             recording or sorting (checked before anything is written).
         """
-        if format not in ("binary", "zarr"):
+        if format not in _STORE_CLASSES:
             raise ValueError(f"format must be 'binary' or 'zarr', got {format!r}")
         self._check_extra_sparsity(sparsity)
-        folder = Path(folder)
-        if format == "zarr" and folder.suffix != ".zarr":
-            folder = folder.parent / f"{folder.name}.zarr"
+        store_class = _STORE_CLASSES[format]
+        folder = store_class.target_path(folder)
         if folder.exists() and not overwrite:
             raise FileExistsError(f"{folder} already exists (use overwrite=True to replace it)")
         check_save_target(folder, {"waveform extractor being saved": self})
-        with atomic_folder(folder, overwrite=overwrite) as partial:
-            if format == "binary":
-                write_binary(self, partial, use_relative_path, sparsity)
-            else:
-                write_zarr(self, partial, use_relative_path, sparsity, kwargs.get("compressor"))
-        new_we = self._reopen(folder, self.sorting)
+        all_units = np.arange(len(self.unit_ids))
+        content = self._content(self.sorting, all_units, sparsity or self.sparsity, sparsity)
+        new_we = self._write(
+            folder,
+            store_class,
+            content,
+            use_relative_path,
+            overwrite,
+            compressor=kwargs.get("compressor"),
+        )
         for name in self.get_available_extension_names():
             extension = self.load_extension(name)
             if sparsity is not None and extension.handle_sparsity:

@@ -2,7 +2,8 @@
 
 :class:`TemplatesMixin` computes every requested mode (average, std, median, percentile) in one
 read of each unit's waveforms, keeps them dense in ``_template_cache`` (zeros outside the
-sparsity) and saves them as ``templates_<name>.npy`` or zarr arrays when the folder is writable.
+sparsity) and writes them to the extractor's store (``templates_<name>.npy``, zarr arrays, or
+memory) when it is writable.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..jobs import fix_job_kwargs
-from ..zarr_v2_store import create_array, get_default_zarr_compressor
 from .extractor_io import TEMPLATE_MODES
 
 if TYPE_CHECKING:
@@ -25,14 +25,16 @@ _SEGMENT_MODES = ("average", "median", "std")
 class TemplatesMixin:
     """Template computation and caching of a WaveformExtractor.
 
-    Needs ``unit_ids``, ``sorting``, ``sparsity``, ``nsamples``, ``dtype``, ``folder``,
-    ``format``, ``get_num_channels()``, ``is_read_only()``, ``get_waveforms()``,
-    ``get_waveforms_segment()``, ``_unit_index()``, ``_check_extra_sparsity()``,
-    ``_zarr_root()``, ``_root`` and ``_template_cache`` on the class it is mixed into.
+    Needs ``unit_ids``, ``sorting``, ``sparsity``, ``nsamples``, ``dtype``, ``store``,
+    ``get_num_channels()``, ``get_waveforms()``, ``get_waveforms_segment()``, ``_unit_index()``,
+    ``_check_extra_sparsity()`` and ``_template_cache`` on the class it is mixed into.
     """
 
     def precompute_templates(
-        self, modes=("average", "std", "median", "percentile"), percentile: float | None = None
+        self,
+        modes=("average", "std", "median", "percentile"),
+        percentile: float | None = None,
+        n_jobs: int | None = None,
     ) -> None:
         """Compute and cache templates of every unit, all modes in one read of the waveforms.
 
@@ -42,16 +44,16 @@ class TemplatesMixin:
             The default computes ``percentile`` only when ``percentile`` is given.
         percentile : float or None, default: None
             In ``[0, 100]``; cached as ``percentile_<p>``.
+        n_jobs : int or None, default: None
+            Threads processing the units (None: ``n_jobs`` of the global job keyword arguments).
 
         Templates are dense ``(num_units, nsamples, num_channels)``, zeros outside the sparsity;
         float32 except ``median`` (waveform dtype). ``average`` is exactly ``np.mean`` of the
-        waveforms. They are saved as ``templates_<name>.npy`` (or zarr arrays) when the folder is
-        writable. Units are processed by ``n_jobs`` threads of the global job keyword arguments.
-        Modes already cached (computed before, or read from the folder) are not computed again.
+        waveforms. They are written to the store when it is writable. Modes already cached
+        (computed before, or read from the store) are not computed again.
         """
-        self._precompute_templates(modes, percentile, fix_job_kwargs({})["n_jobs"])
-
-    def _precompute_templates(self, modes, percentile: float | None, n_jobs: int) -> None:
+        if n_jobs is None:
+            n_jobs = fix_job_kwargs({})["n_jobs"]
         modes = [modes] if isinstance(modes, str) else list(modes)
         if percentile is None and modes == list(TEMPLATE_MODES):
             modes.remove("percentile")
@@ -73,8 +75,6 @@ class TemplatesMixin:
             mode: np.zeros(shape, dtype=self.dtype if mode == "median" else np.float32)
             for mode in modes
         }
-        if self.format == "zarr":
-            self._zarr_root()  # opened once, before threads read from it
 
         def compute(unit_index: int, unit_id) -> None:
             waveforms = np.asarray(self.get_waveforms(unit_id))
@@ -107,18 +107,8 @@ class TemplatesMixin:
         self._store_templates("average", templates)
 
     def _store_templates(self, name: str, values: np.ndarray) -> None:
-        if self.folder is None or self.is_read_only():
-            return
-        if self.format == "binary":
-            np.save(self.folder / f"templates_{name}.npy", values)
-        else:
-            root = self._zarr_root("r+")
-            if f"templates_{name}" in root:
-                del root[f"templates_{name}"]
-            create_array(
-                root, f"templates_{name}", values, compressor=get_default_zarr_compressor()
-            )
-            self._root = None
+        if not self.store.is_read_only():
+            self.store.write_templates(name, values)
 
     def get_all_templates(
         self, unit_ids=None, mode: str = "average", percentile: float | None = None

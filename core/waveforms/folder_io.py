@@ -1,37 +1,26 @@
-"""WaveformExtractor binary folders: read and write (SpikeInterface <= 0.100 layout, FORMATS.md §8).
+"""Parts of WaveformExtractor binary folders (SpikeInterface <= 0.100 layout, FORMATS.md §8.1).
 
-The layout is described in :mod:`.extractor_io`. Folders written here open in SpikeInterface 0.100
-and the other way round, including folders re-saved from a sparse extractor without
-``sparsity.json`` (§8.1). Recording and sorting are described by ``.json`` (or ``.pickle``) files
-that :func:`load_described` reads, unpickling only with ``allow_pickle=True``.
+:class:`~.store_folder.BinaryFolderStore` reads and writes whole folders with these: the
+recording and sorting descriptions (``.json``, or ``.pickle`` that :func:`load_described` reads
+only with ``allow_pickle=True``), ``recording_info/``, ``sparsity.json`` and the sparsity of
+folders re-saved from a sparse extractor without ``sparsity.json`` (§8.1).
 """
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 from probeinterface import ProbeGroup, read_probeinterface, write_probeinterface
 
-from ..atomic import atomic_folder
 from ..json_io import read_json, to_jsonable, write_json
 from ..loading import load_extractor
-from .extractor_io import (
-    StoredExtractor,
-    _load_recording,
-    _saved_recording_info,
-    _saved_templates,
-    _saved_waveforms,
-    template_names,
-)
-from .extractor_recording import recording_attributes, recording_probegroup
+from .extractor_io import template_names
 
 if TYPE_CHECKING:
     from ..recording.base import BaseRecording
     from ..sorting.base import BaseSorting
-    from .extractor import WaveformExtractor
     from .sparsity import ChannelSparsity
 
 
@@ -154,61 +143,16 @@ def infer_sparsity_from_templates(
     return None
 
 
-# --------------------------------------------------------------------------- whole extractors
-def write_skeleton(
-    folder: Path,
-    recording: BaseRecording,
-    sorting: BaseSorting,
-    use_relative_path: bool,
-    sparsity: ChannelSparsity | None,
-) -> None:
-    """Recording and sorting descriptions, ``recording_info/`` and ``sparsity.json``."""
-    relative_to = folder if use_relative_path else None
-    dump_recording(recording, folder, relative_to)
-    dump_sorting(sorting, folder, relative_to)
-    write_recording_info(folder, recording_attributes(recording), recording_probegroup(recording))
-    if sparsity is not None:
-        write_sparsity(folder, sparsity)
-
-
-def read_folder(
-    folder: Path, with_recording: bool, sorting: BaseSorting | None, allow_pickle: bool
-) -> StoredExtractor:
-    """Read a binary WE folder (ours or SpikeInterface <= 0.100's).
+def sparsity_of_resaved_folder(
+    folder: Path, unit_ids: np.ndarray, channel_ids: np.ndarray
+) -> ChannelSparsity | None:
+    """Sparsity of a folder whose waveforms are narrower than the recording (FORMATS.md §8.1).
 
     Raises
     ------
-    FileNotFoundError
-        If the folder or the sorting description is missing.
     ValueError
-        If the recording cannot be loaded (the message suggests ``with_recording=False``).
+        If the waveforms are sparse and the templates do not tell which channels they hold.
     """
-    if not folder.is_dir():
-        raise FileNotFoundError(f"{folder}: no such waveform folder")
-    recording, rec_attributes = None, None
-    if with_recording:
-        recording = _load_recording(
-            folder, lambda: load_described(folder, "recording", allow_pickle)
-        )
-    else:
-        rec_attributes = read_recording_info(folder)
-    if sorting is None:
-        sorting = load_described(folder, "sorting", allow_pickle)
-    if recording is not None:
-        channel_ids = recording.channel_ids
-    else:
-        channel_ids = np.array(rec_attributes["channel_ids"])
-    sparsity = read_sparsity(folder)
-    if sparsity is None:
-        sparsity = _sparsity_of_resaved_folder(folder, sorting.unit_ids, channel_ids)
-    templates = {name: np.load(folder / f"templates_{name}.npy") for name in template_names(folder)}
-    return StoredExtractor(recording, sorting, rec_attributes, sparsity, templates)
-
-
-def _sparsity_of_resaved_folder(
-    folder: Path, unit_ids: np.ndarray, channel_ids: np.ndarray
-) -> ChannelSparsity | None:
-    """Sparsity of a folder whose waveforms are narrower than the recording (FORMATS.md §8.1)."""
     widths = []
     for unit_id in unit_ids.tolist():
         path = folder / "waveforms" / f"waveforms_{unit_id}.npy"
@@ -224,59 +168,3 @@ def _sparsity_of_resaved_folder(
             "do not tell which channels they hold"
         )
     return sparsity
-
-
-def write_selection(
-    we: WaveformExtractor,
-    folder: Path,
-    unit_ids,
-    unit_indices: np.ndarray,
-    sorting: BaseSorting,
-    sparsity: ChannelSparsity | None,
-    use_relative_path: bool,
-) -> None:
-    """Write (atomically) a binary folder holding only ``unit_ids`` of ``we``."""
-    with atomic_folder(folder) as partial:
-        relative_to = partial if use_relative_path else None
-        shutil.copyfile(we.folder / "params.json", partial / "params.json")
-        if we.has_recording():
-            dump_recording(we.recording, partial, relative_to)
-        shutil.copytree(we.folder / "recording_info", partial / "recording_info")
-        dump_sorting(sorting, partial, relative_to)
-        if we.has_waveforms():
-            (partial / "waveforms").mkdir()
-            for unit_id in unit_ids:
-                for prefix in ("waveforms", "sampled_index"):
-                    name = f"{prefix}_{unit_id}.npy"
-                    shutil.copyfile(we.folder / "waveforms" / name, partial / "waveforms" / name)
-        for name, templates in we._template_cache.items():
-            np.save(partial / f"templates_{name}.npy", templates[unit_indices])
-        if sparsity is not None:
-            write_sparsity(partial, sparsity)
-
-
-def write_binary(
-    we: WaveformExtractor, folder: Path, use_relative_path: bool, sparsity: ChannelSparsity | None
-) -> None:
-    """Write ``we`` as a binary folder into the existing empty ``folder``.
-
-    ``sparsity`` (for a dense ``we``) restricts the saved waveforms; ``sparsity.json`` is written
-    whenever the result is sparse.
-    """
-    relative_to = folder if use_relative_path else None
-    rec_attributes, probegroup = _saved_recording_info(we)
-    write_json(folder / "params.json", we._params)
-    if we.has_recording():
-        dump_recording(we.recording, folder, relative_to)
-    dump_sorting(we.sorting, folder, relative_to)
-    write_recording_info(folder, rec_attributes, probegroup)
-    new_sparsity = sparsity if sparsity is not None else we.sparsity
-    if new_sparsity is not None:
-        write_sparsity(folder, new_sparsity)
-    for name, values in _saved_templates(we, sparsity).items():
-        np.save(folder / f"templates_{name}.npy", values)
-    if we.has_waveforms():
-        (folder / "waveforms").mkdir()
-        for unit_id, waveforms, index in _saved_waveforms(we, sparsity):
-            np.save(folder / "waveforms" / f"waveforms_{unit_id}.npy", waveforms)
-            np.save(folder / "waveforms" / f"sampled_index_{unit_id}.npy", index)

@@ -56,7 +56,7 @@ __all__ = [
 ]
 
 _SPIKE_FIELDS = ("sample_index", "unit_index", "segment_index")
-_MODES = ("memmap", "memory", "shared_memory")
+_MODES = ("memmap", "files", "memory", "shared_memory")
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -150,15 +150,16 @@ def extract_waveforms_to_buffers(
         Unit ids; ``unit_index`` indexes them.
     nbefore, nafter : int
         Samples before and after each spike: waveforms have ``nbefore + nafter`` samples.
-    mode : {"memmap", "memory", "shared_memory"}, default: "memmap"
+    mode : {"memmap", "files", "memory", "shared_memory"}, default: "memmap"
         ``"memmap"`` writes ``folder/waveforms_<unit_id>.npy`` (pre-sized, filled in
-        place by the workers) and returns read-only
-        memmaps; ``"memory"`` returns numpy arrays; ``"shared_memory"`` fills arrays in shared
-        memory blocks (see ``copy``).
+        place by the workers) and returns read-only memmaps; ``"files"`` writes the same files
+        and returns their paths (opening a hundred memmaps costs more than cutting sparse
+        waveforms); ``"memory"`` returns numpy arrays; ``"shared_memory"`` fills arrays in
+        shared memory blocks (see ``copy``).
     return_scaled : bool, default: False
         Waveforms in µV (float32 ``raw * gain_to_uV + offset_to_uV``, as ``get_traces``).
     folder : str or Path or None, default: None
-        Output folder of ``"memmap"`` mode (created if needed).
+        Output folder of ``"memmap"`` and ``"files"`` modes (created if needed).
     dtype : numpy dtype-like or None, default: None
         Dtype of the buffers: float32 when ``return_scaled``, else the recording's.
     sparsity_mask : np.ndarray or None, default: None
@@ -175,10 +176,10 @@ def extract_waveforms_to_buffers(
         Stops the extraction (:class:`~core.jobs.JobCancelled`); files already written stay
         incomplete, so callers write into a temporary folder.
     averages : dict or None, default: None
-        If a dict and the waveforms are float32 files written by threads (``"memmap"`` mode,
-        ``pool_engine="thread"``), it receives ``unit_id -> average waveform`` (equal to
-        ``np.mean`` of the unit's buffer, bit for bit), folded in while the files are written
-        (:class:`~.kernel_outputs.RunningAverages`); otherwise it is left empty.
+        If a dict and the waveforms are float32, written by threads (``pool_engine="thread"``)
+        into files or plain arrays, it receives ``unit_id -> average waveform`` (equal to
+        ``np.mean`` of the unit's buffer, bit for bit), folded in while the waveforms are
+        written (:class:`~.kernel_outputs.RunningAverages`); otherwise it is left empty.
     **job_kwargs
         ``n_jobs``, ``chunk_duration``, ``progress_bar``, ``pool_engine`` (default
         ``"thread"``: reads release the GIL; ``"process"`` also works; with ``"dask"`` the
@@ -189,9 +190,10 @@ def extract_waveforms_to_buffers(
     -------
     dict or tuple
         ``{unit_id: (num_spikes_of_unit, nbefore + nafter, num_channels_of_unit) array}``
-        (and ``arrays_info`` with ``"shared_memory"`` and ``copy=False``).
-        Spikes whose window does not fit in their segment (``sample < nbefore`` or
-        ``sample >= num_samples - nafter``) keep rows of zeros, as in SpikeInterface.
+        (and ``arrays_info`` with ``"shared_memory"`` and ``copy=False``; ``{unit_id: path of
+        its file}`` in ``"files"`` mode). A spike whose window crosses a border of its segment
+        (``sample < nbefore`` or ``sample > num_samples - nafter``) gets the samples that exist
+        and zeros beyond the border, as in SpikeInterface >= 0.101 (0.100 gave all zeros).
 
     Raises
     ------
@@ -223,19 +225,31 @@ def extract_waveforms_to_buffers(
     threads = _workers_share_memory(job_kwargs)
     on_dask = job_kwargs.get("pool_engine") == "dask"
 
-    if mode != "memmap":
+    if mode not in ("memmap", "files"):
         # with copy=True plain arrays hold the same values without shared blocks
         shared = mode == "shared_memory" and not copy
         arrays, shms = (
             _shared_arrays(shapes, dtype) if shared else (allocate_arrays(shapes, dtype), [])
         )
+        running = None
+        if averages is not None and threads and dtype == np.float32:
+            running = RunningAverages(counts, [(nsamples, w) for w in widths])
         try:
             _fill_arrays(
-                recording, plan, arrays, threads, progress_callback, cancel_token, job_kwargs
+                recording,
+                plan,
+                arrays,
+                threads,
+                progress_callback,
+                cancel_token,
+                job_kwargs,
+                running,
             )
         except BaseException:
             _unlink(shms)
             raise
+        if running is not None:
+            averages.update(zip(unit_ids.tolist(), running.averages()))
         waveforms = dict(zip(unit_ids.tolist(), arrays))
         if not shared:
             return waveforms
@@ -246,7 +260,7 @@ def extract_waveforms_to_buffers(
         return waveforms, info
 
     if folder is None:
-        raise ValueError("folder is required with mode='memmap'")
+        raise ValueError(f"folder is required with mode={mode!r}")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     names = [f"waveforms_{unit_id}.npy" for unit_id in unit_ids.tolist()]
@@ -254,9 +268,7 @@ def extract_waveforms_to_buffers(
     headers = create_npy_files(folder, names, shapes, dtype)
     running = None
     if averages is not None and threads and dtype == np.float32:
-        running = RunningAverages(
-            counts, [(nsamples, w) for w in widths], _zero_rows(plan, len(unit_ids))
-        )
+        running = RunningAverages(counts, [(nsamples, w) for w in widths])
     files = _NpyFiles(
         [str(p) for p in paths],
         headers,
@@ -288,6 +300,8 @@ def extract_waveforms_to_buffers(
     files.close()
     if running is not None:
         averages.update(zip(unit_ids.tolist(), running.averages()))
+    if mode == "files":
+        return dict(zip(unit_ids.tolist(), paths))
     return {u: np.load(path, mmap_mode="r") for u, path in zip(unit_ids.tolist(), paths)}
 
 
@@ -334,15 +348,19 @@ def _fill_arrays(
     progress_callback: ProgressCallback | None,
     cancel_token: CancelToken | None,
     job_kwargs: dict,
+    averages: RunningAverages | None = None,
 ) -> None:
-    """Cut the planned waveforms into ``arrays`` (threads write in place; processes return)."""
+    """Cut the planned waveforms into ``arrays`` (threads write in place; processes return).
+
+    ``averages`` (threads only) folds each piece in as it is cut.
+    """
     if plan.sample_index.size == 0:
         return
     sink, target = ("arrays", arrays) if threads else ("return", None)
     _run_chunks(
         recording,
         _extract_chunk,
-        (plan, sink, target),
+        (plan, sink, target, averages if threads else None),
         None if threads else _ArrayWriter(arrays),
         "extract_waveforms",
         progress_callback,
@@ -433,18 +451,6 @@ def _unlink(shms: list) -> None:
             shm.unlink()
 
 
-def _zero_rows(plan: _Plan, num_units: int) -> list[list[int]]:
-    """Per unit, the buffer rows no waveform fills: spikes whose window leaves the segment."""
-    segment = np.repeat(np.arange(len(plan.num_samples)), np.diff(plan.segment_bounds))
-    outside = (plan.sample_index < plan.nbefore) | (
-        plan.sample_index >= np.asarray(plan.num_samples)[segment] - plan.nafter
-    )
-    rows: list[list[int]] = [[] for _ in range(num_units)]
-    for unit, row in zip(plan.unit_index[outside].tolist(), plan.rank[outside].tolist()):
-        rows[unit].append(row)
-    return rows
-
-
 def _run_chunks(
     recording: BaseRecording,
     func: Callable,
@@ -488,7 +494,8 @@ def estimate_templates_average(
     recording : BaseRecording
         Source of the traces.
     spikes : np.ndarray
-        Sorted spike vector of the spikes to average (border spikes are skipped).
+        Sorted spike vector of the spikes to average (windows crossing a segment border are
+        zero beyond it, as in :func:`extract_waveforms_to_buffers`).
     unit_ids : array-like
         Unit ids; ``unit_index`` indexes them.
     nbefore, nafter : int

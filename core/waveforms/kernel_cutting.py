@@ -5,7 +5,9 @@ processes). :func:`_extract_chunk` and :func:`_sum_chunk` are the per-chunk func
 :class:`~core.jobs.ChunkRecordingExecutor` runs; both go through :func:`_chunk_pieces`.
 
 A spike belongs to the chunk that holds its sample; the chunk is read from its first spike's
-window start to its last spike's window end, so waveforms that cross chunk borders are complete.
+window start to its last spike's window end, so waveforms that cross chunk borders are complete;
+a window that crosses a segment border holds the samples that exist and zeros beyond the border
+(as SpikeInterface >= 0.101 does; 0.100 left the whole waveform zero).
 Waveforms are cut with vectorised fancy indexing, one gather per unit present in the chunk (never
 a Python loop over spikes), then scaled to µV with exactly the arithmetic of
 ``get_traces(return_scaled=True)``. With a sparsity, a chunk reads only the channels its units
@@ -127,20 +129,20 @@ def _scaled(raw: np.ndarray, plan: _Plan, unit: int, out: np.ndarray | None):
     """``raw`` (waveforms of ``unit``) in the output dtype, in µV when scaling.
 
     Scaling is ``float32(raw) * gain + offset`` in float32, operation by operation, exactly as
-    ``get_traces(return_scaled=True)`` computes it. With ``out`` (rows of an output array) the
-    result is written there: cast-copy first, then in place, which is the fastest order.
+    ``get_traces(return_scaled=True)`` computes it: ``np.multiply`` of the raw samples by
+    float32 gains converts each sample to float32 and multiplies in float32, in one pass. With
+    ``out`` (rows of an output array) the result is written there.
     """
     if plan.gains is None:
         if out is None:
             return raw.astype(plan.dtype, copy=False)
         out[...] = raw
         return out
-    if out is None or out.dtype != np.float32:
-        scaled = raw.astype(np.float32)
+    gains = plan.unit_gains[unit]
+    if out is not None and out.dtype == np.float32:
+        scaled = np.multiply(raw, gains, out=out, dtype=np.float32)
     else:
-        scaled = out
-        scaled[...] = raw
-    scaled *= plan.unit_gains[unit]
+        scaled = np.multiply(raw, gains, dtype=np.float32)
     if plan.add_offsets:
         scaled += plan.unit_offsets[unit]
     if out is None:
@@ -165,17 +167,16 @@ def _chunk_pieces(
     nbefore, nafter = plan.nbefore, plan.nafter
     seg_start, seg_stop = plan.segment_bounds[segment_index], plan.segment_bounds[segment_index + 1]
     samples = plan.sample_index[seg_start:seg_stop]
-    # spikes too close to the segment borders are left as zeros, like SpikeInterface 0.100
-    low = max(start_frame, nbefore)
-    high = min(end_frame, int(plan.num_samples[segment_index]) - nafter)
-    if high <= low:
-        return
-    i0, i1 = np.searchsorted(samples, [low, high])
+    i0, i1 = np.searchsorted(samples, [start_frame, end_frame])
     if i1 <= i0:
         return
     first, last = seg_start + i0, seg_start + i1
     trace_start = int(samples[i0]) - nbefore
     trace_end = int(samples[i1 - 1]) + nafter
+    # a window crossing a segment border holds the samples that exist, zeros beyond the border
+    # (as SpikeInterface >= 0.101; 0.100 gave all zeros)
+    num_samples = int(plan.num_samples[segment_index])
+    pad_before, pad_after = max(0, -trace_start), max(0, trace_end - num_samples)
 
     unit_index = plan.unit_index[first:last]
     by_unit = np.argsort(unit_index, kind="stable")
@@ -196,10 +197,12 @@ def _chunk_pieces(
         local = np.cumsum(union) - 1  # channel index -> column of the traces read
     traces = plan.recording.get_traces(
         segment_index=segment_index,
-        start_frame=trace_start,
-        end_frame=trace_end,
+        start_frame=trace_start + pad_before,
+        end_frame=trace_end - pad_after,
         channel_ids=channel_ids,
     )
+    if pad_before or pad_after:
+        traces = _zero_padded(traces, pad_before, pad_after)
     windows = _windows(traces, nsamples)
     for unit, g0, g1 in zip(units.tolist(), group_starts.tolist(), group_stops.tolist()):
         first_row = int(ranks[g0])
@@ -208,7 +211,27 @@ def _chunk_pieces(
         else:
             raw = _gather_columns(windows, starts[g0:g1], local[plan.unit_channels[unit]])
         out = None if destination is None else destination(unit, first_row, g1 - g0)
-        yield _UnitPiece(unit, first_row, _scaled(raw, plan, unit, out))
+        waveforms = _scaled(raw, plan, unit, out)
+        if plan.add_offsets and (pad_before or pad_after):
+            # the offset turned the padding into non-zeros: padding stays zero in every unit
+            _zero_outside(waveforms, starts[g0:g1], pad_before, len(traces) - pad_after)
+        yield _UnitPiece(unit, first_row, waveforms)
+
+
+def _zero_padded(traces: np.ndarray, pad_before: int, pad_after: int) -> np.ndarray:
+    """``traces`` with ``pad_before`` rows of zeros before and ``pad_after`` after."""
+    padded = np.zeros((pad_before + len(traces) + pad_after, traces.shape[1]), traces.dtype)
+    padded[pad_before : pad_before + len(traces)] = traces
+    return padded
+
+
+def _zero_outside(waveforms: np.ndarray, starts: np.ndarray, low: int, high: int) -> None:
+    """Zero the samples of ``waveforms`` (windows at ``starts``) outside ``[low, high)``."""
+    nsamples = waveforms.shape[1]
+    for row in np.flatnonzero((starts < low) | (starts + nsamples > high)).tolist():
+        start = int(starts[row])
+        waveforms[row, : max(0, low - start)] = 0
+        waveforms[row, max(0, high - start) :] = 0
 
 
 def _windows(traces: np.ndarray, nsamples: int) -> np.ndarray:
@@ -239,13 +262,15 @@ def _gather_columns(windows: np.ndarray, starts: np.ndarray, columns: np.ndarray
 
 
 # --------------------------------------------------------------------------- per-chunk workers
-def _init_worker(plan: _Plan, sink: str, target: Any) -> dict:
+def _init_worker(plan: _Plan, sink: str, target: Any, averages: Any = None) -> dict:
     """Worker context: the plan and where the pieces go.
 
     ``sink`` is ``"files"`` (``target`` is an :class:`_NpyFiles`), ``"arrays"`` (``target`` is
-    the list of output arrays, shared by threads) or ``"return"`` (pieces go back to the caller).
+    the list of output arrays, shared by threads; ``averages``, a
+    :class:`~.kernel_outputs.RunningAverages` or None, folds each piece in) or ``"return"``
+    (pieces go back to the caller).
     """
-    return {"plan": plan, "sink": sink, "target": target}
+    return {"plan": plan, "sink": sink, "target": target, "averages": averages}
 
 
 def _extract_chunk(segment_index: int, start_frame: int, end_frame: int, ctx: dict):
@@ -260,7 +285,12 @@ def _extract_chunk(segment_index: int, start_frame: int, end_frame: int, ctx: di
         target.write_all(pieces)
         return None
     if sink == "arrays":
-        collections.deque(pieces, maxlen=0)  # run the cutting: pieces are written in place
+        averages = ctx["averages"]
+        if averages is None:
+            collections.deque(pieces, maxlen=0)  # run the cutting: pieces are written in place
+        else:
+            for piece in pieces:  # folded while its rows are still in the CPU cache
+                averages.add(piece)
         return None
     return list(pieces)
 

@@ -332,16 +332,28 @@ class Templates:
         zarr_group.update_attributes(attributes)
 
     def to_zarr(self, folder_path: str | Path) -> None:
-        """Write to a zarr (format v2) folder, replacing any existing one atomically.
+        """Write to a zarr (format v2) folder, replacing an existing Templates store atomically.
 
         See `add_templates_to_zarr_group` for the layout.
 
         Parameters
         ----------
         folder_path : str | Path
-            Target folder.
+            Target folder: new, empty, or a Templates zarr store written before.
+
+        Raises
+        ------
+        ValueError
+            If `folder_path` exists and is something else (a file, a recording's folder...):
+            it is never replaced.
         """
-        with atomic_folder(folder_path, overwrite=True) as partial:
+        target = Path(folder_path)
+        if target.exists() and not _replaceable_templates_store(target):
+            raise ValueError(
+                f"Templates.to_zarr: {target} exists and is not a Templates zarr store; "
+                "it is not replaced (choose another folder_path, or remove it yourself)"
+            )
+        with atomic_folder(target, overwrite=True) as partial:
             self.add_templates_to_zarr_group(zarr.open_group(str(partial), mode="w", zarr_format=2))
 
     @classmethod
@@ -428,3 +440,13 @@ def _write_array(group: zarr.Group, name: str, values: np.ndarray) -> None:
         chunk_key_encoding=V2_CHUNK_KEYS,
     )
     array[...] = values
+
+
+def _replaceable_templates_store(path: Path) -> bool:
+    """An empty folder, or a zarr group holding a ``templates_array``."""
+    if not path.is_dir():
+        return False
+    if not any(path.iterdir()):
+        return True
+    is_group = (path / ".zgroup").is_file() or (path / "zarr.json").is_file()
+    return is_group and (path / "templates_array").is_dir()

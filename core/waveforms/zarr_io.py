@@ -1,11 +1,10 @@
-"""WaveformExtractor zarr stores: read and write (zarr format 2, as SpikeInterface 0.100).
+"""Parts of WaveformExtractor zarr stores (zarr format 2, as SpikeInterface 0.100; FORMATS.md §8.2).
 
-The store holds what a binary folder holds (see :mod:`.extractor_io`): the parameters, the
-recording and sorting descriptions and the sparsity as root attributes, ``recording_info`` as a
-group's attributes, ``templates_<mode>`` arrays and a ``waveforms`` group. Extractors are saved
-to zarr (:func:`write_zarr`), never extracted into it. Extension groups may hold JSON and pickle
-object arrays that zarr-python 3 can neither open nor write: :func:`read_zarr_extension_data` and
-:func:`write_zarr_extension_data` handle them through :mod:`core.zarr_v2_raw`.
+:class:`~.store_zarr.ZarrWaveformStore` reads and writes whole stores with these: opening the
+root, the probe group and sparsity attributes, extractor descriptions, and extension data.
+Extension groups may hold JSON and pickle object arrays that zarr-python 3 can neither open nor
+write: :func:`read_zarr_extension_data` and :func:`write_zarr_extension_data` handle them through
+:mod:`core.zarr_v2_raw`.
 """
 
 from __future__ import annotations
@@ -20,22 +19,10 @@ import zarr
 from probeinterface import Probe, ProbeGroup
 
 from ..json_io import to_jsonable
-from ..loading import load_extractor
 from ..zarr_v2_raw import group_members, read_array, read_attributes, write_json_array
 from ..zarr_v2_store import create_array, get_default_zarr_compressor
-from .extractor_io import (
-    RecordingUnavailableError,
-    StoredExtractor,
-    _load_recording,
-    _saved_recording_info,
-    _saved_templates,
-    _saved_waveforms,
-    template_names,
-)
 
 if TYPE_CHECKING:
-    from ..sorting.base import BaseSorting
-    from .extractor import WaveformExtractor
     from .sparsity import ChannelSparsity
 
 
@@ -189,68 +176,3 @@ def write_zarr_extension_data(group: Path, data: dict[str, Any], compressor: Any
                 f"extension data {name!r} of type {type(value).__name__} cannot be stored in "
                 "zarr: use a binary folder"
             )
-
-
-# --------------------------------------------------------------------------- whole extractors
-def read_zarr(folder: Path, with_recording: bool, sorting: BaseSorting | None) -> StoredExtractor:
-    """Read a WE zarr store (ours or SpikeInterface 0.100's)."""
-    root = open_zarr(folder)
-    recording, rec_attributes = None, None
-    if with_recording:
-        description = root.attrs.get("recording")
-        if description is None:
-            raise RecordingUnavailableError(
-                f"{folder}: the recording is not described in this store; use with_recording=False"
-            )
-        recording = _load_recording(folder, lambda: load_extractor(description, base_folder=folder))
-    else:
-        rec_attributes = read_zarr_recording_info(root, folder)
-    if sorting is None:
-        description = root.attrs.get("sorting")
-        if description is None:
-            raise FileNotFoundError(f"{folder}: the sorting is not described; pass sorting=")
-        sorting = load_extractor(description, base_folder=folder)
-    templates = {name: read_array(folder / f"templates_{name}") for name in template_names(root)}
-    return StoredExtractor(recording, sorting, rec_attributes, zarr_sparsity(root), templates)
-
-
-def write_zarr(
-    we: WaveformExtractor,
-    folder: Path,
-    use_relative_path: bool,
-    sparsity: ChannelSparsity | None,
-    compressor: Any,
-) -> None:
-    """Write ``we`` as a zarr v2 store into the existing empty ``folder``."""
-    compressor = compressor if compressor is not None else get_default_zarr_compressor()
-    relative_to = folder if use_relative_path else None
-    rec_attributes, probegroup = _saved_recording_info(we)
-    root = open_zarr(folder, mode="w")
-    attrs = {"params": to_jsonable(we._params)}
-    if we.has_recording():
-        description = extractor_dict(we.recording, relative_to)
-        if description is not None:
-            attrs["recording"] = description
-    description = extractor_dict(we.sorting, relative_to)
-    if description is None:
-        warnings.warn(
-            "the sorting is not JSON-serializable: loading the store will need sorting=",
-            stacklevel=3,
-        )
-    else:
-        attrs["sorting"] = description
-    new_sparsity = sparsity if sparsity is not None else we.sparsity
-    if new_sparsity is not None:
-        attrs["sparsity"] = to_jsonable(new_sparsity.to_dict())
-    root.update_attributes(attrs)
-    info_attrs = {"recording_attributes": to_jsonable(rec_attributes)}
-    if probegroup is not None:
-        info_attrs["probegroup"] = probegroup_dict(probegroup)
-    root.create_group("recording_info").update_attributes(info_attrs)
-    for name, values in _saved_templates(we, sparsity).items():
-        create_array(root, f"templates_{name}", values, compressor=compressor)
-    if we.has_waveforms():
-        group = root.create_group("waveforms")
-        for unit_id, waveforms, index in _saved_waveforms(we, sparsity):
-            create_array(group, f"waveforms_{unit_id}", waveforms, compressor=compressor)
-            create_array(group, f"sampled_index_{unit_id}", index, compressor=compressor)

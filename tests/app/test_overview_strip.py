@@ -66,6 +66,26 @@ def test_an_idle_overview_can_be_built_from_the_strip(qtbot, strip, pyramid):
     assert strip.progress.isVisible() and not strip.build_button.isVisible()
 
 
+def test_a_strip_on_screen_asks_once_for_the_pyramid_it_needs(qtbot, strip, pyramid):
+    session = strip._session
+    session.set_overview(OverviewState(IDLE, pyramid, 0.0))
+    qtbot.waitUntil(lambda: session.overview.status == REQUESTED, timeout=5_000)
+    session.set_overview(OverviewState(IDLE, pyramid, 0.3))  # the user cancelled the build
+    qtbot.wait(50)
+    assert session.overview.status == IDLE
+
+
+def test_a_hidden_strip_does_not_ask_for_a_build(qtbot, recording, pyramid):
+    session = Session()
+    session.open(recording=recording)
+    strip = OverviewStrip(session)
+    qtbot.addWidget(strip)
+    session.set_overview(OverviewState(IDLE, pyramid, 0.0))
+    qtbot.wait(50)
+    assert session.overview.status == IDLE
+    strip.shutdown()
+
+
 def test_the_build_progress_is_shown(strip, pyramid):
     strip._session.set_overview(OverviewState(BUILDING, pyramid, 0.42))
     assert strip.progress.value() == 42 and strip.message.text() == "Building overview…"

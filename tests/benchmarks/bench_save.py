@@ -1,44 +1,66 @@
-"""Benchmark: saving a large 384-channel int16 memmapped recording.
+"""Benchmark: saving a 384-channel int16 recording, SpikeDesk vs SpikeInterface 0.100.8 and 0.105.3.
 
-Prints binary-save throughput (n_jobs 1 and 2, threads and processes), zarr-save throughput and
-compression ratio, and a plain copy of the same bytes (the physical limit), each with the peak
-resident memory of the process that did it. Every configuration runs in a fresh subprocess so that
-peak memory is its own.
+A raw file of ephys-like int16 data (correlated noise plus sparse spikes; 20 s at 30 kHz by
+default, 0.46 GB) is opened by each side with ``read_binary`` and saved with
+``recording.save(format=..., n_jobs=..., chunk_duration="1s")``: binary folder and zarr store
+(default compressor: Blosc zstd level 5, bit shuffle), ``n_jobs`` 1 and 2, each side with its
+own default pool (SpikeDesk: threads; SpikeInterface: processes). Every run is a fresh
+subprocess (SpikeInterface in its own virtual environment, created if missing); the order of
+the three sides rotates from round to round; the best of ``--repeat`` rounds is kept, with the
+peak memory of the process tree over all rounds (polled from this process; RSS counts mapped
+pages of the source file, private memory is what the processes allocated).
 
-Usage: ``python tests/benchmarks/bench_save.py [--size-gb 1.2] [--folder DIR] [--repeat 3]``
+``equal`` says that every side read back the same traces from its own output and that both
+SpikeInterface versions read SpikeDesk's output back to the same traces (sha256 of the traces).
+
+Usage: ``flock /work/bench.lock python tests/benchmarks/bench_save.py [--duration 20]
+[--folder DIR] [--repeat 3] [--only zarr] [--si0100-venv DIR] [--si0105-venv DIR]``
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from si_compare import (
+    MEASURING,
+    SIDES,
+    add_venv_options,
+    baseline_mb,
+    best_of,
+    header,
+    measure,
+    pythons,
+    remove,
+    row,
+    side_order,
+)
+
 NUM_CHANNELS = 384
 SAMPLING_FREQUENCY = 30_000.0
 CONFIGS = {
-    "copy (shutil.copyfile)": {},
-    "binary n_jobs=1": {"format": "binary", "n_jobs": 1},
-    "binary n_jobs=2 threads": {"format": "binary", "n_jobs": 2, "pool_engine": "thread"},
-    "binary n_jobs=2 processes": {"format": "binary", "n_jobs": 2, "pool_engine": "process"},
-    "zarr n_jobs=1": {"format": "zarr", "n_jobs": 1},
-    "zarr n_jobs=2 threads": {"format": "zarr", "n_jobs": 2, "pool_engine": "thread"},
+    "binary n_jobs=1": ("binary", 1),
+    "binary n_jobs=2": ("binary", 2),
+    "zarr n_jobs=1": ("zarr", 1),
+    "zarr n_jobs=2": ("zarr", 2),
 }
 
 
-def make_source(path: Path, size_gb: float) -> None:
+def make_source(path: Path, duration: float) -> None:
     """Write ephys-like int16 data: correlated noise plus sparse spikes, in 1 s blocks."""
     rng = np.random.default_rng(0)
-    num_samples = int(size_gb * 1e9 / (NUM_CHANNELS * 2))
+    num_samples = int(duration * SAMPLING_FREQUENCY)
     block = int(SAMPLING_FREQUENCY)
     with open(path, "wb") as file:
         for start in range(0, num_samples, block):
@@ -50,157 +72,150 @@ def make_source(path: Path, size_gb: float) -> None:
             file.write(noise.astype("int16").tobytes())
 
 
-class TreeMemorySampler(threading.Thread):
-    """Polls the resident memory of this process plus its child processes (every 5 ms).
-
-    ``ru_maxrss`` cannot be used: Linux carries it across ``exec``, so a subprocess would report
-    its parent's peak.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(daemon=True)
-        self.peak_mb = 0.0
-        self._stop_event = threading.Event()
-
-    @staticmethod
-    def _rss_kb(pid: int) -> int:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-        except (FileNotFoundError, ProcessLookupError):
-            pass
-        return 0
-
-    @staticmethod
-    def _children(pid: int) -> list[int]:
-        children = []
-        for task in Path(f"/proc/{pid}/task").glob("*"):
-            try:
-                children += [int(c) for c in (task / "children").read_text().split()]
-            except FileNotFoundError:
-                pass
-        return children
-
-    def current_mb(self) -> float:
-        pids, total = [os.getpid()], 0
-        while pids:
-            pid = pids.pop()
-            total += self._rss_kb(pid)
-            pids += self._children(pid)
-        return total / 1024
-
-    def run(self) -> None:
-        while not self._stop_event.wait(0.005):
-            self.peak_mb = max(self.peak_mb, self.current_mb())
-
-    def stop(self) -> float:
-        self._stop_event.set()
-        self.join()
-        return self.peak_mb
-
-
-def run_one(name: str, source: Path, target: Path) -> dict:
-    """Run configuration ``name`` in this process; return its figures."""
-    import core as si
-
-    config = dict(CONFIGS[name])
-    size_bytes = source.stat().st_size
-    sampler = TreeMemorySampler()
-    baseline = sampler.current_mb()
-    sampler.start()
-    start = time.perf_counter()
-    if not config:
-        shutil.copyfile(source, target)
-        ratio = 1.0
+def import_side(side: str):
+    if side == "spikedesk":
+        sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+        import core as si
     else:
-        recording = si.read_binary(source, SAMPLING_FREQUENCY, "int16", num_channels=NUM_CHANNELS)
-        saved = recording.save(
-            folder=target, chunk_duration="1s", progress_bar=False, verbose=False, **config
-        )
-        ratio = saved.get_annotation("compression_ratio") or 1.0
-    elapsed = time.perf_counter() - start
-    peak = sampler.stop()
+        import spikeinterface.core as si
+    return si
+
+
+def traces_digest(recording) -> str:
+    """sha256 of all traces, read back in 1 s windows."""
+    sha = hashlib.sha256()
+    step = int(recording.get_sampling_frequency())
+    for segment in range(recording.get_num_segments()):
+        num_samples = recording.get_num_samples(segment_index=segment)
+        for start in range(0, num_samples, step):
+            traces = recording.get_traces(
+                segment_index=segment, start_frame=start, end_frame=min(start + step, num_samples)
+            )
+            sha.update(np.ascontiguousarray(traces).tobytes())
+    return sha.hexdigest()
+
+
+def folder_mb(path: Path) -> float:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
+
+
+def run_one(side: str, config: str, source: Path, work: Path) -> dict:
+    """One save in this process (the side's library); prints nothing, returns figures."""
+    si = import_side(side)
+    save_format, n_jobs = CONFIGS[config]
+    baseline_rss, baseline_private = baseline_mb()
+    marker = work / MEASURING
+    marker.touch()
+    start = time.perf_counter()
+    recording = si.read_binary(source, SAMPLING_FREQUENCY, "int16", num_channels=NUM_CHANNELS)
+    saved = recording.save(
+        folder=work / "target",
+        format=save_format,
+        n_jobs=n_jobs,
+        chunk_duration="1s",
+        progress_bar=False,
+    )
+    seconds = time.perf_counter() - start
+    marker.unlink()
+    output = work / ("target.zarr" if save_format == "zarr" else "target")
     return {
-        "name": name,
-        "seconds": elapsed,
-        "mb_per_s": size_bytes / 1e6 / elapsed,
-        "compression_ratio": ratio,
-        "peak_mb": peak,
-        "baseline_mb": baseline,
+        "seconds": seconds,
+        "baseline_rss_mb": baseline_rss,
+        "baseline_private_mb": baseline_private,
+        "digest": traces_digest(saved),
+        "output_mb": folder_mb(output),
     }
+
+
+def read_back(side: str, folder: Path) -> str:
+    """Digest of the traces of a saved folder or store, read by ``side``'s library."""
+    si = import_side(side)
+    load = getattr(si, "load_extractor", None) or si.load  # SpikeInterface 0.105: load()
+    return traces_digest(load(folder))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--size-gb", type=float, default=1.2)
+    parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--folder", type=Path, default=None)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", default=None, help="configurations whose name contains this")
+    add_venv_options(parser)
     parser.add_argument("--run", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--config", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--source", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--work", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--read-back", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
+    if args.read_back:
+        print(json.dumps({"digest": read_back(args.run, args.read_back)}))
+        return
     if args.run:
-        target = args.folder / "target"
-        print(json.dumps(run_one(args.run, args.source, target)))
+        print(json.dumps(run_one(args.run, args.config, args.source, args.work)))
         return
 
+    interpreters = pythons(args)
     folder = Path(tempfile.mkdtemp(dir=args.folder, prefix="bench_save_"))
+    script = str(Path(__file__).resolve())
     try:
         source = folder / "source.raw"
-        print(f"writing a {args.size_gb:.2f} GB {NUM_CHANNELS}-channel int16 source file...")
-        make_source(source, args.size_gb)
+        make_source(source, args.duration)
         size_gb = source.stat().st_size / 1e9
-        duration = source.stat().st_size / (NUM_CHANNELS * 2) / SAMPLING_FREQUENCY
+        start = time.perf_counter()
+        shutil.copyfile(source, folder / "copy.raw")
+        copy_s = time.perf_counter() - start
+        (folder / "copy.raw").unlink()
         print(
-            f"source: {size_gb:.2f} GB, {duration:.0f} s at 30 kHz; chunks of 1 s "
-            f"({NUM_CHANNELS * 2 * SAMPLING_FREQUENCY / 1e6:.1f} MB)"
+            f"source: {args.duration:g} s x {NUM_CHANNELS} channels int16 ({size_gb:.2f} GB); "
+            f"1 s chunks; plain file copy {copy_s:.2f} s. Best of {args.repeat}, sides in "
+            "rotating order; speed-up = faster SpikeInterface / SpikeDesk; memory = peak above "
+            "the process baseline (RSS counts mapped source pages; private = anonymous + shm)",
+            flush=True,
         )
-        results = []
-        for name in CONFIGS:
-            runs = []
-            for _ in range(args.repeat):
-                work = folder / "work"
-                work.mkdir()
-                output = subprocess.run(
-                    [
-                        sys.executable,
-                        __file__,
-                        "--run",
-                        name,
-                        "--source",
-                        str(source),
-                        "--folder",
-                        str(work),
-                    ],
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                )
-                runs.append(json.loads(output.stdout.strip().splitlines()[-1]))
-                shutil.rmtree(work)
-            best = max(runs, key=lambda r: r["mb_per_s"])
-            best["peak_mb"] = max(r["peak_mb"] for r in runs)
-            results.append(best)
-        copy_rate = results[0]["mb_per_s"]
-        print(
-            f"best of {args.repeat} runs; memory = peak resident memory of the process tree "
-            "above its import baseline (file pages mapped from the source count)"
-        )
-        print(
-            f"\n{'configuration':<28}{'MB/s':>9}{'% of copy':>11}{'ratio':>8}"
-            f"{'peak MB':>9}{'(baseline)':>11}"
-        )
-        for result in results:
-            print(
-                f"{result['name']:<28}{result['mb_per_s']:>9.0f}"
-                f"{100 * result['mb_per_s'] / copy_rate:>10.0f}%"
-                f"{result['compression_ratio']:>8.2f}"
-                f"{result['peak_mb'] - result['baseline_mb']:>9.0f}"
-                f"{result['baseline_mb']:>11.0f}"
-            )
+        width = 18
+        print(header("configuration", width), flush=True)
+        sizes = []
+        for config in CONFIGS:
+            if args.only and args.only not in config:
+                continue
+            runs = {side: [] for side in SIDES}
+            for round_index in range(args.repeat):
+                for side in side_order(round_index):
+                    work = folder / "work"
+                    arguments = ["--run", side, "--config", config]
+                    arguments += ["--source", str(source), "--work", str(work)]
+                    runs[side].append(measure(interpreters[side], script, arguments, work))
+                    if side == "spikedesk" and round_index == 0:
+                        kept = folder / "spikedesk_output"
+                        output = work / ("target.zarr" if "zarr" in config else "target")
+                        shutil.move(output, kept / output.name)
+                        read_backs = {
+                            si: read_back_in(interpreters[si], script, si, kept / output.name)
+                            for si in ("si0100", "si0105")
+                        }
+                        remove(kept)
+                    remove(work)
+            sides = {side: best_of(side_runs) for side, side_runs in runs.items()}
+            digests = {sides[s]["digest"] for s in SIDES} | set(read_backs.values())
+            print(row(config, width, sides, "yes" if len(digests) == 1 else "NO"), flush=True)
+            sizes.append((config, {s: sides[s]["output_mb"] for s in SIDES}))
+        print("\noutput size MB (SpikeDesk / SI 0.100.8 / SI 0.105.3):")
+        for config, by_side in sizes:
+            print(f"  {config:<18}" + " / ".join(f"{by_side[s]:.0f}" for s in SIDES))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def read_back_in(python: Path, script: str, side: str, path: Path) -> str:
+    """Digest of ``path`` read back by ``side`` in a subprocess of ``python``."""
+    output = subprocess.run(
+        [str(python), script, "--run", side, "--read-back", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(output.stdout.strip().splitlines()[-1])["digest"]
 
 
 if __name__ == "__main__":

@@ -1,19 +1,31 @@
-"""Benchmark: waveform extraction, SpikeDesk vs SpikeInterface 0.100.8, same data, same machine.
+"""Benchmark: waveform extraction, SpikeDesk vs SpikeInterface 0.100.8 and 0.105.3.
 
-A 384-channel int16 recording (60 s at 30 kHz, Neuropixels-like two-column probe, gain 0.195
-µV) with 100 units firing at ~5 Hz is written as a raw file plus an npz of spikes. Each side
-loads it (SpikeDesk: ``core.read_binary``; SpikeInterface: ``read_binary`` + ``NumpySorting``)
-and runs ``extract_waveforms(max_spikes_per_unit=500, seed=0)`` dense and sparse (radius 100 µm;
-the same sparsity, computed once, is given to both sides so that results are comparable), into a
-folder and in memory, with ``n_jobs`` 1 and 2 (1 s chunks). Every run is a fresh subprocess
-(SpikeInterface runs in its own virtual environment, created if missing); the table gives the
-seconds, the speed-up, whether both sides produced identical waveforms (sha256 of the waveforms
-and sampled indices of a few units), and the peak resident memory of each process tree above its
-import baseline (polled from /proc every 5 ms by the parent process; mapped pages of the
-source file count).
+A 384-channel int16 recording (20 s at 30 kHz by default, Neuropixels-like two-column probe,
+gain 0.195 µV) with 100 units firing at ~5 Hz is written as a raw file plus an npz of spikes
+(none within 100 samples of the ends). Each side opens it (``read_binary`` + a ``NumpySorting``)
+and extracts the waveforms of at most 500 spikes per unit (so: all of them), 1 ms before and
+2 ms after, scaled to µV, with the average templates, dense or sparse (radius 100 µm; the same
+sparsity, computed once, is given to every side), into a folder or in memory, with ``n_jobs`` 1
+and 2 (1 s chunks), each side with its default pool (SpikeDesk: threads; SpikeInterface:
+processes):
 
-Usage: ``python tests/benchmarks/bench_waveforms.py [--duration 60] [--folder DIR]
-[--si-venv /tmp/z2venv] [--repeat 1]``
+- SpikeDesk and SpikeInterface 0.100.8: ``extract_waveforms(..., seed=0)``, ``mode="folder"``
+  or ``"memory"``;
+- SpikeInterface 0.105.3 (no WaveformExtractor): ``create_sorting_analyzer(format=
+  "binary_folder" or "memory", sparsity=..., main_channel_indices=...)`` (the main channels are
+  given, so that it does not traverse the recording to estimate them) and
+  ``compute("random_spikes", max_spikes_per_unit=500, seed=0)``, ``compute("waveforms")``,
+  ``compute("templates", operators=["average"])``.
+
+Every run is a fresh subprocess (SpikeInterface in its own virtual environment, created if
+missing); the order of the sides rotates from round to round; the best of ``--repeat`` rounds is
+kept, with the peak memory of the process tree over all rounds (polled from this process; RSS
+counts mapped pages of the source file, private memory is what the processes allocated).
+``equal`` says that the three sides gave identical waveforms (sha256 of the waveforms of a few
+units, read back through each side's API).
+
+Usage: ``flock /work/bench.lock python tests/benchmarks/bench_waveforms.py [--duration 20]
+[--folder DIR] [--repeat 3] [--only sparse] [--si0100-venv DIR] [--si0105-venv DIR]``
 """
 
 from __future__ import annotations
@@ -21,16 +33,30 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from si_compare import (
+    MEASURING,
+    SIDES,
+    add_venv_options,
+    baseline_mb,
+    best_of,
+    header,
+    measure,
+    pythons,
+    remove,
+    row,
+    side_order,
+)
 
 NUM_CHANNELS = 384
 SAMPLING_FREQUENCY = 30_000.0
@@ -39,15 +65,8 @@ FIRING_RATE = 5.0
 GAIN = 0.195
 MAX_SPIKES = 500
 RADIUS_UM = 100.0
+BORDER = 100
 DIGEST_UNITS = (0, 37, 99)
-MEASURING = "measuring"  # file that exists while a run's extraction is measured
-SI_PACKAGES = (
-    "spikeinterface==0.100.8",
-    "numpy==1.26.4",
-    "zarr==2.17.2",
-    "numcodecs==0.12.1",
-    "probeinterface==0.2.21",
-)
 CONFIGS = [
     (sparse, mode, n_jobs)
     for sparse in (False, True)
@@ -83,7 +102,9 @@ def make_data(folder: Path, duration: float) -> None:
     times, labels = [], []
     for unit in range(NUM_UNITS):
         count = rng.poisson(FIRING_RATE * duration)
-        train = np.unique(rng.integers(0, num_samples, count))
+        # no spike within BORDER samples of the ends: SpikeInterface 0.100 drops such spikes
+        # when sampling, 0.105 keeps them (zero padded); here all three cut the same spikes
+        train = np.unique(rng.integers(BORDER, num_samples - BORDER, count))
         times.append(train)
         labels.append(np.full(train.size, unit))
     times, labels = np.concatenate(times), np.concatenate(labels)
@@ -112,103 +133,25 @@ def make_data(folder: Path, duration: float) -> None:
         },
         "channel_ids": list(range(NUM_CHANNELS)),
         "unit_ids": list(range(NUM_UNITS)),
+        "main_channel_indices": peak.tolist(),
     }
     (folder / "sparsity.json").write_text(json.dumps(sparsity))
 
 
-# --------------------------------------------------------------------------- measuring
-class TreeMemorySampler(threading.Thread):
-    """Polls the memory of a process and its children every 5 ms, from the benchmark's parent.
-
-    It runs in the parent, not in the measured process: a polling thread there would take the
-    GIL (and a core) from the measured side's worker threads, but not from worker processes.
-
-    Two peaks: resident memory (``VmRSS``, which also counts pages of files mapped by the
-    process, e.g. the source recording) and private memory (``RssAnon + RssShmem``: what the
-    process allocated, shared memory included).
-    """
-
-    def __init__(self, pid: int, marker: Path | None = None) -> None:
-        super().__init__(daemon=True)
-        self.pid = pid
-        self.marker = marker  # samples count only while this file exists
-        self.peak_rss_mb = 0.0
-        self.peak_private_mb = 0.0
-        self._stop_event = threading.Event()
-
-    @staticmethod
-    def _status_kb(pid: int) -> tuple[int, int]:
-        values = {"VmRSS": 0, "RssAnon": 0, "RssShmem": 0}
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                key = line.split(":", 1)[0]
-                if key in values:
-                    values[key] = int(line.split()[1])
-        except (FileNotFoundError, ProcessLookupError):
-            pass
-        return values["VmRSS"], values["RssAnon"] + values["RssShmem"]
-
-    @staticmethod
-    def _children(pid: int) -> list[int]:
-        children = []
-        for task in Path(f"/proc/{pid}/task").glob("*"):
-            try:
-                children += [int(c) for c in (task / "children").read_text().split()]
-            except FileNotFoundError:
-                pass
-        return children
-
-    def current_mb(self) -> tuple[float, float]:
-        pids, rss, private = [self.pid], 0, 0
-        while pids:
-            pid = pids.pop()
-            pid_rss, pid_private = self._status_kb(pid)
-            rss, private = rss + pid_rss, private + pid_private
-            pids += self._children(pid)
-        return rss / 1024, private / 1024
-
-    def run(self) -> None:
-        while not self._stop_event.wait(0.005):
-            if self.marker is not None and not self.marker.exists():
-                continue
-            rss, private = self.current_mb()
-            self.peak_rss_mb = max(self.peak_rss_mb, rss)
-            self.peak_private_mb = max(self.peak_private_mb, private)
-
-    def stop(self) -> tuple[float, float]:
-        self._stop_event.set()
-        self.join()
-        return self.peak_rss_mb, self.peak_private_mb
-
-
-def digest(we) -> str:
-    """sha256 over the waveforms and sampled indices of a few units."""
+# --------------------------------------------------------------------------- one run
+def digest(waveforms_of_unit) -> str:
+    """sha256 over the waveforms of a few units."""
     sha = hashlib.sha256()
     for unit_id in DIGEST_UNITS:
-        waveforms, index = we.get_waveforms(unit_id, with_index=True)
-        sha.update(np.ascontiguousarray(waveforms).tobytes())
-        sha.update(np.ascontiguousarray(index["spike_index"]).astype("<i8").tobytes())
-        sha.update(np.ascontiguousarray(index["segment_index"]).astype("<i8").tobytes())
+        sha.update(np.ascontiguousarray(waveforms_of_unit(unit_id), dtype="float32").tobytes())
     return sha.hexdigest()
 
 
-def run_one(side: str, sparse: bool, mode: str, n_jobs: int, data: Path, work: Path) -> dict:
-    """One extraction in this process (SpikeDesk or SpikeInterface, by ``side``)."""
-    if side == "spikedesk":
-        sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-        import core as si
-        from core.waveforms.api import extract_waveforms
-        from core.waveforms.sparsity import ChannelSparsity
-    else:
-        import spikeinterface.core as si
-        from spikeinterface.core import ChannelSparsity, extract_waveforms
+def open_data(si, data: Path):
+    """The recording (with its probe) and sorting of the benchmark, built by ``si``."""
     from probeinterface import Probe
 
     spikes = np.load(data / "spikes.npz")
-    baseline_rss, baseline_private = TreeMemorySampler(os.getpid()).current_mb()
-    marker = work / MEASURING
-    marker.touch()  # the parent's sampler records from now until the extraction ends
-    start = time.perf_counter()
     recording = si.read_binary(
         data / "traces.raw",
         SAMPLING_FREQUENCY,
@@ -221,161 +164,132 @@ def run_one(side: str, sparse: bool, mode: str, n_jobs: int, data: Path, work: P
     probe = Probe(ndim=2)
     probe.set_contacts(channel_locations(), shapes="square", shape_params={"width": 12})
     probe.set_device_channel_indices(np.arange(NUM_CHANNELS))
-    recording = recording.set_probe(probe)
-    sorting = si.NumpySorting.from_times_labels(
-        [spikes["times"]], [spikes["labels"]], SAMPLING_FREQUENCY
-    )
-    sparsity = None
-    if sparse:
-        sparsity = ChannelSparsity.from_dict(json.loads((data / "sparsity.json").read_text()))
-    we = extract_waveforms(
-        recording,
-        sorting,
-        folder=work / "wf" if mode == "folder" else None,
-        mode=mode,
-        sparse=False,
-        sparsity=sparsity,
-        max_spikes_per_unit=MAX_SPIKES,
-        seed=0,
-        n_jobs=n_jobs,
-        chunk_duration="1s",
-        progress_bar=False,
-    )
-    elapsed = time.perf_counter() - start
+    with_probe = recording.set_probe(probe)  # SpikeInterface 0.105: in place, returns None
+    recording = recording if with_probe is None else with_probe
+    from_labels = getattr(si.NumpySorting, "from_samples_and_labels", None)
+    if from_labels is None:  # before 0.101
+        from_labels = si.NumpySorting.from_times_labels
+    sorting = from_labels([spikes["times"]], [spikes["labels"]], SAMPLING_FREQUENCY)
+    return recording, sorting
+
+
+def run_one(side: str, sparse: bool, mode: str, n_jobs: int, data: Path, work: Path) -> dict:
+    """One extraction in this process, by ``side``'s library."""
+    if side == "spikedesk":
+        sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+        import core as si
+    else:
+        import spikeinterface.core as si
+    description = json.loads((data / "sparsity.json").read_text())
+    main_channels = np.array(description.pop("main_channel_indices"))
+    job = {"n_jobs": n_jobs, "chunk_duration": "1s", "progress_bar": False}
+    baseline_rss, baseline_private = baseline_mb()
+    marker = work / MEASURING
+    marker.touch()
+    start = time.perf_counter()
+    recording, sorting = open_data(si, data)
+    sparsity = si.ChannelSparsity.from_dict(description) if sparse else None
+    if side == "si0105":
+        analyzer = si.create_sorting_analyzer(
+            sorting,
+            recording,
+            format="binary_folder" if mode == "folder" else "memory",
+            folder=work / "analyzer" if mode == "folder" else None,
+            sparse=False,
+            sparsity=sparsity,
+            main_channel_indices=main_channels,
+            return_in_uV=True,
+            job_kwargs=job,
+        )
+        analyzer.compute("random_spikes", max_spikes_per_unit=MAX_SPIKES, seed=0)
+        analyzer.compute("waveforms", ms_before=1.0, ms_after=2.0, **job)
+        analyzer.compute("templates", operators=["average"])
+        seconds = time.perf_counter() - start
+        extension = analyzer.get_extension("waveforms")
+        result = digest(lambda u: extension.get_waveforms_one_unit(u, force_dense=False))
+    else:
+        we = si.extract_waveforms(
+            recording,
+            sorting,
+            folder=work / "wf" if mode == "folder" else None,
+            mode=mode,
+            sparse=False,
+            sparsity=sparsity,
+            max_spikes_per_unit=MAX_SPIKES,
+            seed=0,
+            **job,
+        )
+        seconds = time.perf_counter() - start
+        result = digest(lambda u: we.get_waveforms(u))
     marker.unlink()
     return {
-        "seconds": elapsed,
+        "seconds": seconds,
         "baseline_rss_mb": baseline_rss,
         "baseline_private_mb": baseline_private,
-        "digest": digest(we),
+        "digest": result,
     }
 
 
-def ensure_si_venv(venv: Path) -> Path:
-    """Python of a virtual environment with SpikeInterface 0.100.8 (created if missing)."""
-    python = venv / "bin" / "python"
-    if not python.is_file():
-        print(f"creating {venv} with {', '.join(SI_PACKAGES)}...")
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "--quiet", *SI_PACKAGES], check=True)
-    return python
-
-
-def measure(python: Path, side: str, config: tuple, data: Path, folder: Path) -> dict:
-    sparse, mode, n_jobs = config
-    work = folder / "work"
-    work.mkdir()
-    os.sync()  # start each run without the previous run's dirty pages being written back
-    time.sleep(1.0)
-    try:
-        process = subprocess.Popen(
-            [
-                str(python),
-                __file__,
-                "--run",
-                side,
-                "--sparse",
-                str(int(sparse)),
-                "--mode",
-                mode,
-                "--n-jobs",
-                str(n_jobs),
-                "--data",
-                str(data),
-                "--folder",
-                str(work),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        sampler = TreeMemorySampler(process.pid, work / MEASURING)
-        sampler.start()
-        stdout, stderr = process.communicate()
-        peak_rss, peak_private = sampler.stop()
-        if process.returncode != 0:
-            raise RuntimeError(f"{side} {config} failed:\n{stderr[-3000:]}")
-        result = json.loads(stdout.strip().splitlines()[-1])
-        result["rss_mb"] = peak_rss - result.pop("baseline_rss_mb")
-        result["private_mb"] = peak_private - result.pop("baseline_private_mb")
-        return result
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-
-
+# --------------------------------------------------------------------------- main
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--duration", type=float, default=60.0)
+    parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--folder", type=Path, default=None)
-    parser.add_argument("--si-venv", type=Path, default=Path("/tmp/z2venv"))
-    parser.add_argument("--repeat", type=int, default=1)
-    parser.add_argument("--only", default=None, help="run configurations whose name contains this")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", default=None, help="configurations whose name contains this")
+    add_venv_options(parser)
     parser.add_argument("--run", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--sparse", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--mode", default="folder", help=argparse.SUPPRESS)
     parser.add_argument("--n-jobs", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--work", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.run:
-        result = run_one(
-            args.run, bool(args.sparse), args.mode, args.n_jobs, args.data, args.folder
-        )
+        result = run_one(args.run, bool(args.sparse), args.mode, args.n_jobs, args.data, args.work)
         print(json.dumps(result))
         return
 
-    si_python = ensure_si_venv(args.si_venv)
+    interpreters = pythons(args)
     folder = Path(tempfile.mkdtemp(dir=args.folder, prefix="bench_waveforms_"))
+    script = str(Path(__file__).resolve())
     try:
         data = folder / "data"
         data.mkdir()
-        print(
-            f"writing {args.duration:.0f} s x {NUM_CHANNELS} channels int16 "
-            f"({args.duration * SAMPLING_FREQUENCY * NUM_CHANNELS * 2 / 1e9:.2f} GB), "
-            f"{NUM_UNITS} units at ~{FIRING_RATE:g} Hz..."
-        )
         make_data(data, args.duration)
-        # virtual machines may back guest memory lazily: touch it once so that neither side
-        # pays for first use of the RAM the dense runs need. Where the VM hands freed memory
-        # back to its host (virtio free page reporting) this does not last: both sides then pay
-        # a host fault on first use of fresh memory, page cache included
+        # virtual machines may back guest memory lazily: touch it once so that no side pays
+        # for first use of the RAM the dense runs need (where the VM hands freed memory back to
+        # its host this does not last, and every side pays a host fault on first use)
         subprocess.run([sys.executable, "-c", "import numpy; numpy.ones(10**9).sum()"], check=True)
-        header = (
-            f"{'configuration':<24}{'SpikeDesk s':>12}{'SI 0.100.8 s':>13}{'speed-up':>9}"
-            f"{'equal':>6}{'RSS MB SD / SI':>17}{'private MB SD / SI':>21}"
-        )
         print(
-            f"best of {args.repeat}; memory = peak of the process tree above its baseline "
-            "(RSS counts mapped pages of the source file; private = anonymous + shared memory)"
+            f"{args.duration:g} s x {NUM_CHANNELS} channels int16 "
+            f"({args.duration * SAMPLING_FREQUENCY * NUM_CHANNELS * 2 / 1e9:.2f} GB), "
+            f"{NUM_UNITS} units at ~{FIRING_RATE:g} Hz; best of {args.repeat}, sides in rotating "
+            "order; speed-up = faster SpikeInterface / SpikeDesk; memory = peak above the "
+            "process baseline (RSS counts mapped source pages; private = anonymous + shm)",
+            flush=True,
         )
-        print(header)
-        for config in CONFIGS:
-            sparse, mode, n_jobs = config
+        width = 24
+        print(header("configuration", width), flush=True)
+        for sparse, mode, n_jobs in CONFIGS:
             name = f"{'sparse' if sparse else 'dense'} {mode} n_jobs={n_jobs}"
             if args.only and args.only not in name:
                 continue
-            runs = {"spikedesk": [], "si": []}
-            pythons = {"spikedesk": Path(sys.executable), "si": si_python}
-            for repeat in range(args.repeat):
-                # alternate which side runs first: the page cache left by one run helps the next
-                for side in ("spikedesk", "si") if repeat % 2 == 0 else ("si", "spikedesk"):
-                    runs[side].append(measure(pythons[side], side, config, data, folder))
-            sides = {}
-            for side, side_runs in runs.items():
-                best = dict(min(side_runs, key=lambda r: r["seconds"]))
-                best["rss_mb"] = max(r["rss_mb"] for r in side_runs)
-                best["private_mb"] = max(r["private_mb"] for r in side_runs)
-                sides[side] = best
-            ours, theirs = sides["spikedesk"], sides["si"]
-            rss = f"{ours['rss_mb']:.0f} / {theirs['rss_mb']:.0f}"
-            private = f"{ours['private_mb']:.0f} / {theirs['private_mb']:.0f}"
-            print(
-                f"{name:<24}{ours['seconds']:>12.2f}{theirs['seconds']:>13.2f}"
-                f"{theirs['seconds'] / ours['seconds']:>8.1f}x"
-                f"{'yes' if ours['digest'] == theirs['digest'] else 'NO':>6}"
-                f"{rss:>17}{private:>21}",
-                flush=True,
-            )
+            runs = {side: [] for side in SIDES}
+            for round_index in range(args.repeat):
+                for side in side_order(round_index):
+                    work = folder / "work"
+                    arguments = ["--run", side, "--sparse", str(int(sparse)), "--mode", mode]
+                    arguments += ["--n-jobs", str(n_jobs), "--data", str(data)]
+                    arguments += ["--work", str(work)]
+                    try:
+                        runs[side].append(measure(interpreters[side], script, arguments, work))
+                    finally:
+                        remove(work)
+            sides = {side: best_of(side_runs) for side, side_runs in runs.items()}
+            equal = len({sides[s]["digest"] for s in SIDES}) == 1
+            print(row(name, width, sides, "yes" if equal else "NO"), flush=True)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

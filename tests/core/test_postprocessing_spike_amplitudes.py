@@ -71,11 +71,13 @@ def test_by_unit_gives_one_dict_per_segment(recording, sorting):
 
 
 def test_spike_at_the_end_reads_the_last_sample():
-    sorting = sorting_of({"a": [10, 99], "b": [50]})
-    recording = recording_with_spikes(sorting, [100], {"a": [[0, 7]], "b": [[0]]})
+    # the last spike's trough lands on sample 99 (not 100): its border-padded waveform enters
+    # the template, so other spikes keep the template's peak one sample after the spike
+    sorting = sorting_of({"a": [10, 30, 60, 99], "b": [50]})
+    recording = recording_with_spikes(sorting, [100], {"a": [[0, 0, 0, 7]], "b": [[0]]})
     we = waveform_extractor(recording, sorting)
     raw = compute_spike_amplitudes(we, return_scaled=False, outputs="by_unit", **JOB)
-    np.testing.assert_array_equal(raw[0]["a"], [-100, -107])  # sample 100 clipped to 99
+    np.testing.assert_array_equal(raw[0]["a"], [-100, -100, -100, -107])  # 100 clipped to 99
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2])

@@ -88,15 +88,19 @@ def test_random_spikes_selection_other_method_is_an_error(data):
 
 
 # --------------------------------------------------------------------------- waveform tools
-def test_buffers_hold_each_spike_window_and_zeros_at_borders(data, tmp_path):
+def test_buffers_hold_each_spike_window_and_zeros_beyond_borders(data, tmp_path):
     recording, sorting, spikes = data
     waveforms = extract_waveforms_to_buffers(
         recording, spikes, sorting.unit_ids, NBEFORE, NAFTER, folder=tmp_path, dtype="float32"
     )
-    np.testing.assert_array_equal(waveforms[0][0], 0)  # spike at 1: its window starts at -1
+    first = _window(1)
+    first[0] = 0  # spike at 1: its window starts at -1
+    np.testing.assert_array_equal(waveforms[0][0], first)
     np.testing.assert_array_equal(waveforms[0][1], _window(50))
     np.testing.assert_array_equal(waveforms[1][1], _window(60))
-    np.testing.assert_array_equal(waveforms[2][0], 0)  # spike at 199: window ends past 200
+    last = _window(199)
+    last[3:] = 0  # spike at 199: its window ends at 202, past the 200 samples
+    np.testing.assert_array_equal(waveforms[2][0], last)
 
 
 def test_shared_memory_buffers_without_copy_return_their_blocks(data):

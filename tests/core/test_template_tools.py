@@ -346,6 +346,22 @@ def test_templates_to_zarr_replaces_existing_folder(tmp_path):
     assert Templates.from_zarr(tmp_path / "templates.zarr").nbefore == 1
 
 
+def test_templates_to_zarr_never_replaces_other_data(tmp_path):
+    recording_folder = tmp_path / "my_recording"
+    recording_folder.mkdir()
+    (recording_folder / "traces_cached_seg0.raw").write_bytes(b"precious")
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("precious")
+    for target in (recording_folder, a_file):
+        with pytest.raises(ValueError, match=f"{target.name} exists and is not a Templates"):
+            make_templates().to_zarr(target)
+    assert (recording_folder / "traces_cached_seg0.raw").read_bytes() == b"precious"
+    assert a_file.read_text() == "precious"
+    (tmp_path / "empty").mkdir()
+    make_templates().to_zarr(tmp_path / "empty")
+    assert Templates.from_zarr(tmp_path / "empty").nbefore == make_templates().nbefore
+
+
 def test_templates_from_missing_zarr_raises(tmp_path):
     with pytest.raises(FileNotFoundError, match="missing.zarr"):
         Templates.from_zarr(tmp_path / "missing.zarr")

@@ -60,25 +60,25 @@ def make_sorting() -> NumpySorting:
 
 
 def naive_waveforms(recording, spikes, unit_ids, return_scaled, dtype, mask=None) -> dict:
-    """One slice per spike; spikes whose window does not fit give zeros."""
+    """One slice per spike; beyond a segment border, zeros."""
     result = {}
     for unit_index, unit_id in enumerate(unit_ids):
         rows = []
+        channels = slice(None) if mask is None else mask[unit_index]
+        width = NUM_CHANNELS if mask is None else int(mask[unit_index].sum())
         for spike in spikes[spikes["unit_index"] == unit_index]:
             segment, sample = int(spike["segment_index"]), int(spike["sample_index"])
-            channels = slice(None) if mask is None else mask[unit_index]
-            width = NUM_CHANNELS if mask is None else int(mask[unit_index].sum())
-            if NBEFORE <= sample < recording.get_num_samples(segment) - NAFTER:
-                traces = recording.get_traces(
-                    segment_index=segment,
-                    start_frame=sample - NBEFORE,
-                    end_frame=sample + NAFTER,
-                    return_scaled=return_scaled,
-                )
-                rows.append(traces[:, channels].astype(dtype))
-            else:
-                rows.append(np.zeros((NBEFORE + NAFTER, width), dtype=dtype))
-        width = NUM_CHANNELS if mask is None else int(mask[unit_index].sum())
+            start = max(sample - NBEFORE, 0)
+            stop = min(sample + NAFTER, recording.get_num_samples(segment))
+            traces = recording.get_traces(
+                segment_index=segment,
+                start_frame=start,
+                end_frame=stop,
+                return_scaled=return_scaled,
+            )
+            row = np.zeros((NBEFORE + NAFTER, width), dtype=dtype)
+            row[start - (sample - NBEFORE) : stop - (sample - NBEFORE)] = traces[:, channels]
+            rows.append(row)
         result[unit_id] = np.stack(rows) if rows else np.zeros((0, NBEFORE + NAFTER, width), dtype)
     return result
 
@@ -175,11 +175,16 @@ def test_extraction_matches_per_spike_slicing(recording, sorting, return_scaled)
     assert_same(waveforms, expected)
 
 
-def test_border_spikes_are_zero(recording, sorting):
-    waveforms = extract(recording, sorting)
-    first_spike_of_unit_10 = waveforms[10][0]  # sample 0 of segment 0
-    assert not first_spike_of_unit_10.any()
-    assert waveforms[10][1].any()  # sample 6: fits
+def test_border_spikes_hold_existing_samples_padded_with_zeros(recording, sorting):
+    waveforms = extract(recording, sorting)  # offsets != 0: padding stays zero once scaled
+    first_spike = waveforms[10][0]  # sample 0 of segment 0: NBEFORE samples before the start
+    assert not first_spike[:NBEFORE].any()
+    expected = recording.get_traces(segment_index=0, end_frame=NAFTER, return_scaled=True)
+    np.testing.assert_array_equal(first_spike[NBEFORE:], expected)
+    last_spike = waveforms[10][-1]  # sample 699 of segment 1: NAFTER - 1 samples after the end
+    assert not last_spike[NBEFORE + 1 :].any()
+    expected = recording.get_traces(segment_index=1, start_frame=699 - NBEFORE, return_scaled=True)
+    np.testing.assert_array_equal(last_spike[: NBEFORE + 1], expected)
 
 
 def test_chunk_size_does_not_change_waveforms(recording, sorting):
@@ -372,12 +377,11 @@ def test_allocated_output_arrays_are_zeroed_and_independent() -> None:
 @pytest.mark.parametrize("width", [1, 7, 384])
 def test_running_averages_equal_np_mean_bit_for_bit(width: int) -> None:
     rng = np.random.default_rng(width)
-    counts, zero_rows = [23, 0, 5], [{0, 11}, set(), set()]
+    counts = [23, 0, 5]
     stored = [(rng.standard_normal((n, 30, width)) * 40).astype(np.float32) for n in counts]
-    for unit, rows in enumerate(zero_rows):
-        stored[unit][sorted(rows)] = 0
-    running = RunningAverages(counts, [(30, width)] * 3, zero_rows)
-    pieces = [_UnitPiece(0, r, stored[0][r : r + 3].copy()) for r in (1, 4, 7)]
+    running = RunningAverages(counts, [(30, width)] * 3)
+    pieces = [_UnitPiece(0, r, stored[0][r : r + 3].copy()) for r in (0, 3, 6)]
+    pieces += [_UnitPiece(0, 9, stored[0][9:10].copy()), _UnitPiece(0, 11, stored[0][11:12].copy())]
     pieces += [_UnitPiece(0, 12, stored[0][12:].copy()), _UnitPiece(0, 10, stored[0][10:11].copy())]
     pieces += [_UnitPiece(2, 0, stored[2][:2].copy()), _UnitPiece(2, 2, stored[2][2:].copy())]
     for index in rng.permutation(len(pieces)):  # chunks finish in any order
@@ -390,7 +394,7 @@ def test_running_averages_equal_np_mean_bit_for_bit(width: int) -> None:
 
 
 def test_running_averages_refuse_missing_rows() -> None:
-    running = RunningAverages([4], [(2, 2)], [set()])
+    running = RunningAverages([4], [(2, 2)])
     running.add(_UnitPiece(0, 2, np.ones((2, 2, 2), np.float32)))
     with pytest.raises(RuntimeError, match="never folded"):
         running.averages()
@@ -410,7 +414,7 @@ def test_average_templates_folded_while_writing_equal_np_mean(
         durations=[3.0, 2.0], num_channels=16, num_units=5, seed=3
     )
     n0, n1 = recording.get_num_samples(0), recording.get_num_samples(1)
-    edges = NumpySorting.from_unit_dict(  # windows leaving the segment stay zeros
+    edges = NumpySorting.from_unit_dict(  # windows crossing the segment borders
         [{0: np.array([1, n0 // 2, n0 - 5])}, {0: np.array([2, n1 - 10])}],
         recording.sampling_frequency,
     )
@@ -465,3 +469,42 @@ def test_npy_files_are_valid_empty_arrays(tmp_path) -> None:
         loaded = np.load(tmp_path / name)
         assert loaded.shape == shape and loaded.dtype == np.float32 and not loaded.any()
         assert (tmp_path / name).stat().st_size == header + loaded.nbytes
+
+
+def test_files_mode_returns_the_paths_of_the_memmap_files(recording, sorting, tmp_path):
+    paths = extract(recording, sorting, mode="files", folder=tmp_path / "files")
+    assert paths == {u: tmp_path / "files" / f"waveforms_{u}.npy" for u in sorting.unit_ids}
+    loaded = {u: np.load(path) for u, path in paths.items()}
+    assert_same(loaded, extract(recording, sorting))
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_average_templates_folded_in_memory_equal_np_mean(monkeypatch, sparse, n_jobs) -> None:
+    folded = []
+    original = RunningAverages.averages
+    monkeypatch.setattr(
+        RunningAverages, "averages", lambda self: folded.append(1) or original(self)
+    )
+    recording, sorting = generate_ground_truth_recording(
+        durations=[3.0, 2.0], num_channels=16, num_units=5, seed=3
+    )
+    we = extract_waveforms(
+        recording,
+        sorting,
+        mode="memory",
+        sparse=sparse,
+        n_jobs=n_jobs,
+        chunk_duration="0.5s",
+        max_spikes_per_unit=None,
+        seed=0,
+        progress_bar=False,
+    )
+    templates = we.get_all_templates()
+    for unit_index, unit_id in enumerate(sorting.unit_ids):
+        waveforms = we.get_waveforms(unit_id)  # unchanged by the folding
+        columns = slice(None) if we.sparsity is None else we.sparsity.mask[unit_index]
+        np.testing.assert_array_equal(
+            templates[unit_index][:, columns], np.mean(waveforms, axis=0), strict=True
+        )
+    assert folded == [1]

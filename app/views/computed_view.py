@@ -1,0 +1,123 @@
+"""Base of the views that compute on a worker thread and draw the newest result.
+
+A `ComputedView` holds a toolbar, a message line and a content widget. `refresh()` either shows
+a message (nothing to compute: no sorting, no unit selected...) or hands a computation to the
+view's `LatestWorker`, where the newest request wins; the result comes back on the GUI thread
+and is drawn by `_draw`. An error becomes a message naming what could not be computed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QLabel, QToolBar, QVBoxLayout, QWidget
+
+from app.model.latest_worker import LatestWorker, WorkResult
+from app.model.session import Session
+from app.theme import current_theme
+
+
+def toolbar(*widgets: QWidget | str) -> QToolBar:
+    """A toolbar of `widgets`; a string becomes a label."""
+    bar = QToolBar()
+    for widget in widgets:
+        bar.addWidget(QLabel(widget) if isinstance(widget, str) else widget)
+    return bar
+
+
+class ComputedView(QWidget):
+    """A view whose content is computed off the GUI thread from the session.
+
+    Subclasses build their controls and content, call `_compose`, implement `refresh` (calling
+    `_show_message` or `_compute`) and `_draw`, and may extend `_clear`.
+
+    Parameters
+    ----------
+    session : Session
+    worker_name : str
+        Name of the worker thread (seen in stack dumps).
+    what : str
+        What the view computes, for error messages ("Cannot compute <what>: ...").
+    parent : QWidget | None
+
+    Signals
+    -------
+    drawn()
+        A new result is on display.
+    """
+
+    drawn = Signal()
+    _ready = Signal(object)
+
+    def __init__(
+        self, session: Session, worker_name: str, what: str, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._session = session
+        self._theme = current_theme()
+        self._worker = LatestWorker(name=worker_name)
+        self._what = what
+        self._value: Any = None
+        self._content: QWidget | None = None
+        self.message = QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
+        self._ready.connect(self._deliver)
+
+    def _compose(self, bar: QToolBar, content: QWidget) -> None:
+        """Lay out the toolbar, the message line and the content (which takes the space)."""
+        self._content = content
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(bar)
+        layout.addWidget(self.message)
+        layout.addWidget(content, 1)
+
+    # ------------------------------------------------------------------ public
+    def wait_until_idle(self, timeout: float = 10.0) -> bool:
+        """Block until the newest computation has been delivered (tests)."""
+        return self._worker.wait_until_idle(timeout)
+
+    def shutdown(self) -> None:
+        """Stop the worker."""
+        self._worker.close()
+
+    def refresh(self, *_) -> None:
+        """Show a message or compute what the session asks for."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ for subclasses
+    def _compute(self, function: Callable[[], Any]) -> None:
+        """Run `function` on the worker; its result is drawn unless a newer one was asked."""
+        self._worker.submit(function, self._ready.emit)
+
+    def _show_message(self, text: str) -> None:
+        """Nothing to draw: say why (pending computations are dropped)."""
+        self._worker.cancel()
+        self._value = None
+        self._clear()
+        self.message.setText(text)
+        self.message.show()
+        if self._content is not None:
+            self._content.hide()
+
+    def _clear(self) -> None:
+        """Forget what is drawn (called before a message is shown)."""
+
+    def _draw(self, value: Any) -> None:
+        """Draw a computed result."""
+        raise NotImplementedError
+
+    def _deliver(self, result: WorkResult) -> None:
+        if result.request_id != self._worker.latest_id:
+            return
+        if result.error is not None:
+            self._show_message(f"Cannot compute {self._what}: {result.error}")
+            return
+        self._value = result.value
+        self.message.hide()
+        if self._content is not None:
+            self._content.show()
+        self._draw(result.value)
+        self.drawn.emit()
