@@ -27,6 +27,7 @@ import numpy as np
 from app.model.decimation import decimate_min_max
 from app.model.display_filters import DisplayContext, read_display_traces
 from app.model.window_source import (
+    FILTERED_BUDGET_FACTOR,
     LEVEL,
     MAX_RAW_WINDOW_BYTES,
     OverviewState,
@@ -339,12 +340,11 @@ def _read_window(request: _Request) -> TraceWindow:
         display = request.display
         if display is not None and not display.display_filter.is_identity:
             # filtered in float32, margins included
+            budget = FILTERED_BUDGET_FACTOR * request.max_raw_bytes
             filtered_bytes = (end - start + 2 * display.margin) * 4 * display.groups.size
-            if filtered_bytes <= request.max_raw_bytes:
+            if filtered_bytes <= budget:
                 return _read_filtered(request, base, start, end)
-            seconds = (
-                request.max_raw_bytes / (4 * display.groups.size) / recording.sampling_frequency
-            )
+            seconds = budget / (4 * display.groups.size) / recording.sampling_frequency
             note = f"Filters apply to windows up to {seconds:.2g} s: raw traces shown"
         bytes_per_frame = len(request.channel_ids) * recording.get_dtype().itemsize
         plan = request.overview.plan(

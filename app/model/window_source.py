@@ -18,6 +18,10 @@ from app.model.display_pyramid import DisplayPyramid, choose_level
 
 #: Bytes of raw samples a window may read (32 MiB: 1.4 s of 384 int16 channels at 30 kHz).
 MAX_RAW_WINDOW_BYTES = 32 * 2**20
+#: A filtered window holds float32 samples of every channel it filters, margins included: it may
+#: take this many times the raw budget (96 MiB: about 2 s of 384 channels at 30 kHz, so the
+#: default 1 s window of a Neuropixels probe is shown filtered).
+FILTERED_BUDGET_FACTOR = 3
 
 RAW = "raw"
 LEVEL = "level"

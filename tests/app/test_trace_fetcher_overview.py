@@ -142,3 +142,18 @@ def test_filters_give_way_to_the_pyramid_beyond_the_budget_and_say_so(fetcher, r
     overview = OverviewState(READY, pyramid, 1.0)
     window = fetch(fetcher, recording, 0, 30_000, overview, context)
     assert window.source.startswith("overview") and "Filters apply to windows up to" in window.note
+
+
+def test_the_default_one_second_window_of_a_neuropixels_probe_is_filtered(tmp_path):
+    path = tmp_path / "np.raw"
+    with open(path, "wb") as file:
+        file.truncate(30_000 * 384 * 2 * 3)  # 3 s of zeros, 384 int16 channels
+    recording = si.BinaryRecordingExtractor([str(path)], 30_000.0, "int16", 384)
+    context = DisplayContext.for_recording(recording, DisplayFilter(enabled=True))
+    fetcher = TraceFetcher()  # the app's budget
+    try:
+        window = fetch(fetcher, recording, 30_000, 60_000, display=context)
+    finally:
+        fetcher.close()
+    assert window.source == "filtered" and window.note == ""
+    assert window.raw_shape == (30_000, 384)
