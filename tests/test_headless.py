@@ -48,3 +48,20 @@ def test_core_imports_and_works_without_qt():
     """)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_core_imports_neo_only_when_a_file_needs_it():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, core; print('neo' in sys.modules);"
+            "from core.formats.neo_rawio import open_rawio;"
+            "import neo.rawio; print(len(neo.rawio.rawiolist) > 0)",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True"]

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from neo.rawio.baserawio import BaseRawIO
 
 from ..event.base import BaseEvent, BaseEventSegment, select_in_window
 from ..registry import register_extractor_class
 from .neo_rawio import open_rawio
+
+if TYPE_CHECKING:  # neo is imported when a file is opened: `import core` stays quick
+    from neo.rawio.baserawio import BaseRawIO
 
 #: Dtype of every `NeoEvent` channel; point events (no duration in neo) have a NaN duration.
 NEO_EVENT_DTYPE = np.dtype([("time", "<f8"), ("duration", "<f8"), ("label", "<U100")])

@@ -4,9 +4,11 @@ stream listing and selection."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import neo.rawio
-from neo.rawio.baserawio import BaseRawIO
+if TYPE_CHECKING:  # neo is imported when a file is opened: `import core` stays quick
+    from neo.rawio.baserawio import BaseRawIO
+
 
 # SpikeGLX and Open Ephys files sit at most this many folders below what users pick
 _SEARCH_DEPTH = 4
@@ -82,6 +84,8 @@ def open_rawio(path: str | Path, rawio_class: str | None = None) -> BaseRawIO:
     name = detect_rawio_class(path) if rawio_class is None else rawio_class
     if not isinstance(name, str):
         raise TypeError(f"rawio_class must be a class name (str), got {type(name).__name__}")
+    import neo.rawio
+
     classes = {cls.__name__: cls for cls in neo.rawio.rawiolist}
     if name not in classes:
         raise ValueError(f"rawio_class {name!r} is not in neo.rawio.rawiolist: {sorted(classes)}")

@@ -8,15 +8,18 @@ as a bare ``np.memmap``; every other stream goes through ``get_analogsignal_chun
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from neo.rawio.baserawio import BaseRawIO
 
 from ..opening import PRIORITY_RAW, OpenOptions, register_opener
 from ..recording.base import BaseRecording, BaseRecordingSegment
 from ..recording.mapped_file import MappedRawFile
 from ..registry import register_extractor_class
 from .neo_rawio import detect_rawio_class, open_rawio, select_stream
+
+if TYPE_CHECKING:  # neo is imported when a file is opened: `import core` stays quick
+    from neo.rawio.baserawio import BaseRawIO
 
 _TO_MICROVOLTS = {"V": 1e6, "Volt": 1e6, "volt": 1e6, "mV": 1e3, "uV": 1.0, "µV": 1.0, "μV": 1.0}
 # rawios whose "raw" buffers list channels in file-column order, so columns can be memory-mapped

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import probeinterface
-from neo.rawio.baserawio import BaseRawIO
 
 from ..json_io import read_json
 from ..registry import register_extractor_class
 from .neo_event import NeoEvent
 from .neo_rawio import open_rawio, select_stream
 from .neo_recording import NeoRecording
+
+if TYPE_CHECKING:  # neo is imported when a file is opened: `import core` stays quick
+    from neo.rawio.baserawio import BaseRawIO
 
 
 def _open_folder(folder_path: str | Path, block_index: int | None) -> tuple[Path, BaseRawIO, int]:
