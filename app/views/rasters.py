@@ -296,6 +296,7 @@ class RasterView(QWidget):
             self._index, self._overviews = None, []
             self.raster_image.clear()
             self.overview_image.clear()
+        self._show_window_markers(sorting is not None)
         if sorting is None:
             self._show_message("No sorting open")
             return
@@ -524,6 +525,11 @@ class RasterView(QWidget):
             line.setZValue(5)
             plot.addItem(line)
             self._unit_lines.append(line)
+
+    def _show_window_markers(self, shown: bool) -> None:
+        """The overview marks the time window only when it has spikes to show it among."""
+        for marker in (self.window_region, self.window_line):
+            marker.setVisible(shown)
 
     def _mark_window(self, t0: float, t1: float) -> None:
         self.window_region.setRegion((t0, t1))

@@ -283,3 +283,17 @@ def test_overview_image_sums_the_units_of_each_position():
     expected[2] = overview.counts[0] + overview.counts[2]
     expected[0] = overview.counts[3]
     np.testing.assert_array_equal(image, expected)
+
+
+def test_without_a_sorting_the_overview_marks_no_window(qtbot, saved):
+    recording, sorting = saved
+    session = Session()
+    session.open(recording=recording)
+    view = RasterView(session)
+    qtbot.addWidget(view)
+    view.show()
+    assert not view.window_region.isVisible() and not view.window_line.isVisible()
+    session.add(sorting=sorting)
+    qtbot.waitUntil(view.is_ready, timeout=10_000)
+    assert view.window_region.isVisible() and view.window_line.isVisible()
+    view.shutdown()
