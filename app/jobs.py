@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 import time
 from collections.abc import Callable
 from enum import StrEnum
@@ -40,6 +41,10 @@ _log = logging.getLogger(__name__)
 
 #: Minimum seconds between two progress signals of a job (at most ~20 per second).
 PROGRESS_INTERVAL_S = 0.05
+#: Longest a job's thread running Python code keeps the GIL from the GUI thread (seconds).
+#: Python's default (5 ms) is paid again at each of the GUI thread's calls that let the GIL
+#: go (numpy, Qt): a paint or a slot waits tens to hundreds of ms while a job computes.
+GIL_SWITCH_INTERVAL_S = 0.0005
 
 
 class JobState(StrEnum):
@@ -198,6 +203,9 @@ class Job(QRunnable):
 class JobManager(QObject):
     """Runs jobs on its own thread pool and keeps them alive until they end.
 
+    Creating one lowers the interpreter's GIL switch interval to `GIL_SWITCH_INTERVAL_S` (never
+    raises it), so that the GUI thread stays responsive while jobs run Python code.
+
     Parameters
     ----------
     parent : QObject or None, default: None
@@ -229,6 +237,8 @@ class JobManager(QObject):
 
     def __init__(self, parent: QObject | None = None, max_threads: int = 2) -> None:
         super().__init__(parent)
+        if sys.getswitchinterval() > GIL_SWITCH_INTERVAL_S:
+            sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(max_threads)
         self._jobs: list[Job] = []

@@ -1,6 +1,7 @@
 """Background jobs: Job, JobManager, JobsPanel and the save-recording job."""
 
 import gc
+import sys
 import threading
 import weakref
 
@@ -238,3 +239,18 @@ def test_a_job_releases_its_function_once_it_ended(qtbot, manager):
         manager.submit(job)
     gc.collect()
     assert released() is None
+
+
+def test_job_manager_lowers_the_gil_switch_interval_for_the_gui_thread():
+    from app.jobs import GIL_SWITCH_INTERVAL_S
+
+    before = sys.getswitchinterval()
+    try:
+        sys.setswitchinterval(0.005)  # Python's default
+        JobManager()
+        assert sys.getswitchinterval() == pytest.approx(GIL_SWITCH_INTERVAL_S)
+        sys.setswitchinterval(GIL_SWITCH_INTERVAL_S / 2)
+        JobManager()  # never raised back
+        assert sys.getswitchinterval() == pytest.approx(GIL_SWITCH_INTERVAL_S / 2)
+    finally:
+        sys.setswitchinterval(before)
