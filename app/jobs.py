@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import sys
+import threading
 import time
 from collections.abc import Callable
 from enum import StrEnum
@@ -45,6 +47,24 @@ PROGRESS_INTERVAL_S = 0.05
 #: Python's default (5 ms) is paid again at each of the GUI thread's calls that let the GIL
 #: go (numpy, Qt): a paint or a slot waits tens to hundreds of ms while a job computes.
 GIL_SWITCH_INTERVAL_S = 0.0005
+#: Niceness added to the threads that run jobs: on 2 cores, 2 jobs and the GUI thread would
+#: otherwise get a third of the CPU each, and the GUI stall for hundreds of ms.
+WORKER_NICENESS = 10
+
+
+def lower_thread_priority() -> None:
+    """Make the calling (worker) thread yield the CPU to the GUI thread (Linux: the thread's
+    nice value; elsewhere nothing). Jobs call it when they start; so should other worker
+    threads of the views."""
+    if not sys.platform.startswith("linux"):
+        return
+    thread_id = threading.get_native_id()
+    try:
+        current = os.getpriority(os.PRIO_PROCESS, thread_id)
+        if current < WORKER_NICENESS:
+            os.setpriority(os.PRIO_PROCESS, thread_id, WORKER_NICENESS)
+    except OSError:  # not allowed: the thread keeps its priority
+        pass
 
 
 class JobState(StrEnum):
@@ -167,6 +187,7 @@ class Job(QRunnable):
             self._end(JobState.CANCELLED)
             return
         self.state = JobState.RUNNING
+        lower_thread_priority()
         try:
             outcome = (JobState.FINISHED, fn(self._report_progress, self._cancel_token))
         except JobCancelled:

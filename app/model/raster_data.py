@@ -250,6 +250,7 @@ class OverviewCounts:
             keys = units[chunk].astype(np.int64) * num_bins + bins
             flat += np.bincount(keys, minlength=flat.size)[: flat.size]
         self.counts = flat.reshape(num_units, num_bins).astype(np.int32)
+        self._float_counts = self.counts.astype(np.float32)  # for `image` (exact below 2**24)
 
     @property
     def num_bins(self) -> int:
@@ -259,17 +260,15 @@ class OverviewCounts:
     def image(self, position_of_unit: np.ndarray, num_positions: int) -> np.ndarray:
         """``(num_positions, num_bins)`` spike counts summed by each unit's position (its
         depth bin or row); units at position -1 (hidden) are left out."""
-        image = np.zeros((max(num_positions, 1), self.num_bins), dtype=np.float32)
+        num_positions = max(num_positions, 1)
         drawn = np.flatnonzero(position_of_unit >= 0)
         if drawn.size == 0:
-            return image
-        # units sorted by position, then one sum per run of equal positions (np.add.at is
-        # an order of magnitude slower)
-        order = drawn[np.argsort(position_of_unit[drawn], kind="stable")]
-        positions = position_of_unit[order]
-        starts = np.flatnonzero(np.r_[True, positions[1:] != positions[:-1]])
-        image[positions[starts]] = np.add.reduceat(self.counts[order], starts, axis=0)
-        return image
+            return np.zeros((num_positions, self.num_bins), dtype=np.float32)
+        # one matrix product (positions x units) @ (units x bins): one call that lets the GIL
+        # go, where a sum per position would take it back (and wait for it) each time
+        membership = np.zeros((num_positions, self.counts.shape[0]), dtype=np.float32)
+        membership[position_of_unit[drawn], drawn] = 1.0
+        return membership @ self._float_counts
 
 
 def depth_positions(depths: np.ndarray, visible: np.ndarray, num_bins: int = OVERVIEW_DEPTH_BINS):

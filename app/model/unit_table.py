@@ -266,6 +266,24 @@ class UnitTable:
             return MISSING_TEXT if np.isnan(value) else ("∞" if value > 0 else "-∞")
         return f"{value:.{spec.decimals}f}"
 
+    def widest_text(self, key: str) -> str:
+        """A longest text of column ``key``, to size the column by (a number column's cells are
+        not all formatted: with fixed decimals the longest is the largest or the most negative
+        value, or one of the texts of pending and missing values)."""
+        if self._spec[key].kind == TEXT:
+            candidates = np.arange(self.num_rows)
+        else:
+            values, pending = self._values[key], self._pending[key]
+            finite = np.flatnonzero(np.isfinite(values) & ~pending)
+            candidates = [] if finite.size == 0 else [
+                finite[np.argmax(values[finite])], finite[np.argmin(values[finite])]
+            ]  # fmt: skip
+            for kind in (pending, np.isnan(values), values == np.inf, values == -np.inf):
+                rows = np.flatnonzero(kind & ~pending if kind is not pending else kind)
+                candidates += rows[:1].tolist()
+            candidates = sorted(int(r) for r in candidates)
+        return max((self.text(int(r), key) for r in candidates), key=len, default="")
+
     def flagged(self, row: int, key: str) -> bool:
         """Whether the cell's value is past the column's usual curation threshold."""
         rule = QUALITY_THRESHOLDS.get(key)

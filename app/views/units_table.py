@@ -395,7 +395,7 @@ class UnitsTableView(QWidget):
             if key not in table.keys:
                 continue
             column = table.keys.index(key)
-            widest = max((table.text(r, key) for r in range(table.num_rows)), key=len, default="")
+            widest = table.widest_text(key)
             width = metrics.horizontalAdvance(widest) + 14
             if column == 0:  # check box and colour swatch
                 width += 2 * self.table_view.iconSize().width() + 18

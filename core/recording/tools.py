@@ -259,7 +259,7 @@ def get_noise_levels(
 #: Channels whose noise is computed together: the chunks are never concatenated for all
 #: channels at once (384 channels of 20 chunks of 10,000 samples are 300 MB of float32, and
 #: the medians copy them several times).
-_NOISE_CHANNEL_BLOCK = 32
+_NOISE_CHANNEL_BLOCK = 8
 
 
 def _noise_by_channel_block(chunks: list[np.ndarray], method: str) -> np.ndarray:

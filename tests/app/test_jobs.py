@@ -254,3 +254,19 @@ def test_job_manager_lowers_the_gil_switch_interval_for_the_gui_thread():
         assert sys.getswitchinterval() == pytest.approx(GIL_SWITCH_INTERVAL_S / 2)
     finally:
         sys.setswitchinterval(before)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="thread niceness is Linux's")
+def test_jobs_run_at_a_lower_cpu_priority_than_the_gui_thread(qtbot, manager):
+    import os
+
+    from app.jobs import WORKER_NICENESS
+
+    def niceness(progress, cancel_token):
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    job = Job("nice", niceness)
+    with qtbot.waitSignal(job.signals.finished, timeout=10_000) as finished:
+        manager.submit(job)
+    assert finished.args[0] >= WORKER_NICENESS
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) < WORKER_NICENESS

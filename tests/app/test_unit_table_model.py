@@ -231,3 +231,18 @@ def test_sampling_spikes_makes_no_copy_of_the_spike_vector():
     finally:
         tracemalloc.stop()
     assert peak < sorting.to_spike_vector().nbytes / 10
+
+
+def test_widest_text_is_as_long_as_the_longest_cell(table):
+    def longest(key):
+        return max(len(table.text(r, key)) for r in range(table.num_rows))
+
+    assert len(table.widest_text("snr")) == longest("snr")  # pending
+    table.set_column("snr", {3: -1234.5, 7: np.nan}, complete=False)
+    assert table.widest_text("snr") == "-1234.5"
+    table.set_column("snr", {3: 2.0, 7: np.inf, 11: 99999.25})
+    assert table.widest_text("snr") == "99999.2"
+    table.set_column("firing_rate", [np.nan, np.nan, 1.0])
+    assert len(table.widest_text("firing_rate")) == longest("firing_rate")
+    for key in ("label", "KSLabel", "unit_id", "depth"):
+        assert len(table.widest_text(key)) == longest(key)

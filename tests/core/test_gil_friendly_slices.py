@@ -99,3 +99,23 @@ def test_mad_noise_levels_never_copy_every_channel_of_the_chunks():
         tracemalloc.stop()
     # the chunks once, then a block of channels at a time (all channels at once: 4 times)
     assert peak < 1.5 * chunk_bytes
+
+
+def test_all_templates_copied_in_steps_are_a_copy_of_every_unit(tmp_path, monkeypatch):
+    from core.waveforms import extractor_templates
+
+    monkeypatch.setattr(extractor_templates, "_UNITS_PER_COPY", 2)
+    recording, sorting = si.generate_ground_truth_recording(
+        durations=[4.0], num_units=5, num_channels=4, seed=0
+    )
+    we = si.extract_waveforms(
+        recording, sorting, mode="memory", max_spikes_per_unit=20, sparse=False, seed=0
+    )
+    templates = we.get_all_templates()
+    assert templates.shape[0] == 5
+    for index, unit_id in enumerate(sorting.unit_ids.tolist()):
+        np.testing.assert_array_equal(templates[index], we.get_template(unit_id))
+    templates[:] = 0  # a copy: the extractor's stay
+    assert np.abs(we.get_all_templates()).sum() > 0
+    subset = we.get_all_templates(unit_ids=sorting.unit_ids[[3, 1]])
+    np.testing.assert_array_equal(subset[0], we.get_template(sorting.unit_ids[3]))
