@@ -6,10 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from app.dialogs.label_category import LabelCategory
 from app.jobs import Job, JobManager
 from app.model.curation_controller import CurationController
 from app.model.session import Session
 from app.model.similarity import most_similar_unit
+from core.curation import list_phy_backups
+from core.curation.phy_export import BACKUP_FOLDER
 
 JSON_FILTER = "SpikeInterface curation (*.json)"
 
@@ -33,6 +36,10 @@ class CurationCommands:
         ``(title, text, error: bool)``: tell the user.
     templates : callable
         ``() -> {unit_id: template}``: what unit similarity compares.
+    ask_label_category : callable
+        ``(existing names) -> LabelCategory | None``: the Add Label Category dialog.
+    inform : callable
+        ``(title, text)``: a message the user must read (a dialog).
     """
 
     def __init__(
@@ -45,6 +52,8 @@ class CurationCommands:
         ask_yes_no: Callable[[str, str], bool],
         report: Callable[[str, str, bool], None],
         templates: Callable[[], dict],
+        ask_label_category: Callable[[list], LabelCategory | None],
+        inform: Callable[[str, str], None],
     ) -> None:
         self.session = session
         self.controller = controller
@@ -54,6 +63,8 @@ class CurationCommands:
         self.ask_yes_no = ask_yes_no
         self.report = report
         self.templates = templates
+        self.ask_label_category = ask_label_category
+        self.inform = inform
 
     def commands(self) -> dict[str, Callable[[], None]]:
         """Menu action name -> command."""
@@ -66,6 +77,7 @@ class CurationCommands:
             "label_mua": self._guard(lambda: controller.label(selected(), "mua")),
             "label_noise": self._guard(lambda: controller.label(selected(), "noise")),
             "label_clear": self._guard(lambda: controller.label(selected(), None)),
+            "add_label_category": self._guard(self.add_label_category),
             "merge": self._guard(lambda: controller.merge(selected())),
             "split": self._guard(controller.split_selected_spikes),
             "remove": self._guard(lambda: controller.remove(selected())),
@@ -127,6 +139,27 @@ class CurationCommands:
         similar = self.most_similar()
         self.controller.merge([self.session.selected_unit_ids[0], similar])
 
+    def add_label_category(self) -> None:
+        """Ask for a new label category and add it to the curation."""
+        category = self.ask_label_category(list(self.controller.label_definitions))
+        if category is None:
+            return
+        self.controller.add_label_category(category.name, category.options, category.exclusive)
+        self.report(
+            "Add Label Category",
+            f"Added the label category {category.name!r}: right-click units in the table to "
+            "label them.",
+            False,
+        )
+
+    def label(self, unit_ids: list, key: str, value) -> None:
+        """Label units with an option of a category (None clears it); errors are reported."""
+        self._guard(lambda: self.controller.label(unit_ids, value, key=key))()
+
+    def toggle_label(self, unit_ids: list, key: str, option: str, on: bool) -> None:
+        """Tick or untick an option of a non-exclusive category; errors are reported."""
+        self._guard(lambda: self.controller.toggle_label(unit_ids, key, option, on))()
+
     def export_curation(self) -> None:
         """Write the curation as SpikeInterface curation JSON."""
         path = self.ask_save_file("Export Curation", JSON_FILTER)
@@ -154,22 +187,40 @@ class CurationCommands:
         self.jobs.submit(job)
 
     def write_back_to_phy(self) -> None:
-        """Write the curation into the phy folder after confirming; names the backup."""
+        """Write the curation into the phy folder after confirming; says where the backups are
+        and to reopen the folder in phy."""
+        folder = self.controller.phy_folder()
+        backups = list_phy_backups(folder)
+        earlier = (
+            f"\n\nThis folder was written back {len(backups)} time(s) before; its original files "
+            f"stay in {backups[-1]}."
+            if backups
+            else ""
+        )
         if not self.ask_yes_no(
             "Write Back to phy Folder",
-            "Write the curated units into the phy folder (spike_clusters.npy, cluster_group.tsv, "
-            "cluster_info.tsv)?\n\nThe files it replaces are first copied to a timestamped "
-            "backup folder beside them.",
+            f"Write the curated units into {folder} (spike_clusters.npy, cluster_group.tsv, "
+            "cluster_info.tsv)?\n\nThe files it replaces are first copied to a new "
+            f"timestamped folder in {folder / BACKUP_FOLDER}.{earlier}\n\nIf phy has this folder "
+            "open, close it there first without saving (phy would write its own files over "
+            "these).",
         ):
             return
         result = self.controller.write_back_to_phy()
-        self.report("Write Back to phy Folder", f"Done. {result}", False)
+        original = list_phy_backups(folder)[-1]
+        self.inform(
+            "Write Back to phy Folder",
+            f"Wrote {len(result.cluster_ids)} clusters into {folder}.\n\nThe files it replaced "
+            f"are in {result.backup_folder}; the folder's original files are in {original}."
+            "\n\nReopen the folder in phy to see the curation there. You can go on curating here "
+            "and write back again.",
+        )
 
     def _guard(self, command: Callable[[], None]) -> Callable[[], None]:
         def run() -> None:
             try:
                 command()
-            except ValueError as error:
+            except (ValueError, OSError) as error:
                 self.report("Curation", str(error), True)
 
         return run

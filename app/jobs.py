@@ -117,6 +117,9 @@ class Job(QRunnable):
         ``cancel_token`` is cancelled (``core`` functions do both when given these arguments).
     progress_interval_s : float, default: 0.05
         Minimum time between two ``progress`` signals.
+    announce : bool, default: True
+        Bring the jobs panel forward when it starts (False for the work the window does by
+        itself to follow a change: metrics, unit channels, curation indexing).
 
     Attributes
     ----------
@@ -126,9 +129,14 @@ class Job(QRunnable):
     """
 
     def __init__(
-        self, title: str, fn: JobFunction, progress_interval_s: float = PROGRESS_INTERVAL_S
+        self,
+        title: str,
+        fn: JobFunction,
+        progress_interval_s: float = PROGRESS_INTERVAL_S,
+        announce: bool = True,
     ) -> None:
         super().__init__()
+        self.announce = announce
         # Python owns the job: with autoDelete the pool would delete it in the worker thread
         # while the GUI thread may still read its state.
         self.setAutoDelete(False)

@@ -22,12 +22,13 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QWidget
 from core.version import __version__
 
 from .curation_commands import CurationCommands
+from .dialogs.label_category import LabelCategoryDialog
 from .dialogs.open_binary import OpenBinaryDialog
 from .dialogs.probe_menu import ProbeMenu
 from .dialogs.save_recording import SaveRecordingDialog
 from .dialogs.units_commands import UnitsCommands
 from .dock_table import DOCKS, layout_version, make_docks, place_docks, size_docks
-from .jobs import JobManager, save_recording_job
+from .jobs import Job, JobManager, save_recording_job
 from .model.curation_controller import CurationController
 from .model.demo import DemoDataset, make_demo_dataset
 from .model.job_location import JobLocation
@@ -116,13 +117,18 @@ class MainWindow(QMainWindow):
         self.job_manager.location_changed.connect(lambda place: place.to_settings(self.settings))
         # through a lambda so that a replaced show_error (tests) receives job errors too
         self.job_manager.error_occurred.connect(lambda title, text: self.show_error(title, text))
-        self.job_manager.job_added.connect(lambda _job: self._show_dock("jobs"))
+        # jobs the user started come forward; the window's own follow-up work (metrics,
+        # channels, curation indexing after each action) does not hide the History tab
+        self.job_manager.job_added.connect(lambda job: job.announce and self._show_dock("jobs"))
         self.trace_fetcher = TraceFetcher()
         self.probe_editor = ProbeEditor(self.session.recording)
         self.unit_channels = UnitChannelsRunner(self.session, self.job_manager)
         self.overview = OverviewRunner(self.session, self.job_manager, self.overview_cache_folder())
         self.curation = CurationController(
-            self.session, self._journal_folder(), ask_restore=self._ask_restore
+            self.session,
+            self._journal_folder(),
+            ask_restore=self._ask_restore,
+            run_in_background=self._run_in_background,
         )
         self.opener = Opener(
             self.session,
@@ -138,6 +144,9 @@ class MainWindow(QMainWindow):
         )
         self.ask_save_file: Callable[[str, str], str] = self._save_file_dialog
         self.ask_yes_no: Callable[[str, str], bool] = self._yes_no_dialog
+        self.ask_label_category: Callable[[list], Any] = lambda existing: LabelCategoryDialog.ask(
+            existing, self
+        )
         self.units = UnitsCommands(self)
         self._closed = False
         self._default_sizes_pending = True
@@ -152,6 +161,11 @@ class MainWindow(QMainWindow):
         self.probe_view = self.views["probe"]
         place_docks(self, self.docks)
         self.probe_menu = ProbeMenu(self.session, self.probe_editor, self)
+        self.curation_commands = self._curation_commands()
+        units_table = self.views["units_table"]
+        units_table.label_requested.connect(self.curation_commands.label)
+        units_table.label_toggled.connect(self.curation_commands.toggle_label)
+        units_table.add_category_requested.connect(self.curation_commands.add_label_category)
         self.menus = WindowMenus(
             self.menuBar(),
             self._commands(),
@@ -189,17 +203,22 @@ class MainWindow(QMainWindow):
             "open_waveforms": self.units.open_waveforms,
             "shortcuts": self.show_shortcuts,
             "about": self.show_about,
-            **CurationCommands(
-                self.session,
-                self.curation,
-                self.job_manager,
-                ask_save_file=lambda caption, name_filter: self.ask_save_file(caption, name_filter),
-                ask_folder=lambda caption: self.ask_save_file(caption, ""),
-                ask_yes_no=lambda title, text: self.ask_yes_no(title, text),
-                report=self._report,
-                templates=self.unit_channels.coarse_templates,
-            ).commands(),
+            **self.curation_commands.commands(),
         }
+
+    def _curation_commands(self) -> CurationCommands:
+        return CurationCommands(
+            self.session,
+            self.curation,
+            self.job_manager,
+            ask_save_file=lambda caption, name_filter: self.ask_save_file(caption, name_filter),
+            ask_folder=lambda caption: self.ask_save_file(caption, ""),
+            ask_yes_no=lambda title, text: self.ask_yes_no(title, text),
+            report=self._report,
+            templates=self.unit_channels.coarse_templates,
+            ask_label_category=lambda existing: self.ask_label_category(existing),
+            inform=lambda title, text: self.show_info(title, text),
+        )
 
     # ------------------------------------------------------------------ opening
     def open_demo(self, dataset: DemoDataset | None = None) -> None:
@@ -292,6 +311,10 @@ class MainWindow(QMainWindow):
         """Show an error dialog (tests replace this method to capture the text)."""
         QMessageBox.critical(self, title, message)
 
+    def show_info(self, title: str, message: str) -> None:
+        """Show a message the user should read (tests replace this method to capture it)."""
+        QMessageBox.information(self, title, message)
+
     def show_about(self) -> None:
         """Help > About SpikeDesk."""
         QMessageBox.about(
@@ -318,6 +341,11 @@ class MainWindow(QMainWindow):
             "Keyboard Shortcuts",
             f"<table cellspacing='6'>{rows}{views}</table>",
         )
+
+    def _run_in_background(self, title: str, fn: Callable[[], Any], done: Callable) -> None:
+        job = Job(title, lambda progress, cancel: fn(), announce=False)
+        job.signals.finished.connect(done)
+        self.job_manager.submit(job)
 
     def _ask_restore(self, summary) -> bool:
         when = summary.created.replace("T", " ")[:19]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import colorsys
+import functools
 from dataclasses import dataclass
 
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
@@ -32,9 +33,14 @@ class Theme:
 
 
 def _palette_color(index: int, lightness: float) -> QColor:
+    return QColor.fromRgbF(*_palette_rgb(index, lightness))
+
+
+@functools.lru_cache(maxsize=4096)
+def _palette_rgb(index: int, lightness: float) -> tuple[float, float, float]:
+    # cached: every view asks for the colours of hundreds of units on each change
     hue = (index * 0.618033988749895) % 1.0
-    red, green, blue = colorsys.hls_to_rgb(hue, lightness, 0.75)
-    return QColor.fromRgbF(red, green, blue)
+    return colorsys.hls_to_rgb(hue, lightness, 0.75)
 
 
 LIGHT = Theme(

@@ -10,6 +10,7 @@ import numpy as np
 from app.jobs import Job, JobManager
 from app.model.session import Session
 from app.model.unit_channels import channels_from_templates, channels_of, estimate_unit_templates
+from core.curation import CuratedSorting
 
 _log = logging.getLogger(__name__)
 
@@ -21,7 +22,11 @@ class UnitChannelsRunner:
     recording is open, a background job estimates a coarse template of each unit from a few
     spikes (shown in the jobs panel, cancelled when the data change again): it gives the channels
     of the units without any, and the templates `most_similar`-style commands compare. Units
-    that already have them keep them: after a curation action only the new units are estimated.
+    that already have them keep them: after a curation action only the new units (a merged
+    unit, the parts of a split) are estimated, from their own spikes; templates of units an
+    action took away are kept for an undo. Curations never give a new unit the id of another
+    unit they showed (`core.curation.CurationSession`), so within one curated sorting an id
+    names the same spikes; another sorting starts over.
 
     Parameters
     ----------
@@ -39,6 +44,7 @@ class UnitChannelsRunner:
         self._jobs = job_manager
         self._job: Job | None = None
         self._recording = None
+        self._units_of = None  # the sorting (before any curation) the templates are of
         self.templates: dict = {}
         for name in ("recording", "sorting", "waveform_extractor"):
             getattr(session.signals, name).connect(self.refresh)
@@ -53,14 +59,16 @@ class UnitChannelsRunner:
         """Find what the units of the session's sorting lack."""
         self.shutdown()
         session = self._session
-        if session.recording is not self._recording:
+        units_of = _before_curation(session.sorting)
+        if session.recording is not self._recording or units_of is not self._units_of:
             self.templates = {}
             self._recording = session.recording
+            self._units_of = units_of
         if session.sorting is None:
             return
         unit_ids = session.sorting.unit_ids.tolist()
-        self.templates = {u: t for u, t in self.templates.items() if u in set(unit_ids)}
         self._channels_from_waveforms(unit_ids)
+        self._channels_from_kept_templates(unit_ids)
         missing = [u for u in unit_ids if u not in self.templates]
         recording = session.recording
         if missing and recording is not None and recording.get_num_channels() >= 2:
@@ -88,6 +96,16 @@ class UnitChannelsRunner:
         if found:
             session.set_unit_channels({**known, **found})
 
+    def _channels_from_kept_templates(self, unit_ids: list) -> None:
+        """Units back after an undo: their channels from the templates kept for them."""
+        session = self._session
+        known = session.unit_channel_ids
+        kept = {u: self.templates[u] for u in unit_ids if u not in known and u in self.templates}
+        if kept and session.recording is not None:
+            channels = channels_of(kept, session.recording.channel_ids)
+            if channels:
+                session.set_unit_channels({**known, **channels})
+
     def _estimate(self, recording, sorting, missing: list) -> None:
         session = self._session
         subset = (
@@ -98,6 +116,7 @@ class UnitChannelsRunner:
             lambda progress, cancel: estimate_unit_templates(
                 recording, subset, progress=progress, cancel_token=cancel
             ),
+            announce=subset is sorting,  # new units of a curation: quietly
         )
 
         def done(templates: dict) -> None:
@@ -119,10 +138,12 @@ class UnitChannelsRunner:
         self._jobs.submit(job)
 
     def coarse_templates(self) -> dict:
-        """Templates to compare units with: the estimated ones, or the waveform extractor's
-        when nothing was estimated (no recording)."""
+        """Templates to compare units with, of the units of the session's sorting: the estimated
+        ones, or the waveform extractor's when nothing was estimated (no recording)."""
         if self.templates:
-            return self.templates
+            sorting = self._session.sorting
+            present = set() if sorting is None else set(sorting.unit_ids.tolist())
+            return {u: t for u, t in self.templates.items() if u in present}
         we = self._session.waveform_extractor
         if we is None:
             return {}
@@ -131,3 +152,8 @@ class UnitChannelsRunner:
         except Exception:  # an extractor without templates: nothing to compare
             return {}
         return {u: np.asarray(t) for u, t in zip(we.unit_ids.tolist(), dense)}
+
+
+def _before_curation(sorting):
+    """The sorting a curated sorting curates (the sorting itself if it is not curated)."""
+    return sorting.base_sorting if isinstance(sorting, CuratedSorting) else sorting

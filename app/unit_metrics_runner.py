@@ -89,13 +89,26 @@ class UnitMetricsRunner:
         now = self._session_data()
         return we is now[2] and _same_data((recording, None, None), (now[0], None, None))
 
-    def refresh(self, reuse: bool = False) -> None:
+    def can_follow_curation(self) -> bool:
+        """Whether only the sorting changed since the last refresh (same recording data and
+        waveforms): after a curation action the units it left keep their values."""
+        if self._data is None:
+            return False
+        recording, _, we = self._data
+        now = self._session_data()
+        return we is now[2] and _same_data((recording, None, None), (now[0], None, None))
+
+    def refresh(self, reuse: bool = False, kept_units: list | None = None) -> None:
         """Start over for what the session holds now.
 
         Parameters
         ----------
         reuse : bool, default: False
             Keep amplitude and SNR of the units whose spikes did not change (see `can_reuse`).
+        kept_units : list or None
+            After a curation action: the units it left as they were (a curation never gives
+            another unit's id to new spikes), which keep every value; only the other units are
+            computed, from their own trains (seconds less of work on millions of spikes).
         """
         previous = self._signatures if reuse else None
         self.shutdown()
@@ -104,6 +117,9 @@ class UnitMetricsRunner:
         session = self._session
         sorting = session.sorting
         if sorting is None:
+            return
+        if kept_units is not None:
+            self._refresh_new_units(sorting, list(kept_units))
             return
 
         self._submit(
@@ -114,6 +130,34 @@ class UnitMetricsRunner:
         )
         if not sorting.has_recording():
             self._on_unavailable(SPIKE_TRAIN_KEYS[1:], "needs the recording (its duration)")
+
+    def _refresh_new_units(self, sorting, kept_units: list) -> None:
+        kept = set(kept_units)
+        new_ids = [u for u in sorting.unit_ids.tolist() if u not in kept]
+
+        def compute(progress, cancel):
+            if not new_ids:
+                return {}
+            return spike_train_metrics(units_alone(sorting, new_ids))
+
+        self._submit(
+            f"Spike-train metrics of {len(new_ids)} new unit(s)",
+            compute,
+            SPIKE_TRAIN_KEYS,
+            lambda values: self._on_new_units(values, kept_units, new_ids),
+        )
+        if not sorting.has_recording():
+            self._on_unavailable(SPIKE_TRAIN_KEYS[1:], "needs the recording (its duration)")
+
+    def _on_new_units(self, values: dict, kept_units: list, new_ids: list) -> None:
+        self._on_values(values)
+        counts = values.get("num_spikes", {})
+        self._signatures = {u: (int(counts.get(u, 1)), 0, 0) for u in new_ids}
+        self._previous = {}  # amplitude and SNR of the new units only
+        if kept_units and self._on_reuse is not None:
+            self._on_reuse(kept_units)
+        self._todo = list(new_ids)
+        self.channels_changed()
 
     def _on_spike_trains(self, values: dict) -> None:
         self._on_values(values)
@@ -192,7 +236,7 @@ class UnitMetricsRunner:
                 _log.warning("%s failed", title, exc_info=error)
                 return error
 
-        job = Job(title, guarded)
+        job = Job(title, guarded, announce=False)
 
         def done(result) -> None:
             if generation != self._generation or not _same_data(data, self._session_data()):
@@ -236,3 +280,18 @@ def _same_data(before: tuple, now: tuple) -> bool:
     return np.array_equal(recording.channel_ids, new_recording.channel_ids) and [
         recording.get_num_samples(s) for s in range(recording.get_num_segments())
     ] == [new_recording.get_num_samples(s) for s in range(new_recording.get_num_segments())]
+
+
+def units_alone(sorting, unit_ids: list):
+    """A sorting of ``unit_ids``' trains alone (with the recording registered), computed from
+    per-unit trains: a slice of a large (curated) sorting could build the whole spike vector."""
+    from core.sorting.numpy import NumpySorting
+
+    trains = [
+        {u: sorting.get_unit_spike_train(u, segment_index=s) for u in unit_ids}
+        for s in range(sorting.get_num_segments())
+    ]
+    alone = NumpySorting.from_unit_dict(trains, sorting.sampling_frequency)
+    if sorting.has_recording():
+        alone.register_recording(sorting._recording, check_spike_frames=False)
+    return alone

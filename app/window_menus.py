@@ -212,6 +212,11 @@ ACTIONS: tuple[ActionSpec, ...] = (
         _selected, tip="Remove the quality label of the selected units",
     ),
     ActionSpec(
+        "add_label_category", "&Curation", "Add Label &Category…", "mdi6.tag-plus-outline", None,
+        lambda c: c.session.sorting is not None,
+        tip="Add a label category of your own (its options appear in the units table's menu)",
+    ),
+    ActionSpec(
         "merge", "&Curation", "&Merge Selected Units", "mdi6.call-merge", "Ctrl+M",
         lambda c: c.units_selected(2), separator_before=True,
     ),

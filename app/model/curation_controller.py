@@ -23,13 +23,16 @@ from core.curation import (
     CurationSession,
     JournalSummary,
     LabelAction,
+    LabelDefinition,
     MergeAction,
+    PhyWriteBack,
     RemoveAction,
     SplitAction,
     find_journal,
     journal_summary,
     write_curation_to_phy,
 )
+from core.curation.labels import default_label_definitions
 from core.source_files import source_paths
 
 _log = logging.getLogger(__name__)
@@ -96,6 +99,11 @@ class CurationController:
     ask_restore : callable
         ``ask_restore(summary: JournalSummary) -> bool``: restore an earlier curation found for
         the sorting being opened?
+    run_in_background : callable or None
+        ``run_in_background(title, fn, done)``: run ``fn()`` off the GUI thread, then
+        ``done(result)`` on it. Opening a sorting looks for its journal and indexes its spikes
+        for curation that way (seconds on 10 M spikes), so that the first action is as quick as
+        the others. None: at once, in the calling thread.
 
     Attributes
     ----------
@@ -110,11 +118,14 @@ class CurationController:
         session: Session,
         user_folder: str | Path,
         ask_restore: Callable[[JournalSummary], bool],
+        run_in_background: Callable[[str, Callable, Callable], None] | None = None,
     ) -> None:
         self._session = session
         self._user_folder = Path(user_folder)
         self.ask_restore = ask_restore
+        self._run_in_background = run_in_background or (lambda _title, fn, done: done(fn()))
         self._curation: CurationSession | None = None
+        self._prepared: CurationSession | None = None  # built ahead, journal not started
         self._base = None
         self._showing = None  # the curated sorting this controller put in the session
         session.signals.sorting.connect(self._on_sorting)
@@ -144,6 +155,13 @@ class CurationController:
         undone = [HistoryItem(describe_action(a), False) for a in self._curation.undone_actions]
         return done + undone
 
+    @property
+    def label_definitions(self) -> dict[str, LabelDefinition]:
+        """The label categories (``quality``: good / mua / noise until the user adds more)."""
+        if self._curation is None:
+            return default_label_definitions()
+        return self._curation.label_definitions
+
     def labels_of(self, unit_id) -> dict:
         """Labels of a unit now (``{category: (options...)}``)."""
         curation = self._curation
@@ -155,6 +173,29 @@ class CurationController:
         unit_ids = list(unit_ids)
         if unit_ids:
             self._run(lambda c: c.label(unit_ids, value, key=key) and unit_ids)
+
+    def toggle_label(self, unit_ids, key: str, option: str, on: bool) -> None:
+        """Give (``on``) or take away an option of a non-exclusive category, keeping the unit's
+        other options of it; one action per group of units that had the same options."""
+        groups: dict[tuple, list] = {}
+        for unit_id in unit_ids:
+            had = self.labels_of(unit_id).get(key, ())
+            groups.setdefault(had, []).append(unit_id)
+        changes = []
+        for had, units in groups.items():
+            values = (set(had) | {option}) if on else (set(had) - {option})
+            if values != set(had):
+                changes.append((units, sorted(values)))
+        if changes:
+            self._run(
+                lambda c: [c.label(units, values, key=key) for units, values in changes] and None
+            )
+
+    def add_label_category(self, name: str, options, exclusive: bool) -> None:
+        """Add a label category (journalled; kept in exports and restored with the curation)."""
+        self._start().add_label_definition(name, list(options), exclusive)
+        self._session.set_label_definitions(self.label_definitions)
+        self.changed.emit()
 
     def merge(self, unit_ids) -> None:
         """Merge units (two or more) into a new one, which becomes the selection."""
@@ -212,8 +253,15 @@ class CurationController:
 
         return isinstance(self._base, BasePhyKilosortSortingExtractor)
 
-    def write_back_to_phy(self):
-        """Write the curated units back into the phy folder, after a timestamped backup."""
+    def phy_folder(self) -> Path | None:
+        """The phy or Kilosort folder the sorting was read from (None for other sortings)."""
+        if not self.can_write_back_to_phy():
+            return None
+        return Path(self._base._kwargs["folder_path"])
+
+    def write_back_to_phy(self) -> PhyWriteBack:
+        """Write the curated units back into the phy folder, after a timestamped backup (a new
+        one at each write-back: the first keeps the folder's original files)."""
         return write_curation_to_phy(self._require().sorting)
 
     # ------------------------------------------------------------------ internals
@@ -228,26 +276,64 @@ class CurationController:
             return  # our own curated sorting
         self._close()
         self._base = sorting
-        if sorting is None:
-            self.changed.emit()
-            return
-        journal = find_journal(sorting, journal_folder(sorting, self._user_folder))
-        if journal is not None and self.ask_restore(journal_summary(journal)):
-            try:
-                self._curation = CurationSession.restore(journal, sorting)
-            except ValueError as error:
-                _log.warning("could not restore %s: %s", journal, error)
-            else:
-                self._show(None)
-                return
+        self._session.set_label_definitions(self.label_definitions if sorting is not None else {})
         self.changed.emit()
+        if sorting is None:
+            return
+        folder = journal_folder(sorting, self._user_folder)
+
+        def look_for_journal():
+            journal = find_journal(sorting, folder)
+            return None if journal is None else (journal, journal_summary(journal))
+
+        self._run_in_background(
+            "Looking for an earlier curation",
+            look_for_journal,
+            lambda found: self._on_journal_looked_for(sorting, found),
+        )
+
+    def _on_journal_looked_for(self, sorting, found) -> None:
+        if sorting is not self._base or self._curation is not None:
+            return  # another sorting since, or the user started curating meanwhile
+        restore = found is not None and self.ask_restore(found[1])
+        if sorting is not self._base or self._curation is not None:
+            return
+        journal = found[0] if restore else None
+
+        def prepare() -> CurationSession | None:
+            if journal is not None:
+                try:
+                    return CurationSession.restore(journal, sorting)
+                except ValueError as error:
+                    _log.warning("could not restore %s: %s", journal, error)
+            curation = CurationSession(sorting)
+            curation.prepare_journal()
+            return curation
+
+        self._run_in_background(
+            "Indexing spikes for curation", prepare, lambda c: self._on_prepared(sorting, c)
+        )
+
+    def _on_prepared(self, sorting, curation: CurationSession) -> None:
+        if sorting is not self._base or self._curation is not None:
+            curation.close()
+            return
+        if curation.journal_path is not None:  # restored
+            self._curation = curation
+            self._show(None)
+        else:
+            self._prepared = curation
 
     def _start(self) -> CurationSession:
         if self._curation is None:
             if self._base is None:
                 raise ValueError("open a sorting to curate")
             folder = journal_folder(self._base, self._user_folder)
-            self._curation = CurationSession(self._base, journal_folder=folder)
+            if self._prepared is not None:
+                self._curation, self._prepared = self._prepared, None
+                self._curation.start_journal(folder)
+            else:  # an action before the spikes were indexed in the background
+                self._curation = CurationSession(self._base, journal_folder=folder)
         return self._curation
 
     def _run(self, act: Callable[[CurationSession], list | None]) -> None:
@@ -257,6 +343,7 @@ class CurationController:
     def _show(self, selected) -> None:
         curated = self._curation.sorting
         self._showing = curated
+        self._session.set_label_definitions(self.label_definitions)
         self._session.replace_sorting(curated, selected_unit_ids=selected)
         self.changed.emit()
 
@@ -264,4 +351,5 @@ class CurationController:
         if self._curation is not None:
             self._curation.close()
         self._curation = None
+        self._prepared = None
         self._showing = None

@@ -31,19 +31,39 @@ DIMMED_ALPHA = 70
 class SpikeIndex:
     """The spikes of a sorting by segment: ``(sample_index, unit_index)`` in time order.
 
+    A curated sorting (`core.curation.CuratedSorting`) is indexed on its base sorting's spikes,
+    relabelled (`CuratedSorting.base_spike_unit_indices`): after a curation action only the
+    labels are new, and the spike times of an index of the same base (``previous``) are shared.
+
     Parameters
     ----------
     sorting : BaseSorting
-        Its spike vector is computed (and cached by the sorting) here: build this off the GUI
-        thread for large sortings.
+        Its spike vector (or its base's) is computed (and cached by the sorting) here: build
+        this off the GUI thread for large sortings.
+    previous : SpikeIndex or None
+        An index of another curation of the same base sorting, to share its spike times.
     """
 
-    def __init__(self, sorting) -> None:
+    def __init__(self, sorting, previous: SpikeIndex | None = None) -> None:
         self.sorting = sorting
         self.unit_ids = sorting.unit_ids
-        segments = sorting.to_spike_vector(concatenated=False)
-        self._samples = [_contiguous(s["sample_index"]) for s in segments]
-        self._units = [_contiguous(s["unit_index"]) for s in segments]
+        base = curation_base(sorting)
+        self.base = base
+        if base is None:
+            segments = sorting.to_spike_vector(concatenated=False)
+            self._samples = [_contiguous(s["sample_index"]) for s in segments]
+            self._units = [_contiguous(s["unit_index"]) for s in segments]
+            self._removed = False
+            return
+        if previous is not None and base in (previous.base, previous.sorting):
+            self._samples = previous._samples
+        else:
+            segments = base.to_spike_vector(concatenated=False)
+            self._samples = [_contiguous(s["sample_index"]) for s in segments]
+        labels = sorting.base_spike_unit_indices()
+        offsets = np.cumsum([0, *(s.size for s in self._samples)])
+        self._units = [labels[a:b] for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
+        self._removed = bool((labels < 0).any())
 
     @property
     def num_segments(self) -> int:
@@ -54,11 +74,27 @@ class SpikeIndex:
         """``(sample_index, unit_index)`` of the spikes in ``[start_frame, end_frame)``."""
         samples = self._samples[segment_index]
         first, last = np.searchsorted(samples, [start_frame, end_frame], side="left")
-        return samples[first:last], self._units[segment_index][first:last]
+        samples, units = samples[first:last], self._units[segment_index][first:last]
+        if self._removed:
+            held = units >= 0
+            samples, units = samples[held], units[held]
+        return samples, units
 
     def segment(self, segment_index: int):
-        """``(sample_index, unit_index)`` of every spike of a segment."""
+        """``(sample_index, unit_index)`` of every spike of a segment (unit index -1: a spike
+        the curation removed)."""
         return self._samples[segment_index], self._units[segment_index]
+
+    def unit_spikes(self, unit_id, segment_index: int) -> np.ndarray:
+        """Sample indices of one unit's spikes in a segment."""
+        return self.sorting.get_unit_spike_train(unit_id, segment_index=segment_index)
+
+
+def curation_base(sorting):
+    """The base sorting of a curated sorting (None for any other sorting)."""
+    from core.curation import CuratedSorting
+
+    return sorting.base_sorting if isinstance(sorting, CuratedSorting) else None
 
 
 def _contiguous(field: np.ndarray) -> np.ndarray:
@@ -248,9 +284,30 @@ class OverviewCounts:
             chunk = slice(first, first + CHUNK_SPIKES)
             bins = np.minimum((samples[chunk] / self.bin_samples).astype(np.int64), num_bins - 1)
             keys = units[chunk].astype(np.int64) * num_bins + bins
+            if keys.size and keys.min() < 0:  # spikes a curation removed
+                keys = keys[units[chunk] >= 0]
             flat += np.bincount(keys, minlength=flat.size)[: flat.size]
         self.counts = flat.reshape(num_units, num_bins).astype(np.int32)
         self._float_counts = self.counts.astype(np.float32)  # for `image` (exact below 2**24)
+
+    def follow_curation(self, previous_ids: list, index: SpikeIndex, segment_index: int):
+        """The counts of ``index``'s units, copied from these (of units ``previous_ids``) for
+        the units that kept their id, counted from their spikes for the new ones (a curation
+        never gives another unit's id to new spikes). Returns a new `OverviewCounts`."""
+        position = {u: i for i, u in enumerate(previous_ids)}
+        unit_ids = index.unit_ids.tolist()
+        counts = np.zeros((len(unit_ids), self.num_bins), dtype=np.int32)
+        for row, unit_id in enumerate(unit_ids):
+            if unit_id in position:
+                counts[row] = self.counts[position[unit_id]]
+            else:
+                samples = index.unit_spikes(unit_id, segment_index)
+                bins = np.minimum((samples / self.bin_samples).astype(np.int64), self.num_bins - 1)
+                counts[row] = np.bincount(bins, minlength=self.num_bins)[: self.num_bins]
+        followed = OverviewCounts.__new__(OverviewCounts)
+        followed.num_samples, followed.bin_samples = self.num_samples, self.bin_samples
+        followed.counts = counts
+        return followed
 
     @property
     def num_bins(self) -> int:

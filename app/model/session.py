@@ -74,6 +74,10 @@ class Session:
     overview : OverviewState
         The display pyramid of the recording and how far it is built (kept by the overview
         runner; views read windows from it and ask for it with `request_overview`).
+    label_definitions : dict
+        The curation's label categories, ``{name: core.curation.LabelDefinition}`` (kept by
+        the curation controller; the units table shows a column per category and offers their
+        options).
     """
 
     recording: si.BaseRecording | None = None
@@ -93,6 +97,7 @@ class Session:
     spike_selection: SpikeSelection | None = None
     return_scaled: bool = True
     overview: OverviewState = field(default_factory=OverviewState)
+    label_definitions: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # colour slot of each unit id, in order of first appearance: a unit keeps its colour
@@ -266,6 +271,12 @@ class Session:
         happens unless it is idle (not built, not being built)."""
         if self.overview.status == IDLE:
             self.overview = replace(self.overview, status=REQUESTED)
+
+    def set_label_definitions(self, definitions: dict) -> None:
+        """Publish the curation's label categories (``{name: LabelDefinition}``)."""
+        definitions = dict(definitions)
+        if definitions != self.label_definitions:
+            self.label_definitions = definitions
 
     def replace_recording(self, recording: si.BaseRecording) -> None:
         """Show another version of the open recording (e.g. with a new probe), keeping the view."""

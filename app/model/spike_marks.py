@@ -9,6 +9,7 @@ fetcher's worker thread with a `SpikeMarkerStyle` snapshot taken on the GUI thre
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -38,18 +39,54 @@ class SpikeTrainIndex:
         self._segments: list[tuple[np.ndarray, np.ndarray]] | None = None
 
     def spikes_between(self, segment_index: int, start_frame: int, end_frame: int) -> np.ndarray:
-        """The spikes (spike-vector rows) of ``[start_frame, end_frame)`` in a segment."""
+        """The spikes of ``[start_frame, end_frame)`` in a segment (``sample_index`` and
+        ``unit_index`` fields)."""
         with self._lock:
             if self._segments is None:
-                self._segments = [
-                    (np.ascontiguousarray(vector["sample_index"]), vector)
-                    for vector in self.sorting.to_spike_vector(concatenated=False)
-                ]
+                self._segments = _indexed_segments(self.sorting)
         if segment_index >= len(self._segments):
             return np.empty(0, dtype=[("sample_index", "int64"), ("unit_index", "int64")])
-        samples, vector = self._segments[segment_index]
+        samples, units = self._segments[segment_index]
         first, last = np.searchsorted(samples, [start_frame, end_frame], side="left")
-        return vector[first:last]
+        if units.dtype.names:  # the sorting's own spike vector
+            return units[first:last]
+        units = units[first:last]
+        held = units >= 0  # -1: a spike the curation removed
+        spikes = np.empty(
+            int(held.sum()), dtype=[("sample_index", "int64"), ("unit_index", "int64")]
+        )
+        spikes["sample_index"] = samples[first:last][held]
+        spikes["unit_index"] = units[held]
+        return spikes
+
+
+#: Contiguous spike samples of each base sorting, shared by the indexes of its curations.
+_BASE_SAMPLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _indexed_segments(sorting) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(samples, spike vector)`` per segment; for a curated sorting, ``(samples, unit
+    indices)`` with its base's spike samples
+    (shared by every curation of that base: after a curation action only the labels are
+    computed) and `CuratedSorting.base_spike_unit_indices`."""
+    from core.curation import CuratedSorting
+
+    if not isinstance(sorting, CuratedSorting):
+        return [
+            (np.ascontiguousarray(vector["sample_index"]), vector)
+            for vector in sorting.to_spike_vector(concatenated=False)
+        ]
+    base = sorting.base_sorting
+    samples = _BASE_SAMPLES.get(base)
+    if samples is None:
+        samples = [
+            np.ascontiguousarray(vector["sample_index"])
+            for vector in base.to_spike_vector(concatenated=False)
+        ]
+        _BASE_SAMPLES[base] = samples
+    labels = sorting.base_spike_unit_indices()
+    offsets = np.cumsum([0, *(s.size for s in samples)])
+    return [(s, labels[a:b]) for s, a, b in zip(samples, offsets[:-1], offsets[1:], strict=True)]
 
 
 @dataclass(frozen=True, eq=False)

@@ -363,7 +363,12 @@ def filter_name(name: str) -> str:
     return f"_{cleaned}" if not cleaned or cleaned[0].isdigit() else cleaned
 
 
-def build_unit_table(sorting, recording=None, unit_channel_ids: Mapping | None = None) -> UnitTable:
+def build_unit_table(
+    sorting,
+    recording=None,
+    unit_channel_ids: Mapping | None = None,
+    label_definitions: Mapping | None = None,
+) -> UnitTable:
     """The table of ``sorting``'s units: ids, probe position, label and properties filled,
     metric columns pending.
 
@@ -375,6 +380,10 @@ def build_unit_table(sorting, recording=None, unit_channel_ids: Mapping | None =
     unit_channel_ids : mapping or None
         ``{unit_id: extremum channel id}`` (``session.unit_channel_ids``); without it the
         probe columns stay pending.
+    label_definitions : mapping or None
+        The curation's label categories (``session.label_definitions``): one text column
+        each (a unit's options of the category, comma-separated), in place of the properties
+        the category is stored as.
 
     Returns
     -------
@@ -387,7 +396,24 @@ def build_unit_table(sorting, recording=None, unit_channel_ids: Mapping | None =
     columns += [*_probe_columns(recording, sorting), _LABEL_COLUMN]
     taken = {c.key for c in columns}
     property_values = {}
+    stored_as_labels = set()
+    for name, definition in (label_definitions or {}).items():
+        key = filter_name(name)
+        if key in taken:
+            key = f"label_{key}"
+        taken.add(key)
+        several = "one per unit" if definition.exclusive else "several per unit"
+        options = ", ".join(definition.label_options)
+        columns.append(
+            ColumnSpec(
+                key, name, TEXT, 0, f"Label category {name!r}: {options} ({several})", "label"
+            )
+        )
+        property_values[key] = [", ".join(o) for o in category_options(sorting, definition)]
+        stored_as_labels.update(_label_properties(sorting, definition))
     for name in sorting.get_property_keys():
+        if name in stored_as_labels:
+            continue
         values = sorting.get_property(name)
         key = filter_name(name)
         if key in taken:
@@ -431,6 +457,36 @@ def _probe_columns(recording, sorting) -> list[ColumnSpec]:
             "shank", "Shank", kind(groups), 0, "Group (shank) of the extremum channel", "probe"
         ),
     ]
+
+
+def _label_properties(sorting, definition) -> list[str]:
+    """The properties a label category is stored as (see core.curation.labels)."""
+    keys = set(sorting.get_property_keys())
+    if definition.exclusive:
+        return [definition.name] if definition.name in keys else []
+    return [
+        o
+        for o in definition.label_options
+        if o in keys and sorting.get_property(o).dtype.kind == "b"
+    ]
+
+
+def category_options(sorting, definition) -> list[tuple[str, ...]]:
+    """Each unit's options of a label category (``definition``, a LabelDefinition), read from
+    the properties it is stored as; ``()`` for none."""
+    num_units = sorting.get_num_units()
+    if definition.exclusive:
+        if definition.name not in sorting.get_property_keys():
+            return [()] * num_units
+        return [
+            (v,) if v in definition.label_options else ()
+            for v in map(str, sorting.get_property(definition.name))
+        ]
+    chosen = [[] for _ in range(num_units)]
+    for option in _label_properties(sorting, definition):
+        for row in np.flatnonzero(sorting.get_property(option)):
+            chosen[row].append(option)
+    return [tuple(options) for options in chosen]
 
 
 def _labels(sorting) -> list[str]:

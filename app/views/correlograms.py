@@ -12,6 +12,7 @@ from app.model.session import Session
 from app.views.computed_view import ComputedView, toolbar
 from app.views.plot_parts import spin_box, style_axes
 from core.postprocessing import compute_correlograms
+from core.sorting.numpy import NumpySorting
 
 #: Units in the grid at most (the first selected ones).
 MAX_UNITS = 6
@@ -28,10 +29,17 @@ class CorrelogramData:
 
 
 def compute_unit_correlograms(sorting, unit_ids: list, window_ms: float, bin_ms: float):
-    """Correlograms of ``unit_ids`` only (the selection, not the whole sorting)."""
-    ccgs, bins = compute_correlograms(
-        sorting.select_units(unit_ids), window_ms=window_ms, bin_ms=bin_ms
-    )
+    """Correlograms of ``unit_ids`` only (the selection, not the whole sorting).
+
+    They are computed on a sorting of those units' trains alone: a slice of a large sorting
+    could otherwise build the whole sorting's spike vector (a curated one after each action).
+    """
+    trains = [
+        {u: sorting.get_unit_spike_train(u, segment_index=s) for u in unit_ids}
+        for s in range(sorting.get_num_segments())
+    ]
+    selected = NumpySorting.from_unit_dict(trains, sorting.sampling_frequency)
+    ccgs, bins = compute_correlograms(selected, window_ms=window_ms, bin_ms=bin_ms)
     return CorrelogramData(list(unit_ids), ccgs, bins)
 
 

@@ -106,7 +106,7 @@ class JobRow(QWidget):
         """Freeze the row on the job's final state and turn Cancel into Remove."""
         self.refresh()
         if self.job.state is JobState.FINISHED:
-            self.progress_bar.setValue(100)
+            _set_value(self.progress_bar, 100)
         self.progress_bar.setFormat(_FINAL_TEXT[self.job.state])
         self.eta_label.setText("")
         self.cancel_button.setEnabled(True)
@@ -115,7 +115,7 @@ class JobRow(QWidget):
     def _show_progress(self, done: int, total: int) -> None:
         if self.job.state is JobState.RUNNING:
             self.progress_bar.setFormat("%p%")
-        self.progress_bar.setValue(round(100 * done / total) if total > 0 else 0)
+        _set_value(self.progress_bar, round(100 * done / total) if total > 0 else 0)
 
     def _on_button_clicked(self) -> None:
         if self.job.state.is_active:
@@ -129,6 +129,15 @@ class JobRow(QWidget):
         color = self.palette().color(QPalette.ColorRole.ButtonText)
         self.cancel_button.setIcon(qta.icon(icon_name, color=color))
         self.cancel_button.setToolTip(tooltip)
+
+
+def _set_value(bar: QProgressBar, value: int) -> None:
+    """Set a progress bar's value with an ordinary (coalesced) repaint: QProgressBar.setValue
+    repaints at once, which paints every pending region of the window then and there (the
+    units table, plots...) on each progress step of each job."""
+    bar.setUpdatesEnabled(False)
+    bar.setValue(value)
+    bar.setUpdatesEnabled(True)  # schedules the repaint
 
 
 class JobsPanel(QWidget):

@@ -24,6 +24,7 @@ class OpenDataPanel(QWidget):
         super().__init__(parent)
         self.session = session
         self._labels: dict[str, QLabel] = {}
+        self._described: dict[str, tuple] = {}  # kind -> (object, its description)
         form = QFormLayout(self)
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -40,8 +41,16 @@ class OpenDataPanel(QWidget):
     def rows(self) -> list[tuple[str, str]]:
         """``(label, details)`` for each line shown."""
         session = self.session
-        objects = {kind: getattr(session, kind) for kind, _ in KINDS}
-        return [("Source", session.source or "nothing open"), *describe(objects)]
+        rows = [("Source", session.source or "nothing open")]
+        for position, (kind, label) in enumerate(KINDS):
+            value = getattr(session, kind)
+            described = self._described.get(kind)
+            if described is None or described[0] is not value:
+                # only what changed: a curation replaces the sorting many times, not the rest
+                described = (value, describe({kind: value})[position][1])
+                self._described[kind] = described
+            rows.append((label, described[1]))
+        return rows
 
     def refresh(self) -> None:
         """Update the lines from the session."""

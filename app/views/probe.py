@@ -11,7 +11,7 @@ import numpy as np
 import pyqtgraph as pg
 import qtawesome as qta
 from probeinterface import ProbeGroup
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QAction, QBrush, QColor, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import (
     QComboBox,
@@ -89,6 +89,7 @@ class ProbeView(QWidget):
         self._show_units = True
         self._contacts: _Contacts | None = None
         self._items: list[QGraphicsPathItem] = []
+        self._item_styles: dict[int, tuple] = {}  # the look each contact item has now
         self._contours: list[QGraphicsPathItem] = []
         self._geometry: bytes | None = None
         self._positions = np.zeros((0, 2))
@@ -135,6 +136,10 @@ class ProbeView(QWidget):
         layout.addWidget(self._message)
         layout.addLayout(plots, 1)
 
+        # the units' overlay follows several fields that change together (a curation action
+        # sets the sorting, channels, hidden and selected units in a row): restyled once, after
+        self._units_timer = QTimer(self, singleShot=True, interval=0)
+        self._units_timer.timeout.connect(self._apply_units)
         signals = session.signals
         signals.recording.connect(self._refresh)
         signals.selected_channel_ids.connect(self._selection_changed)
@@ -248,6 +253,8 @@ class ProbeView(QWidget):
 
     def contact_colors(self) -> dict:
         """Fill colour of each wired contact, by channel id."""
+        if self._units_timer.isActive():
+            self._apply_units()
         return {
             self._channel_of(i): item.brush().color()
             for i, item in enumerate(self._items)
@@ -393,6 +400,7 @@ class ProbeView(QWidget):
             item.setZValue(-10)
             self.viewbox.addItem(item)
         self._items = [QGraphicsPathItem(_polygon_path(v)) for v in vertices]
+        self._item_styles: dict[int, tuple] = {}
         for item in self._items:
             self.viewbox.addItem(item)
 
@@ -404,41 +412,58 @@ class ProbeView(QWidget):
         selected = set(self._session.selected_channel_ids)
         overlay, extremum = self._unit_overlay()
         units_on = bool(overlay)
-        normal = _pen(theme.foreground, 1.0, alpha=160)
-        faint = _pen(theme.foreground, 1.0, alpha=70)
-        unwired = _pen(theme.foreground, 1.0, Qt.PenStyle.DotLine, alpha=160)
-        highlight = _pen(theme.selection, 3.0)
+        pens = {
+            "normal": lambda: _pen(theme.foreground, 1.0, alpha=160),
+            "faint": lambda: _pen(theme.foreground, 1.0, alpha=70),
+            "unwired": lambda: _pen(theme.foreground, 1.0, Qt.PenStyle.DotLine, alpha=160),
+            "highlight": lambda: _pen(theme.selection, 3.0),
+        }
         fills = []
-        for i, item in enumerate(self._items):
+        for i in range(len(self._items)):
             index = int(contacts.channel_index[i])
             shank = int(contacts.shank[i])
             if index < 0:
-                item.setPen(unwired)
-                item.setBrush(QBrush(Qt.BrushStyle.NoBrush))
-                item.setToolTip(f"unwired contact (shank {shank})")
                 fills.append(QBrush(_color(theme.foreground, 40)))
+                self._style_item(i, None, "unwired", 0, f"unwired contact (shank {shank})", pens)
                 continue
             channel, group = contacts.channel_ids[index], int(contacts.groups[index])
             if channel in contacts.bad:
                 fill = theme.bad_channel
             else:
                 fill = theme.group_color(group if self._color_mode == "group" else shank)
-            pen = normal
+            pen = "normal"
             unit = overlay.get(channel)
             if unit is not None:
                 fill = self._unit_color(unit)
             elif units_on:
-                fill, pen = _color(fill, FADED_ALPHA), faint
+                fill, pen = _color(fill, FADED_ALPHA), "faint"
             if channel in extremum:
-                pen = _pen(self._unit_color(extremum[channel]).darker(160), 2.5)
-            item.setBrush(QBrush(fill))
-            item.setPen(highlight if channel in selected else pen)
-            item.setZValue(1 if channel in selected or unit is not None else 0)
+                pen = ("extremum", self._unit_color(extremum[channel]).darker(160).rgba())
+            if channel in selected:
+                pen = "highlight"
             state = " (bad)" if channel in contacts.bad else ""
             of_unit = f" · unit {unit}" if unit is not None else ""
-            item.setToolTip(f"channel {channel}{state} · group {group} · shank {shank}{of_unit}")
+            tip = f"channel {channel}{state} · group {group} · shank {shank}{of_unit}"
+            z = 1 if channel in selected or unit is not None else 0
+            self._style_item(i, QColor(fill), pen, z, tip, pens)
             fills.append(QBrush(fill))
         self.overview.set_brushes(fills)
+
+    def _style_item(self, i: int, fill: QColor | None, pen, z: int, tip: str, pens) -> None:
+        """Give contact ``i`` its look, touching the item only where it changes (hundreds of
+        contacts are restyled on each selection or curation)."""
+        key = (None if fill is None else fill.rgba(), pen, z, tip)
+        if self._item_styles.get(i) == key:
+            return
+        self._item_styles[i] = key
+        item = self._items[i]
+        item.setBrush(QBrush(Qt.BrushStyle.NoBrush) if fill is None else QBrush(fill))
+        if isinstance(pen, tuple):
+            item.setPen(_pen(QColor.fromRgba(pen[1]), 2.5))
+        else:
+            item.setPen(pens[pen]())
+        item.setZValue(z)
+        item.setToolTip(tip)
 
     def _update_labels(self, *_) -> None:
         width, height = self.viewbox.viewPixelSize()
@@ -474,6 +499,10 @@ class ProbeView(QWidget):
         return self._theme.unit_color(self._session.unit_color_index(unit_id))
 
     def _units_changed(self, *_) -> None:
+        self._units_timer.start()
+
+    def _apply_units(self) -> None:
+        self._units_timer.stop()
         self._restyle()
         self._follow(self._first_unit_channels())
 

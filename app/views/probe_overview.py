@@ -59,6 +59,8 @@ class ProbeOverview(QWidget):
         self.plot_widget.getPlotItem().setContentsMargins(0, 0, 0, 0)
         self._default = pg.mkBrush(theme.foreground)
         self._dots = pg.ScatterPlotItem(size=3, pen=None, pxMode=True)
+        self._colors: list | None = None  # rgba of each dot, as last set
+        self._brushes: dict = {}  # one brush per rgba
         self.viewbox.addItem(self._dots)
         band = QColor(theme.selection)
         band.setAlpha(60)
@@ -78,6 +80,7 @@ class ProbeOverview(QWidget):
     def set_contacts(self, positions: np.ndarray) -> None:
         """Draw one dot per contact (µm); the overview spans them all (see `set_brushes`)."""
         self._dots.setData(pos=np.asarray(positions, dtype="float64"), brush=self._default)
+        self._colors = None
         if len(positions):
             low, high = np.min(positions, axis=0), np.max(positions, axis=0)
             margin = 0.02 * max(high[1] - low[1], 1.0)
@@ -89,8 +92,15 @@ class ProbeOverview(QWidget):
 
     def set_brushes(self, brushes: list) -> None:
         """Recolour the dots (same order as `set_contacts`)."""
-        if len(brushes) == len(self._dots.data):
-            self._dots.setBrush(brushes)
+        if len(brushes) != len(self._dots.data):
+            return
+        colors = [brush.color().rgba() for brush in brushes]
+        if colors == self._colors:
+            return
+        self._colors = colors
+        # one brush object per colour: pyqtgraph renders a dot's symbol once per brush object
+        shared = [self._brushes.setdefault(c, brush) for c, brush in zip(colors, brushes)]
+        self._dots.setBrush(shared)
 
     def show_range(self, bottom: float, top: float) -> None:
         """Mark the depths on display."""

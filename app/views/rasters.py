@@ -35,6 +35,7 @@ from app.model.raster_data import (
     OverviewCounts,
     RasterStyle,
     SpikeIndex,
+    curation_base,
     depth_positions,
     paint_raster,
     row_bounds,
@@ -234,8 +235,8 @@ class RasterView(QWidget):
         return list(self._ordered_ids)
 
     def is_ready(self) -> bool:
-        """Whether the spikes are indexed (the raster can draw)."""
-        return self._index is not None
+        """Whether the spikes of the session's sorting are indexed (the raster can draw)."""
+        return self._index is not None and self._index.sorting is self._session.sorting
 
     def wait_until_idle(self, timeout: float | None = 30.0) -> bool:
         """Block until the spike index of the open sorting is built (tests, benchmarks)."""
@@ -283,27 +284,47 @@ class RasterView(QWidget):
     # ------------------------------------------------------------------ sorting
     def _on_sorting(self, *_) -> None:
         session = self._session
-        self._index, self._overviews = None, []
-        self.raster_image.clear()
-        self.overview_image.clear()
+        previous, previous_overviews = self._index, self._overviews
         sorting = session.sorting
+        follows = (
+            sorting is not None
+            and previous is not None
+            and previous.base is not None
+            and curation_base(sorting) is previous.base
+        ) or (previous is not None and curation_base(sorting) is previous.sorting)
+        if not follows:  # another sorting: nothing of the old one stays on screen
+            previous, previous_overviews = None, []
+            self._index, self._overviews = None, []
+            self.raster_image.clear()
+            self.overview_image.clear()
         if sorting is None:
             self._show_message("No sorting open")
             return
-        self._show_message("Indexing spikes…")
+        if not follows:
+            self._show_message("Indexing spikes…")
         recording, fs = session.recording, sorting.sampling_frequency
 
         def build() -> None:
             lower_thread_priority()
             try:
-                index = SpikeIndex(sorting)
+                # a curation of what is on screen: the spike times are shared, the overview
+                # counts of the units it left alone are copied
+                index = SpikeIndex(sorting, previous)
                 num_samples = [
                     _segment_samples(recording, sorting, s) for s in range(index.num_segments)
                 ]
-                overviews = [
-                    OverviewCounts(*index.segment(s), len(index.unit_ids), n, sampling_frequency=fs)
-                    for s, n in enumerate(num_samples)
-                ]
+                if previous_overviews:
+                    ids = previous.unit_ids.tolist()
+                    overviews = [
+                        o.follow_curation(ids, index, s) for s, o in enumerate(previous_overviews)
+                    ]
+                else:
+                    overviews = [
+                        OverviewCounts(
+                            *index.segment(s), len(index.unit_ids), n, sampling_frequency=fs
+                        )
+                        for s, n in enumerate(num_samples)
+                    ]
             except Exception:  # shown as a message, never raised in the worker
                 _log.exception("indexing the spikes failed")
                 index, overviews = None, []
@@ -346,8 +367,8 @@ class RasterView(QWidget):
     def _restyle(self) -> None:
         self._restyle_timer.stop()
         session, index = self._session, self._index
-        if index is None or session.sorting is None:
-            return
+        if index is None or session.sorting is None or index.sorting is not session.sorting:
+            return  # (the previous curation stays drawn until the new one is indexed)
         unit_ids = index.unit_ids.tolist()
         hidden = set(session.hidden_unit_ids)
         ordered = [u for u in self._ordering(unit_ids) if u not in hidden]
@@ -521,7 +542,7 @@ class RasterView(QWidget):
     def _on_raster_click(self, position: QPointF, modifiers) -> None:
         style, index = self._style, self._index
         segment, start, end = self._window
-        if style is None or index is None or end <= start or style.num_rows == 0:
+        if style is None or not self.is_ready() or end <= start or style.num_rows == 0:
             return
         row = int(round(position.y()))
         if not 0 <= row < style.num_rows:

@@ -105,6 +105,7 @@ class TemplateView(QWidget):
         self._source: WaveformSource | None = None
         self._source_error = ""
         self._pitch = None
+        self._pitch_of = None  # the recording the pitch was measured on
         self._units: list[UnitWaveforms] = []
         self._errors: list[str] = []
         self._requested: tuple = ()
@@ -337,7 +338,12 @@ class TemplateView(QWidget):
             self._source, self._source_error = None, str(error)
         else:
             self._source_error = ""
-        self._pitch = None if self._source is None else contact_pitch(self._source.layout)
+        if self._source is None:
+            self._pitch = None
+        elif self._pitch is None or self._pitch_of is not self._session.recording:
+            # the probe's pitch is kept while the recording stays (curation actions)
+            self._pitch = contact_pitch(self._source.layout)
+            self._pitch_of = self._session.recording
         if self._source is not None and not self._wanted_units():
             # nothing to draw yet: index the spikes meanwhile (seconds on 10 M spikes)
             self._worker.submit(self._source.prepare, lambda _result: None)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
+    QStyle,
     QTableView,
     QToolButton,
     QVBoxLayout,
@@ -26,19 +27,20 @@ from PySide6.QtWidgets import (
 )
 
 from app.jobs import JobManager
+from app.model.raster_data import curation_base
 from app.model.session import Session
 from app.model.unit_filter import FilterError
 from app.model.unit_table import (
     METRIC_KEYS,
     PROBE_KEYS,
-    READY,
     UNAVAILABLE,
     UnitTable,
     build_unit_table,
+    category_options,
     set_probe_columns,
 )
 from app.theme import current_theme
-from app.unit_metrics_runner import TRACE_KEYS, UnitMetricsRunner
+from app.unit_metrics_runner import SPIKE_TRAIN_KEYS, TRACE_KEYS, UnitMetricsRunner
 from app.views.unit_table_model import BAR_SOURCES, MetricBarDelegate, UnitTableModel
 
 #: Widest a column is made to fit its text, in pixels.
@@ -70,9 +72,19 @@ class UnitsTableView(QWidget):
     -------
     values_changed(tuple keys)
         These columns received values (or were found unavailable).
+    label_requested(list unit_ids, str category, object option)
+        The user chose an option of an exclusive label category for the units in the context
+        menu (None: clear it).
+    label_toggled(list unit_ids, str category, str option, bool on)
+        The user ticked or unticked an option of a non-exclusive category.
+    add_category_requested()
+        The user chose "Add Label Category…" in the context menu.
     """
 
     values_changed = Signal(tuple)
+    label_requested = Signal(list, str, object)
+    label_toggled = Signal(list, str, str, bool)
+    add_category_requested = Signal()
 
     def __init__(
         self, session: Session, job_manager: JobManager | None = None, parent=None
@@ -91,13 +103,14 @@ class UnitsTableView(QWidget):
             session, self._job_manager, self._on_values, self._on_unavailable, self._on_reuse
         )
         self._previous_table: UnitTable | None = None  # values kept through a curation
+        self._table_sorting = None  # the sorting the table was built for
         self._rebuild_timer = QTimer(self, singleShot=True, interval=0)
         self._rebuild_timer.timeout.connect(self._rebuild)
         self._filter_timer = QTimer(self, singleShot=True, interval=FILTER_DELAY_MS)
         self._filter_timer.timeout.connect(self.apply_filter)
         self._build()
         signals = session.signals
-        for name in ("sorting", "recording", "waveform_extractor"):
+        for name in ("sorting", "recording", "waveform_extractor", "label_definitions"):
             getattr(signals, name).connect(self._schedule_rebuild)
         signals.unit_channel_ids.connect(self._on_unit_channels)
         signals.selected_unit_ids.connect(self._follow_selection)
@@ -146,6 +159,8 @@ class UnitsTableView(QWidget):
         header.customContextMenuRequested.connect(self._header_menu)
         header.sortIndicatorChanged.connect(lambda *_: self._share_order())
         self.table_view.selectionModel().selectionChanged.connect(self._on_rows_selected)
+        self.table_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table_view.customContextMenuRequested.connect(self._row_menu)
         self.table_view.toggle_visibility.connect(self._toggle_selected_visibility)
         self.table_view.doubleClicked.connect(
             lambda index: self.go_to_next_spike(self.model.unit_id(index.row()))
@@ -307,16 +322,21 @@ class UnitsTableView(QWidget):
             self.model.set_table(None)
             self._update_status()
             return
-        table = build_unit_table(session.sorting, session.recording, session.unit_channel_ids)
+        table = build_unit_table(
+            session.sorting, session.recording, session.unit_channel_ids, session.label_definitions
+        )
         keep_metrics = self.table is not None and self._runner.is_current()
-        reuse = self.table is not None and not keep_metrics and self._runner.can_reuse()
+        kept_units = None if keep_metrics else self._units_kept_by_curation(table)
+        reuse = (
+            self.table is not None
+            and not keep_metrics
+            and (kept_units is not None or self._runner.can_reuse())
+        )
         self._previous_table = self.table if reuse else None
+        if kept_units is not None:
+            self._keep_values(table, SPIKE_TRAIN_KEYS, kept_units)
         if keep_metrics:  # e.g. a new probe: the metrics stay, positions are redone
-            for key in METRIC_KEYS:
-                if self.table.state(key) == READY:
-                    table.set_column(key, self.table.values(key))
-                elif self.table.state(key) == UNAVAILABLE:
-                    table.set_unavailable(key, self.table.reason(key))
+            self._keep_values(table, METRIC_KEYS, table.unit_ids.tolist())
         self.model.set_table(table)
         header = self.table_view.horizontalHeader()
         for column, spec in enumerate(table.columns):
@@ -328,7 +348,44 @@ class UnitsTableView(QWidget):
         self._share_order()
         self._fit_columns(table.keys)
         if not keep_metrics:
-            self._runner.refresh(reuse=reuse)
+            self._runner.refresh(reuse=reuse, kept_units=kept_units)
+        self._table_sorting = session.sorting
+
+    def _units_kept_by_curation(self, table: UnitTable) -> list | None:
+        """The units a curation action left as they were (same id in a curation of the same
+        sorting, over the same recording), or None when the sorting is another one."""
+        before, now = self._table_sorting, self._session.sorting
+        if self.table is None or before is None or now is None:
+            return None
+        if not self._runner.can_follow_curation():
+            return None
+        if (curation_base(before) or before) is not (curation_base(now) or now):
+            return None
+        previous = self.table
+        keys = [k for k in (*SPIKE_TRAIN_KEYS, *TRACE_KEYS) if previous.state(k) != UNAVAILABLE]
+        known = set(previous.unit_ids.tolist())
+        # a unit whose values were still being computed is computed again
+        return [
+            u
+            for u in table.unit_ids.tolist()
+            if u in known and not any(previous.is_pending(previous.row_of(u), k) for k in keys)
+        ]
+
+    def _keep_values(self, table: UnitTable, keys, unit_ids: list) -> None:
+        """Copy the values the table on display has of ``unit_ids`` (those computed) into
+        ``table``; the running jobs fill in the rest."""
+        previous = self.table
+        for key in keys:
+            if previous.state(key) == UNAVAILABLE:
+                table.set_unavailable(key, previous.reason(key))
+                continue
+            values = previous.values(key)
+            kept = {}
+            for unit_id in unit_ids:
+                row = previous.row_of(unit_id)
+                if not previous.is_pending(row, key):
+                    kept[unit_id] = values[row]
+            table.set_column(key, kept, complete=False)
 
     def _on_unit_channels(self, *_) -> None:
         session, table = self._session, self.table
@@ -397,10 +454,16 @@ class UnitsTableView(QWidget):
             column = table.keys.index(key)
             widest = table.widest_text(key)
             width = metrics.horizontalAdvance(widest) + 14
-            if column == 0:  # check box and colour swatch
-                width += 2 * self.table_view.iconSize().width() + 18
+            if column == 0:  # check box and colour swatch before the id
+                width += self._check_and_swatch_width()
             title = title_metrics.horizontalAdvance(table.column(key).title) + 22
             header.resizeSection(column, min(max(width, title), MAX_COLUMN_WIDTH))
+
+    def _check_and_swatch_width(self) -> int:
+        style = self.table_view.style()
+        indicator = style.pixelMetric(QStyle.PixelMetric.PM_IndicatorWidth)
+        swatch = style.pixelMetric(QStyle.PixelMetric.PM_SmallIconSize)
+        return indicator + swatch + 24  # the cell's margins and gaps between the three
 
     def _on_hidden(self, *_) -> None:
         self.model.units_restyled()
@@ -480,6 +543,66 @@ class UnitsTableView(QWidget):
         )
         if not text:
             self.apply_filter()
+
+    def label_menu(self, unit_ids: list) -> QMenu:
+        """The context menu of ``unit_ids``: every option of every label category (ticked when
+        all of them have it), and "Add Label Category…"."""
+        menu = QMenu(self)
+        unit_labels = self._unit_labels(unit_ids)
+        for name, definition in self._session.label_definitions.items():
+            section = menu.addMenu(f"Label {name}")
+            for option in definition.label_options:
+                action = section.addAction(option)
+                action.setCheckable(True)
+                action.setChecked(
+                    bool(unit_ids) and all(option in c.get(name, ()) for c in unit_labels)
+                )
+                if definition.exclusive:
+                    action.triggered.connect(
+                        lambda _=False, n=name, o=option: self.label_requested.emit(
+                            list(unit_ids), n, o
+                        )
+                    )
+                else:
+                    action.toggled.connect(
+                        lambda on, n=name, o=option: self.label_toggled.emit(
+                            list(unit_ids), n, o, on
+                        )
+                    )
+            if definition.exclusive:
+                section.addSeparator()
+                section.addAction("Clear").triggered.connect(
+                    lambda _=False, n=name: self.label_requested.emit(list(unit_ids), n, None)
+                )
+            section.setEnabled(bool(unit_ids))
+        menu.addSeparator()
+        menu.addAction(qta.icon("mdi6.tag-plus-outline"), "Add Label Category…").triggered.connect(
+            self.add_category_requested.emit
+        )
+        return menu
+
+    def _unit_labels(self, unit_ids: list) -> list[dict]:
+        """``{category: options}`` of each unit of the session's sorting."""
+        sorting = self._session.sorting
+        if sorting is None or not unit_ids:
+            return []
+        rows = sorting.ids_to_indices(unit_ids)
+        by_category = {
+            name: category_options(sorting, definition)
+            for name, definition in self._session.label_definitions.items()
+        }
+        return [{name: options[row] for name, options in by_category.items()} for row in rows]
+
+    def _row_menu(self, position) -> None:
+        if self.table is None:
+            return
+        index = self.table_view.indexAt(position)
+        if index.isValid():
+            unit_id = self.model.unit_id(index.row())
+            if unit_id not in self._session.selected_unit_ids:
+                self._session.select_units([unit_id])
+        unit_ids = list(self._session.selected_unit_ids)
+        self.label_menu(unit_ids).exec(self.table_view.viewport().mapToGlobal(position))
 
     def _header_menu(self, position) -> None:
         if self.table is None:

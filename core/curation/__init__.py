@@ -21,11 +21,12 @@ from .model import (
     Merge,
     Split,
 )
-from .phy_export import PhyWriteBack, write_curation_to_phy
+from .phy_export import PhyWriteBack, list_phy_backups, write_curation_to_phy
 from .session import CurationSession
 
 __all__ = [
     "PhyWriteBack",
+    "list_phy_backups",
     "write_curation_to_phy",
     "CurationSession",
     "LabelAction",

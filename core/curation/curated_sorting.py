@@ -13,6 +13,7 @@ description (the base sorting plus the steps) however long the curation.
 from __future__ import annotations
 
 import copy
+import threading
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -21,6 +22,9 @@ from ..registry import register_extractor_class
 from ..sorting.base import BaseSorting, BaseSortingSegment
 from .steps import BaseSpikeIndex, UnitState, parse_step
 from .unit_ids import id_array
+
+#: Guards the lazily computed labels of curated sortings (one lock: they take milliseconds).
+_LABELS_LOCK = threading.Lock()
 
 
 class CuratedSorting(BaseSorting):
@@ -65,6 +69,7 @@ class CuratedSorting(BaseSorting):
         if state.rows is previous._state.rows and state.unit_ids == previous._state.unit_ids:
             # a labels step: the same spikes, so the same spike vector
             curated._cached_spike_vector = previous._cached_spike_vector
+            curated._base_labels = previous.__dict__.get("_base_labels")
         # unchanged units keep their already-read spike trains
         for segment_index, trains in previous._cached_spike_trains.items():
             kept = {
@@ -171,6 +176,38 @@ class CuratedSorting(BaseSorting):
         """Number of spikes."""
         return int(sum(rows.size for rows in self._state.rows.values()))
 
+    def base_spike_unit_indices(self) -> np.ndarray:
+        """The unit index (in this sorting) of each spike of the base sorting's spike vector
+        (``base_sorting.to_spike_vector()`` order), -1 for spikes no unit holds (removed or
+        censored): a view indexed on the base's spikes follows a curation with this alone.
+        Computed once (views ask for it from several threads) and read-only."""
+        with _LABELS_LOCK:
+            labels = self.__dict__.get("_base_labels")
+            if labels is None:
+                labels = self._compute_base_labels()
+                labels.flags.writeable = False
+                self._base_labels = labels
+            return labels
+
+    def _compute_base_labels(self) -> np.ndarray:
+        index = self._index
+        base_rows = index.base_rows()
+        base_position = {u: i for i, u in enumerate(index.unit_ids)}
+        # units still holding exactly a base unit's spikes are relabelled through a table (a
+        # sequential pass); only the others (merged, split) write their rows one by one
+        table = np.full(len(index.unit_ids), -1, dtype="int64")
+        others = []
+        for unit_index, unit_id in enumerate(self._state.unit_ids):
+            rows = self._state.rows[unit_id]
+            if rows is base_rows.get(unit_id):
+                table[base_position[unit_id]] = unit_index
+            else:
+                others.append((unit_index, rows))
+        labels = table[index.base_unit_index]
+        for unit_index, rows in others:
+            labels[rows] = unit_index
+        return labels
+
     def spike_vector_base_rows(self) -> np.ndarray:
         """Rows in the base spike vector of the spikes of this sorting's vector, in its order."""
         keep, _, ties = self._vector_layout()
@@ -188,21 +225,7 @@ class CuratedSorting(BaseSorting):
         by unit (only the base's runs of simultaneous spikes can need it).
         """
         index = self._index
-        base_rows = index.base_rows()
-        base_position = {u: i for i, u in enumerate(index.unit_ids)}
-        # units still holding exactly a base unit's spikes are relabelled through a table (a
-        # sequential pass); only the others (merged, split) write their rows one by one
-        table = np.full(len(index.unit_ids), -1, dtype="int64")
-        others = []
-        for unit_index, unit_id in enumerate(self._state.unit_ids):
-            rows = self._state.rows[unit_id]
-            if rows is base_rows.get(unit_id):
-                table[base_position[unit_id]] = unit_index
-            else:
-                others.append((unit_index, rows))
-        labels = table[index.base_unit_index]
-        for unit_index, rows in others:
-            labels[rows] = unit_index
+        labels = self.base_spike_unit_indices()
         keep = labels >= 0
         tie_rows, tie_runs = index.tie_runs()
         kept = keep[tie_rows]

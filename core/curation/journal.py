@@ -30,6 +30,8 @@ from .unit_ids import as_python_ids
 
 JOURNAL_KIND = "spikedesk-curation-journal"
 JOURNAL_VERSION = 1
+#: Records after the header: actions, undos, redos, and label categories added on the way.
+RECORD_TYPES = ("action", "undo", "redo", "label_definition")
 _PREFIX = "spikedesk-curation-"
 
 
@@ -248,7 +250,7 @@ def read_journal(path: str | Path) -> tuple[dict, list[tuple[int, dict]], int]:
         raise ValueError(f"{path}: journal version {header.get('version')!r} is not supported")
     records = [(number, record) for number, record, _ in parsed[1:]]
     for number, record in records:
-        if not isinstance(record, dict) or record.get("type") not in ("action", "undo", "redo"):
+        if not isinstance(record, dict) or record.get("type") not in RECORD_TYPES:
             raise ValueError(f"{path}: line {number} is not a journal record")
     return header, records, parsed[-1][2]
 
@@ -290,7 +292,7 @@ def journal_summary(path: str | Path) -> JournalSummary:
             length = position
         elif record["type"] == "undo":
             position = max(position - 1, 0)
-        else:
+        elif record["type"] == "redo":
             position = min(position + 1, length)
     return JournalSummary(
         Path(path),

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import hashlib
 import io
 import json
 from dataclasses import dataclass
@@ -92,10 +93,18 @@ def write_curation_to_phy(
             "read_phy() or read_kilosort()"
         )
     folder = Path(curated.base_sorting._kwargs["folder_path"] if folder is None else folder)
-    spike_times, spike_clusters = _read_spikes(folder)
-    rows_to_spikes = _base_rows_in_file(curated.base_sorting, spike_times, spike_clusters, folder)
+    spike_times, current_clusters = _read_spikes(folder)
+    spike_clusters, rows_to_spikes = _clusters_read_from(
+        curated.base_sorting, folder, spike_times, current_clusters
+    )
     listed_ids, columns = read_cluster_tables(folder)
-    next_id = _largest_known_id(folder, spike_clusters, listed_ids) + 1
+    next_id = (
+        max(
+            _largest_known_id(folder, current_clusters, listed_ids),
+            int(spike_clusters.max()) if spike_clusters.size else -1,
+        )
+        + 1
+    )
 
     new_clusters = spike_clusters.astype("int64", copy=True)
     groups = {int(c): g for c, g in columns.get("group", {}).items()}
@@ -132,9 +141,70 @@ def write_curation_to_phy(
         "cluster_group.tsv": group_table,
         "cluster_info.tsv": info_table,
     }
-    backup = _back_up(folder, cluster_ids, removed)
+    backup = _back_up(folder, cluster_ids, removed, files)
     _replace_files(folder, files, backup)
     return PhyWriteBack(folder, backup, cluster_ids, sorted(removed))
+
+
+def _clusters_read_from(base, folder: Path, spike_times, current_clusters):
+    """The cluster of each spike when ``base`` was read, and the position in the files of each
+    row of its spike vector.
+
+    That is the folder's ``spike_clusters`` unless SpikeDesk wrote the folder back since (a
+    second write-back of a curation that goes on): then the spikes as they were are in one of
+    the backups, and the folder must hold exactly what the last write-back wrote (else phy or
+    something else changed it, and writing would lose that).
+    """
+    try:
+        return current_clusters, _base_rows_in_file(base, spike_times, current_clusters, folder)
+    except ValueError as error:
+        changed = error
+    backups = _write_backs(folder)
+    if not backups or not _holds_what_was_written(folder, backups[0]):
+        raise changed
+    for backup in backups:
+        clusters_file = backup / "spike_clusters.npy"
+        if not clusters_file.is_file():
+            clusters_file = folder / "spike_templates.npy"  # a Kilosort folder, before any
+        if not clusters_file.is_file():
+            continue
+        original = np.asarray(np.load(clusters_file, allow_pickle=False)).reshape(-1)
+        if original.size != spike_times.size:
+            continue
+        try:
+            rows = _base_rows_in_file(base, spike_times, original.astype("int64"), folder)
+        except ValueError:
+            continue
+        return original.astype("int64"), rows
+    raise changed
+
+
+def list_phy_backups(folder: str | Path) -> list[Path]:
+    """The backup folders of earlier write-backs into a phy folder, newest first (the oldest
+    holds the folder's original files)."""
+    return _write_backs(Path(folder))
+
+
+def _write_backs(folder: Path) -> list[Path]:
+    """The backup folders of earlier write-backs, newest first."""
+    root = folder / BACKUP_FOLDER
+    if not root.is_dir():
+        return []
+    found = [p for p in root.iterdir() if (p / "manifest.json").is_file()]
+    return sorted(found, key=lambda p: p.name, reverse=True)
+
+
+def _holds_what_was_written(folder: Path, backup: Path) -> bool:
+    """Whether the folder's files are those the write-back of ``backup`` wrote."""
+    try:
+        written = json.loads((backup / "manifest.json").read_text(encoding="utf-8"))["written"]
+    except (OSError, ValueError, KeyError):
+        return False
+    for name, digest in written.items():
+        path = folder / name
+        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+            return False
+    return bool(written)
 
 
 def _base_rows_in_file(base, spike_times, spike_clusters, folder) -> np.ndarray:
@@ -243,7 +313,7 @@ def _npy_bytes(clusters: np.ndarray, original_dtype: np.dtype) -> bytes:
     return buffer.getvalue()
 
 
-def _back_up(folder: Path, cluster_ids: dict, removed: list) -> Path:
+def _back_up(folder: Path, cluster_ids: dict, removed: list, files: dict[str, bytes]) -> Path:
     backup = unique_path(folder / BACKUP_FOLDER / timestamp())
     backup.mkdir(parents=True)
     replaced = []
@@ -258,6 +328,7 @@ def _back_up(folder: Path, cluster_ids: dict, removed: list) -> Path:
         "created": [name for name in REPLACED_FILES if name not in replaced],
         "cluster_ids": [[unit, cluster] for unit, cluster in cluster_ids.items()],
         "removed_cluster_ids": sorted(removed),
+        "written": {name: hashlib.sha256(data).hexdigest() for name, data in files.items()},
     }
     atomic_write_bytes(backup / "manifest.json", json.dumps(manifest, indent=2).encode("utf-8"))
     fsync_folder(backup.parent)

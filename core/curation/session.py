@@ -105,10 +105,45 @@ class CurationSession:
             steps.append(labels_step_json(self._definitions, labels, unit_ids, replace=True))
         self._history = [_Entry(None, CuratedSorting(sorting, steps), labels)]
         self._position = 0
+        # ids every merge and split of the session made, undone ones too: a new unit never
+        # takes the id of another unit the session showed (views cache per id)
+        self._issued_ids: set = set()
+        self._definitions_added = False
+        self._fingerprint: dict | None = None
+
+    def prepare_journal(self) -> None:
+        """Compute what a journal's header needs (the sorting's fingerprint: seconds on a
+        sorting of millions of spikes), so that `start_journal` is quick; call it from a
+        background thread."""
+        if self._fingerprint is None:
+            self._fingerprint = sorting_fingerprint(self._base)
+
+    def start_journal(self, journal_folder: str | Path) -> Path:
+        """Start journalling a session made without a journal, before its first action.
+
+        Returns
+        -------
+        Path
+            The journal file.
+
+        Raises
+        ------
+        ValueError
+            If the session has a journal already, or has recorded something already (a
+            journal must hold the whole history).
+        """
+        if self._journal is not None or self._journal_path is not None:
+            raise ValueError("start_journal(): the session has a journal already")
+        if len(self._history) > 1 or self._definitions_added:
+            raise ValueError("start_journal(): call it before the first action")
+        self._journal = CurationJournal.create(journal_folder, self._journal_header())
+        self._journal_path = self._journal.path
+        return self._journal_path
 
     def _journal_header(self) -> dict:
+        self.prepare_journal()
         return {
-            "sorting": sorting_fingerprint(self._base),
+            "sorting": self._fingerprint,
             "label_definitions": {k: d.to_dict() for k, d in self._definitions.items()},
             "new_id_strategy": self._new_id_strategy,
         }
@@ -177,6 +212,56 @@ class CurationSession:
     def journal_path(self) -> Path | None:
         """The journal file, if the session has one."""
         return self._journal_path
+
+    # ------------------------------------------------------------------ categories
+    def add_label_definition(
+        self, name: str, label_options, exclusive: bool = True
+    ) -> LabelDefinition:
+        """Add a label category (kept in the journal and in every exported curation).
+
+        A category is configuration, not an action: undo does not remove it.
+
+        Parameters
+        ----------
+        name : str
+            The category, a new one.
+        label_options : list of str
+            Two distinct options at least.
+        exclusive : bool
+            At most one option per unit (one string property named ``name``); otherwise a
+            boolean property per option.
+
+        Returns
+        -------
+        LabelDefinition
+
+        Raises
+        ------
+        ValueError
+            If the category exists, breaks the format's rules, or its properties would
+            overwrite a property the sorting already has.
+        """
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError("add_label_definition(): name must be a non-empty string")
+        name = name.strip()
+        if name in self._definitions:
+            raise ValueError(f"add_label_definition(): the category {name!r} exists already")
+        if isinstance(label_options, str):
+            label_options = [label_options]
+        entry = {"label_options": list(label_options), "exclusive": exclusive}
+        both = {k: d.to_dict() for k, d in self._definitions.items()} | {name: entry}
+        definition = as_label_definitions(both)[name]
+        taken = set(self._base.get_property_keys())
+        clashes = sorted(taken & set([name] if definition.exclusive else definition.label_options))
+        if clashes:
+            raise ValueError(
+                f"add_label_definition(): the sorting already has the property {clashes[0]!r}; "
+                "choose another name"
+            )
+        self._record({"type": "label_definition", "name": name, "definition": definition.to_dict()})
+        self._definitions[name] = definition
+        self._definitions_added = True
+        return definition
 
     # ------------------------------------------------------------------ actions
     def label(self, unit_ids, values, key: str | None = None) -> LabelAction | None:
@@ -409,6 +494,11 @@ class CurationSession:
                     session.undo()
                 elif record["type"] == "redo":
                     session.redo()
+                elif record["type"] == "label_definition":
+                    definition = record["definition"]
+                    session._definitions[record["name"]] = as_label_definitions(
+                        {record["name"]: definition}
+                    )[record["name"]]
                 else:
                     raise ValueError(f"unknown record type {record['type']!r}")
             except (ValueError, KeyError, TypeError) as error:
@@ -421,6 +511,10 @@ class CurationSession:
         sorting, labels = state_after(action, self.sorting, self._labels, self._definitions)
         entry = _Entry(action, sorting, labels)
         self._record({"type": "action", "action": action.to_json()})
+        if isinstance(action, MergeAction):
+            self._issued_ids.add(action.new_unit_id)
+        elif isinstance(action, SplitAction):
+            self._issued_ids.update(action.new_unit_ids)
         del self._history[self._position + 1 :]
         self._history.append(entry)
         self._position += 1
@@ -460,7 +554,7 @@ class CurationSession:
         return keys[0]
 
     def _used_ids(self) -> set:
-        used = set(as_python_ids(self._base.unit_ids))
+        used = set(as_python_ids(self._base.unit_ids)) | self._issued_ids
         for action in self.actions:
             if isinstance(action, MergeAction):
                 used.add(action.new_unit_id)

@@ -103,14 +103,18 @@ class RunningAverages:
         self._early: list[dict[int, np.ndarray]] = [{} for _ in self.counts]
         self._locks = [threading.Lock() for _ in self.counts]
 
-    def add(self, piece: _UnitPiece) -> None:
-        """Fold in a piece (copied if it must wait); its waveforms are left as they are."""
+    def add(self, piece: _UnitPiece, keep: bool = True) -> None:
+        """Fold in a piece (copied if it must wait).
+
+        With ``keep`` its waveforms are left as they are; without, their first row may be
+        changed (the piece is written already and its buffer is scratch).
+        """
         unit = piece.unit_index
         with self._locks[unit]:
             if piece.first_row != self._next_row[unit]:
                 self._early[unit][piece.first_row] = piece.waveforms.copy()
                 return
-            self._fold(unit, piece.waveforms, restore=True)
+            self._fold(unit, piece.waveforms, restore=keep)
             early = self._early[unit]
             while self._next_row[unit] in early:
                 self._fold(unit, early.pop(self._next_row[unit]), restore=False)
@@ -255,7 +259,7 @@ class _NpyFiles:
         for piece in pieces:
             self.write(piece)
             if self.averages is not None:
-                self.averages.add(piece)
+                self.averages.add(piece, keep=False)  # written: its rows are not needed again
 
     def write_all(self, pieces: Iterator[_UnitPiece]) -> None:
         """Write ``pieces`` here, or queue them for the writer threads with ``background_writes``.

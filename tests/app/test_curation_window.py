@@ -133,15 +133,15 @@ def test_save_the_curated_sorting(qtbot, window, tmp_path):
     assert si.load_extractor(tmp_path / "curated").unit_ids.tolist() == [1, 2]
 
 
-def test_reopening_restores_the_journalled_curation(make_window, data):
+def test_reopening_restores_the_journalled_curation(qtbot, make_window, data):
     first = make_window()
     first.open_paths([data / "rec", data / "sorting"])
     first.session.select_units([1, 2])
     trigger(first, "merge")
     first.close()  # or a crash: the journal is on disk after every action
     second = make_window()
-    second.open_paths([data / "rec", data / "sorting"])
-    assert second.session.sorting.unit_ids.tolist() == [3, 4]
+    second.open_paths([data / "rec", data / "sorting"])  # restored in the background
+    qtbot.waitUntil(lambda: second.session.sorting.unit_ids.tolist() == [3, 4], timeout=20_000)
     assert second.views["history"].texts() == [("1. Merge 1, 2 into 4", True)]
 
 
@@ -183,3 +183,30 @@ def test_select_and_merge_the_most_similar_unit(qtbot, make_window, tmp_path):
     window.session.select_units([2])
     trigger(window, "merge_similar")
     assert window.session.sorting.unit_ids.tolist() == [1, 3]
+
+
+def test_the_curation_is_prepared_in_the_background_and_journalled_from_the_first_action(
+    qtbot, window, tmp_path
+):
+    controller = window.curation
+    qtbot.waitUntil(lambda: controller._prepared is not None, timeout=20_000)
+    assert controller.curation is None
+    journals = tmp_path / "sorting" / "spikedesk-curation"
+    assert not journals.exists()  # opening alone writes nothing
+    window.session.select_units([1, 2])
+    trigger(window, "merge")
+    assert controller.curation.journal_path.parent == journals
+    lines = controller.curation.journal_path.read_text().splitlines()
+    assert len(lines) == 2 and json.loads(lines[1])["action"]["type"] == "merge"
+
+
+def test_the_history_stays_in_front_while_the_views_follow_an_action(qtbot, window):
+    window.show()
+    window.job_manager.wait_for_all(30_000)
+    window.docks["history"].raise_()
+    qtbot.waitUntil(window.views["history"].isVisible)
+    window.session.select_units([1, 2])
+    with qtbot.waitSignal(window.job_manager.job_added, timeout=10_000):
+        trigger(window, "merge")  # metrics and channels of the new unit: in the background
+    window.job_manager.wait_for_all(30_000)
+    assert window.views["history"].isVisible()

@@ -5,6 +5,7 @@ import numpy as np
 import probeinterface as pi
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QStyle
 
 import core as si
 from app.model.session import Session
@@ -56,6 +57,25 @@ def test_one_row_per_unit_with_its_colour_and_a_ticked_box(view):
     assert swatch.isValid() and swatch.alpha() == 255
     assert model.data(model.index(2, 0), Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Checked
     assert "5 units" in view.status_label.text()
+
+
+def test_the_id_column_has_room_for_the_box_the_swatch_and_the_longest_id(qtbot):
+    sorting = si.NumpySorting.from_unit_dict(
+        [{1234567: np.array([10, 20]), 2: np.array([30])}], sampling_frequency=30_000.0
+    )
+    session = Session()
+    view = UnitsTableView(session)
+    qtbot.addWidget(view)
+    session.open(sorting=sorting, source="memory")
+    qtbot.waitUntil(lambda: view.table is not None and view.table.num_rows == 2)
+    style, metrics = view.table_view.style(), view.table_view.fontMetrics()
+    needed = (
+        style.pixelMetric(QStyle.PixelMetric.PM_IndicatorWidth)
+        + style.pixelMetric(QStyle.PixelMetric.PM_SmallIconSize)
+        + metrics.horizontalAdvance("1234567")
+    )
+    assert view.table_view.horizontalHeader().sectionSize(0) >= needed + 8
+    view.shutdown()
 
 
 def test_sorting_by_a_column_orders_rows_and_shares_the_order(view):

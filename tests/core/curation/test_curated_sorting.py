@@ -230,3 +230,24 @@ def test_steps_match_a_reference_model(sequence):
             [np.zeros(0, dtype=int), *(curated.unit_spike_rows(u) for u in model)]
         ).tolist()
     )
+
+
+def test_base_spike_unit_indices_relabel_the_base_spikes():
+    base = small_sorting(unit_ids=(0, 1, 2, 3), seed=5)
+    curated = CuratedSorting(
+        base,
+        [
+            {"op": "merge", "unit_groups": [[0, 1]], "new_unit_ids": [9], "censor_ms": None},
+            {"op": "remove", "unit_ids": [2]},
+        ],
+    )
+    labels = curated.base_spike_unit_indices()
+    assert labels is curated.base_spike_unit_indices() and not labels.flags.writeable
+    vector = base.to_spike_vector()
+    ids = curated.unit_ids.tolist()
+    for unit_id in ids:
+        held = vector[labels == ids.index(unit_id)]
+        pairs = sorted(zip(held["segment_index"].tolist(), held["sample_index"].tolist()))
+        assert pairs == sorted(concatenated_train(curated, unit_id))
+    removed = vector["unit_index"] == base.id_to_index(2)
+    assert np.all(labels[removed] == -1) and np.all(labels[~removed] >= 0)

@@ -242,3 +242,32 @@ def test_a_process_killed_mid_curation_loses_at_most_the_action_in_progress(tmp_
     assert trains(expected.sorting) == trains(restored.sorting)
     assert expected.unit_labels == restored.unit_labels
     assert np.array_equal(expected.sorting.unit_ids, restored.sorting.unit_ids)
+
+
+def test_new_ids_are_never_reused_after_undo_even_when_restored(saved_sorting, tmp_path):
+    session = CurationSession(saved_sorting, journal_folder=tmp_path / "journals")
+    assert session.merge([0, 1]) == 6
+    session.undo()
+    assert session.merge([0, 2]) == 7  # 6 meant other spikes: views may still cache it
+    assert session.split(3, indices=[[0]]) == [8, 9]
+    session.close()
+    restored = CurationSession.restore(session.journal_path, saved_sorting)
+    assert restored.merge([7, 8]) == 10
+
+
+def test_a_session_made_without_a_journal_starts_one_before_its_first_action(
+    saved_sorting, tmp_path
+):
+    session = CurationSession(saved_sorting)
+    session.prepare_journal()  # the slow part, ahead of time
+    path = session.start_journal(tmp_path / "journals")
+    session.merge([0, 1])
+    restored = CurationSession.restore(path, saved_sorting)
+    assert restored.unit_ids.tolist() == session.unit_ids.tolist()
+    with pytest.raises(ValueError, match="has a journal already"):
+        session.start_journal(tmp_path / "journals")
+    late = CurationSession(saved_sorting)
+    late.remove([0])
+    with pytest.raises(ValueError, match="before the first action"):
+        late.start_journal(tmp_path / "other")
+    assert not (tmp_path / "other").exists()

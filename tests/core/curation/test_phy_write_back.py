@@ -74,9 +74,6 @@ def test_files_are_backed_up_before_being_replaced(curated):
     assert manifest["replaced"] == ["spike_clusters.npy", "cluster_group.tsv"]
     assert manifest["created"] == ["cluster_info.tsv"]
     assert (folder / "spike_clusters.npy").read_bytes() != originals["spike_clusters.npy"]
-    # the folder now holds the curation: writing the same curation again is refused
-    with pytest.raises(ValueError, match="not those the sorting was read from"):
-        write_curation_to_phy(session.sorting)
     again = CurationSession(read_phy(folder))
     again.remove([again.unit_ids[0]])
     second = write_curation_to_phy(again.sorting)  # a later write keeps the earlier backup
@@ -84,6 +81,50 @@ def test_files_are_backed_up_before_being_replaced(curated):
     assert (result.backup_folder / "spike_clusters.npy").read_bytes() == originals[
         "spike_clusters.npy"
     ]
+
+
+def test_a_curation_that_goes_on_is_written_back_again(curated):
+    folder, session, merged, parts = curated
+    originals = {n: (folder / n).read_bytes() for n in ("spike_clusters.npy", "cluster_group.tsv")}
+    first = write_curation_to_phy(session.sorting)
+    first_files = {n: (folder / n).read_bytes() for n in ("spike_clusters.npy", "cluster_info.tsv")}
+    session.merge([merged, parts[1]])  # the curation goes on after the first write-back
+    session.label(parts[0], "mua")
+    second = write_curation_to_phy(session.sorting)
+    assert second.backup_folder != first.backup_folder
+    assert second.backup_folder.parent == first.backup_folder.parent
+    for name, data in originals.items():  # the original files stay in the first backup
+        assert (first.backup_folder / name).read_bytes() == data
+    for name, data in first_files.items():  # and the first write-back's in the second
+        assert (second.backup_folder / name).read_bytes() == data
+    # the folder holds the whole curation, as if written once from the original files
+    expected = spikes_of_sorting(session.sorting, second.cluster_ids)
+    written = spikes_of(folder)
+    assert {c: written.get(c, []) for c in expected} == expected
+    groups = read_tsv(folder / "cluster_group.tsv")
+    assert groups[second.cluster_ids[parts[0]]]["group"] == "mua"
+    # new clusters never take an id the first write-back gave
+    base_ids = set(session.base_sorting.unit_ids.tolist())
+    new_units = [u for u in session.unit_ids.tolist() if u not in base_ids]
+    assert min(second.cluster_ids[u] for u in new_units) > max(first.cluster_ids.values())
+    assert read_phy(folder).get_num_units() == len(read_tsv(folder / "cluster_group.tsv"))
+
+
+def test_a_second_write_back_is_refused_when_the_folder_changed_since(curated):
+    folder, session, merged, parts = curated
+    write_curation_to_phy(session.sorting)
+    (folder / "cluster_group.tsv").write_text("cluster_id\tgroup\n0\tgood\n")  # phy saved
+    session.remove([merged])
+    with pytest.raises(ValueError, match="not those the sorting was read from"):
+        write_curation_to_phy(session.sorting)
+    assert len(list((folder / "spikedesk_backups").iterdir())) == 1
+
+
+def spikes_of_sorting(sorting, cluster_ids: dict) -> dict:
+    return {
+        cluster_ids[u]: sorted(np.asarray(sorting.get_unit_spike_train(u)).tolist())
+        for u in sorting.unit_ids.tolist()
+    }
 
 
 def test_spike_clusters_follow_phys_rules(curated):

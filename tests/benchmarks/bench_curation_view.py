@@ -1,0 +1,249 @@
+"""Benchmark: merge and split in the real main window, on 500 units and 10 M spikes.
+
+The recording is a lazy int16 binary file of 384 channels, one hour at 30 kHz (a sparse file:
+its content is zeros read from the file's holes); the sorting (lognormal rates) is saved as a
+numpy folder and opened from it. A `MainWindow` (offscreen platform, 1600x1000, every dock)
+shows them; the background jobs it starts on opening (metrics, unit channels) are left to end
+first.
+
+Then, ``--reps`` times each, alternately:
+
+- **merge** two units picked at random (the Curation ▸ Merge action, as Ctrl+M triggers it);
+- **split** the largest unit: half of its spikes, drawn at random, picked as the amplitude
+  lasso does (``session.select_spikes``), then Curation ▸ Split.
+
+For each action: the time the action's call holds the GUI thread (the action, its journal
+line written and synced, the session updated); the time until the units table has the new
+row(s) and not the old one(s); until the rasters have redrawn with the new unit's row; until the
+correlograms show the new unit; and the longest gap between ticks of a 5 ms timer on the GUI
+thread from the trigger until the work the action set off has ended (views and background
+jobs): the longest GUI stall. Target: views show the result within
+200 ms. Between two actions the background jobs they start (metrics and templates of the new
+units) are left to end, so that each action is timed in the same state.
+
+SpikeInterface has no window: there is nothing of it to run here (see ``bench_curation.py``
+for the curation model itself against SpikeInterface 0.100.8 and 0.105.3).
+
+Usage (one benchmark at a time on this machine)::
+
+    flock /work/bench.lock python tests/benchmarks/bench_curation_view.py [--units 500]
+        [--spikes 10_000_000] [--duration 3600] [--reps 7] [--folder DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_units_view import Heartbeat, make_data, open_recording, run_until
+
+#: Longest wait for a view, and for the background jobs between two actions, in seconds.
+VIEW_TIMEOUT_S = 120.0
+JOBS_TIMEOUT_S = 900.0
+
+
+@dataclass
+class Timings:
+    """Milliseconds per repetition of one action."""
+
+    gui_call: list = field(default_factory=list)
+    table: list = field(default_factory=list)
+    rasters: list = field(default_factory=list)
+    correlograms: list = field(default_factory=list)
+    all_views: list = field(default_factory=list)
+    stall: list = field(default_factory=list)
+
+
+class Watch:
+    """Times, from a start, at which each view first shows the expected units."""
+
+    def __init__(self, window, new_ids: list, old_ids: list) -> None:
+        self.window = window
+        self.new_ids, self.old_ids = set(new_ids), set(old_ids)
+        self.start = 0.0
+        self.done: dict[str, float] = {}
+        rasters = window.views["rasters"]
+        rasters.drawn.connect(self._rasters_drawn)
+        window.views["correlograms"].drawn.connect(self._correlograms_drawn)
+        self._connected = True
+
+    def begin(self) -> None:
+        self.start = time.perf_counter()
+
+    def _elapsed(self) -> float:
+        return (time.perf_counter() - self.start) * 1000
+
+    def _rasters_drawn(self) -> None:
+        rows = set(self.window.views["rasters"].row_unit_ids())
+        if "rasters" not in self.done and self.new_ids <= rows and not rows & self.old_ids:
+            self.done["rasters"] = self._elapsed()
+
+    def _correlograms_drawn(self) -> None:
+        data = self.window.views["correlograms"].data
+        if (
+            "correlograms" not in self.done
+            and data is not None
+            and set(data.unit_ids) == (self.new_ids)
+        ):
+            self.done["correlograms"] = self._elapsed()
+
+    def poll(self) -> bool:
+        table = self.window.views["units_table"].table
+        if "table" not in self.done and table is not None:
+            ids = set(table.unit_ids.tolist())
+            if self.new_ids <= ids and not ids & self.old_ids:
+                self.done["table"] = self._elapsed()
+        return {"table", "rasters", "correlograms"} <= set(self.done)
+
+    def close(self) -> None:
+        self.window.views["rasters"].drawn.disconnect(self._rasters_drawn)
+        self.window.views["correlograms"].drawn.disconnect(self._correlograms_drawn)
+
+
+def start_window(folder: Path, settings_folder: Path):
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    import core as si
+    from app.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication([])
+    from app.gui_thread_gc import collect_garbage_in_gui_thread
+
+    collect_garbage_in_gui_thread()  # as `python -m app` runs
+    settings = QSettings(str(settings_folder / "spikedesk.ini"), QSettings.Format.IniFormat)
+    settings.setValue("curation/journal_folder", str(settings_folder / "journals"))
+    window = MainWindow(settings=settings)
+    window.ask_yes_no = lambda title, text: False  # never restore an earlier run's curation
+    window.show_error = lambda title, text: print(f"  ERROR {title}: {text}", flush=True)
+    window.resize(1600, 1000)
+    window.show()
+    begin = time.perf_counter()
+    window.session.open(recording=open_recording(folder), source="bench")
+    window.session.add(sorting=si.load_extractor(folder / "sorting"), source="sorting")
+    window.session.select_units(window.session.sorting.unit_ids[:1])
+    run_until(lambda: not window.job_manager.jobs, JOBS_TIMEOUT_S)
+    print(f"  opened, background jobs done after {time.perf_counter() - begin:.1f} s", flush=True)
+    return app, window
+
+
+def timed_action(window, prepare, trigger_name: str, timings: Timings) -> None:
+    """Prepare the selection, trigger the action and time the views until they show it."""
+    session = window.session
+    old_ids = prepare()
+    before = set(session.sorting.unit_ids.tolist())
+    heartbeat = Heartbeat()
+    watch = Watch(window, [], old_ids)
+    action = window.menus.actions[trigger_name]
+    if not action.isEnabled():
+        raise RuntimeError(f"{trigger_name} is disabled")
+    heartbeat.start()
+    watch.begin()
+    action.trigger()
+    gui_call = watch._elapsed()
+    watch.new_ids = set(session.sorting.unit_ids.tolist()) - before
+    run_until(watch.poll, VIEW_TIMEOUT_S)
+    watch.close()
+    run_until(lambda: not window.job_manager.jobs, JOBS_TIMEOUT_S)
+    stall = heartbeat.stop()  # the action and all the work it set off
+    timings.gui_call.append(gui_call)
+    timings.table.append(watch.done["table"])
+    timings.rasters.append(watch.done["rasters"])
+    timings.correlograms.append(watch.done["correlograms"])
+    timings.all_views.append(max(watch.done.values()))
+    timings.stall.append(stall)
+
+
+def run(args: argparse.Namespace, folder: Path) -> dict[str, Timings]:
+    with tempfile.TemporaryDirectory(prefix="bench-curation-view-") as scratch:
+        app, window = start_window(folder, Path(scratch))
+        session = window.session
+        rng = np.random.default_rng(7)
+        results = {"merge": Timings(), "split": Timings()}
+
+        def pick_merge():
+            ids = session.sorting.unit_ids
+            pair = [x.item() for x in rng.choice(ids, 2, replace=False)]
+            session.select_units(pair)
+            return pair
+
+        def pick_split():
+            sorting = session.sorting
+            counts = sorting.count_num_spikes_per_unit()
+            unit = max(counts, key=counts.get)
+            count = counts[unit]
+            half = np.sort(rng.permutation(count)[: count // 2])
+            session.select_units([unit])
+            session.select_spikes(unit, half)
+            return [unit]
+
+        for rep in range(args.reps):
+            for name, prepare, action in (
+                ("merge", pick_merge, "merge"),
+                ("split", pick_split, "split"),
+            ):
+                timed_action(window, prepare, action, results[name])
+                t = results[name]
+                print(
+                    f"  {name} {rep + 1}: call {t.gui_call[-1]:.1f} ms, table {t.table[-1]:.1f} "
+                    f"ms, rasters {t.rasters[-1]:.1f} ms, correlograms {t.correlograms[-1]:.1f} "
+                    f"ms, stall {t.stall[-1]:.1f} ms",
+                    flush=True,
+                )
+        window.close()
+        app.processEvents()
+    return results
+
+
+def report(results: dict[str, Timings], args: argparse.Namespace) -> None:
+    print()
+    print(
+        f"## Curation in the window: {args.units} units, {args.spikes:,} spikes, 384 channels, "
+        f"{args.duration:g} s (median / max of {args.reps}, ms)"
+    )
+    print()
+    print(
+        "| action | GUI call | table row | rasters redrawn | correlograms | all views | "
+        "longest GUI stall |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for name, t in results.items():
+        cells = [
+            f"{np.median(values):.1f} / {np.max(values):.1f}"
+            for values in (t.gui_call, t.table, t.rasters, t.correlograms, t.all_views, t.stall)
+        ]
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    print("\nTarget: all views < 200 ms after the action.")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--units", type=int, default=500)
+    parser.add_argument("--spikes", type=int, default=10_000_000)
+    parser.add_argument("--duration", type=float, default=3600.0)
+    parser.add_argument("--reps", type=int, default=7)
+    parser.add_argument("--folder", type=Path, default=None, help="keep the data here")
+    args = parser.parse_args()
+    if args.folder is not None:
+        folder = args.folder
+        if not (folder / "sorting").exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            make_data(folder, args.duration, args.units, args.spikes)
+        report(run(args, folder), args)
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-curation-data-") as scratch:
+        make_data(Path(scratch), args.duration, args.units, args.spikes)
+        report(run(args, Path(scratch)), args)
+
+
+if __name__ == "__main__":
+    main()
