@@ -288,7 +288,6 @@ class OverviewCounts:
                 keys = keys[units[chunk] >= 0]
             flat += np.bincount(keys, minlength=flat.size)[: flat.size]
         self.counts = flat.reshape(num_units, num_bins).astype(np.int32)
-        self._float_counts = self.counts.astype(np.float32)  # for `image` (exact below 2**24)
 
     def follow_curation(self, previous_ids: list, index: SpikeIndex, segment_index: int):
         """The counts of ``index``'s units, copied from these (of units ``previous_ids``) for
@@ -325,7 +324,7 @@ class OverviewCounts:
         # go, where a sum per position would take it back (and wait for it) each time
         membership = np.zeros((num_positions, self.counts.shape[0]), dtype=np.float32)
         membership[position_of_unit[drawn], drawn] = 1.0
-        return membership @ self._float_counts
+        return membership @ self.counts.astype(np.float32)  # sums exact below 2**24
 
 
 def depth_positions(depths: np.ndarray, visible: np.ndarray, num_bins: int = OVERVIEW_DEPTH_BINS):
