@@ -316,17 +316,15 @@ class OverviewCounts:
     def image(self, position_of_unit: np.ndarray, num_positions: int) -> np.ndarray:
         """``(num_positions, num_bins)`` spike counts summed by each unit's position (its
         depth bin or row); units at position -1 (hidden) are left out."""
-        image = np.zeros((max(num_positions, 1), self.num_bins), dtype=np.float32)
+        num_positions = max(num_positions, 1)
         drawn = np.flatnonzero(position_of_unit >= 0)
         if drawn.size == 0:
-            return image
-        # units sorted by position, then one sum per run of equal positions (np.add.at is
-        # an order of magnitude slower)
-        order = drawn[np.argsort(position_of_unit[drawn], kind="stable")]
-        positions = position_of_unit[order]
-        starts = np.flatnonzero(np.r_[True, positions[1:] != positions[:-1]])
-        image[positions[starts]] = np.add.reduceat(self.counts[order], starts, axis=0)
-        return image
+            return np.zeros((num_positions, self.num_bins), dtype=np.float32)
+        # one matrix product (positions x units) @ (units x bins): one call that lets the GIL
+        # go, where a sum per position would take it back (and wait for it) each time
+        membership = np.zeros((num_positions, self.counts.shape[0]), dtype=np.float32)
+        membership[position_of_unit[drawn], drawn] = 1.0
+        return membership @ self.counts.astype(np.float32)  # sums exact below 2**24
 
 
 def depth_positions(depths: np.ndarray, visible: np.ndarray, num_bins: int = OVERVIEW_DEPTH_BINS):

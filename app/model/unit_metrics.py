@@ -114,26 +114,38 @@ def sample_spikes_per_unit(
     np.ndarray
         Rows of the spike vector, in time order (segment, then sample).
     """
-    spikes = sorting.to_spike_vector()
-    if num_samples is not None and margin > 0 and spikes.size:
-        limits = np.asarray(num_samples, dtype="int64")[spikes["segment_index"]]
-        keep = (spikes["sample_index"] >= margin) & (spikes["sample_index"] < limits - margin)
-        spikes = spikes[keep]
-    num_units = sorting.get_num_units()
-    # a stable sort of 16-bit keys is a radix sort: 10 M spikes in a fraction of a second
-    key_dtype = "int16" if num_units < 2**15 else "int64"
-    by_unit = np.argsort(spikes["unit_index"].astype(key_dtype), kind="stable")
-    counts = np.bincount(spikes["unit_index"], minlength=num_units)
-    starts = np.concatenate([[0], np.cumsum(counts)])
+    # from the sorting's cached per-unit trains: no temporary the size of the spike vector
+    dtype = sorting.to_spike_vector().dtype
+    num_segments = sorting.get_num_segments()
     rng = np.random.default_rng(seed)
     chosen = []
-    for unit_index in range(num_units):
-        count = int(counts[unit_index])
+    for unit_index, unit_id in enumerate(sorting.unit_ids.tolist()):
+        trains = []
+        for segment_index in range(num_segments):
+            train = sorting.get_unit_spike_train(unit_id, segment_index=segment_index)
+            if num_samples is not None and margin > 0:
+                first, last = np.searchsorted(
+                    train, [margin, num_samples[segment_index] - margin], side="left"
+                )
+                train = train[first:last]
+            trains.append(train)
+        count = sum(train.size for train in trains)
         ranks = np.arange(count)
         if count > max_spikes:
             ranks = np.sort(rng.choice(count, size=max_spikes, replace=False))
-        chosen.append(by_unit[starts[unit_index] + ranks])
-    return spikes[np.sort(np.concatenate(chosen))] if chosen else spikes[:0]
+        unit_spikes = np.zeros(ranks.size, dtype=dtype)
+        unit_spikes["sample_index"] = np.concatenate(trains)[ranks] if count else []
+        unit_spikes["segment_index"] = np.repeat(
+            np.arange(num_segments), [train.size for train in trains]
+        )[ranks]
+        unit_spikes["unit_index"] = unit_index
+        chosen.append(unit_spikes)
+    if not chosen:
+        return np.zeros(0, dtype=dtype)
+    spikes = np.concatenate(chosen)
+    # the spike vector's order: segment, then sample, then unit
+    order = np.lexsort((spikes["unit_index"], spikes["sample_index"], spikes["segment_index"]))
+    return spikes[order]
 
 
 def radius_sparsity(

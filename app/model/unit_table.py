@@ -165,6 +165,8 @@ class UnitTable:
         }
         # per cell: a column can hold the values of some units while others are computed
         self._pending = {key: np.ones(num, dtype=bool) for key in keys}
+        # whether any cell of a column is pending: asked for every cell painted
+        self._any_pending = {key: num > 0 for key in keys}
         self._reason: dict[str, str] = {}
         for key, column_values in (values or {}).items():
             self.set_column(key, column_values)
@@ -192,7 +194,7 @@ class UnitTable:
         """``"ready"``, ``"pending"`` (some cell is being computed) or ``"unavailable"``."""
         if key in self._reason:
             return UNAVAILABLE
-        return PENDING if self._pending[key].any() else READY
+        return PENDING if self._any_pending[key] else READY
 
     def is_pending(self, row: int, key: str) -> bool:
         """Whether cell ``(row, key)`` is being computed."""
@@ -236,6 +238,7 @@ class UnitTable:
             pending[:] = False
         self._values[key] = target
         self._pending[key] = pending
+        self._any_pending[key] = bool(pending.any())
         self._reason.pop(key, None)
 
     def set_unavailable(self, key: str, reason: str) -> None:
@@ -247,6 +250,7 @@ class UnitTable:
             else np.full(self.num_rows, "", dtype=object)
         )
         self._pending[key] = np.zeros(self.num_rows, dtype=bool)
+        self._any_pending[key] = False
         self._reason[key] = reason
 
     # ------------------------------------------------------------------ cells
@@ -261,6 +265,24 @@ class UnitTable:
         if not np.isfinite(value):
             return MISSING_TEXT if np.isnan(value) else ("∞" if value > 0 else "-∞")
         return f"{value:.{spec.decimals}f}"
+
+    def widest_text(self, key: str) -> str:
+        """A longest text of column ``key``, to size the column by (a number column's cells are
+        not all formatted: with fixed decimals the longest is the largest or the most negative
+        value, or one of the texts of pending and missing values)."""
+        if self._spec[key].kind == TEXT:
+            candidates = np.arange(self.num_rows)
+        else:
+            values, pending = self._values[key], self._pending[key]
+            finite = np.flatnonzero(np.isfinite(values) & ~pending)
+            candidates = [] if finite.size == 0 else [
+                finite[np.argmax(values[finite])], finite[np.argmin(values[finite])]
+            ]  # fmt: skip
+            for kind in (pending, np.isnan(values), values == np.inf, values == -np.inf):
+                rows = np.flatnonzero(kind & ~pending if kind is not pending else kind)
+                candidates += rows[:1].tolist()
+            candidates = sorted(int(r) for r in candidates)
+        return max((self.text(int(r), key) for r in candidates), key=len, default="")
 
     def flagged(self, row: int, key: str) -> bool:
         """Whether the cell's value is past the column's usual curation threshold."""

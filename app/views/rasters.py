@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.jobs import lower_thread_priority
 from app.model.raster_data import (
     OverviewCounts,
     RasterStyle,
@@ -305,6 +306,7 @@ class RasterView(QWidget):
         recording, fs = session.recording, sorting.sampling_frequency
 
         def build() -> None:
+            lower_thread_priority()
             try:
                 # a curation of what is on screen: the spike times are shared, the overview
                 # counts of the units it left alone are copied

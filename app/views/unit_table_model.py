@@ -38,6 +38,9 @@ _ROLES = frozenset(
 )
 
 _Index = QModelIndex | QPersistentModelIndex
+# built once: combining Qt's enum flags in Python costs tens of µs, asked for every cell
+_CELL_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+_FIRST_CELL_FLAGS = _CELL_FLAGS | Qt.ItemFlag.ItemIsUserCheckable
 
 
 class UnitTableModel(QAbstractTableModel):
@@ -230,10 +233,7 @@ class UnitTableModel(QAbstractTableModel):
         self._session.set_hidden_units(hidden)
 
     def flags(self, index: _Index) -> Qt.ItemFlag:
-        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        if index.column() == 0:
-            flags |= Qt.ItemFlag.ItemIsUserCheckable
-        return flags
+        return _FIRST_CELL_FLAGS if index.column() == 0 else _CELL_FLAGS
 
     def headerData(self, section: int, orientation, role: int = Qt.ItemDataRole.DisplayRole):
         if orientation != Qt.Orientation.Horizontal or self.table is None:

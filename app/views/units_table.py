@@ -452,7 +452,7 @@ class UnitsTableView(QWidget):
             if key not in table.keys:
                 continue
             column = table.keys.index(key)
-            widest = max((table.text(r, key) for r in range(table.num_rows)), key=len, default="")
+            widest = table.widest_text(key)
             width = metrics.horizontalAdvance(widest) + 14
             if column == 0:  # check box and colour swatch before the id
                 width += self._check_and_swatch_width()

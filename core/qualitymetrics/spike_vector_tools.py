@@ -19,6 +19,8 @@ _COUNTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 # above this many bins, one vectorised pass beats a bincount per bin
 _MAX_BINS_SLICED = 4096
+# spikes counted per np.bincount: it holds the GIL, and a GUI thread must not wait for it long
+_COUNT_SLICE = 1_000_000
 
 
 def unit_spike_counts(sorting) -> np.ndarray:
@@ -28,7 +30,11 @@ def unit_spike_counts(sorting) -> np.ndarray:
         return _COUNTS[spikes]
     except (KeyError, TypeError):
         pass
-    counts = np.bincount(spikes["unit_index"], minlength=len(sorting.unit_ids)).astype("int64")
+    num_units = len(sorting.unit_ids)
+    counts = np.zeros(num_units, dtype="int64")
+    for first in range(0, spikes.size, _COUNT_SLICE):
+        units = spikes["unit_index"][first : first + _COUNT_SLICE]
+        counts += np.bincount(units, minlength=num_units)[:num_units]
     counts.flags.writeable = False
     try:
         _COUNTS[spikes] = counts

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import warnings
 
 import numpy as np
@@ -17,6 +18,9 @@ from ..base import BaseExtractor, BaseSegment
 minimum_spike_dtype = np.dtype(
     [("sample_index", "int64"), ("unit_index", "int64"), ("segment_index", "int64")]
 )
+# held while a spike vector is split into trains: threads asking for trains at once (e.g. the
+# background jobs of an app) wait for one split instead of each making its own copy
+_SPLIT_LOCK = threading.RLock()
 
 
 class BaseSorting(BaseExtractor):
@@ -229,7 +233,10 @@ class BaseSorting(BaseExtractor):
         train = cache.get(unit_id)
         if train is None:
             if self._cached_spike_vector is not None:
-                self.precompute_spike_trains(from_spike_vector=True)
+                # one split of the spike vector however many threads ask at once
+                with _SPLIT_LOCK:
+                    if unit_id not in self._cached_spike_trains.get(segment_index, {}):
+                        self.precompute_spike_trains(from_spike_vector=True)
                 return self._cached_spike_trains[segment_index][unit_id]
             train = np.asarray(
                 self._sorting_segments[segment_index].get_unit_spike_train(

@@ -6,6 +6,9 @@ import numpy as np
 
 from .base import minimum_spike_dtype
 
+#: Spikes copied or gathered per step when splitting a spike vector into trains.
+_SPLIT_SLICE = 500_000
+
 
 def sort_spike_vector(spikes: np.ndarray) -> np.ndarray:
     """Sort spikes by segment, then sample, then unit index (stable, O(n log n)).
@@ -80,16 +83,29 @@ def vector_to_list_of_spiketrain_numpy(
     Returns
     -------
     list of np.ndarray
-        ``num_units`` arrays of sample indices (int64 copies), each in spike vector order.
+        ``num_units`` int64 arrays of sample indices, each in spike vector order: consecutive
+        views of one new array (no copy of each train, and no reference to the inputs).
     """
     unit_indices = np.asarray(unit_indices)
-    if num_units <= np.iinfo(np.uint16).max:
-        unit_indices = unit_indices.astype(np.uint16)  # numpy sorts 16-bit keys by radix
-    order = np.argsort(unit_indices, kind="stable")
-    samples = np.asarray(sample_indices)[order].astype("int64", copy=False)
-    counts = np.bincount(unit_indices, minlength=num_units)
+    sample_indices = np.asarray(sample_indices)
+    num_spikes = unit_indices.size
+    key_dtype = np.uint16 if num_units <= np.iinfo(np.uint16).max else unit_indices.dtype
+    # the copies, gathers and counts below hold the GIL: done in slices so that another
+    # thread (a GUI) never waits long for it; the sort itself releases the GIL
+    keys = np.empty(num_spikes, dtype=key_dtype)  # numpy sorts 16-bit keys by radix
+    counts = np.zeros(num_units, dtype=np.int64)
+    for first in range(0, num_spikes, _SPLIT_SLICE):
+        part = unit_indices[first : first + _SPLIT_SLICE]
+        keys[first : first + part.size] = part
+        counts += np.bincount(part, minlength=num_units)[:num_units]
+    order = np.argsort(keys, kind="stable")
+    del keys
+    samples = np.empty(num_spikes, dtype=np.int64)
+    for first in range(0, num_spikes, _SPLIT_SLICE):
+        samples[first : first + _SPLIT_SLICE] = sample_indices[order[first : first + _SPLIT_SLICE]]
+    del order
     bounds = np.concatenate([[0], np.cumsum(counts)])
-    return [samples[bounds[i] : bounds[i + 1]].copy() for i in range(num_units)]
+    return [samples[bounds[i] : bounds[i + 1]] for i in range(num_units)]
 
 
 def get_numba_vector_to_list_of_spiketrain():

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from .sparsity import ChannelSparsity
 
 _SEGMENT_MODES = ("average", "median", "std")
+#: Units whose dense templates `get_all_templates` copies in one step.
+_UNITS_PER_COPY = 16
 
 
 class TemplatesMixin:
@@ -120,7 +122,12 @@ class TemplatesMixin:
         templates = self._template_cache[name]
         if unit_ids is not None:
             templates = templates[self.sorting.ids_to_indices(unit_ids)]
-        return np.array(templates)
+        # copied a few units at a time: one copy of hundreds of dense templates (tens of MB)
+        # holds the GIL long enough to stall a GUI thread
+        copy = np.empty(templates.shape, dtype=templates.dtype)
+        for first in range(0, len(templates), _UNITS_PER_COPY):
+            copy[first : first + _UNITS_PER_COPY] = templates[first : first + _UNITS_PER_COPY]
+        return copy
 
     def get_template(
         self,

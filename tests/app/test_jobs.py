@@ -1,6 +1,7 @@
 """Background jobs: Job, JobManager, JobsPanel and the save-recording job."""
 
 import gc
+import sys
 import threading
 import weakref
 
@@ -238,3 +239,34 @@ def test_a_job_releases_its_function_once_it_ended(qtbot, manager):
         manager.submit(job)
     gc.collect()
     assert released() is None
+
+
+def test_job_manager_lowers_the_gil_switch_interval_for_the_gui_thread():
+    from app.jobs import GIL_SWITCH_INTERVAL_S
+
+    before = sys.getswitchinterval()
+    try:
+        sys.setswitchinterval(0.005)  # Python's default
+        JobManager()
+        assert sys.getswitchinterval() == pytest.approx(GIL_SWITCH_INTERVAL_S)
+        sys.setswitchinterval(GIL_SWITCH_INTERVAL_S / 2)
+        JobManager()  # never raised back
+        assert sys.getswitchinterval() == pytest.approx(GIL_SWITCH_INTERVAL_S / 2)
+    finally:
+        sys.setswitchinterval(before)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="thread niceness is Linux's")
+def test_jobs_run_at_a_lower_cpu_priority_than_the_gui_thread(qtbot, manager):
+    import os
+
+    from app.jobs import WORKER_NICENESS
+
+    def niceness(progress, cancel_token):
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    job = Job("nice", niceness)
+    with qtbot.waitSignal(job.signals.finished, timeout=10_000) as finished:
+        manager.submit(job)
+    assert finished.args[0] >= WORKER_NICENESS
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) < WORKER_NICENESS

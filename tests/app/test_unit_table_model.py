@@ -180,3 +180,69 @@ def test_unit_signatures_tell_unchanged_units_whatever_the_slicing(monkeypatch):
     assert first[0] == second[0] == (4, 5 + 90 + 400 + 3, 1)
     assert first[1] == second[1] and second[2] == (0, 0, 0)
     assert unit_metrics.unit_signatures(moved)[0] != first[0]
+
+
+def test_column_state_follows_partial_complete_and_unavailable_values(table):
+    assert table.state("snr") == "pending"
+    table.set_column("snr", {3: 5.0}, complete=False)
+    assert table.state("snr") == "pending" and not table.is_pending(0, "snr")
+    table.set_column("snr", {7: 2.0, 11: 1.0}, complete=False)
+    assert table.state("snr") == "ready"
+    table.set_unavailable("snr", "no waveforms")
+    assert table.state("snr") == "unavailable"
+    table.set_column("snr", {3: 5.0})
+    assert table.state("snr") == "ready"
+
+
+def test_sampled_spikes_come_per_unit_away_from_the_ends_in_spike_vector_order():
+    from app.model.unit_metrics import sample_spikes_per_unit
+
+    rng = np.random.default_rng(4)
+    times = [np.sort(rng.integers(0, 20_000, 4000)), np.sort(rng.integers(0, 9_000, 1500))]
+    labels = [rng.integers(0, 6, 4000), rng.integers(0, 6, 1500)]
+    sorting = si.NumpySorting.from_times_labels(times, labels, 30_000.0)
+    spikes = sample_spikes_per_unit(sorting, 40, seed=2, num_samples=[20_000, 9_000], margin=100)
+    vector = sorting.to_spike_vector()
+    assert spikes.dtype == vector.dtype
+    assert np.bincount(spikes["unit_index"], minlength=6).tolist() == [40] * 6
+    limits = np.array([20_000, 9_000])[spikes["segment_index"]]
+    assert np.all(spikes["sample_index"] >= 100) and np.all(spikes["sample_index"] < limits - 100)
+    rows = {tuple(row) for row in vector.tolist()}
+    assert all(tuple(row) in rows for row in spikes.tolist())
+    order = np.lexsort((spikes["unit_index"], spikes["sample_index"], spikes["segment_index"]))
+    assert np.array_equal(order, np.arange(spikes.size))
+    again = sample_spikes_per_unit(sorting, 40, seed=2, num_samples=[20_000, 9_000], margin=100)
+    assert np.array_equal(spikes, again)
+
+
+def test_sampling_spikes_makes_no_copy_of_the_spike_vector():
+    import tracemalloc
+
+    from app.model.unit_metrics import sample_spikes_per_unit
+
+    rng = np.random.default_rng(5)
+    times = np.sort(rng.integers(0, 3_000_000, 500_000))
+    sorting = si.NumpySorting.from_times_labels(times, rng.integers(0, 20, times.size), 30_000.0)
+    sorting.get_unit_spike_train(0)  # the trains, cached as the metric jobs leave them
+    tracemalloc.start()
+    try:
+        sample_spikes_per_unit(sorting, 50, num_samples=[3_000_000], margin=90)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < sorting.to_spike_vector().nbytes / 10
+
+
+def test_widest_text_is_as_long_as_the_longest_cell(table):
+    def longest(key):
+        return max(len(table.text(r, key)) for r in range(table.num_rows))
+
+    assert len(table.widest_text("snr")) == longest("snr")  # pending
+    table.set_column("snr", {3: -1234.5, 7: np.nan}, complete=False)
+    assert table.widest_text("snr") == "-1234.5"
+    table.set_column("snr", {3: 2.0, 7: np.inf, 11: 99999.25})
+    assert table.widest_text("snr") == "99999.2"
+    table.set_column("firing_rate", [np.nan, np.nan, 1.0])
+    assert len(table.widest_text("firing_rate")) == longest("firing_rate")
+    for key in ("label", "KSLabel", "unit_id", "depth"):
+        assert len(table.widest_text(key)) == longest(key)

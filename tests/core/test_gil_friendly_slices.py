@@ -1,0 +1,121 @@
+"""Work on 10 M spikes done in slices (so that a GUI thread never waits long for the GIL) gives
+the same answers as in one go; trains are split once however many threads ask; noise levels
+are computed a block of channels at a time."""
+
+from __future__ import annotations
+
+import threading
+import time
+import tracemalloc
+
+import numpy as np
+
+import core as si
+import core.sorting.spike_vector as spike_vector_module
+from core.qualitymetrics import spike_vector_tools
+from core.recording import tools as recording_tools
+from core.sorting.spike_vector import vector_to_list_of_spiketrain_numpy
+
+
+def random_sorting(num_units=7, num_spikes=5000, seed=0):
+    rng = np.random.default_rng(seed)
+    times = np.sort(rng.integers(0, 100_000, num_spikes))
+    labels = rng.integers(0, num_units, num_spikes)
+    return si.NumpySorting.from_times_labels(times, labels, 30_000.0)
+
+
+def test_unit_spike_counts_in_slices_equal_one_bincount(monkeypatch):
+    monkeypatch.setattr(spike_vector_tools, "_COUNT_SLICE", 333)
+    sorting = random_sorting()
+    units = sorting.to_spike_vector()["unit_index"]
+    counts = spike_vector_tools.unit_spike_counts(sorting)
+    assert np.array_equal(counts, np.bincount(units, minlength=7))
+
+
+def test_split_in_slices_gives_each_units_train_in_order(monkeypatch):
+    monkeypatch.setattr(spike_vector_module, "_SPLIT_SLICE", 257)
+    spikes = random_sorting(num_units=5).to_spike_vector()
+    trains = vector_to_list_of_spiketrain_numpy(spikes["sample_index"], spikes["unit_index"], 6)
+    assert len(trains) == 6 and trains[5].size == 0
+    for unit in range(5):
+        expected = spikes["sample_index"][spikes["unit_index"] == unit]
+        assert trains[unit].dtype == np.int64
+        assert np.array_equal(trains[unit], expected)
+    # views of one new array, not of the spike vector
+    assert not np.shares_memory(trains[0], spikes)
+
+
+def test_threads_asking_for_trains_at_once_split_the_spike_vector_once(monkeypatch):
+    sorting = random_sorting()
+    sorting.to_spike_vector()  # cached: trains come from it
+    splits = []
+    split = spike_vector_module.spike_vector_to_spike_trains
+
+    def slow_split(*args):
+        splits.append(1)
+        time.sleep(0.05)  # long enough for the other threads to ask meanwhile
+        return split(*args)
+
+    monkeypatch.setattr(spike_vector_module, "spike_vector_to_spike_trains", slow_split)
+    results = {}
+
+    def ask(unit_id):
+        results[unit_id] = sorting.get_unit_spike_train(unit_id, segment_index=0)
+
+    threads = [threading.Thread(target=ask, args=(u,)) for u in sorting.unit_ids.tolist()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(splits) == 1
+    spikes = sorting.to_spike_vector()
+    for unit_index, unit_id in enumerate(sorting.unit_ids.tolist()):
+        expected = spikes["sample_index"][spikes["unit_index"] == unit_index]
+        assert np.array_equal(results[unit_id], expected)
+
+
+def test_noise_levels_by_channel_block_equal_all_channels_at_once(monkeypatch):
+    recording = si.generate_recording(num_channels=10, durations=[3.0], seed=1)
+    chunks = recording_tools.get_random_data_chunks(recording, return_scaled=False)
+    expected_mad = recording_tools._mad_noise(chunks)
+    expected_std = np.std(chunks, axis=0)
+    monkeypatch.setattr(recording_tools, "_NOISE_CHANNEL_BLOCK", 3)
+    for method, expected in (("mad", expected_mad), ("std", expected_std)):
+        levels = recording_tools.get_noise_levels(
+            recording, return_scaled=False, method=method, force_recompute=True
+        )
+        np.testing.assert_allclose(levels, expected, rtol=1e-6)
+
+
+def test_mad_noise_levels_never_copy_every_channel_of_the_chunks():
+    traces = np.random.default_rng(2).normal(size=(90_000, 128)).astype("float32")
+    recording = si.NumpyRecording(traces, sampling_frequency=30_000.0)
+    chunk_bytes = 20 * 10_000 * 128 * 4
+    tracemalloc.start()
+    try:
+        si.get_noise_levels(recording, return_scaled=False, force_recompute=True)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # the chunks once, then a block of channels at a time (all channels at once: 4 times)
+    assert peak < 1.5 * chunk_bytes
+
+
+def test_all_templates_copied_in_steps_are_a_copy_of_every_unit(tmp_path, monkeypatch):
+    from core.waveforms import extractor_templates
+
+    monkeypatch.setattr(extractor_templates, "_UNITS_PER_COPY", 2)
+    recording, sorting = si.generate_ground_truth_recording(
+        durations=[4.0], num_units=5, num_channels=4, seed=0
+    )
+    we = si.extract_waveforms(
+        recording, sorting, mode="memory", max_spikes_per_unit=20, sparse=False, seed=0
+    )
+    templates = we.get_all_templates()
+    assert templates.shape[0] == 5
+    for index, unit_id in enumerate(sorting.unit_ids.tolist()):
+        np.testing.assert_array_equal(templates[index], we.get_template(unit_id))
+    templates[:] = 0  # a copy: the extractor's stay
+    assert np.abs(we.get_all_templates()).sum() > 0
+    subset = we.get_all_templates(unit_ids=sorting.unit_ids[[3, 1]])
+    np.testing.assert_array_equal(subset[0], we.get_template(sorting.unit_ids[3]))
