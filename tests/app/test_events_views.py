@@ -11,22 +11,30 @@ from app.views.peri_event import PeriEventView
 
 
 @pytest.fixture
-def recording():
-    return si.generate_recording(num_channels=2, durations=[10.0], sampling_frequency=1000.0)
+def recording(tmp_path):
+    """A binary folder on disk, reopened lazily."""
+    generated = si.generate_recording(num_channels=2, durations=[10.0], sampling_frequency=1000.0)
+    generated.save(folder=tmp_path / "recording", n_jobs=1, progress_bar=False)
+    return si.load_extractor(tmp_path / "recording")
 
 
 @pytest.fixture
-def events():
+def events(tmp_path):
+    """TTL ticks and labelled epochs saved as an events folder, reopened."""
     dtype = [("time", "<f8"), ("duration", "<f8"), ("label", "<U8")]
     epochs = np.array([(1.0, 0.5, "stim"), (4.0, 0.5, "stim")], dtype=dtype)
-    return si.NumpyEvent.from_dict({"stim": epochs, "lick": np.array([0.3, 1.2, 6.0])})
+    events = si.NumpyEvent.from_dict({"stim": epochs, "lick": np.array([0.3, 1.2, 6.0])})
+    events.save(folder=tmp_path / "events")
+    return si.load_extractor(tmp_path / "events")
 
 
 @pytest.fixture
-def session(recording, events):
+def session(recording, events, tmp_path):
     sorting = si.NumpySorting.from_unit_dict(
         {"u1": np.array([1010, 1020, 4010, 9000]), "u2": np.array([1500, 4500])}, 1000.0
     )
+    sorting.save(folder=tmp_path / "sorting")
+    sorting = si.load_extractor(tmp_path / "sorting")
     session = Session()
     session.open(recording=recording, sorting=sorting, events=events)
     session.set_time_window(0.0, 2.0)

@@ -8,10 +8,20 @@ from app.model.session import Session
 from app.views.snippets import FLAT, RANGE, SnippetsView, read_snippets
 
 
+@pytest.fixture(scope="module")
+def saved(demo, tmp_path_factory):
+    """The demo's sorting and snippets saved as folders and reopened (real files)."""
+    folder = tmp_path_factory.mktemp("snippets")
+    demo.sorting.save(folder=folder / "sorting")
+    demo.snippets.save(folder=folder / "snippets")
+    return si.load_extractor(folder / "sorting"), si.load_extractor(folder / "snippets")
+
+
 @pytest.fixture
-def session(demo):
+def session(demo, saved):
+    sorting, snippets = saved
     session = Session()
-    session.open(**demo.objects())
+    session.open(recording=demo.recording, sorting=sorting, snippets=snippets, source="files")
     session.set_time_window(0.0, 1.0)
     return session
 

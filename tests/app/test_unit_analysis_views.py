@@ -16,7 +16,8 @@ FS = 10_000.0
 
 
 @pytest.fixture
-def recording():
+def recording(tmp_path):
+    """A binary folder on disk, reopened lazily."""
     traces = np.zeros((100_000, 3), dtype="int16")
     traces[1000::2000, 1] = -300  # unit "a": a trough of -300 on channel 1 every 2000 samples
     traces[1500::4000, 2] = -120  # unit "b": -120 on channel 2 every 4000 samples
@@ -24,14 +25,17 @@ def recording():
     recording.set_channel_gains(0.5)
     recording.set_channel_offsets(0.0)
     recording.set_channel_locations(np.array([[0.0, 0.0], [0.0, 20.0], [0.0, 40.0]]))
-    return recording
+    recording.save(folder=tmp_path / "recording", n_jobs=1, progress_bar=False)
+    return si.load_extractor(tmp_path / "recording")
 
 
 @pytest.fixture
-def session(recording):
+def session(recording, tmp_path):
     sorting = si.NumpySorting.from_unit_dict(
         {"a": np.arange(1000, 100_000, 2000), "b": np.arange(1500, 100_000, 4000)}, FS
     )
+    sorting.save(folder=tmp_path / "sorting")
+    sorting = si.load_extractor(tmp_path / "sorting")
     session = Session()
     session.open(recording=recording, sorting=sorting)
     session.set_unit_channels({"a": 1, "b": 2})
