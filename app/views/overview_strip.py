@@ -248,6 +248,7 @@ class OverviewStrip(QWidget):
         """The x axis spans the whole segment, image or not: the window marker stays meaningful."""
         session = self._session
         if session.recording is None:
+            self._mark_window()
             return
         start = float(session.frame_to_time(0))
         duration = session.num_samples / session.sampling_frequency
@@ -278,7 +279,10 @@ class OverviewStrip(QWidget):
     def _mark_window(self, *_) -> None:
         session = self._session
         start, end = session.frame_window
-        if end <= start:
+        shown = session.recording is not None and end > start
+        self.window_region.setVisible(shown)
+        self.window_line.setVisible(shown)
+        if not shown:
             return
         left, right = float(session.frame_to_time(start)), float(session.frame_to_time(end))
         self.window_region.setRegion((left, right))

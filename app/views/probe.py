@@ -142,6 +142,7 @@ class ProbeView(QWidget):
         self._units_timer.timeout.connect(self._apply_units)
         signals = session.signals
         signals.recording.connect(self._refresh)
+        signals.waveform_extractor.connect(self._refresh)
         signals.selected_channel_ids.connect(self._selection_changed)
         for name in ("selected_unit_ids", "hidden_unit_ids", "sparsity", "unit_channel_ids"):
             getattr(signals, name).connect(self._units_changed)
@@ -340,12 +341,16 @@ class ProbeView(QWidget):
         if self._editor is not None:
             editor = self._editor
             group, recording = editor.probegroup, editor.recording
-            if group is None or recording is None:
+            if recording is None:
+                return self._waveform_extractor_contacts()
+            if group is None:
                 return None
             groups, bad = editor.groups, editor.bad_channel_ids
         else:
             recording = self._session.recording
-            if recording is None or not recording.has_channel_location():
+            if recording is None:
+                return self._waveform_extractor_contacts()
+            if not recording.has_channel_location():
                 return None
             with warnings.catch_warnings():  # a dummy probe from locations is fine to draw
                 warnings.simplefilter("ignore")
@@ -360,6 +365,21 @@ class ProbeView(QWidget):
             group, probegroup_wiring(group), shank_keys(group), recording.channel_ids.tolist(),
             np.asarray(groups), bad,
         )  # fmt: skip
+
+    def _waveform_extractor_contacts(self) -> _Contacts | None:
+        """The probe of open waveforms (or a SortingAnalyzer) whose recording is not open."""
+        we = self._session.waveform_extractor
+        try:
+            group = None if we is None else we.get_probegroup()
+        except (AttributeError, ValueError):  # no probe stored with the waveforms
+            return None
+        if group is None:
+            return None
+        channel_ids = we.channel_ids.tolist()
+        groups = np.zeros(len(channel_ids), "int64")
+        return _Contacts(
+            group, probegroup_wiring(group), shank_keys(group), channel_ids, groups, set()
+        )
 
     def _refresh(self, *_) -> None:
         self._update_banner()

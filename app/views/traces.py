@@ -59,6 +59,10 @@ GAIN_STEP = 1.25
 SPACING_IN_MADS = 20.0
 #: A plain click this close to a trace (pixels) selects its channel.
 CLICK_TOLERANCE_PX = 4
+#: Shown instead of traces while no recording is open (a sorting or waveforms may be).
+NO_RECORDING = (
+    "No recording open: File ▸ Open File… or Open Folder… (or drop it here) to see traces."
+)
 
 
 class TraceView(QWidget):
@@ -431,6 +435,7 @@ class TraceView(QWidget):
         self._filtering.forget()
         self._pending_shown = False
         self.plot_widget.clear_layers()
+        self.toolbar.setEnabled(recording is not None)
         if recording is None:
             self._fetcher.cancel()
             self._bad = np.empty(0, dtype="int64")
@@ -438,6 +443,7 @@ class TraceView(QWidget):
             self.toolbar.set_segments([])
             self.toolbar.set_scaled(False, False)
             self._sync_channel_controls()
+            self.plot_widget.show_error(NO_RECORDING)
             return
         try:
             depth_order, _ = si.order_channels_by_depth(recording)

@@ -53,7 +53,9 @@ def show_ready(qtbot, strip, pyramid):
 def test_without_a_recording_the_strip_says_what_to_do(qtbot):
     strip = OverviewStrip(Session())
     qtbot.addWidget(strip)
+    strip.show()
     assert "Open a recording" in strip.message.text() and strip.image is None
+    assert not strip.window_region.isVisible() and not strip.window_line.isVisible()
     strip.shutdown()
 
 

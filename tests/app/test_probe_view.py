@@ -417,3 +417,15 @@ def test_undo_after_apply_in_place_is_announced(qtbot, menu, editor, session, re
     menu.actions["undo"].trigger()  # the view now shows what the recording does not have
     assert "Edited — not applied" in view.banner_text()
     assert recording.get_channel_groups()[0] == 6
+
+
+@pytest.mark.parametrize("with_editor", [False, True])
+def test_a_sorting_analyzer_without_its_recording_shows_its_probe(qtbot, si_fixtures, with_editor):
+    folder = si_fixtures / "si_0.105.3" / "sorting_analyzer_binary_folder" / "analyzer"
+    we = si.load_waveforms(folder, with_recording=False)
+    session = Session()
+    view = make_view(qtbot, session, ProbeEditor(None) if with_editor else None)
+    assert view.contact_count() == 0
+    session.open(sorting=we.sorting, waveform_extractor=we, source=str(folder))
+    assert session.recording is None
+    assert view.contact_count() == we.get_num_channels() == 16

@@ -467,3 +467,17 @@ def test_the_view_leaves_the_focus_to_a_text_field_being_typed_in(qtbot, make_vi
     view.toolbar.time_edit.setFocus()
     enter(view)
     assert view.toolbar.time_edit.hasFocus()
+
+
+def test_without_a_recording_the_view_says_how_to_open_one(qtbot, make_view, tmp_path):
+    sorting = si.NumpySorting.from_unit_dict({0: np.array([10, 20])}, 30_000.0)
+    sorting.save(folder=tmp_path / "sorting")
+    session = open_session(sorting=si.load_extractor(tmp_path / "sorting"))
+    view = make_view(session)
+    assert view.plot_widget.message.toPlainText().startswith("No recording open")
+    assert not view.toolbar.isEnabled()
+    recording = si.generate_recording(num_channels=4, durations=[1.0], seed=0)
+    recording.save(folder=tmp_path / "recording", n_jobs=1, progress_bar=False)
+    session.add(recording=si.load_extractor(tmp_path / "recording"))
+    wait_drawn(qtbot, view)
+    assert view.toolbar.isEnabled() and "No recording" not in view.plot_widget.message.toPlainText()
