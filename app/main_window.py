@@ -246,6 +246,9 @@ class MainWindow(QMainWindow):
         opened = self.opener.open_paths([Path(p) for p in paths])
         if not opened:
             return False
+        sorting = self.session.sorting
+        if sorting is not None and not self.session.selected_unit_ids and sorting.unit_ids.size:
+            self.session.select_units(sorting.unit_ids[:1])  # the unit views show a unit at once
         self.recent_files.add(*opened)
         self.statusBar().showMessage(f"Opened {'; '.join(map(str, opened))}", 5000)
         return True

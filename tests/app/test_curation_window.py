@@ -100,11 +100,15 @@ def test_split_the_lassoed_spikes(window):
 
 def test_next_and_previous_unit(window):
     session = window.session
-    trigger(window, "next_unit")
-    assert session.selected_unit_ids == (1,)
+    assert session.selected_unit_ids == (1,)  # the first unit is selected when a sorting opens
     trigger(window, "next_unit")
     assert session.selected_unit_ids == (2,)
+    trigger(window, "next_unit")
+    assert session.selected_unit_ids == (3,)
     trigger(window, "previous_unit")
+    assert session.selected_unit_ids == (2,)
+    session.select_units([])
+    trigger(window, "next_unit")
     assert session.selected_unit_ids == (1,)
 
 

@@ -407,6 +407,8 @@ def test_opening_a_sorting_adds_it_to_the_open_recording(window, recording, tmp_
     window.open_path(tmp_path / "sorting")
     assert window.session.recording is not None and window.session.sorting is not None
     assert window.questions == []
+    # the unit views show the first unit at once
+    assert window.session.selected_unit_ids == (window.session.sorting.unit_ids[0],)
 
 
 def test_unit_channels_are_found_in_the_background(qtbot, window, demo):
