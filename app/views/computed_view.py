@@ -30,8 +30,9 @@ def toolbar(*widgets: QWidget | str) -> QToolBar:
 class ComputedView(QWidget):
     """A view whose content is computed off the GUI thread from the session.
 
-    Subclasses build their controls and content, call `_compose`, implement `refresh` (calling
-    `_show_message` or `_compute`) and `_draw`, and may extend `_clear`.
+    Subclasses build their controls and content, call `_compose`, define ``refresh(*_)`` (the
+    slot their session signals call: `_show_message` or `_compute`), implement `_draw`, and may
+    extend `_clear`.
 
     Parameters
     ----------
@@ -82,10 +83,6 @@ class ComputedView(QWidget):
     def shutdown(self) -> None:
         """Stop the worker."""
         self._worker.close()
-
-    def refresh(self, *_) -> None:
-        """Show a message or compute what the session asks for."""
-        raise NotImplementedError
 
     # ------------------------------------------------------------------ for subclasses
     def _compute(self, function: Callable[[], Any]) -> None:
