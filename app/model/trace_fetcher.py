@@ -276,6 +276,12 @@ class TraceFetcher:
         if threading.current_thread() is not self._thread:
             self._thread.join(timeout)
 
+    def is_latest(self, request_id: int) -> bool:
+        """Whether ``request_id`` is still the newest request (no newer one was made and the
+        fetcher was not cancelled): work for an older one is thrown away."""
+        with self._condition:
+            return request_id == self._latest_id and not self._closed
+
     @property
     def is_alive(self) -> bool:
         """Whether the worker thread is running."""

@@ -207,7 +207,8 @@ def render_frame(
     sampling_frequency: float,
     sample_to_time: Callable[[np.ndarray], np.ndarray],
     previous: TraceFrame | None = None,
-) -> TraceFrame:
+    superseded: Callable[[], bool] | None = None,
+) -> TraceFrame | None:
     """Reduce a window to per-column extents, mark its spikes and paint it (Qt-free).
 
     Parameters
@@ -222,10 +223,14 @@ def render_frame(
         Sample indices of the window's segment to seconds (for the spike marks).
     previous : TraceFrame | None
         The frame rendered last: its extents are reused when it shows the same data.
+    superseded : callable | None
+        Asked before painting: True when nobody will show the frame any more (a newer window
+        was asked for), and then the frame is not painted.
 
     Returns
     -------
-    TraceFrame
+    TraceFrame | None
+        The painted frame, or None when superseded.
     """
     if previous is not None and previous.window.data is window.data and window.error is None:
         frame = replace(previous, window=window)
@@ -244,6 +249,8 @@ def render_frame(
             (style.first, style.first + style.count),
             sample_to_time,
         )
+    if superseded is not None and superseded():
+        return None
     return paint_frame(replace(frame, marks=marks), style)
 
 
