@@ -11,8 +11,6 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from .model.demo import make_demo_dataset
-
 APP_NAME = "SpikeDesk"
 
 
@@ -34,6 +32,8 @@ def print_summary(paths: Sequence[str]) -> None:
     from .model.describe import describe
 
     if not paths:
+        from .model.demo import make_demo_dataset
+
         sources = [("SpikeDesk demo dataset", make_demo_dataset().objects())]
     else:
         from core import read_all

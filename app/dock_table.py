@@ -1,7 +1,9 @@
 """The table of docks: what the main window shows, where, and how large (one entry per view).
 
 `DOCKS` drives dock creation, the default layout, the View menu and the layout version, so adding
-a view is one entry here. The default layout has three columns: a narrow left one (units table,
+a view is one entry here. The views themselves are built on first use (`DockViews`): the window
+shows the traces first and builds the other views afterwards, so that start-up is not spent on
+views nobody has looked at yet. The default layout has three columns: a narrow left one (units table,
 probe, open data, jobs), the wide centre one (the overview strip over the traces over the event
 lanes) and a right one (templates
 over the unit analysis views); within a column, docks stack top to bottom or share a tab.
@@ -10,7 +12,7 @@ over the unit analysis views); within a column, docks stack top to bottom or sha
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -180,14 +182,91 @@ def layout_version(specs: tuple[DockSpec, ...] = DOCKS) -> int:
 
 
 def make_docks(window: MainWindow, specs: tuple[DockSpec, ...] = DOCKS) -> dict[str, QDockWidget]:
-    """Build every dock of ``specs`` around the view its factory makes."""
+    """Every dock of ``specs``, each holding an empty placeholder until `DockViews` builds its
+    view."""
     docks = {}
     for spec in specs:
         dock = QDockWidget(spec.title, window)
         dock.setObjectName(f"dock_{spec.name}")
-        dock.setWidget(spec.factory(window))
+        dock.setWidget(QWidget())
         docks[spec.name] = dock
     return docks
+
+
+class DockViews(Mapping[str, QWidget]):
+    """The view of each dock, by name, built by its factory the first time it is asked for.
+
+    Reading ``views[name]`` builds the view if needed, puts it in its dock and calls
+    ``on_built(name, view)`` (where the window wires it); `build_next` builds the next view not
+    yet built, so the window can build them one by one while idle. Views read the session when
+    built, so a view built after a file was opened shows it like one built before.
+
+    Parameters
+    ----------
+    window : MainWindow
+        Passed to the factories.
+    docks : dict of str to QDockWidget
+        From `make_docks`.
+    specs : tuple of DockSpec
+        The table (`DOCKS` by default).
+    on_built : callable or None
+        ``on_built(name, view)``, called once per view just after it is built.
+    """
+
+    def __init__(
+        self,
+        window: MainWindow,
+        docks: dict[str, QDockWidget],
+        specs: tuple[DockSpec, ...] = DOCKS,
+        on_built: Callable[[str, QWidget], None] | None = None,
+    ) -> None:
+        self._window = window
+        self._docks = docks
+        self._specs = {spec.name: spec for spec in specs}
+        # docks in front first, the ones behind a tab last
+        self._order = [s.name for s in specs if s.tab_with is None] + [
+            s.name for s in specs if s.tab_with is not None
+        ]
+        self._built: dict[str, QWidget] = {}
+        self._on_built = on_built
+
+    def __getitem__(self, name: str) -> QWidget:
+        view = self._built.get(name)
+        if view is None:
+            spec = self._specs[name]  # KeyError for a name that is not in the table
+            view = spec.factory(self._window)
+            self._docks[name].setWidget(view)
+            self._built[name] = view
+            if self._on_built is not None:
+                self._on_built(name, view)
+        return view
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._specs)
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+    def is_built(self, name: str) -> bool:
+        """Whether the view of ``name`` exists."""
+        return name in self._built
+
+    def built(self) -> dict[str, QWidget]:
+        """The views built so far, by name (reading them builds nothing)."""
+        return dict(self._built)
+
+    def build_next(self) -> bool:
+        """Build the next view not yet built (docks in front before tabs behind them).
+
+        Returns
+        -------
+        bool
+            Whether views remain to be built.
+        """
+        pending = [name for name in self._order if name not in self._built]
+        if pending:
+            self[pending[0]]
+        return len(pending) > 1
 
 
 def place_docks(

@@ -6,9 +6,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSettings, QStandardPaths
+from PySide6.QtCore import QSettings, QStandardPaths, QTimer
 from PySide6.QtGui import (
     QCloseEvent,
     QDragEnterEvent,
@@ -22,15 +22,11 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QWidget
 from core.version import __version__
 
 from .curation_commands import CurationCommands
-from .dialogs.label_category import LabelCategoryDialog
-from .dialogs.open_binary import OpenBinaryDialog
 from .dialogs.probe_menu import ProbeMenu
-from .dialogs.save_recording import SaveRecordingDialog
 from .dialogs.units_commands import UnitsCommands
-from .dock_table import DOCKS, layout_version, make_docks, place_docks, size_docks
+from .dock_table import DOCKS, DockViews, layout_version, make_docks, place_docks, size_docks
 from .jobs import Job, JobManager, save_recording_job
 from .model.curation_controller import CurationController
-from .model.demo import DemoDataset, make_demo_dataset
 from .model.job_location import JobLocation
 from .model.probe_editor import ProbeEditor
 from .model.session import Session
@@ -41,12 +37,18 @@ from .unit_channels_runner import UnitChannelsRunner
 from .views.cursor_status import CursorStatus
 from .window_menus import MenuContext, RecentFiles, WindowMenus
 
+if TYPE_CHECKING:
+    from .model.demo import DemoDataset
+
 _log = logging.getLogger(__name__)
 
 #: The application icon (rendered from ``spikedesk.svg`` beside it), shipped as package data.
 ICON_PATH = Path(__file__).parent / "resources" / "spikedesk.png"
 #: Share of the screen's available area a new window takes.
 SCREEN_SHARE = 0.9
+#: Longest wait (ms after the window is shown) for the first trace frame before the other views
+#: are built anyway.
+FIRST_FRAME_WAIT_MS = 1500
 DATA_FILTER = (
     "Electrophysiology data (*.json *.npz *.zarr *.bin *.dat *.raw *.meta *.rhd *.rhs "
     "*.oebin);;All files (*)"
@@ -83,8 +85,11 @@ class MainWindow(QMainWindow):
     ----------
     docks : dict of str to QDockWidget
         By name, as in `app.dock_table.DOCKS`.
-    views : dict of str to QWidget
-        The view inside each dock, by the same names.
+    views : DockViews
+        The view inside each dock, by the same names, built on first use. The traces (and the
+        jobs panel, which follows every job) are built with the window. The others are built
+        when it is first shown if no recording is open then; otherwise once the first trace
+        frame is drawn (or after `FIRST_FRAME_WAIT_MS`), one per idle turn of the event loop.
     menus : WindowMenus
     opener : Opener
         Opens paths into the session (its ``ask_*`` callables are replaceable in tests).
@@ -132,21 +137,17 @@ class MainWindow(QMainWindow):
         )
         self.opener = Opener(
             self.session,
-            ask_binary_recording=lambda p: OpenBinaryDialog.ask(p, self),
+            ask_binary_recording=self._binary_recording_dialog,
             ask_choice=self._ask_choice,
             ask_path=self._ask_path,
             report_error=lambda title, text: self.show_error(title, text),
         )
         self.ask_open_file: Callable[[str, str], str] = self._file_dialog
         self.ask_open_folder: Callable[[str], str] = self._folder_dialog
-        self.ask_save_recording: Callable[[Any], Any] = lambda r: SaveRecordingDialog.ask(
-            r, self, self.job_manager.location
-        )
+        self.ask_save_recording: Callable[[Any], Any] = self._save_recording_dialog
         self.ask_save_file: Callable[[str, str], str] = self._save_file_dialog
         self.ask_yes_no: Callable[[str, str], bool] = self._yes_no_dialog
-        self.ask_label_category: Callable[[list], Any] = lambda existing: LabelCategoryDialog.ask(
-            existing, self
-        )
+        self.ask_label_category: Callable[[list], Any] = self._label_category_dialog
         self.units = UnitsCommands(self)
         self._closed = False
         self._default_sizes_pending = True
@@ -156,16 +157,17 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
         self.docks = make_docks(self)
-        self.views = {name: dock.widget() for name, dock in self.docks.items()}
-        self.trace_view = self.views["traces"]
-        self.probe_view = self.views["probe"]
         place_docks(self, self.docks)
         self.probe_menu = ProbeMenu(self.session, self.probe_editor, self)
         self.curation_commands = self._curation_commands()
-        units_table = self.views["units_table"]
-        units_table.label_requested.connect(self.curation_commands.label)
-        units_table.label_toggled.connect(self.curation_commands.toggle_label)
-        units_table.add_category_requested.connect(self.curation_commands.add_label_category)
+        self.views = DockViews(self, self.docks, on_built=self._wire_view)
+        self.trace_view = self.views["traces"]
+        self.views["jobs"]  # lists every job from the first one on
+        self._views_pending = True
+        self._resize_when_built = False
+        self._build_timer = QTimer(self)
+        self._build_timer.setSingleShot(True)
+        self._build_timer.timeout.connect(self._build_next_view)
         self.menus = WindowMenus(
             self.menuBar(),
             self._commands(),
@@ -185,6 +187,33 @@ class MainWindow(QMainWindow):
         missing = self.recent_files.drop_missing()
         if missing:
             self.statusBar().showMessage(f"Removed {len(missing)} missing recent file(s)", 5000)
+
+    @property
+    def probe_view(self) -> QWidget:
+        """The probe view (built when first asked for)."""
+        return self.views["probe"]
+
+    def _wire_view(self, name: str, view: QWidget) -> None:
+        """Connect a view just built to the window's commands."""
+        if name == "units_table":
+            view.label_requested.connect(self.curation_commands.label)
+            view.label_toggled.connect(self.curation_commands.toggle_label)
+            view.add_category_requested.connect(self.curation_commands.add_label_category)
+
+    def _start_building_views(self, *_: Any) -> None:
+        """Build the views not built yet, one per idle turn (after the first trace frame)."""
+        if self._views_pending and not self._build_timer.isActive():
+            self._views_pending = False
+            self._build_timer.start(0)
+
+    def _build_next_view(self) -> None:
+        if self._closed:
+            return
+        if self.views.build_next():
+            self._build_timer.start(0)
+        elif self._resize_when_built:  # the default sizes again, now that the views set theirs
+            self._resize_when_built = False
+            self._apply_default_sizes()
 
     def _commands(self) -> dict[str, Callable[[], None]]:
         return {
@@ -223,6 +252,8 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ opening
     def open_demo(self, dataset: DemoDataset | None = None) -> None:
         """Show the embedded demo dataset (built when not given)."""
+        from .model.demo import make_demo_dataset
+
         demo = make_demo_dataset() if dataset is None else dataset
         self.session.open(**demo.objects(), source="demo dataset")
         self.session.select_units(demo.sorting.unit_ids[:1])  # every unit view shows something
@@ -472,10 +503,19 @@ class MainWindow(QMainWindow):
         self.open_paths(paths)
 
     def showEvent(self, event: QShowEvent) -> None:
-        """Size the docks of the default layout on the first show."""
+        """Size the docks of the default layout on the first show; build the views not built yet
+        at once when there are no traces to draw first, else after the first trace frame."""
+        if self._views_pending and self.session.recording is None:
+            self._views_pending = False
+            while self.views.build_next():
+                pass
         super().showEvent(event)
         if self._default_sizes_pending:
             self._apply_default_sizes()
+            self._resize_when_built = self._views_pending
+        if self._views_pending:
+            self.trace_view.frame_drawn.connect(self._start_building_views)
+            QTimer.singleShot(FIRST_FRAME_WAIT_MS, self._start_building_views)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Save the layout, cancel and wait for jobs, stop the views' workers."""
@@ -487,7 +527,8 @@ class MainWindow(QMainWindow):
             if self.curation.curation is not None:
                 self.curation.curation.close()
             self.job_manager.shutdown()
-            for view in self.views.values():
+            self._build_timer.stop()
+            for view in self.views.built().values():
                 shutdown = getattr(view, "shutdown", None)
                 if shutdown is not None:
                     shutdown()
@@ -516,6 +557,23 @@ class MainWindow(QMainWindow):
 
     def _folder_dialog(self, caption: str) -> str:
         return QFileDialog.getExistingDirectory(self, caption, self._start_folder())
+
+    # dialogs are imported when first shown: they are not on the way to the first frame (the
+    # save dialog's compressor choices import zarr and numcodecs)
+    def _binary_recording_dialog(self, path: Path):
+        from .dialogs.open_binary import OpenBinaryDialog
+
+        return OpenBinaryDialog.ask(path, self)
+
+    def _save_recording_dialog(self, recording):
+        from .dialogs.save_recording import SaveRecordingDialog
+
+        return SaveRecordingDialog.ask(recording, self, self.job_manager.location)
+
+    def _label_category_dialog(self, existing: list):
+        from .dialogs.label_category import LabelCategoryDialog
+
+        return LabelCategoryDialog.ask(existing, self)
 
 
 def _local_paths(event: QDropEvent) -> list[str]:

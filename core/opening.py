@@ -15,6 +15,7 @@ and stores, SortingAnalyzers, NPZ sortings, phy folders, raw acquisition files).
 
 from __future__ import annotations
 
+import importlib
 import pickle
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -111,6 +112,15 @@ class Opener:
 
 _openers: dict[str, Opener] = {}
 
+#: The modules that register openers besides this one (imported on the first `openers` call).
+OPENER_MODULES = (
+    "core.sorting.npz",
+    "core.formats.neo_recording",
+    "core.formats.sorting_analyzer",
+    "core.formats.phy",
+    "core.waveforms.api",
+)
+
 
 def register_opener(
     name: str,
@@ -143,8 +153,8 @@ def register_opener(
 
 def openers() -> list[Opener]:
     """Every registered opener, in the order they are tried."""
-    import core  # noqa: F401  (importing the package registers every format it reads)
-
+    for module in OPENER_MODULES:  # importing a module registers the formats it reads
+        importlib.import_module(module)
     return sorted(_openers.values(), key=lambda opener: opener.priority)
 
 

@@ -8,7 +8,61 @@ that SpikeInterface loads our folders.
 
 from __future__ import annotations
 
+import importlib
+
 _classes: dict[str, type] = {}
+
+#: Class name (the last part of each path it is registered under) -> the module that defines and
+#: registers it: loading a dictionary imports that module only, not the whole package.
+#: ``tests/core/test_lazy_imports.py`` checks that this names every registered class.
+EXTRACTOR_MODULES: dict[str, str] = {
+    "AppendSegmentRecording": "core.recording.segments",
+    "AppendSegmentSorting": "core.sorting.segments",
+    "AstypeRecording": "core.recording.slicing",
+    "BinaryFolderRecording": "core.recording.binary",
+    "BinaryRecordingExtractor": "core.recording.binary",
+    "ChannelSliceRecording": "core.recording.slicing",
+    "ChannelSliceSnippets": "core.snippets.slicing",
+    "ChannelsAggregationRecording": "core.recording.aggregation",
+    "ConcatenateSegmentRecording": "core.recording.segments",
+    "ConcatenateSegmentSorting": "core.sorting.segments",
+    "CuratedSorting": "core.curation.curated_sorting",
+    "FrameSliceRecording": "core.recording.slicing",
+    "FrameSliceSorting": "core.sorting.slicing",
+    "GeneratedSorting": "core.generate.generated_sorting",
+    "InjectTemplatesRecording": "core.generate.injection",
+    "IntanRecordingExtractor": "core.formats.intan",
+    "KiloSortSortingExtractor": "core.formats.phy",
+    "NeoEvent": "core.formats.neo_event",
+    "NeoRecording": "core.formats.neo_recording",
+    "NoiseGeneratorRecording": "core.generate.noise",
+    "NpyFolderEvent": "core.event.npy_folder",
+    "NpyFolderSnippets": "core.snippets.npy",
+    "NpySnippetsExtractor": "core.snippets.npy",
+    "NpzFolderSorting": "core.sorting.folders",
+    "NpzSortingExtractor": "core.sorting.npz",
+    "NumpyEvent": "core.event.numpy",
+    "NumpyFolderSorting": "core.sorting.folders",
+    "NumpyRecording": "core.recording.numpy",
+    "NumpySnippets": "core.snippets.numpy",
+    "NumpySorting": "core.sorting.numpy",
+    "OpenEphysBinaryEventExtractor": "core.formats.openephys",
+    "OpenEphysBinaryRecordingExtractor": "core.formats.openephys",
+    "PhySortingExtractor": "core.formats.phy",
+    "SelectSegmentRecording": "core.recording.segments",
+    "SelectSegmentSnippets": "core.snippets.segments",
+    "SelectSegmentSorting": "core.sorting.segments",
+    "SharedMemoryRecording": "core.recording.numpy",
+    "SharedMemorySorting": "core.sorting.numpy",
+    "SpikeGLXEventExtractor": "core.formats.spikeglx",
+    "SpikeGLXRecordingExtractor": "core.formats.spikeglx",
+    "SplitSegmentSorting": "core.sorting.segments",
+    "TransformSorting": "core.sorting.transform",
+    "UnitsAggregationSorting": "core.sorting.aggregation",
+    "UnitsSelectionSorting": "core.sorting.slicing",
+    "ZarrRecordingExtractor": "core.recording.zarr",
+    "ZarrSortingExtractor": "core.sorting.zarr",
+}
 
 
 def register_extractor_class(cls: type, *class_paths: str) -> type:
@@ -31,12 +85,12 @@ def extractor_class_from_path(class_path: str) -> type:
     ValueError
         If the class is not one this package knows (nothing is imported from the data).
     """
-    import core  # noqa: F401  (importing the package registers every class it defines)
-
+    name = class_path.rsplit(".", 1)[-1]
+    if class_path not in _classes and name in EXTRACTOR_MODULES:
+        importlib.import_module(EXTRACTOR_MODULES[name])  # registers the classes it defines
     try:
         return _classes[class_path]
     except KeyError:
-        name = class_path.rsplit(".", 1)[-1]
         matches = [c for path, c in _classes.items() if path.rsplit(".", 1)[-1] == name]
         if len({id(c) for c in matches}) == 1:
             return matches[0]

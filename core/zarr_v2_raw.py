@@ -23,9 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numcodecs
 import numpy as np
-import zarr
 
 from .json_io import read_json
 
@@ -47,10 +45,15 @@ _DECODED_OBJECT_CODECS = {"json2"}
 _ZARR_OBJECT_CODECS = {"vlen-utf8", "vlen-bytes"}
 #: Codecs whose decoding unpickles.
 _PICKLE_CODECS = {"pickle"}
-#: The compressor zarr 2 gives an array created without one (``zarr.storage.default_compressor``).
-_ZARR2_DEFAULT_COMPRESSOR = numcodecs.Blosc(
-    cname="lz4", clevel=5, shuffle=numcodecs.Blosc.SHUFFLE, blocksize=0
-)
+#: The compressor zarr 2 gives an array created without one (``zarr.storage.default_compressor``),
+#: as a numcodecs config (numcodecs is imported when an array is written).
+_ZARR2_DEFAULT_COMPRESSOR = {
+    "id": "blosc",
+    "cname": "lz4",
+    "clevel": 5,
+    "shuffle": 1,
+    "blocksize": 0,
+}
 
 
 def is_group(path: Path) -> bool:
@@ -209,6 +212,8 @@ def read_array(path: Path, allow_pickle: bool = False) -> np.ndarray:
         if object_codec not in _ZARR_OBJECT_CODECS:
             return _decode_single_chunk(path, metadata)
     try:
+        import zarr
+
         values = np.asarray(zarr.open_array(str(path), mode="r", zarr_format=2)[...])
     except (ValueError, TypeError, KeyError, OSError, RuntimeError) as error:
         raise ValueError(f"{path}: cannot read the array ({error})") from None
@@ -248,11 +253,14 @@ def write_json_array(
     if len(values) == 0:
         raise ValueError(f"{group / name}: a JSON object array needs at least one value")
     folder = group / name
+    import numcodecs
+
     folder.mkdir()
     object_codec = numcodecs.JSON()
+    compressor = numcodecs.get_codec(dict(_ZARR2_DEFAULT_COMPRESSOR))
     metadata = {
         "chunks": [len(values)],
-        "compressor": _ZARR2_DEFAULT_COMPRESSOR.get_config(),
+        "compressor": compressor.get_config(),
         "dtype": "|O",
         "fill_value": 0,
         "filters": [object_codec.get_config()],
@@ -263,7 +271,7 @@ def write_json_array(
     chunk = np.empty(len(values), dtype=object)
     for index, value in enumerate(values):  # element-wise: a list value stays one element
         chunk[index] = value
-    (folder / "0").write_bytes(_ZARR2_DEFAULT_COMPRESSOR.encode(object_codec.encode(chunk)))
+    (folder / "0").write_bytes(compressor.encode(object_codec.encode(chunk)))
     (folder / ".zarray").write_bytes(_zarr2_json(metadata))
     if attributes is not None:
         (folder / ".zattrs").write_bytes(_zarr2_json(attributes))
@@ -308,6 +316,8 @@ def _decode(codec: dict[str, Any], data: Any) -> Any:
         # what numcodecs' Pickle codec does, without its process-wide opt-in switch: the caller
         # opted in for this store with allow_pickle=True
         return pickle.loads(bytes(data))
+    import numcodecs
+
     return numcodecs.get_codec(dict(codec)).decode(data)
 
 

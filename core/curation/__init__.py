@@ -1,28 +1,40 @@
 """Curation: SpikeInterface's curation format, lazy curated sortings, undoable sessions."""
 
-from .actions import LabelAction, MergeAction, RemoveAction, SplitAction, action_from_json
-from .apply import (
-    apply_curation,
-    apply_merges_to_sorting,
-    apply_splits_to_sorting,
-    curation_label_to_dataframe,
-    curation_label_to_vectors,
-    load_curation,
-    save_curation,
-    validate_curation_dict,
-)
-from .curated_sorting import CuratedSorting
-from .journal import JournalSummary, find_journal, journal_summary, list_journals
-from .model import (
-    Curation,
-    CurationFormatError,
-    LabelDefinition,
-    ManualLabel,
-    Merge,
-    Split,
-)
-from .phy_export import PhyWriteBack, list_phy_backups, write_curation_to_phy
-from .session import CurationSession
+from ..lazy_exports import lazy_exports
+
+#: Public name -> module that defines it, imported on first access (PEP 562).
+_EXPORTS = {
+    "LabelAction": ".actions",
+    "MergeAction": ".actions",
+    "RemoveAction": ".actions",
+    "SplitAction": ".actions",
+    "action_from_json": ".actions",
+    "apply_curation": ".apply",
+    "apply_merges_to_sorting": ".apply",
+    "apply_splits_to_sorting": ".apply",
+    "curation_label_to_dataframe": ".apply",
+    "curation_label_to_vectors": ".apply",
+    "load_curation": ".apply",
+    "save_curation": ".apply",
+    "validate_curation_dict": ".apply",
+    "CuratedSorting": ".curated_sorting",
+    "JournalSummary": ".journal",
+    "find_journal": ".journal",
+    "journal_summary": ".journal",
+    "list_journals": ".journal",
+    "Curation": ".model",
+    "CurationFormatError": ".model",
+    "LabelDefinition": ".model",
+    "ManualLabel": ".model",
+    "Merge": ".model",
+    "Split": ".model",
+    "PhyWriteBack": ".phy_export",
+    "list_phy_backups": ".phy_export",
+    "write_curation_to_phy": ".phy_export",
+    "CurationSession": ".session",
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "PhyWriteBack",

@@ -32,15 +32,13 @@ import copy
 import json
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from probeinterface import ProbeGroup, read_probeinterface
 
 from ..json_io import read_json
 from ..loading import load_extractor
 from ..sorting.base import BaseSorting
-from ..sorting.zarr import ZarrSortingExtractor
 from ..zarr_v2_raw import (
     codec_ids,
     group_members,
@@ -53,6 +51,9 @@ from ..zarr_v2_raw import (
 )
 
 __all__ = ["AnalyzerStore", "BinaryAnalyzerStore", "ZarrAnalyzerStore", "open_analyzer_store"]
+
+if TYPE_CHECKING:  # probeinterface is imported when a probe is read
+    from probeinterface import ProbeGroup
 
 
 class AnalyzerStore(ABC):
@@ -152,6 +153,8 @@ class BinaryAnalyzerStore(AnalyzerStore):
             _required_file(info / "recording_attributes.json", "recording attributes")
         )
         probegroup_file = info / "probegroup.json"
+        from probeinterface import read_probeinterface
+
         attributes["probegroup"] = (
             read_probeinterface(probegroup_file) if probegroup_file.is_file() else None
         )
@@ -224,6 +227,8 @@ class ZarrAnalyzerStore(AnalyzerStore):
         group = self.path / "sorting"
         if not is_group(group):
             raise ValueError(f"{group}: missing sorting group of the SortingAnalyzer store")
+        from ..sorting.zarr import ZarrSortingExtractor  # imports zarr
+
         return ZarrSortingExtractor(group)
 
     def recording_attributes(self) -> dict:
@@ -286,6 +291,8 @@ def _required_file(path: Path, what: str) -> Path:
 def _probegroup(description: Any, where: Path) -> ProbeGroup | None:
     if description is None:
         return None
+    from probeinterface import ProbeGroup
+
     try:
         return ProbeGroup.from_dict(copy.deepcopy(description))
     except (KeyError, TypeError, ValueError, AttributeError) as error:

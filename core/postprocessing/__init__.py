@@ -7,16 +7,25 @@ folder or zarr store (SpikeInterface 0.100's layout: JSON and ``.npy``, never pi
 Everything is vectorised numpy (no numba).
 """
 
-from .computed_extension import ComputedExtension
-from .correlograms import (
-    CorrelogramsCalculator,
-    compute_correlograms,
-    compute_correlograms_numpy,
-    correlogram_for_one_segment,
-)
-from .isi import ISIHistogramsCalculator, compute_isi_histograms, compute_isi_histograms_numpy
-from .noise_level import NoiseLevelsCalculator, compute_noise_levels
-from .spike_amplitudes import SpikeAmplitudesCalculator, compute_spike_amplitudes
+from ..lazy_exports import lazy_exports
+
+#: Public name -> module that defines it, imported on first access (PEP 562).
+_EXPORTS = {
+    "ComputedExtension": ".computed_extension",
+    "CorrelogramsCalculator": ".correlograms",
+    "compute_correlograms": ".correlograms",
+    "compute_correlograms_numpy": ".correlograms",
+    "correlogram_for_one_segment": ".correlograms",
+    "ISIHistogramsCalculator": ".isi",
+    "compute_isi_histograms": ".isi",
+    "compute_isi_histograms_numpy": ".isi",
+    "NoiseLevelsCalculator": ".noise_level",
+    "compute_noise_levels": ".noise_level",
+    "SpikeAmplitudesCalculator": ".spike_amplitudes",
+    "compute_spike_amplitudes": ".spike_amplitudes",
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "ComputedExtension",

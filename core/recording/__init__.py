@@ -1,39 +1,42 @@
 """Recordings: the base class, in-memory and on-disk formats, views and tools."""
 
-from .aggregation import ChannelsAggregationRecording, aggregate_channels
-from .base import BaseRecording, BaseRecordingSegment
-from .binary import (
-    BinaryFolderRecording,
-    BinaryRecordingExtractor,
-    read_binary,
-    read_binary_folder,
-)
-from .channels import BaseRecordingSnippets
-from .numpy import NumpyRecording, SharedMemoryRecording
-from .segments import (
-    AppendSegmentRecording,
-    ConcatenateSegmentRecording,
-    SelectSegmentRecording,
-    append_recordings,
-    concatenate_recordings,
-    select_segment_recording,
-    split_recording,
-)
-from .slicing import ChannelSliceRecording, FrameSliceRecording
-from .tools import (
-    get_channel_distances,
-    get_chunk_with_margin,
-    get_closest_channels,
-    get_noise_levels,
-    get_random_data_chunks,
-    order_channels_by_depth,
-)
-from .writing import write_binary_recording
-from .zarr import (
-    ZarrRecordingExtractor,
-    get_default_zarr_compressor,
-    read_zarr_recording,
-)
+from ..lazy_exports import lazy_exports
+
+#: Public name -> module that defines it, imported on first access (PEP 562).
+_EXPORTS = {
+    "ChannelsAggregationRecording": ".aggregation",
+    "aggregate_channels": ".aggregation",
+    "BaseRecording": ".base",
+    "BaseRecordingSegment": ".base",
+    "BinaryFolderRecording": ".binary",
+    "BinaryRecordingExtractor": ".binary",
+    "read_binary": ".binary",
+    "read_binary_folder": ".binary",
+    "BaseRecordingSnippets": ".channels",
+    "NumpyRecording": ".numpy",
+    "SharedMemoryRecording": ".numpy",
+    "AppendSegmentRecording": ".segments",
+    "ConcatenateSegmentRecording": ".segments",
+    "SelectSegmentRecording": ".segments",
+    "append_recordings": ".segments",
+    "concatenate_recordings": ".segments",
+    "select_segment_recording": ".segments",
+    "split_recording": ".segments",
+    "ChannelSliceRecording": ".slicing",
+    "FrameSliceRecording": ".slicing",
+    "get_channel_distances": ".tools",
+    "get_chunk_with_margin": ".tools",
+    "get_closest_channels": ".tools",
+    "get_noise_levels": ".tools",
+    "get_random_data_chunks": ".tools",
+    "order_channels_by_depth": ".tools",
+    "write_binary_recording": ".writing",
+    "ZarrRecordingExtractor": ".zarr",
+    "get_default_zarr_compressor": ".zarr",
+    "read_zarr_recording": ".zarr",
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "ZarrRecordingExtractor",

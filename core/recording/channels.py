@@ -5,9 +5,9 @@ from __future__ import annotations
 import copy
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from probeinterface import Probe, ProbeGroup, read_probeinterface, write_probeinterface
 
 from ..argument_checks import (
     check_id_types,
@@ -16,6 +16,9 @@ from ..argument_checks import (
 )
 from ..base import BaseExtractor
 from ..errors import InvalidInputError
+
+if TYPE_CHECKING:  # probeinterface is imported when a probe is used
+    from probeinterface import Probe, ProbeGroup
 
 
 class BaseRecordingSnippets(BaseExtractor):
@@ -185,6 +188,8 @@ class BaseRecordingSnippets(BaseExtractor):
     # ------------------------------------------------------------------ probes
     def set_probe(self, probe: Probe, group_mode: str = "by_probe", in_place: bool = False):
         """Attach a probeinterface ``Probe`` (see `set_probes`)."""
+        from probeinterface import ProbeGroup
+
         probegroup = ProbeGroup()
         probegroup.add_probe(probe)
         return self.set_probes(probegroup, group_mode=group_mode, in_place=in_place)
@@ -282,6 +287,8 @@ class BaseRecordingSnippets(BaseExtractor):
         ValueError
             If there is neither a probe nor channel locations.
         """
+        from probeinterface import ProbeGroup
+
         contact_vector = self._properties.get("contact_vector")
         if contact_vector is None:
             if "location" not in self._properties:
@@ -316,6 +323,8 @@ class BaseRecordingSnippets(BaseExtractor):
         self, locations, shape: str = "circle", shape_params: dict | None = None, axes: str = "xy"
     ) -> Probe:
         """A probe with one contact per channel at ``locations``, wired 0..n-1."""
+        from probeinterface import Probe
+
         locations = np.asarray(locations, dtype="float64")
         shape_params = {"radius": 1} if shape_params is None else shape_params
         if locations.shape[1] == 3:
@@ -347,6 +356,8 @@ class BaseRecordingSnippets(BaseExtractor):
     def save_probe_to_folder(self, folder: str | Path) -> None:
         """Write ``probe.json`` (probeinterface format) if a probe is attached."""
         if self.has_probe():
+            from probeinterface import write_probeinterface
+
             write_probeinterface(Path(folder) / "probe.json", self.get_probegroup())
 
     def load_probe_from_folder(self, folder: str | Path) -> None:
@@ -354,6 +365,8 @@ class BaseRecordingSnippets(BaseExtractor):
         for name in ("probe.json", "probegroup.json"):
             path = Path(folder) / name
             if path.is_file():
+                from probeinterface import read_probeinterface
+
                 probegroup = read_probeinterface(path)
                 self.set_probegroup(probegroup, in_place=True)
                 return
@@ -475,6 +488,8 @@ class ChannelSliceSelection:
 
 
 def _as_probegroup(probe_or_probegroup) -> ProbeGroup:
+    from probeinterface import Probe, ProbeGroup
+
     if isinstance(probe_or_probegroup, ProbeGroup):
         return probe_or_probegroup
     probes = (

@@ -1,16 +1,24 @@
 """Snippets: waveform cutouts around peaks, in memory or in ``.npy`` files, and their views."""
 
-from .base import BaseSnippets, BaseSnippetsSegment
-from .from_sorting import GeneratedSnippets, generate_snippets, snippets_from_sorting
-from .npy import (
-    NpyFolderSnippets,
-    NpySnippetsExtractor,
-    read_npy_snippets,
-    read_npy_snippets_folder,
-)
-from .numpy import NumpySnippets
-from .segments import SelectSegmentSnippets
-from .slicing import ChannelSliceSnippets
+from ..lazy_exports import lazy_exports
+
+#: Public name -> module that defines it, imported on first access (PEP 562).
+_EXPORTS = {
+    "BaseSnippets": ".base",
+    "BaseSnippetsSegment": ".base",
+    "GeneratedSnippets": ".from_sorting",
+    "generate_snippets": ".from_sorting",
+    "snippets_from_sorting": ".from_sorting",
+    "NpyFolderSnippets": ".npy",
+    "NpySnippetsExtractor": ".npy",
+    "read_npy_snippets": ".npy",
+    "read_npy_snippets_folder": ".npy",
+    "NumpySnippets": ".numpy",
+    "SelectSegmentSnippets": ".segments",
+    "ChannelSliceSnippets": ".slicing",
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "snippets_from_sorting",

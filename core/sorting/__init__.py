@@ -1,28 +1,40 @@
 """Sortings: the base class with its caches, in-memory and on-disk formats, views."""
 
-from .aggregation import UnitsAggregationSorting, aggregate_units
-from .base import BaseSorting, BaseSortingSegment, minimum_spike_dtype
-from .folders import (
-    NpzFolderSorting,
-    NumpyFolderSorting,
-    read_npz_folder,
-    read_numpy_sorting_folder,
-)
-from .npz import NpzSortingExtractor, read_npz_sorting
-from .numpy import NumpySorting, SharedMemorySorting, SpikeVectorSortingSegment
-from .segments import (
-    AppendSegmentSorting,
-    ConcatenateSegmentSorting,
-    SelectSegmentSorting,
-    SplitSegmentSorting,
-    append_sortings,
-    concatenate_sortings,
-    select_segment_sorting,
-    split_sorting,
-)
-from .slicing import FrameSliceSorting, UnitsSelectionSorting
-from .spike_vector import spike_vector_to_spike_trains
-from .zarr import ZarrSortingExtractor, add_sorting_to_zarr_group, read_zarr_sorting
+from ..lazy_exports import lazy_exports
+
+#: Public name -> module that defines it, imported on first access (PEP 562).
+_EXPORTS = {
+    "UnitsAggregationSorting": ".aggregation",
+    "aggregate_units": ".aggregation",
+    "BaseSorting": ".base",
+    "BaseSortingSegment": ".base",
+    "minimum_spike_dtype": ".base",
+    "NpzFolderSorting": ".folders",
+    "NumpyFolderSorting": ".folders",
+    "read_npz_folder": ".folders",
+    "read_numpy_sorting_folder": ".folders",
+    "NpzSortingExtractor": ".npz",
+    "read_npz_sorting": ".npz",
+    "NumpySorting": ".numpy",
+    "SharedMemorySorting": ".numpy",
+    "SpikeVectorSortingSegment": ".numpy",
+    "AppendSegmentSorting": ".segments",
+    "ConcatenateSegmentSorting": ".segments",
+    "SelectSegmentSorting": ".segments",
+    "SplitSegmentSorting": ".segments",
+    "append_sortings": ".segments",
+    "concatenate_sortings": ".segments",
+    "select_segment_sorting": ".segments",
+    "split_sorting": ".segments",
+    "FrameSliceSorting": ".slicing",
+    "UnitsSelectionSorting": ".slicing",
+    "spike_vector_to_spike_trains": ".spike_vector",
+    "ZarrSortingExtractor": ".zarr",
+    "add_sorting_to_zarr_group": ".zarr",
+    "read_zarr_sorting": ".zarr",
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "FrameSliceSorting",

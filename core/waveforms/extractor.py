@@ -29,7 +29,6 @@ from .sampling import sample_spikes
 from .store import WaveformStore, open_waveform_store
 from .store_folder import BinaryFolderStore
 from .store_memory import MemoryStore
-from .store_zarr import ZarrWaveformStore
 
 if TYPE_CHECKING:
     from ..recording.base import BaseRecording
@@ -199,6 +198,8 @@ class WaveformExtractor(RecordingInfoMixin, TemplatesMixin, SavingMixin, Extensi
         allow_pickle: bool = False,
     ) -> WaveformExtractor:
         """Open a ``.zarr`` store written by :meth:`save` here or by SpikeInterface 0.100."""
+        from .store_zarr import ZarrWaveformStore  # imports zarr
+
         return cls.from_store(ZarrWaveformStore(folder, allow_pickle), with_recording, sorting)
 
     @classmethod

@@ -14,12 +14,13 @@ import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
-from probeinterface import Probe, ProbeGroup
 
 from ..argument_checks import sampling_frequency_mismatch
 from ..json_io import to_jsonable
 
 if TYPE_CHECKING:
+    from probeinterface import Probe, ProbeGroup
+
     from ..recording.base import BaseRecording
     from ..sorting.base import BaseSorting
 

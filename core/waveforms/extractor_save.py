@@ -21,14 +21,22 @@ from ..source_files import check_save_target
 from .store import ExtractorContent
 from .store_folder import BinaryFolderStore
 from .store_memory import MemoryStore
-from .store_zarr import ZarrWaveformStore
 
 if TYPE_CHECKING:
     from ..sorting.base import BaseSorting
     from .extractor import WaveformExtractor
     from .sparsity import ChannelSparsity
 
-_STORE_CLASSES = {"binary": BinaryFolderStore, "zarr": ZarrWaveformStore}
+_STORE_FORMATS = ("binary", "zarr")
+
+
+def _store_class(format: str) -> type:
+    """The store class writing ``format`` (zarr is imported only when a zarr store is saved)."""
+    if format == "zarr":
+        from .store_zarr import ZarrWaveformStore
+
+        return ZarrWaveformStore
+    return BinaryFolderStore
 
 
 class SavingMixin:
@@ -185,10 +193,10 @@ class SavingMixin:
             If the target is, holds or lies inside this extractor's folder or a file of its
             recording or sorting (checked before anything is written).
         """
-        if format not in _STORE_CLASSES:
+        if format not in _STORE_FORMATS:
             raise ValueError(f"format must be 'binary' or 'zarr', got {format!r}")
         self._check_extra_sparsity(sparsity)
-        store_class = _STORE_CLASSES[format]
+        store_class = _store_class(format)
         folder = store_class.target_path(folder)
         if folder.exists() and not overwrite:
             raise FileExistsError(f"{folder} already exists (use overwrite=True to replace it)")

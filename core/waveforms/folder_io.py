@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from probeinterface import ProbeGroup, read_probeinterface, write_probeinterface
 
 from ..json_io import read_json, to_jsonable, write_json
 from ..loading import load_extractor
 from .extractor_io import template_names
 
 if TYPE_CHECKING:
+    from probeinterface import ProbeGroup
+
     from ..recording.base import BaseRecording
     from ..sorting.base import BaseSorting
     from .sparsity import ChannelSparsity
@@ -81,6 +82,8 @@ def write_recording_info(folder: Path, rec_attributes: dict, probegroup: ProbeGr
     info.mkdir(exist_ok=True)
     write_json(info / "recording_attributes.json", rec_attributes)
     if probegroup is not None:
+        from probeinterface import write_probeinterface
+
         write_probeinterface(info / "probegroup.json", probegroup)
 
 
@@ -101,6 +104,8 @@ def read_recording_info(folder: Path) -> dict:
         )
     rec_attributes = read_json(attributes_file)
     probegroup_file = folder / "recording_info" / "probegroup.json"
+    from probeinterface import read_probeinterface
+
     rec_attributes["probegroup"] = (
         read_probeinterface(probegroup_file) if probegroup_file.is_file() else None
     )
