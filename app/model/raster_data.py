@@ -31,9 +31,11 @@ DIMMED_ALPHA = 70
 class SpikeIndex:
     """The spikes of a sorting by segment: ``(sample_index, unit_index)`` in time order.
 
-    A curated sorting (`core.curation.CuratedSorting`) is indexed on its base sorting's spikes,
-    relabelled (`CuratedSorting.base_spike_unit_indices`): after a curation action only the
-    labels are new, and the spike times of an index of the same base (``previous``) are shared.
+    A curated sorting (`core.curation.CuratedSorting`) is indexed on its base sorting's spikes
+    and their units' slots (`CuratedSorting.base_spike_slots`: patched, after a curation
+    action, for the units it made only); a window's unit indices are looked up through the
+    curation's ``slot -> unit index`` table. The spike times of an index of the same base
+    (``previous``) are shared.
 
     Parameters
     ----------
@@ -49,6 +51,7 @@ class SpikeIndex:
         self.unit_ids = sorting.unit_ids
         base = curation_base(sorting)
         self.base = base
+        self._table: np.ndarray | None = None  # slot -> unit index (curated sortings)
         if base is None:
             segments = sorting.to_spike_vector(concatenated=False)
             self._samples = [_contiguous(s["sample_index"]) for s in segments]
@@ -60,10 +63,11 @@ class SpikeIndex:
         else:
             segments = base.to_spike_vector(concatenated=False)
             self._samples = [_contiguous(s["sample_index"]) for s in segments]
-        labels = sorting.base_spike_unit_indices()
+        slots = sorting.base_spike_slots()
         offsets = np.cumsum([0, *(s.size for s in self._samples)])
-        self._units = [labels[a:b] for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
-        self._removed = bool((labels < 0).any())
+        self._units = [slots.slots[a:b] for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
+        self._table = slots.unit_index_of_slot
+        self._removed = sorting.count_total_num_spikes() < int(offsets[-1])
 
     @property
     def num_segments(self) -> int:
@@ -75,6 +79,8 @@ class SpikeIndex:
         samples = self._samples[segment_index]
         first, last = np.searchsorted(samples, [start_frame, end_frame], side="left")
         samples, units = samples[first:last], self._units[segment_index][first:last]
+        if self._table is not None:
+            units = self._table[units]
         if self._removed:
             held = units >= 0
             samples, units = samples[held], units[held]
@@ -83,7 +89,10 @@ class SpikeIndex:
     def segment(self, segment_index: int):
         """``(sample_index, unit_index)`` of every spike of a segment (unit index -1: a spike
         the curation removed)."""
-        return self._samples[segment_index], self._units[segment_index]
+        units = self._units[segment_index]
+        if self._table is not None:
+            units = self._table[units]
+        return self._samples[segment_index], units
 
     def unit_spikes(self, unit_id, segment_index: int) -> np.ndarray:
         """Sample indices of one unit's spikes in a segment."""

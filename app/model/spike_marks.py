@@ -36,7 +36,7 @@ class SpikeTrainIndex:
     def __init__(self, sorting) -> None:
         self.sorting = sorting
         self._lock = threading.Lock()
-        self._segments: list[tuple[np.ndarray, np.ndarray]] | None = None
+        self._segments: list[tuple] | None = None
 
     def spikes_between(self, segment_index: int, start_frame: int, end_frame: int) -> np.ndarray:
         """The spikes of ``[start_frame, end_frame)`` in a segment (``sample_index`` and
@@ -48,9 +48,10 @@ class SpikeTrainIndex:
             return np.empty(0, dtype=[("sample_index", "int64"), ("unit_index", "int64")])
         samples, units = self._segments[segment_index]
         first, last = np.searchsorted(samples, [start_frame, end_frame], side="left")
-        if units.dtype.names:  # the sorting's own spike vector
+        if not isinstance(units, tuple):  # the sorting's own spike vector
             return units[first:last]
-        units = units[first:last]
+        offset, spike_slots = units  # a curated sorting's units, by base spike
+        units = spike_slots.unit_indices(offset + first, offset + last)
         held = units >= 0  # -1: a spike the curation removed
         spikes = np.empty(
             int(held.sum()), dtype=[("sample_index", "int64"), ("unit_index", "int64")]
@@ -64,11 +65,11 @@ class SpikeTrainIndex:
 _BASE_SAMPLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _indexed_segments(sorting) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``(samples, spike vector)`` per segment; for a curated sorting, ``(samples, unit
-    indices)`` with its base's spike samples
-    (shared by every curation of that base: after a curation action only the labels are
-    computed) and `CuratedSorting.base_spike_unit_indices`."""
+def _indexed_segments(sorting) -> list[tuple]:
+    """``(samples, spike vector)`` per segment; for a curated sorting, ``(samples, (first
+    base row of the segment, spike slots))`` with its base's spike samples (shared by every
+    curation of that base) and `CuratedSorting.base_spike_slots` (after a curation action
+    only the rows of the units it made are written)."""
     from core.curation import CuratedSorting
 
     if not isinstance(sorting, CuratedSorting):
@@ -84,9 +85,9 @@ def _indexed_segments(sorting) -> list[tuple[np.ndarray, np.ndarray]]:
             for vector in base.to_spike_vector(concatenated=False)
         ]
         _BASE_SAMPLES[base] = samples
-    labels = sorting.base_spike_unit_indices()
+    slots = sorting.base_spike_slots()
     offsets = np.cumsum([0, *(s.size for s in samples)])
-    return [(s, labels[a:b]) for s, a, b in zip(samples, offsets[:-1], offsets[1:], strict=True)]
+    return [(s, (int(a), slots)) for s, a in zip(samples, offsets[:-1], strict=True)]
 
 
 @dataclass(frozen=True, eq=False)

@@ -60,6 +60,7 @@ class CorrelogramsView(ComputedView):
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(session, "CorrelogramsWorker", "correlograms", parent)
         self.plots: dict[tuple[int, int], pg.PlotItem] = {}
+        self._cells: dict[tuple[int, int], tuple] = {}  # plot, curve, shade
 
         self.window_spin = spin_box(2.0, 2000.0, 50.0, " ms", "Whole window of lags")
         self.bin_spin = spin_box(0.05, 100.0, 1.0, " ms", "Bin width")
@@ -110,47 +111,59 @@ class CorrelogramsView(ComputedView):
     def _clear(self) -> None:
         self.grid.clear()
         self.plots = {}
+        self._cells = {}
 
     def _draw(self, _data: CorrelogramData) -> None:
         self._redraw()
 
     def _redraw(self, *_) -> None:
+        """Show the correlograms on display; the grid's plots are kept while the number of
+        units stays (after a curation action or another selection only data, titles and
+        colours change: creating pyqtgraph plots costs the GUI thread tens of ms each)."""
         data = self._value
         if data is None:
             return
         theme, session = self._theme, self._session
-        self.grid.clear()
-        self.plots = {}
         count = len(data.unit_ids)
+        if len(self._cells) != count * count:
+            self._build_grid(count)
         refractory = self.refractory_spin.value()
+        for (row, col), (plot, curve, shade) in self._cells.items():
+            if row == col:
+                unit_id = data.unit_ids[row]
+                color = theme.unit_color(session.unit_color_index(unit_id))
+                plot.setTitle(str(unit_id), color=color, size="9pt")
+            else:
+                color = theme.foreground
+            brush = pg.mkColor(color)
+            brush.setAlpha(170)
+            curve.setData(
+                data.bins,
+                data.ccgs[row, col],
+                stepMode="center",
+                fillLevel=0,
+                brush=brush,
+                pen=pg.mkPen(color, width=1),
+            )
+            shade.setRegion((-refractory, refractory))
+            shade.setVisible(refractory > 0)
+            plot.setXRange(data.bins[0], data.bins[-1], padding=0)
+            plot.setYRange(0, max(float(data.ccgs[row, col].max()), 1.0), padding=0.05)
+
+    def _build_grid(self, count: int) -> None:
+        """``count`` x ``count`` plots, each with its curve and refractory shade."""
+        theme = self._theme
+        self._clear()
         for row in range(count):
             for col in range(count):
                 plot = self.grid.addPlot(row=row, col=col)
                 style_axes(plot, theme)
                 plot.setMouseEnabled(x=False, y=False)
-                if row == col:
-                    unit_id = data.unit_ids[row]
-                    color = theme.unit_color(session.unit_color_index(unit_id))
-                    plot.setTitle(str(unit_id), color=color, size="9pt")
-                else:
-                    color = theme.foreground
-                brush = pg.mkColor(color)
-                brush.setAlpha(170)
-                curve = pg.PlotCurveItem(
-                    data.bins,
-                    data.ccgs[row, col],
-                    stepMode="center",
-                    fillLevel=0,
-                    brush=brush,
-                    pen=pg.mkPen(color, width=1),
-                )
+                curve = pg.PlotCurveItem()  # data, step mode and style: _redraw
                 plot.addItem(curve)
-                if refractory > 0:
-                    shade = pg.LinearRegionItem(
-                        (-refractory, refractory), movable=False, brush=theme.epoch, pen=None
-                    )
-                    shade.setZValue(-10)
-                    plot.addItem(shade)
+                shade = pg.LinearRegionItem((-1.0, 1.0), movable=False, brush=theme.epoch, pen=None)
+                shade.setZValue(-10)
+                plot.addItem(shade)
                 for name in ("left", "bottom"):
                     plot.getAxis(name).setStyle(tickLength=-3)
                 plot.getAxis("left").setWidth(34)
@@ -158,6 +171,5 @@ class CorrelogramsView(ComputedView):
                     plot.getAxis("bottom").setStyle(showValues=False)
                 else:
                     plot.setLabel("bottom", "lag (ms)")
-                plot.setXRange(data.bins[0], data.bins[-1], padding=0)
-                plot.setYRange(0, max(float(data.ccgs[row, col].max()), 1.0), padding=0.05)
                 self.plots[(row, col)] = plot
+                self._cells[(row, col)] = (plot, curve, shade)

@@ -49,6 +49,7 @@ class CurationHistoryView(QWidget):
         layout.addWidget(self.list, 1)
         layout.addWidget(self.journal_label)
         self._undone_brush = QBrush(theme.bad_channel)
+        self._done_brush = QListWidgetItem().foreground()
         controller.changed.connect(self.refresh)
         self.refresh()
 
@@ -62,15 +63,23 @@ class CurationHistoryView(QWidget):
     def refresh(self, *_) -> None:
         """Show the controller's history."""
         controller = self._controller
-        self.list.clear()
-        for number, item in enumerate(controller.history(), start=1):
-            row = QListWidgetItem(f"{number}. {item.text}")
-            if not item.done:
+        history = controller.history()
+        # rows change in place: an action adds or restyles a row or two, the others stay
+        while self.list.count() > len(history):
+            self.list.takeItem(self.list.count() - 1)
+        for number, item in enumerate(history, start=1):
+            text = f"{number}. {item.text}"
+            row = self.list.item(number - 1)
+            if row is None:
+                row = QListWidgetItem(text)
+                self.list.addItem(row)
+            elif row.text() != text:
+                row.setText(text)
+            if row.font().italic() == item.done:
                 font = QFont(row.font())
-                font.setItalic(True)
+                font.setItalic(not item.done)
                 row.setFont(font)
-                row.setForeground(self._undone_brush)
-            self.list.addItem(row)
+                row.setForeground(self._undone_brush if not item.done else self._done_brush)
         self.undo_action.setEnabled(controller.can_undo)
         self.redo_action.setEnabled(controller.can_redo)
         self.start_action.setEnabled(controller.can_undo)

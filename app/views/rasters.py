@@ -306,7 +306,8 @@ class RasterView(QWidget):
         recording, fs = session.recording, sorting.sampling_frequency
 
         def build() -> None:
-            lower_thread_priority()
+            if not follows:  # following a curation is quick, and the user waits for it
+                lower_thread_priority()
             try:
                 # a curation of what is on screen: the spike times are shared, the overview
                 # counts of the units it left alone are copied

@@ -7,6 +7,8 @@ JSON form (``to_json`` / `action_from_json`) and a one-line description for a hi
 
 from __future__ import annotations
 
+import base64
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -14,6 +16,9 @@ import numpy as np
 
 from .model import UnitId
 from .parsing import _as_list, _as_unit_id
+
+#: Splits of units with more spikes than this are written with their parts packed.
+COMPACT_SPLIT_SPIKES = 10_000
 
 
 def _ids_text(unit_ids) -> str:
@@ -92,13 +97,19 @@ class SplitAction:
     __hash__ = None
 
     def to_json(self) -> dict:
-        """JSON form."""
-        return {
-            "type": "split",
-            "unit_id": self.unit_id,
-            "parts": [part.tolist() for part in self.parts],
-            "new_unit_ids": list(self.new_unit_ids),
-        }
+        """JSON form: the parts as lists of indices, or, for a unit of more than
+        `COMPACT_SPLIT_SPIKES` spikes, the part of each spike packed (``part_of_spike``:
+        zlib-compressed little-endian unsigned integers in base64; a journal line of a split
+        of 100 000s of spikes is then written in milliseconds)."""
+        record = {"type": "split", "unit_id": self.unit_id}
+        num_spikes = sum(part.size for part in self.parts)
+        if num_spikes > COMPACT_SPLIT_SPIKES:
+            record["num_spikes"] = int(num_spikes)
+            record["part_of_spike"] = _pack_parts(self.parts, num_spikes)
+        else:
+            record["parts"] = [part.tolist() for part in self.parts]
+        record["new_unit_ids"] = list(self.new_unit_ids)
+        return record
 
     def describe(self) -> str:
         """One line for a history list."""
@@ -152,6 +163,12 @@ def action_from_json(record: Mapping) -> Action:
     if kind == "remove":
         return RemoveAction(ids("unit_ids"))
     if kind == "split":
+        if "part_of_spike" in record:
+            return SplitAction(
+                _as_unit_id(record.get("unit_id"), "unit_id"),
+                _unpack_parts(record, len(ids("new_unit_ids"))),
+                ids("new_unit_ids"),
+            )
         parts = []
         for i, part in enumerate(_as_list(record.get("parts"), "parts", allow_none=False)):
             array = np.asarray(part)
@@ -166,3 +183,44 @@ def action_from_json(record: Mapping) -> Action:
             _as_unit_id(record.get("unit_id"), "unit_id"), tuple(parts), ids("new_unit_ids")
         )
     raise ValueError(f"unknown action type {kind!r} (expected label, merge, split or remove)")
+
+
+def _pack_parts(parts, num_spikes: int) -> str:
+    dtype = np.dtype("<u1" if len(parts) < 2**8 else "<u2" if len(parts) < 2**16 else "<u4")
+    part_of_spike = np.empty(num_spikes, dtype=dtype)
+    for i, part in enumerate(parts):
+        part_of_spike[part] = i
+    return base64.b64encode(zlib.compress(part_of_spike.tobytes(), 1)).decode("ascii")
+
+
+def _unpack_parts(record: dict, num_parts: int) -> tuple[np.ndarray, ...]:
+    num_spikes = record.get("num_spikes")
+    packed = record.get("part_of_spike")
+    if not isinstance(num_spikes, int) or num_spikes < 0 or not isinstance(packed, str):
+        raise ValueError(
+            "split action: part_of_spike must be a base64 string and num_spikes an integer"
+        )
+    dtype = np.dtype("<u1" if num_parts < 2**8 else "<u2" if num_parts < 2**16 else "<u4")
+    size = num_spikes * dtype.itemsize
+    try:
+        raw = zlib.decompressobj().decompress(base64.b64decode(packed, validate=True), size + 1)
+    except (ValueError, zlib.error) as error:
+        raise ValueError(f"split action: part_of_spike cannot be decoded ({error})") from None
+    if len(raw) != size:
+        raise ValueError(
+            f"split action: part_of_spike holds {len(raw) // dtype.itemsize} spikes, "
+            f"num_spikes says {num_spikes}"
+        )
+    part_of_spike = np.frombuffer(raw, dtype=dtype)
+    if part_of_spike.size and int(part_of_spike.max()) >= num_parts:
+        raise ValueError(
+            f"split action: part_of_spike names part {int(part_of_spike.max())} of {num_parts}"
+        )
+    order = np.argsort(part_of_spike, kind="stable")
+    bounds = np.searchsorted(part_of_spike[order], np.arange(num_parts + 1))
+    parts = []
+    for i in range(num_parts):
+        part = order[bounds[i] : bounds[i + 1]].astype("int64")
+        part.flags.writeable = False
+        parts.append(part)
+    return tuple(parts)

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..registry import register_extractor_class
 from ..sorting.base import BaseSorting, BaseSortingSegment
+from .spike_slots import SpikeSlots
 from .steps import BaseSpikeIndex, UnitState, parse_step
 from .unit_ids import id_array
 
@@ -188,6 +189,14 @@ class CuratedSorting(BaseSorting):
                 labels.flags.writeable = False
                 self._base_labels = labels
             return labels
+
+    def base_spike_slots(self) -> SpikeSlots:
+        """Which unit holds each spike of the base sorting's spike vector, as slots and a
+        ``slot -> unit index`` table (see `core.curation.spike_slots`): what
+        `base_spike_unit_indices` gives, without relabelling every spike. After an action only
+        the rows of the units it made are written (on a copy of a recent curation's slots), so
+        a view indexed on the base's spikes follows a curation in milliseconds."""
+        return self._index.spike_slots(self._state)
 
     def _compute_base_labels(self) -> np.ndarray:
         index = self._index

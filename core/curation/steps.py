@@ -18,6 +18,7 @@ A unit state holds, for each unit, the rows of its spikes in the base sorting's 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -37,6 +38,7 @@ from .properties import (
     properties_after_splits,
     properties_with_labels,
 )
+from .spike_slots import SpikeSlotRegistry, SpikeSlots
 from .unit_ids import (
     new_unit_ids_for_merges,
     new_unit_ids_for_splits,
@@ -95,6 +97,8 @@ class BaseSpikeIndex:
         self.unit_ids = tuple(sorting.unit_ids.tolist())
         self._tie_runs: tuple[np.ndarray, np.ndarray] | None = None
         self._base_rows: dict[UnitId, np.ndarray] | None = None
+        self._slots: SpikeSlotRegistry | None = None
+        self._slots_lock = threading.Lock()
 
     def tie_runs(self) -> tuple[np.ndarray, np.ndarray]:
         """Rows of the spikes sharing segment and sample with another, and a run number each.
@@ -131,6 +135,16 @@ class BaseSpikeIndex:
             part.flags.writeable = False
             rows[unit_id] = part
         return rows
+
+    def spike_slots(self, state: UnitState) -> SpikeSlots:
+        """Which unit of ``state`` holds each base spike, as slots patched from a recent
+        state's (see `core.curation.spike_slots`)."""
+        with self._slots_lock:
+            if self._slots is None:
+                self._slots = SpikeSlotRegistry(
+                    self.unit_ids, self.base_rows(), self.base_unit_index
+                )
+        return self._slots.spike_slots(state)
 
     def rows_in_segment(self, rows: np.ndarray, segment_index: int) -> np.ndarray:
         """The part of sorted ``rows`` that lies in one segment."""

@@ -84,6 +84,15 @@ def test_labels_remove_and_the_history_panel(window):
     assert history.texts()[1] == ("2. Remove 3", False)
     history._on_clicked(history.list.item(1))  # back to "Remove 3"
     assert 3 not in session.sorting.unit_ids.tolist()
+    assert history.texts()[1] == ("2. Remove 3", True)
+    assert history.list.item(1).foreground() == history.list.item(0).foreground()
+    first = history.list.item(0)
+    trigger(window, "undo")
+    session.select_units([1, 2])
+    trigger(window, "merge")  # the undone removal leaves the history
+    assert history.texts() == [("1. Label 3 as noise", True), ("2. Merge 1, 2 into 4", True)]
+    assert history.list.item(0) is first  # rows are updated in place
+    assert not history.list.item(1).font().italic()
 
 
 def test_split_the_lassoed_spikes(window):

@@ -60,6 +60,28 @@ def test_correlograms_grid_of_the_selected_units(qtbot, session):
     view.shutdown()
 
 
+def test_correlogram_plots_are_kept_while_the_unit_count_stays(qtbot, session):
+    view = make(qtbot, CorrelogramsView, session)
+    with qtbot.waitSignal(view.drawn, timeout=5000):
+        session.select_units(["a", "b"])
+    plots = dict(view.plots)
+    with qtbot.waitSignal(view.drawn, timeout=5000):
+        session.select_units(["b", "a"])
+    assert view.plots == plots  # the same items, new data
+    assert view.plots[(0, 0)].titleLabel.text == "b"
+    for (row, col), (plot, curve, shade) in view._cells.items():
+        assert plot is plots[(row, col)]
+        x, y = curve.getData()
+        np.testing.assert_array_equal(y, view.data.ccgs[row, col])
+        assert shade.isVisible() and shade.getRegion() == pytest.approx((-1.5, 1.5))
+    with qtbot.waitSignal(view.drawn, timeout=5000):
+        session.select_units(["a"])
+    assert list(view.plots) == [(0, 0)] and view.plots[(0, 0)] is not plots[(0, 0)]
+    view.refractory_spin.setValue(0.0)
+    assert not view._cells[(0, 0)][2].isVisible()
+    view.shutdown()
+
+
 def test_correlogram_window_control_recomputes(qtbot, session):
     view = make(qtbot, CorrelogramsView, session)
     with qtbot.waitSignal(view.drawn, timeout=5000):

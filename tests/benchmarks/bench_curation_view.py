@@ -28,6 +28,7 @@ Usage (one benchmark at a time on this machine)::
 
     flock /work/bench.lock python tests/benchmarks/bench_curation_view.py [--units 500]
         [--spikes 10_000_000] [--duration 3600] [--reps 7] [--folder DIR]
+        [--actions label remove merge undo split]
 """
 
 from __future__ import annotations
@@ -45,6 +46,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_units_view import Heartbeat, make_data, open_recording, run_until
 
+#: The views timed.
+VIEWS = ("table", "rasters", "correlograms")
+#: Actions timed, in the order of one repetition.
+ACTIONS = ("label", "remove", "merge", "undo", "split")
 #: Longest wait for a view, and for the background jobs between two actions, in seconds.
 VIEW_TIMEOUT_S = 120.0
 JOBS_TIMEOUT_S = 900.0
@@ -65,9 +70,11 @@ class Timings:
 class Watch:
     """Times, from a start, at which each view first shows the expected units."""
 
-    def __init__(self, window, new_ids: list, old_ids: list) -> None:
+    def __init__(self, window, new_ids: list, old_ids: list, views=VIEWS, label=None) -> None:
         self.window = window
         self.new_ids, self.old_ids = set(new_ids), set(old_ids)
+        self.views = set(views)
+        self.label = label  # (unit_id, text) the table must show in its quality column
         self.start = 0.0
         self.done: dict[str, float] = {}
         rasters = window.views["rasters"]
@@ -83,13 +90,19 @@ class Watch:
 
     def _rasters_drawn(self) -> None:
         rows = set(self.window.views["rasters"].row_unit_ids())
-        if "rasters" not in self.done and self.new_ids <= rows and not rows & self.old_ids:
+        if (
+            "rasters" in self.views
+            and "rasters" not in self.done
+            and self.new_ids <= rows
+            and not rows & self.old_ids
+        ):
             self.done["rasters"] = self._elapsed()
 
     def _correlograms_drawn(self) -> None:
         data = self.window.views["correlograms"].data
         if (
-            "correlograms" not in self.done
+            "correlograms" in self.views
+            and "correlograms" not in self.done
             and data is not None
             and set(data.unit_ids) == (self.new_ids)
         ):
@@ -99,9 +112,18 @@ class Watch:
         table = self.window.views["units_table"].table
         if "table" not in self.done and table is not None:
             ids = set(table.unit_ids.tolist())
-            if self.new_ids <= ids and not ids & self.old_ids:
+            if self.new_ids <= ids and not ids & self.old_ids and self._label_shown(table):
                 self.done["table"] = self._elapsed()
-        return {"table", "rasters", "correlograms"} <= set(self.done)
+        return self.views <= set(self.done)
+
+    def _label_shown(self, table) -> bool:
+        if self.label is None:
+            return True
+        unit_id, text = self.label
+        try:
+            return table.text(table.row_of(unit_id), "quality") == text
+        except (KeyError, ValueError):
+            return False
 
     def close(self) -> None:
         self.window.views["rasters"].drawn.disconnect(self._rasters_drawn)
@@ -137,12 +159,15 @@ def start_window(folder: Path, settings_folder: Path):
 
 
 def timed_action(window, prepare, trigger_name: str, timings: Timings) -> None:
-    """Prepare the selection, trigger the action and time the views until they show it."""
+    """Prepare the selection, trigger the action and time the views until they show it.
+
+    ``prepare()`` returns ``(old_ids, views, label)``: the units that must go, the views to
+    wait for and the label the table must show (or None)."""
     session = window.session
-    old_ids = prepare()
+    old_ids, views, label = prepare()
     before = set(session.sorting.unit_ids.tolist())
     heartbeat = Heartbeat()
-    watch = Watch(window, [], old_ids)
+    watch = Watch(window, [], old_ids, views, label)
     action = window.menus.actions[trigger_name]
     if not action.isEnabled():
         raise RuntimeError(f"{trigger_name} is disabled")
@@ -156,9 +181,10 @@ def timed_action(window, prepare, trigger_name: str, timings: Timings) -> None:
     run_until(lambda: not window.job_manager.jobs, JOBS_TIMEOUT_S)
     stall = heartbeat.stop()  # the action and all the work it set off
     timings.gui_call.append(gui_call)
-    timings.table.append(watch.done["table"])
-    timings.rasters.append(watch.done["rasters"])
-    timings.correlograms.append(watch.done["correlograms"])
+    nan = float("nan")
+    timings.table.append(watch.done.get("table", nan))
+    timings.rasters.append(watch.done.get("rasters", nan))
+    timings.correlograms.append(watch.done.get("correlograms", nan))
     timings.all_views.append(max(watch.done.values()))
     timings.stall.append(stall)
 
@@ -168,13 +194,30 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Timings]:
         app, window = start_window(folder, Path(scratch))
         session = window.session
         rng = np.random.default_rng(7)
-        results = {"merge": Timings(), "split": Timings()}
+        results = {name: Timings() for name in ACTIONS}
+        merged = []  # the last merge's units, which its undo brings back
+
+        def pick_label():
+            unit = rng.choice(session.sorting.unit_ids).item()
+            session.select_units([unit])
+            return [], ("table",), (unit, "good")
+
+        def pick_remove():
+            unit = rng.choice(session.sorting.unit_ids).item()
+            session.select_units([unit])
+            return [unit], ("table", "rasters"), None
 
         def pick_merge():
             ids = session.sorting.unit_ids
             pair = [x.item() for x in rng.choice(ids, 2, replace=False)]
             session.select_units(pair)
-            return pair
+            merged[:] = pair
+            return pair, VIEWS, None
+
+        def pick_undo():
+            # the merged unit goes (the last new id), its units come back
+            gone = [max(session.sorting.unit_ids.tolist())]
+            return gone, ("table", "rasters"), None
 
         def pick_split():
             sorting = session.sorting
@@ -184,13 +227,18 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Timings]:
             half = np.sort(rng.permutation(count)[: count // 2])
             session.select_units([unit])
             session.select_spikes(unit, half)
-            return [unit]
+            return [unit], VIEWS, None
 
+        picks = {
+            "label": (pick_label, "label_good"),
+            "remove": (pick_remove, "remove"),
+            "merge": (pick_merge, "merge"),
+            "undo": (pick_undo, "undo"),
+            "split": (pick_split, "split"),
+        }
         for rep in range(args.reps):
-            for name, prepare, action in (
-                ("merge", pick_merge, "merge"),
-                ("split", pick_split, "split"),
-            ):
+            for name in args.actions:
+                prepare, action = picks[name]
                 timed_action(window, prepare, action, results[name])
                 t = results[name]
                 print(
@@ -217,8 +265,10 @@ def report(results: dict[str, Timings], args: argparse.Namespace) -> None:
     )
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for name, t in results.items():
+        if not t.gui_call:
+            continue
         cells = [
-            f"{np.median(values):.1f} / {np.max(values):.1f}"
+            "-" if np.isnan(values).all() else f"{np.median(values):.1f} / {np.max(values):.1f}"
             for values in (t.gui_call, t.table, t.rasters, t.correlograms, t.all_views, t.stall)
         ]
         print(f"| {name} | " + " | ".join(cells) + " |")
@@ -232,6 +282,13 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=3600.0)
     parser.add_argument("--reps", type=int, default=7)
     parser.add_argument("--folder", type=Path, default=None, help="keep the data here")
+    parser.add_argument(
+        "--actions",
+        nargs="+",
+        choices=ACTIONS,
+        default=list(ACTIONS),
+        help="actions of one repetition, in order (undo needs a merge before it)",
+    )
     args = parser.parse_args()
     if args.folder is not None:
         folder = args.folder
