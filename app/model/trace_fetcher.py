@@ -276,6 +276,12 @@ class TraceFetcher:
         if threading.current_thread() is not self._thread:
             self._thread.join(timeout)
 
+    def is_latest(self, request_id: int) -> bool:
+        """Whether ``request_id`` is still the newest request (no newer one was made and the
+        fetcher was not cancelled): work for an older one is thrown away."""
+        with self._condition:
+            return request_id == self._latest_id and not self._closed
+
     @property
     def is_alive(self) -> bool:
         """Whether the worker thread is running."""
@@ -414,8 +420,17 @@ def _read_level(
 ) -> TraceWindow:
     """The window from a pyramid level: bins grouped into at most ``num_pixels`` columns."""
     recording, pyramid = request.recording, request.overview.pyramid
+    # every channel in the recording's order is read as the level stores it: picking channels
+    # copies the bins into a layout that the reduction then crawls through ten times slower
+    every = np.array_equal(request.channel_ids, recording.channel_ids)
     data, frames = read_level_envelope(
-        pyramid, level, request.segment_index, start, end, request.channel_ids, request.num_pixels
+        pyramid,
+        level,
+        request.segment_index,
+        start,
+        end,
+        None if every else request.channel_ids,
+        request.num_pixels,
     )
     column_frames = int(frames[2] - frames[0]) if data.shape[0] > 2 else end - start
     noise = _envelope_noise(data, column_frames)
@@ -444,8 +459,10 @@ def _times(recording, segment_index: int, frames: np.ndarray) -> np.ndarray:
 def _envelope_noise(envelope: np.ndarray, column_frames: int) -> np.ndarray:
     """The noise (as a median absolute deviation) that columns of ``column_frames`` Gaussian
     samples with these ranges have: the median range over the expected range of that many
-    samples, about ``2 sqrt(2 ln n)`` standard deviations."""
-    ranges = envelope[1::2].astype("float32") - envelope[0::2].astype("float32")
+    samples, about ``2 sqrt(2 ln n)`` standard deviations (over a strided subsample of at least
+    `NOISE_ROWS` columns)."""
+    stride = 2 * max(1, envelope.shape[0] // (2 * NOISE_ROWS))
+    ranges = envelope[1::stride].astype("float32") - envelope[0::stride].astype("float32")
     expected_range = 2.0 * np.sqrt(2.0 * np.log(max(column_frames, 2)))
     return (np.median(ranges, axis=0) * (0.6745 / expected_range)).astype("float32")
 

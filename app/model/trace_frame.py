@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from app.model.decimation import column_extents, rasterize_spans
+from app.model.decimation import column_extents, rasterize_spans_top_down
 from app.model.spike_marks import SpikeMarkerStyle, SpikeMarks, find_spike_marks
 from app.model.spike_marks import paint_spike_marks as _paint_marks
 from app.model.trace_fetcher import TraceWindow
@@ -207,7 +207,8 @@ def render_frame(
     sampling_frequency: float,
     sample_to_time: Callable[[np.ndarray], np.ndarray],
     previous: TraceFrame | None = None,
-) -> TraceFrame:
+    superseded: Callable[[], bool] | None = None,
+) -> TraceFrame | None:
     """Reduce a window to per-column extents, mark its spikes and paint it (Qt-free).
 
     Parameters
@@ -222,10 +223,14 @@ def render_frame(
         Sample indices of the window's segment to seconds (for the spike marks).
     previous : TraceFrame | None
         The frame rendered last: its extents are reused when it shows the same data.
+    superseded : callable | None
+        Asked before painting: True when nobody will show the frame any more (a newer window
+        was asked for), and then the frame is not painted.
 
     Returns
     -------
-    TraceFrame
+    TraceFrame | None
+        The painted frame, or None when superseded.
     """
     if previous is not None and previous.window.data is window.data and window.error is None:
         frame = replace(previous, window=window)
@@ -244,6 +249,8 @@ def render_frame(
             (style.first, style.first + style.count),
             sample_to_time,
         )
+    if superseded is not None and superseded():
+        return None
     return paint_frame(replace(frame, marks=marks), style)
 
 
@@ -303,23 +310,28 @@ def paint_frame(frame: TraceFrame, style: TraceStyle) -> TraceFrame:
     scale = np.float32(style.gain / style.spacing * rows_per_unit)
     baselines = (np.arange(first, stop) - style.first + 1) * rows_per_unit
     offsets = (baselines - frame.centres[channels] * scale).astype("float32")
-    lo_rows = frame.lo[:, channels] * scale + offsets
-    hi_rows = frame.hi[:, channels] * scale + offsets
+    lo_rows, hi_rows = (
+        _rows_of(frame.lo, channels, scale, offsets),
+        _rows_of(frame.hi, channels, scale, offsets),
+    )
+    height, (trace_color, selected_color) = style.height, style.colors
     dimmed = np.isin(channels, style.dimmed)
     if dimmed.any():  # bad channels in their colour, under the others
         normal = np.flatnonzero(~dimmed)
-        traces = rasterize_spans(lo_rows[:, normal], hi_rows[:, normal], style.height)
-        pixels = np.multiply(np.ascontiguousarray(traces[::-1]), style.colors[0], dtype="uint32")
+        traces = rasterize_spans_top_down(lo_rows[:, normal], hi_rows[:, normal], height)
         dim = np.flatnonzero(dimmed)
-        faint = rasterize_spans(lo_rows[:, dim], hi_rows[:, dim], style.height)[::-1]
-        pixels[faint & (pixels == 0)] = style.dim_color
+        faint = rasterize_spans_top_down(lo_rows[:, dim], hi_rows[:, dim], height)
+        pixels = np.where(traces, np.uint32(trace_color), np.uint32(0))
+        pixels[faint & ~traces] = style.dim_color
     else:
-        traces = rasterize_spans(lo_rows, hi_rows, style.height)
-        pixels = np.multiply(np.ascontiguousarray(traces[::-1]), style.colors[0], dtype="uint32")
+        traces = rasterize_spans_top_down(lo_rows, hi_rows, height)
+        pixels = np.multiply(traces, np.uint32(trace_color), dtype="uint32")
     highlighted = np.flatnonzero(np.isin(channels, style.selected))
     if highlighted.size:
-        selected = rasterize_spans(lo_rows[:, highlighted], hi_rows[:, highlighted], style.height)
-        pixels[selected[::-1]] = style.colors[1]
+        selected = rasterize_spans_top_down(
+            lo_rows[:, highlighted], hi_rows[:, highlighted], height
+        )
+        pixels[selected] = selected_color
     if frame.marks is not None and len(frame.marks):
         _paint_marks(
             pixels,
@@ -329,6 +341,16 @@ def paint_frame(frame: TraceFrame, style: TraceStyle) -> TraceFrame:
             (first, stop),
         )
     return replace(frame, style=style, pixels=pixels)
+
+
+def _rows_of(
+    extents: np.ndarray, channels: np.ndarray, scale: np.float32, offsets: np.ndarray
+) -> np.ndarray:
+    """``extents[:, channels] * scale + offsets`` in float32, computed in place."""
+    rows = np.take(extents, channels, axis=1).astype("float32", copy=False)
+    rows *= scale
+    rows += offsets
+    return rows
 
 
 def _paint_heatmap(frame: TraceFrame, style: TraceStyle) -> TraceFrame:

@@ -11,6 +11,7 @@ the words of filter expressions (`app.model.unit_filter`).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -168,6 +169,8 @@ class UnitTable:
         # whether any cell of a column is pending: asked for every cell painted
         self._any_pending = {key: num > 0 for key in keys}
         self._reason: dict[str, str] = {}
+        # what each cell shows, formatted once per column change (painting only looks it up)
+        self._texts = {key: [PENDING_TEXT] * num for key in keys}
         for key, column_values in (values or {}).items():
             self.set_column(key, column_values)
 
@@ -199,6 +202,10 @@ class UnitTable:
     def is_pending(self, row: int, key: str) -> bool:
         """Whether cell ``(row, key)`` is being computed."""
         return bool(self._pending[key][row])
+
+    def pending_rows(self, key: str) -> np.ndarray:
+        """Whether each cell of column ``key`` is being computed, one bool per row (a copy)."""
+        return self._pending[key].copy()
 
     def reason(self, key: str) -> str:
         """Why an unavailable column has no values ("" otherwise)."""
@@ -240,6 +247,7 @@ class UnitTable:
         self._pending[key] = pending
         self._any_pending[key] = bool(pending.any())
         self._reason.pop(key, None)
+        self._texts[key] = self._format(key)
 
     def set_unavailable(self, key: str, reason: str) -> None:
         """Mark column ``key`` as impossible to compute, with the reason shown to the user."""
@@ -252,19 +260,45 @@ class UnitTable:
         self._pending[key] = np.zeros(self.num_rows, dtype=bool)
         self._any_pending[key] = False
         self._reason[key] = reason
+        self._texts[key] = self._format(key)
 
     # ------------------------------------------------------------------ cells
     def text(self, row: int, key: str) -> str:
         """What cell ``(row, key)`` shows: the value, "…" while pending, "–" without one."""
-        if self._pending[key][row]:
-            return PENDING_TEXT
-        value = self._values[key][row]
+        return self._texts[key][row]
+
+    def texts(self, key: str) -> list[str]:
+        """What every cell of column ``key`` shows, one text per row (see `text`); formatted
+        once when the column changes. Do not modify."""
+        return self._texts[key]
+
+    def _format(self, key: str) -> list[str]:
+        """The texts of column ``key``'s cells."""
+        values, pending = self._values[key], self._pending[key]
         spec = self._spec[key]
         if spec.kind == TEXT:
-            return value if value != "" or key not in self._reason else MISSING_TEXT
-        if not np.isfinite(value):
-            return MISSING_TEXT if np.isnan(value) else ("∞" if value > 0 else "-∞")
-        return f"{value:.{spec.decimals}f}"
+            missing = MISSING_TEXT if key in self._reason else ""
+            texts = [value if value != "" else missing for value in values.tolist()]
+        else:
+            pattern = f"{{:.{spec.decimals}f}}".format
+            texts = [
+                pattern(value) if math.isfinite(value) else _non_finite_text(value)
+                for value in values.tolist()
+            ]
+        for row in np.flatnonzero(pending).tolist():
+            texts[row] = PENDING_TEXT
+        return texts
+
+    def flagged_rows(self, key: str) -> np.ndarray:
+        """Whether each cell of column ``key`` is past the column's usual curation threshold
+        (see `flagged`), one bool per row."""
+        rule = QUALITY_THRESHOLDS.get(key)
+        if rule is None or key in self._reason:
+            return np.zeros(self.num_rows, dtype=bool)
+        values = self._values[key]
+        with np.errstate(invalid="ignore"):
+            past = values > rule[1] if rule[0] == "above" else values < rule[1]
+        return past & ~self._pending[key]
 
     def widest_text(self, key: str) -> str:
         """A longest text of column ``key``, to size the column by (a number column's cells are
@@ -328,6 +362,10 @@ class UnitTable:
     def apply_filter(self, expression: str) -> FilterResult:
         """Rows kept by a filter expression (see `app.model.unit_filter.apply_filter`)."""
         return apply_filter(expression, self._values, self.num_rows)
+
+
+def _non_finite_text(value: float) -> str:
+    return MISSING_TEXT if math.isnan(value) else ("∞" if value > 0 else "-∞")
 
 
 def _natural_key(text: str) -> tuple:

@@ -7,8 +7,8 @@ from collections.abc import Callable
 import numpy as np
 import pyqtgraph as pg
 import qtawesome as qta
-from PySide6.QtCore import QPointF, QSignalBlocker, Qt, Signal
-from PySide6.QtGui import QAction, QActionGroup, QDoubleValidator
+from PySide6.QtCore import QPointF, QSignalBlocker, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QActionGroup, QDoubleValidator, QIcon
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -448,12 +448,28 @@ def _tool_button(icon, text: str, tip: str) -> QToolButton:
     button.setText(text)
     button.setToolTip(tip)
     if icon is not None:
-        button.setIcon(icon)
+        button.setIcon(pixmap_icon(icon, button.iconSize()))
         style = Qt.ToolButtonStyle
         button.setToolButtonStyle(
             style.ToolButtonTextBesideIcon if text else style.ToolButtonIconOnly
         )
     return button
+
+
+#: Device pixel ratios the toolbar icons are rendered for.
+ICON_SCALES = (1, 2)
+
+
+def pixmap_icon(icon: QIcon, size: QSize) -> QIcon:
+    """``icon`` rendered once into pixmaps of ``size`` (and twice that, for high-DPI screens),
+    in every mode and state: a font icon otherwise draws its glyph again at every repaint of
+    the toolbar."""
+    rendered = QIcon()
+    for mode in (QIcon.Mode.Normal, QIcon.Mode.Disabled, QIcon.Mode.Active, QIcon.Mode.Selected):
+        for state in (QIcon.State.Off, QIcon.State.On):
+            for scale in ICON_SCALES:
+                rendered.addPixmap(icon.pixmap(size * scale, mode, state), mode, state)
+    return rendered
 
 
 def _spin_box(minimum: float, maximum: float, tip: str, decimals: int = 3) -> QDoubleSpinBox:

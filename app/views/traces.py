@@ -596,15 +596,19 @@ class TraceView(QWidget):
         if recording is None or end <= start or self._rows.count == 0 or self._closed:
             return
         style, ready, cache = self._style(), self._frame_ready, self._render_cache
-        rate = recording.sampling_frequency
+        rate, fetcher = recording.sampling_frequency, self._fetcher
 
         def render(window: TraceWindow) -> None:  # on the worker thread: numpy only
             def sample_to_time(samples):
                 return recording.sample_index_to_time(samples, segment_index=window.segment_index)
 
-            frame = render_frame(window, style, rate, sample_to_time, cache.frame)
-            cache.frame = frame
-            ready.emit(frame)
+            def superseded() -> bool:
+                return not fetcher.is_latest(window.request_id)
+
+            frame = render_frame(window, style, rate, sample_to_time, cache.frame, superseded)
+            if frame is not None:  # else a newer window is on its way
+                cache.frame = frame
+                ready.emit(frame)
 
         context = self._filtering.context(recording, session.segment_index, session.return_scaled)
         self._latest_request = self._fetcher.request(

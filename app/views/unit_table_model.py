@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QStyledItemDelegate
+from PySide6.QtGui import QBrush, QColor, QLinearGradient
 
 from app.model.session import Session
 from app.model.unit_table import (
@@ -23,6 +22,12 @@ LABEL_TINTS = {"good": "#2e9e4f", "mua": "#d08a1f", "noise": "#8a8a8a"}
 BAR_ROLE = Qt.ItemDataRole.UserRole + 1
 #: Sources of the columns drawn with bars.
 BAR_SOURCES = ("spike_trains", "traces")
+#: Opacity (0-255) of the bars behind metric cells.
+BAR_ALPHA = 40
+#: Bars are drawn to the nearest 1/BAR_STEPS of the cell's width.
+BAR_STEPS = 200
+#: Width of a column whose width the view did not tell (`UnitTableModel.column_resized`).
+DEFAULT_BAR_WIDTH = 100
 _ROLES = frozenset(
     {
         Qt.ItemDataRole.DisplayRole,
@@ -37,10 +42,14 @@ _ROLES = frozenset(
     }
 )
 
+_DISPLAY = Qt.ItemDataRole.DisplayRole.value
+_ALIGNMENT = Qt.ItemDataRole.TextAlignmentRole.value
+_FOREGROUND = Qt.ItemDataRole.ForegroundRole.value
+_BACKGROUND = Qt.ItemDataRole.BackgroundRole.value
+_DECORATION = Qt.ItemDataRole.DecorationRole.value
+_CHECK_STATE = Qt.ItemDataRole.CheckStateRole.value
+
 _Index = QModelIndex | QPersistentModelIndex
-# built once: combining Qt's enum flags in Python costs tens of µs, asked for every cell
-_CELL_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-_FIRST_CELL_FLAGS = _CELL_FLAGS | Qt.ItemFlag.ItemIsUserCheckable
 
 
 class UnitTableModel(QAbstractTableModel):
@@ -66,7 +75,10 @@ class UnitTableModel(QAbstractTableModel):
         self._shown = np.empty(0, dtype=int)  # table rows on display
         self._sort_key: str | None = None
         self._descending = False
-        self._ranges: dict[str, tuple[float, float] | None] = {}
+        self._bar_color = QColor(self._theme.trace)
+        self._bar_color.setAlpha(BAR_ALPHA)
+        self._bar_brushes: dict[tuple[int, int], QBrush] = {}
+        self._widths: dict[int, int] = {}  # of the view's columns, for the bars
         self._grey = QColor(self._theme.bad_channel)
         self._warning = QColor(self._theme.event)
         self._tints = {}
@@ -78,13 +90,16 @@ class UnitTableModel(QAbstractTableModel):
         self._hidden_rows = np.empty(0, dtype=bool)
         self._colors: list[QColor] = []
         self._faded_colors: list[QColor] = []
+        # per column: {role: one value per table row} of the roles a paint asks for, made
+        # once per change of the column (a paint then only looks values up)
+        self._cells: dict[int, dict[int, list]] = {}
 
     # ------------------------------------------------------------------ content
     def set_table(self, table: UnitTable | None) -> None:
         """Show ``table`` (all rows, in the current sort order)."""
         self.beginResetModel()
         self.table = table
-        self._ranges = {}
+        self._cells = {}
         self._alignments = [
             int(
                 (Qt.AlignmentFlag.AlignRight if c.kind == NUMBER else Qt.AlignmentFlag.AlignLeft)
@@ -116,7 +131,8 @@ class UnitTableModel(QAbstractTableModel):
             return
         keys = set(keys)
         for key in keys:
-            self._ranges.pop(key, None)
+            if key in self.table.keys:
+                self._cells.pop(self.table.keys.index(key), None)
         if self._sort_key in keys:
             self._resort()
         for key in keys & set(self.table.keys):
@@ -126,6 +142,7 @@ class UnitTableModel(QAbstractTableModel):
     def units_restyled(self) -> None:
         """Colours or hidden units changed: repaint every row."""
         self._restyle_rows()
+        self._cells = {}
         if self.rowCount():
             self.dataChanged.emit(
                 self.index(0, 0), self.index(self.rowCount() - 1, self.columnCount() - 1)
@@ -167,42 +184,91 @@ class UnitTableModel(QAbstractTableModel):
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() or self.table is None else len(self.table.columns)
 
+    def index(self, row: int, column: int, parent: _Index = QModelIndex()) -> QModelIndex:  # noqa: B008
+        # Qt's own index() asks rowCount and columnCount: two calls into Python for every
+        # cell painted, each waiting for the GIL while a job computes; this is one.
+        # (flags() is Qt's own for the same reason: the unit column's check box is toggled
+        # by the view's delegate, see `app.views.units_table`.)
+        if (
+            parent.isValid()
+            or self.table is None
+            or not 0 <= row < len(self._shown)
+            or not 0 <= column < len(self.table.columns)
+        ):
+            return QModelIndex()
+        return self.createIndex(row, column)
+
+    def multiData(self, index: _Index, role_data_span) -> None:
+        """Every role a paint asks of a cell in one call (Qt's item delegates ask for seven
+        roles at once): one entry into Python per cell instead of one per role, each of
+        which waits for the GIL while a job computes."""
+        if self.table is None or not index.isValid():
+            return
+        row = self._shown[index.row()]
+        cells = self._cells.get(index.column()) or self._column_cells(index.column())
+        # Qt's delegates reuse one span for every cell: each role is set or cleared
+        for role_data in role_data_span:
+            values = cells.get(role_data.role())
+            value = None if values is None else values[row]
+            if value is None:
+                role_data.clearData()
+            else:
+                role_data.setData(value)
+
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):
-        # called for every role of every visible cell at each repaint: keep the common
-        # paths short (painting 40 rows of 15 columns makes thousands of calls)
         if role not in _ROLES or self.table is None or not index.isValid():
             return None
         table = self.table
         row = int(self._shown[index.row()])
         column = index.column()
+        cells = self._cells.get(column) or self._column_cells(column)
+        values = cells.get(role.value if isinstance(role, Qt.ItemDataRole) else int(role))
+        if values is not None:
+            return values[row]
         spec = table.columns[column]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return table.text(row, spec.key)
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return self._alignments[column]
         state = table.state(spec.key)
-        hidden = bool(self._hidden_rows[row])
         pending = table.is_pending(row, spec.key)
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if hidden or pending or state == UNAVAILABLE:
-                return self._grey
-            return self._warning if table.flagged(row, spec.key) else None
-        if role == BAR_ROLE:
-            return self._bar(row, spec)
-        if role == Qt.ItemDataRole.BackgroundRole:
-            if spec.key != "label":
-                return None
-            return self._tints.get(str(table.values("label")[row]).lower())
         if role == Qt.ItemDataRole.UserRole:
             return None if pending or state == UNAVAILABLE else table.values(spec.key)[row]
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(row, spec, PENDING if pending else state)
-        if column != 0:
-            return None
-        if role == Qt.ItemDataRole.DecorationRole:
-            return self._faded_colors[row] if hidden else self._colors[row]
-        # CheckStateRole
-        return Qt.CheckState.Unchecked if hidden else Qt.CheckState.Checked
+        return None
+
+    def _column_cells(self, column: int) -> dict[int, list]:
+        """``{role: one value per table row}`` of the roles painted in ``column`` (cached)."""
+        table = self.table
+        key = table.columns[column].key
+        num = table.num_rows
+        grey = self._hidden_rows | table.pending_rows(key) | (table.state(key) == UNAVAILABLE)
+        flagged = table.flagged_rows(key) & ~grey
+        foreground: list = [None] * num
+        for row in np.flatnonzero(grey).tolist():
+            foreground[row] = self._grey
+        for row in np.flatnonzero(flagged).tolist():
+            foreground[row] = self._warning
+        cells = {
+            _DISPLAY: table.texts(key),
+            _ALIGNMENT: [self._alignments[column]] * num,
+            _FOREGROUND: foreground,
+        }
+        if table.columns[column].source in BAR_SOURCES:
+            cells[BAR_ROLE] = bars = self._bars(key)
+            width = self._widths.get(column, DEFAULT_BAR_WIDTH)
+            cells[_BACKGROUND] = [None if f is None else self._bar_brush(f, width) for f in bars]
+        if key == "label":
+            labels = table.values("label").tolist()
+            cells[_BACKGROUND] = [self._tints.get(str(label).lower()) for label in labels]
+        if column == 0:
+            hidden = self._hidden_rows.tolist()
+            cells[_DECORATION] = [
+                faded if h else color
+                for h, color, faded in zip(hidden, self._colors, self._faded_colors)
+            ]
+            cells[_CHECK_STATE] = [
+                Qt.CheckState.Unchecked if h else Qt.CheckState.Checked for h in hidden
+            ]
+        self._cells[column] = cells
+        return cells
 
     def _tooltip(self, row: int, spec, state: str) -> str | None:
         if state == PENDING:
@@ -232,9 +298,6 @@ class UnitTableModel(QAbstractTableModel):
             hidden += [u for u in unit_ids if u not in set(hidden)]
         self._session.set_hidden_units(hidden)
 
-    def flags(self, index: _Index) -> Qt.ItemFlag:
-        return _FIRST_CELL_FLAGS if index.column() == 0 else _CELL_FLAGS
-
     def headerData(self, section: int, orientation, role: int = Qt.ItemDataRole.DisplayRole):
         if orientation != Qt.Orientation.Horizontal or self.table is None:
             return None
@@ -257,17 +320,56 @@ class UnitTableModel(QAbstractTableModel):
         self._resort()
 
     # ------------------------------------------------------------------ helpers
-    def _bar(self, row: int, spec) -> float | None:
-        if spec.source not in BAR_SOURCES or self.table.is_pending(row, spec.key):
-            return None
-        if spec.key not in self._ranges:
-            self._ranges[spec.key] = self.table.value_range(spec.key)
-        value_range = self._ranges[spec.key]
-        value = self.table.values(spec.key)[row]
-        if value_range is None or not np.isfinite(value):
-            return None
+    def _bars(self, key: str) -> list[float | None]:
+        """Each cell's place in its column's range of values (None: no bar)."""
+        table = self.table
+        value_range = table.value_range(key)
+        if value_range is None:
+            return [None] * table.num_rows
+        values = table.values(key)
         low, high = min(value_range[0], 0.0), value_range[1]
-        return 0.0 if high <= low else float((value - low) / (high - low))
+        if high <= low:
+            fractions = np.zeros(table.num_rows)
+        else:
+            fractions = (values - low) / (high - low)
+        fractions[~np.isfinite(values) | table.pending_rows(key)] = np.nan
+        return [None if f != f else f for f in fractions.tolist()]
+
+    def column_resized(self, column: int, width: int) -> None:
+        """The view's column ``column`` is now ``width`` pixels wide: its bars are redrawn to
+        that width."""
+        if self._widths.get(column) == width:
+            return
+        self._widths[column] = width
+        if self.table is None or not 0 <= column < len(self.table.columns):
+            return
+        if self.table.columns[column].source in BAR_SOURCES:
+            self._cells.pop(column, None)
+            if self.rowCount():
+                self.dataChanged.emit(
+                    self.index(0, column), self.index(self.rowCount() - 1, column)
+                )
+
+    def _bar_brush(self, fraction: float, width: int) -> QBrush | None:
+        """A cell's background: the bar colour from the left edge to ``fraction`` of the
+        cell's ``width``, then nothing. Qt paints it without calling Python (item views fill
+        the background with the brush's origin at the cell's top left)."""
+        if not fraction > 0:
+            return None
+        steps = max(1, round(min(fraction, 1.0) * BAR_STEPS))
+        brush = self._bar_brushes.get((width, steps))
+        if brush is None:
+            end = steps / BAR_STEPS
+            gradient = QLinearGradient(0.0, 0.0, float(width), 0.0)
+            clear = QColor(self._bar_color)
+            clear.setAlpha(0)
+            gradient.setColorAt(0.0, self._bar_color)
+            gradient.setColorAt(end, self._bar_color)
+            if end < 1.0:
+                gradient.setColorAt(min(end + 1e-6, 1.0), clear)
+                gradient.setColorAt(1.0, clear)
+            brush = self._bar_brushes[(width, steps)] = QBrush(gradient)
+        return brush
 
     def _restyle_rows(self) -> None:
         """Cache each row's colour and whether its unit is hidden."""
@@ -304,20 +406,3 @@ class UnitTableModel(QAbstractTableModel):
         ]
         self.changePersistentIndexList(persistent, moved)
         self.layoutChanged.emit()
-
-
-class MetricBarDelegate(QStyledItemDelegate):
-    """Draws a faint bar behind a metric cell, as long as its value's place in the column."""
-
-    def __init__(self, color: QColor, parent=None) -> None:
-        super().__init__(parent)
-        self._color = QColor(color)
-        self._color.setAlpha(40)
-
-    def paint(self, painter, option, index) -> None:
-        fraction = index.data(BAR_ROLE)
-        if fraction is not None and fraction > 0:
-            rect = option.rect.adjusted(1, 3, -1, -3)
-            rect.setWidth(max(1, int(rect.width() * min(fraction, 1.0))))
-            painter.fillRect(rect, self._color)
-        super().paint(painter, option, index)

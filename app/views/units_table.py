@@ -11,15 +11,26 @@ from __future__ import annotations
 
 import numpy as np
 import qtawesome as qta
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelection,
+    QItemSelectionModel,
+    QSignalBlocker,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QMenu,
     QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableView,
     QToolButton,
     QVBoxLayout,
@@ -41,7 +52,7 @@ from app.model.unit_table import (
 )
 from app.theme import current_theme
 from app.unit_metrics_runner import SPIKE_TRAIN_KEYS, TRACE_KEYS, UnitMetricsRunner
-from app.views.unit_table_model import BAR_SOURCES, MetricBarDelegate, UnitTableModel
+from app.views.unit_table_model import UnitTableModel
 
 #: Widest a column is made to fit its text, in pixels.
 MAX_COLUMN_WIDTH = 240
@@ -141,7 +152,8 @@ class UnitsTableView(QWidget):
 
         self.table_view = _TableView(self)
         self.table_view.setModel(self.model)
-        self._bar_delegate = MetricBarDelegate(self._theme.trace, self.table_view)
+        self._check_box_delegate = _CheckBoxDelegate(self.table_view)
+        self.table_view.setItemDelegateForColumn(0, self._check_box_delegate)
         self.table_view.setSortingEnabled(True)
         self.table_view.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # the sorting's order
         self.table_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -158,6 +170,9 @@ class UnitsTableView(QWidget):
         header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header.customContextMenuRequested.connect(self._header_menu)
         header.sortIndicatorChanged.connect(lambda *_: self._share_order())
+        header.sectionResized.connect(
+            lambda column, _old, width: self.model.column_resized(column, width)
+        )
         self.table_view.selectionModel().selectionChanged.connect(self._on_rows_selected)
         self.table_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table_view.customContextMenuRequested.connect(self._row_menu)
@@ -341,9 +356,6 @@ class UnitsTableView(QWidget):
         header = self.table_view.horizontalHeader()
         for column, spec in enumerate(table.columns):
             header.setSectionHidden(column, spec.key in self._hidden_columns)
-            # the bars' delegate only where there are bars: the others paint in C++
-            delegate = self._bar_delegate if spec.source in BAR_SOURCES else None
-            self.table_view.setItemDelegateForColumn(column, delegate)
         self.apply_filter()
         self._share_order()
         self._fit_columns(table.keys)
@@ -650,6 +662,35 @@ class _TableView(QTableView):
             event.accept()
             return
         super().keyPressEvent(event)
+
+
+class _CheckBoxDelegate(QStyledItemDelegate):
+    """The unit column's delegate: a click on a unit's check box shows or hides the unit.
+
+    Qt toggles check boxes of cells whose flags say ``ItemIsUserCheckable``; the model leaves
+    ``flags()`` to Qt (a call into Python for every cell painted otherwise), so the click is
+    handled here. Painting stays Qt's own.
+    """
+
+    def editorEvent(self, event, model, option, index) -> bool:
+        kinds = (QEvent.Type.MouseButtonRelease, QEvent.Type.MouseButtonDblClick)
+        if event.type() not in kinds or event.button() != Qt.MouseButton.LeftButton:
+            return super().editorEvent(event, model, option, index)
+        state = index.data(Qt.ItemDataRole.CheckStateRole)
+        if state is None:
+            return False
+        styled = QStyleOptionViewItem(option)
+        self.initStyleOption(styled, index)
+        widget = option.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        box = style.subElementRect(QStyle.SubElement.SE_ItemViewItemCheckIndicator, styled, widget)
+        if not box.contains(event.position().toPoint()):
+            return False
+        if event.type() == QEvent.Type.MouseButtonRelease:
+            checked = Qt.CheckState(state) == Qt.CheckState.Checked
+            toggled = Qt.CheckState.Unchecked if checked else Qt.CheckState.Checked
+            model.setData(index, toggled.value, Qt.ItemDataRole.CheckStateRole)
+        return True  # a double click on the box does not also go to the unit's spike
 
 
 def _escape(text: str) -> str:

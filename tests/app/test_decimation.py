@@ -6,7 +6,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.model import decimation
-from app.model.decimation import column_extents, decimate_min_max, rasterize_spans
+from app.model.decimation import (
+    column_extents,
+    decimate_min_max,
+    rasterize_spans,
+    rasterize_spans_top_down,
+)
 
 
 def brute_force_envelope(traces, num_columns):
@@ -112,7 +117,11 @@ def test_overlapping_spans_of_several_channels_merge():
     assert image[:, 0].tolist() == [True] * 6 + [False] * 2
 
 
-@pytest.mark.parametrize("sparse_fraction", [0.0, 1.0])
+@pytest.mark.parametrize(
+    ("sparse_fraction", "block_cells"),
+    # counted in one block, in blocks of a few columns (the last one narrower), span by span
+    [(0.0, 65_536), (0.0, 70), (1.0, 65_536)],
+)
 @settings(max_examples=40, deadline=None)
 @given(
     num_columns=st.integers(1, 12),
@@ -121,7 +130,7 @@ def test_overlapping_spans_of_several_channels_merge():
     seed=st.integers(0, 2**16),
 )
 def test_both_ways_of_painting_spans_equal_a_pixel_by_pixel_painting(
-    sparse_fraction, num_columns, num_channels, height, seed
+    sparse_fraction, block_cells, num_columns, num_channels, height, seed
 ):
     rng = np.random.default_rng(seed)
     lo = rng.uniform(-10, height + 10, (num_columns, num_channels))
@@ -135,5 +144,9 @@ def test_both_ways_of_painting_spans_equal_a_pixel_by_pixel_painting(
             expected[first:stop, column] = True
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(decimation, "SPARSE_FRACTION", sparse_fraction)
+        patch.setattr(decimation, "BLOCK_CELLS", block_cells)
         image = rasterize_spans(lo, hi, height)
+        top_down = rasterize_spans_top_down(lo, hi, height)
     np.testing.assert_array_equal(image, expected)
+    np.testing.assert_array_equal(top_down, expected[::-1])
+    assert top_down.flags.c_contiguous

@@ -104,6 +104,20 @@ def test_newest_request_wins_and_stale_replies_are_dropped(fetcher, recording):
     assert [(w.request_id, w.start_frame) for w in replies.windows] == [(ids[-1], 8)]
 
 
+def test_only_the_newest_request_is_latest_until_cancelled(fetcher, recording):
+    gated = GatedRecording(recording)
+    replies = Replies()
+    first = fetcher.request(gated, 0, 0, 100, None, False, 50, replies)
+    assert gated.reading.wait(10.0)
+    assert fetcher.is_latest(first)
+    second = fetcher.request(gated, 0, 1, 101, None, False, 50, replies)
+    assert not fetcher.is_latest(first) and fetcher.is_latest(second)
+    fetcher.cancel()
+    assert not fetcher.is_latest(second)
+    gated.gate.set()
+    assert fetcher.wait_until_idle(10.0)
+
+
 def test_errors_are_delivered_as_results(fetcher):
     unscaled = si.NumpyRecording([np.zeros((100, 2))], sampling_frequency=1_000.0)
     window = fetch(fetcher, unscaled, 0, 100, scaled=True)

@@ -65,6 +65,26 @@ def test_a_restyle_reuses_the_extents_of_the_same_window():
     assert other.lo is not first.lo
 
 
+def test_a_superseded_frame_is_not_painted():
+    traces = np.random.default_rng(2).normal(0, 10, (3_000, 4)).astype("float32")
+    window, asked = window_of(traces, 100), []
+
+    def superseded(answer):
+        asked.append(answer)
+        return answer
+
+    assert (
+        render_frame(window, style_of(4), RATE, lambda s: s / RATE, None, lambda: superseded(True))
+        is None
+    )
+    frame = render_frame(
+        window, style_of(4), RATE, lambda s: s / RATE, None, lambda: superseded(False)
+    )
+    assert asked == [True, False]
+    np.testing.assert_array_equal(frame.pixels, render(window, style_of(4)).pixels)
+    assert (frame.pixels == 0xFF000001).any()
+
+
 def test_only_the_rows_on_screen_and_their_margin_are_painted():
     traces = np.zeros((3_000, 20), dtype="float32")
     traces[::7, 0] = 1e4  # a huge trace on the deepest channel, far below the screen

@@ -3,12 +3,13 @@
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QEnterEvent, QWheelEvent
+from PySide6.QtGui import QEnterEvent, QImage, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 import core as si
 from app.model.decimation import decimate_min_max
 from app.theme import current_theme
+from app.views.trace_controls import ICON_SCALES
 from app.views.trace_overlays import SCALE_BAR_PX
 from tests.app import trace_view_helpers
 from tests.app.trace_view_helpers import (
@@ -481,3 +482,18 @@ def test_without_a_recording_the_view_says_how_to_open_one(qtbot, make_view, tmp
     session.add(recording=si.load_extractor(tmp_path / "recording"))
     wait_drawn(qtbot, view)
     assert view.toolbar.isEnabled() and "No recording" not in view.plot_widget.message.toPlainText()
+
+
+def test_toolbar_icons_are_drawn_from_pixmaps_in_the_theme_colour(make_view, session):
+    view = make_view(session)
+    button = view.toolbar.heatmap_button
+    icon, size = button.icon(), button.iconSize()
+    sizes = {(s.width(), s.height()) for s in icon.availableSizes()}
+    assert sizes == {(size.width() * k, size.height() * k) for k in ICON_SCALES}
+    image = icon.pixmap(size).toImage().convertToFormat(QImage.Format.Format_ARGB32)
+    drawn = image.constBits().tobytes()
+    pixels = np.frombuffer(drawn, dtype="uint32")
+    opaque = pixels[pixels >> 24 == 0xFF] & 0xFFFFFF
+    assert opaque.size > 10  # the glyph is there
+    foreground = current_theme().foreground
+    assert (opaque == (foreground.rgb() & 0xFFFFFF)).mean() > 0.5  # in the theme's colour

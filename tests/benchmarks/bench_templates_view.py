@@ -23,7 +23,7 @@ SpikeInterface's. Target: < 100 ms from selection to drawn template. Run it unde
 ``flock /work/bench.lock``.
 
 Usage: ``python tests/benchmarks/bench_templates_view.py [--units-timed 12] [--rounds 3]
-[--si0100 PYTHON] [--si0105 PYTHON] [--folder DIR]``
+[--si0100 PYTHON] [--si0105 PYTHON] [--folder DIR] [--no-si]``
 """
 
 from __future__ import annotations
@@ -240,11 +240,14 @@ def main() -> None:
     parser.add_argument("--si0100", type=Path, default=SI_VENVS["si0100"][0] / "bin/python")
     parser.add_argument("--si0105", type=Path, default=SI_VENVS["si0105"][0] / "bin/python")
     parser.add_argument("--folder", type=Path, default=None, help="where to write the data")
+    parser.add_argument("--no-si", action="store_true", help="skip the SpikeInterface rounds")
     args = parser.parse_args()
-    pythons = {
-        "si0100": ensure_venv(args.si0100.parent.parent, SI_VENVS["si0100"][1]),
-        "si0105": ensure_venv(args.si0105.parent.parent, SI_VENVS["si0105"][1]),
-    }
+    pythons = {}
+    if not args.no_si:
+        pythons = {
+            "si0100": ensure_venv(args.si0100.parent.parent, SI_VENVS["si0100"][1]),
+            "si0105": ensure_venv(args.si0105.parent.parent, SI_VENVS["si0105"][1]),
+        }
     app = QApplication.instance() or QApplication([])
     with tempfile.TemporaryDirectory(dir=args.folder) as tmp:
         folder = Path(tmp)
@@ -255,11 +258,12 @@ def main() -> None:
         rng = np.random.default_rng(1)
         chosen = rng.choice(sorting.unit_ids, args.units_timed * args.rounds, replace=False)
         best: dict[str, dict] = {}
-        sides = ["spikedesk", "si0100", "si0105"]
+        sides = ["spikedesk", *pythons]
         for round_index in range(args.rounds):
             units = chosen[round_index * args.units_timed : (round_index + 1) * args.units_timed]
             units = [int(u) for u in units]
-            order = sides[round_index % 3 :] + sides[: round_index % 3]
+            shift = round_index % len(sides)
+            order = sides[shift:] + sides[:shift]
             for side in order:
                 drop_cache(folder)
                 if side == "spikedesk":

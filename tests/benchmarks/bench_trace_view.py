@@ -33,12 +33,14 @@ pyramid exists, with 48 and 384 channels on screen; and a soak of ``--soak-steps
 navigation steps (scroll, zoom in and out, jumps, any width from 10 ms to the whole file) at
 60 steps per second, printing the growth of resident memory and the longest gap of a 5 ms
 QTimer on the GUI thread. Targets: every width < 30 ms median; first frame < 2 s; memory growth
-< 200 MB; no stall > 50 ms.
+< 200 MB; no stall > 50 ms. ``--frames-only`` skips the build and the first frames (the folder
+must hold the recording and its pyramid, e.g. from an earlier ``--keep`` run): frame times and
+soak only. Pass ``--keep`` with an existing ``--folder``, which is otherwise deleted.
 
 Usage: ``python tests/benchmarks/bench_trace_view.py [--hours 1] [--filled 60] [--scrolls 40]
 [--units 500] [--folder DIR] [--source DIR] [--compare DIR] [--rounds 3] [--si0100 PY]
 [--si0105 PY] [--no-si]``, or ``python tests/benchmarks/bench_trace_view.py --overview
-[--overview-hours 2] [--folder DIR] [--soak-steps 3000] [--keep]``
+[--overview-hours 2] [--folder DIR] [--soak-steps 3000] [--keep] [--frames-only]``
 """
 
 from __future__ import annotations
@@ -446,6 +448,34 @@ def soak(app, session, view, steps: int, num_samples: int) -> dict:
     }
 
 
+def build_pyramid_and_first_frames(
+    folder: Path, work: Path, xdg: Path, cache: Path, source: Path
+) -> None:
+    """Time the first frame without a pyramid, build the pyramid (in a subprocess), then time
+    the first frame with it cached."""
+    import shutil
+
+    from tests.benchmarks.bench_display_pyramid import run_build
+
+    no_pyramid = work / "xdg-empty"
+    shutil.rmtree(no_pyramid, ignore_errors=True)
+    cold = first_frame_seconds(folder, no_pyramid, source)
+    shutil.rmtree(cache, ignore_errors=True)
+    build = run_build(folder, cache)
+    print(
+        f"pyramid build: {build['seconds']:.0f} s for {build['raw_bytes'] / 1e9:.0f} GB "
+        f"({build['raw_bytes'] / build['seconds'] / 1e9:.2f} GB/s); "
+        f"{build['pyramid_bytes'] / 1e9:.2f} GB on disk "
+        f"({100 * build['pyramid_bytes'] / build['raw_bytes']:.1f} %); resident memory "
+        f"{build['baseline_mb']:.0f} MB before, peak {build['peak_mb']:.0f} MB"
+    )
+    warm = first_frame_seconds(folder, xdg, source)
+    print(
+        f"first frame after `spikedesk FOLDER`: {cold:.2f} s before the pyramid exists, "
+        f"{warm:.2f} s with it cached (process start to the first trace frame drawn)"
+    )
+
+
 def overview_benchmark(args) -> None:
     """The ``--overview`` run: see the module docstring."""
     import shutil
@@ -457,7 +487,6 @@ def overview_benchmark(args) -> None:
     from app.model.session import Session
     from app.model.window_source import READY, OverviewState
     from app.views.traces import TraceView
-    from tests.benchmarks.bench_display_pyramid import run_build
     from tests.benchmarks.long_recording import make_recording_folder
 
     app = QApplication.instance() or QApplication([])
@@ -471,24 +500,8 @@ def overview_benchmark(args) -> None:
             make_recording_folder(folder, args.overview_hours * 3600, fill=0.01)
         recording = si.load_extractor(folder)
         print(f"recording: {recording}")
-        no_pyramid = work / "xdg-empty"
-        shutil.rmtree(no_pyramid, ignore_errors=True)
-        cold = first_frame_seconds(folder, no_pyramid, args.source)
-        shutil.rmtree(cache, ignore_errors=True)
-        build = run_build(folder, cache)
-        print(
-            f"pyramid build: {build['seconds']:.0f} s for {build['raw_bytes'] / 1e9:.0f} GB "
-            f"({build['raw_bytes'] / build['seconds'] / 1e9:.2f} GB/s); "
-            f"{build['pyramid_bytes'] / 1e9:.2f} GB on disk "
-            f"({100 * build['pyramid_bytes'] / build['raw_bytes']:.1f} %); resident memory "
-            f"{build['baseline_mb']:.0f} MB before, peak {build['peak_mb']:.0f} MB"
-        )
-        warm = first_frame_seconds(folder, xdg, args.source)
-        print(
-            f"first frame after `spikedesk FOLDER`: {cold:.2f} s before the pyramid exists, "
-            f"{warm:.2f} s with it cached (process start to the first trace frame drawn)"
-        )
-
+        if not args.frames_only:
+            build_pyramid_and_first_frames(folder, work, xdg, cache, args.source)
         pyramid = DisplayPyramid(recording, cache)
         if not pyramid.is_complete():
             raise RuntimeError(f"the pyramid built in the subprocess is not in {cache}")
@@ -596,6 +609,11 @@ def main() -> None:
     parser.add_argument("--overview-hours", type=float, default=2.0)
     parser.add_argument("--soak-steps", type=int, default=3000)
     parser.add_argument("--keep", action="store_true", help="keep the --overview files")
+    parser.add_argument(
+        "--frames-only",
+        action="store_true",
+        help="--overview: frame times and soak only, with the pyramid already in --folder",
+    )
     parser.add_argument("--child", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.overview:
