@@ -226,3 +226,22 @@ def test_quick_actions_compute_only_the_units_they_made(qtbot, merged):
             )
     for key in TRACE_KEYS:
         assert np.isfinite(table.values(key)).all()
+
+
+def test_a_label_or_a_removal_starts_no_metrics_job(qtbot, merged):
+    session, table_view = merged.session, merged.views["units_table"]
+    qtbot.waitUntil(lambda: table_view.table.state("snr") == "ready", timeout=30_000)
+    before = {u: table_view.table.values("num_spikes")[table_view.table.row_of(u)] for u in [2, 3]}
+    titles = []
+    merged.job_manager.job_added.connect(lambda job: titles.append(job.title))
+    session.select_units([3])
+    merged.menus.actions["label_mua"].trigger()
+    qtbot.waitUntil(lambda: table_view.table.text(table_view.table.row_of(3), "quality") == "mua")
+    session.select_units([2])
+    merged.menus.actions["remove"].trigger()
+    qtbot.waitUntil(lambda: table_view.table.unit_ids.tolist() == [3])
+    merged.job_manager.wait_for_all(30_000)
+    assert not [t for t in titles if "metrics" in t or "Amplitude" in t]
+    table = table_view.table
+    assert table.values("num_spikes")[0] == before[3]
+    assert all(table.state(k) == "ready" for k in (*SPIKE_TRAIN_KEYS, *TRACE_KEYS))
