@@ -134,10 +134,11 @@ class UnitMetricsRunner:
     def _refresh_new_units(self, sorting, kept_units: list) -> None:
         kept = set(kept_units)
         new_ids = [u for u in sorting.unit_ids.tolist() if u not in kept]
+        if not new_ids:  # a label, a removal, an undo of a merge: nothing to compute
+            self._on_new_units({}, kept_units, [])
+            return
 
         def compute(progress, cancel):
-            if not new_ids:
-                return {}
             return spike_train_metrics(units_alone(sorting, new_ids))
 
         self._submit(

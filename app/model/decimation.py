@@ -191,13 +191,13 @@ def rasterize_spans_top_down(lo_rows: np.ndarray, hi_rows: np.ndarray, height: i
     """
     num_columns = lo_rows.shape[0]
     start, stop = span_rows(lo_rows, hi_rows, height)
-    lengths = (stop - start).astype("int64")
-    if int(lengths.sum()) <= num_columns * height * SPARSE_FRACTION:
+    painted = int(stop.sum(dtype="int64")) - int(start.sum(dtype="int64"))
+    if painted <= num_columns * height * SPARSE_FRACTION:
         # rows counted from the top: a span [start, stop) from the bottom is [height - stop,
         # height - start) from the top
-        return _paint_each_span(
-            np.subtract(height, stop, dtype="int64"), lengths, num_columns, height
-        )
+        lengths = (stop - start).astype("int64")
+        top = np.subtract(height, stop, dtype="int64")
+        return _paint_each_span(top, lengths, num_columns, height)
     image = np.empty((height, num_columns), dtype=bool)
     # a few columns at a time, so that the counts stay in the CPU cache: +1 where a span starts
     # and -1 past its end, in a block one row taller; a cumulative sum down the rows counts the

@@ -10,6 +10,7 @@ overview image (spikes by depth over the whole segment) is summed from it for th
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,6 +69,17 @@ class SpikeIndex:
         self._units = [slots.slots[a:b] for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
         self._table = slots.unit_index_of_slot
         self._removed = sorting.count_total_num_spikes() < int(offsets[-1])
+
+    def same_spikes(self, sorting) -> bool:
+        """Whether ``sorting`` is a curation with this index's units and spikes (a label
+        changed at most)."""
+        return self.base is not None and self.sorting.same_spikes_as(sorting)
+
+    def for_sorting(self, sorting) -> SpikeIndex:
+        """This index, for ``sorting`` with the same units and spikes (see `same_spikes`)."""
+        index = copy.copy(self)
+        index.sorting, index.unit_ids = sorting, sorting.unit_ids
+        return index
 
     @property
     def num_segments(self) -> int:
@@ -326,14 +338,19 @@ class OverviewCounts:
         """``(num_positions, num_bins)`` spike counts summed by each unit's position (its
         depth bin or row); units at position -1 (hidden) are left out."""
         num_positions = max(num_positions, 1)
+        image = np.zeros((num_positions, self.num_bins), dtype=np.float32)
         drawn = np.flatnonzero(position_of_unit >= 0)
         if drawn.size == 0:
-            return np.zeros((num_positions, self.num_bins), dtype=np.float32)
-        # one matrix product (positions x units) @ (units x bins): one call that lets the GIL
-        # go, where a sum per position would take it back (and wait for it) each time
-        membership = np.zeros((num_positions, self.counts.shape[0]), dtype=np.float32)
-        membership[position_of_unit[drawn], drawn] = 1.0
-        return membership @ self.counts.astype(np.float32)  # sums exact below 2**24
+            return image
+        # the drawn units' rows grouped by position, each group summed in one reduceat (no
+        # BLAS call: its threads crawl on a busy machine, and no Python loop over positions)
+        order = drawn[np.argsort(position_of_unit[drawn], kind="stable")]
+        positions = position_of_unit[order]
+        starts = np.flatnonzero(np.r_[True, positions[1:] != positions[:-1]])
+        image[positions[starts]] = np.add.reduceat(
+            self.counts[order], starts, axis=0, dtype=np.int64
+        )
+        return image
 
 
 def depth_positions(depths: np.ndarray, visible: np.ndarray, num_bins: int = OVERVIEW_DEPTH_BINS):

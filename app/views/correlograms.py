@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QWidget
 from app.model.session import Session
 from app.views.computed_view import ComputedView, toolbar
 from app.views.plot_parts import spin_box, style_axes
-from core.postprocessing import compute_correlograms
-from core.sorting.numpy import NumpySorting
+from core.postprocessing.correlogram_counts import correlograms_of_segment
+from core.postprocessing.correlograms import _make_bins
 
 #: Units in the grid at most (the first selected ones).
 MAX_UNITS = 6
@@ -29,17 +29,23 @@ class CorrelogramData:
 
 
 def compute_unit_correlograms(sorting, unit_ids: list, window_ms: float, bin_ms: float):
-    """Correlograms of ``unit_ids`` only (the selection, not the whole sorting).
+    """Correlograms of ``unit_ids`` only (the selection, not the whole sorting), as
+    `core.postprocessing.compute_correlograms` counts them.
 
-    They are computed on a sorting of those units' trains alone: a slice of a large sorting
-    could otherwise build the whole sorting's spike vector (a curated one after each action).
+    They are counted on those units' trains alone, merged in time order segment by segment: a
+    slice of a large sorting could otherwise build the whole sorting's spike vector (a curated
+    one after each action).
     """
-    trains = [
-        {u: sorting.get_unit_spike_train(u, segment_index=s) for u in unit_ids}
-        for s in range(sorting.get_num_segments())
-    ]
-    selected = NumpySorting.from_unit_dict(trains, sorting.sampling_frequency)
-    ccgs, bins = compute_correlograms(selected, window_ms=window_ms, bin_ms=bin_ms)
+    bins, window_size, bin_size = _make_bins(sorting, window_ms, bin_ms)
+    ccgs = np.zeros((len(unit_ids), len(unit_ids), bins.size - 1), dtype="int64")
+    for segment in range(sorting.get_num_segments()):
+        trains = [sorting.get_unit_spike_train(u, segment_index=segment) for u in unit_ids]
+        times = np.concatenate([np.asarray(t, dtype="int64") for t in trains])
+        units = np.repeat(np.arange(len(unit_ids)), [t.size for t in trains])
+        order = np.argsort(times, kind="stable")  # merges the sorted trains, ties by unit
+        correlograms_of_segment(
+            times[order], units[order], len(unit_ids), window_size, bin_size, correlograms=ccgs
+        )
     return CorrelogramData(list(unit_ids), ccgs, bins)
 
 
@@ -60,7 +66,8 @@ class CorrelogramsView(ComputedView):
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(session, "CorrelogramsWorker", "correlograms", parent)
         self.plots: dict[tuple[int, int], pg.PlotItem] = {}
-        self._cells: dict[tuple[int, int], tuple] = {}  # plot, curve, shade
+        self._cells: dict[tuple[int, int], tuple] = {}  # plot, curve, shade on display
+        self._pool: dict[tuple[int, int], tuple] = {}  # every cell made, by grid position
 
         self.window_spin = spin_box(2.0, 2000.0, 50.0, " ms", "Whole window of lags")
         self.bin_spin = spin_box(0.05, 100.0, 1.0, " ms", "Bin width")
@@ -109,7 +116,7 @@ class CorrelogramsView(ComputedView):
 
     # ------------------------------------------------------------------ drawing
     def _clear(self) -> None:
-        self.grid.clear()
+        self.grid.clear()  # the pooled plots leave the layout, to be placed again
         self.plots = {}
         self._cells = {}
 
@@ -117,16 +124,17 @@ class CorrelogramsView(ComputedView):
         self._redraw()
 
     def _redraw(self, *_) -> None:
-        """Show the correlograms on display; the grid's plots are kept while the number of
-        units stays (after a curation action or another selection only data, titles and
-        colours change: creating pyqtgraph plots costs the GUI thread tens of ms each)."""
+        """Show the correlograms on display. Plots are made once per grid position and kept
+        (after a curation action or another selection only their data, titles and colours
+        change, and the grid takes the plots it needs from the pool: creating a pyqtgraph plot
+        costs the GUI thread tens of ms)."""
         data = self._value
         if data is None:
             return
         theme, session = self._theme, self._session
         count = len(data.unit_ids)
         if len(self._cells) != count * count:
-            self._build_grid(count)
+            self._place_grid(count)
         refractory = self.refractory_spin.value()
         for (row, col), (plot, curve, shade) in self._cells.items():
             if row == col:
@@ -150,26 +158,39 @@ class CorrelogramsView(ComputedView):
             plot.setXRange(data.bins[0], data.bins[-1], padding=0)
             plot.setYRange(0, max(float(data.ccgs[row, col].max()), 1.0), padding=0.05)
 
-    def _build_grid(self, count: int) -> None:
-        """``count`` x ``count`` plots, each with its curve and refractory shade."""
-        theme = self._theme
-        self._clear()
+    def _place_grid(self, count: int) -> None:
+        """``count`` x ``count`` plots in the grid, from the pool (made when first needed)."""
+        layout = self.grid.ci
+        for plot, _curve, _shade in self._cells.values():
+            layout.removeItem(plot)
+        self.plots, self._cells = {}, {}
         for row in range(count):
             for col in range(count):
-                plot = self.grid.addPlot(row=row, col=col)
-                style_axes(plot, theme)
-                plot.setMouseEnabled(x=False, y=False)
-                curve = pg.PlotCurveItem()  # data, step mode and style: _redraw
-                plot.addItem(curve)
-                shade = pg.LinearRegionItem((-1.0, 1.0), movable=False, brush=theme.epoch, pen=None)
-                shade.setZValue(-10)
-                plot.addItem(shade)
-                for name in ("left", "bottom"):
-                    plot.getAxis(name).setStyle(tickLength=-3)
-                plot.getAxis("left").setWidth(34)
-                if row < count - 1:
-                    plot.getAxis("bottom").setStyle(showValues=False)
-                else:
-                    plot.setLabel("bottom", "lag (ms)")
+                cell = self._pool.get((row, col))
+                if cell is None:
+                    cell = self._pool[(row, col)] = self._new_cell()
+                plot = cell[0]
+                layout.addItem(plot, row=row, col=col)
+                bottom = plot.getAxis("bottom")
+                last_row = row == count - 1
+                bottom.setStyle(showValues=last_row)
+                bottom.setLabel("lag (ms)" if last_row else None)
+                bottom.showLabel(last_row)
                 self.plots[(row, col)] = plot
-                self._cells[(row, col)] = (plot, curve, shade)
+                self._cells[(row, col)] = cell
+
+    def _new_cell(self) -> tuple:
+        """A plot with its curve and refractory shade (data, style, title: `_redraw`)."""
+        theme = self._theme
+        plot = pg.PlotItem()
+        style_axes(plot, theme)
+        plot.setMouseEnabled(x=False, y=False)
+        curve = pg.PlotCurveItem()
+        plot.addItem(curve)
+        shade = pg.LinearRegionItem((-1.0, 1.0), movable=False, brush=theme.epoch, pen=None)
+        shade.setZValue(-10)
+        plot.addItem(shade)
+        for name in ("left", "bottom"):
+            plot.getAxis(name).setStyle(tickLength=-3)
+        plot.getAxis("left").setWidth(34)
+        return plot, curve, shade

@@ -30,6 +30,10 @@ LocationChooser = Callable[[JobLocation, QWidget | None], JobLocation | None]
 
 #: How often the panel refreshes elapsed time and ETA, in milliseconds.
 REFRESH_MS = 250
+#: A job that does not announce itself (the window's own follow-up work after a change, e.g.
+#: metrics of the units a curation action made) gets a row only if it runs longer than this:
+#: most end sooner, and a row costs the GUI thread tens of ms to make.
+QUIET_ROW_DELAY_MS = 500
 
 
 def format_seconds(seconds: float) -> str:
@@ -201,7 +205,7 @@ class JobsPanel(QWidget):
         layout.addWidget(self.location_label)
         layout.addLayout(buttons)
 
-        job_manager.job_added.connect(self._add_row)
+        job_manager.job_added.connect(self._on_job_added)
         job_manager.job_finished.connect(self._on_job_finished)
         job_manager.location_changed.connect(self._show_location)
         self._show_location(job_manager.location)
@@ -238,6 +242,16 @@ class JobsPanel(QWidget):
         """Remove the rows of jobs that ended."""
         for row in [row for row in self._rows if not row.job.state.is_active]:
             self._remove_row(row)
+
+    def _on_job_added(self, job: Job) -> None:
+        if job.announce:
+            self._add_row(job)
+        else:  # the window's own follow-up work: a row only if it lasts
+            QTimer.singleShot(QUIET_ROW_DELAY_MS, self, partial(self._add_lasting_row, job))
+
+    def _add_lasting_row(self, job: Job) -> None:
+        if job.state.is_active and self.row_for(job) is None:
+            self._add_row(job)
 
     def _add_row(self, job: Job) -> None:
         row = JobRow(job)

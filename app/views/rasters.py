@@ -292,6 +292,10 @@ class RasterView(QWidget):
             and previous.base is not None
             and curation_base(sorting) is previous.base
         ) or (previous is not None and curation_base(sorting) is previous.sorting)
+        if follows and previous.same_spikes(sorting):  # e.g. a label: the index stays
+            self._index = previous.for_sorting(sorting)
+            self._restyle()
+            return
         if not follows:  # another sorting: nothing of the old one stays on screen
             previous, previous_overviews = None, []
             self._index, self._overviews = None, []

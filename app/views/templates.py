@@ -114,6 +114,9 @@ class TemplateView(QWidget):
         self._items: list = []
         self._unit_items: dict = {}
         self._bar_texts = ("", "")
+        # channel id -> its label, kept from one drawing to the next (hidden when not drawn):
+        # making a text item costs milliseconds, and a drawing has dozens
+        self._channel_labels: dict = {}
         self._worker = LatestWorker("TemplateWorker")
         self._result_ready.connect(self._on_result)
         self._reset_timer = QTimer(self, singleShot=True, interval=0)
@@ -298,6 +301,14 @@ class TemplateView(QWidget):
         """The ± std band of ``unit_id``."""
         return self._unit_items[unit_id]["band"].path()
 
+    def channel_labels(self) -> dict:
+        """``{channel id: (text, x, y)}`` of the channel labels on display."""
+        return {
+            channel: (label.toPlainText(), label.pos().x(), label.pos().y())
+            for channel, label in self._channel_labels.items()
+            if label.isVisible()
+        }
+
     def scale_bar_texts(self) -> tuple[str, str]:
         """Labels of the time and value scale bars."""
         return self._bar_texts
@@ -382,6 +393,8 @@ class TemplateView(QWidget):
 
     # ------------------------------------------------------------------ drawing
     def _clear(self) -> None:
+        for label in self._channel_labels.values():
+            label.setVisible(False)
         for item in self._items:
             self.viewbox.removeItem(item)
         self._items, self._unit_items, self._marked = [], {}, {}
@@ -555,16 +568,31 @@ class TemplateView(QWidget):
         item.setPen(QPen(Qt.PenStyle.NoPen))
 
     def _draw_labels(self, placement: Placement, t_first: float, t_last: float) -> None:
-        if self._mode != "probe" or placement.channel_ids.size > MAX_LABELLED_CHANNELS:
-            return
-        color = with_alpha(self._theme.foreground, 150)
-        for channel, x0, y0 in zip(placement.channel_ids.tolist(), placement.x0, placement.y0):
-            label = pg.TextItem(str(channel), color=color, anchor=(0, 1))
-            label.setPos(x0 + t_first * placement.x_per_ms, y0 + 0.45 * placement.row_height)
-            font = label.textItem.font()
-            font.setPointSizeF(max(font.pointSizeF() * 0.8, 6.0))
-            label.setFont(font)
-            self._add(label, 20)
+        """Each drawn channel's id at the top left of its window (probe layout)."""
+        shown = set()
+        if self._mode == "probe" and placement.channel_ids.size <= MAX_LABELLED_CHANNELS:
+            for channel, x0, y0 in zip(placement.channel_ids.tolist(), placement.x0, placement.y0):
+                label = self._channel_labels.get(channel)
+                if label is None:
+                    label = self._new_label(channel)
+                label.setPos(x0 + t_first * placement.x_per_ms, y0 + 0.45 * placement.row_height)
+                label.setVisible(True)
+                shown.add(channel)
+        for channel, label in self._channel_labels.items():
+            if channel not in shown:
+                label.setVisible(False)
+
+    def _new_label(self, channel) -> pg.TextItem:
+        label = pg.TextItem(
+            str(channel), color=with_alpha(self._theme.foreground, 150), anchor=(0, 1)
+        )
+        font = label.textItem.font()
+        font.setPointSizeF(max(font.pointSizeF() * 0.8, 6.0))
+        label.setFont(font)
+        label.setZValue(20)
+        self.viewbox.addItem(label)
+        self._channel_labels[channel] = label
+        return label
 
     def _draw_scale_bars(
         self, placement: Placement, t_first: float, t_last: float, scaled: bool, low: float

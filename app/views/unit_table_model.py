@@ -205,7 +205,7 @@ class UnitTableModel(QAbstractTableModel):
         if self.table is None or not index.isValid():
             return
         row = self._shown[index.row()]
-        cells = self._cells.get(index.column()) or self._column_cells(index.column())
+        cells = self._current_cells(index.column())
         # Qt's delegates reuse one span for every cell: each role is set or cleared
         for role_data in role_data_span:
             values = cells.get(role_data.role())
@@ -221,7 +221,7 @@ class UnitTableModel(QAbstractTableModel):
         table = self.table
         row = int(self._shown[index.row()])
         column = index.column()
-        cells = self._cells.get(column) or self._column_cells(column)
+        cells = self._current_cells(column)
         values = cells.get(role.value if isinstance(role, Qt.ItemDataRole) else int(role))
         if values is not None:
             return values[row]
@@ -233,6 +233,14 @@ class UnitTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(row, spec, PENDING if pending else state)
         return None
+
+    def _current_cells(self, column: int) -> dict[int, list]:
+        """The painted roles of ``column``, made again when its texts changed (a column set
+        without `columns_changed` is never painted stale)."""
+        cells = self._cells.get(column)
+        if cells is None or cells[_DISPLAY] is not self.table.texts(self.table.columns[column].key):
+            cells = self._column_cells(column)
+        return cells
 
     def _column_cells(self, column: int) -> dict[int, list]:
         """``{role: one value per table row}`` of the roles painted in ``column`` (cached)."""

@@ -347,9 +347,9 @@ class UnitsTableView(QWidget):
             and not keep_metrics
             and (kept_units is not None or self._runner.can_reuse())
         )
+        if kept_units is not None:  # every value of the units an action left, at once
+            self._keep_values(table, (*SPIKE_TRAIN_KEYS, *TRACE_KEYS), kept_units)
         self._previous_table = self.table if reuse else None
-        if kept_units is not None:
-            self._keep_values(table, SPIKE_TRAIN_KEYS, kept_units)
         if keep_metrics:  # e.g. a new probe: the metrics stay, positions are redone
             self._keep_values(table, METRIC_KEYS, table.unit_ids.tolist())
         self.model.set_table(table)
@@ -376,34 +376,52 @@ class UnitsTableView(QWidget):
         previous = self.table
         keys = [k for k in (*SPIKE_TRAIN_KEYS, *TRACE_KEYS) if previous.state(k) != UNAVAILABLE]
         known = set(previous.unit_ids.tolist())
-        # a unit whose values were still being computed is computed again
+        # a unit whose values were still being computed is computed again (values an
+        # earlier action kept and the table on display has not copied yet count as known)
         return [
             u
             for u in table.unit_ids.tolist()
-            if u in known and not any(previous.is_pending(previous.row_of(u), k) for k in keys)
+            if u in known and all(self._known_value(u, k)[0] for k in keys)
         ]
 
+    def _known_value(self, unit_id, key: str) -> tuple[bool, object]:
+        """``(True, value)`` of a unit's computed cell in the table on display, or else in
+        the table before the last curation action (values it keeps but has not copied yet);
+        ``(False, None)`` if neither has it."""
+        for source in (self.table, self._previous_table):
+            if source is None or source.state(key) == UNAVAILABLE:
+                continue
+            try:
+                row = source.row_of(unit_id)
+            except KeyError:
+                continue
+            if not source.is_pending(row, key):
+                return True, source.values(key)[row]
+        return False, None
+
     def _keep_values(self, table: UnitTable, keys, unit_ids: list) -> None:
-        """Copy the values the table on display has of ``unit_ids`` (those computed) into
-        ``table``; the running jobs fill in the rest."""
+        """Copy the values the table on display (or the one before the last curation action)
+        has of ``unit_ids`` (those computed) into ``table``; the running jobs fill in the
+        rest."""
         previous = self.table
         for key in keys:
             if previous.state(key) == UNAVAILABLE:
                 table.set_unavailable(key, previous.reason(key))
                 continue
-            values = previous.values(key)
             kept = {}
             for unit_id in unit_ids:
-                row = previous.row_of(unit_id)
-                if not previous.is_pending(row, key):
-                    kept[unit_id] = values[row]
+                found, value = self._known_value(unit_id, key)
+                if found:
+                    kept[unit_id] = value
             table.set_column(key, kept, complete=False)
 
     def _on_unit_channels(self, *_) -> None:
         session, table = self._session, self.table
         if table is None:
             return
-        if session.unit_channel_ids:
+        # a rebuild is due (a curation action drops its old units' channels before the table
+        # is rebuilt): it fills the probe columns, the table on display is not refilled first
+        if session.unit_channel_ids and not self._rebuild_timer.isActive():
             set_probe_columns(table, session.recording, session.unit_channel_ids, session.sorting)
             self._columns_changed(PROBE_KEYS)
         self._runner.channels_changed()

@@ -148,6 +148,18 @@ class CuratedSorting(BaseSorting):
         """Ids, spike rows and properties of the units (read-only values)."""
         return self._state
 
+    def same_spikes_as(self, other) -> bool:
+        """Whether ``other`` is a curation of the same base with the same units holding the
+        same spikes (they differ by labels at most)."""
+        if not isinstance(other, CuratedSorting) or other._index is not self._index:
+            return False
+        mine, theirs = self._state, other._state
+        if mine.unit_ids != theirs.unit_ids:
+            return False
+        return mine.rows is theirs.rows or all(
+            mine.rows[u] is theirs.rows[u] for u in mine.unit_ids
+        )
+
     def unit_spike_rows(self, unit_id) -> np.ndarray:
         """Rows of a unit's spikes in the base sorting's spike vector (sorted, read-only)."""
         self.id_to_index(unit_id)

@@ -63,7 +63,9 @@ class SpikeSlotRegistry:
         self._held: list[np.ndarray] = []  # the rows given slots (keeps their ids unique)
         for unit_id in unit_ids:
             self._slot_for(base_rows[unit_id])
-        self._base = (base_unit_index, frozenset(range(len(unit_ids))))
+        base_slots = base_unit_index.view()  # shared as it is: read-only
+        base_slots.flags.writeable = False
+        self._base = (base_slots, frozenset(range(len(unit_ids))))
         self._versions: OrderedDict[int, tuple] = OrderedDict()  # id(state) -> entry
 
     def _slot_for(self, rows: np.ndarray) -> int:
@@ -100,6 +102,8 @@ class SpikeSlotRegistry:
         dtype = source.dtype
         if len(self._held) > np.iinfo(dtype).max:
             dtype = np.dtype("int32") if len(self._held) < 2**31 else np.dtype("int64")
+        elif not missing:  # the same units (a label, a removal): the same slots
+            return source
         slots = source.astype(dtype, copy=True)
         for slot in missing:
             slots[state.rows[wanted[slot]]] = slot

@@ -14,8 +14,9 @@ import numpy as np
 
 __all__ = ["binned_unit_counts", "unit_spike_counts"]
 
-# spike vector -> spikes per unit; an entry goes with its spike vector
-_COUNTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# id(spike vector) -> (weak reference to it, spikes per unit); an entry goes with its
+# spike vector (arrays cannot be keys of a WeakKeyDictionary: they are not hashable)
+_COUNTS: dict[int, tuple[weakref.ref, np.ndarray]] = {}
 
 # above this many bins, one vectorised pass beats a bincount per bin
 _MAX_BINS_SLICED = 4096
@@ -26,20 +27,21 @@ _COUNT_SLICE = 1_000_000
 def unit_spike_counts(sorting) -> np.ndarray:
     """Spikes of each unit over all segments (int64, unit order); cached per spike vector."""
     spikes = sorting.to_spike_vector()
-    try:
-        return _COUNTS[spikes]
-    except (KeyError, TypeError):
-        pass
     num_units = len(sorting.unit_ids)
+    key = id(spikes)
+    cached = _COUNTS.get(key)
+    if cached is not None and cached[0]() is spikes and cached[1].size == num_units:
+        return cached[1]
     counts = np.zeros(num_units, dtype="int64")
     for first in range(0, spikes.size, _COUNT_SLICE):
         units = spikes["unit_index"][first : first + _COUNT_SLICE]
         counts += np.bincount(units, minlength=num_units)[:num_units]
     counts.flags.writeable = False
     try:
-        _COUNTS[spikes] = counts
+        reference = weakref.ref(spikes, lambda _dead, key=key: _COUNTS.pop(key, None))
     except TypeError:  # not weak-referenceable: no cache
-        pass
+        return counts
+    _COUNTS[key] = (reference, counts)
     return counts
 
 

@@ -71,6 +71,30 @@ def _amplitude_array(templates: np.ndarray, nbefore: int, peak_sign: str, mode: 
     return np.abs(values)
 
 
+def _source_amplitudes(source: Any, peak_sign: str, mode: str) -> np.ndarray:
+    """``(num_units, num_channels)`` amplitudes of a WaveformExtractor or a Templates.
+
+    A sparse WaveformExtractor's come from each unit's sparse template (zeros elsewhere, as
+    in its dense templates): no dense copy of every template (hundreds of units on hundreds
+    of channels are tens of MB, copied while holding the GIL).
+    """
+    is_sparse = getattr(source, "is_sparse", None)
+    if callable(is_sparse) and is_sparse() and hasattr(source, "precompute_templates"):
+        source.precompute_templates(modes=["average"], n_jobs=1)  # the cache they come from
+        mask = source.sparsity.mask
+        amplitudes = None
+        for row, unit_id in enumerate(source.unit_ids):
+            template = np.asarray(source.get_template(unit_id, mode="average"))
+            values = _amplitude_array(template[np.newaxis], source.nbefore, peak_sign, mode)[0]
+            if amplitudes is None:
+                amplitudes = np.zeros(mask.shape, dtype=values.dtype)
+            amplitudes[row, mask[row]] = values
+        if amplitudes is not None:
+            return amplitudes
+    templates = _dense_templates(source)
+    return _amplitude_array(templates, source.nbefore, peak_sign, mode)
+
+
 def _extremum_indices(templates: np.ndarray, nbefore: int, peak_sign: str, mode: str) -> np.ndarray:
     """Per unit, the index of the channel with the largest absolute amplitude (first on ties)."""
     amplitudes = _amplitude_array(templates, nbefore, peak_sign, mode)
@@ -109,10 +133,7 @@ def get_template_amplitudes(
     """
     _check_choice(peak_sign, "peak_sign", _PEAK_SIGNS)
     _check_choice(mode, "mode", _MODES)
-    templates = _dense_templates(templates_or_waveform_extractor)
-    amplitudes = _amplitude_array(
-        templates, templates_or_waveform_extractor.nbefore, peak_sign, mode
-    )
+    amplitudes = _source_amplitudes(templates_or_waveform_extractor, peak_sign, mode)
     return dict(zip(templates_or_waveform_extractor.unit_ids, amplitudes))
 
 
@@ -151,8 +172,8 @@ def get_template_extremum_channel(
     _check_choice(peak_sign, "peak_sign", _PEAK_SIGNS)
     _check_choice(mode, "mode", _MODES)
     _check_choice(outputs, "outputs", _OUTPUTS)
-    templates = _dense_templates(templates_or_waveform_extractor)
-    indices = _extremum_indices(templates, templates_or_waveform_extractor.nbefore, peak_sign, mode)
+    amplitudes = _source_amplitudes(templates_or_waveform_extractor, peak_sign, mode)
+    indices = np.argmax(np.abs(amplitudes), axis=1)
     if outputs == "id":
         values = np.asarray(templates_or_waveform_extractor.channel_ids)[indices]
     else:

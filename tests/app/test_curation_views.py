@@ -177,3 +177,71 @@ def test_the_table_keeps_the_metrics_of_the_units_an_action_left_alone(qtbot, me
         for unit in (0, 1, 2):
             got = table.values(key)[table.row_of(unit)]
             assert got == pytest.approx(expected[key][unit], nan_ok=True), (key, unit)
+
+
+def test_a_label_keeps_the_raster_index_and_draws_at_once(qtbot, merged):
+    rasters, session = merged.views["rasters"], merged.session
+    qtbot.waitUntil(rasters.is_ready, timeout=10_000)
+    before = rasters._index
+    session.select_units([2])
+    with qtbot.waitSignal(rasters.drawn, timeout=10_000):
+        merged.menus.actions["label_good"].trigger()
+    index = rasters._index
+    assert index is not before and index.sorting is session.sorting  # at once, no worker
+    assert index._samples is before._samples and index._units is before._units
+    assert sorted(rasters.row_unit_ids()) == [2, 3]
+    samples, units = rasters.spikes_in_window()
+    start, end = session.frame_window
+    for unit_index, unit_id in enumerate(session.sorting.unit_ids.tolist()):
+        train = session.sorting.get_unit_spike_train(unit_id)
+        np.testing.assert_array_equal(
+            np.sort(samples[units == unit_index]), train[(train >= start) & (train < end)]
+        )
+
+
+def test_quick_actions_compute_only_the_units_they_made(qtbot, merged):
+    session, table_view = merged.session, merged.views["units_table"]
+    qtbot.waitUntil(lambda: table_view.table.state("snr") == "ready", timeout=30_000)
+    titles = []
+    merged.job_manager.job_added.connect(lambda job: titles.append(job.title))
+    session.select_units([2])
+    session.select_spikes(2, np.arange(5))
+    merged.menus.actions["split"].trigger()
+    new_ids = sorted(set(session.sorting.unit_ids.tolist()) - {3})
+    qtbot.waitUntil(lambda: table_view.table.unit_ids.tolist() == [3, *new_ids])
+    assert table_view.table.is_pending(0, "num_spikes") is False
+    # before the split's jobs end: unit 3 keeps every value it had
+    session.select_units([3])
+    merged.menus.actions["label_good"].trigger()
+    merged.job_manager.wait_for_all(30_000)
+    qtbot.waitUntil(lambda: table_view.table.state("snr") == "ready", timeout=30_000)
+    metric_jobs = [t for t in titles if t.startswith("Spike-train metrics")]
+    assert metric_jobs == [f"Spike-train metrics of {len(new_ids)} new unit(s)"] * 2
+    table = table_view.table
+    expected = spike_train_metrics(session.sorting)
+    for key in SPIKE_TRAIN_KEYS:
+        for unit_id in session.sorting.unit_ids.tolist():
+            assert table.values(key)[table.row_of(unit_id)] == pytest.approx(
+                expected[key][unit_id], nan_ok=True
+            )
+    for key in TRACE_KEYS:
+        assert np.isfinite(table.values(key)).all()
+
+
+def test_a_label_or_a_removal_starts_no_metrics_job(qtbot, merged):
+    session, table_view = merged.session, merged.views["units_table"]
+    qtbot.waitUntil(lambda: table_view.table.state("snr") == "ready", timeout=30_000)
+    before = {u: table_view.table.values("num_spikes")[table_view.table.row_of(u)] for u in [2, 3]}
+    titles = []
+    merged.job_manager.job_added.connect(lambda job: titles.append(job.title))
+    session.select_units([3])
+    merged.menus.actions["label_mua"].trigger()
+    qtbot.waitUntil(lambda: table_view.table.text(table_view.table.row_of(3), "quality") == "mua")
+    session.select_units([2])
+    merged.menus.actions["remove"].trigger()
+    qtbot.waitUntil(lambda: table_view.table.unit_ids.tolist() == [3])
+    merged.job_manager.wait_for_all(30_000)
+    assert not [t for t in titles if "metrics" in t or "Amplitude" in t]
+    table = table_view.table
+    assert table.values("num_spikes")[0] == before[3]
+    assert all(table.state(k) == "ready" for k in (*SPIKE_TRAIN_KEYS, *TRACE_KEYS))

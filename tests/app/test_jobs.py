@@ -177,6 +177,24 @@ def test_eta_appears_after_progress(qtbot, manager):
         job.cancel()
 
 
+def test_quiet_jobs_get_a_row_only_if_they_last(qtbot, manager):
+    from app.views.jobs_panel import QUIET_ROW_DELAY_MS
+
+    panel = JobsPanel(manager, clear_after_ms=None)
+    qtbot.addWidget(panel)
+    quick = Job("Quick", lambda progress, cancel: 1, announce=False)
+    with qtbot.waitSignal(quick.signals.finished):
+        manager.submit(quick)
+    lasting = Job("Lasting", wait_for_cancel, announce=False)
+    manager.submit(lasting)
+    assert panel.rows == []  # not at once
+    qtbot.wait(QUIET_ROW_DELAY_MS + 100)
+    assert [row.job for row in panel.rows] == [lasting]  # the quick one never got a row
+    with qtbot.waitSignal(lasting.signals.cancelled):
+        lasting.cancel()
+    qtbot.waitUntil(lambda: panel.rows[0].progress_bar.format() == "Cancelled")
+
+
 def test_finished_rows_clear_after_the_delay(qtbot, manager):
     panel = JobsPanel(manager, clear_after_ms=50)
     qtbot.addWidget(panel)

@@ -62,3 +62,21 @@ def test_followed_index_and_spike_marks_equal_a_full_rebuild(tmp_path):
             assert sorted(zip(samples[held].tolist(), units[held].tolist())) == sorted(
                 zip(want_samples.tolist(), want_units.tolist())
             )
+
+
+def test_an_index_serves_a_curation_that_only_changed_labels(tmp_path):
+    session = CurationSession(sorting_with_segments(tmp_path), journal_folder=tmp_path / "j")
+    session.merge([0, 1])
+    index = SpikeIndex(session.sorting)
+    merged = session.sorting
+    session.label([2], "good", key="quality")
+    assert index.same_spikes(session.sorting)
+    relabelled = index.for_sorting(session.sorting)
+    assert relabelled.sorting is session.sorting and index.sorting is merged
+    for a, b in zip(relabelled.window(1, 0, 60_000), index.window(1, 0, 60_000), strict=True):
+        np.testing.assert_array_equal(a, b)
+    session.undo()
+    assert index.same_spikes(session.sorting)  # undoing the label
+    session.undo()
+    assert not index.same_spikes(session.sorting)  # undoing the merge
+    assert not SpikeIndex(session.base_sorting).same_spikes(session.sorting)

@@ -362,3 +362,31 @@ def test_ctrl_wheel_changes_the_gain(qtbot, make_view, ground_truth):
     before = view._placement.y_per_value
     view.viewbox.gain_wheel.emit(2.0)
     assert view._placement.y_per_value / before == pytest.approx(1.25**2, rel=0.01)
+
+
+def test_channel_labels_follow_the_drawn_channels_and_are_reused(qtbot, make_view, ground_truth):
+    recording, sorting = ground_truth
+    session = Session()
+    session.open(recording=recording, sorting=sorting)
+    view = make_view(session)
+    view.set_channel_count(4)
+    first, second = sorting.unit_ids[0].item(), sorting.unit_ids[3].item()
+    select(qtbot, view, session, [first])
+    labels = view.channel_labels()
+    assert sorted(labels) == sorted(view.shown_channel_ids())
+    for channel, (text, x, y) in labels.items():
+        anchor_x, anchor_y = view.channel_anchor(channel)
+        assert text == str(channel)
+        assert x < anchor_x and y > anchor_y  # above the window's zero, left of the spike
+    items = dict(view._channel_labels)
+    select(qtbot, view, session, [second])
+    assert sorted(view.channel_labels()) == sorted(view.shown_channel_ids())
+    for channel, item in items.items():  # the same items, moved or hidden
+        assert view._channel_labels[channel] is item
+        assert item.isVisible() == (channel in view.shown_channel_ids())
+    view.set_mode("flat")
+    assert view.channel_labels() == {}
+    view.set_mode("probe")
+    assert sorted(view.channel_labels()) == sorted(view.shown_channel_ids())
+    session.select_units([])
+    assert view.channel_labels() == {}

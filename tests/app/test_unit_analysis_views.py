@@ -74,11 +74,23 @@ def test_correlogram_plots_are_kept_while_the_unit_count_stays(qtbot, session):
         x, y = curve.getData()
         np.testing.assert_array_equal(y, view.data.ccgs[row, col])
         assert shade.isVisible() and shade.getRegion() == pytest.approx((-1.5, 1.5))
+    assert view.plots[(1, 0)].getAxis("bottom").labelText == "lag (ms)"
     with qtbot.waitSignal(view.drawn, timeout=5000):
         session.select_units(["a"])
-    assert list(view.plots) == [(0, 0)] and view.plots[(0, 0)] is not plots[(0, 0)]
+    assert list(view.plots) == [(0, 0)] and view.plots[(0, 0)] is plots[(0, 0)]
+    assert list(view.grid.ci.items) == [plots[(0, 0)]]  # the others left the grid
+    assert view.plots[(0, 0)].getAxis("bottom").style["showValues"]
     view.refractory_spin.setValue(0.0)
     assert not view._cells[(0, 0)][2].isVisible()
+    with qtbot.waitSignal(view.drawn, timeout=5000):
+        session.select_units(["a", "b"])
+    assert view.plots == plots and len(view.grid.ci.items) == 4  # back from the pool
+    assert not view.plots[(0, 0)].getAxis("bottom").style["showValues"]
+    session.select_units([])  # a message, no plot
+    assert not view.grid.ci.items and "Select units" in view.message.text()
+    with qtbot.waitSignal(view.drawn, timeout=5000):
+        session.select_units(["b"])
+    assert view.plots[(0, 0)] is plots[(0, 0)] and view.data.unit_ids == ["b"]
     view.shutdown()
 
 

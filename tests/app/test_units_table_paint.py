@@ -198,3 +198,11 @@ def test_sorting_by_a_number_column_is_numeric_not_by_its_text(view):
     ]
     view.sort_by("firing_rate", descending=True)
     assert model.shown_unit_ids() == [2, 0, 3, 1]
+
+
+def test_a_column_set_without_notice_is_not_painted_stale(view):
+    model = view.model
+    column = _column(view, "firing_rate")
+    assert model.data(model.index(0, column)) != "42.00"
+    view.table.set_column("firing_rate", [42.0, 1.0, 2.0, 3.0])  # no columns_changed
+    assert model.data(model.index(0, column)) == "42.00"

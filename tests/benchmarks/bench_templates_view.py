@@ -229,7 +229,7 @@ def si_round(python: Path, folder: Path, units: list) -> np.ndarray | None:
 # --------------------------------------------------------------------------- report
 def ms(values: np.ndarray) -> str:
     values = 1e3 * np.asarray(values)
-    return f"{np.median(values):8.1f} {np.percentile(values, 95):8.1f} {values.max():8.1f}"
+    return f"{np.median(values):9.1f} | {np.percentile(values, 95):8.1f} | {values.max():8.1f}"
 
 
 def main() -> None:

@@ -29,7 +29,9 @@ build (time, size, peak memory, in a subprocess); the time to the first frame af
 ``spikedesk FOLDER`` (a subprocess that builds the main window as the command does), with the
 pyramid cached and without; the frame time from request to drawn frame (``frame_drawn`` plus a
 forced render) for windows of 10 ms, 1 s, 1 min, 10 min and 2 h at random places once the
-pyramid exists, with 48 and 384 channels on screen; and a soak of ``--soak-steps`` random
+pyramid exists, with 48 and 384 channels on screen (and the CPU time the process used
+meanwhile, all threads: on a shared machine the wall time also counts other processes' turns);
+and a soak of ``--soak-steps`` random
 navigation steps (scroll, zoom in and out, jumps, any width from 10 ms to the whole file) at
 60 steps per second, printing the growth of resident memory and the longest gap of a 5 ms
 QTimer on the GUI thread. Targets: every width < 30 ms median; first frame < 2 s; memory growth
@@ -153,6 +155,14 @@ def timed(view, action) -> float:
     wait_drawn(view)
     view.grab()
     return 1e3 * (time.perf_counter() - started)
+
+
+def timed_with_cpu(view, action) -> tuple[float, float]:
+    """`timed`, and the CPU time this process used meanwhile (all its threads), in ms: on a
+    shared machine the wall time also counts the other processes' turns."""
+    cpu = time.process_time()
+    wall = timed(view, action)
+    return wall, 1e3 * (time.process_time() - cpu)
 
 
 def scroll_latencies(session, view, window_s: float, scrolls: int, filled_s: float):
@@ -374,25 +384,33 @@ def first_frame_seconds(folder: Path, xdg: Path, source: Path) -> float:
 
 
 def overview_frame_times(session, view, num_samples: int, reads: int):
-    """Median and p95 (ms) of set_frame_window to drawn, per width, and where it was read."""
+    """Median and p95 (ms) of set_frame_window to drawn, the median CPU time of the process
+    meanwhile (ms), per width, and where it was read."""
     import numpy as np
 
     rng = np.random.default_rng(5)
     results = {}
     for name, seconds in OVERVIEW_WINDOWS_S.items():
         length = min(int(seconds * SAMPLING_FREQUENCY), num_samples)
-        latencies = []
+        latencies, cpu = [], []
         for start in rng.integers(0, max(num_samples - length, 1), reads):
             if session.frame_window == (int(start), int(start) + length):
                 # the same window again (a window as long as the file has one place) would not
                 # be read again: come from a half-width window, as a zoom-out does (untimed)
                 session.set_frame_window(int(start), int(start) + length // 2)
                 wait_drawn(view)
-            latencies.append(
-                timed(view, lambda s=int(start), n=length: session.set_frame_window(s, s + n))
+            wall, used = timed_with_cpu(
+                view, lambda s=int(start), n=length: session.set_frame_window(s, s + n)
             )
+            latencies.append(wall)
+            cpu.append(used)
         source = view.displayed_window().source
-        results[name] = (np.median(latencies), np.percentile(latencies, 95), source)
+        results[name] = (
+            np.median(latencies),
+            np.percentile(latencies, 95),
+            np.median(cpu),
+            source,
+        )
     return results
 
 
@@ -514,15 +532,17 @@ def overview_benchmark(args) -> None:
         wait_drawn(view)
         num_samples = recording.get_num_samples()
         print(f"\nframe time, set_frame_window to drawn ({args.scrolls} random windows):")
-        print(f"{'window':>8} {'channels':>9} {'median ms':>10} {'p95 ms':>8}  read from")
+        print(
+            f"{'window':>8} {'channels':>9} {'median ms':>10} {'p95 ms':>8} {'cpu ms':>7}  read from"
+        )
         for channels in CHANNELS_ON_SCREEN:
             view.set_channels_per_screen(channels)
             wait_drawn(view)
-            for name, (median, p95, source) in overview_frame_times(
+            for name, (median, p95, cpu, source) in overview_frame_times(
                 session, view, num_samples, args.scrolls
             ).items():
                 count = view.drawn_channel_count()
-                print(f"{name:>8} {count:>9} {median:>10.1f} {p95:>8.1f}  {source}")
+                print(f"{name:>8} {count:>9} {median:>10.1f} {p95:>8.1f} {cpu:>7.1f}  {source}")
         view.set_channels_per_screen(48)
         result = soak(app, session, view, args.soak_steps, num_samples)
         print(

@@ -119,3 +119,33 @@ def test_all_templates_copied_in_steps_are_a_copy_of_every_unit(tmp_path, monkey
     assert np.abs(we.get_all_templates()).sum() > 0
     subset = we.get_all_templates(unit_ids=sorting.unit_ids[[3, 1]])
     np.testing.assert_array_equal(subset[0], we.get_template(sorting.unit_ids[3]))
+
+
+def test_unit_spike_counts_are_counted_once_per_spike_vector(tmp_path, monkeypatch):
+    calls = []
+    bincount = np.bincount
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return bincount(*args, **kwargs)
+
+    random_sorting().save(folder=tmp_path / "sorting")
+    memory = random_sorting(seed=1)
+    folder = si.load_extractor(tmp_path / "sorting")  # a memory-mapped spike vector
+    assert isinstance(folder.to_spike_vector(), np.memmap)
+    monkeypatch.setattr(spike_vector_tools.np, "bincount", counting)
+    for sorting in (memory, folder):
+        calls.clear()
+        first = spike_vector_tools.unit_spike_counts(sorting)
+        assert spike_vector_tools.unit_spike_counts(sorting) is first
+        assert len(calls) == 1  # 5000 spikes: one slice, counted once
+        expected = bincount(sorting.to_spike_vector()["unit_index"], minlength=7)
+        assert np.array_equal(first, expected)
+    # an entry goes with its spike vector
+    key = id(memory.to_spike_vector())
+    assert key in spike_vector_tools._COUNTS
+    del memory, sorting
+    import gc
+
+    gc.collect()
+    assert key not in spike_vector_tools._COUNTS
