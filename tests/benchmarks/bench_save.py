@@ -40,6 +40,7 @@ from si_compare import (
     baseline_mb,
     best_of,
     header,
+    import_like_spikeinterface,
     measure,
     pythons,
     remove,
@@ -103,6 +104,10 @@ def run_one(side: str, config: str, source: Path, work: Path) -> dict:
     """One save in this process (the side's library); prints nothing, returns figures."""
     si = import_side(side)
     save_format, n_jobs = CONFIGS[config]
+    if side == "spikedesk":
+        import_like_spikeinterface(
+            si, ("read_binary", "BinaryFolderRecording", "ZarrRecordingExtractor")
+        )
     baseline_rss, baseline_private = baseline_mb()
     marker = work / MEASURING
     marker.touch()

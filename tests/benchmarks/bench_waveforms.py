@@ -51,6 +51,7 @@ from si_compare import (
     baseline_mb,
     best_of,
     header,
+    import_like_spikeinterface,
     measure,
     pythons,
     remove,
@@ -183,6 +184,10 @@ def run_one(side: str, sparse: bool, mode: str, n_jobs: int, data: Path, work: P
     description = json.loads((data / "sparsity.json").read_text())
     main_channels = np.array(description.pop("main_channel_indices"))
     job = {"n_jobs": n_jobs, "chunk_duration": "1s", "progress_bar": False}
+    if side == "spikedesk":
+        import_like_spikeinterface(
+            si, ("read_binary", "NumpySorting", "ChannelSparsity", "extract_waveforms")
+        )
     baseline_rss, baseline_private = baseline_mb()
     marker = work / MEASURING
     marker.touch()

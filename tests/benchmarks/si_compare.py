@@ -140,6 +140,28 @@ class TreeMemorySampler(threading.Thread):
         return self.peak_rss_mb, self.peak_private_mb
 
 
+#: What ``import spikeinterface.core`` loads (0.100.8 and 0.105.3 alike) and ``import core`` leaves
+#: to first use: loaded before a SpikeDesk run's clock starts, so that both sides time the work,
+#: not one side's first imports.
+SPIKEINTERFACE_IMPORT_TIME_MODULES = ("zarr", "numcodecs", "probeinterface")
+
+
+def import_like_spikeinterface(si, names: tuple[str, ...]) -> None:
+    """Load what ``names`` of the library ``si`` need, as SpikeInterface does at its import.
+
+    SpikeInterface imports its whole core (and zarr, numcodecs, probeinterface) when it is
+    imported; SpikeDesk's ``core`` imports each module on first use. Reading the names a run
+    uses (and importing `SPIKEINTERFACE_IMPORT_TIME_MODULES`) before the clock starts puts both
+    sides in the same state: a run measures the save or the extraction only.
+    """
+    import importlib
+
+    for module in SPIKEINTERFACE_IMPORT_TIME_MODULES:
+        importlib.import_module(module)
+    for name in names:
+        getattr(si, name)
+
+
 def baseline_mb() -> tuple[float, float]:
     """Memory of the calling process (a measured run, before its work starts)."""
     return TreeMemorySampler(os.getpid()).current_mb()
