@@ -1,10 +1,6 @@
 """Start-up stays quick: what ``spikedesk`` imports before its window, and the traces drawn before
 the other views are built (issue 18: first frame < 2 s; timings in tests/benchmarks/bench_startup)."""
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +10,7 @@ import app.main_window as main_window_module
 import core as si
 from app.dock_table import DOCKS
 from app.main_window import MainWindow
+from tests.subprocess_imports import modules_after
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
@@ -22,21 +19,6 @@ ROOT = Path(__file__).resolve().parents[2]
 HEAVY = {"zarr", "numcodecs", "neo", "scipy", "pandas"}
 #: The views built with the window; every other one is built after the first trace frame.
 BUILT_FIRST = {"traces", "jobs"}
-
-
-def modules_after(code: str) -> set[str]:
-    """The top-level packages in ``sys.modules`` after running ``code`` in a new interpreter."""
-    script = f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=True,
-        timeout=120,
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
-    )
-    return {name.split(".")[0] for name in json.loads(result.stdout.strip().splitlines()[-1])}
 
 
 def test_the_entry_point_module_imports_neither_qt_nor_heavy_packages():

@@ -8,34 +8,18 @@ numcodecs at the top of a module on the way.
 from __future__ import annotations
 
 import importlib
-import json
 import pkgutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 
 import core
 from core import opening, registry
+from tests.subprocess_imports import modules_after
 
 #: Imported only when a function needs them, never by ``import core``.
 HEAVY = ("zarr", "numcodecs", "neo", "probeinterface", "scipy", "pandas", "requests")
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def modules_after(code: str) -> set[str]:
-    """The top-level packages in ``sys.modules`` after running ``code`` in a new interpreter."""
-    script = f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=True,
-        timeout=120,
-    )
-    return {name.split(".")[0] for name in json.loads(result.stdout.strip().splitlines()[-1])}
 
 
 def test_import_core_imports_no_heavy_package_and_no_qt():
