@@ -85,7 +85,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run SpikeDesk; returns the process exit code."""
     args = _parse(argv)
     if args.print_summary:
-        print_summary(args.paths)
+        try:
+            print_summary(args.paths)
+        except (OSError, ValueError, TypeError) as error:  # a path it cannot read: say why
+            print(f"spikedesk: {error}", file=sys.stderr)
+            return 2
         return 0
     # Qt is imported only for the window, so --print-summary works where Qt cannot load
     from PySide6.QtWidgets import QApplication

@@ -38,6 +38,15 @@ def test_print_summary_describes_each_path(tmp_path, capsys):
     assert str(tmp_path / "rec") in out and "Recording: 64 channels · 30 kHz" in out
 
 
+def test_print_summary_of_an_unreadable_path_says_why_in_one_line(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("not data")
+    assert main(["--print-summary", str(tmp_path / "notes.txt")]) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("spikedesk: ")
+    assert str(tmp_path / "notes.txt") in lines[0] and "Traceback" not in captured.err
+
+
 @pytest.fixture
 def settings(tmp_path):
     settings = QSettings(str(tmp_path / "spikedesk.ini"), QSettings.Format.IniFormat)
