@@ -134,3 +134,76 @@ def _extension(waveform_extractor):
     if waveform_extractor is None or not waveform_extractor.has_extension("spike_amplitudes"):
         return None
     return waveform_extractor.load_extension("spike_amplitudes")
+
+
+def amplitudes_from_parts(
+    sorting, unit_id, segment_index: int, previous_sorting, parts: list, seed: int = 0
+) -> UnitAmplitudes | None:
+    """A unit's amplitudes taken from amplitudes read before for units of ``previous_sorting``
+    (``parts``, read on the channel of the unit now, from the same recording), without reading
+    the recording again.
+
+    A spike's amplitude depends only on its sample, the channel and the recording. Two cases
+    give the same sample of spikes as reading would (all spikes, or a uniform sample):
+
+    - a split: the unit's spikes are all spikes of one part; it gets the part's read spikes
+      that it holds (all its spikes when the part was read completely, else a uniform sample
+      of them, smaller than the `MAX_SPIKES` reading would take);
+    - a merge: the parts it holds spikes of were read completely and hold all its spikes.
+
+    Returns
+    -------
+    UnitAmplitudes or None
+        None in any other case (read the recording then).
+    """
+    if not parts or any(p.source != "recording" or p.segment_index != segment_index for p in parts):
+        return None
+    train = np.asarray(sorting.get_unit_spike_train(unit_id, segment_index=segment_index))
+    if train.size == 0 or not np.all(np.diff(train) > 0):
+        return None  # spikes at one sample: positions would be ambiguous
+    before = sum(
+        sorting.get_unit_spike_train(unit_id, segment_index=s).size for s in range(segment_index)
+    )
+    found = []  # per part holding spikes of the unit: (part, positions, mask of its read spikes)
+    split_of = None
+    for part in parts:
+        part_train = np.asarray(
+            previous_sorting.get_unit_spike_train(part.unit_id, segment_index=segment_index)
+        )
+        part_before = sum(
+            previous_sorting.get_unit_spike_train(part.unit_id, segment_index=s).size
+            for s in range(segment_index)
+        )
+        samples = part_train[part.spike_indices - part_before]
+        positions = np.searchsorted(train, samples)
+        held = positions < train.size
+        held[held] = train[positions[held]] == samples[held]
+        if not held.any():
+            continue
+        found.append((part, positions[held], held))
+        if split_of is None and np.isin(train, part_train).all():
+            split_of = found[-1]
+    if split_of is not None:
+        chosen = [split_of]
+    elif found and all(p.amplitudes.size == p.total_spikes for p, _, _ in found):
+        chosen = found
+        if sum(positions.size for _, positions, _ in found) != train.size:
+            return None
+    else:
+        return None
+    if len({p.scaled for p, _, _ in chosen}) != 1:
+        return None
+    positions = np.concatenate([positions for _, positions, _ in chosen])
+    order = np.argsort(positions, kind="stable")
+    positions = positions[order]
+    if positions.size > 1 and not np.all(np.diff(positions) > 0):
+        return None  # a spike in two parts: not a merge or a split of them
+    times = np.concatenate([p.times[held] for p, _, held in chosen])[order]
+    amplitudes = np.concatenate([p.amplitudes[held] for p, _, held in chosen])[order]
+    if positions.size > MAX_SPIKES:
+        keep = np.sort(np.random.default_rng(seed).choice(positions.size, MAX_SPIKES, False))
+        positions, times, amplitudes = positions[keep], times[keep], amplitudes[keep]
+    return UnitAmplitudes(
+        unit_id, segment_index, times, amplitudes, positions + before, int(train.size),
+        chosen[0][0].scaled, "recording",
+    )  # fmt: skip
