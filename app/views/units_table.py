@@ -45,6 +45,7 @@ from app.model.unit_table import (
     METRIC_KEYS,
     PROBE_KEYS,
     UNAVAILABLE,
+    PreparedColumn,
     UnitTable,
     build_unit_table,
     category_options,
@@ -444,7 +445,12 @@ class UnitsTableView(QWidget):
         if table is None:
             return
         for key, values in columns.items():
-            if key in table.keys:
+            if key not in table.keys:
+                continue
+            if isinstance(values, PreparedColumn):
+                if not table.set_prepared(key, values):  # prepared for other units
+                    table.set_column(key, values.as_mapping())
+            else:
                 table.set_column(key, values)
         self._columns_changed(tuple(columns))
 
