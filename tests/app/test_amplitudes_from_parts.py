@@ -81,3 +81,29 @@ def test_a_sampled_unit_gives_its_split_parts_the_sampled_spikes(data, tmp_path,
         np.testing.assert_array_equal(fresh.amplitudes[at], derived.amplitudes)
         taken += derived.amplitudes.size
     assert taken == 10
+
+
+def test_spikes_at_one_sample_are_matched_by_their_row(data, tmp_path):
+    """Two spikes of a unit at the same sample: matched by their place in the base spike
+    vector, the split parts get the right amplitude at the right position."""
+    recording, _ = data
+    rng = np.random.default_rng(4)
+    frames = [recording.get_num_samples(s) for s in range(recording.get_num_segments())]
+    trains = []
+    for num_frames in frames:
+        train = np.sort(rng.integers(100, num_frames - 100, 60))
+        trains.append({"a": np.sort(np.concatenate([train, train[:5]])), "b": train[5:20]})
+    sorting = si.NumpySorting.from_unit_dict(trains, recording.sampling_frequency)
+    curation = CurationSession(sorting, journal_folder=tmp_path)
+    before = curation.sorting
+    whole = read(before, "a", recording)
+    count = before.count_num_spikes_per_unit()["a"]
+    # the second half: segment 1's spikes, duplicates included, in one part
+    new_ids = curation.split("a", indices=[np.arange(count // 2, count)])
+    after = curation.sorting
+    train = after.get_unit_spike_train(new_ids[0], segment_index=1)
+    assert np.any(np.diff(train) == 0)
+    assert_same(
+        amplitudes_from_parts(after, new_ids[0], 1, before, [whole]),
+        read(after, new_ids[0], recording),
+    )
