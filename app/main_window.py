@@ -25,6 +25,7 @@ from .curation_commands import CurationCommands
 from .dialogs.probe_menu import ProbeMenu
 from .dialogs.units_commands import UnitsCommands
 from .dock_table import DOCKS, DockViews, layout_version, make_docks, place_docks, size_docks
+from .gui_thread_gc import request_full_collection
 from .jobs import Job, JobManager, save_recording_job
 from .model.curation_controller import CurationController
 from .model.job_location import JobLocation
@@ -181,6 +182,8 @@ class MainWindow(QMainWindow):
         self.cursor_status = CursorStatus(self.session)
         self.statusBar().addPermanentWidget(self.cursor_status)
         self.session.signals.source.connect(self._update_title)
+        # data closed or replaced: most long-lived objects just died, frozen ones included
+        self.session.signals.source.connect(request_full_collection)
         self.trace_view.cursor_moved.connect(self.cursor_status.show_cursor)
         self._update_title()
         self.restore_layout()

@@ -111,25 +111,30 @@ class UnitChannelsRunner:
         subset = (
             sorting if len(missing) == sorting.get_num_units() else sorting.select_units(missing)
         )
+
+        def estimate(progress, cancel) -> tuple[dict, dict]:
+            # the channels too: hundreds of small reductions are no work for the GUI thread
+            templates = estimate_unit_templates(
+                recording, subset, progress=progress, cancel_token=cancel
+            )
+            return templates, channels_of(templates, recording.channel_ids)
+
         job = Job(
             "Finding each unit's channel",
-            lambda progress, cancel: estimate_unit_templates(
-                recording, subset, progress=progress, cancel_token=cancel
-            ),
+            estimate,
             announce=subset is sorting,  # new units of a curation: quietly
         )
 
-        def done(templates: dict) -> None:
+        def done(result: tuple[dict, dict]) -> None:
             if self._job is not job:
                 return  # cancelled or superseded (the window may be closing)
             self._job = None
             if session.recording is not recording or session.sorting is not sorting:
                 return
+            templates, estimated = result
             self.templates.update(templates)
             known = session.unit_channel_ids
-            channels = channels_of(
-                {u: t for u, t in templates.items() if u not in known}, recording.channel_ids
-            )
+            channels = {u: c for u, c in estimated.items() if u not in known}
             if channels:
                 session.set_unit_channels({**known, **channels})
 

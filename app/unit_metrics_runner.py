@@ -15,7 +15,7 @@ from app.model.unit_metrics import (
     trace_metrics,
     unit_signatures,
 )
-from app.model.unit_table import SPIKE_TRAIN_COLUMNS, TRACE_COLUMNS
+from app.model.unit_table import SPIKE_TRAIN_COLUMNS, TRACE_COLUMNS, prepare_columns
 from core.jobs import JobCancelled
 
 _log = logging.getLogger(__name__)
@@ -39,8 +39,9 @@ class UnitMetricsRunner:
     session : Session
     job_manager : JobManager
     on_values : callable
-        ``on_values({column key: {unit_id: value}})``, on the GUI thread, once a column's
-        computation ended.
+        ``on_values({column key: {unit_id: value} or PreparedColumn})``, on the GUI thread,
+        once a column's computation ended (a column computed for every unit comes prepared:
+        its values and texts made in the job, see `app.model.unit_table.prepare_columns`).
     on_unavailable : callable
         ``on_unavailable(keys, reason)``: these columns cannot be computed.
     on_reuse : callable or None
@@ -124,7 +125,9 @@ class UnitMetricsRunner:
 
         self._submit(
             f"Spike-train metrics of {sorting.get_num_units()} units",
-            lambda progress, cancel: spike_train_metrics(sorting),
+            lambda progress, cancel: prepare_columns(
+                spike_train_metrics(sorting), sorting.unit_ids
+            ),
             SPIKE_TRAIN_KEYS,
             self._on_spike_trains,
         )
@@ -196,7 +199,10 @@ class UnitMetricsRunner:
             self._on_values({key: {} for key in TRACE_KEYS})  # every value was kept
             return
         if we is not None and self._previous is None:
-            self._start_traces(lambda progress, cancel: trace_metrics(we), len(todo))
+            self._start_traces(
+                lambda progress, cancel: prepare_columns(trace_metrics(we), sorting.unit_ids),
+                len(todo),
+            )
             return
         if recording is None:
             self._on_unavailable(TRACE_KEYS, "needs the recording (waveforms)")
@@ -216,7 +222,10 @@ class UnitMetricsRunner:
             sampled = sampled_waveform_extractor(
                 recording, subset, channels, progress=progress, cancel_token=cancel
             )
-            return {key: {} for key in TRACE_KEYS} if sampled is None else trace_metrics(sampled)
+            if sampled is None:
+                return {key: {} for key in TRACE_KEYS}
+            metrics = trace_metrics(sampled)
+            return prepare_columns(metrics, sorting.unit_ids) if subset is sorting else metrics
 
         self._start_traces(compute, len(todo))
 

@@ -63,9 +63,10 @@ def unit_signatures(sorting: si.BaseSorting) -> dict:
     spikes = sorting.to_spike_vector()
     num_units = sorting.get_num_units()
     totals = np.zeros((3, num_units), dtype=np.int64)
-    # in slices: np.bincount holds the GIL, and the GUI thread must not wait for it long
+    # in slices: np.bincount holds the GIL, and the GUI thread must not wait for it long; each
+    # slice copied first (a copy releases the GIL; a memory map's first read waits for disk)
     for first in range(0, spikes.size, SIGNATURE_SLICE):
-        chunk = spikes[first : first + SIGNATURE_SLICE]
+        chunk = np.array(spikes[first : first + SIGNATURE_SLICE])
         units = chunk["unit_index"]
         totals[0] += np.bincount(units, minlength=num_units)
         for row, field in ((1, "sample_index"), (2, "segment_index")):

@@ -134,6 +134,66 @@ QUALITY_THRESHOLDS = {
 }
 
 
+@dataclass(frozen=True)
+class PreparedColumn:
+    """A number column computed for the units of a sorting, with its texts formatted
+    (`prepare_columns`, off the GUI thread): the table takes it as it is
+    (`UnitTable.set_prepared`).
+
+    Attributes
+    ----------
+    unit_ids : np.ndarray
+        The units, in the sorting's order.
+    values : np.ndarray
+        float64, one per unit (NaN: no value).
+    present : np.ndarray
+        bool, one per unit: whether the computation gave the unit a value (a metric leaves
+        out units without spikes, say).
+    texts : tuple of str
+        What each cell shows.
+    widest : str
+        A longest of ``texts``, to size the column by.
+    """
+
+    unit_ids: np.ndarray
+    values: np.ndarray
+    present: np.ndarray
+    texts: tuple[str, ...]
+    widest: str
+
+    def as_mapping(self) -> dict:
+        """``{unit_id: value}`` of the units given a value, as the computation returned it."""
+        ids = self.unit_ids[self.present].tolist()
+        return dict(zip(ids, self.values[self.present].tolist(), strict=True))
+
+
+def prepare_columns(columns: Mapping[str, Mapping], unit_ids) -> dict[str, Any]:
+    """Metric columns (``{key: {unit_id: value}}`` of a computation over the units
+    ``unit_ids``) as `PreparedColumn`s; other keys are left as they are.
+
+    Run it where the metrics are computed: the GUI thread then only takes arrays and texts,
+    instead of hundreds of values and texts per column.
+    """
+    specs = {c.key: c for c in SPIKE_TRAIN_COLUMNS + TRACE_COLUMNS}
+    unit_ids = np.asarray(unit_ids)
+    ids = unit_ids.tolist()
+    prepared: dict[str, Any] = {}
+    for key, values in columns.items():
+        spec = specs.get(key)
+        if spec is None:
+            prepared[key] = values
+            continue
+        present = np.array([u in values for u in ids], dtype=bool)
+        numbers = np.array(
+            [_cell(values[u], NUMBER) if here else np.nan for u, here in zip(ids, present)],
+            dtype=np.float64,
+        )
+        texts = tuple(_number_texts(numbers, spec.decimals))
+        widest = max(texts, key=len, default="")
+        prepared[key] = PreparedColumn(unit_ids, numbers, present, texts, widest)
+    return prepared
+
+
 class UnitTable:
     """The values of every column, one row per unit of a sorting, in the sorting's unit order.
 
@@ -171,6 +231,7 @@ class UnitTable:
         self._reason: dict[str, str] = {}
         # what each cell shows, formatted once per column change (painting only looks it up)
         self._texts = {key: [PENDING_TEXT] * num for key in keys}
+        self._widest: dict[str, str] = {}  # of columns set prepared (see `set_prepared`)
         for key, column_values in (values or {}).items():
             self.set_column(key, column_values)
 
@@ -248,6 +309,28 @@ class UnitTable:
         self._any_pending[key] = bool(pending.any())
         self._reason.pop(key, None)
         self._texts[key] = self._format(key)
+        self._widest.pop(key, None)
+
+    def set_prepared(self, key: str, column: PreparedColumn) -> bool:
+        """Fill number column ``key`` with a prepared column (nothing pending), as
+        ``set_column(key, column.as_mapping())`` would; False (and nothing changed) when it
+        cannot: prepared for other units, a text column, or a unit it has no value for holds
+        one here (which `set_column` keeps)."""
+        if self._spec[key].kind != NUMBER or not np.array_equal(column.unit_ids, self.unit_ids):
+            return False
+        if key in self._reason:
+            kept = np.zeros(self.num_rows, dtype=bool)  # unavailable: every value was NaN
+        else:
+            kept = ~column.present & ~self._pending[key] & ~np.isnan(self._values[key])
+        if kept.any():
+            return False
+        self._values[key] = column.values
+        self._pending[key] = np.zeros(self.num_rows, dtype=bool)
+        self._any_pending[key] = False
+        self._reason.pop(key, None)
+        self._texts[key] = list(column.texts)
+        self._widest[key] = column.widest
+        return True
 
     def set_unavailable(self, key: str, reason: str) -> None:
         """Mark column ``key`` as impossible to compute, with the reason shown to the user."""
@@ -261,6 +344,28 @@ class UnitTable:
         self._any_pending[key] = False
         self._reason[key] = reason
         self._texts[key] = self._format(key)
+        self._widest.pop(key, None)
+
+    def select_columns(self, keys) -> UnitTable:
+        """A table of the same rows with only the columns ``keys`` (in this table's order),
+        sharing their values: a step of a row-by-row change of the table on display (see
+        `app.views.unit_table_model.UnitTableModel.follow_table`). Neither table is changed
+        after (`set_column` and `set_unavailable` replace a column's arrays, never write
+        into them)."""
+        keys = set(keys)
+        unknown = keys - set(self.keys)
+        if unknown:
+            raise KeyError(f"unknown column(s) {sorted(unknown)}")
+        part = UnitTable.__new__(UnitTable)
+        part.unit_ids = self.unit_ids
+        part.columns = tuple(c for c in self.columns if c.key in keys)
+        part._spec = {c.key: c for c in part.columns}
+        part._row = self._row
+        for name in ("_values", "_pending", "_any_pending", "_texts"):
+            table = getattr(self, name)
+            setattr(part, name, {key: table[key] for key in part.keys})
+        part._reason = {k: v for k, v in self._reason.items() if k in keys}
+        return part
 
     # ------------------------------------------------------------------ cells
     def text(self, row: int, key: str) -> str:
@@ -280,11 +385,7 @@ class UnitTable:
             missing = MISSING_TEXT if key in self._reason else ""
             texts = [value if value != "" else missing for value in values.tolist()]
         else:
-            pattern = f"{{:.{spec.decimals}f}}".format
-            texts = [
-                pattern(value) if math.isfinite(value) else _non_finite_text(value)
-                for value in values.tolist()
-            ]
+            texts = _number_texts(values, spec.decimals)
         for row in np.flatnonzero(pending).tolist():
             texts[row] = PENDING_TEXT
         return texts
@@ -304,6 +405,8 @@ class UnitTable:
         """A longest text of column ``key``, to size the column by (a number column's cells are
         not all formatted: with fixed decimals the longest is the largest or the most negative
         value, or one of the texts of pending and missing values)."""
+        if key in self._widest:
+            return self._widest[key]
         if self._spec[key].kind == TEXT:
             candidates = np.arange(self.num_rows)
         else:
@@ -362,6 +465,15 @@ class UnitTable:
     def apply_filter(self, expression: str) -> FilterResult:
         """Rows kept by a filter expression (see `app.model.unit_filter.apply_filter`)."""
         return apply_filter(expression, self._values, self.num_rows)
+
+
+def _number_texts(values: np.ndarray, decimals: int) -> list[str]:
+    """Each value with ``decimals`` digits after the point ("–" for NaN, "∞" or "-∞")."""
+    pattern = f"{{:.{decimals}f}}".format
+    return [
+        pattern(value) if math.isfinite(value) else _non_finite_text(value)
+        for value in values.tolist()
+    ]
 
 
 def _non_finite_text(value: float) -> str:

@@ -34,7 +34,9 @@ def unit_spike_counts(sorting) -> np.ndarray:
         return cached[1]
     counts = np.zeros(num_units, dtype="int64")
     for first in range(0, spikes.size, _COUNT_SLICE):
-        units = spikes["unit_index"][first : first + _COUNT_SLICE]
+        # copied first (a copy releases the GIL): the first read of a memory-mapped vector
+        # waits for the disk, which must not happen inside np.bincount, which holds the GIL
+        units = np.array(spikes["unit_index"][first : first + _COUNT_SLICE])
         counts += np.bincount(units, minlength=num_units)[:num_units]
     counts.flags.writeable = False
     try:

@@ -88,24 +88,78 @@ def vector_to_list_of_spiketrain_numpy(
     """
     unit_indices = np.asarray(unit_indices)
     sample_indices = np.asarray(sample_indices)
+    # the counts below hold the GIL: done in slices so that another thread (a GUI) never waits
+    # long for it, each copied first (a copy releases the GIL, and the first read of a memory
+    # map may wait for the disk)
+    counts = np.zeros(num_units, dtype=np.int64)
+    for first in range(0, unit_indices.size, _SPLIT_SLICE):
+        part = np.array(unit_indices[first : first + _SPLIT_SLICE])
+        counts += np.bincount(part, minlength=num_units)[:num_units]
+    bounds = np.concatenate([[0], np.cumsum(counts)])
+    samples = _split_time_sorted(sample_indices, unit_indices, num_units, bounds)
+    if samples is None:  # not in time order: a stable sort by unit keeps each train's order
+        samples = _split_by_stable_sort(sample_indices, unit_indices, num_units)
+    return [samples[bounds[i] : bounds[i + 1]] for i in range(num_units)]
+
+
+def _split_time_sorted(
+    sample_indices: np.ndarray, unit_indices: np.ndarray, num_units: int, bounds: np.ndarray
+) -> np.ndarray | None:
+    """The samples grouped by unit (``bounds[u]:bounds[u + 1]`` for unit ``u``), or None when the
+    spikes are not in time order (or do not fit the key below).
+
+    A slice at a time, the spikes are sorted by one int64 key, unit then sample (numpy's
+    vectorised sort, about 3x faster than a stable argsort by unit and a gather of the samples),
+    and each unit's part goes after the unit's parts of the slices before: in time order, that
+    is the spike vector's order. Each sort holds the GIL for a few milliseconds only.
+    """
+    size = sample_indices.size
+    if size == 0 or int(sample_indices[0]) < 0:
+        return None if size else np.zeros(0, dtype=np.int64)
+    shift = max(int(sample_indices[-1]).bit_length(), 1)  # the last is the largest when sorted
+    if max(num_units, 1).bit_length() + shift > 62:
+        return None
+    unit_starts = np.arange(num_units + 1, dtype=np.int64) << shift
+    samples = np.empty(int(bounds[-1]), dtype=np.int64)
+    filled = bounds[:-1].copy()  # where each unit's next part goes
+    previous_last = 0
+    for first in range(0, size, _SPLIT_SLICE):
+        times = np.array(sample_indices[first : first + _SPLIT_SLICE])  # contiguous
+        if times[0] < previous_last or not np.all(times[1:] >= times[:-1]):
+            return None
+        previous_last = times[-1]
+        keys = unit_indices[first : first + _SPLIT_SLICE].astype(np.int64)
+        if keys.min() < 0 or int(keys.max()).bit_length() + shift > 62:
+            return None  # (units past num_units sort last and are left out)
+        keys <<= shift
+        keys |= times
+        keys.sort()
+        edges = np.searchsorted(keys, unit_starts)
+        sizes = np.diff(edges)
+        keys &= (1 << shift) - 1
+        destination = np.arange(int(edges[-1]), dtype=np.int64)
+        destination += np.repeat(filled - edges[:-1], sizes)
+        samples[destination] = keys[: edges[-1]]
+        filled += sizes
+    return samples
+
+
+def _split_by_stable_sort(
+    sample_indices: np.ndarray, unit_indices: np.ndarray, num_units: int
+) -> np.ndarray:
+    """The samples grouped by unit, each unit's in the input's order (any order of spikes)."""
     num_spikes = unit_indices.size
     key_dtype = np.uint16 if num_units <= np.iinfo(np.uint16).max else unit_indices.dtype
-    # the copies, gathers and counts below hold the GIL: done in slices so that another
-    # thread (a GUI) never waits long for it; the sort itself releases the GIL
+    # the copies and gathers below hold the GIL: done in slices; the sort releases it
     keys = np.empty(num_spikes, dtype=key_dtype)  # numpy sorts 16-bit keys by radix
-    counts = np.zeros(num_units, dtype=np.int64)
     for first in range(0, num_spikes, _SPLIT_SLICE):
-        part = unit_indices[first : first + _SPLIT_SLICE]
-        keys[first : first + part.size] = part
-        counts += np.bincount(part, minlength=num_units)[:num_units]
+        keys[first : first + _SPLIT_SLICE] = unit_indices[first : first + _SPLIT_SLICE]
     order = np.argsort(keys, kind="stable")
     del keys
     samples = np.empty(num_spikes, dtype=np.int64)
     for first in range(0, num_spikes, _SPLIT_SLICE):
         samples[first : first + _SPLIT_SLICE] = sample_indices[order[first : first + _SPLIT_SLICE]]
-    del order
-    bounds = np.concatenate([[0], np.cumsum(counts)])
-    return [samples[bounds[i] : bounds[i + 1]] for i in range(num_units)]
+    return samples
 
 
 def get_numba_vector_to_list_of_spiketrain():

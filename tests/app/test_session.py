@@ -211,3 +211,19 @@ def test_unit_order_survives_a_curation_of_the_units(recording, sorting):
     )
     session.replace_sorting(merged)
     assert session.ordered_unit_ids() == [2, 7]
+
+
+def test_a_folder_sorting_with_a_late_spike_in_its_last_segment_is_refused(tmp_path):
+    two = si.generate_recording(num_channels=2, durations=[1.0, 1.0], sampling_frequency=10_000.0)
+    spikes = {0: np.array([5, 9_000]), 1: np.array([10_500]), 2: np.array([7])}
+    sorting = si.NumpySorting.from_unit_dict([spikes, spikes], sampling_frequency=10_000.0)
+    saved = sorting.save(folder=tmp_path / "sorting")  # memory-mapped spike vector
+    session = Session()
+    session.open(recording=two)
+    with pytest.raises(ValueError, match="sample 10500 of segment 0, which has 10000 samples"):
+        session.add(sorting=saved)
+    fits = si.NumpySorting.from_unit_dict(
+        [{0: np.array([5, 9_999])}, {0: np.array([0, 9_000])}], sampling_frequency=10_000.0
+    ).save(folder=tmp_path / "fits")
+    session.add(sorting=fits)
+    assert session.sorting is fits

@@ -64,3 +64,30 @@ def test_templates_are_baseline_free_and_most_similar_finds_a_duplicate(demo):
     assert most_similar_unit(templates, 99, list(templates)) == first
     scores = template_similarity(templates, first, list(templates))
     assert scores[99] == pytest.approx(1.0) and max(scores.values()) == scores[99]
+
+
+def test_the_runner_finds_the_channels_in_its_job_not_on_the_gui_thread(qtbot, demo, monkeypatch):
+    import threading
+
+    import app.unit_channels_runner as runner_module
+    from app.jobs import JobManager
+    from app.model.session import Session
+    from app.model.unit_channels import channels_of
+
+    threads = []
+
+    def recording_channels_of(templates, channel_ids):
+        threads.append(threading.current_thread())
+        return channels_of(templates, channel_ids)
+
+    monkeypatch.setattr(runner_module, "channels_of", recording_channels_of)
+    session = Session()
+    jobs = JobManager()
+    with qtbot.waitSignal(session.signals.unit_channel_ids, timeout=20_000):
+        runner = runner_module.UnitChannelsRunner(session, jobs)
+        session.open(recording=demo.recording, sorting=demo.sorting)
+    assert threads and threading.main_thread() not in threads
+    expected = channels_of(runner.templates, demo.recording.channel_ids)
+    assert dict(session.unit_channel_ids) == expected
+    assert set(expected) == set(demo.sorting.unit_ids.tolist())
+    jobs.shutdown()

@@ -249,6 +249,9 @@ def main() -> None:
             "si0105": ensure_venv(args.si0105.parent.parent, SI_VENVS["si0105"][1]),
         }
     app = QApplication.instance() or QApplication([])
+    from app.gui_thread_gc import collect_garbage_in_gui_thread
+
+    collect_garbage_in_gui_thread()  # as `python -m app` runs
     with tempfile.TemporaryDirectory(dir=args.folder) as tmp:
         folder = Path(tmp)
         started = time.perf_counter()

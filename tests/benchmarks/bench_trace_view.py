@@ -508,6 +508,9 @@ def overview_benchmark(args) -> None:
     from tests.benchmarks.long_recording import make_recording_folder
 
     app = QApplication.instance() or QApplication([])
+    from app.gui_thread_gc import collect_garbage_in_gui_thread
+
+    collect_garbage_in_gui_thread()  # as `python -m app` runs
     work = Path(args.folder or tempfile.mkdtemp(prefix="bench-overview-"))
     work.mkdir(parents=True, exist_ok=True)
     folder = work / "recording"

@@ -177,6 +177,9 @@ def start_application(bench: Bench) -> None:
     from app.views.units_table import UnitsTableView
 
     bench.app = QApplication.instance() or QApplication([])
+    from app.gui_thread_gc import collect_garbage_in_gui_thread
+
+    collect_garbage_in_gui_thread()  # as `python -m app` runs
     bench.session = Session()
     bench.jobs = JobManager()
     bench.unit_channels = UnitChannelsRunner(bench.session, bench.jobs)

@@ -149,3 +149,51 @@ def test_unit_spike_counts_are_counted_once_per_spike_vector(tmp_path, monkeypat
 
     gc.collect()
     assert key not in spike_vector_tools._COUNTS
+
+
+def expected_trains(samples, units, num_units):
+    """Each unit's samples in input order, by a boolean mask per unit."""
+    return [samples[units == unit] for unit in range(num_units)]
+
+
+def test_split_of_time_ordered_spikes_by_sorted_keys_equals_a_mask_per_unit(monkeypatch):
+    monkeypatch.setattr(spike_vector_module, "_SPLIT_SLICE", 100)
+    rng = np.random.default_rng(3)
+    samples = np.sort(rng.integers(0, 2_000, 1_000))  # many spikes share a sample
+    units = rng.integers(0, 9, samples.size)
+    sorted_split = spike_vector_module._split_time_sorted
+    calls = []
+    monkeypatch.setattr(
+        spike_vector_module,
+        "_split_time_sorted",
+        lambda *args: calls.append(sorted_split(*args)) or calls[-1],
+    )
+    trains = vector_to_list_of_spiketrain_numpy(samples, units, 7)  # units 7, 8 left out
+    assert calls[0] is not None and len(trains) == 7  # the sorted-keys path
+    for train, expected in zip(trains, expected_trains(samples, units, 7), strict=True):
+        assert train.dtype == np.int64 and np.array_equal(train, expected)
+    assert not np.shares_memory(trains[0], samples)
+
+
+def test_split_of_spikes_out_of_time_order_keeps_each_units_input_order(monkeypatch):
+    monkeypatch.setattr(spike_vector_module, "_SPLIT_SLICE", 64)
+    rng = np.random.default_rng(4)
+    samples = rng.integers(0, 5_000, 500)  # not sorted
+    units = rng.integers(0, 4, samples.size)
+    trains = vector_to_list_of_spiketrain_numpy(samples, units, 4)
+    for train, expected in zip(trains, expected_trains(samples, units, 4), strict=True):
+        assert np.array_equal(train, expected)
+    # sorted within each slice, but a slice starts before the previous one ends
+    samples = np.concatenate([np.arange(100, 164), np.arange(0, 64)])
+    units = np.tile([0, 1], 64)
+    trains = vector_to_list_of_spiketrain_numpy(samples, units, 2)
+    for train, expected in zip(trains, expected_trains(samples, units, 2), strict=True):
+        assert np.array_equal(train, expected)
+
+
+def test_split_of_negative_samples_or_no_spikes():
+    samples, units = np.array([-5, -1, 3, 7]), np.array([1, 0, 1, 0])
+    trains = vector_to_list_of_spiketrain_numpy(samples, units, 2)
+    assert [t.tolist() for t in trains] == [[-1, 7], [-5, 3]]
+    empty = vector_to_list_of_spiketrain_numpy(np.zeros(0, "int64"), np.zeros(0, "int64"), 3)
+    assert [t.size for t in empty] == [0, 0, 0] and all(t.dtype == np.int64 for t in empty)

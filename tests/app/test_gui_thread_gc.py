@@ -1,0 +1,87 @@
+"""The GUI-thread collector: full collections freeze survivors; closing data collects them."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+import pytest
+
+from app.gui_thread_gc import GuiThreadCollector
+
+
+class Node:
+    """An object that can sit in a reference cycle."""
+
+    def __init__(self) -> None:
+        self.other: Node | None = None
+
+
+def make_cycle() -> weakref.ref:
+    """A two-node cycle no one refers to; returns a weak reference to one node."""
+    first, second = Node(), Node()
+    first.other, second.other = second, first
+    return weakref.ref(first)
+
+
+@pytest.fixture
+def collector(qapp):
+    """A collector whose timer never fires: the test calls `check` itself."""
+    made = GuiThreadCollector(interval_s=3600)
+    yield made
+    made.collect_everything()
+    gc.unfreeze()
+
+
+def test_a_due_full_collection_frees_cycles_and_freezes_the_survivors(collector):
+    collector.collect_everything()  # a known start: everything alive is frozen
+    collector.frozen_after_everything = gc.get_freeze_count()
+    frozen = gc.get_freeze_count()
+    survivors = [Node() for _ in range(100)]
+    dead = make_cycle()
+    collector.thresholds = (-1, -1, -1)  # every generation due
+    collector.check()
+    assert dead() is None
+    assert gc.get_freeze_count() >= frozen + len(survivors)
+    assert gc.get_count() == (0, 0, 0)
+
+
+def test_cycles_among_frozen_objects_wait_for_a_collection_of_everything(collector):
+    dead = make_cycle()
+    gc.freeze()  # the cycle was alive at the last full collection
+    collector.frozen_after_everything = gc.get_freeze_count()
+    collector.thresholds = (-1, -1, -1)
+    collector.check()
+    assert dead() is not None, "a routine collection must not scan frozen objects"
+    collector.request_everything()
+    collector.check()
+    assert dead() is None
+    assert collector.frozen_after_everything == gc.get_freeze_count()
+
+
+def test_young_garbage_is_collected_without_a_full_collection(collector):
+    collector.collect_everything()
+    dead = make_cycle()
+    frozen = gc.get_freeze_count()
+    collector.thresholds = (-1, 10**6, 10**6)  # only generation 0 is due
+    collector.check()
+    assert dead() is None
+    assert gc.get_freeze_count() == frozen
+
+
+def test_opening_or_closing_data_asks_for_a_collection_of_everything(qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from app import gui_thread_gc
+    from app.main_window import MainWindow
+
+    collector = gui_thread_gc.collect_garbage_in_gui_thread()  # the tests' session collector
+    window = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    collector.everything_requested = False
+    window.open_demo()
+    assert collector.everything_requested
+    collector.check()
+    assert not collector.everything_requested
+    window.close_all()
+    assert collector.everything_requested
