@@ -7,8 +7,11 @@ module drives the codecs itself: :class:`V2ChunkWriter` encodes each chunk with 
 filters and compressor and writes it straight to its file ``<array>/<i>.<j>`` with one write,
 several chunks at a time: one encoder per core, the caller being one of them. (zarr-python 3
 sets ``numcodecs.blosc.use_threads = False`` when imported, so Blosc never uses its own threads
-in a process that imports zarr; numcodecs releases the GIL while it compresses, so threads do.) Edge chunks are padded with the fill value to the full chunk
-shape, as zarr 2 stores them, so the files are those zarr (2 or 3) writes for the same array.
+in a process that imports zarr; numcodecs releases the GIL while it compresses, so threads do.)
+A Blosc compressor compresses into one output buffer per thread (`core.blosc_into`), reused
+from chunk to chunk, rather than into a fresh 23 MB allocation per chunk. Edge chunks are
+padded with the fill value to the full chunk shape, as zarr 2 stores them, so the files are
+those zarr (2 or 3) writes for the same array.
 
 Only local arrays are written this way; remote stores go through zarr.
 """
@@ -20,12 +23,14 @@ import threading
 from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-__all__ = ["V2ArrayLayout", "V2ChunkWriter", "encoder_threads"]
+from .blosc_into import BloscInto
+
+__all__ = ["OutputBuffers", "V2ArrayLayout", "V2ChunkWriter", "encoder_threads"]
 
 #: At most this many encoder threads (Blosc's own default cap).
 _MAX_ENCODER_THREADS = 8
@@ -56,6 +61,9 @@ class V2ArrayLayout:
         numcodecs compressor, or None.
     separator : str
         Separator of the chunk indices in file names (``"."`` as zarr 2 writes).
+    blosc_into : BloscInto or None
+        The compressor as a `BloscInto` (compressing into a reused buffer) when it is a Blosc
+        codec and there are no filters; None otherwise.
     """
 
     folder: str
@@ -65,6 +73,7 @@ class V2ArrayLayout:
     filters: tuple
     compressor: Any
     separator: str
+    blosc_into: BloscInto | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def of(cls, array, folder: str) -> V2ArrayLayout:
@@ -72,18 +81,24 @@ class V2ArrayLayout:
         metadata = array.metadata
         if metadata.order != "C":
             raise ValueError(f"{folder}: only C-order chunks are written directly")
+        filters = tuple(metadata.filters or ())
         return cls(
             folder=str(folder),
             chunks=tuple(int(c) for c in metadata.chunks),
             dtype=np.dtype(array.dtype).str,
             fill_value=metadata.fill_value,
-            filters=tuple(metadata.filters or ()),
+            filters=filters,
             compressor=metadata.compressor,
             separator=metadata.dimension_separator or ".",
+            blosc_into=None if filters else BloscInto.of(metadata.compressor),
         )
 
-    def encode(self, data: np.ndarray) -> memoryview:
-        """The stored bytes of one chunk holding ``data`` (padded to the chunk shape)."""
+    def encode(self, data: np.ndarray, buffers: OutputBuffers | None = None) -> memoryview:
+        """The stored bytes of one chunk holding ``data`` (padded to the chunk shape).
+
+        With ``buffers``, a Blosc compressor compresses into the calling thread's buffer: the
+        view returned is valid until this thread encodes its next chunk.
+        """
         data = np.asarray(data)
         if data.dtype != np.dtype(self.dtype):
             raise TypeError(f"{self.folder}: chunk of dtype {data.dtype}, expected {self.dtype}")
@@ -95,6 +110,9 @@ class V2ArrayLayout:
             padded[tuple(slice(0, size) for size in data.shape)] = data
             data = padded
         encoded: Any = np.ascontiguousarray(data)
+        if buffers is not None and self.blosc_into is not None:
+            output = buffers.get(BloscInto.output_size(encoded.nbytes))
+            return self.blosc_into.compress(encoded, output)
         for codec in self.filters:
             encoded = codec.encode(encoded)
         if self.compressor is not None:
@@ -106,6 +124,24 @@ class V2ArrayLayout:
     def chunk_path(self, coordinates: Sequence[int]) -> str:
         """The file of the chunk at ``coordinates`` (chunk indices)."""
         return os.path.join(self.folder, self.separator.join(str(int(c)) for c in coordinates))
+
+
+class OutputBuffers(threading.local):
+    """One reusable output buffer per thread: compressed chunks are written from it.
+
+    A fresh buffer per chunk (what ``Blosc.encode`` allocates) is zero-filled by the kernel page
+    by page and unmapped after the write; one buffer per thread is allocated once.
+    """
+
+    def __init__(self) -> None:
+        self.buffer: np.ndarray | None = None
+
+    def get(self, nbytes: int) -> np.ndarray:
+        """This thread's buffer, grown to at least ``nbytes``."""
+        if self.buffer is None or self.buffer.nbytes < nbytes:
+            self.buffer = None
+            self.buffer = np.empty(nbytes, dtype=np.uint8)
+        return self.buffer
 
 
 def _write_file(path: str, data: memoryview) -> None:
@@ -142,6 +178,7 @@ class V2ChunkWriter:
         self._pool: ThreadPoolExecutor | None = None
         self._pending: deque[Future] = deque()
         self._lock = threading.Lock()
+        self._buffers = OutputBuffers()
 
     def __getstate__(self) -> dict:
         return {"layouts": self.layouts, "threads": 0}
@@ -165,10 +202,12 @@ class V2ChunkWriter:
                             self.threads - 1, thread_name_prefix="zarr-encoder"
                         )
                     self._pending.append(
-                        self._pool.submit(_encode_and_write, layout, tuple(coordinates), data)
+                        self._pool.submit(
+                            _encode_and_write, layout, tuple(coordinates), data, self._buffers
+                        )
                     )
                     return
-        _encode_and_write(layout, tuple(coordinates), data)
+        _encode_and_write(layout, tuple(coordinates), data, self._buffers)
 
     def _forget_done(self) -> None:
         """Drop finished chunks from the queue; raise the error of a failed one."""
@@ -176,7 +215,9 @@ class V2ChunkWriter:
             self._pending.popleft().result()
 
     def close(self, cancel: bool = False) -> None:
-        """Wait for the pool's chunks (drop them with ``cancel``) and stop its threads."""
+        """Wait for the pool's chunks (drop them with ``cancel``), stop its threads and free
+        the output buffers."""
+        self._buffers = OutputBuffers()  # encoders hold the one they use
         if self._pool is None:
             return
         try:
@@ -189,5 +230,7 @@ class V2ChunkWriter:
             self._pending.clear()
 
 
-def _encode_and_write(layout: V2ArrayLayout, coordinates: tuple, data: np.ndarray) -> None:
-    _write_file(layout.chunk_path(coordinates), layout.encode(data))
+def _encode_and_write(
+    layout: V2ArrayLayout, coordinates: tuple, data: np.ndarray, buffers: OutputBuffers
+) -> None:
+    _write_file(layout.chunk_path(coordinates), layout.encode(data, buffers))

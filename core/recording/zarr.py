@@ -8,6 +8,7 @@ Stores use the layout of SpikeInterface 0.99-0.105 (FORMATS.md §4): zarr format
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -337,9 +338,14 @@ def _write_recording_to_group(
             _by_dataset(format_kwargs, "compressor_by_dataset", dataset, compressor),
             _by_dataset(format_kwargs, "filters_by_dataset", dataset, filters),
         )
-    root.update_attributes(_root_attributes(recording))
-    create_array(root, "channel_ids", _channel_ids_for_store(recording.channel_ids))
-    time_chunk = _add_traces(
+
+    def write_metadata(time_chunk: int) -> None:
+        root.update_attributes(_root_attributes(recording))
+        create_array(root, "channel_ids", _channel_ids_for_store(recording.channel_ids))
+        _write_times(recording, root, time_chunk, *codecs["times"])
+        write_properties(recording, root)
+
+    _add_traces(
         recording,
         root,
         location,
@@ -352,9 +358,8 @@ def _write_recording_to_group(
         progress_callback,
         cancel_token,
         job_kwargs,
+        alongside=write_metadata,
     )
-    _write_times(recording, root, time_chunk, *codecs["times"])
-    write_properties(recording, root)
 
 
 def _add_traces(
@@ -371,8 +376,14 @@ def _add_traces(
     progress_callback: Callable[[int, int], None] | None,
     cancel_token: CancelToken | None,
     job_kwargs: dict,
-) -> int:
-    """Create one traces array per segment in ``root`` and fill them; return the time chunk."""
+    alongside: Callable[[int], None] | None = None,
+) -> None:
+    """Create one traces array per segment in ``root`` and fill them.
+
+    ``alongside(time_chunk)`` (the rest of the store's metadata) runs in a thread while the
+    chunks are written: the metadata's few dozen milliseconds of zarr calls overlap the chunks
+    instead of adding to them.
+    """
     if len(dataset_paths) != recording.get_num_segments():
         raise ValueError(
             f"dataset_paths has {len(dataset_paths)} names for {recording.get_num_segments()} "
@@ -433,15 +444,18 @@ def _add_traces(
         cancel_token=cancel_token,
         **job_kwargs,
     )
-    try:
-        executor.run()
-    except BaseException:
+    with ThreadPoolExecutor(1, thread_name_prefix="zarr-metadata") as metadata_thread:
+        metadata = None if alongside is None else metadata_thread.submit(alongside, chunks[0])
+        try:
+            executor.run()
+        except BaseException:
+            if writer is not None:
+                writer.close(cancel=True)
+            raise
         if writer is not None:
-            writer.close(cancel=True)
-        raise
-    if writer is not None:
-        writer.close()
-    return chunks[0]
+            writer.close()
+    if metadata is not None:
+        metadata.result()
 
 
 def _writes_chunk_files(location: Any, storage_options: dict | None, arrays: list) -> bool:

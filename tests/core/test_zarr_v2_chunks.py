@@ -151,3 +151,73 @@ def test_cancelled_zarr_save_leaves_no_store(tmp_path):
             progress_bar=False,
         )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_blosc_chunks_are_compressed_into_reused_buffers(tmp_path, monkeypatch):
+    """The default compressor goes through BloscInto (one buffer per thread), same files."""
+    from core.blosc_into import BloscInto
+
+    calls = []
+    compress = BloscInto.compress
+
+    def counting(self, data, out):
+        calls.append(out.ctypes.data)
+        return compress(self, data, out)
+
+    monkeypatch.setattr(BloscInto, "compress", counting)
+    data = np.random.default_rng(3).integers(-300, 300, size=(1000, 5)).astype("int16")
+    reference = zarr_written(tmp_path / "reference.zarr", data, **CODECS["blosc"])
+    ours = zarr_written(tmp_path / "ours.zarr", np.zeros_like(data), **CODECS["blosc"])
+    folder = tmp_path / "ours.zarr" / "x"
+    writer = V2ChunkWriter([V2ArrayLayout.of(ours, str(folder))], threads=1)
+    for row, start in enumerate(range(0, 1000, 300)):
+        for column, first in enumerate(range(0, 5, 4)):
+            writer.write(0, (row, column), data[start : start + 300, first : first + 4])
+    writer.close()
+    assert len(calls) == 8 and len(set(calls)) == 1  # one buffer for every chunk of a thread
+    assert chunk_files(folder) == chunk_files(tmp_path / "reference.zarr" / "x")
+    assert reference.chunks == ours.chunks
+
+
+def test_metadata_error_fails_the_save_and_leaves_no_store(tmp_path, monkeypatch):
+    """The metadata written alongside the chunks: its error is the save's, nothing is left."""
+    import core.recording.zarr as zarr_recording
+
+    def failing(recording, root):
+        raise OSError("disk full while writing properties")
+
+    monkeypatch.setattr(zarr_recording, "write_properties", failing)
+    recording, _ = make_recording((5000,))
+    with pytest.raises(OSError, match="disk full"):
+        recording.save(
+            format="zarr", folder=tmp_path / "rec", chunk_size=500, n_jobs=2, progress_bar=False
+        )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_chunk_error_waits_for_the_metadata_and_leaves_no_store(tmp_path, monkeypatch):
+    """A failing chunk: the metadata thread is waited for before the partial store is removed."""
+    import threading
+
+    import core.recording.zarr as zarr_recording
+
+    metadata_done = threading.Event()
+    write_properties = zarr_recording.write_properties
+
+    def slow_properties(recording, root):
+        metadata_done.wait(0.2)
+        write_properties(recording, root)
+        metadata_done.set()
+
+    def failing_read(*args):
+        raise ValueError("unreadable chunk")
+
+    monkeypatch.setattr(zarr_recording, "write_properties", slow_properties)
+    monkeypatch.setattr(zarr_recording, "read_chunk", failing_read)
+    recording, _ = make_recording((5000,))
+    with pytest.raises(ValueError, match="unreadable chunk"):
+        recording.save(
+            format="zarr", folder=tmp_path / "rec", chunk_size=500, n_jobs=2, progress_bar=False
+        )
+    assert metadata_done.is_set()
+    assert list(tmp_path.iterdir()) == []
