@@ -346,6 +346,27 @@ class UnitTable:
         self._texts[key] = self._format(key)
         self._widest.pop(key, None)
 
+    def select_columns(self, keys) -> UnitTable:
+        """A table of the same rows with only the columns ``keys`` (in this table's order),
+        sharing their values: a step of a row-by-row change of the table on display (see
+        `app.views.unit_table_model.UnitTableModel.follow_table`). Neither table is changed
+        after (`set_column` and `set_unavailable` replace a column's arrays, never write
+        into them)."""
+        keys = set(keys)
+        unknown = keys - set(self.keys)
+        if unknown:
+            raise KeyError(f"unknown column(s) {sorted(unknown)}")
+        part = UnitTable.__new__(UnitTable)
+        part.unit_ids = self.unit_ids
+        part.columns = tuple(c for c in self.columns if c.key in keys)
+        part._spec = {c.key: c for c in part.columns}
+        part._row = self._row
+        for name in ("_values", "_pending", "_any_pending", "_texts"):
+            table = getattr(self, name)
+            setattr(part, name, {key: table[key] for key in part.keys})
+        part._reason = {k: v for k, v in self._reason.items() if k in keys}
+        return part
+
     # ------------------------------------------------------------------ cells
     def text(self, row: int, key: str) -> str:
         """What cell ``(row, key)`` shows: the value, "…" while pending, "–" without one."""

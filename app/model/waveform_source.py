@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from app.model.curation_reuse import same_unit_spikes
 from core.waveforms.spike_windows import read_spike_windows, sample_unit_spikes
 
 #: Spikes averaged into a template cut from the recording (more when more waveforms are shown).
@@ -195,6 +196,23 @@ class WaveformSource:
         ):
             recording = None  # another channel set: the extractor's own data only
         return cls(we, recording, sorting, session.return_scaled)
+
+    def keep_units_of(self, other: WaveformSource) -> None:
+        """Keep the units ``other`` has read whose waveforms hold for this source too: same
+        waveform extractor, recording and scaling, and the same spikes in both sortings (a
+        curation action leaves the units it does not touch as they were)."""
+        if (
+            other.waveform_extractor is not self.waveform_extractor
+            or other.recording is not self.recording
+            or other.return_scaled != self.return_scaled
+        ):
+            return
+        with other._lock:
+            read = list(other._cache.items())
+        kept = [(u, w) for u, w in read if same_unit_spikes(other.sorting, self.sorting, u)]
+        with self._lock:
+            for unit_id, unit in kept:
+                self._cache.setdefault(unit_id, unit)
 
     @property
     def uses_extractor(self) -> bool:

@@ -10,10 +10,12 @@ from PySide6.QtCore import QPointF
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QToolBar, QWidget
 
+from app.model.curation_reuse import same_unit_spikes
 from app.model.polygon import points_in_polygon
 from app.model.session import Session
 from app.model.spike_amplitudes import UnitAmplitudes, unit_amplitudes
 from app.views.computed_view import ComputedView
+from app.views.dot_items import DotsItem
 from app.views.plot_parts import style_axes
 from app.views.probe_items import LassoViewBox
 
@@ -23,10 +25,16 @@ MAX_UNITS = 6
 HISTOGRAM_BINS = 60
 
 
-def compute_amplitudes(snapshot: dict, unit_ids: list) -> list[UnitAmplitudes]:
-    """Amplitudes of each unit of ``unit_ids`` in the snapshot's segment."""
+def compute_amplitudes(
+    snapshot: dict, unit_ids: list, known: dict | None = None
+) -> list[UnitAmplitudes]:
+    """Amplitudes of each unit of ``unit_ids`` in the snapshot's segment; those of ``known``
+    (``{unit_id: UnitAmplitudes}`` still valid for the snapshot) are taken as they are."""
+    known = known or {}
     return [
-        unit_amplitudes(
+        known[unit_id]
+        if unit_id in known
+        else unit_amplitudes(
             snapshot["sorting"],
             unit_id,
             snapshot["segment_index"],
@@ -37,6 +45,16 @@ def compute_amplitudes(snapshot: dict, unit_ids: list) -> list[UnitAmplitudes]:
         )
         for unit_id in unit_ids
     ]
+
+
+def _context(snapshot: dict) -> tuple:
+    """What a unit's amplitudes depend on besides its spikes and its channel."""
+    return (
+        snapshot["segment_index"],
+        snapshot["recording"],
+        snapshot["waveform_extractor"],
+        snapshot["return_scaled"],
+    )
 
 
 class AmplitudesView(ComputedView):
@@ -59,9 +77,11 @@ class AmplitudesView(ComputedView):
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(session, "AmplitudesWorker", "spike amplitudes", parent)
         theme = self._theme
-        self._value: list[UnitAmplitudes] = []
-        self._scatters: list[pg.ScatterPlotItem] = []
-        self._histograms: list[pg.PlotCurveItem] = []
+        self._value: tuple[dict, list[UnitAmplitudes]] | None = None
+        # per unit drawn: its amplitudes and their dots (kept while they hold)
+        self._dots: dict[object, tuple[UnitAmplitudes, DotsItem]] = {}
+        self._spare_dots: list[DotsItem] = []
+        self._histograms: list[pg.PlotCurveItem] = []  # by position, hidden when unused
 
         self.lasso_action = QAction(qta.icon("mdi6.lasso", color=theme.foreground), "Lasso", self)
         self.lasso_action.setCheckable(True)
@@ -139,37 +159,85 @@ class AmplitudesView(ComputedView):
             "waveform_extractor": session.waveform_extractor,
             "return_scaled": session.return_scaled,
         }
-        self._compute(lambda: compute_amplitudes(snapshot, units))
+        known = self._still_valid(snapshot, units)
+        self._compute(lambda: (snapshot, compute_amplitudes(snapshot, units, known)))
+
+    def _still_valid(self, snapshot: dict, unit_ids: list) -> dict:
+        """The amplitudes on display that hold for ``snapshot``: same segment, recording,
+        waveforms and scaling, same channel, and the unit's spikes unchanged (a curation
+        action leaves the units it does not touch as they were)."""
+        if self._value is None:
+            return {}
+        drawn_snapshot, units = self._value
+        if _context(drawn_snapshot) != _context(snapshot):
+            return {}
+        channels, drawn_channels = snapshot["unit_channel_ids"], drawn_snapshot["unit_channel_ids"]
+        return {
+            unit.unit_id: unit
+            for unit in units
+            if unit.unit_id in unit_ids
+            and channels.get(unit.unit_id) == drawn_channels.get(unit.unit_id)
+            and same_unit_spikes(drawn_snapshot["sorting"], snapshot["sorting"], unit.unit_id)
+        }
 
     # ------------------------------------------------------------------ drawing
     @property
     def _units(self) -> list[UnitAmplitudes]:
-        return self._value or []
+        return [] if self._value is None else self._value[1]
 
-    def _draw(self, _units: list[UnitAmplitudes]) -> None:
-        for item in self._scatters:
-            self.scatter_plot.removeItem(item)
-        for item in self._histograms:
-            self.histogram_plot.removeItem(item)
-        self._scatters, self._histograms = [], []
-        values = [u.amplitudes for u in self._units if u.amplitudes.size]
-        edges = np.histogram_bin_edges(np.concatenate(values), HISTOGRAM_BINS) if values else None
-        for unit in self._units:
+    @property
+    def dot_items(self) -> list[DotsItem]:
+        """The dots on display, one item per unit in the order of `units`."""
+        return [self._dots[u.unit_id][1] for u in self._units]
+
+    def _clear(self) -> None:
+        for _, item in self._dots.values():
+            item.hide()
+            self._spare_dots.append(item)
+        self._dots = {}
+        for curve in self._histograms:
+            curve.hide()
+
+    def _draw(self, _value) -> None:
+        """Draw the amplitudes: the dots of a unit whose amplitudes are the ones on display
+        stay (recoloured if need be); other units' dots are set in a spare item."""
+        units = self._units
+        previous = self._dots
+        self._dots = {}
+        for amplitudes, item in previous.values():
+            if not any(u is amplitudes for u in units):
+                item.hide()
+                self._spare_dots.append(item)
+        for order, unit in enumerate(units):
             color = self._theme.unit_color(self._session.unit_color_index(unit.unit_id))
-            scatter = pg.ScatterPlotItem(
-                unit.times, unit.amplitudes, size=3, pen=None, brush=pg.mkBrush(color),
-                pxMode=True,
-            )  # fmt: skip
-            self.scatter_plot.addItem(scatter)
-            self._scatters.append(scatter)
-            if edges is not None:
-                counts, _ = np.histogram(unit.amplitudes, edges)
-                # a histogram on its side: steps along the amplitude axis
-                curve = pg.PlotCurveItem(
-                    np.repeat(counts, 2), np.repeat(edges, 2)[1:-1], pen=pg.mkPen(color, width=1.5)
-                )
-                self.histogram_plot.addItem(curve)
-                self._histograms.append(curve)
+            entry = previous.get(unit.unit_id)
+            if entry is not None and entry[0] is unit:
+                item = entry[1]
+            else:
+                item = self._spare_dots.pop() if self._spare_dots else self._new_dots()
+                item.set_data(unit.times, unit.amplitudes)
+            item.set_color(color)
+            item.setZValue(order)
+            item.show()
+            self._dots[unit.unit_id] = (unit, item)
+        values = [u.amplitudes for u in units if u.amplitudes.size]
+        edges = np.histogram_bin_edges(np.concatenate(values), HISTOGRAM_BINS) if values else None
+        while len(self._histograms) < len(units):
+            curve = pg.PlotCurveItem()
+            self.histogram_plot.addItem(curve)
+            self._histograms.append(curve)
+        for position, curve in enumerate(self._histograms):
+            if edges is None or position >= len(units):
+                curve.hide()
+                continue
+            unit = units[position]
+            color = self._theme.unit_color(self._session.unit_color_index(unit.unit_id))
+            counts, _ = np.histogram(unit.amplitudes, edges)
+            # a histogram on its side: steps along the amplitude axis
+            curve.setData(
+                np.repeat(counts, 2), np.repeat(edges, 2)[1:-1], pen=pg.mkPen(color, width=1.5)
+            )
+            curve.show()
         scaled = all(u.scaled for u in self._units)
         self.scatter_plot.setLabel("left", "Amplitude (µV)" if scaled else "Amplitude (raw)")
         shown = sum(u.amplitudes.size for u in self._units)
@@ -179,6 +247,11 @@ class AmplitudesView(ComputedView):
         self.scatter_plot.autoRange()
         self._mark_window()
         self._show_pick()
+
+    def _new_dots(self) -> DotsItem:
+        item = DotsItem(size=3)
+        self.scatter_plot.addItem(item)
+        return item
 
     def _mark_window(self, *_) -> None:
         session = self._session

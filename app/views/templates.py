@@ -113,6 +113,7 @@ class TemplateView(QWidget):
         self._marked: dict = {}
         self._items: list = []
         self._unit_items: dict = {}
+        self._drawn_waveforms = 0  # the waveform count of the drawing on display
         self._bar_texts = ("", "")
         # channel id -> its label, kept from one drawing to the next (hidden when not drawn):
         # making a text item costs milliseconds, and a drawing has dozens
@@ -343,12 +344,16 @@ class TemplateView(QWidget):
 
     def _reset_source(self) -> None:
         self._units, self._errors, self._requested = [], [], ()
+        previous = self._source
         try:
             self._source = WaveformSource.from_session(self._session)
         except (OSError, ValueError) as error:
             self._source, self._source_error = None, str(error)
         else:
             self._source_error = ""
+            if previous is not None and self._source is not None:
+                # after a curation action the units it left are not read again
+                self._source.keep_units_of(previous)
         if self._source is None:
             self._pitch = None
         elif self._pitch is None or self._pitch_of is not self._session.recording:
@@ -387,14 +392,30 @@ class TemplateView(QWidget):
         source, units, errors = result.value
         if source is not self._source:
             return
+        if self._drawing_of(units) and not errors and not self._errors:
+            # the same units' data as on display (a label, or a curation action that left
+            # the selected units): the drawing holds
+            self._units = units
+            self.drawn.emit()
+            return
         new_units = [u.unit_id for u in units] != self.drawn_unit_ids()
         self._units, self._errors = units, errors
         self._redraw(fit=new_units or self._placement is None)
 
+    def _drawing_of(self, units: list[UnitWaveforms]) -> bool:
+        """Whether the drawing on display is of exactly these units' data."""
+        drawn = self._unit_items
+        return (
+            self._placement is not None
+            and self._drawn_waveforms == self._waveform_box.value()
+            and [u.unit_id for u in units] == list(drawn)
+            and all(drawn[u.unit_id]["data"] is u for u in units)
+        )
+
     # ------------------------------------------------------------------ drawing
     def _clear(self) -> None:
-        for label in self._channel_labels.values():
-            label.setVisible(False)
+        # channel labels stay: `_draw_labels` shows, moves or hides each (making one visible
+        # again costs pyqtgraph a transform update)
         for item in self._items:
             self.viewbox.removeItem(item)
         self._items, self._unit_items, self._marked = [], {}, {}
@@ -407,7 +428,13 @@ class TemplateView(QWidget):
         self._items.append(item)
         return item
 
+    def _hide_labels(self) -> None:
+        for label in self._channel_labels.values():
+            if label.isVisible():
+                label.setVisible(False)
+
     def _show_hint(self, text: str) -> None:
+        self._hide_labels()
         self._hint.setText(text)
         self._stack.setCurrentIndex(0)
         self._info.setText("; ".join(self._errors))
@@ -427,6 +454,7 @@ class TemplateView(QWidget):
                 "(in the units table, or with the ‹ › arrows above)."
             )
         elif not units:
+            self._hide_labels()
             if self._errors:
                 self._show_hint("Nothing to draw:\n" + "\n".join(self._errors))
         else:
@@ -478,6 +506,7 @@ class TemplateView(QWidget):
         else:
             placement = flat_placement(layout, channels, t_first, t_last, largest)
         self._placement = placement
+        self._drawn_waveforms = self._waveform_box.value()
         index = placement.index()
         low, high = np.inf, -np.inf
         for order, unit in enumerate(units):
@@ -518,7 +547,7 @@ class TemplateView(QWidget):
             self._add(waves, -5)
             self._unit_items[unit.unit_id] = {
                 "mean": mean, "outside": outside, "band": band, "waveforms": waves, "count": count,
-                "channels": dict(zip(on, zip(x, y))),
+                "channels": dict(zip(on, zip(x, y))), "data": unit,
             }  # fmt: skip
         self._draw_sparsity_boxes(units[0], placement, t_first, t_last)
         self._draw_labels(placement, t_first, t_last)
@@ -575,11 +604,14 @@ class TemplateView(QWidget):
                 label = self._channel_labels.get(channel)
                 if label is None:
                     label = self._new_label(channel)
-                label.setPos(x0 + t_first * placement.x_per_ms, y0 + 0.45 * placement.row_height)
-                label.setVisible(True)
+                x, y = x0 + t_first * placement.x_per_ms, y0 + 0.45 * placement.row_height
+                if label.pos().x() != x or label.pos().y() != y:
+                    label.setPos(x, y)
+                if not label.isVisible():
+                    label.setVisible(True)
                 shown.add(channel)
         for channel, label in self._channel_labels.items():
-            if channel not in shown:
+            if channel not in shown and label.isVisible():
                 label.setVisible(False)
 
     def _new_label(self, channel) -> pg.TextItem:

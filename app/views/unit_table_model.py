@@ -100,13 +100,7 @@ class UnitTableModel(QAbstractTableModel):
         self.beginResetModel()
         self.table = table
         self._cells = {}
-        self._alignments = [
-            int(
-                (Qt.AlignmentFlag.AlignRight if c.kind == NUMBER else Qt.AlignmentFlag.AlignLeft)
-                | Qt.AlignmentFlag.AlignVCenter
-            )
-            for c in ([] if table is None else table.columns)
-        ]
+        self._set_alignments()
         self._restyle_rows()
         num = 0 if table is None else table.num_rows
         self._mask = np.ones(num, dtype=bool)
@@ -118,12 +112,104 @@ class UnitTableModel(QAbstractTableModel):
 
     def set_filter_mask(self, mask: np.ndarray) -> None:
         """Show only the table rows where ``mask`` is True."""
-        if self.table is None:
+        if self.table is None or np.array_equal(mask, self._mask):
             return
-        self.beginResetModel()
-        self._mask = np.asarray(mask, dtype=bool)
-        self._shown = self._order[self._mask[self._order]]
-        self.endResetModel()
+        self._follow_rows(self.table, np.asarray(mask, dtype=bool))
+
+    def follow_table(self, table: UnitTable, mask: np.ndarray | None = None) -> None:
+        """Show ``table``, the next state of the table on display (after a curation action:
+        units gone, new or relabelled, property columns added or dropped), change by change:
+        the rows of units no longer shown are removed, rows of new units inserted where the
+        sort order puts them, the cells that changed repainted, columns dropped and added.
+        The other rows stay (with their selection) in the current sort order. A table whose
+        common columns come in another order is shown afresh (`set_table`).
+
+        Parameters
+        ----------
+        table : UnitTable
+        mask : numpy.ndarray of bool or None
+            The rows of ``table`` the filter keeps (None: every row).
+        """
+        mask = np.ones(table.num_rows, dtype=bool) if mask is None else np.asarray(mask, bool)
+        old = self.table
+        if old is None or not _compatible_columns(old, table):
+            self.set_table(table)
+            self.set_filter_mask(mask)
+            return
+        widths = {old.columns[c].key: w for c, w in self._widths.items() if c < len(old.columns)}
+        common = [k for k in old.keys if k in set(table.keys)]
+        for key in reversed(old.keys):
+            if key not in common:
+                column = self.table.keys.index(key)
+                self.beginRemoveColumns(QModelIndex(), column, column)
+                self._set_columns(self.table.select_columns(set(self.table.keys) - {key}), widths)
+                self.endRemoveColumns()
+        added = [k for k in table.keys if k not in set(common)]
+        self._follow_rows(table.select_columns(common) if added else table, mask)
+        for key in added:
+            column = table.keys.index(key)
+            self.beginInsertColumns(QModelIndex(), column, column)
+            shown = set(self.table.keys) | {key}
+            self._set_columns(table if key == added[-1] else table.select_columns(shown), widths)
+            self.endInsertColumns()
+
+    def _set_columns(self, table: UnitTable, widths: dict[str, int]) -> None:
+        """Swap in a table of the same rows and other columns (between beginInsertColumns
+        or beginRemoveColumns and their end)."""
+        self.table = table
+        self._cells = {}
+        self._set_alignments()
+        self._widths = {c: widths[k] for c, k in enumerate(table.keys) if k in widths}
+        if self._sort_key not in table.keys:
+            self._sort_key, self._descending = None, False
+
+    def _follow_rows(self, table: UnitTable, mask: np.ndarray) -> None:
+        """`follow_table` for a table of the same columns as the one on display."""
+        old = self.table
+        if self._sort_key is None:
+            order = np.arange(table.num_rows)
+        else:
+            order = table.sorted_rows(self._sort_key, self._descending)
+        shown = order[mask[order]]
+        new_ids = table.unit_ids[shown]
+        # 1. rows of units no longer shown, last first (each removal keeps the rows above)
+        gone = np.flatnonzero(~np.isin(old.unit_ids[self._shown], new_ids))
+        for first, last in reversed(_runs(gone)):
+            self.beginRemoveRows(QModelIndex(), first, last)
+            self._shown = np.delete(self._shown, np.s_[first : last + 1])
+            self.endRemoveRows()
+        # 2. the table's values: the rows left, now in the new table's order
+        kept_ids = old.unit_ids[self._shown]
+        kept = np.isin(new_ids, kept_ids)
+        old_rows = np.array([old.row_of(u) for u in new_ids[kept].tolist()], dtype=int)
+        old_cells = [self._current_cells(c) for c in range(len(old.columns))]
+        moved = not np.array_equal(kept_ids, new_ids[kept])
+        if moved:
+            self.layoutAboutToBeChanged.emit()
+        persistent = self.persistentIndexList() if moved else []
+        before = [kept_ids[index.row()] for index in persistent]
+        self._order, self._mask, self._shown = order, mask, shown[kept]
+        if table is not old:
+            self.table = table
+            self._cells = {}
+            self._restyle_rows()
+        if moved:
+            place = {u: i for i, u in enumerate(new_ids[kept].tolist())}
+            after = [self.index(place[u.item()], i.column()) for u, i in zip(before, persistent)]
+            self.changePersistentIndexList(persistent, after)
+            self.layoutChanged.emit()
+        for column in range(len(table.columns)):
+            changed = _changed_rows(
+                old_cells[column], self._current_cells(column), old_rows, self._shown
+            )
+            for first, last in _runs(np.flatnonzero(changed)):
+                self.dataChanged.emit(self.index(first, column), self.index(last, column))
+        # 3. rows of new units, top first (each insertion is at its final place)
+        positions = np.arange(len(shown))
+        for first, last in _runs(np.flatnonzero(~kept)):
+            self.beginInsertRows(QModelIndex(), first, last)
+            self._shown = shown[kept | (positions <= last)]
+            self.endInsertRows()
 
     def columns_changed(self, keys) -> None:
         """Values of these columns changed: repaint them, re-sort when sorted by one."""
@@ -379,6 +465,15 @@ class UnitTableModel(QAbstractTableModel):
             brush = self._bar_brushes[(width, steps)] = QBrush(gradient)
         return brush
 
+    def _set_alignments(self) -> None:
+        self._alignments = [
+            int(
+                (Qt.AlignmentFlag.AlignRight if c.kind == NUMBER else Qt.AlignmentFlag.AlignLeft)
+                | Qt.AlignmentFlag.AlignVCenter
+            )
+            for c in ([] if self.table is None else self.table.columns)
+        ]
+
     def _restyle_rows(self) -> None:
         """Cache each row's colour and whether its unit is hidden."""
         if self.table is None:
@@ -414,3 +509,42 @@ class UnitTableModel(QAbstractTableModel):
         ]
         self.changePersistentIndexList(persistent, moved)
         self.layoutChanged.emit()
+
+
+def _compatible_columns(old: UnitTable, new: UnitTable) -> bool:
+    """Whether the columns both tables have are the same and in the same order."""
+    common = set(old.keys) & set(new.keys)
+    before = [c for c in old.columns if c.key in common]
+    return before == [c for c in new.columns if c.key in common]
+
+
+def _runs(rows: np.ndarray) -> list[tuple[int, int]]:
+    """``(first, last)`` of each run of consecutive numbers in sorted ``rows``."""
+    if rows.size == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(rows) != 1)
+    starts = np.concatenate([[0], breaks + 1])
+    ends = np.concatenate([breaks, [rows.size - 1]])
+    return list(zip(rows[starts].tolist(), rows[ends].tolist()))
+
+
+def _changed_rows(before: dict, after: dict, rows_before: np.ndarray, rows_after: np.ndarray):
+    """Whether each cell (``rows_before[i]`` of ``before``, ``rows_after[i]`` of ``after``,
+    painted roles of one column) shows something else."""
+    changed = np.zeros(len(rows_after), dtype=bool)
+    if not len(rows_after):
+        return changed
+    for role in set(before) | set(after):
+        if role not in before or role not in after:
+            changed[:] = True
+            break
+        old = [before[role][r] for r in rows_before.tolist()]
+        new = [after[role][r] for r in rows_after.tolist()]
+        if old == new:
+            continue
+        changed |= np.fromiter(
+            (a is not b and (a is None or b is None or a != b) for a, b in zip(old, new)),
+            dtype=bool,
+            count=len(new),
+        )
+    return changed

@@ -343,6 +343,7 @@ class UnitsTableView(QWidget):
         )
         keep_metrics = self.table is not None and self._runner.is_current()
         kept_units = None if keep_metrics else self._units_kept_by_curation(table)
+        follow = kept_units is not None  # a curation action: its rows change, not the others
         reuse = (
             self.table is not None
             and not keep_metrics
@@ -353,16 +354,28 @@ class UnitsTableView(QWidget):
         self._previous_table = self.table if reuse else None
         if keep_metrics:  # e.g. a new probe: the metrics stay, positions are redone
             self._keep_values(table, METRIC_KEYS, table.unit_ids.tolist())
-        self.model.set_table(table)
+        if follow:
+            self.model.follow_table(table, self._filter_mask(table))
+        else:
+            self.model.set_table(table)
         header = self.table_view.horizontalHeader()
         for column, spec in enumerate(table.columns):
-            header.setSectionHidden(column, spec.key in self._hidden_columns)
+            if header.isSectionHidden(column) != (spec.key in self._hidden_columns):
+                header.setSectionHidden(column, spec.key in self._hidden_columns)
         self.apply_filter()
         self._share_order()
         self._fit_columns(table.keys)
         if not keep_metrics:
             self._runner.refresh(reuse=reuse, kept_units=kept_units)
         self._table_sorting = session.sorting
+
+    def _filter_mask(self, table: UnitTable) -> np.ndarray | None:
+        """The rows of ``table`` the filter box's text keeps (None: all, or an invalid
+        filter, which `apply_filter` reports)."""
+        try:
+            return table.apply_filter(self.filter_edit.text()).mask
+        except FilterError:
+            return None
 
     def _units_kept_by_curation(self, table: UnitTable) -> list | None:
         """The units a curation action left as they were (same id in a curation of the same

@@ -160,6 +160,12 @@ class CuratedSorting(BaseSorting):
             mine.rows[u] is theirs.rows[u] for u in mine.unit_ids
         )
 
+    def keeps_base_unit(self, unit_id) -> bool:
+        """Whether ``unit_id`` is the base sorting's unit of that id with exactly its spikes
+        (no step of the curation touched them; labels aside)."""
+        rows = self._state.rows.get(_python_id(unit_id))
+        return rows is not None and rows is self._index.base_rows().get(_python_id(unit_id))
+
     def unit_spike_rows(self, unit_id) -> np.ndarray:
         """Rows of a unit's spikes in the base sorting's spike vector (sorted, read-only)."""
         self.id_to_index(unit_id)

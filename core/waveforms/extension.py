@@ -13,6 +13,7 @@ memory.
 
 from __future__ import annotations
 
+import importlib
 import warnings
 import weakref
 from pathlib import Path
@@ -217,6 +218,17 @@ class BaseWaveformExtractorExtension:
         raise NotImplementedError("each extension class names the function computing it")
 
 
+#: The module that defines and registers each of SpikeDesk's extensions: `import core` is
+#: lazy, so a stored extension is loadable before the user touched its module.
+EXTENSION_MODULES: dict[str, str] = {
+    "spike_amplitudes": "core.postprocessing.spike_amplitudes",
+    "isi_histograms": "core.postprocessing.isi",
+    "noise_levels": "core.postprocessing.noise_level",
+    "correlograms": "core.postprocessing.correlograms",
+    "quality_metrics": "core.qualitymetrics.quality_metric_calculator",
+}
+
+
 class ExtensionHostMixin:
     """Extension registry and access of a WaveformExtractor (``extensions`` class list).
 
@@ -252,11 +264,22 @@ class ExtensionHostMixin:
                 raise ValueError(f"an extension named {name!r} is already registered")
         cls.extensions.append(extension_class)
 
-    def get_extension_class(self, extension_name: str) -> type:
-        """The registered class of ``extension_name`` (``ValueError`` if not registered)."""
-        for extension_class in self.extensions:
+    @classmethod
+    def _registered_class(cls, extension_name: str) -> type | None:
+        for extension_class in cls.extensions:
             if extension_class.extension_name == extension_name:
                 return extension_class
+        return None
+
+    def get_extension_class(self, extension_name: str) -> type:
+        """The registered class of ``extension_name``, importing SpikeDesk's module that
+        defines it if needed (``ValueError`` if not registered)."""
+        found = self._registered_class(extension_name)
+        if found is None and extension_name in EXTENSION_MODULES:
+            importlib.import_module(EXTENSION_MODULES[extension_name])
+            found = self._registered_class(extension_name)
+        if found is not None:
+            return found
         raise ValueError(
             f"extension {extension_name!r} is not registered: import the module defining it"
         )
@@ -296,5 +319,9 @@ class ExtensionHostMixin:
             store.delete_extension(extension_name)
 
     def get_available_extension_names(self) -> list[str]:
-        """Names of registered extensions that are loaded or stored in the folder."""
+        """Names of registered extensions that are loaded or stored in the folder (SpikeDesk's
+        own extensions count as registered)."""
+        for name in EXTENSION_MODULES:
+            if self._registered_class(name) is None and self.store.has_extension(name):
+                self.get_extension_class(name)
         return [e.extension_name for e in self.extensions if self.has_extension(e.extension_name)]

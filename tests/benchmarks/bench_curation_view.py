@@ -15,11 +15,14 @@ Then, ``--reps`` times each, alternately:
 For each action: the time the action's call holds the GUI thread (the action, its journal
 line written and synced, the session updated); the time until the units table has the new
 row(s) and not the old one(s); until the rasters have redrawn with the new unit's row; until the
-correlograms show the new unit; and the longest gap between ticks of a 5 ms timer on the GUI
+correlograms show the new unit; until the templates and the amplitudes draw the selection the
+action leaves (after a label: the same unit, drawn for the labelled sorting; after a merge or a
+split: the new units); and the longest gap between ticks of a 5 ms timer on the GUI
 thread from the trigger until the work the action set off has ended (views and background
 jobs): the longest GUI stall. Target: views show the result within
 200 ms. Between two actions the background jobs they start (metrics and templates of the new
-units) are left to end, so that each action is timed in the same state.
+units) are left to end, and the templates and amplitudes to draw the units the next pick
+selects, so that each action is timed in the same state.
 
 SpikeInterface has no window: there is nothing of it to run here (see ``bench_curation.py``
 for the curation model itself against SpikeInterface 0.100.8 and 0.105.3).
@@ -47,7 +50,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_units_view import Heartbeat, make_data, open_recording, run_until
 
 #: The views timed.
-VIEWS = ("table", "rasters", "correlograms")
+VIEWS = ("table", "rasters", "correlograms", "templates", "amplitudes")
 #: Actions timed, in the order of one repetition.
 ACTIONS = ("label", "remove", "merge", "undo", "split")
 #: Longest wait for a view, and for the background jobs between two actions, in seconds.
@@ -63,6 +66,8 @@ class Timings:
     table: list = field(default_factory=list)
     rasters: list = field(default_factory=list)
     correlograms: list = field(default_factory=list)
+    templates: list = field(default_factory=list)
+    amplitudes: list = field(default_factory=list)
     all_views: list = field(default_factory=list)
     stall: list = field(default_factory=list)
 
@@ -80,7 +85,8 @@ class Watch:
         rasters = window.views["rasters"]
         rasters.drawn.connect(self._rasters_drawn)
         window.views["correlograms"].drawn.connect(self._correlograms_drawn)
-        self._connected = True
+        window.views["templates"].drawn.connect(self._templates_drawn)
+        window.views["amplitudes"].drawn.connect(self._amplitudes_drawn)
 
     def begin(self) -> None:
         self.start = time.perf_counter()
@@ -108,6 +114,35 @@ class Watch:
         ):
             self.done["correlograms"] = self._elapsed()
 
+    def _shows_selection(self, drawn_ids: list) -> bool:
+        """Whether a view draws the selected units (the first ones, as many as it draws), the
+        new ones among them, no old one."""
+        selected = list(self.window.session.selected_unit_ids)[: max(len(drawn_ids), 1)]
+        drawn = set(drawn_ids)
+        return (
+            list(drawn_ids) == selected
+            and self.new_ids & set(selected) <= drawn
+            and not drawn & self.old_ids
+        )
+
+    def _templates_drawn(self) -> None:
+        ids = self.window.views["templates"].drawn_unit_ids()
+        if (
+            "templates" in self.views
+            and "templates" not in self.done
+            and self._shows_selection(ids)
+        ):
+            self.done["templates"] = self._elapsed()
+
+    def _amplitudes_drawn(self) -> None:
+        ids = [u.unit_id for u in self.window.views["amplitudes"].units]
+        if (
+            "amplitudes" in self.views
+            and "amplitudes" not in self.done
+            and self._shows_selection(ids)
+        ):
+            self.done["amplitudes"] = self._elapsed()
+
     def poll(self) -> bool:
         table = self.window.views["units_table"].table
         if "table" not in self.done and table is not None:
@@ -128,6 +163,8 @@ class Watch:
     def close(self) -> None:
         self.window.views["rasters"].drawn.disconnect(self._rasters_drawn)
         self.window.views["correlograms"].drawn.disconnect(self._correlograms_drawn)
+        self.window.views["templates"].drawn.disconnect(self._templates_drawn)
+        self.window.views["amplitudes"].drawn.disconnect(self._amplitudes_drawn)
 
 
 def start_window(folder: Path, settings_folder: Path):
@@ -158,6 +195,20 @@ def start_window(folder: Path, settings_folder: Path):
     return app, window
 
 
+def settle_views(window) -> None:
+    """Wait until the templates and amplitudes draw the selected units (a pick selects units
+    just before its action: the action is timed from views that show them)."""
+    selected = list(window.session.selected_unit_ids)
+    templates, amplitudes = window.views["templates"], window.views["amplitudes"]
+    run_until(
+        lambda: (
+            templates.drawn_unit_ids() == selected[:8]
+            and [u.unit_id for u in amplitudes.units] == selected[:6]
+        ),
+        VIEW_TIMEOUT_S,
+    )
+
+
 def timed_action(window, prepare, trigger_name: str, timings: Timings) -> None:
     """Prepare the selection, trigger the action and time the views until they show it.
 
@@ -165,6 +216,7 @@ def timed_action(window, prepare, trigger_name: str, timings: Timings) -> None:
     wait for and the label the table must show (or None)."""
     session = window.session
     old_ids, views, label = prepare()
+    settle_views(window)
     before = set(session.sorting.unit_ids.tolist())
     heartbeat = Heartbeat()
     watch = Watch(window, [], old_ids, views, label)
@@ -185,6 +237,8 @@ def timed_action(window, prepare, trigger_name: str, timings: Timings) -> None:
     timings.table.append(watch.done.get("table", nan))
     timings.rasters.append(watch.done.get("rasters", nan))
     timings.correlograms.append(watch.done.get("correlograms", nan))
+    timings.templates.append(watch.done.get("templates", nan))
+    timings.amplitudes.append(watch.done.get("amplitudes", nan))
     timings.all_views.append(max(watch.done.values()))
     timings.stall.append(stall)
 
@@ -200,7 +254,7 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Timings]:
         def pick_label():
             unit = rng.choice(session.sorting.unit_ids).item()
             session.select_units([unit])
-            return [], ("table",), (unit, "good")
+            return [], ("table", "templates", "amplitudes"), (unit, "good")
 
         def pick_remove():
             unit = rng.choice(session.sorting.unit_ids).item()
@@ -244,6 +298,7 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Timings]:
                 print(
                     f"  {name} {rep + 1}: call {t.gui_call[-1]:.1f} ms, table {t.table[-1]:.1f} "
                     f"ms, rasters {t.rasters[-1]:.1f} ms, correlograms {t.correlograms[-1]:.1f} "
+                    f"ms, templates {t.templates[-1]:.1f} ms, amplitudes {t.amplitudes[-1]:.1f} "
                     f"ms, stall {t.stall[-1]:.1f} ms",
                     flush=True,
                 )
@@ -260,16 +315,25 @@ def report(results: dict[str, Timings], args: argparse.Namespace) -> None:
     )
     print()
     print(
-        "| action | GUI call | table row | rasters redrawn | correlograms | all views | "
-        "longest GUI stall |"
+        "| action | GUI call | table row | rasters redrawn | correlograms | templates | "
+        "amplitudes | all views | longest GUI stall |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for name, t in results.items():
         if not t.gui_call:
             continue
         cells = [
             "-" if np.isnan(values).all() else f"{np.median(values):.1f} / {np.max(values):.1f}"
-            for values in (t.gui_call, t.table, t.rasters, t.correlograms, t.all_views, t.stall)
+            for values in (
+                t.gui_call,
+                t.table,
+                t.rasters,
+                t.correlograms,
+                t.templates,
+                t.amplitudes,
+                t.all_views,
+                t.stall,
+            )  # fmt: skip
         ]
         print(f"| {name} | " + " | ".join(cells) + " |")
     print("\nTarget: all views < 200 ms after the action.")

@@ -15,6 +15,8 @@ import numpy as np
 
 import core
 from core import opening, registry
+from core.waveforms.extension import EXTENSION_MODULES
+from core.waveforms.extractor import WaveformExtractor
 from tests.subprocess_imports import modules_after
 
 #: Imported only when a function needs them, never by ``import core``.
@@ -80,3 +82,30 @@ def _import_every_core_module() -> None:
         if module.name.endswith("dask_engine"):
             continue  # needs the optional distributed extra
         importlib.import_module(module.name)
+
+
+def test_the_extension_table_names_the_module_of_every_registered_extension():
+    _import_every_core_module()
+    for extension_class in WaveformExtractor.extensions:
+        if extension_class.__module__.startswith("core."):
+            name = extension_class.extension_name
+            assert EXTENSION_MODULES.get(name) == extension_class.__module__, name
+
+
+def test_a_stored_extension_loads_before_its_module_was_imported(tmp_path):
+    rng = np.random.default_rng(0)
+    traces = rng.normal(size=(30_000, 4)).astype("float32")
+    recording = core.NumpyRecording([traces], sampling_frequency=30_000.0)
+    recording.set_channel_locations(np.c_[np.zeros(4), np.arange(4) * 20.0])
+    trains = {0: np.arange(100, 29_000, 300), 1: np.arange(200, 29_000, 500)}
+    sorting = core.NumpySorting.from_unit_dict(trains, sampling_frequency=30_000.0)
+    folder = tmp_path / "waveforms"
+    we = core.extract_waveforms(recording, sorting, folder=folder, allow_unfiltered=True)
+    core.compute_quality_metrics(we, metric_names=["firing_rate"])
+    loaded = modules_after(
+        f"import core\nwe = core.load_waveforms({str(folder)!r}, with_recording=False)\n"
+        "assert 'quality_metrics' in we.get_available_extension_names()\n"
+        "metrics = we.load_extension('quality_metrics').get_data()\n"
+        "assert metrics['firing_rate'].tolist() == [97 / 1.0, 58 / 1.0], metrics"
+    )
+    assert "core" in loaded

@@ -21,7 +21,7 @@ import pytest
 
 import core as si
 from core.waveforms.api import load_waveforms
-from core.waveforms.extension import BaseWaveformExtractorExtension
+from core.waveforms.extension import EXTENSION_MODULES, BaseWaveformExtractorExtension
 from core.waveforms.extractor import WaveformExtractor
 from core.zarr_v2_raw import read_array
 
@@ -46,6 +46,7 @@ def registered():
     implement (loading needs no _run); the others (correlograms, quality_metrics...) are
     SpikeDesk's own classes."""
     known = {extension.extension_name for extension in WaveformExtractor.extensions}
+    known |= set(EXTENSION_MODULES)  # imported when first loaded
     classes = [
         type(f"Stored_{name}", (BaseWaveformExtractorExtension,), {"extension_name": name})
         for name in EXPECTED["extensions"]

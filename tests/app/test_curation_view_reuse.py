@@ -1,0 +1,153 @@
+"""After a curation action the amplitudes and templates views keep what still holds (the data
+of units the action left) and draw what changed; what they show equals a view drawn afresh."""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings
+
+import core as si
+from app.main_window import MainWindow
+from app.model.curation_reuse import same_unit_spikes
+from app.views.amplitudes import AmplitudesView
+from app.views.templates import TemplateView
+
+pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("view-reuse")
+    recording, sorting = si.generate_ground_truth_recording(
+        durations=[4.0], num_channels=8, num_units=5, seed=11
+    )
+    recording.save(folder=folder / "rec", progress_bar=False)
+    sorting.save(folder=folder / "sorting")
+    return folder
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, folders):
+    settings = QSettings(str(tmp_path / "spikedesk.ini"), QSettings.Format.IniFormat)
+    settings.setValue("curation/journal_folder", str(tmp_path / "user-data"))
+    window = MainWindow(settings=settings)
+    qtbot.addWidget(window)
+    window.show_error = lambda title, message: pytest.fail(message)
+    window.ask_yes_no = lambda title, text: False
+    window.resize(1400, 900)
+    window.show()
+    qtbot.waitExposed(window)
+    with qtbot.waitSignal(window.session.signals.unit_channel_ids, timeout=30_000):
+        window.open_paths([folders / "rec", folders / "sorting"])
+    window.job_manager.wait_for_all(30_000)
+    yield window
+    window.job_manager.wait_for_all(30_000)
+    window.close()
+
+
+def dots(view: AmplitudesView) -> list:
+    """``(unit_id, x, y, colour)`` of each unit's visible dots."""
+    items = view.dot_items
+    assert all(item.isVisible() for item in items)
+    return [(u.unit_id, i.x, i.y, i.color().name()) for u, i in zip(view.units, items)]
+
+
+def assert_same_dots(mine: list, fresh: list) -> None:
+    assert [d[0] for d in mine] == [d[0] for d in fresh]
+    for (_, x, y, color), (_, fx, fy, fcolor) in zip(mine, fresh):
+        np.testing.assert_array_equal(x, fx)
+        np.testing.assert_array_equal(y, fy)
+        assert color == fcolor
+
+
+def fresh_amplitudes(qtbot, session) -> list:
+    fresh = AmplitudesView(session)
+    qtbot.addWidget(fresh)
+    try:
+        qtbot.waitUntil(lambda: [u.unit_id for u in fresh.units] == list(session.selected_unit_ids))
+        return dots(fresh)
+    finally:
+        fresh.shutdown()
+
+
+def act(qtbot, window, view, name: str) -> None:
+    with qtbot.waitSignal(view.drawn, timeout=20_000):
+        window.menus.actions[name].trigger()
+    qtbot.waitUntil(
+        lambda: [u.unit_id for u in view.units] == list(window.session.selected_unit_ids)
+    )
+
+
+def test_amplitudes_keep_the_units_an_action_left_and_equal_a_fresh_drawing(qtbot, window):
+    session = window.session
+    view = window.views["amplitudes"]
+    ids = session.sorting.unit_ids.tolist()
+    with qtbot.waitSignal(view.drawn, timeout=20_000):
+        session.select_units(ids[:2])
+    qtbot.waitUntil(lambda: [u.unit_id for u in view.units] == ids[:2])
+    before, items = view.units, view.dot_items
+    # a label: the same amplitudes, the same items
+    act(qtbot, window, view, "label_good")
+    assert all(a is b for a, b in zip(view.units, before))
+    assert all(a is b for a, b in zip(view.dot_items, items))
+    assert_same_dots(dots(view), fresh_amplitudes(qtbot, session))
+    # a merge: the merged unit's dots, in an item of the pool; the other item is hidden
+    act(qtbot, window, view, "merge")
+    (merged,) = set(session.sorting.unit_ids.tolist()) - set(ids)
+    assert [u.unit_id for u in view.units] == [merged]
+    assert view.dot_items[0] in items
+    assert sum(item.isVisible() for item in items) == 1
+    assert_same_dots(dots(view), fresh_amplitudes(qtbot, session))
+    # undo, and the two units selected again: their dots, as a fresh view draws them
+    window.menus.actions["undo"].trigger()
+    with qtbot.waitSignal(view.drawn, timeout=20_000):
+        session.select_units(ids[:2])
+    qtbot.waitUntil(lambda: [u.unit_id for u in view.units] == ids[:2])
+    assert sum(item.isVisible() for item in items) == 2
+    assert_same_dots(dots(view), fresh_amplitudes(qtbot, session))
+
+
+def test_templates_keep_the_units_an_action_left_and_equal_a_fresh_drawing(qtbot, window):
+    session = window.session
+    view = window.views["templates"]
+    ids = session.sorting.unit_ids.tolist()
+    with qtbot.waitSignal(view.drawn, timeout=20_000):
+        session.select_units(ids[1:3])
+    qtbot.waitUntil(lambda: view.drawn_unit_ids() == ids[1:3], timeout=20_000)
+    mean = view._unit_items[ids[1]]["mean"]
+
+    def fresh_curves() -> dict:
+        fresh = TemplateView(session)
+        qtbot.addWidget(fresh)
+        try:
+            wanted = list(session.selected_unit_ids)
+            qtbot.waitUntil(lambda: fresh.drawn_unit_ids() == wanted, timeout=20_000)
+            return {u: fresh.unit_curve(u) for u in wanted}
+        finally:
+            fresh.shutdown()
+
+    def assert_fresh() -> None:
+        for unit_id, (x, y) in fresh_curves().items():
+            mine = view.unit_curve(unit_id)
+            np.testing.assert_array_equal(mine[0], x)
+            np.testing.assert_array_equal(mine[1], y)
+
+    # a label draws nothing again: the items stay
+    with qtbot.waitSignal(view.drawn, timeout=20_000):
+        window.menus.actions["label_good"].trigger()
+    assert view._unit_items[ids[1]]["mean"] is mean
+    assert_fresh()
+    # a removal of another unit: the selected units are not read again
+    sorting = session.sorting
+    session.select_units([ids[4]])
+    window.menus.actions["remove"].trigger()
+    assert same_unit_spikes(sorting, session.sorting, ids[1])
+    with qtbot.waitSignal(view.drawn, timeout=20_000):
+        session.select_units(ids[1:3])
+    qtbot.waitUntil(lambda: view.drawn_unit_ids() == ids[1:3], timeout=20_000)
+    assert_fresh()
+    # a merge: the merged unit, cut from its spikes
+    with qtbot.waitSignal(view.drawn, timeout=20_000):
+        window.menus.actions["merge"].trigger()
+    (merged,) = set(session.sorting.unit_ids.tolist()) - set(ids)
+    qtbot.waitUntil(lambda: view.drawn_unit_ids() == [merged], timeout=20_000)
+    assert_fresh()
