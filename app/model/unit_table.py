@@ -365,6 +365,7 @@ class UnitTable:
             table = getattr(self, name)
             setattr(part, name, {key: table[key] for key in part.keys})
         part._reason = {k: v for k, v in self._reason.items() if k in keys}
+        part._widest = {k: v for k, v in self._widest.items() if k in keys}
         return part
 
     # ------------------------------------------------------------------ cells
