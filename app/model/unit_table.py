@@ -364,8 +364,8 @@ class UnitTable:
         for name in ("_values", "_pending", "_any_pending", "_texts"):
             table = getattr(self, name)
             setattr(part, name, {key: table[key] for key in part.keys})
-        for name in ("_reason", "_widest"):  # set for some columns only
-            setattr(part, name, {k: v for k, v in getattr(self, name).items() if k in keys})
+        part._reason = {k: v for k, v in self._reason.items() if k in keys}
+        part._widest = {k: v for k, v in self._widest.items() if k in keys}
         return part
 
     # ------------------------------------------------------------------ cells

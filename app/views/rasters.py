@@ -89,6 +89,7 @@ class RasterView(QWidget):
         super().__init__(parent)
         self._session = session
         self._theme = current_theme()
+        self._rgba: dict[int, tuple[int, int, int, int]] = {}  # unit colour by colour index
         self._order = ORDER_DEPTH
         self._selected_only = False
         self._index: SpikeIndex | None = None
@@ -387,8 +388,7 @@ class RasterView(QWidget):
         selected = np.zeros(len(unit_ids), dtype=bool)
         selected[[position[u] for u in session.selected_unit_ids if u in position]] = True
         colors = np.array(
-            [self._theme.unit_color(session.unit_color_index(u)).getRgb() for u in unit_ids],
-            dtype=np.uint8,
+            [self._unit_rgba(session.unit_color_index(u)) for u in unit_ids], dtype=np.uint8
         ).reshape(-1, 4)
         highlight = QColor(self._theme.selection)
         self._ordered_ids = ordered
@@ -398,6 +398,14 @@ class RasterView(QWidget):
         self._update_labels()
         self._update_overview()
         self.redraw()
+
+    def _unit_rgba(self, color_index: int) -> tuple[int, int, int, int]:
+        # kept per colour index: a QColor made for each of hundreds of units on every restyle
+        # is GUI-thread time
+        rgba = self._rgba.get(color_index)
+        if rgba is None:
+            rgba = self._rgba[color_index] = self._theme.unit_color(color_index).getRgb()
+        return rgba
 
     def _ordering(self, unit_ids: list) -> list:
         if self._order == ORDER_TABLE:

@@ -128,3 +128,15 @@ def test_the_view_fills_its_spike_train_columns_from_prepared_columns(qtbot, sav
         width = view.table_view.fontMetrics().horizontalAdvance(expected.widest_text(key))
         assert view.table_view.horizontalHeader().sectionSize(column) >= min(width, 240)
     view.shutdown()
+
+
+def test_a_table_of_some_columns_keeps_their_prepared_widest_text_and_can_be_set(saved):
+    recording, sorting = saved
+    prepared = prepare_columns(spike_train_metrics(sorting), sorting.unit_ids)
+    table = build_unit_table(sorting, recording)
+    table.set_prepared("num_spikes", prepared["num_spikes"])
+    part = table.select_columns(["unit_id", "num_spikes", "snr"])
+    assert part.widest_text("num_spikes") == prepared["num_spikes"].widest
+    part.set_column("snr", {u: 3.0 for u in sorting.unit_ids.tolist()})
+    assert part.texts("snr") == ["3.0"] * sorting.get_num_units()
+    assert table.state("snr") == "pending"  # the table it came from is not changed

@@ -297,3 +297,20 @@ def test_without_a_sorting_the_overview_marks_no_window(qtbot, saved):
     qtbot.waitUntil(view.is_ready, timeout=10_000)
     assert view.window_region.isVisible() and view.window_line.isVisible()
     view.shutdown()
+
+
+def test_overview_image_of_many_positions_equals_a_sum_per_unit():
+    from app.model.raster_data import OverviewCounts
+
+    rng = np.random.default_rng(2)
+    samples = np.sort(rng.integers(0, 90_000, 5_000))
+    units = rng.integers(0, 60, samples.size)
+    overview = OverviewCounts(samples, units, 60, 90_000, num_bins=30, sampling_frequency=1.0)
+    positions = rng.integers(-1, 25, 60)  # some hidden, some alone, some shared
+    expected = np.zeros((25, 30))
+    for unit, position in enumerate(positions):
+        if position >= 0:
+            expected[position] += overview.counts[unit]
+    image = overview.image(positions, 25)
+    assert image.dtype == np.float32
+    np.testing.assert_array_equal(image, expected)
