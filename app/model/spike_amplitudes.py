@@ -134,3 +134,117 @@ def _extension(waveform_extractor):
     if waveform_extractor is None or not waveform_extractor.has_extension("spike_amplitudes"):
         return None
     return waveform_extractor.load_extension("spike_amplitudes")
+
+
+def amplitudes_from_parts(
+    sorting, unit_id, segment_index: int, previous_sorting, parts: list, seed: int = 0
+) -> UnitAmplitudes | None:
+    """A unit's amplitudes taken from amplitudes read before for units of ``previous_sorting``
+    (``parts``, read on the channel of the unit now, from the same recording), without reading
+    the recording again.
+
+    A spike's amplitude depends only on its sample, the channel and the recording. Two cases
+    give the spikes reading would (all of them, or a uniform sample):
+
+    - a split: the unit's spikes are all spikes of one part; it gets the part's read spikes
+      that it holds (all its spikes when the part was read completely, else a uniform sample
+      of them, smaller than the `MAX_SPIKES` reading would take);
+    - a merge: the parts it holds spikes of were read completely and hold all its spikes.
+
+    Spikes are matched by their row in the base sorting's spike vector when both sortings are
+    curations of one base (or one is the other's base); else by sample, which needs the unit's
+    spikes at distinct samples.
+
+    Returns
+    -------
+    UnitAmplitudes or None
+        None in any other case (read the recording then).
+    """
+    if not parts or any(p.source != "recording" or p.segment_index != segment_index for p in parts):
+        return None
+    counts = [
+        sorting.get_unit_spike_train(unit_id, segment_index=s).size for s in range(segment_index)
+    ]
+    before = int(sum(counts))
+    train = np.asarray(sorting.get_unit_spike_train(unit_id, segment_index=segment_index))
+    rows = _spike_rows(sorting, previous_sorting)
+    if rows is not None:
+        keys = rows(sorting, unit_id)[before : before + train.size]
+    elif train.size and np.all(np.diff(train) > 0):
+        keys = train
+    else:
+        return None  # spikes at one sample: positions would be ambiguous
+    if keys.size == 0:
+        return None
+    found = []  # per part holding spikes of the unit: (part, positions, mask of its read spikes)
+    split_of = None
+    for part in parts:
+        part_before = sum(
+            previous_sorting.get_unit_spike_train(part.unit_id, segment_index=s).size
+            for s in range(segment_index)
+        )
+        if rows is not None:
+            part_keys = rows(previous_sorting, part.unit_id)
+            read = part_keys[part.spike_indices]
+            part_keys = part_keys[part_before : part_before + part.total_spikes]
+        else:
+            part_keys = np.asarray(
+                previous_sorting.get_unit_spike_train(part.unit_id, segment_index=segment_index)
+            )
+            read = part_keys[part.spike_indices - part_before]
+        positions = np.searchsorted(keys, read)
+        held = positions < keys.size
+        held[held] = keys[positions[held]] == read[held]
+        if not held.any():
+            continue
+        found.append((part, positions[held], held))
+        if split_of is None and np.isin(keys, part_keys).all():
+            split_of = found[-1]
+    if split_of is not None:
+        chosen = [split_of]
+    elif found and all(p.amplitudes.size == p.total_spikes for p, _, _ in found):
+        chosen = found
+        if sum(positions.size for _, positions, _ in found) != keys.size:
+            return None
+    else:
+        return None
+    if len({p.scaled for p, _, _ in chosen}) != 1:
+        return None
+    positions = np.concatenate([positions for _, positions, _ in chosen])
+    order = np.argsort(positions, kind="stable")
+    positions = positions[order]
+    if positions.size > 1 and not np.all(np.diff(positions) > 0):
+        return None  # a spike in two parts: not a merge or a split of them
+    times = np.concatenate([p.times[held] for p, _, held in chosen])[order]
+    amplitudes = np.concatenate([p.amplitudes[held] for p, _, held in chosen])[order]
+    if positions.size > MAX_SPIKES:
+        keep = np.sort(np.random.default_rng(seed).choice(positions.size, MAX_SPIKES, False))
+        positions, times, amplitudes = positions[keep], times[keep], amplitudes[keep]
+    return UnitAmplitudes(
+        unit_id, segment_index, times, amplitudes, positions + before, int(train.size),
+        chosen[0][0].scaled, "recording",
+    )  # fmt: skip
+
+
+def _spike_rows(sorting, previous_sorting):
+    """``rows(sorting, unit_id)``: the rows of a unit's spikes (all segments) in the base
+    spike vector shared by the two sortings, or None when they share none."""
+    from core.curation import CuratedSorting
+
+    curated = [s for s in (sorting, previous_sorting) if isinstance(s, CuratedSorting)]
+    if not curated:
+        return None
+    base = curated[0].base_sorting
+    if any(s.base_sorting is not base for s in curated):
+        return None
+    if any(
+        not isinstance(s, CuratedSorting) and s is not base for s in (sorting, previous_sorting)
+    ):
+        return None
+
+    def rows(of, unit_id) -> np.ndarray:
+        if isinstance(of, CuratedSorting):
+            return of.unit_spike_rows(unit_id)
+        return curated[0].base_unit_spike_rows(unit_id)
+
+    return rows

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QLabel, QToolBar, QWidget
 from app.model.curation_reuse import same_unit_spikes
 from app.model.polygon import points_in_polygon
 from app.model.session import Session
-from app.model.spike_amplitudes import UnitAmplitudes, unit_amplitudes
+from app.model.spike_amplitudes import UnitAmplitudes, amplitudes_from_parts, unit_amplitudes
 from app.views.computed_view import ComputedView
 from app.views.dot_items import DotsItem
 from app.views.plot_parts import style_axes
@@ -26,25 +26,36 @@ HISTOGRAM_BINS = 60
 
 
 def compute_amplitudes(
-    snapshot: dict, unit_ids: list, known: dict | None = None
+    snapshot: dict, unit_ids: list, known: dict | None = None, parts: dict | None = None
 ) -> list[UnitAmplitudes]:
-    """Amplitudes of each unit of ``unit_ids`` in the snapshot's segment; those of ``known``
-    (``{unit_id: UnitAmplitudes}`` still valid for the snapshot) are taken as they are."""
-    known = known or {}
-    return [
-        known[unit_id]
-        if unit_id in known
-        else unit_amplitudes(
-            snapshot["sorting"],
-            unit_id,
-            snapshot["segment_index"],
-            recording=snapshot["recording"],
-            channel_id=snapshot["unit_channel_ids"].get(unit_id),
-            waveform_extractor=snapshot["waveform_extractor"],
-            return_scaled=snapshot["return_scaled"],
-        )
-        for unit_id in unit_ids
-    ]
+    """Amplitudes of each unit of ``unit_ids`` in the snapshot's segment.
+
+    Those of ``known`` (``{unit_id: UnitAmplitudes}`` still valid for the snapshot) are taken
+    as they are; a unit of ``parts`` (``{unit_id: (previous sorting, [UnitAmplitudes read on
+    its channel])}``) made by a merge or a split of them takes their values
+    (`amplitudes_from_parts`); the others are read.
+    """
+    known, parts = known or {}, parts or {}
+    units = []
+    for unit_id in unit_ids:
+        unit = known.get(unit_id)
+        if unit is None and unit_id in parts:
+            previous, read = parts[unit_id]
+            unit = amplitudes_from_parts(
+                snapshot["sorting"], unit_id, snapshot["segment_index"], previous, read
+            )
+        if unit is None:
+            unit = unit_amplitudes(
+                snapshot["sorting"],
+                unit_id,
+                snapshot["segment_index"],
+                recording=snapshot["recording"],
+                channel_id=snapshot["unit_channel_ids"].get(unit_id),
+                waveform_extractor=snapshot["waveform_extractor"],
+                return_scaled=snapshot["return_scaled"],
+            )
+        units.append(unit)
+    return units
 
 
 def _context(snapshot: dict) -> tuple:
@@ -78,6 +89,9 @@ class AmplitudesView(ComputedView):
         super().__init__(session, "AmplitudesWorker", "spike amplitudes", parent)
         theme = self._theme
         self._value: tuple[dict, list[UnitAmplitudes]] | None = None
+        # the last amplitudes drawn, kept while a message shows (e.g. a merged unit's
+        # channel is being found): what still holds, or its parts, is not read again
+        self._read: tuple[dict, list[UnitAmplitudes]] | None = None
         # per unit drawn: its amplitudes and their dots (kept while they hold)
         self._dots: dict[object, tuple[UnitAmplitudes, DotsItem]] = {}
         self._spare_dots: list[DotsItem] = []
@@ -160,15 +174,36 @@ class AmplitudesView(ComputedView):
             "return_scaled": session.return_scaled,
         }
         known = self._still_valid(snapshot, units)
-        self._compute(lambda: (snapshot, compute_amplitudes(snapshot, units, known)))
+        parts = self._parts(snapshot, [u for u in units if u not in known])
+        self._compute(lambda: (snapshot, compute_amplitudes(snapshot, units, known, parts)))
+
+    def _parts(self, snapshot: dict, unit_ids: list) -> dict:
+        """For each unit of ``unit_ids`` with a channel: the amplitudes on display read on
+        that channel (those of the units a merge or a split made it from may give its
+        amplitudes without reading the recording, see `amplitudes_from_parts`)."""
+        if self._read is None:
+            return {}
+        drawn_snapshot, drawn = self._read
+        if _context(drawn_snapshot) != _context(snapshot):
+            return {}
+        channels, drawn_channels = snapshot["unit_channel_ids"], drawn_snapshot["unit_channel_ids"]
+        parts = {}
+        for unit_id in unit_ids:
+            channel = channels.get(unit_id)
+            read = [
+                u for u in drawn if channel is not None and drawn_channels.get(u.unit_id) == channel
+            ]
+            if read:
+                parts[unit_id] = (drawn_snapshot["sorting"], read)
+        return parts
 
     def _still_valid(self, snapshot: dict, unit_ids: list) -> dict:
         """The amplitudes on display that hold for ``snapshot``: same segment, recording,
         waveforms and scaling, same channel, and the unit's spikes unchanged (a curation
         action leaves the units it does not touch as they were)."""
-        if self._value is None:
+        if self._read is None:
             return {}
-        drawn_snapshot, units = self._value
+        drawn_snapshot, units = self._read
         if _context(drawn_snapshot) != _context(snapshot):
             return {}
         channels, drawn_channels = snapshot["unit_channel_ids"], drawn_snapshot["unit_channel_ids"]
@@ -202,6 +237,7 @@ class AmplitudesView(ComputedView):
         """Draw the amplitudes: the dots of a unit whose amplitudes are the ones on display
         stay (recoloured if need be); other units' dots are set in a spare item."""
         units = self._units
+        self._read = self._value
         previous = self._dots
         self._dots = {}
         for amplitudes, item in previous.values():

@@ -166,6 +166,14 @@ class CuratedSorting(BaseSorting):
         rows = self._state.rows.get(_python_id(unit_id))
         return rows is not None and rows is self._index.base_rows().get(_python_id(unit_id))
 
+    def base_unit_spike_rows(self, unit_id) -> np.ndarray:
+        """Rows of a base sorting unit's spikes in the base sorting's spike vector (sorted,
+        read-only), whatever the curation did to it."""
+        rows = self._index.base_rows().get(_python_id(unit_id))
+        if rows is None:
+            raise KeyError(f"unit {unit_id!r} is not a unit of the base sorting")
+        return rows
+
     def unit_spike_rows(self, unit_id) -> np.ndarray:
         """Rows of a unit's spikes in the base sorting's spike vector (sorted, read-only)."""
         self.id_to_index(unit_id)

@@ -8,6 +8,7 @@ from PySide6.QtCore import QSettings
 import core as si
 from app.main_window import MainWindow
 from app.model.curation_reuse import same_unit_spikes
+from app.views import amplitudes as amplitudes_module
 from app.views.amplitudes import AmplitudesView
 from app.views.templates import TemplateView
 
@@ -151,3 +152,38 @@ def test_templates_keep_the_units_an_action_left_and_equal_a_fresh_drawing(qtbot
     (merged,) = set(session.sorting.unit_ids.tolist()) - set(ids)
     qtbot.waitUntil(lambda: view.drawn_unit_ids() == [merged], timeout=20_000)
     assert_fresh()
+
+
+def test_split_parts_take_their_amplitudes_from_the_unit_on_display(qtbot, window, monkeypatch):
+    session = window.session
+    view = window.views["amplitudes"]
+    unit = session.sorting.unit_ids.tolist()[2]
+    with qtbot.waitSignal(view.drawn, timeout=20_000):
+        session.select_units([unit])
+    qtbot.waitUntil(lambda: [u.unit_id for u in view.units] == [unit])
+    count = session.sorting.count_num_spikes_per_unit()[unit]
+    session.select_spikes(unit, np.arange(0, count, 2))
+    channel = session.unit_channel_ids[unit]
+    read = []
+    original = amplitudes_module.unit_amplitudes
+    monkeypatch.setattr(
+        amplitudes_module,
+        "unit_amplitudes",
+        lambda sorting, unit_id, *args, **kwargs: (
+            # a read before the part's channel is known fails at once: not counted
+            (kwargs.get("channel_id") is not None and read.append(unit_id))
+            or original(sorting, unit_id, *args, **kwargs)
+        ),
+    )
+    before = set(session.sorting.unit_ids.tolist())
+    window.menus.actions["split"].trigger()
+    parts = sorted(set(session.sorting.unit_ids.tolist()) - before)
+    qtbot.waitUntil(lambda: all(p in session.unit_channel_ids for p in parts), timeout=20_000)
+    # a part whose channel is the split unit's takes its amplitudes; the others are read
+    same = {p for p in parts if session.unit_channel_ids[p] == channel}
+    assert same
+    qtbot.waitUntil(lambda: sorted(u.unit_id for u in view.units) == parts, timeout=20_000)
+    assert not set(read) & same
+    assert set(parts) - same <= set(read)
+    monkeypatch.undo()
+    assert_same_dots(dots(view), fresh_amplitudes(qtbot, session))

@@ -8,7 +8,14 @@ from PySide6.QtCore import QSettings
 
 import core as si
 from app.main_window import MainWindow
-from app.model.unit_table import build_unit_table
+from app.model.unit_table import (
+    SPIKE_TRAIN_COLUMNS,
+    TEXT,
+    ColumnSpec,
+    UnitTable,
+    build_unit_table,
+    prepare_columns,
+)
 from app.unit_metrics_runner import TRACE_KEYS
 from app.views.units_table import UnitsTableView
 
@@ -269,3 +276,21 @@ def test_property_columns_an_action_adds_are_inserted(qtbot, window):
     assert columns[1:] == [("-", len(keys))]
     assert rows(view) == fresh_rows(qtbot, window, "unit_id", True, "")
     assert events.counts["reset"] == 0
+
+
+def test_a_table_of_some_columns_shares_their_values_texts_and_states():
+    columns = [c for c in SPIKE_TRAIN_COLUMNS if c.key in ("num_spikes", "firing_rate")]
+    label = ColumnSpec("label", "Label", TEXT)
+    table = UnitTable([4, 7, 9], [*columns, label])
+    prepared = prepare_columns({"num_spikes": {4: 10, 7: 2000, 9: 3}}, [4, 7, 9])
+    assert table.set_prepared("num_spikes", prepared["num_spikes"])
+    table.set_unavailable("firing_rate", "no recording")
+    table.set_column("label", ["good", "", "mua"])
+    part = table.select_columns({"num_spikes", "firing_rate"})
+    assert part.keys == ("num_spikes", "firing_rate")
+    assert part.texts("num_spikes") is table.texts("num_spikes")
+    assert part.widest_text("num_spikes") == "2000"
+    assert part.state("firing_rate") == "unavailable" and part.reason("firing_rate")
+    assert part.row_of(9) == 2 and part.unit_ids is table.unit_ids
+    with pytest.raises(KeyError, match="depth"):
+        table.select_columns({"depth"})

@@ -1,6 +1,7 @@
 """CuratedSorting.keeps_base_unit: whether a unit is the base's unit with exactly its spikes."""
 
 import numpy as np
+import pytest
 
 from core.curation import CurationSession
 
@@ -29,3 +30,15 @@ def test_only_units_no_step_touched_are_the_base_units(tmp_path):
     session.undo()  # the split: unit 4 is the base's again
     assert session.sorting.keeps_base_unit(4)
     assert not session.sorting.keeps_base_unit(merged)
+
+
+def test_base_unit_rows_stay_whatever_the_curation_did(tmp_path):
+    base = small_sorting(unit_ids=tuple(range(4)))
+    session = CurationSession(base, journal_folder=tmp_path)
+    first = session.sorting.unit_spike_rows(2)
+    merged = session.merge([2, 3])
+    curated = session.sorting
+    np.testing.assert_array_equal(curated.base_unit_spike_rows(2), first)
+    assert np.isin(first, curated.unit_spike_rows(merged)).all()
+    with pytest.raises(KeyError, match="99"):
+        curated.base_unit_spike_rows(99)
