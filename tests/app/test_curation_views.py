@@ -3,47 +3,30 @@ row, correlogram, spike marks and template (cut from its own spikes), none of th
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
 
 import core as si
-from app.main_window import MainWindow
 from app.model.raster_data import OverviewCounts, SpikeIndex
 from app.model.unit_channels import estimate_unit_templates
 from app.model.unit_metrics import spike_train_metrics
 from app.unit_metrics_runner import SPIKE_TRAIN_KEYS, TRACE_KEYS
+from tests.app.folders_window import window_on_folders, write_ground_truth_folders
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
 
 @pytest.fixture(scope="module")
 def folders(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("curation-views")
-    recording, sorting = si.generate_ground_truth_recording(
-        durations=[4.0], num_channels=8, num_units=3, seed=3
+    return write_ground_truth_folders(
+        tmp_path_factory.mktemp("curation-views"), num_units=3, seed=3
     )
-    recording.save(folder=folder / "rec", progress_bar=False)
-    sorting.save(folder=folder / "sorting")
-    return folder
 
 
 @pytest.fixture
 def window(qtbot, tmp_path, folders):
-    settings = QSettings(str(tmp_path / "spikedesk.ini"), QSettings.Format.IniFormat)
-    settings.setValue("curation/journal_folder", str(tmp_path / "user-data"))
-    window = MainWindow(settings=settings)
-    qtbot.addWidget(window)
-    window.errors = []
-    window.show_error = lambda title, message: window.errors.append(message)
-    window.ask_yes_no = lambda title, text: False  # no restore: each test starts afresh
-    window.resize(1400, 900)
-    window.show()
-    qtbot.waitExposed(window)
-    with qtbot.waitSignal(window.session.signals.unit_channel_ids, timeout=30_000):
-        window.open_paths([folders / "rec", folders / "sorting"])
-    window.job_manager.wait_for_all(30_000)
-    yield window
-    window.job_manager.wait_for_all(30_000)
-    window.close()
+    errors: list[str] = []
+    with window_on_folders(qtbot, tmp_path, folders, lambda t, m: errors.append(m)) as window:
+        window.errors = errors
+        yield window
 
 
 @pytest.fixture

@@ -4,10 +4,7 @@ and a filter), the selection is kept, and the model is never reset."""
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
 
-import core as si
-from app.main_window import MainWindow
 from app.model.unit_table import (
     SPIKE_TRAIN_COLUMNS,
     TEXT,
@@ -18,38 +15,23 @@ from app.model.unit_table import (
 )
 from app.unit_metrics_runner import TRACE_KEYS
 from app.views.units_table import UnitsTableView
+from tests.app.folders_window import window_on_folders, write_ground_truth_folders
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
 
 @pytest.fixture(scope="module")
 def folders(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("table-curation")
-    recording, sorting = si.generate_ground_truth_recording(
-        durations=[4.0], num_channels=8, num_units=8, seed=5
+    return write_ground_truth_folders(
+        tmp_path_factory.mktemp("table-curation"), num_units=8, seed=5
     )
-    recording.save(folder=folder / "rec", progress_bar=False)
-    sorting.save(folder=folder / "sorting")
-    return folder
 
 
 @pytest.fixture
 def window(qtbot, tmp_path, folders):
-    settings = QSettings(str(tmp_path / "spikedesk.ini"), QSettings.Format.IniFormat)
-    settings.setValue("curation/journal_folder", str(tmp_path / "user-data"))
-    window = MainWindow(settings=settings)
-    qtbot.addWidget(window)
-    window.show_error = lambda title, message: pytest.fail(message)
-    window.ask_yes_no = lambda title, text: False
-    window.resize(1400, 900)
-    window.show()
-    qtbot.waitExposed(window)
-    with qtbot.waitSignal(window.session.signals.unit_channel_ids, timeout=30_000):
-        window.open_paths([folders / "rec", folders / "sorting"])
-    window.job_manager.wait_for_all(30_000)
-    yield window
-    window.job_manager.wait_for_all(30_000)
-    window.close()
+    fail = lambda title, message: pytest.fail(message)  # noqa: E731
+    with window_on_folders(qtbot, tmp_path, folders, fail) as window:
+        yield window
 
 
 class ModelEvents:
