@@ -177,15 +177,21 @@ class AmplitudesView(ComputedView):
         parts = self._parts(snapshot, [u for u in units if u not in known])
         self._compute(lambda: (snapshot, compute_amplitudes(snapshot, units, known, parts)))
 
+    def _read_in_context_of(self, snapshot: dict) -> tuple | None:
+        """``(snapshot, units)`` of the amplitudes on display when they were read from the same
+        segment, recording, waveforms and scaling as ``snapshot``; else None."""
+        if self._read is None or _context(self._read[0]) != _context(snapshot):
+            return None
+        return self._read
+
     def _parts(self, snapshot: dict, unit_ids: list) -> dict:
         """For each unit of ``unit_ids`` with a channel: the amplitudes on display read on
         that channel (those of the units a merge or a split made it from may give its
         amplitudes without reading the recording, see `amplitudes_from_parts`)."""
-        if self._read is None:
+        on_display = self._read_in_context_of(snapshot)
+        if on_display is None:
             return {}
-        drawn_snapshot, drawn = self._read
-        if _context(drawn_snapshot) != _context(snapshot):
-            return {}
+        drawn_snapshot, drawn = on_display
         channels, drawn_channels = snapshot["unit_channel_ids"], drawn_snapshot["unit_channel_ids"]
         parts = {}
         for unit_id in unit_ids:
@@ -201,11 +207,10 @@ class AmplitudesView(ComputedView):
         """The amplitudes on display that hold for ``snapshot``: same segment, recording,
         waveforms and scaling, same channel, and the unit's spikes unchanged (a curation
         action leaves the units it does not touch as they were)."""
-        if self._read is None:
+        on_display = self._read_in_context_of(snapshot)
+        if on_display is None:
             return {}
-        drawn_snapshot, units = self._read
-        if _context(drawn_snapshot) != _context(snapshot):
-            return {}
+        drawn_snapshot, units = on_display
         channels, drawn_channels = snapshot["unit_channel_ids"], drawn_snapshot["unit_channel_ids"]
         return {
             unit.unit_id: unit
