@@ -165,6 +165,13 @@ class AmplitudesView(ComputedView):
         if not units:
             self._show_message("Select units to see their spike amplitudes over time.")
             return
+        waiting = [u for u in units if u not in session.unit_channel_ids]
+        estimated = session.recording is not None and session.recording.get_num_channels() >= 2
+        if waiting and session.waveform_extractor is None and estimated:
+            # the unit-channel estimate runs (a new or merged unit): drawn when it ends
+            names = ", ".join(str(u) for u in waiting)
+            self._show_message(f"Finding the extremum channel of unit {names}…")
+            return
         snapshot = {
             "sorting": session.sorting,
             "segment_index": session.segment_index,

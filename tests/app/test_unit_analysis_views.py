@@ -155,6 +155,19 @@ def test_amplitude_lasso_picks_spikes_of_the_unit(qtbot, session):
     view.shutdown()
 
 
+def test_amplitudes_wait_for_a_units_channel_then_draw(qtbot, session):
+    session.set_unit_channels({"a": 1})  # unit b's channel is still being found
+    view = make(qtbot, AmplitudesView, session)
+    session.select_units(["a", "b"])
+    assert view.message.text() == "Finding the extremum channel of unit b…"
+    assert view.units == []
+    with qtbot.waitSignal(view.drawn, timeout=10_000):
+        session.set_unit_channels({"a": 1, "b": 2})
+    assert [u.unit_id for u in view.units] == ["a", "b"]
+    assert "Cannot" not in view.message.text()
+    view.shutdown()
+
+
 @pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 def test_clicking_a_spike_centres_the_traces(qtbot, session):
     view = make(qtbot, AmplitudesView, session)
