@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from app.model.latest_worker import LatestWorker, WorkResult
 from app.model.session import Session
-from app.model.template_geometry import FLAT_GAP, Placement, contact_pitch
+from app.model.template_geometry import Placement, contact_pitch
 from app.model.waveform_source import WaveformSource
 from app.theme import current_theme
 from app.views.template_controls import (
@@ -241,23 +241,11 @@ class TemplateView(QWidget):
 
     def channel_at(self, x: float, y: float):
         """The channel whose window is drawn at ``(x, y)`` (view coordinates), or None."""
-        placement, units = self._placement, self._units
-        if placement is None or not units:
+        drawing = self._drawing
+        if drawing is None:
             return None
-        times = units[0].times_ms()
-        centre = 0.5 * (times[0] + times[-1])
-        dx = np.abs(x - (placement.x0 + centre * placement.x_per_ms)) / placement.box_width
-        if self._mode == "probe":
-            dy = np.abs(y - placement.y0) / placement.row_height
-            inside = (dx <= 0.5) & (dy <= 0.5)
-            distance = np.hypot(dx, dy)
-        else:
-            inside = dx <= 0.5 * (1 + FLAT_GAP)
-            distance = dx
-        if not inside.any():
-            return None
-        best = np.flatnonzero(inside)[np.argmin(distance[inside])]
-        return placement.channel_ids[best].item()
+        centre = 0.5 * (drawing.t_first + drawing.t_last)
+        return drawing.placement.channel_at(x, y, centre, drawing.settings.mode == "flat")
 
     def wait_until_idle(self, timeout: float = 10.0) -> bool:
         """Block until the worker has nothing left to read (tests)."""
