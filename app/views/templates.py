@@ -382,6 +382,11 @@ class TemplateView(QWidget):
 
     def _request(self, *_, fit: bool = False) -> None:
         """Ask the worker for the drawing of the wanted units with the current settings."""
+        if self._reset_timer.isActive():
+            # the sorting or the recording just changed (e.g. a curation action): the new
+            # source asks once it is made
+            self._fit_pending = self._fit_pending or fit
+            return
         units = self._wanted_units()
         if self._source is None or not units:
             self._awaited, self._errors = None, []

@@ -14,6 +14,7 @@ from app.model.session import Session
 from app.model.template_geometry import contact_pitch
 from app.model.waveform_source import WaveformSource
 from app.views import template_items
+from app.views import templates as templates_module
 from app.views.template_drawing import Curve, DrawSettings, plan_drawing
 from app.views.template_items import PathItem, band_path
 from app.views.templates import TemplateView
@@ -211,3 +212,26 @@ def test_a_curation_action_replaces_only_the_items_of_units_it_changed(qtbot, wi
     assert {i for i in visible if 5 < i.zValue() < 30} == {
         view._unit_items[merged]["mean"], view._unit_items[merged]["halo"]
     }  # fmt: skip
+
+
+def test_after_a_curation_action_only_the_new_source_is_read(qtbot, window, monkeypatch):
+    session = window.session
+    view = window.views["templates"]
+    ids = session.sorting.unit_ids.tolist()
+    with qtbot.waitSignal(view.drawn, timeout=20_000):
+        session.select_units(ids[:2])
+    qtbot.waitUntil(lambda: view.drawn_unit_ids() == ids[:2], timeout=20_000)
+    asked = []
+    original = templates_module._read_and_plan
+    monkeypatch.setattr(
+        templates_module,
+        "_read_and_plan",
+        lambda source, unit_ids, *rest: (
+            asked.append((source, list(unit_ids))) or original(source, unit_ids, *rest)
+        ),
+    )
+    window.menus.actions["merge"].trigger()
+    (merged,) = set(session.sorting.unit_ids.tolist()) - set(ids)
+    qtbot.waitUntil(lambda: view.drawn_unit_ids() == [merged], timeout=20_000)
+    # the old source (whose sorting lacks the merged unit) is never asked for it
+    assert asked == [(view._source, [merged])]
