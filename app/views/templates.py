@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFontMetrics, QPainterPath, QPen
 from PySide6.QtWidgets import (
     QLabel,
@@ -69,6 +69,16 @@ def _read_and_plan(
     return source, units, errors, drawing
 
 
+class _ResultEvent(QEvent):
+    """A worker's result, posted to the view."""
+
+    TYPE = QEvent.Type(QEvent.registerEventType())
+
+    def __init__(self, result: WorkResult) -> None:
+        super().__init__(self.TYPE)
+        self.result = result
+
+
 class TemplateView(QWidget):
     """Templates and waveforms of the selected units.
 
@@ -89,7 +99,6 @@ class TemplateView(QWidget):
     """
 
     drawn = Signal()
-    _result_ready = Signal(object)
 
     def __init__(
         self,
@@ -123,7 +132,6 @@ class TemplateView(QWidget):
         self._break_lines: list = []
         self._channel_labels: ChannelLabels | None = None  # made with the view box below
         self._worker = LatestWorker("TemplateWorker")
-        self._result_ready.connect(self._on_result)
         self._reset_timer = QTimer(self, singleShot=True, interval=0)
         self._reset_timer.timeout.connect(self._reset_source)
 
@@ -383,9 +391,11 @@ class TemplateView(QWidget):
     def _request(self, *_, fit: bool = False) -> None:
         """Ask the worker for the drawing of the wanted units with the current settings."""
         if self._reset_timer.isActive():
-            # the sorting or the recording just changed (e.g. a curation action): the new
-            # source asks once it is made
+            # the sorting or the recording just changed (e.g. a curation action) and now the
+            # selection: make the new source at once (it asks), nothing is asked of the old
             self._fit_pending = self._fit_pending or fit
+            self._reset_timer.stop()
+            self._reset_source()
             return
         units = self._wanted_units()
         if self._source is None or not units:
@@ -401,8 +411,20 @@ class TemplateView(QWidget):
                 self._hint.setText(reading)
         source, settings, previous = self._source, self._settings(), self._drawing
         self._awaited = self._worker.submit(
-            lambda: _read_and_plan(source, units, settings, previous), self._result_ready.emit
+            lambda: _read_and_plan(source, units, settings, previous), self._post_result
         )
+
+    def _post_result(self, result: WorkResult) -> None:
+        """From the worker: hand ``result`` to the GUI thread ahead of the events waiting there
+        (showing a finished drawing takes a millisecond; other views' work may take many)."""
+        priority = Qt.EventPriority.HighEventPriority.value
+        QCoreApplication.postEvent(self, _ResultEvent(result), priority)
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == _ResultEvent.TYPE:
+            self._on_result(event.result)
+            return True
+        return super().event(event)
 
     def _on_result(self, result: WorkResult) -> None:
         if result.request_id != self._awaited:
