@@ -92,3 +92,25 @@ def _shared_rows(rows: np.ndarray, other: np.ndarray) -> int:
     at = np.searchsorted(other, rows)
     inside = at < other.size
     return int(np.count_nonzero(other[at[inside]] == rows[inside]))
+
+
+def shared_spike_rows(sorting, previous_sorting):
+    """``rows(sorting, unit_id)``: the rows of a unit's spikes (all segments) in the base
+    spike vector shared by the two sortings, or None when they share none."""
+    curated = [s for s in (sorting, previous_sorting) if isinstance(s, CuratedSorting)]
+    if not curated:
+        return None
+    base = curated[0].base_sorting
+    if any(s.base_sorting is not base for s in curated):
+        return None
+    if any(
+        not isinstance(s, CuratedSorting) and s is not base for s in (sorting, previous_sorting)
+    ):
+        return None
+
+    def rows(of, unit_id) -> np.ndarray:
+        if isinstance(of, CuratedSorting):
+            return of.unit_spike_rows(unit_id)
+        return curated[0].base_unit_spike_rows(unit_id)
+
+    return rows

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.model.curation_reuse import shared_spike_rows
 from core.waveforms.spike_windows import read_spike_windows, spike_position_dtype
 
 #: Spikes read per unit at most (a seeded sample beyond).
@@ -173,7 +174,7 @@ def amplitudes_from_parts(
     ]
     before = int(sum(counts))
     train = np.asarray(sorting.get_unit_spike_train(unit_id, segment_index=segment_index))
-    rows = _spike_rows(sorting, previous_sorting)
+    rows = shared_spike_rows(sorting, previous_sorting)
     if rows is not None:
         keys = rows(sorting, unit_id)[before : before + train.size]
     elif train.size and np.all(np.diff(train) > 0):
@@ -258,27 +259,3 @@ def _same_rate(found: list, most: float, seed: int) -> list:
             positions = positions[pick]
         thinned.append((part, positions, held))
     return thinned
-
-
-def _spike_rows(sorting, previous_sorting):
-    """``rows(sorting, unit_id)``: the rows of a unit's spikes (all segments) in the base
-    spike vector shared by the two sortings, or None when they share none."""
-    from core.curation import CuratedSorting
-
-    curated = [s for s in (sorting, previous_sorting) if isinstance(s, CuratedSorting)]
-    if not curated:
-        return None
-    base = curated[0].base_sorting
-    if any(s.base_sorting is not base for s in curated):
-        return None
-    if any(
-        not isinstance(s, CuratedSorting) and s is not base for s in (sorting, previous_sorting)
-    ):
-        return None
-
-    def rows(of, unit_id) -> np.ndarray:
-        if isinstance(of, CuratedSorting):
-            return of.unit_spike_rows(unit_id)
-        return curated[0].base_unit_spike_rows(unit_id)
-
-    return rows

@@ -70,6 +70,8 @@ class Timings:
     amplitudes: list = field(default_factory=list)
     all_views: list = field(default_factory=list)
     stall: list = field(default_factory=list)
+    gui_cpu: list = field(default_factory=list)  # GUI thread CPU until all views show it
+    view_cpu: dict = field(default_factory=dict)  # view: GUI CPU until it shows it, per rep
 
 
 class Watch:
@@ -81,7 +83,9 @@ class Watch:
         self.views = set(views)
         self.label = label  # (unit_id, text) the table must show in its quality column
         self.start = 0.0
+        self.start_cpu = 0.0
         self.done: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}  # GUI-thread CPU ms from the trigger to each view
         rasters = window.views["rasters"]
         rasters.drawn.connect(self._rasters_drawn)
         window.views["correlograms"].drawn.connect(self._correlograms_drawn)
@@ -90,9 +94,15 @@ class Watch:
 
     def begin(self) -> None:
         self.start = time.perf_counter()
+        self.start_cpu = time.thread_time()
 
     def _elapsed(self) -> float:
         return (time.perf_counter() - self.start) * 1000
+
+    def _mark(self, view: str) -> None:
+        """``view`` shows the result now (called on the GUI thread)."""
+        self.done[view] = self._elapsed()
+        self.cpu[view] = (time.thread_time() - self.start_cpu) * 1000
 
     def _rasters_drawn(self) -> None:
         rows = set(self.window.views["rasters"].row_unit_ids())
@@ -102,7 +112,7 @@ class Watch:
             and self.new_ids <= rows
             and not rows & self.old_ids
         ):
-            self.done["rasters"] = self._elapsed()
+            self._mark("rasters")
 
     def _correlograms_drawn(self) -> None:
         data = self.window.views["correlograms"].data
@@ -112,7 +122,7 @@ class Watch:
             and data is not None
             and set(data.unit_ids) == (self.new_ids)
         ):
-            self.done["correlograms"] = self._elapsed()
+            self._mark("correlograms")
 
     def _shows_selection(self, drawn_ids: list) -> bool:
         """Whether a view draws the selected units (the first ones, as many as it draws), the
@@ -132,7 +142,7 @@ class Watch:
             and "templates" not in self.done
             and self._shows_selection(ids)
         ):
-            self.done["templates"] = self._elapsed()
+            self._mark("templates")
 
     def _amplitudes_drawn(self) -> None:
         ids = [u.unit_id for u in self.window.views["amplitudes"].units]
@@ -141,14 +151,14 @@ class Watch:
             and "amplitudes" not in self.done
             and self._shows_selection(ids)
         ):
-            self.done["amplitudes"] = self._elapsed()
+            self._mark("amplitudes")
 
     def poll(self) -> bool:
         table = self.window.views["units_table"].table
         if "table" not in self.done and table is not None:
             ids = set(table.unit_ids.tolist())
             if self.new_ids <= ids and not ids & self.old_ids and self._label_shown(table):
-                self.done["table"] = self._elapsed()
+                self._mark("table")
         return self.views <= set(self.done)
 
     def _label_shown(self, table) -> bool:
@@ -241,6 +251,9 @@ def timed_action(window, prepare, trigger_name: str, timings: Timings) -> None:
     timings.amplitudes.append(watch.done.get("amplitudes", nan))
     timings.all_views.append(max(watch.done.values()))
     timings.stall.append(stall)
+    timings.gui_cpu.append(max(watch.cpu.values()))
+    for view in VIEWS:
+        timings.view_cpu.setdefault(view, []).append(watch.cpu.get(view, nan))
 
 
 def run(args: argparse.Namespace, folder: Path) -> dict[str, Timings]:
@@ -299,7 +312,7 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Timings]:
                     f"  {name} {rep + 1}: call {t.gui_call[-1]:.1f} ms, table {t.table[-1]:.1f} "
                     f"ms, rasters {t.rasters[-1]:.1f} ms, correlograms {t.correlograms[-1]:.1f} "
                     f"ms, templates {t.templates[-1]:.1f} ms, amplitudes {t.amplitudes[-1]:.1f} "
-                    f"ms, stall {t.stall[-1]:.1f} ms",
+                    f"ms, stall {t.stall[-1]:.1f} ms, GUI CPU {t.gui_cpu[-1]:.1f} ms",
                     flush=True,
                 )
         window.close()
@@ -334,6 +347,22 @@ def report(results: dict[str, Timings], args: argparse.Namespace) -> None:
                 t.all_views,
                 t.stall,
             )  # fmt: skip
+        ]
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    print()
+    print(
+        "GUI-thread CPU (time.thread_time) from the trigger until each view shows the result "
+        "(cumulative: all the GUI work done by then), median / max, ms:"
+    )
+    print()
+    print("| action | " + " | ".join(VIEWS) + " | until all views |")
+    print("| --- |" + " --- |" * (len(VIEWS) + 1))
+    for name, t in results.items():
+        if not t.gui_cpu:
+            continue
+        cells = [
+            "-" if np.isnan(v).all() else f"{np.nanmedian(v):.1f} / {np.nanmax(v):.1f}"
+            for v in [t.view_cpu.get(view, [np.nan]) for view in VIEWS] + [t.gui_cpu]
         ]
         print(f"| {name} | " + " | ".join(cells) + " |")
     print("\nTarget: all views < 200 ms after the action.")
