@@ -241,3 +241,35 @@ def test_binary_windows_of_some_megabytes_are_read_by_pread_not_a_populated_map(
     whole = recording.get_traces()  # 80 MiB: mapped
     assert calls == {"preadv": 1, "mmap": 1}
     np.testing.assert_array_equal(whole[100_000:112_000], written)
+
+
+def test_a_repeated_id_lookup_is_answered_again_and_never_stale(monkeypatch):
+    """`ids_to_indices` keeps its last lookup (a reader asks for the same channels for each of
+    thousands of windows): the same ids give the same positions without a new search; other
+    ids, ids changed in place, a changed answer and other main ids are never served from it."""
+    from core.base import BaseExtractor
+
+    recording = si.NumpyRecording(
+        [np.zeros((10, 5), dtype="int16")], 1000.0, channel_ids=[10, 20, 30, 40, 50]
+    )
+    searches = []
+    lookup = BaseExtractor._lookup_indices
+
+    def counted(self, ids):
+        searches.append(ids.tolist())
+        return lookup(self, ids)
+
+    monkeypatch.setattr(BaseExtractor, "_lookup_indices", counted)
+    ids = np.array([40, 20])
+    first = recording.ids_to_indices(ids)
+    again = recording.ids_to_indices(ids)
+    assert first.tolist() == again.tolist() == [3, 1] and searches == [[40, 20]]
+    again[0] = 99  # the caller's copy: the kept answer stays
+    assert recording.ids_to_indices([40, 20]).tolist() == [3, 1] and len(searches) == 1
+    ids[0] = 50  # changed in place: searched again
+    assert recording.ids_to_indices(ids).tolist() == [4, 1] and len(searches) == 2
+    assert recording.ids_to_indices([20, 30, 40], prefer_slice=True) == slice(1, 4)
+    renamed = recording.rename_channels(["a", "b", "c", "d", "e"])
+    assert renamed.ids_to_indices(["d", "b"]).tolist() == [3, 1]
+    with np.testing.assert_raises(ValueError):
+        recording.ids_to_indices([60])
