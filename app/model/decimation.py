@@ -77,6 +77,40 @@ def decimate_min_max(traces: np.ndarray, num_columns: int) -> tuple[np.ndarray, 
     return envelope, offsets
 
 
+def column_medians(values: np.ndarray) -> np.ndarray:
+    """``np.median(values, axis=0)``, several times faster for a window's ``(rows, channels)``.
+
+    Each channel is partitioned in contiguous memory (a transposed copy) instead of along the
+    rows' stride, and only around the middle.
+
+    Parameters
+    ----------
+    values : np.ndarray
+        ``(rows, columns)``, ``rows >= 1``.
+
+    Returns
+    -------
+    np.ndarray
+        The median of each column, of the dtype `np.median` gives (NaN where a column holds one).
+    """
+    values = np.asarray(values)
+    rows = values.shape[0]
+    if rows == 0 or values.ndim != 2:
+        return np.median(values, axis=0)
+    by_column = np.ascontiguousarray(values.T)
+    if not np.issubdtype(by_column.dtype, np.inexact):
+        by_column = by_column.astype("float64")  # as np.median averages integers
+    half = rows // 2
+    by_column.partition(half, axis=1)  # one order statistic: two of them take 5x longer
+    medians = by_column[:, half].copy()
+    if rows % 2 == 0:  # the other middle value is the largest of the lower half
+        medians += by_column[:, :half].max(axis=1)
+        medians /= 2
+    if np.issubdtype(values.dtype, np.inexact):
+        medians[np.isnan(values).any(axis=0)] = np.nan
+    return medians
+
+
 def column_extents(
     x: np.ndarray, y: np.ndarray, x_range: tuple[float, float], num_columns: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -188,35 +222,32 @@ def rasterize_spans_top_down(lo_rows: np.ndarray, hi_rows: np.ndarray, height: i
     -------
     np.ndarray
         ``(height, num_columns)`` C-contiguous bool image, row 0 at the top.
+
+    Notes
+    -----
+    A few passes over the spans and over the image, whatever the spans' lengths: each pixel
+    where a span starts (counted from the top) gets the row past the lowest end of the spans
+    starting there (``np.maximum.at``); a running maximum down each column then gives, at every
+    row, how far down the spans begun above it reach, and a pixel is painted when that is below
+    it.
     """
     num_columns = lo_rows.shape[0]
     start, stop = span_rows(lo_rows, hi_rows, height)
-    painted = int(stop.sum(dtype="int64")) - int(start.sum(dtype="int64"))
-    if painted <= num_columns * height * SPARSE_FRACTION:
-        # rows counted from the top: a span [start, stop) from the bottom is [height - stop,
-        # height - start) from the top
-        lengths = (stop - start).astype("int64")
-        top = np.subtract(height, stop, dtype="int64")
-        return _paint_each_span(top, lengths, num_columns, height)
-    image = np.empty((height, num_columns), dtype=bool)
-    # a few columns at a time, so that the counts stay in the CPU cache: +1 where a span starts
-    # and -1 past its end, in a block one row taller; a cumulative sum down the rows counts the
-    # spans covering each pixel
-    width = max(1, BLOCK_CELLS // (height + 1))
-    offsets = np.arange(width, dtype="int64")[:, None]
-    for first in range(0, num_columns, width):
-        block = slice(first, first + width)
-        count = min(width, num_columns - first)
-        size = count * (height + 1)
-        column = offsets[:count]
-        top = np.subtract(height, stop[block], dtype="int64")
-        counts = np.bincount((top * count + column).ravel(), minlength=size)
-        bottom = np.subtract(height, start[block], dtype="int64")
-        counts -= np.bincount((bottom * count + column).ravel(), minlength=size)
-        coverage = counts.reshape(height + 1, count)
-        np.cumsum(coverage, axis=0, out=coverage)
-        np.greater(coverage[:height], 0, out=image[:, block])
-    return image
+    # rows counted from the top: a span [start, stop) from the bottom is [height - stop,
+    # height - start) from the top
+    dtype = np.int16 if height < np.iinfo(np.int16).max else np.int32
+    first = np.subtract(height, stop, dtype=np.intp)
+    first *= num_columns
+    first += np.arange(num_columns, dtype=np.intp)[:, None]
+    end = np.subtract(height, start, dtype=dtype)
+    # one row more for the empty spans clipped below the image (they start at row ``height``)
+    reach = np.zeros((height + 1, num_columns), dtype=dtype)
+    np.maximum.at(reach.reshape(-1), first.reshape(-1), end.reshape(-1))
+    # row by row: each step is one vector operation over contiguous memory (an accumulate down
+    # axis 0 walks the columns with a stride and is three times slower)
+    for row in range(1, height):
+        np.maximum(reach[row], reach[row - 1], out=reach[row])
+    return np.greater(reach[:height], np.arange(height, dtype=dtype)[:, None])
 
 
 def span_rows(
@@ -229,27 +260,3 @@ def span_rows(
     stop = np.clip(hi_rows + 1, 0, height).astype("int32")
     np.maximum(stop, start, out=stop)
     return start, stop
-
-
-#: Spans covering at most this fraction of the image are painted one by one (cost follows the
-#: pixels painted); more are counted down each column (cost follows the image size).
-SPARSE_FRACTION = 0.1
-#: Pixels of one block of columns counted at once by `rasterize_spans_top_down` (its int64
-#: counts, 512 KiB, stay in the CPU cache).
-BLOCK_CELLS = 65_536
-
-
-def _paint_each_span(
-    top: np.ndarray, lengths: np.ndarray, num_columns: int, height: int
-) -> np.ndarray:
-    """`rasterize_spans_top_down` by setting each covered pixel: for spans covering little of
-    the image. ``top`` is each span's first row from the top, ``(columns, channels)``;
-    ``lengths`` its length in rows, alike."""
-    image = np.zeros((height, num_columns), dtype=bool)
-    lengths = lengths.ravel()
-    total = int(lengths.sum())
-    if total:
-        firsts = (top * num_columns + np.arange(num_columns, dtype="int64")[:, None]).ravel()
-        steps = np.arange(total, dtype="int64") - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        image.reshape(-1)[np.repeat(firsts, lengths) + steps * num_columns] = True
-    return image

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from app.model.decimation import decimate_min_max
+from app.model.decimation import column_medians, decimate_min_max
 from app.model.display_filters import DisplayContext, read_display_traces
 from app.model.window_source import (
     FILTERED_BUDGET_FACTOR,
@@ -464,7 +464,7 @@ def _envelope_noise(envelope: np.ndarray, column_frames: int) -> np.ndarray:
     stride = 2 * max(1, envelope.shape[0] // (2 * NOISE_ROWS))
     ranges = envelope[1::stride].astype("float32") - envelope[0::stride].astype("float32")
     expected_range = 2.0 * np.sqrt(2.0 * np.log(max(column_frames, 2)))
-    return (np.median(ranges, axis=0) * (0.6745 / expected_range)).astype("float32")
+    return (column_medians(ranges) * (0.6745 / expected_range)).astype("float32")
 
 
 #: Samples per channel the noise level is estimated from.
@@ -476,7 +476,7 @@ def _noise_levels(traces: np.ndarray) -> np.ndarray:
     if traces.shape[0] == 0:
         return np.zeros(traces.shape[1], dtype="float32")
     sample = np.asarray(traces[:: max(1, traces.shape[0] // NOISE_ROWS)], dtype="float32")
-    return np.median(np.abs(sample - np.median(sample, axis=0)), axis=0).astype("float32")
+    return column_medians(np.abs(sample - column_medians(sample))).astype("float32")
 
 
 def _scaled(recording, data: np.ndarray, channel_ids: np.ndarray, pairs: bool) -> np.ndarray:

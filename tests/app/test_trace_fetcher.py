@@ -205,3 +205,24 @@ def test_fetcher_frames_and_trace_models_import_and_run_without_qt():
     """)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "(40, 100)"
+
+
+def test_windows_of_a_binary_file_keep_their_samples_after_the_next_read(fetcher, tmp_path):
+    # a window the view keeps (decimated, passed through, or scaled) must not share memory
+    # with the file's memory map, which is released after the read
+    traces = np.random.default_rng(4).integers(-900, 900, (6_000, 4)).astype("int16")
+    path = tmp_path / "traces.raw"
+    path.write_bytes(traces.tobytes())
+    recording = si.BinaryRecordingExtractor(
+        path, 3_000.0, "int16", num_channels=4, gain_to_uV=0.25, offset_to_uV=0.0
+    )
+    kept = [
+        (fetch(fetcher, recording, 0, 5_000), traces[0:5_000], False),
+        (fetch(fetcher, recording, 100, 160), traces[100:160], False),
+        (fetch(fetcher, recording, 3_000, 6_000, scaled=True), traces[3_000:6_000], True),
+    ]
+    fetch(fetcher, recording, 1, 6_000)  # the next read
+    for window, samples, scaled in kept:
+        values = samples.astype("float32") * 0.25 if scaled else samples
+        expected, _ = decimate_min_max(values, 100)
+        np.testing.assert_array_equal(window.data, expected)
