@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPen
 
 from app.model.trace_frame import HEATMAP, TraceFrame
@@ -117,6 +117,9 @@ class TracePlot(pg.PlotWidget):
             self.scale_bar.set_scale(style.spacing / style.gain, style.count, unit)
             self.scale_bar.show()
         self.view_box.setRange(xRange=x_range, yRange=(bottom, top), padding=0)
+        # pyqtgraph defers the new transform to the next paint, where setting it marks the
+        # traces dirty again: a second paint of the data area at every frame
+        self.view_box.updateMatrix()
 
     def show_error(self, text: str) -> None:
         """Show nothing but ``text`` (top left)."""
@@ -212,13 +215,23 @@ class TraceImageItem(pg.GraphicsObject):
         return QRectF(self._rect)
 
     def paint(self, painter, *args) -> None:
-        """Blit in device coordinates: no flip or scaling when the sizes match."""
+        """Blit in device coordinates: copied pixel for pixel at a whole pixel when the sizes
+        match to within a pixel (the plot's layout may give it a fraction of a pixel more or
+        less, and a stretch by that fraction would resample the whole image); stretched
+        otherwise (the image was painted for another size, until the next frame)."""
         if self._image is None:
             return
         target = painter.transform().mapRect(self._rect)
+        image = self._image
         painter.save()
         painter.resetTransform()
-        painter.drawImage(target, self._image)
+        if (
+            abs(target.width() - image.width()) < 1.0
+            and abs(target.height() - image.height()) < 1.0
+        ):
+            painter.drawImage(QPoint(round(target.left()), round(target.top())), image)
+        else:
+            painter.drawImage(target, image)
         painter.restore()
 
 
