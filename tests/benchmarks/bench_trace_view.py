@@ -27,11 +27,10 @@ two. Options an older view lacks are skipped.
 ``tests/benchmarks/long_recording.py`` (sparse, 1 % written with noise and spikes): the pyramid
 build (time, size, peak memory, in a subprocess); the time to the first frame after
 ``spikedesk FOLDER`` (a subprocess that builds the main window as the command does), with the
-pyramid cached and without; the frame time from request to drawn frame (``frame_drawn`` plus a
-forced render) for windows of 10 ms, 1 s, 1 min, 10 min and 2 h at random places once the
-pyramid exists, with 48 and 384 channels on screen (and the CPU time the process used
-meanwhile, all threads: on a shared machine the wall time also counts other processes' turns);
-and a soak of ``--soak-steps`` random
+pyramid cached and without; the frame time from request to drawn frame (see below) for windows
+of 10 ms, 1 s, 1 min, 10 min and 2 h at random places once the pyramid exists, with 48 and 384
+channels on screen (and the CPU time the process used meanwhile, all threads: on a shared
+machine the wall time also counts other processes' turns); and a soak of ``--soak-steps`` random
 navigation steps (scroll, zoom in and out, jumps, any width from 10 ms to the whole file) at
 60 steps per second, printing the growth of resident memory and the longest gap of a 5 ms
 QTimer on the GUI thread. Targets: every width < 30 ms median; first frame < 2 s; memory growth
@@ -39,10 +38,18 @@ QTimer on the GUI thread. Targets: every width < 30 ms median; first frame < 2 s
 must hold the recording and its pyramid, e.g. from an earlier ``--keep`` run): frame times and
 soak only. Pass ``--keep`` with an existing ``--folder``, which is otherwise deleted.
 
+How a frame is timed (``--overview``): from ``session.set_frame_window`` to the end of the
+first paint event of the plot's viewport after the new frame is shown (`PaintWaiter`): the
+paint the widget does anyway, once, as on screen. Runs before December 2026 (session 5) timed
+to ``frame_drawn`` plus a forced ``view.grab()``, which renders the whole widget into a new
+pixmap while the widget's own repaint still follows, in the next frame's interval: every frame
+was painted twice. ``--grab`` also times as many other random windows that way, alternately
+with the first ones, and prints them beside (``grab ms``, ``grab cpu``) for comparison.
+
 Usage: ``python tests/benchmarks/bench_trace_view.py [--hours 1] [--filled 60] [--scrolls 40]
 [--units 500] [--folder DIR] [--source DIR] [--compare DIR] [--rounds 3] [--si0100 PY]
 [--si0105 PY] [--no-si]``, or ``python tests/benchmarks/bench_trace_view.py --overview
-[--overview-hours 2] [--folder DIR] [--soak-steps 3000] [--keep] [--frames-only]``
+[--overview-hours 2] [--folder DIR] [--soak-steps 3000] [--keep] [--frames-only] [--grab]``
 """
 
 from __future__ import annotations
