@@ -11,6 +11,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPen
 
 from app.model.trace_frame import HEATMAP, TraceFrame
 from app.theme import Theme
+from app.views.time_axis import TimeAxis
 from app.views.trace_controls import TraceViewBox
 from core.event.base import event_times
 
@@ -43,7 +44,9 @@ class TracePlot(pg.PlotWidget):
 
     def __init__(self, theme: Theme) -> None:
         self.view_box = TraceViewBox()
-        super().__init__(viewBox=self.view_box, background=theme.background)
+        super().__init__(
+            viewBox=self.view_box, background=theme.background, axisItems={"bottom": TimeAxis()}
+        )
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         plot = self.getPlotItem()
         plot.hideButtons()
