@@ -10,6 +10,8 @@ vector path of the same lines takes ten times as long.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 #: Columns reduced together by `decimate_min_max` (their samples stay in the CPU cache).
@@ -56,10 +58,79 @@ def decimate_min_max(traces: np.ndarray, num_columns: int) -> tuple[np.ndarray, 
     num_samples, num_channels = traces.shape
     if num_samples <= 2 * num_columns:
         return traces, np.arange(num_samples, dtype="int64")
-    size = -(-num_samples // num_columns)
-    count = -(-num_samples // size)
-    full = (count - 1) * size
+    size, count = column_layout(num_samples, num_columns)
     envelope = np.empty((2 * count, num_channels), dtype=traces.dtype)
+    _reduce_columns(traces, size, envelope)
+    return envelope, np.repeat(np.arange(count, dtype="int64") * size, 2)
+
+
+def column_layout(num_samples: int, num_columns: int) -> tuple[int, int]:
+    """``(q, c)``: samples per column and number of columns `decimate_min_max` gives a window of
+    ``num_samples`` (> ``2 * num_columns``) samples."""
+    size = -(-num_samples // num_columns)
+    return size, -(-num_samples // size)
+
+
+def decimate_min_max_in_chunks(
+    read: Callable[[int, int], np.ndarray], num_samples: int, num_columns: int, chunk_samples: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """`decimate_min_max` of a window read a few columns at a time, so that each piece is reduced
+    while it is in the CPU cache and no read holds more than a piece.
+
+    Parameters
+    ----------
+    read : callable
+        ``read(start, stop)`` -> ``(stop - start, channels)`` samples ``start .. stop - 1`` of
+        the window (counted from its start); called with increasing, adjacent ranges.
+    num_samples : int
+        Length of the window (> ``2 * num_columns``: a window that short is passed through by
+        `decimate_min_max`, read it whole).
+    num_columns : int
+        Pixel columns available (>= 1).
+    chunk_samples : int
+        About how many samples to read at a time (whole columns; at least one column).
+
+    Returns
+    -------
+    envelope, offsets : np.ndarray
+        Equal to ``decimate_min_max(read(0, num_samples), num_columns)``.
+
+    Raises
+    ------
+    ValueError
+        If the window is short enough to be passed through, or ``num_columns < 1``.
+    """
+    if num_columns < 1:
+        raise ValueError(f"num_columns must be >= 1, got {num_columns}")
+    if num_samples <= 2 * num_columns:
+        raise ValueError(
+            f"num_samples must be > 2 * num_columns ({2 * num_columns}) to be reduced, "
+            f"got {num_samples}"
+        )
+    size, count = column_layout(num_samples, num_columns)
+    columns_per_chunk = max(1, chunk_samples // size)
+    envelope = None
+    carried = None  # the last sample of the piece before
+    for first in range(0, count, columns_per_chunk):
+        stop = min(first + columns_per_chunk, count)
+        traces = np.asanyarray(read(first * size, min(stop * size, num_samples)))
+        if envelope is None:
+            envelope = np.empty((2 * count, traces.shape[1]), dtype=traces.dtype)
+        part = envelope[2 * first : 2 * stop]
+        _reduce_columns(traces, size, part)
+        if carried is not None:  # the piece's first column joins the column before it too
+            np.minimum(part[0], carried, out=part[0])
+            np.maximum(part[1], carried, out=part[1])
+        carried = np.array(traces[-1])
+    return envelope, np.repeat(np.arange(count, dtype="int64") * size, 2)
+
+
+def _reduce_columns(traces: np.ndarray, size: int, envelope: np.ndarray) -> None:
+    """Each column of ``size`` samples of ``traces`` (the last one may hold fewer) into its rows
+    of ``envelope`` (``2 i``: minimum, ``2 i + 1``: maximum), its range joined to the last
+    sample of the column before it in ``traces``."""
+    count, num_channels = envelope.shape[0] // 2, traces.shape[1]
+    full = (count - 1) * size
     low, high = envelope[0::2], envelope[1::2]
     # reductions over a reshaped block are several times faster than ufunc.reduceat; taking the
     # min and the max of a few columns at a time reads the samples from the cache the second time
@@ -73,8 +144,6 @@ def decimate_min_max(traces: np.ndarray, num_columns: int) -> tuple[np.ndarray, 
     previous = traces[size - 1 : full : size]
     np.minimum(low[1:], previous, out=low[1:])
     np.maximum(high[1:], previous, out=high[1:])
-    offsets = np.repeat(np.arange(count, dtype="int64") * size, 2)
-    return envelope, offsets
 
 
 def column_medians(values: np.ndarray) -> np.ndarray:

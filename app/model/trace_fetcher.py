@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from app.model.decimation import column_medians, decimate_min_max
+from app.model.decimation import column_medians, decimate_min_max, decimate_min_max_in_chunks
 from app.model.display_filters import DisplayContext, read_display_traces
 from app.model.window_source import (
     FILTERED_BUDGET_FACTOR,
@@ -363,19 +363,10 @@ def _read_window(request: _Request) -> TraceWindow:
             return _read_level(request, base, start, end, plan.level, note)
         # reduce the raw samples, then scale the small envelope: same values as reducing
         # get_traces(return_scaled=True), without converting the whole window to float
-        traces = recording.get_traces(
-            segment_index=request.segment_index,
-            start_frame=start,
-            end_frame=end,
-            channel_ids=request.channel_ids,
-        )
-        data, offsets = decimate_min_max(traces, request.num_pixels)
-        passthrough = data is traces
+        data, offsets, noise = _read_raw(request, start, end)
+        passthrough = data.shape[0] == end - start
         if request.return_scaled:
             data = _scaled(recording, data, request.channel_ids, pairs=not passthrough)
-        elif passthrough:
-            data = np.array(data)  # detach from a memmap, which may be closed later
-        noise = _noise_levels(traces)
         if request.return_scaled:
             gains = recording.get_channel_gains(channel_ids=request.channel_ids)
             noise = noise * np.abs(gains).astype("float32")
@@ -386,10 +377,50 @@ def _read_window(request: _Request) -> TraceWindow:
         **base,
         times=_times(recording, request.segment_index, start + offsets),
         data=data,
-        raw_shape=tuple(traces.shape),
+        raw_shape=(end - start, len(request.channel_ids)),
         noise_levels=noise,
         note=note,
     )
+
+
+#: Raw windows longer than the pixels are read and reduced this many bytes at a time.
+RAW_CHUNK_BYTES = 1 << 20
+
+
+def _read_raw(request: _Request, start: int, end: int):
+    """``(data, offsets, noise)``: the raw samples ``start .. end - 1`` (a copy) when they are
+    few enough to draw one by one, else their min/max envelope, read `RAW_CHUNK_BYTES` at a time:
+    each piece is reduced while it is in the CPU cache, and no read maps (and populates) the
+    whole window at once, which would hold up every other thread that maps or frees memory,
+    the GUI thread included."""
+    recording, num_pixels = request.recording, request.num_pixels
+
+    def read(first: int, stop: int) -> np.ndarray:
+        return recording.get_traces(
+            segment_index=request.segment_index,
+            start_frame=start + first,
+            end_frame=start + stop,
+            channel_ids=request.channel_ids,
+        )
+
+    num_samples = end - start
+    if num_samples <= 2 * num_pixels:
+        traces = np.array(read(0, num_samples))  # detached from a memmap, closed later
+        return traces, np.arange(num_samples, dtype="int64"), _noise_levels(traces)
+    step = _noise_step(num_samples)
+    sample = []
+
+    def read_and_sample(first: int, stop: int) -> np.ndarray:
+        traces = read(first, stop)
+        sample.append(np.array(traces[-first % step :: step]))  # rows 0, step, 2 step...
+        return traces
+
+    frame_bytes = len(request.channel_ids) * recording.get_dtype().itemsize
+    chunk_samples = max(1, RAW_CHUNK_BYTES // frame_bytes)
+    data, offsets = decimate_min_max_in_chunks(
+        read_and_sample, num_samples, num_pixels, chunk_samples
+    )
+    return data, offsets, _noise_of_sample(np.concatenate(sample))
 
 
 def _read_filtered(request: _Request, base: dict, start: int, end: int) -> TraceWindow:
@@ -473,9 +504,19 @@ NOISE_ROWS = 256
 
 def _noise_levels(traces: np.ndarray) -> np.ndarray:
     """Median absolute deviation of each column over a strided subsample (float32)."""
-    if traces.shape[0] == 0:
-        return np.zeros(traces.shape[1], dtype="float32")
-    sample = np.asarray(traces[:: max(1, traces.shape[0] // NOISE_ROWS)], dtype="float32")
+    return _noise_of_sample(traces[:: _noise_step(traces.shape[0])])
+
+
+def _noise_step(num_samples: int) -> int:
+    """The stride of the rows `_noise_levels` looks at."""
+    return max(1, num_samples // NOISE_ROWS)
+
+
+def _noise_of_sample(sample: np.ndarray) -> np.ndarray:
+    """Median absolute deviation of each column of ``sample`` (float32)."""
+    if sample.shape[0] == 0:
+        return np.zeros(sample.shape[1], dtype="float32")
+    sample = np.asarray(sample, dtype="float32")
     return column_medians(np.abs(sample - column_medians(sample))).astype("float32")
 
 

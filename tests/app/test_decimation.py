@@ -9,6 +9,7 @@ from app.model.decimation import (
     column_extents,
     column_medians,
     decimate_min_max,
+    decimate_min_max_in_chunks,
     rasterize_spans,
     rasterize_spans_top_down,
 )
@@ -188,3 +189,40 @@ def test_a_column_holding_nan_has_a_nan_median():
     values[4, 1] = np.nan
     medians = column_medians(values)
     assert medians[0] == np.median(values[:, 0]) and np.isnan(medians[1])
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    num_columns=st.integers(1, 40),
+    extra=st.integers(1, 2_000),
+    chunk_samples=st.integers(1, 3_000),
+    seed=st.integers(0, 2**16),
+)
+def test_decimating_in_chunks_equals_decimating_the_whole_window(
+    num_columns, extra, chunk_samples, seed
+):
+    num_samples = 2 * num_columns + extra
+    traces = np.random.default_rng(seed).integers(-500, 500, (num_samples, 3)).astype("int16")
+    reads = []
+
+    def read(start, stop):
+        reads.append((start, stop))
+        return traces[start:stop]
+
+    envelope, offsets = decimate_min_max_in_chunks(read, num_samples, num_columns, chunk_samples)
+    expected, expected_offsets = decimate_min_max(traces, num_columns)
+    np.testing.assert_array_equal(envelope, expected)
+    np.testing.assert_array_equal(offsets, expected_offsets)
+    assert envelope.dtype == traces.dtype
+    # adjacent pieces of whole columns covering the window once, none much above the chunk
+    assert reads[0][0] == 0 and reads[-1][1] == num_samples
+    assert all(a[1] == b[0] for a, b in zip(reads, reads[1:]))
+    size = -(-num_samples // num_columns)
+    assert all(stop - start <= max(chunk_samples, size) for start, stop in reads)
+
+
+def test_decimating_in_chunks_refuses_a_window_short_enough_to_pass_through():
+    with pytest.raises(ValueError, match="num_samples"):
+        decimate_min_max_in_chunks(lambda a, b: np.zeros((b - a, 1)), 20, 10, 5)
+    with pytest.raises(ValueError, match="num_columns"):
+        decimate_min_max_in_chunks(lambda a, b: np.zeros((b - a, 1)), 20, 0, 5)
