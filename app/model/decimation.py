@@ -224,15 +224,26 @@ def column_extents(
     y = y.astype("float32", copy=False)
     px = (x - x_start) * (num_columns / (x_stop - x_start))
 
-    # where the line crosses each column edge (NaN outside the polyline)
+    # where the line crosses each column edge (NaN outside the polyline): computed for every
+    # edge with the indices clipped (no masked copies of the whole image), then the few edges
+    # beyond the line's ends set to NaN
     edges = np.arange(num_columns + 1, dtype="float64")
     after = np.searchsorted(px, edges, side="right")
     crossing = (after > 0) & (after < px.size)
-    right = after[crossing]
-    left = right - 1
-    fraction = ((edges[crossing] - px[left]) / (px[right] - px[left])).astype("float32")
-    at_edge = np.full((num_columns + 1, y.shape[1]), np.nan, dtype="float32")
-    at_edge[crossing] = y[left] + fraction[:, None] * (y[right] - y[left])
+    if px.size < 2:  # no segment to cross an edge
+        at_edge = np.full((num_columns + 1, y.shape[1]), np.nan, dtype="float32")
+    else:
+        right = np.clip(after, 1, px.size - 1)
+        left = right - 1
+        with np.errstate(divide="ignore", invalid="ignore"):
+            fraction = ((edges - px[left]) / (px[right] - px[left])).astype("float32")
+        fraction[~crossing] = 0.0
+        at_edge = np.take(y, right, axis=0)
+        low_end = np.take(y, left, axis=0)
+        at_edge -= low_end
+        at_edge *= fraction[:, None]
+        at_edge += low_end
+        at_edge[~crossing] = np.nan
     lo = np.fmin(at_edge[:-1], at_edge[1:])
     hi = np.fmax(at_edge[:-1], at_edge[1:])
 
@@ -250,8 +261,15 @@ def column_extents(
         values = y[inside[at]]
         lo[column] = np.fmin(lo[column], values)
         hi[column] = np.fmax(hi[column], values)
-    lo[np.isnan(lo)] = np.inf
-    hi[np.isnan(hi)] = -np.inf
+    if np.isnan(y).any():  # NaN samples too: every NaN extent is empty
+        lo[np.isnan(lo)] = np.inf
+        hi[np.isnan(hi)] = -np.inf
+    else:  # only the columns with no crossing edge and no point are NaN
+        with_points = np.zeros(num_columns, dtype=bool)
+        with_points[columns] = True
+        empty = ~(crossing[:-1] | crossing[1:] | with_points)
+        lo[empty] = np.inf
+        hi[empty] = -np.inf
     return lo, hi
 
 

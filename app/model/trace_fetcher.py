@@ -524,7 +524,9 @@ def _scaled(recording, data: np.ndarray, channel_ids: np.ndarray, pairs: bool) -
     """``data`` in µV as ``get_traces(return_scaled=True)`` computes it (float32)."""
     gains = recording.get_channel_gains(channel_ids=channel_ids).astype("float32")
     offsets = recording.get_channel_offsets(channel_ids=channel_ids).astype("float32")
-    scaled = data.astype("float32") * gains + offsets
+    scaled = np.multiply(data, gains, dtype="float32")  # one pass, no float copy of data
+    if offsets.any():
+        scaled += offsets
     if pairs and np.any(gains < 0):
         # a negative gain swaps each column's min and max
         low, high = scaled[0::2].copy(), scaled[1::2].copy()

@@ -1,5 +1,7 @@
 """Min/max decimation, per-column extents of a polyline and span rasterization (no Qt)."""
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -226,3 +228,56 @@ def test_decimating_in_chunks_refuses_a_window_short_enough_to_pass_through():
         decimate_min_max_in_chunks(lambda a, b: np.zeros((b - a, 1)), 20, 10, 5)
     with pytest.raises(ValueError, match="num_columns"):
         decimate_min_max_in_chunks(lambda a, b: np.zeros((b - a, 1)), 20, 0, 5)
+
+
+def brute_force_extents(x, y, x_range, num_columns):
+    """Per column: the line's values at the column's edges (where it crosses them) and at its
+    points inside, min and max; empty columns +inf / -inf (float64, NaN samples ignored)."""
+    x, y = np.asarray(x, "float64"), np.asarray(y, "float64")
+    px = (x - x_range[0]) * num_columns / (x_range[1] - x_range[0])
+    lo = np.full((num_columns, y.shape[1]), np.inf)
+    hi = np.full((num_columns, y.shape[1]), -np.inf)
+    for column in range(num_columns):
+        values = []
+        for edge in (column, column + 1):
+            after = np.searchsorted(px, edge, side="right")
+            if 0 < after < px.size:
+                t = (edge - px[after - 1]) / (px[after] - px[after - 1])
+                values.append(y[after - 1] + t * (y[after] - y[after - 1]))
+        inside = (
+            (px >= 0)
+            & (px <= num_columns)
+            & (np.minimum(px.astype(int), num_columns - 1) == column)
+        )
+        values += list(y[inside])
+        if values:
+            stacked = np.array(values)
+            with warnings.catch_warnings():  # an all-NaN channel is an empty span
+                warnings.simplefilter("ignore", RuntimeWarning)
+                lo[column] = np.where(np.isnan(stacked).all(0), np.inf, np.nanmin(stacked, 0))
+                hi[column] = np.where(np.isnan(stacked).all(0), -np.inf, np.nanmax(stacked, 0))
+    return lo, hi
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    num_points=st.integers(0, 60),
+    num_columns=st.integers(1, 50),
+    shift=st.floats(-0.5, 0.5),
+    zoom=st.floats(0.2, 3.0),
+    with_nan=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_extents_equal_the_line_evaluated_column_by_column(
+    num_points, num_columns, shift, zoom, with_nan, seed
+):
+    rng = np.random.default_rng(seed)
+    x = np.unique(rng.uniform(0, 10, num_points))  # sorted, distinct
+    y = rng.normal(0, 100, (x.size, 3)).astype("float32")
+    if with_nan and y.size:
+        y[rng.integers(0, x.size), 1] = np.nan
+    x_range = (shift * 10, shift * 10 + 10 * zoom)
+    lo, hi = column_extents(x, y, x_range, num_columns)
+    expected_lo, expected_hi = brute_force_extents(x, y, x_range, num_columns)
+    np.testing.assert_allclose(lo, expected_lo, rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(hi, expected_hi, rtol=1e-4, atol=1e-3)
