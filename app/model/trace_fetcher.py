@@ -363,8 +363,7 @@ def _read_window(request: _Request) -> TraceWindow:
             return _read_level(request, base, start, end, plan.level, note)
         # reduce the raw samples, then scale the small envelope: same values as reducing
         # get_traces(return_scaled=True), without converting the whole window to float
-        data, offsets, noise = _read_raw(request, start, end)
-        passthrough = data.shape[0] == end - start
+        data, offsets, noise, passthrough = _read_raw(request, start, end)
         if request.return_scaled:
             data = _scaled(recording, data, request.channel_ids, pairs=not passthrough)
         if request.return_scaled:
@@ -388,8 +387,9 @@ RAW_CHUNK_BYTES = 1 << 20
 
 
 def _read_raw(request: _Request, start: int, end: int):
-    """``(data, offsets, noise)``: the raw samples ``start .. end - 1`` (a copy) when they are
-    few enough to draw one by one, else their min/max envelope, read `RAW_CHUNK_BYTES` at a time:
+    """``(data, offsets, noise, passthrough)``: the raw samples ``start .. end - 1`` (a copy;
+    ``passthrough`` True) when they are few enough to draw one by one, else their min/max
+    envelope (as `decimate_min_max` gives it), read `RAW_CHUNK_BYTES` at a time:
     each piece is reduced while it is in the CPU cache, and no read maps (and populates) the
     whole window at once, which would hold up every other thread that maps or frees memory,
     the GUI thread included."""
@@ -409,7 +409,7 @@ def _read_raw(request: _Request, start: int, end: int):
     num_samples = end - start
     if num_samples <= 2 * num_pixels:
         traces = np.array(read(0, num_samples))  # detached from a memmap, closed later
-        return traces, np.arange(num_samples, dtype="int64"), _noise_levels(traces)
+        return traces, np.arange(num_samples, dtype="int64"), _noise_levels(traces), True
     step = _noise_step(num_samples)
     sample = []
 
@@ -423,7 +423,7 @@ def _read_raw(request: _Request, start: int, end: int):
     data, offsets = decimate_min_max_in_chunks(
         read_and_sample, num_samples, num_pixels, chunk_samples
     )
-    return data, offsets, _noise_of_sample(np.concatenate(sample))
+    return data, offsets, _noise_of_sample(np.concatenate(sample)), False
 
 
 def _read_filtered(request: _Request, base: dict, start: int, end: int) -> TraceWindow:
