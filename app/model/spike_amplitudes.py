@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.model.curation_reuse import shared_spike_rows
 from core.waveforms.spike_windows import read_spike_windows, spike_position_dtype
 
 #: Spikes read per unit at most (a seeded sample beyond).
@@ -149,7 +150,13 @@ def amplitudes_from_parts(
     - a split: the unit's spikes are all spikes of one part; it gets the part's read spikes
       that it holds (all its spikes when the part was read completely, else a uniform sample
       of them, smaller than the `MAX_SPIKES` reading would take);
-    - a merge: the parts it holds spikes of were read completely and hold all its spikes.
+    - a merge: its spikes are all the spikes of the parts it holds spikes of. Parts read
+      completely give every spike. When some part was sampled (more than `MAX_SPIKES` spikes),
+      each part's read spikes (a uniform sample of that part) are thinned, seeded, to the
+      lowest sampling rate among the parts (and to at most `MAX_SPIKES` in all): every spike
+      of the merged unit then has the same chance to be shown, so the dots and the histogram
+      are as representative as a new sample read from the recording would be, without
+      reading it.
 
     Spikes are matched by their row in the base sorting's spike vector when both sortings are
     curations of one base (or one is the other's base); else by sample, which needs the unit's
@@ -167,7 +174,7 @@ def amplitudes_from_parts(
     ]
     before = int(sum(counts))
     train = np.asarray(sorting.get_unit_spike_train(unit_id, segment_index=segment_index))
-    rows = _spike_rows(sorting, previous_sorting)
+    rows = shared_spike_rows(sorting, previous_sorting)
     if rows is not None:
         keys = rows(sorting, unit_id)[before : before + train.size]
     elif train.size and np.all(np.diff(train) > 0):
@@ -176,7 +183,9 @@ def amplitudes_from_parts(
         return None  # spikes at one sample: positions would be ambiguous
     if keys.size == 0:
         return None
-    found = []  # per part holding spikes of the unit: (part, positions, mask of its read spikes)
+    # per part holding spikes of the unit: (part, positions, mask of its read spikes, whether
+    # all its spikes are the unit's)
+    found = []
     split_of = None
     for part in parts:
         part_before = sum(
@@ -197,15 +206,21 @@ def amplitudes_from_parts(
         held[held] = keys[positions[held]] == read[held]
         if not held.any():
             continue
-        found.append((part, positions[held], held))
+        inside = np.searchsorted(keys, part_keys)
+        wholly_inside = bool(np.all(inside < keys.size)) and np.array_equal(
+            keys[np.minimum(inside, keys.size - 1)], part_keys
+        )
+        found.append((part, positions[held], held, wholly_inside))
         if split_of is None and np.isin(keys, part_keys).all():
-            split_of = found[-1]
+            split_of = found[-1][:3]
     if split_of is not None:
         chosen = [split_of]
-    elif found and all(p.amplitudes.size == p.total_spikes for p, _, _ in found):
-        chosen = found
-        if sum(positions.size for _, positions, _ in found) != keys.size:
-            return None
+    elif (
+        found
+        and all(whole for *_, whole in found)
+        and sum(p.total_spikes for p, *_ in found) == keys.size
+    ):
+        chosen = _same_rate([entry[:3] for entry in found], min(MAX_SPIKES / keys.size, 1.0), seed)
     else:
         return None
     if len({p.scaled for p, _, _ in chosen}) != 1:
@@ -226,25 +241,21 @@ def amplitudes_from_parts(
     )  # fmt: skip
 
 
-def _spike_rows(sorting, previous_sorting):
-    """``rows(sorting, unit_id)``: the rows of a unit's spikes (all segments) in the base
-    spike vector shared by the two sortings, or None when they share none."""
-    from core.curation import CuratedSorting
-
-    curated = [s for s in (sorting, previous_sorting) if isinstance(s, CuratedSorting)]
-    if not curated:
-        return None
-    base = curated[0].base_sorting
-    if any(s.base_sorting is not base for s in curated):
-        return None
-    if any(
-        not isinstance(s, CuratedSorting) and s is not base for s in (sorting, previous_sorting)
-    ):
-        return None
-
-    def rows(of, unit_id) -> np.ndarray:
-        if isinstance(of, CuratedSorting):
-            return of.unit_spike_rows(unit_id)
-        return curated[0].base_unit_spike_rows(unit_id)
-
-    return rows
+def _same_rate(found: list, most: float, seed: int) -> list:
+    """The parts' read spikes thinned to one sampling rate: the lowest rate at which a part
+    was read (read / total spikes), at most ``most``. Each part's read spikes are a uniform
+    sample of it, so a uniform sample of them at the common rate makes the union a uniform
+    sample of the merged unit (a part read completely keeps all its spikes at rate 1)."""
+    rate = min([most] + [p.amplitudes.size / p.total_spikes for p, _, _ in found])
+    rng = np.random.default_rng(seed)
+    thinned = []
+    for part, positions, held in found:
+        where = np.flatnonzero(held)
+        count = min(int(round(rate * part.total_spikes)), where.size)
+        if count < where.size:
+            pick = np.sort(rng.choice(where.size, count, replace=False))
+            held = np.zeros_like(held)
+            held[where[pick]] = True
+            positions = positions[pick]
+        thinned.append((part, positions, held))
+    return thinned

@@ -304,7 +304,32 @@ class UnitTable:
             pending[:] = False
         if complete:
             pending[:] = False
-        self._values[key] = target
+        self._store(key, target, pending)
+
+    def set_rows(self, key: str, rows: np.ndarray, values: np.ndarray) -> None:
+        """Fill the cells of ``rows`` in column ``key`` with ``values`` (cells as `values`
+        gives them, e.g. another table's of the same column); they stop being pending, the
+        other rows keep theirs. ``set_column(key, {unit: value}, complete=False)`` for many
+        units at once.
+
+        Parameters
+        ----------
+        key : str
+        rows : numpy.ndarray of int
+        values : numpy.ndarray
+            One cell per row of ``rows``.
+        """
+        rows = np.asarray(rows, dtype=np.intp)
+        if len(values) != rows.size:
+            raise ValueError(f"set_rows: {rows.size} rows but {len(values)} values")
+        target = self._values[key].copy()
+        target[rows] = values
+        pending = self._pending[key].copy()
+        pending[rows] = False
+        self._store(key, target, pending)
+
+    def _store(self, key: str, values: np.ndarray, pending: np.ndarray) -> None:
+        self._values[key] = values
         self._pending[key] = pending
         self._any_pending[key] = bool(pending.any())
         self._reason.pop(key, None)
@@ -441,6 +466,11 @@ class UnitTable:
     def row_of(self, unit_id) -> int:
         """Row of ``unit_id`` (``KeyError`` if unknown)."""
         return self._row[unit_id.item() if hasattr(unit_id, "item") else unit_id]
+
+    def rows_of(self, unit_ids: list) -> np.ndarray:
+        """Row of each of ``unit_ids`` (Python ids), -1 for ids the table lacks."""
+        row = self._row
+        return np.fromiter((row.get(u, -1) for u in unit_ids), dtype=np.intp, count=len(unit_ids))
 
     # ------------------------------------------------------------------ order and filter
     def sorted_rows(self, key: str, descending: bool = False) -> np.ndarray:

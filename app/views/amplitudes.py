@@ -10,7 +10,7 @@ from PySide6.QtCore import QPointF
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QToolBar, QWidget
 
-from app.model.curation_reuse import same_unit_spikes
+from app.model.curation_reuse import same_unit_spikes, seed_channels
 from app.model.polygon import points_in_polygon
 from app.model.session import Session
 from app.model.spike_amplitudes import UnitAmplitudes, amplitudes_from_parts, unit_amplitudes
@@ -165,24 +165,42 @@ class AmplitudesView(ComputedView):
         if not units:
             self._show_message("Select units to see their spike amplitudes over time.")
             return
-        waiting = [u for u in units if u not in session.unit_channel_ids]
+        channels = dict(session.unit_channel_ids)
+        waiting = [u for u in units if u not in channels]
         estimated = session.recording is not None and session.recording.get_num_channels() >= 2
         if waiting and session.waveform_extractor is None and estimated:
-            # the unit-channel estimate runs (a new or merged unit): drawn when it ends
-            names = ", ".join(str(u) for u in waiting)
-            self._show_message(f"Finding the extremum channel of unit {names}…")
-            return
+            # the unit-channel estimate runs (a new or merged unit): meanwhile a unit made by
+            # an action from units on display takes their channel, and its amplitudes from
+            # theirs; it is drawn again if its estimated channel differs
+            channels.update(self._provisional_channels(waiting))
+            waiting = [u for u in waiting if u not in channels]
+            if waiting:
+                names = ", ".join(str(u) for u in waiting)
+                self._show_message(f"Finding the extremum channel of unit {names}…")
+                return
         snapshot = {
             "sorting": session.sorting,
             "segment_index": session.segment_index,
             "recording": session.recording,
-            "unit_channel_ids": dict(session.unit_channel_ids),
+            "unit_channel_ids": channels,
             "waveform_extractor": session.waveform_extractor,
             "return_scaled": session.return_scaled,
         }
         known = self._still_valid(snapshot, units)
         parts = self._parts(snapshot, [u for u in units if u not in known])
         self._compute(lambda: (snapshot, compute_amplitudes(snapshot, units, known, parts)))
+
+    def _provisional_channels(self, unit_ids: list) -> dict:
+        """Channels of new units of ``unit_ids`` taken from the units on display they were
+        made of (`seed_channels`: a split part's unit, a merged unit's largest part)."""
+        if self._read is None:
+            return {}
+        drawn_snapshot, drawn = self._read
+        drawn_channels = drawn_snapshot["unit_channel_ids"]
+        channels = {
+            u.unit_id: drawn_channels[u.unit_id] for u in drawn if u.unit_id in drawn_channels
+        }
+        return seed_channels(self._session.sorting, drawn_snapshot["sorting"], channels, unit_ids)
 
     def _read_in_context_of(self, snapshot: dict) -> tuple | None:
         """``(snapshot, units)`` of the amplitudes on display when they were read from the same

@@ -8,6 +8,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
+from app.model.curation_reuse import same_unit_spikes, shared_spike_rows
 from app.model.session import Session
 from app.views.computed_view import ComputedView, toolbar
 from app.views.plot_parts import spin_box, style_axes
@@ -49,6 +50,78 @@ def compute_unit_correlograms(sorting, unit_ids: list, window_ms: float, bin_ms:
     return CorrelogramData(list(unit_ids), ccgs, bins)
 
 
+def correlograms_after_action(
+    sorting, unit_ids: list, window_ms: float, bin_ms: float, previous=None
+) -> CorrelogramData:
+    """Correlograms of ``unit_ids``, derived from those on display when a curation action
+    allows it, else counted (`compute_unit_correlograms`).
+
+    ``previous`` is ``(sorting, CorrelogramData)`` on display. Correlograms count ordered
+    pairs of distinct spikes, so they add up over units: when every unit of ``unit_ids`` is a
+    unit on display with the same spikes, or a union of units on display (a merge of them),
+    ``ccgs[i, j]`` is the sum of the displayed ``ccgs[a, b]`` over the units ``a`` of ``i``
+    and ``b`` of ``j``, exactly what counting gives, and nothing is counted. Otherwise (a
+    split part, a unit back after an undo, another selection) every pair is counted.
+    """
+    bins, _, _ = _make_bins(sorting, window_ms, bin_ms)
+    sources = _sources(sorting, unit_ids, bins, previous)
+    if sources is None:
+        return compute_unit_correlograms(sorting, unit_ids, window_ms, bin_ms)
+    shown = previous[1].ccgs
+    ccgs = np.zeros((len(unit_ids), len(unit_ids), bins.size - 1), dtype="int64")
+    for i, rows in enumerate(sources):
+        for j, cols in enumerate(sources):
+            ccgs[i, j] = shown[np.ix_(rows, cols)].sum(axis=(0, 1))
+    return CorrelogramData(list(unit_ids), ccgs, bins)
+
+
+def _sources(sorting, unit_ids: list, bins: np.ndarray, previous) -> list | None:
+    """For each unit, the positions of the units on display whose spikes it holds, all and
+    only; None when a unit is not such a union (or the bins differ)."""
+    if previous is None:
+        return None
+    before, data = previous
+    if not np.array_equal(bins, data.bins):
+        return None
+    position = {u: i for i, u in enumerate(data.unit_ids)}
+    rows_of = shared_spike_rows(sorting, before)
+    present = set(sorting.unit_ids.tolist())
+    sources = []
+    for unit_id in unit_ids:
+        if unit_id in position and same_unit_spikes(before, sorting, unit_id):
+            sources.append([position[unit_id]])
+            continue
+        if rows_of is None:
+            return None
+        rows = rows_of(sorting, unit_id)
+        parts, held = [], 0
+        for shown_id, at in position.items():
+            if shown_id in present and same_unit_spikes(before, sorting, shown_id):
+                continue  # still a unit of its own: not a part of another
+            part = rows_of(before, shown_id)
+            # a few of its spikes first: most shown units share none
+            found = _held(rows, part[:: max(part.size // 64, 1)])
+            if found == 0:
+                continue  # units of one sorting share no spike: not a part if these are out
+            if _held(rows, part) != part.size:
+                return None  # shares spikes with a shown unit without holding it all
+            parts.append(at)
+            held += part.size
+        if not parts or held != rows.size:
+            return None  # (the parts are disjoint: holding their count, it is their union)
+        sources.append(parts)
+    return sources
+
+
+def _held(rows: np.ndarray, part: np.ndarray) -> int:
+    """How many of the sorted ``part`` are in the sorted ``rows``."""
+    if rows.size == 0 or part.size == 0:
+        return 0
+    where = np.searchsorted(rows, part)
+    inside = where < rows.size
+    return int(np.count_nonzero(rows[where[inside]] == part[inside]))
+
+
 class CorrelogramsView(ComputedView):
     """A grid of correlograms of the selected units, the refractory period shaded.
 
@@ -68,6 +141,8 @@ class CorrelogramsView(ComputedView):
         self.plots: dict[tuple[int, int], pg.PlotItem] = {}
         self._cells: dict[tuple[int, int], tuple] = {}  # plot, curve, shade on display
         self._pool: dict[tuple[int, int], tuple] = {}  # every cell made, by grid position
+        self._requested = None  # the sorting of the newest computation
+        self._sorting_shown = None  # the sorting the correlograms on display are of
 
         self.window_spin = spin_box(2.0, 2000.0, 50.0, " ms", "Whole window of lags")
         self.bin_spin = spin_box(0.05, 100.0, 1.0, " ms", "Bin width")
@@ -112,7 +187,11 @@ class CorrelogramsView(ComputedView):
             return
         sorting = session.sorting
         window_ms, bin_ms = self.window_spin.value(), self.bin_spin.value()
-        self._compute(lambda: compute_unit_correlograms(sorting, units, window_ms, bin_ms))
+        previous = None if self._value is None else (self._sorting_shown, self._value)
+        self._requested = sorting
+        self._compute(
+            lambda: correlograms_after_action(sorting, units, window_ms, bin_ms, previous)
+        )
 
     # ------------------------------------------------------------------ drawing
     def _clear(self) -> None:
@@ -121,6 +200,7 @@ class CorrelogramsView(ComputedView):
         self._cells = {}
 
     def _draw(self, _data: CorrelogramData) -> None:
+        self._sorting_shown = self._requested
         self._redraw()
 
     def _redraw(self, *_) -> None:

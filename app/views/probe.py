@@ -6,6 +6,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import pyqtgraph as pg
@@ -432,11 +433,12 @@ class ProbeView(QWidget):
         selected = set(self._session.selected_channel_ids)
         overlay, extremum = self._unit_overlay()
         units_on = bool(overlay)
+        # each pen made once per restyle, when first needed (hundreds of contacts share them)
         pens = {
-            "normal": lambda: _pen(theme.foreground, 1.0, alpha=160),
-            "faint": lambda: _pen(theme.foreground, 1.0, alpha=70),
-            "unwired": lambda: _pen(theme.foreground, 1.0, Qt.PenStyle.DotLine, alpha=160),
-            "highlight": lambda: _pen(theme.selection, 3.0),
+            "normal": cache(lambda: _pen(theme.foreground, 1.0, alpha=160)),
+            "faint": cache(lambda: _pen(theme.foreground, 1.0, alpha=70)),
+            "unwired": cache(lambda: _pen(theme.foreground, 1.0, Qt.PenStyle.DotLine, alpha=160)),
+            "highlight": cache(lambda: _pen(theme.selection, 3.0)),
         }
         fills = []
         for i in range(len(self._items)):

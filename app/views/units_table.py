@@ -392,42 +392,45 @@ class UnitsTableView(QWidget):
         known = set(previous.unit_ids.tolist())
         # a unit whose values were still being computed is computed again (values an
         # earlier action kept and the table on display has not copied yet count as known)
-        return [
-            u
-            for u in table.unit_ids.tolist()
-            if u in known and all(self._known_value(u, k)[0] for k in keys)
-        ]
+        unit_ids = table.unit_ids.tolist()
+        kept = np.fromiter((u in known for u in unit_ids), dtype=bool, count=len(unit_ids))
+        for key in keys:
+            kept &= self._known_values(unit_ids, key)[0]
+        return np.asarray(unit_ids, dtype=object)[kept].tolist()
 
-    def _known_value(self, unit_id, key: str) -> tuple[bool, object]:
-        """``(True, value)`` of a unit's computed cell in the table on display, or else in
-        the table before the last curation action (values it keeps but has not copied yet);
-        ``(False, None)`` if neither has it."""
+    def _known_values(self, unit_ids: list, key: str) -> tuple[np.ndarray, np.ndarray | None]:
+        """Whether each unit of ``unit_ids`` has a computed cell of ``key`` in the table on
+        display, or else in the table before the last curation action (values it keeps but
+        has not copied yet), and those cells: ``(found, values)`` (``values`` None when no
+        table has the column)."""
+        found = np.zeros(len(unit_ids), dtype=bool)
+        values = None
         for source in (self.table, self._previous_table):
             if source is None or source.state(key) == UNAVAILABLE:
                 continue
-            try:
-                row = source.row_of(unit_id)
-            except KeyError:
-                continue
-            if not source.is_pending(row, key):
-                return True, source.values(key)[row]
-        return False, None
+            rows = source.rows_of(unit_ids)
+            here = (rows >= 0) & ~found
+            here[here] = ~source.pending_rows(key)[rows[here]]
+            column = source.values(key)
+            if values is None:
+                values = np.empty(len(unit_ids), dtype=column.dtype)
+            values[here] = column[rows[here]]
+            found |= here
+        return found, values
 
     def _keep_values(self, table: UnitTable, keys, unit_ids: list) -> None:
         """Copy the values the table on display (or the one before the last curation action)
         has of ``unit_ids`` (those computed) into ``table``; the running jobs fill in the
         rest."""
         previous = self.table
+        rows = table.rows_of(unit_ids)
         for key in keys:
             if previous.state(key) == UNAVAILABLE:
                 table.set_unavailable(key, previous.reason(key))
                 continue
-            kept = {}
-            for unit_id in unit_ids:
-                found, value = self._known_value(unit_id, key)
-                if found:
-                    kept[unit_id] = value
-            table.set_column(key, kept, complete=False)
+            found, values = self._known_values(unit_ids, key)
+            found &= rows >= 0
+            table.set_rows(key, rows[found], values[found])
 
     def _on_unit_channels(self, *_) -> None:
         session, table = self._session, self.table

@@ -107,3 +107,56 @@ def test_spikes_at_one_sample_are_matched_by_their_row(data, tmp_path):
         amplitudes_from_parts(after, new_ids[0], 1, before, [whole]),
         read(after, new_ids[0], recording),
     )
+
+
+def test_a_merge_of_sampled_units_takes_their_sampled_spikes_at_one_rate(
+    data, tmp_path, monkeypatch
+):
+    """Parts read as samples: the merged unit shows their read spikes thinned to the lowest
+    rate among them (every spike equally likely), with the values a full read gives."""
+    recording, sorting = data
+    curation = CurationSession(sorting, journal_folder=tmp_path)
+    before = curation.sorting
+    counts = [before.get_unit_spike_train(u, segment_index=1).size for u in (0, 1)]
+    monkeypatch.setattr(spike_amplitudes, "MAX_SPIKES", min(counts) // 2)
+    parts = [read(before, u, recording) for u in (0, 1)]
+    assert all(p.amplitudes.size < p.total_spikes for p in parts)
+    merged = curation.merge([0, 1])
+    after = curation.sorting
+    derived = amplitudes_from_parts(after, merged, 1, before, parts)
+    assert derived is not None and derived.total_spikes == sum(counts)
+    assert derived.amplitudes.size <= spike_amplitudes.MAX_SPIKES + 1
+    monkeypatch.setattr(spike_amplitudes, "MAX_SPIKES", 10_000)
+    fresh = read(after, merged, recording)  # every spike
+    at = np.searchsorted(fresh.spike_indices, derived.spike_indices)
+    np.testing.assert_array_equal(fresh.spike_indices[at], derived.spike_indices)
+    np.testing.assert_array_equal(fresh.amplitudes[at], derived.amplitudes)
+    np.testing.assert_array_equal(fresh.times[at], derived.times)
+    # one rate for both parts: each part shows the same share of its spikes
+    train_of = {u: before.get_unit_spike_train(u, segment_index=1) for u in (0, 1)}
+    shown = after.get_unit_spike_train(merged, segment_index=1)[
+        derived.spike_indices - (after.get_unit_spike_train(merged, segment_index=0).size)
+    ]
+    rates = [np.isin(shown, train_of[u]).sum() / counts[i] for i, u in enumerate((0, 1))]
+    assert rates[0] == pytest.approx(rates[1], abs=1.5 / min(counts))
+    # every shown spike is one its part read
+    read_spikes = np.concatenate(
+        [train_of[u][p.spike_indices - before.get_unit_spike_train(u, segment_index=0).size]
+         for u, p in zip((0, 1), parts)]
+    )  # fmt: skip
+    assert np.isin(shown, read_spikes).all()
+
+
+def test_a_merge_with_a_part_not_wholly_in_it_is_not_taken(data, tmp_path):
+    """Units whose spikes the unit holds only some of (a half of a merge of 0 and 1, split
+    off later, against 0 and 1 read completely) give nothing: not a merge of them."""
+    recording, sorting = data
+    curation = CurationSession(sorting, journal_folder=tmp_path)
+    before = curation.sorting
+    parts = [read(before, u, recording) for u in (0, 1)]
+    merged = curation.merge([0, 1])
+    after = curation.sorting
+    count = after.count_num_spikes_per_unit()[merged]
+    halves = curation.split(merged, indices=[np.arange(0, count // 2)])
+    split = curation.sorting
+    assert amplitudes_from_parts(split, halves[0], 1, before, parts) is None

@@ -167,3 +167,59 @@ def test_split_parts_take_their_amplitudes_from_the_unit_on_display(qtbot, windo
     assert set(parts) - same <= set(read)
     monkeypatch.undo()
     assert_same_dots(dots(view), fresh_amplitudes(qtbot, session))
+
+
+def test_new_units_are_drawn_on_their_parts_channel_before_the_estimate_ends(
+    qtbot, window, monkeypatch
+):
+    """While the estimate of a split part's channel runs (held here), the amplitudes view
+    draws the parts on their unit's channel from its amplitudes (no reading); once the
+    estimate ends, a part whose channel differs is read on its own channel, and the dots
+    equal a fresh view's."""
+    import threading
+
+    import app.unit_channels_runner as runner_module
+
+    session = window.session
+    view = window.views["amplitudes"]
+    unit = session.sorting.unit_ids.tolist()[2]
+    with qtbot.waitSignal(view.drawn, timeout=20_000):
+        session.select_units([unit])
+    qtbot.waitUntil(lambda: [u.unit_id for u in view.units] == [unit])
+    channel = session.unit_channel_ids[unit]
+    count = session.sorting.count_num_spikes_per_unit()[unit]
+    session.select_spikes(unit, np.arange(0, count, 2))
+    release = threading.Event()
+    estimate = runner_module.estimate_unit_templates
+
+    def held_estimate(*args, **kwargs):
+        release.wait(20)
+        return estimate(*args, **kwargs)
+
+    monkeypatch.setattr(runner_module, "estimate_unit_templates", held_estimate)
+    read = []
+    original = amplitudes_module.unit_amplitudes
+    monkeypatch.setattr(
+        amplitudes_module,
+        "unit_amplitudes",
+        lambda sorting, unit_id, *a, **k: (
+            read.append(unit_id) or original(sorting, unit_id, *a, **k)
+        ),
+    )
+    before = set(session.sorting.unit_ids.tolist())
+    try:
+        window.menus.actions["split"].trigger()
+        parts = sorted(set(session.sorting.unit_ids.tolist()) - before)
+        qtbot.waitUntil(lambda: sorted(u.unit_id for u in view.units) == parts, timeout=20_000)
+        assert not any(p in session.unit_channel_ids for p in parts)  # still estimating
+        assert read == []  # taken from the unit's amplitudes, read on its channel
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: all(p in session.unit_channel_ids for p in parts), timeout=20_000)
+    assert view.wait_until_idle()
+    qtbot.wait(50)
+    assert view.wait_until_idle()
+    differ = {p for p in parts if session.unit_channel_ids[p] != channel}
+    assert set(read) == differ
+    monkeypatch.undo()
+    assert_same_dots(dots(view), fresh_amplitudes(qtbot, session))

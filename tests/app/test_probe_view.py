@@ -92,6 +92,25 @@ def test_selected_contacts_are_outlined(qtbot, session):
     assert sorted(view.outlined_channel_ids()) == [3, 40]
 
 
+def test_a_restyle_of_every_contact_makes_each_pen_once(qtbot, session, monkeypatch):
+    """Hundreds of contacts change pen when units are shown or go: one pen per style."""
+    import app.views.probe as probe_module
+
+    view = make_view(qtbot, session)
+    made = []
+    pen = probe_module._pen
+    monkeypatch.setattr(probe_module, "_pen", lambda *a, **k: made.append(a) or pen(*a, **k))
+    session.select_channels([3, 40])  # two contacts highlighted, the others keep theirs
+    assert len(made) == 1
+    made.clear()
+    view._restyle()  # nothing changed: no pen is set, none made
+    assert made == []
+    view._item_styles.clear()  # every contact restyled: normal and highlight pens, once each
+    view._restyle()
+    assert len(made) == 2
+    assert sorted(view.outlined_channel_ids()) == [3, 40]
+
+
 def test_recording_without_locations_shows_a_message(qtbot):
     session = Session()
     session.open(recording=si.NumpyRecording(np.zeros((10, 2)), sampling_frequency=1000.0))

@@ -91,3 +91,22 @@ def test_the_runner_finds_the_channels_in_its_job_not_on_the_gui_thread(qtbot, d
     assert dict(session.unit_channel_ids) == expected
     assert set(expected) == set(demo.sorting.unit_ids.tolist())
     jobs.shutdown()
+
+
+def test_seed_channels_follow_the_most_shared_spikes(demo, tmp_path):
+    from app.model.curation_reuse import seed_channels
+    from core.curation import CurationSession
+
+    curation = CurationSession(demo.sorting, journal_folder=tmp_path)
+    before = curation.sorting
+    ids = before.unit_ids.tolist()
+    channels = {u: f"ch{u}" for u in ids[:3]}
+    counts = before.count_num_spikes_per_unit()
+    merged = curation.merge(ids[:3])
+    largest = max(ids[:3], key=counts.get)
+    assert seed_channels(curation.sorting, before, channels) == {merged: f"ch{largest}"}
+    # units of unknown channel give none; another base gives none
+    assert seed_channels(curation.sorting, before, {}) == {}
+    assert seed_channels(curation.sorting, before, channels, unit_ids=[]) == {}
+    assert seed_channels(curation.sorting, curation.sorting, channels) == {}
+    assert seed_channels(curation.sorting, demo.sorting.select_units(ids[:3]), channels) == {}

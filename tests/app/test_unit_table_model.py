@@ -246,3 +246,18 @@ def test_widest_text_is_as_long_as_the_longest_cell(table):
     assert len(table.widest_text("firing_rate")) == longest("firing_rate")
     for key in ("label", "KSLabel", "unit_id", "depth"):
         assert len(table.widest_text(key)) == longest(key)
+
+
+def test_set_rows_fills_some_cells_as_set_column_with_a_mapping(sorting, recording):
+    by_rows = build_unit_table(sorting, recording, {3: 2, 7: 0, 11: 3})
+    by_mapping = build_unit_table(sorting, recording, {3: 2, 7: 0, 11: 3})
+    rows = by_rows.rows_of([11, 99, 3])
+    assert rows.tolist() == [by_rows.row_of(11), -1, by_rows.row_of(3)]
+    by_rows.set_rows("snr", rows[[0, 2]], np.array([12.0, 5.25]))
+    by_mapping.set_column("snr", {3: 5.25, 11: 12.0}, complete=False)
+    np.testing.assert_array_equal(by_rows.values("snr"), by_mapping.values("snr"))
+    np.testing.assert_array_equal(by_rows.pending_rows("snr"), by_mapping.pending_rows("snr"))
+    assert by_rows.texts("snr") == by_mapping.texts("snr")
+    assert by_rows.state("snr") == by_mapping.state("snr") == "pending"  # unit 7 still is
+    with pytest.raises(ValueError, match="2 rows but 1 values"):
+        by_rows.set_rows("snr", rows[[0, 2]], np.array([1.0]))
