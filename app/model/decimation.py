@@ -10,6 +10,8 @@ vector path of the same lines takes ten times as long.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 #: Columns reduced together by `decimate_min_max` (their samples stay in the CPU cache).
@@ -56,10 +58,79 @@ def decimate_min_max(traces: np.ndarray, num_columns: int) -> tuple[np.ndarray, 
     num_samples, num_channels = traces.shape
     if num_samples <= 2 * num_columns:
         return traces, np.arange(num_samples, dtype="int64")
-    size = -(-num_samples // num_columns)
-    count = -(-num_samples // size)
-    full = (count - 1) * size
+    size, count = column_layout(num_samples, num_columns)
     envelope = np.empty((2 * count, num_channels), dtype=traces.dtype)
+    _reduce_columns(traces, size, envelope)
+    return envelope, np.repeat(np.arange(count, dtype="int64") * size, 2)
+
+
+def column_layout(num_samples: int, num_columns: int) -> tuple[int, int]:
+    """``(q, c)``: samples per column and number of columns `decimate_min_max` gives a window of
+    ``num_samples`` (> ``2 * num_columns``) samples."""
+    size = -(-num_samples // num_columns)
+    return size, -(-num_samples // size)
+
+
+def decimate_min_max_in_chunks(
+    read: Callable[[int, int], np.ndarray], num_samples: int, num_columns: int, chunk_samples: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """`decimate_min_max` of a window read a few columns at a time, so that each piece is reduced
+    while it is in the CPU cache and no read holds more than a piece.
+
+    Parameters
+    ----------
+    read : callable
+        ``read(start, stop)`` -> ``(stop - start, channels)`` samples ``start .. stop - 1`` of
+        the window (counted from its start); called with increasing, adjacent ranges.
+    num_samples : int
+        Length of the window (> ``2 * num_columns``: a window that short is passed through by
+        `decimate_min_max`, read it whole).
+    num_columns : int
+        Pixel columns available (>= 1).
+    chunk_samples : int
+        About how many samples to read at a time (whole columns; at least one column).
+
+    Returns
+    -------
+    envelope, offsets : np.ndarray
+        Equal to ``decimate_min_max(read(0, num_samples), num_columns)``.
+
+    Raises
+    ------
+    ValueError
+        If the window is short enough to be passed through, or ``num_columns < 1``.
+    """
+    if num_columns < 1:
+        raise ValueError(f"num_columns must be >= 1, got {num_columns}")
+    if num_samples <= 2 * num_columns:
+        raise ValueError(
+            f"num_samples must be > 2 * num_columns ({2 * num_columns}) to be reduced, "
+            f"got {num_samples}"
+        )
+    size, count = column_layout(num_samples, num_columns)
+    columns_per_chunk = max(1, chunk_samples // size)
+    envelope = None
+    carried = None  # the last sample of the piece before
+    for first in range(0, count, columns_per_chunk):
+        stop = min(first + columns_per_chunk, count)
+        traces = np.asanyarray(read(first * size, min(stop * size, num_samples)))
+        if envelope is None:
+            envelope = np.empty((2 * count, traces.shape[1]), dtype=traces.dtype)
+        part = envelope[2 * first : 2 * stop]
+        _reduce_columns(traces, size, part)
+        if carried is not None:  # the piece's first column joins the column before it too
+            np.minimum(part[0], carried, out=part[0])
+            np.maximum(part[1], carried, out=part[1])
+        carried = np.array(traces[-1])
+    return envelope, np.repeat(np.arange(count, dtype="int64") * size, 2)
+
+
+def _reduce_columns(traces: np.ndarray, size: int, envelope: np.ndarray) -> None:
+    """Each column of ``size`` samples of ``traces`` (the last one may hold fewer) into its rows
+    of ``envelope`` (``2 i``: minimum, ``2 i + 1``: maximum), its range joined to the last
+    sample of the column before it in ``traces``."""
+    count, num_channels = envelope.shape[0] // 2, traces.shape[1]
+    full = (count - 1) * size
     low, high = envelope[0::2], envelope[1::2]
     # reductions over a reshaped block are several times faster than ufunc.reduceat; taking the
     # min and the max of a few columns at a time reads the samples from the cache the second time
@@ -73,8 +144,40 @@ def decimate_min_max(traces: np.ndarray, num_columns: int) -> tuple[np.ndarray, 
     previous = traces[size - 1 : full : size]
     np.minimum(low[1:], previous, out=low[1:])
     np.maximum(high[1:], previous, out=high[1:])
-    offsets = np.repeat(np.arange(count, dtype="int64") * size, 2)
-    return envelope, offsets
+
+
+def column_medians(values: np.ndarray) -> np.ndarray:
+    """``np.median(values, axis=0)``, several times faster for a window's ``(rows, channels)``.
+
+    Each channel is partitioned in contiguous memory (a transposed copy) instead of along the
+    rows' stride, and only around the middle.
+
+    Parameters
+    ----------
+    values : np.ndarray
+        ``(rows, columns)``, ``rows >= 1``.
+
+    Returns
+    -------
+    np.ndarray
+        The median of each column, of the dtype `np.median` gives (NaN where a column holds one).
+    """
+    values = np.asarray(values)
+    rows = values.shape[0]
+    if rows == 0 or values.ndim != 2:
+        return np.median(values, axis=0)
+    by_column = np.ascontiguousarray(values.T)
+    if not np.issubdtype(by_column.dtype, np.inexact):
+        by_column = by_column.astype("float64")  # as np.median averages integers
+    half = rows // 2
+    by_column.partition(half, axis=1)  # one order statistic: two of them take 5x longer
+    medians = by_column[:, half].copy()
+    if rows % 2 == 0:  # the other middle value is the largest of the lower half
+        medians += by_column[:, :half].max(axis=1)
+        medians /= 2
+    if np.issubdtype(values.dtype, np.inexact):
+        medians[np.isnan(values).any(axis=0)] = np.nan
+    return medians
 
 
 def column_extents(
@@ -121,15 +224,26 @@ def column_extents(
     y = y.astype("float32", copy=False)
     px = (x - x_start) * (num_columns / (x_stop - x_start))
 
-    # where the line crosses each column edge (NaN outside the polyline)
+    # where the line crosses each column edge (NaN outside the polyline): computed for every
+    # edge with the indices clipped (no masked copies of the whole image), then the few edges
+    # beyond the line's ends set to NaN
     edges = np.arange(num_columns + 1, dtype="float64")
     after = np.searchsorted(px, edges, side="right")
     crossing = (after > 0) & (after < px.size)
-    right = after[crossing]
-    left = right - 1
-    fraction = ((edges[crossing] - px[left]) / (px[right] - px[left])).astype("float32")
-    at_edge = np.full((num_columns + 1, y.shape[1]), np.nan, dtype="float32")
-    at_edge[crossing] = y[left] + fraction[:, None] * (y[right] - y[left])
+    if px.size < 2:  # no segment to cross an edge
+        at_edge = np.full((num_columns + 1, y.shape[1]), np.nan, dtype="float32")
+    else:
+        right = np.clip(after, 1, px.size - 1)
+        left = right - 1
+        with np.errstate(divide="ignore", invalid="ignore"):
+            fraction = ((edges - px[left]) / (px[right] - px[left])).astype("float32")
+        fraction[~crossing] = 0.0
+        at_edge = np.take(y, right, axis=0)
+        low_end = np.take(y, left, axis=0)
+        at_edge -= low_end
+        at_edge *= fraction[:, None]
+        at_edge += low_end
+        at_edge[~crossing] = np.nan
     lo = np.fmin(at_edge[:-1], at_edge[1:])
     hi = np.fmax(at_edge[:-1], at_edge[1:])
 
@@ -147,8 +261,15 @@ def column_extents(
         values = y[inside[at]]
         lo[column] = np.fmin(lo[column], values)
         hi[column] = np.fmax(hi[column], values)
-    lo[np.isnan(lo)] = np.inf
-    hi[np.isnan(hi)] = -np.inf
+    if np.isnan(y).any():  # NaN samples too: every NaN extent is empty
+        lo[np.isnan(lo)] = np.inf
+        hi[np.isnan(hi)] = -np.inf
+    else:  # only the columns with no crossing edge and no point are NaN
+        with_points = np.zeros(num_columns, dtype=bool)
+        with_points[columns] = True
+        empty = ~(crossing[:-1] | crossing[1:] | with_points)
+        lo[empty] = np.inf
+        hi[empty] = -np.inf
     return lo, hi
 
 
@@ -188,35 +309,32 @@ def rasterize_spans_top_down(lo_rows: np.ndarray, hi_rows: np.ndarray, height: i
     -------
     np.ndarray
         ``(height, num_columns)`` C-contiguous bool image, row 0 at the top.
+
+    Notes
+    -----
+    A few passes over the spans and over the image, whatever the spans' lengths: each pixel
+    where a span starts (counted from the top) gets the row past the lowest end of the spans
+    starting there (``np.maximum.at``); a running maximum down each column then gives, at every
+    row, how far down the spans begun above it reach, and a pixel is painted when that is below
+    it.
     """
     num_columns = lo_rows.shape[0]
     start, stop = span_rows(lo_rows, hi_rows, height)
-    painted = int(stop.sum(dtype="int64")) - int(start.sum(dtype="int64"))
-    if painted <= num_columns * height * SPARSE_FRACTION:
-        # rows counted from the top: a span [start, stop) from the bottom is [height - stop,
-        # height - start) from the top
-        lengths = (stop - start).astype("int64")
-        top = np.subtract(height, stop, dtype="int64")
-        return _paint_each_span(top, lengths, num_columns, height)
-    image = np.empty((height, num_columns), dtype=bool)
-    # a few columns at a time, so that the counts stay in the CPU cache: +1 where a span starts
-    # and -1 past its end, in a block one row taller; a cumulative sum down the rows counts the
-    # spans covering each pixel
-    width = max(1, BLOCK_CELLS // (height + 1))
-    offsets = np.arange(width, dtype="int64")[:, None]
-    for first in range(0, num_columns, width):
-        block = slice(first, first + width)
-        count = min(width, num_columns - first)
-        size = count * (height + 1)
-        column = offsets[:count]
-        top = np.subtract(height, stop[block], dtype="int64")
-        counts = np.bincount((top * count + column).ravel(), minlength=size)
-        bottom = np.subtract(height, start[block], dtype="int64")
-        counts -= np.bincount((bottom * count + column).ravel(), minlength=size)
-        coverage = counts.reshape(height + 1, count)
-        np.cumsum(coverage, axis=0, out=coverage)
-        np.greater(coverage[:height], 0, out=image[:, block])
-    return image
+    # rows counted from the top: a span [start, stop) from the bottom is [height - stop,
+    # height - start) from the top
+    dtype = np.int16 if height < np.iinfo(np.int16).max else np.int32
+    first = np.subtract(height, stop, dtype=np.intp)
+    first *= num_columns
+    first += np.arange(num_columns, dtype=np.intp)[:, None]
+    end = np.subtract(height, start, dtype=dtype)
+    # one row more for the empty spans clipped below the image (they start at row ``height``)
+    reach = np.zeros((height + 1, num_columns), dtype=dtype)
+    np.maximum.at(reach.reshape(-1), first.reshape(-1), end.reshape(-1))
+    # row by row: each step is one vector operation over contiguous memory (an accumulate down
+    # axis 0 walks the columns with a stride and is three times slower)
+    for row in range(1, height):
+        np.maximum(reach[row], reach[row - 1], out=reach[row])
+    return np.greater(reach[:height], np.arange(height, dtype=dtype)[:, None])
 
 
 def span_rows(
@@ -229,27 +347,3 @@ def span_rows(
     stop = np.clip(hi_rows + 1, 0, height).astype("int32")
     np.maximum(stop, start, out=stop)
     return start, stop
-
-
-#: Spans covering at most this fraction of the image are painted one by one (cost follows the
-#: pixels painted); more are counted down each column (cost follows the image size).
-SPARSE_FRACTION = 0.1
-#: Pixels of one block of columns counted at once by `rasterize_spans_top_down` (its int64
-#: counts, 512 KiB, stay in the CPU cache).
-BLOCK_CELLS = 65_536
-
-
-def _paint_each_span(
-    top: np.ndarray, lengths: np.ndarray, num_columns: int, height: int
-) -> np.ndarray:
-    """`rasterize_spans_top_down` by setting each covered pixel: for spans covering little of
-    the image. ``top`` is each span's first row from the top, ``(columns, channels)``;
-    ``lengths`` its length in rows, alike."""
-    image = np.zeros((height, num_columns), dtype=bool)
-    lengths = lengths.ravel()
-    total = int(lengths.sum())
-    if total:
-        firsts = (top * num_columns + np.arange(num_columns, dtype="int64")[:, None]).ravel()
-        steps = np.arange(total, dtype="int64") - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        image.reshape(-1)[np.repeat(firsts, lengths) + steps * num_columns] = True
-    return image

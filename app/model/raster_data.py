@@ -317,10 +317,12 @@ class OverviewCounts:
         position = {u: i for i, u in enumerate(previous_ids)}
         unit_ids = index.unit_ids.tolist()
         counts = np.zeros((len(unit_ids), self.num_bins), dtype=np.int32)
+        kept = [(row, position[u]) for row, u in enumerate(unit_ids) if u in position]
+        if kept:  # one gather for the units that kept their id (no loop of row copies)
+            rows, previous_rows = np.array(kept, dtype=np.int64).T
+            counts[rows] = self.counts[previous_rows]
         for row, unit_id in enumerate(unit_ids):
-            if unit_id in position:
-                counts[row] = self.counts[position[unit_id]]
-            else:
+            if unit_id not in position:
                 samples = index.unit_spikes(unit_id, segment_index)
                 bins = np.minimum((samples / self.bin_samples).astype(np.int64), self.num_bins - 1)
                 counts[row] = np.bincount(bins, minlength=self.num_bins)[: self.num_bins]
@@ -347,12 +349,36 @@ class OverviewCounts:
         # one np.add.reduceat over the rows, whose columns it walks with a stride
         order = drawn[np.argsort(position_of_unit[drawn], kind="stable")]
         positions = position_of_unit[order]
+        if positions.size < 2 or bool(np.all(positions[1:] != positions[:-1])):
+            # one unit per position (rows mode): each row as it is, in one assignment
+            image[positions] = self.counts[order]
+            return image
         starts = np.flatnonzero(np.r_[True, positions[1:] != positions[:-1]])
         ends = np.r_[starts[1:], positions.size]
         rows = self.counts[order]
         for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
             image[positions[start]] = rows[start:end].sum(axis=0, dtype=np.int64)
         return image
+
+
+def overview_picture(
+    overview: OverviewCounts, position_of_unit: np.ndarray, num_positions: int
+) -> tuple[np.ndarray, float]:
+    """What the overview shows: ``log1p`` of `OverviewCounts.image`, and the top of its colour
+    levels (the 99th percentile of the non-zero bins: the busiest bins saturate, the rest keeps
+    contrast). Some milliseconds of numpy for hundreds of units: computed off the GUI thread.
+
+    Returns
+    -------
+    shown : np.ndarray
+        ``(num_positions, num_bins)`` float32.
+    top : float
+        Upper colour level (> 0).
+    """
+    shown = np.log1p(overview.image(position_of_unit, num_positions))
+    nonzero = shown[shown > 0]
+    top = float(np.percentile(nonzero, 99)) if nonzero.size else 1.0
+    return shown, max(top, 1e-6)
 
 
 def depth_positions(depths: np.ndarray, visible: np.ndarray, num_bins: int = OVERVIEW_DEPTH_BINS):

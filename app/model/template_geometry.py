@@ -153,6 +153,31 @@ class Placement:
         y = self.y0[positions][:, None] + values * self.y_per_value
         return np.broadcast_to(x, y.shape), y
 
+    def channel_at(self, x: float, y: float, centre_ms: float, flat: bool):
+        """The channel whose window holds ``(x, y)`` (nearest centre first), or None.
+
+        Parameters
+        ----------
+        x, y : float
+            A point in drawing coordinates.
+        centre_ms : float
+            Time at the middle of the windows (ms).
+        flat : bool
+            Windows side by side (`flat_placement`): only ``x`` counts.
+        """
+        dx = np.abs(x - (self.x0 + centre_ms * self.x_per_ms)) / self.box_width
+        if flat:
+            inside = dx <= 0.5 * (1 + FLAT_GAP)
+            distance = dx
+        else:
+            dy = np.abs(y - self.y0) / self.row_height
+            inside = (dx <= 0.5) & (dy <= 0.5)
+            distance = np.hypot(dx, dy)
+        if not inside.any():
+            return None
+        best = np.flatnonzero(inside)[np.argmin(distance[inside])]
+        return self.channel_ids[best].item()
+
     def bounds(self, t_first: float, t_last: float) -> tuple[float, float, float, float]:
         """``(left, bottom, right, top)`` of the boxes of every channel."""
         left = float(np.min(self.x0) + t_first * self.x_per_ms)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from app.model.decimation import decimate_min_max
+from app.model.decimation import column_medians, decimate_min_max, decimate_min_max_in_chunks
 from app.model.display_filters import DisplayContext, read_display_traces
 from app.model.window_source import (
     FILTERED_BUDGET_FACTOR,
@@ -363,19 +363,9 @@ def _read_window(request: _Request) -> TraceWindow:
             return _read_level(request, base, start, end, plan.level, note)
         # reduce the raw samples, then scale the small envelope: same values as reducing
         # get_traces(return_scaled=True), without converting the whole window to float
-        traces = recording.get_traces(
-            segment_index=request.segment_index,
-            start_frame=start,
-            end_frame=end,
-            channel_ids=request.channel_ids,
-        )
-        data, offsets = decimate_min_max(traces, request.num_pixels)
-        passthrough = data is traces
+        data, offsets, noise, passthrough = _read_raw(request, start, end)
         if request.return_scaled:
             data = _scaled(recording, data, request.channel_ids, pairs=not passthrough)
-        elif passthrough:
-            data = np.array(data)  # detach from a memmap, which may be closed later
-        noise = _noise_levels(traces)
         if request.return_scaled:
             gains = recording.get_channel_gains(channel_ids=request.channel_ids)
             noise = noise * np.abs(gains).astype("float32")
@@ -386,10 +376,54 @@ def _read_window(request: _Request) -> TraceWindow:
         **base,
         times=_times(recording, request.segment_index, start + offsets),
         data=data,
-        raw_shape=tuple(traces.shape),
+        raw_shape=(end - start, len(request.channel_ids)),
         noise_levels=noise,
         note=note,
     )
+
+
+#: Raw windows longer than the pixels are read and reduced this many bytes at a time.
+RAW_CHUNK_BYTES = 1 << 20
+
+
+def _read_raw(request: _Request, start: int, end: int):
+    """``(data, offsets, noise, passthrough)``: the raw samples ``start .. end - 1`` (a copy;
+    ``passthrough`` True) when they are few enough to draw one by one, else their min/max
+    envelope (as `decimate_min_max` gives it), read `RAW_CHUNK_BYTES` at a time:
+    each piece is reduced while it is in the CPU cache, and no read maps (and populates) the
+    whole window at once, which would hold up every other thread that maps or frees memory,
+    the GUI thread included."""
+    recording, num_pixels = request.recording, request.num_pixels
+    # every channel in order: no ids to look up again at each piece's read
+    every = np.array_equal(request.channel_ids, recording.channel_ids)
+    channel_ids = None if every else request.channel_ids
+
+    def read(first: int, stop: int) -> np.ndarray:
+        return recording.get_traces(
+            segment_index=request.segment_index,
+            start_frame=start + first,
+            end_frame=start + stop,
+            channel_ids=channel_ids,
+        )
+
+    num_samples = end - start
+    if num_samples <= 2 * num_pixels:
+        traces = np.array(read(0, num_samples))  # detached from a memmap, closed later
+        return traces, np.arange(num_samples, dtype="int64"), _noise_levels(traces), True
+    step = _noise_step(num_samples)
+    sample = []
+
+    def read_and_sample(first: int, stop: int) -> np.ndarray:
+        traces = read(first, stop)
+        sample.append(np.array(traces[-first % step :: step]))  # rows 0, step, 2 step...
+        return traces
+
+    frame_bytes = len(request.channel_ids) * recording.get_dtype().itemsize
+    chunk_samples = max(1, RAW_CHUNK_BYTES // frame_bytes)
+    data, offsets = decimate_min_max_in_chunks(
+        read_and_sample, num_samples, num_pixels, chunk_samples
+    )
+    return data, offsets, _noise_of_sample(np.concatenate(sample)), False
 
 
 def _read_filtered(request: _Request, base: dict, start: int, end: int) -> TraceWindow:
@@ -464,7 +498,7 @@ def _envelope_noise(envelope: np.ndarray, column_frames: int) -> np.ndarray:
     stride = 2 * max(1, envelope.shape[0] // (2 * NOISE_ROWS))
     ranges = envelope[1::stride].astype("float32") - envelope[0::stride].astype("float32")
     expected_range = 2.0 * np.sqrt(2.0 * np.log(max(column_frames, 2)))
-    return (np.median(ranges, axis=0) * (0.6745 / expected_range)).astype("float32")
+    return (column_medians(ranges) * (0.6745 / expected_range)).astype("float32")
 
 
 #: Samples per channel the noise level is estimated from.
@@ -473,17 +507,29 @@ NOISE_ROWS = 256
 
 def _noise_levels(traces: np.ndarray) -> np.ndarray:
     """Median absolute deviation of each column over a strided subsample (float32)."""
-    if traces.shape[0] == 0:
-        return np.zeros(traces.shape[1], dtype="float32")
-    sample = np.asarray(traces[:: max(1, traces.shape[0] // NOISE_ROWS)], dtype="float32")
-    return np.median(np.abs(sample - np.median(sample, axis=0)), axis=0).astype("float32")
+    return _noise_of_sample(traces[:: _noise_step(traces.shape[0])])
+
+
+def _noise_step(num_samples: int) -> int:
+    """The stride of the rows `_noise_levels` looks at."""
+    return max(1, num_samples // NOISE_ROWS)
+
+
+def _noise_of_sample(sample: np.ndarray) -> np.ndarray:
+    """Median absolute deviation of each column of ``sample`` (float32)."""
+    if sample.shape[0] == 0:
+        return np.zeros(sample.shape[1], dtype="float32")
+    sample = np.asarray(sample, dtype="float32")
+    return column_medians(np.abs(sample - column_medians(sample))).astype("float32")
 
 
 def _scaled(recording, data: np.ndarray, channel_ids: np.ndarray, pairs: bool) -> np.ndarray:
     """``data`` in µV as ``get_traces(return_scaled=True)`` computes it (float32)."""
     gains = recording.get_channel_gains(channel_ids=channel_ids).astype("float32")
     offsets = recording.get_channel_offsets(channel_ids=channel_ids).astype("float32")
-    scaled = data.astype("float32") * gains + offsets
+    scaled = np.multiply(data, gains, dtype="float32")  # one pass, no float copy of data
+    if offsets.any():
+        scaled += offsets
     if pairs and np.any(gains < 0):
         # a negative gain swaps each column's min and max
         low, high = scaled[0::2].copy(), scaled[1::2].copy()

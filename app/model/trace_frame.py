@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from app.model.decimation import column_extents, rasterize_spans_top_down
+from app.model.decimation import column_extents, column_medians, rasterize_spans_top_down
 from app.model.spike_marks import SpikeMarkerStyle, SpikeMarks, find_spike_marks
 from app.model.spike_marks import paint_spike_marks as _paint_marks
 from app.model.trace_fetcher import TraceWindow
@@ -277,10 +277,10 @@ def prepare_frame(window: TraceWindow, style: TraceStyle, sampling_frequency: fl
     if window.decimated:  # the middle of each column's extent (rows alternate min and max)
         step = max(1, data.shape[0] // (2 * CENTRE_ROWS))
         middles = (data[0::2][::step].astype("float32") + data[1::2][::step]) / 2
-        centres = np.median(middles, axis=0).astype("float32")
+        centres = column_medians(middles).astype("float32")
     else:
         step = max(1, data.shape[0] // CENTRE_ROWS)
-        centres = np.median(data[::step], axis=0).astype("float32")
+        centres = column_medians(data[::step]).astype("float32")
     if window.decimated:
         num_columns = data.shape[0] // 2
         if num_columns > 1:

@@ -115,12 +115,13 @@ def sample_spikes_per_unit(
     np.ndarray
         Rows of the spike vector, in time order (segment, then sample).
     """
-    # from the sorting's cached per-unit trains: no temporary the size of the spike vector
+    # from the sorting's cached per-unit trains: no temporary the size of the spike vector, and
+    # per unit only its drawn spikes are gathered (never a copy of its whole train)
     dtype = sorting.to_spike_vector().dtype
     num_segments = sorting.get_num_segments()
     rng = np.random.default_rng(seed)
-    chosen = []
-    for unit_index, unit_id in enumerate(sorting.unit_ids.tolist()):
+    samples, segments, sizes = [], [], []
+    for unit_id in sorting.unit_ids.tolist():
         trains = []
         for segment_index in range(num_segments):
             train = sorting.get_unit_spike_train(unit_id, segment_index=segment_index)
@@ -130,20 +131,31 @@ def sample_spikes_per_unit(
                 )
                 train = train[first:last]
             trains.append(train)
-        count = sum(train.size for train in trains)
-        ranks = np.arange(count)
-        if count > max_spikes:
+        counts = [train.size for train in trains]
+        count = sum(counts)
+        if count > max_spikes:  # the same draws, in unit order, as ever for this seed
             ranks = np.sort(rng.choice(count, size=max_spikes, replace=False))
-        unit_spikes = np.zeros(ranks.size, dtype=dtype)
-        unit_spikes["sample_index"] = np.concatenate(trains)[ranks] if count else []
-        unit_spikes["segment_index"] = np.repeat(
-            np.arange(num_segments), [train.size for train in trains]
-        )[ranks]
-        unit_spikes["unit_index"] = unit_index
-        chosen.append(unit_spikes)
-    if not chosen:
+        else:
+            ranks = np.arange(count)
+        if num_segments == 1:
+            samples.append(trains[0][ranks])
+            segments.append(np.zeros(ranks.size, dtype=np.int64))
+        else:  # rank r of the unit: segment s holds ranks starts[s] .. starts[s + 1] - 1
+            starts = np.cumsum([0, *counts])
+            segment = np.searchsorted(starts, ranks, side="right") - 1
+            within = ranks - starts[segment]
+            sample = np.empty(ranks.size, dtype=np.int64)
+            for s in np.unique(segment).tolist():
+                sample[segment == s] = trains[s][within[segment == s]]
+            samples.append(sample)
+            segments.append(segment)
+        sizes.append(ranks.size)
+    if not sizes:
         return np.zeros(0, dtype=dtype)
-    spikes = np.concatenate(chosen)
+    spikes = np.zeros(sum(sizes), dtype=dtype)
+    spikes["sample_index"] = np.concatenate(samples)
+    spikes["segment_index"] = np.concatenate(segments)
+    spikes["unit_index"] = np.repeat(np.arange(len(sizes)), sizes)
     # the spike vector's order: segment, then sample, then unit
     order = np.lexsort((spikes["unit_index"], spikes["sample_index"], spikes["segment_index"]))
     return spikes[order]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
@@ -31,12 +32,14 @@ from PySide6.QtWidgets import (
 )
 
 from app.jobs import lower_thread_priority
+from app.model.latest_worker import LatestWorker, WorkResult
 from app.model.raster_data import (
     OverviewCounts,
     RasterStyle,
     SpikeIndex,
     curation_base,
     depth_positions,
+    overview_picture,
     paint_raster,
     row_bounds,
     spike_at,
@@ -78,12 +81,14 @@ class RasterView(QWidget):
     drawn()
         The raster was repainted.
     overview_drawn()
-        The overview image was repainted.
+        The overview image was repainted (its image is computed on a worker thread: it follows
+        the raster by some milliseconds).
     """
 
     drawn = Signal()
     overview_drawn = Signal()
     _index_built = Signal(object)
+    _overview_computed = Signal(object)
 
     def __init__(self, session: Session, parent=None) -> None:
         super().__init__(parent)
@@ -95,6 +100,7 @@ class RasterView(QWidget):
         self._index: SpikeIndex | None = None
         self._overviews: list[OverviewCounts] = []
         self._worker: threading.Thread | None = None
+        self._overview_worker: LatestWorker | None = None  # made on first use
         self._style: RasterStyle | None = None
         self._ordered_ids: list = []
         self._window = (0, 0, 0)  # segment, start, end frames on display
@@ -105,6 +111,7 @@ class RasterView(QWidget):
         self._restyle_timer.timeout.connect(self._restyle)
         self._build()
         self._index_built.connect(self._on_index_built)
+        self._overview_computed.connect(self._on_overview_computed)
         signals = session.signals
         signals.sorting.connect(self._on_sorting)
         signals.recording.connect(self._on_recording)
@@ -240,16 +247,24 @@ class RasterView(QWidget):
         return self._index is not None and self._index.sorting is self._session.sorting
 
     def wait_until_idle(self, timeout: float | None = 30.0) -> bool:
-        """Block until the spike index of the open sorting is built (tests, benchmarks)."""
+        """Block until the spike index of the open sorting is built and the overview worker
+        has nothing left to compute (tests, benchmarks; its result is shown once the event
+        loop runs)."""
         worker = self._worker
         if worker is not None:
             worker.join(timeout)
-            return not worker.is_alive()
-        return True
+            if worker.is_alive():
+                return False
+        overview = self._overview_worker
+        return overview is None or overview.wait_until_idle(timeout)
 
     def shutdown(self) -> None:
-        """Let the worker finish (it cannot be interrupted; it holds no resources)."""
+        """Let the index worker finish (it cannot be interrupted; it holds no resources) and
+        stop the overview worker."""
         self.wait_until_idle(5.0)
+        if self._overview_worker is not None:
+            self._overview_worker.close()
+            self._overview_worker = None
 
     def spike_pixels(self) -> np.ndarray | None:
         """The raster's pixels on display (uint32 ARGB, top row first), or None."""
@@ -302,6 +317,8 @@ class RasterView(QWidget):
             self._index, self._overviews = None, []
             self.raster_image.clear()
             self.overview_image.clear()
+            if self._overview_worker is not None:
+                self._overview_worker.cancel()  # an overview of the old sorting is dropped
         self._show_window_markers(sorting is not None)
         if sorting is None:
             self._show_message("No sorting open")
@@ -485,6 +502,8 @@ class RasterView(QWidget):
         self.raster_plot.getPlotItem().getAxis("left").setTicks([ticks])
 
     def _update_overview(self) -> None:
+        """Ask the overview worker for the image of the visible units (by depth when the
+        units' channels are known, else by raster row); `_on_overview_computed` shows it."""
         session, index = self._session, self._index
         segment = session.segment_index
         if index is None or not 0 <= segment < len(self._overviews):
@@ -495,28 +514,58 @@ class RasterView(QWidget):
         visible = np.array([u not in hidden for u in unit_ids], dtype=bool)
         depths = self._depths(unit_ids)
         if np.isfinite(depths).any():
-            positions, (low, high), num_bins = depth_positions(depths, visible)
-            image = overview.image(positions, num_bins)
+            positions, (low, high), num_positions = depth_positions(depths, visible)
             y0, span, label = low, high - low, "µm"
             heights = depths
         else:  # rows as in the raster, the top one at the top
             rows = {u: r for r, u in enumerate(self._ordered_ids)}
-            num = max(len(rows), 1)
+            num_positions = max(len(rows), 1)
             positions = np.array(
-                [num - 1 - rows[u] if u in rows else -1 for u in unit_ids], dtype=np.int64
+                [num_positions - 1 - rows[u] if u in rows else -1 for u in unit_ids],
+                dtype=np.int64,
             )
-            image = overview.image(positions, num)
-            y0, span, label = -0.5, float(num), "Row"
+            y0, span, label = -0.5, float(num_positions), "Row"
             heights = positions.astype(float)
-        self.overview_plot.getPlotItem().getAxis("left").setLabel(label)
-        self._mark_selected_units(unit_ids, heights)
-        duration = overview.num_samples / session.sampling_frequency
         t_start = float(session.frame_to_time(0)) if session.recording is not None else 0.0
-        shown = np.log1p(image)
-        nonzero = shown[shown > 0]
-        # the busiest bins saturate: the rest keeps contrast
-        top = float(np.percentile(nonzero, 99)) if nonzero.size else 1.0
-        self.overview_image.setImage(shown, levels=(0.0, max(top, 1e-6)))
+        placement = _OverviewPlacement(
+            index,
+            unit_ids,
+            heights,
+            label,
+            t_start,
+            overview.num_samples / session.sampling_frequency,
+            y0,
+            span,
+        )
+        if self._overview_worker is None:
+            self._overview_worker = LatestWorker("RasterOverview")
+
+        def deliver(result: WorkResult) -> None:
+            try:
+                self._overview_computed.emit((result, placement))
+            except RuntimeError:  # the view was deleted meanwhile
+                pass
+
+        self._overview_worker.submit(
+            lambda: overview_picture(overview, positions, num_positions), deliver
+        )
+
+    def _on_overview_computed(self, delivered) -> None:
+        result, placement = delivered
+        worker = self._overview_worker
+        if worker is None or result.request_id != worker.latest_id:
+            return  # a newer overview was asked for
+        if placement.index is not self._index:
+            return  # computed for another sorting
+        if result.error is not None:
+            _log.warning("the overview could not be computed: %s", result.error)
+            return
+        shown, top = result.value
+        self.overview_plot.getPlotItem().getAxis("left").setLabel(placement.label)
+        self._mark_selected_units(placement.unit_ids, placement.heights)
+        self.overview_image.setImage(shown, levels=(0.0, top))
+        y0, span = placement.y0, placement.span
+        t_start, duration = placement.t_start, placement.duration
         self.overview_image.setRect(QRectF(t_start, y0, duration, span))
         self.overview_box.setRange(
             xRange=(t_start, t_start + duration), yRange=(y0, y0 + span), padding=0
@@ -611,6 +660,20 @@ class RasterView(QWidget):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._update_labels()
+
+
+@dataclass(frozen=True, eq=False)
+class _OverviewPlacement:
+    """Where an overview image computed on the worker goes, and for which index."""
+
+    index: SpikeIndex
+    unit_ids: list
+    heights: np.ndarray  # y of each unit (its depth or row), for the selected units' lines
+    label: str
+    t_start: float
+    duration: float
+    y0: float
+    span: float
 
 
 def _segment_samples(recording, sorting, segment: int) -> int:

@@ -1,13 +1,13 @@
-"""Graphics pieces of the templates view: its view box, many-piece curves, ± std bands,
-scale bars and the depth axis of shortened probe layouts."""
+"""Graphics pieces of the templates view: its view box, items drawing finished paths and channel
+labels, ± std band outlines, scale bars and the depth axis of shortened probe layouts."""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFontMetrics, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsPathItem
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QFontMetricsF, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem
 
 from app.model.template_geometry import Placement, nice_length
 
@@ -81,22 +81,15 @@ class ScaleBars:
         #: ``(time label, value label)``; flattened, the value label is "".
         self.texts = (f"{time_ms:g} ms", value_text if mode == "probe" else "")
 
-    def items(self, color: QColor) -> list:
-        """The bar and its labels, to add to a view box."""
+    def path(self) -> QPainterPath:
+        """The L (or the time bar alone) as a path."""
         path = QPainterPath()
         x, y = self.x, self.y
         path.moveTo(x + self.width, y)
         path.lineTo(x, y)
         if self.height:
             path.lineTo(x, y + self.height)
-        bar = QGraphicsPathItem(path)
-        bar.setPen(cosmetic_pen(color, 2.0))
-        labels = [pg.TextItem(self.texts[0], color=color, anchor=(0, 0))]
-        labels[0].setPos(x, y)
-        if self.texts[1]:
-            labels.append(pg.TextItem(self.texts[1], color=color, anchor=(1, 0.5)))
-            labels[1].setPos(x, y + 0.5 * self.height)
-        return [bar, *labels]
+        return path
 
     def extent(self, metrics: QFontMetrics, view_width_px: float) -> QRectF:
         """Where the bars and their labels are, in data units at about the fitted scale."""
@@ -118,17 +111,150 @@ def depth_ticks(placement: Placement) -> list | None:
     return [[(y, f"{depth:g}") for y, depth in rows[::step]], []]
 
 
-def curve(x: np.ndarray, y: np.ndarray, pen: QPen) -> pg.PlotCurveItem:
-    """One item for many pieces: each row of ``x``/``y`` (last axis: samples) is one piece."""
-    x = np.asarray(x, dtype="float64")
-    y = np.asarray(y, dtype="float64")
-    if x.size == 0:
-        return pg.PlotCurveItem(pen=pen)
-    shape = y.shape[:-1] + (1,)
-    gap = np.full(shape, np.nan)
-    x = np.concatenate([np.broadcast_to(x, y.shape), gap], axis=-1).ravel()
-    y = np.concatenate([y, gap], axis=-1).ravel()
-    return pg.PlotCurveItem(x, y, pen=pen, connect="finite", skipFiniteCheck=False)
+class PathItem(pg.GraphicsObject):
+    """A finished `QPainterPath` drawn with a pen and a brush.
+
+    Unlike `PlotCurveItem` nothing is built at paint time, and unlike `QGraphicsPathItem` its
+    extent is given (a stroked outline of thousands of points is never computed): the path and
+    its control-point rectangle come ready from a worker thread (`set_path`). Its rendering is
+    cached in device pixels: repainting the view (another unit's paths changed, a label moved, a
+    pan) blits it, and only a new path, pen or zoom renders it again.
+    """
+
+    def __init__(self, pen: QPen | None = None, brush: QBrush | None = None) -> None:
+        super().__init__()
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self._path, self._rect = QPainterPath(), QRectF()
+        self._pen = QPen(Qt.PenStyle.NoPen) if pen is None else QPen(pen)
+        self._brush = QBrush() if brush is None else QBrush(brush)
+        self._bounds: QRectF | None = None
+
+    def set_path(self, path: QPainterPath, rect: QRectF) -> None:
+        """Draw ``path``, whose control points lie in ``rect``."""
+        self.prepareGeometryChange()
+        self._path, self._rect, self._bounds = path, QRectF(rect), None
+        self.update()
+
+    def path(self) -> QPainterPath:
+        """The path drawn."""
+        return self._path
+
+    def pen(self) -> QPen:
+        """The pen the path is stroked with."""
+        return QPen(self._pen)
+
+    def setPen(self, pen: QPen) -> None:
+        self.prepareGeometryChange()
+        self._pen, self._bounds = QPen(pen), None
+        self.update()
+
+    def brush(self) -> QBrush:
+        """The brush the path is filled with."""
+        return QBrush(self._brush)
+
+    def setBrush(self, brush: QBrush) -> None:
+        self._brush = QBrush(brush)
+        self.update()
+
+    def viewTransformChanged(self) -> None:
+        # the pen's width is in pixels: the padding in data units follows the zoom
+        self.prepareGeometryChange()
+        self._bounds = None
+
+    def boundingRect(self) -> QRectF:
+        if self._bounds is None:
+            if self._path.isEmpty():
+                self._bounds = QRectF()
+            else:
+                pad = (
+                    0.0
+                    if self._pen.style() == Qt.PenStyle.NoPen
+                    else 0.5 * self._pen.widthF() + 1.0
+                )
+                px, py = self.pixelVectors()
+                pad_x = 0.0 if px is None else pad * px.length()
+                pad_y = 0.0 if py is None else pad * py.length()
+                self._bounds = self._rect.adjusted(-pad_x, -pad_y, pad_x, pad_y)
+        return QRectF(self._bounds)
+
+    def shape(self) -> QPainterPath:
+        shape = QPainterPath()
+        shape.addRect(self.boundingRect())
+        return shape
+
+    def paint(self, painter, *_args) -> None:
+        if self._path.isEmpty():
+            return
+        painter.setPen(self._pen)
+        painter.setBrush(self._brush)
+        painter.drawPath(self._path)
+
+
+class ChannelLabels(pg.GraphicsObject):
+    """Short texts at points of the view, drawn at a constant size on screen, all in one item
+    (one `TextItem` per channel costs a transform update per label at every zoom).
+
+    Each text's lower left corner sits at its point.
+    """
+
+    def __init__(self, color: QColor, font: QFont) -> None:
+        super().__init__()
+        self._color, self._font = QColor(color), QFont(font)
+        self._metrics = QFontMetricsF(self._font)
+        self._labels: dict = {}
+        self._rect = QRectF()
+        self._bounds: QRectF | None = None
+
+    def set_labels(self, labels: dict) -> None:
+        """Show ``{key: (text, x, y)}`` (view coordinates); empty hides every label."""
+        if labels == self._labels:
+            return
+        self.prepareGeometryChange()
+        self._labels, self._bounds = dict(labels), None
+        if labels:
+            xs = [x for _, x, _ in labels.values()]
+            ys = [y for _, _, y in labels.values()]
+            self._rect = QRectF(min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))
+        else:
+            self._rect = QRectF()
+        self.update()
+
+    def labels(self) -> dict:
+        """``{key: (text, x, y)}`` on display."""
+        return dict(self._labels)
+
+    def viewTransformChanged(self) -> None:
+        self.prepareGeometryChange()
+        self._bounds = None
+
+    def boundingRect(self) -> QRectF:
+        if self._bounds is None:
+            if not self._labels:
+                self._bounds = QRectF()
+            else:
+                px, py = self.pixelVectors()
+                longest = max(
+                    self._metrics.horizontalAdvance(t) for t, _, _ in self._labels.values()
+                )
+                width = 0.0 if px is None else (longest + 2) * px.length()
+                height = 0.0 if py is None else (self._metrics.height() + 2) * py.length()
+                # y grows upwards in the view: the text lies above its point
+                self._bounds = self._rect.adjusted(0.0, 0.0, width, height)
+        return QRectF(self._bounds)
+
+    def paint(self, painter, *_args) -> None:
+        if not self._labels:
+            return
+        transform = painter.transform()
+        painter.save()
+        painter.resetTransform()
+        painter.setFont(self._font)
+        painter.setPen(self._color)
+        descent = self._metrics.descent()
+        for text, x, y in self._labels.values():
+            point = transform.map(QPointF(x, y))
+            painter.drawText(QPointF(point.x(), point.y() - descent), text)
+        painter.restore()
 
 
 def band_path(x: np.ndarray, upper: np.ndarray, lower: np.ndarray) -> QPainterPath:

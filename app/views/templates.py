@@ -3,8 +3,10 @@
 Each selected unit is drawn in its colour: the mean waveform (thick), a band of ± one standard
 deviation, and up to N individual waveforms in a lighter shade, on the channels nearest its
 extremum channel and on its sparsity channels. Channels in the unit's sparsity
-(``session.sparsity``) are drawn solid on a tinted box; the others dashed. Data is read on a
-worker thread (`app.model.waveform_source`), the newest request winning.
+(``session.sparsity``) are drawn solid on a tinted box; the others dashed. Data is read, placed
+and turned into painter paths on a worker thread (`app.model.waveform_source`,
+`app.views.template_drawing`), the newest request winning; the GUI thread hands the finished
+paths to its items, and only the units whose drawing changed get new paths.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFontMetrics, QPainterPath, QPen
 from PySide6.QtWidgets import (
-    QGraphicsPathItem,
     QLabel,
     QSizePolicy,
     QStackedWidget,
@@ -26,25 +27,19 @@ from PySide6.QtWidgets import (
 
 from app.model.latest_worker import LatestWorker, WorkResult
 from app.model.session import Session
-from app.model.template_geometry import (
-    FLAT_GAP,
-    Placement,
-    contact_pitch,
-    flat_placement,
-    probe_placement,
-)
-from app.model.waveform_source import UnitWaveforms, WaveformSource
+from app.model.template_geometry import Placement, contact_pitch
+from app.model.waveform_source import WaveformSource
 from app.theme import current_theme
 from app.views.template_controls import (
     MODES,
     TemplateControls,
 )
+from app.views.template_drawing import DrawSettings, TemplateDrawing, UnitDrawing, plan_drawing
 from app.views.template_items import (
-    ScaleBars,
+    ChannelLabels,
+    PathItem,
     TemplateViewBox,
-    band_path,
     cosmetic_pen,
-    curve,
     depth_ticks,
     with_alpha,
 )
@@ -55,17 +50,23 @@ MAX_UNITS_DRAWN = 8
 MAX_LABELLED_CHANNELS = 96
 # alpha of the parts of a unit's drawing
 _WAVEFORM_ALPHA, _BAND_ALPHA, _OUTSIDE_ALPHA, _BOX_ALPHA = 40, 70, 150, 30
+# the items of one unit's drawing
+_UNIT_PARTS = ("halo", "mean", "outside", "band", "waveforms")
 
 
-def _load_units(source: WaveformSource, unit_ids: list, num_waveforms: int):
-    """Read every unit (on the worker); a unit that fails is reported, not raised."""
+def _read_and_plan(
+    source: WaveformSource, unit_ids: list, settings: DrawSettings, previous
+) -> tuple:
+    """Read every unit and plan their drawing (on the worker); a unit that fails is reported,
+    not raised. Returns ``(source, units, errors, drawing or None)``."""
     units, errors = [], []
     for unit_id in unit_ids:
         try:
-            units.append(source.load(unit_id, num_waveforms))
+            units.append(source.load(unit_id, settings.waveform_count))
         except (OSError, ValueError) as error:
             errors.append(f"unit {unit_id}: {error}")
-    return source, units, errors
+    drawing = plan_drawing(source.layout, units, settings, previous) if units else None
+    return source, units, errors, drawing
 
 
 class TemplateView(QWidget):
@@ -106,18 +107,21 @@ class TemplateView(QWidget):
         self._source_error = ""
         self._pitch = None
         self._pitch_of = None  # the recording the pitch was measured on
-        self._units: list[UnitWaveforms] = []
+        self._units: list = []
         self._errors: list[str] = []
-        self._requested: tuple = ()
+        self._drawing: TemplateDrawing | None = None
         self._placement: Placement | None = None
-        self._marked: dict = {}
-        self._items: list = []
+        self._awaited: int | None = None  # the worker request whose drawing is wanted
+        self._fit_pending = False
+        # per unit drawn: its items ({"halo", "mean", "outside", "band", "waveforms"}), the
+        # `UnitDrawing` they show and their style; items of units no longer drawn wait hidden
         self._unit_items: dict = {}
-        self._drawn_waveforms = 0  # the waveform count of the drawing on display
-        self._bar_texts = ("", "")
-        # channel id -> its label, kept from one drawing to the next (hidden when not drawn):
-        # making a text item costs milliseconds, and a drawing has dozens
-        self._channel_labels: dict = {}
+        self._spare_items: list[dict] = []
+        self._labels_of: tuple = ()  # the placement (and mode) the channel labels show
+        self._axes_placement: Placement | None = None  # the placement the axes show
+        self._axes_of: tuple = ()
+        self._break_lines: list = []
+        self._channel_labels: ChannelLabels | None = None  # made with the view box below
         self._worker = LatestWorker("TemplateWorker")
         self._result_ready.connect(self._on_result)
         self._reset_timer = QTimer(self, singleShot=True, interval=0)
@@ -135,6 +139,17 @@ class TemplateView(QWidget):
             axis.enableAutoSIPrefix(False)
             axis.setPen(self._theme.foreground)
             axis.setTextPen(self._theme.foreground)
+        font = self.font()
+        font.setPointSizeF(max(font.pointSizeF() * 0.8, 6.0))
+        self._channel_labels = self._add(
+            ChannelLabels(with_alpha(self._theme.foreground, 150), font), 20
+        )
+        self._boxes = self._add(PathItem(), -20)
+        self._bar = self._add(PathItem(cosmetic_pen(self._theme.foreground, 2.0)), 30)
+        self._bar_labels = [
+            self._add(pg.TextItem("", color=self._theme.foreground, anchor=anchor), 30)
+            for anchor in ((0, 0), (1, 0.5))
+        ]
         self._hint = QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
         self._hint.setMargin(16)
         self._stack = QStackedWidget()
@@ -152,7 +167,7 @@ class TemplateView(QWidget):
         controls.step_unit.connect(self.select_next_unit)
         controls.mode_chosen.connect(self.set_mode)
         controls.waveforms_changed.connect(lambda _count: self._request())
-        controls.channels_changed.connect(lambda _count: self._redraw(fit=True))
+        controls.channels_changed.connect(lambda _count: self._request(fit=True))
         controls.gain_changed.connect(self._set_gain)
         controls.std_toggled.connect(self._set_std)
         controls.fit_requested.connect(self.fit)
@@ -188,7 +203,7 @@ class TemplateView(QWidget):
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         self._mode = mode
         self._mode_actions[mode].setChecked(True)
-        self._redraw(fit=True)
+        self._request(fit=True)
 
     def set_waveform_count(self, count: int) -> None:
         """Draw up to ``count`` individual waveforms per unit (0: none)."""
@@ -226,23 +241,11 @@ class TemplateView(QWidget):
 
     def channel_at(self, x: float, y: float):
         """The channel whose window is drawn at ``(x, y)`` (view coordinates), or None."""
-        placement, units = self._placement, self._units
-        if placement is None or not units:
+        drawing = self._drawing
+        if drawing is None:
             return None
-        times = units[0].times_ms()
-        centre = 0.5 * (times[0] + times[-1])
-        dx = np.abs(x - (placement.x0 + centre * placement.x_per_ms)) / placement.box_width
-        if self._mode == "probe":
-            dy = np.abs(y - placement.y0) / placement.row_height
-            inside = (dx <= 0.5) & (dy <= 0.5)
-            distance = np.hypot(dx, dy)
-        else:
-            inside = dx <= 0.5 * (1 + FLAT_GAP)
-            distance = dx
-        if not inside.any():
-            return None
-        best = np.flatnonzero(inside)[np.argmin(distance[inside])]
-        return placement.channel_ids[best].item()
+        centre = 0.5 * (drawing.t_first + drawing.t_last)
+        return drawing.placement.channel_at(x, y, centre, drawing.settings.mode == "flat")
 
     def wait_until_idle(self, timeout: float = 10.0) -> bool:
         """Block until the worker has nothing left to read (tests)."""
@@ -275,7 +278,9 @@ class TemplateView(QWidget):
 
     def marked_channel_ids(self, unit_id) -> list:
         """Channels drawn as part of ``unit_id``'s sparsity."""
-        return sorted(self._marked.get(unit_id, ()), key=self.shown_channel_ids().index)
+        drawing = self._unit_drawing(unit_id)
+        marked = () if drawing is None else drawing.marked
+        return sorted(marked, key=self.shown_channel_ids().index)
 
     def channel_anchor(self, channel_id) -> tuple[float, float]:
         """Where ``channel_id``'s window has its spike time (x) and zero (y)."""
@@ -285,18 +290,17 @@ class TemplateView(QWidget):
     def unit_curve(self, unit_id, part: str = "mean") -> tuple[np.ndarray, np.ndarray]:
         """Coordinates of a drawn part of a unit: ``"mean"`` (sparsity channels, or all),
         ``"outside"`` (mean off the sparsity) or ``"waveforms"`` (NaN between pieces)."""
-        item = self._unit_items[unit_id][part]
-        x, y = item.getData()
-        return (np.empty(0), np.empty(0)) if x is None else (x, y)
+        curve = getattr(self._unit_items[unit_id]["drawing"], part)
+        return curve.x, curve.y
 
     def template_values(self, unit_id, channel_id) -> np.ndarray:
         """The template drawn for ``unit_id`` on ``channel_id``, in data values (µV or raw)."""
-        _, y = self._unit_items[unit_id]["channels"][channel_id]
+        _, y = self._unit_items[unit_id]["drawing"].channels[channel_id]
         return (y - self.channel_anchor(channel_id)[1]) / self._placement.y_per_value
 
     def waveform_count(self, unit_id) -> int:
         """Individual waveforms drawn for ``unit_id``."""
-        return int(self._unit_items[unit_id]["count"])
+        return int(self._unit_items[unit_id]["drawing"].waveform_count)
 
     def band_path(self, unit_id) -> QPainterPath:
         """The ± std band of ``unit_id``."""
@@ -304,15 +308,11 @@ class TemplateView(QWidget):
 
     def channel_labels(self) -> dict:
         """``{channel id: (text, x, y)}`` of the channel labels on display."""
-        return {
-            channel: (label.toPlainText(), label.pos().x(), label.pos().y())
-            for channel, label in self._channel_labels.items()
-            if label.isVisible()
-        }
+        return self._channel_labels.labels()
 
     def scale_bar_texts(self) -> tuple[str, str]:
         """Labels of the time and value scale bars."""
-        return self._bar_texts
+        return ("", "") if self._drawing is None else self._drawing.bars.texts
 
     def unit_color(self, unit_id) -> QColor:
         """The colour ``unit_id`` is drawn in (the same in every view)."""
@@ -327,15 +327,15 @@ class TemplateView(QWidget):
                 self._session.select_channels([channel])
 
     def _sparsity_changed(self, *_) -> None:
-        self._redraw(fit=False)
+        self._request()
 
     def _set_gain(self, gain: float) -> None:
         self._gain = float(gain)
-        self._redraw(fit=False)
+        self._request()
 
     def _set_std(self, visible: bool) -> None:
         self._show_std = bool(visible)
-        self._redraw(fit=False)
+        self._request()
 
     # ------------------------------------------------------------------ data
     def _schedule_reset(self, *_) -> None:
@@ -343,7 +343,7 @@ class TemplateView(QWidget):
         self._reset_timer.start()
 
     def _reset_source(self) -> None:
-        self._units, self._errors, self._requested = [], [], ()
+        self._errors = []
         previous = self._source
         try:
             self._source = WaveformSource.from_session(self._session)
@@ -369,79 +369,95 @@ class TemplateView(QWidget):
         visible = set(self._session.visible_unit_ids())
         return [u for u in self._session.selected_unit_ids if u in visible][:MAX_UNITS_DRAWN]
 
-    def _request(self, *_) -> None:
-        units = self._wanted_units()
-        count = self._waveform_box.value()
-        if self._source is None or not units:
-            self._units, self._errors, self._requested = [], [], ()
-            self._redraw(fit=True)
-            return
-        self._requested = (tuple(units), count)
-        reading = f"Reading unit{'s' if len(units) > 1 else ''} {', '.join(map(str, units))}…"
-        self._info.setText(reading)
-        if self._stack.currentIndex() == 0:
-            self._hint.setText(reading)
-        source = self._source
-        self._worker.submit(lambda: _load_units(source, units, count), self._result_ready.emit)
-
-    def _on_result(self, result: WorkResult) -> None:
-        if result.error is not None:
-            self._units, self._errors = [], [result.error]
-            self._redraw(fit=True)
-            return
-        source, units, errors = result.value
-        if source is not self._source:
-            return
-        if self._drawing_of(units) and not errors and not self._errors:
-            # the same units' data as on display (a label, or a curation action that left
-            # the selected units): the drawing holds
-            self._units = units
-            self.drawn.emit()
-            return
-        new_units = [u.unit_id for u in units] != self.drawn_unit_ids()
-        self._units, self._errors = units, errors
-        self._redraw(fit=new_units or self._placement is None)
-
-    def _drawing_of(self, units: list[UnitWaveforms]) -> bool:
-        """Whether the drawing on display is of exactly these units' data."""
-        drawn = self._unit_items
-        return (
-            self._placement is not None
-            and self._drawn_waveforms == self._waveform_box.value()
-            and [u.unit_id for u in units] == list(drawn)
-            and all(drawn[u.unit_id]["data"] is u for u in units)
+    def _settings(self) -> DrawSettings:
+        return DrawSettings(
+            mode=self._mode,
+            gain=self._gain,
+            show_std=self._show_std,
+            channel_count=self._channel_box.value(),
+            waveform_count=self._waveform_box.value(),
+            pitch=self._pitch,
+            sparsity=self._session.sparsity,
         )
 
-    # ------------------------------------------------------------------ drawing
-    def _clear(self) -> None:
-        # channel labels stay: `_draw_labels` shows, moves or hides each (making one visible
-        # again costs pyqtgraph a transform update)
-        for item in self._items:
-            self.viewbox.removeItem(item)
-        self._items, self._unit_items, self._marked = [], {}, {}
-        self._placement = None
-        self._bar_texts = ("", "")
+    def _request(self, *_, fit: bool = False) -> None:
+        """Ask the worker for the drawing of the wanted units with the current settings."""
+        if self._reset_timer.isActive():
+            # the sorting or the recording just changed (e.g. a curation action): the new
+            # source asks once it is made
+            self._fit_pending = self._fit_pending or fit
+            return
+        units = self._wanted_units()
+        if self._source is None or not units:
+            self._awaited, self._errors = None, []
+            self._show_nothing()
+            self.drawn.emit()
+            return
+        self._fit_pending = self._fit_pending or fit
+        if units != self.drawn_unit_ids():
+            reading = f"Reading unit{'s' if len(units) > 1 else ''} {', '.join(map(str, units))}…"
+            self._info.setText(reading)
+            if self._stack.currentIndex() == 0:
+                self._hint.setText(reading)
+        source, settings, previous = self._source, self._settings(), self._drawing
+        self._awaited = self._worker.submit(
+            lambda: _read_and_plan(source, units, settings, previous), self._result_ready.emit
+        )
 
+    def _on_result(self, result: WorkResult) -> None:
+        if result.request_id != self._awaited:
+            return  # a newer request was made meanwhile
+        self._awaited = None
+        if result.error is not None:
+            self._errors = [result.error]
+            self._show_nothing()
+            self.drawn.emit()
+            return
+        source, _units, errors, drawing = result.value
+        if source is not self._source:
+            return
+        self._errors = errors
+        if drawing is None:
+            self._show_nothing()
+            self.drawn.emit()
+            return
+        new_units = [u.unit_id for u in drawing.units] != self.drawn_unit_ids()
+        fit = self._fit_pending or new_units or self._drawing is None
+        self._fit_pending = False
+        self._show(drawing)
+        if fit:
+            self.fit()
+        self.drawn.emit()
+
+    # ------------------------------------------------------------------ drawing
     def _add(self, item, z: float):
         item.setZValue(z)
         self.viewbox.addItem(item)
-        self._items.append(item)
         return item
 
+    def _unit_drawing(self, unit_id) -> UnitDrawing | None:
+        if self._drawing is None:
+            return None
+        return self._drawing.unit_drawings.get(unit_id)
+
     def _hide_labels(self) -> None:
-        for label in self._channel_labels.values():
-            if label.isVisible():
-                label.setVisible(False)
+        self._labels_of = ()
+        self._channel_labels.set_labels({})
 
     def _show_hint(self, text: str) -> None:
-        self._hide_labels()
         self._hint.setText(text)
         self._stack.setCurrentIndex(0)
         self._info.setText("; ".join(self._errors))
 
-    def _redraw(self, *_, fit: bool = False) -> None:
-        self._clear()
-        units = [u for u in self._units if u.unit_id in set(self._wanted_units())]
+    def _show_nothing(self) -> None:
+        """Take the drawing down and say why (no source, no selection, or errors)."""
+        for unit_id in list(self._unit_items):
+            self._retire(unit_id)
+        self._drawing, self._units, self._placement = None, [], None
+        self._hide_labels()
+        self._boxes.set_path(QPainterPath(), QRectF())
+        for item in (self._bar, *self._bar_labels, *self._break_lines):
+            item.setVisible(False)
         if self._source is None:
             self._show_hint(
                 f"Templates cannot be drawn: {self._source_error}"
@@ -453,203 +469,126 @@ class TemplateView(QWidget):
                 "Select units to see their templates and waveforms\n"
                 "(in the units table, or with the ‹ › arrows above)."
             )
-        elif not units:
-            self._hide_labels()
-            if self._errors:
-                self._show_hint("Nothing to draw:\n" + "\n".join(self._errors))
-        else:
-            self._stack.setCurrentIndex(1)
-            self._draw(units)
-            if fit:
-                self.fit()
-        self.drawn.emit()
+        elif self._errors:
+            self._show_hint("Nothing to draw:\n" + "\n".join(self._errors))
 
-    def _unit_channels(self, unit: UnitWaveforms) -> set:
-        """The channels a unit is drawn on: those nearest its extremum, and its sparsity.
+    def _show(self, drawing: TemplateDrawing) -> None:
+        """Hand a finished drawing to the items: only units whose drawing changed get paths."""
+        previous = self._drawing
+        self._drawing, self._units, self._placement = drawing, drawing.units, drawing.placement
+        self._stack.setCurrentIndex(1)
+        for unit_id in [u for u in self._unit_items if u not in drawing.unit_drawings]:
+            self._retire(unit_id)
+        mode = drawing.settings.mode
+        for order, unit in enumerate(drawing.units):
+            unit_drawing = drawing.unit_drawings[unit.unit_id]
+            items = self._unit_items.get(unit.unit_id)
+            if items is None:
+                items = self._spare_items.pop() if self._spare_items else self._new_unit_items()
+                self._unit_items[unit.unit_id] = items
+                for name in _UNIT_PARTS:
+                    items[name].setVisible(True)
+            self._style(items, unit.unit_id, order, mode)
+            if items["drawing"] is not unit_drawing:
+                mean, band = unit_drawing.mean, unit_drawing.band
+                items["halo"].set_path(mean.path, mean.rect)
+                items["mean"].set_path(mean.path, mean.rect)
+                items["outside"].set_path(unit_drawing.outside.path, unit_drawing.outside.rect)
+                items["band"].set_path(band, unit_drawing.band_rect)
+                waveforms = unit_drawing.waveforms
+                items["waveforms"].set_path(waveforms.path, waveforms.rect)
+                items["drawing"] = unit_drawing
+        if previous is None or previous.boxes is not drawing.boxes:
+            self._boxes.set_path(drawing.boxes, drawing.boxes.controlPointRect())
+        first = self.unit_color(drawing.units[0].unit_id)
+        if self._boxes.brush().color() != with_alpha(first, _BOX_ALPHA):
+            self._boxes.setBrush(QBrush(with_alpha(first, _BOX_ALPHA)))
+        if self._labels_of[:1] != (mode,) or self._labels_of[1] is not drawing.placement:
+            self._draw_labels(drawing.placement, drawing.t_first, drawing.t_last, mode)
+        self._draw_scale_bars(drawing)
+        axes = (mode, drawing.scaled, round(self.viewbox.width()))
+        if self._axes_placement is not drawing.placement or self._axes_of != axes:
+            self._set_axes(drawing.placement, drawing.t_first, drawing.t_last, drawing.scaled, mode)
+            self._axes_placement, self._axes_of = drawing.placement, axes
+        bars = drawing.bars.extent(QFontMetrics(self.font()), self.viewbox.width())
+        self._extent = QRectF(drawing.extent).united(bars)
+        self._info.setText(self._describe(drawing))
 
-        Flattened, a unit with a sparsity is drawn on its sparsity only (side by side, every
-        channel takes width).
-        """
-        with_data = set(unit.channel_ids.tolist())
-        sparse = {c for c in self._sparsity_channels(unit.unit_id) if c in with_data}
-        if self._mode == "flat" and sparse:
-            return sparse
-        nearest = self._source.layout.nearest(
-            unit.extremum_channel_id(), self._channel_box.value(), among=unit.channel_ids
-        )
-        return set(nearest.tolist()) | sparse
+    def _new_unit_items(self) -> dict:
+        items = {name: self._add(PathItem(), 0) for name in _UNIT_PARTS}
+        items["band"].setPen(QPen(Qt.PenStyle.NoPen))
+        items["drawing"], items["style"] = None, None
+        return items
 
-    def _shown_channels(self, own: dict) -> np.ndarray:
-        wanted = set().union(*own.values())
-        return np.array([c for c in self._source.layout.channel_ids.tolist() if c in wanted])
+    def _retire(self, unit_id) -> None:
+        """Hide a unit's items and keep them for the next unit drawn."""
+        items = self._unit_items.pop(unit_id)
+        for name in _UNIT_PARTS:
+            items[name].setVisible(False)
+        self._spare_items.append(items)
 
-    def _sparsity_channels(self, unit_id) -> set:
-        sparsity = self._session.sparsity
-        if sparsity is None:
-            return set()
-        units = sparsity.unit_ids.tolist()
-        if unit_id not in units:
-            return set()
-        return set(sparsity.channel_ids[sparsity.mask[units.index(unit_id)]].tolist())
-
-    def _draw(self, units: list[UnitWaveforms]) -> None:
-        layout = self._source.layout
-        own = {unit.unit_id: self._unit_channels(unit) for unit in units}
-        channels = self._shown_channels(own)
-        times = units[0].times_ms()
-        t_first, t_last = float(times[0]), float(times[-1])
-        largest = max(_peak_to_peak(u, np.array(list(own[u.unit_id]))) for u in units)
-        if self._mode == "probe":
-            placement = probe_placement(
-                layout, channels, self._pitch, t_first, t_last, largest, self._gain
-            )
-        else:
-            placement = flat_placement(layout, channels, t_first, t_last, largest)
-        self._placement = placement
-        self._drawn_waveforms = self._waveform_box.value()
-        index = placement.index()
-        low, high = np.inf, -np.inf
-        for order, unit in enumerate(units):
-            color = self.unit_color(unit.unit_id)
-            columns = {c: i for i, c in enumerate(unit.channel_ids.tolist())}
-            on = [c for c in columns if c in own[unit.unit_id]]
-            data_columns = np.array([columns[c] for c in on], dtype="int64")
-            positions = np.array([index[c] for c in on], dtype="int64")
-            sparse = self._sparsity_channels(unit.unit_id)
-            inside = np.array([not sparse or c in sparse for c in on], dtype=bool)
-            self._marked[unit.unit_id] = {c for c in on if c in sparse}
-            times_u = unit.times_ms()
-            template = unit.template[:, data_columns]
-            x, y = placement.xy(times_u, template, positions)
-            # a dark outline under the mean keeps it readable over its own waveforms
-            halo = cosmetic_pen(self._theme.foreground, 3.4, alpha=80)
-            self._add(curve(x[inside], y[inside], halo), 10 + 2 * order)
-            mean = self._add(curve(x[inside], y[inside], cosmetic_pen(color, 2.2)), 11 + 2 * order)
-            outside = self._add(
-                curve(
-                    x[~inside],
-                    y[~inside],
-                    cosmetic_pen(color, 1.4, Qt.PenStyle.DashLine, _OUTSIDE_ALPHA),
-                ),
-                9,
-            )
-            std = unit.std[:, data_columns]
-            band = self._add(QGraphicsPathItem(), 0)
-            if self._show_std and np.isfinite(std).all():
-                _, upper = placement.xy(times_u, template + std, positions)
-                _, lower = placement.xy(times_u, template - std, positions)
-                band.setPath(band_path(x, upper, lower))
-                band.setBrush(QBrush(with_alpha(color, _BAND_ALPHA)))
-                band.setPen(QPen(Qt.PenStyle.NoPen))
-                low, high = min(low, float(lower.min())), max(high, float(upper.max()))
-            low, high = min(low, float(y.min())), max(high, float(y.max()))
-            waves, count = self._waveform_item(unit, placement, own[unit.unit_id], color)
-            self._add(waves, -5)
-            self._unit_items[unit.unit_id] = {
-                "mean": mean, "outside": outside, "band": band, "waveforms": waves, "count": count,
-                "channels": dict(zip(on, zip(x, y))), "data": unit,
-            }  # fmt: skip
-        self._draw_sparsity_boxes(units[0], placement, t_first, t_last)
-        self._draw_labels(placement, t_first, t_last)
-        bars = self._draw_scale_bars(placement, t_first, t_last, units[0].scaled, low)
-        self._set_axes(placement, t_first, t_last, units[0].scaled)
-        left, bottom, right, top = placement.bounds(t_first, t_last)
-        if self._mode == "flat":
-            bottom, top = low, high
-        else:
-            bottom, top = min(bottom, low), max(top, high)
-        rect = QRectF(left, bottom, right - left, top - bottom).united(bars)
-        self._extent = rect
-        self._info.setText(self._describe(units))
-
-    def _waveform_item(self, unit: UnitWaveforms, placement: Placement, own: set, color):
-        count = min(self._waveform_box.value(), unit.waveforms.shape[0])
-        index = placement.index()
-        columns = {c: i for i, c in enumerate(unit.waveform_channel_ids.tolist()) if c in own}
-        on = list(columns)
-        if count == 0 or not on:
-            return curve(np.empty((0, 0)), np.empty((0, 0)), cosmetic_pen(color, 1.0)), 0
-        positions = np.array([index[c] for c in on], dtype="int64")
-        columns = np.array([columns[c] for c in on], dtype="int64")
-        values = unit.waveforms[:count][:, :, columns]
-        x, y = placement.xy(unit.times_ms(), values, positions)
-        alpha = _WAVEFORM_ALPHA if self._mode == "probe" else _WAVEFORM_ALPHA // 2
-        return curve(x, y, cosmetic_pen(color, 1.0, alpha=alpha)), count
-
-    def _draw_sparsity_boxes(self, unit, placement: Placement, t_first, t_last) -> None:
-        marked = self._marked.get(unit.unit_id, set())
-        if not marked:
+    def _style(self, items: dict, unit_id, order: int, mode: str) -> None:
+        """Pens, brush and stacking of a unit's items (set only when they change)."""
+        color = self.unit_color(unit_id)
+        style = (color.rgba(), order, mode)
+        if items["style"] == style:
             return
-        path = QPainterPath()
-        index = placement.index()
-        half = 0.5 * placement.row_height
-        for channel in marked:
-            i = index[channel]
-            left = placement.x0[i] + t_first * placement.x_per_ms
-            width = (t_last - t_first) * placement.x_per_ms
-            if self._mode == "probe":
-                path.addRect(QRectF(left, placement.y0[i] - half, width, 2 * half))
-            else:
-                span = 2 * placement.row_height
-                path.addRect(QRectF(left, -span, width, 2 * span))
-        item = self._add(QGraphicsPathItem(path), -20)
-        item.setBrush(QBrush(with_alpha(self.unit_color(unit.unit_id), _BOX_ALPHA)))
-        item.setPen(QPen(Qt.PenStyle.NoPen))
+        items["style"] = style
+        alpha = _WAVEFORM_ALPHA if mode == "probe" else _WAVEFORM_ALPHA // 2
+        # a dark outline under the mean keeps it readable over its own waveforms
+        items["halo"].setPen(cosmetic_pen(self._theme.foreground, 3.4, alpha=80))
+        items["mean"].setPen(cosmetic_pen(color, 2.2))
+        items["outside"].setPen(cosmetic_pen(color, 1.4, Qt.PenStyle.DashLine, _OUTSIDE_ALPHA))
+        items["band"].setBrush(QBrush(with_alpha(color, _BAND_ALPHA)))
+        items["waveforms"].setPen(cosmetic_pen(color, 1.0, alpha=alpha))
+        for name, z in (
+            ("halo", 10 + 2 * order), ("mean", 11 + 2 * order), ("outside", 9), ("band", 0),
+            ("waveforms", -5),
+        ):  # fmt: skip
+            items[name].setZValue(z)
 
-    def _draw_labels(self, placement: Placement, t_first: float, t_last: float) -> None:
+    def _draw_labels(self, placement: Placement, t_first: float, t_last: float, mode: str) -> None:
         """Each drawn channel's id at the top left of its window (probe layout)."""
-        shown = set()
-        if self._mode == "probe" and placement.channel_ids.size <= MAX_LABELLED_CHANNELS:
-            for channel, x0, y0 in zip(placement.channel_ids.tolist(), placement.x0, placement.y0):
-                label = self._channel_labels.get(channel)
-                if label is None:
-                    label = self._new_label(channel)
-                x, y = x0 + t_first * placement.x_per_ms, y0 + 0.45 * placement.row_height
-                if label.pos().x() != x or label.pos().y() != y:
-                    label.setPos(x, y)
-                if not label.isVisible():
-                    label.setVisible(True)
-                shown.add(channel)
-        for channel, label in self._channel_labels.items():
-            if channel not in shown and label.isVisible():
-                label.setVisible(False)
+        labels = {}
+        if mode == "probe" and placement.channel_ids.size <= MAX_LABELLED_CHANNELS:
+            left = placement.x0 + t_first * placement.x_per_ms
+            top = placement.y0 + 0.45 * placement.row_height
+            for channel, x, y in zip(placement.channel_ids.tolist(), left, top):
+                labels[channel] = (str(channel), float(x), float(y))
+        self._channel_labels.set_labels(labels)
+        self._labels_of = (mode, placement)
 
-    def _new_label(self, channel) -> pg.TextItem:
-        label = pg.TextItem(
-            str(channel), color=with_alpha(self._theme.foreground, 150), anchor=(0, 1)
-        )
-        font = label.textItem.font()
-        font.setPointSizeF(max(font.pointSizeF() * 0.8, 6.0))
-        label.setFont(font)
-        label.setZValue(20)
-        self.viewbox.addItem(label)
-        self._channel_labels[channel] = label
-        return label
+    def _draw_scale_bars(self, drawing: TemplateDrawing) -> None:
+        bars = drawing.bars
+        path = bars.path()
+        self._bar.set_path(path, path.controlPointRect())
+        self._bar.setVisible(True)
+        places = ((bars.x, bars.y), (bars.x, bars.y + 0.5 * bars.height))
+        for label, text, (x, y) in zip(self._bar_labels, bars.texts, places):
+            if label.textItem.toPlainText() != text:
+                label.setText(text)
+            if label.pos().x() != x or label.pos().y() != y:
+                label.setPos(x, y)
+            if label.isVisible() != bool(text):
+                label.setVisible(bool(text))
 
-    def _draw_scale_bars(
-        self, placement: Placement, t_first: float, t_last: float, scaled: bool, low: float
-    ) -> QRectF:
-        bars = ScaleBars(self._mode, placement, t_first, t_last, scaled, low)
-        for item in bars.items(self._theme.foreground):
-            self._add(item, 30)
-        self._bar_texts = bars.texts
-        return bars.extent(QFontMetrics(self.font()), self.viewbox.width())
-
-    def _set_axes(self, placement: Placement, t_first, t_last, scaled: bool) -> None:
+    def _set_axes(self, placement: Placement, t_first, t_last, scaled: bool, mode: str) -> None:
         plot = self.plot_widget.getPlotItem()
         bottom = plot.getAxis("bottom")
-        if self._mode == "probe":
+        for line in self._break_lines:
+            line.setVisible(False)
+        if mode == "probe":
             plot.setLabel("left", "depth (µm)")
             plot.hideAxis("bottom")
             bottom.setTicks(None)
             plot.getAxis("left").setTicks(depth_ticks(placement))
-            for y in placement.breaks:  # where a stretch of probe without drawn channels was cut
-                line = pg.InfiniteLine(
-                    pos=y,
-                    angle=0,
-                    pen=cosmetic_pen(self._theme.foreground, 1.0, Qt.PenStyle.DashLine, 90),
-                )
-                self._add(line, -30)
+            for index, y in enumerate(placement.breaks):
+                # where a stretch of probe without drawn channels was cut
+                if index == len(self._break_lines):
+                    pen = cosmetic_pen(self._theme.foreground, 1.0, Qt.PenStyle.DashLine, 90)
+                    self._break_lines.append(self._add(pg.InfiniteLine(angle=0, pen=pen), -30))
+                self._break_lines[index].setPos(y)
+                self._break_lines[index].setVisible(True)
             return
         plot.getAxis("left").setTicks(None)
         plot.showAxis("bottom")
@@ -662,22 +601,14 @@ class TemplateView(QWidget):
         step = max(1, int(np.ceil(len(ticks) / fitting)))
         bottom.setTicks([ticks[::step], ticks])
 
-    def _describe(self, units: list[UnitWaveforms]) -> str:
+    def _describe(self, drawing: TemplateDrawing) -> str:
         parts = []
-        for unit in units:
+        for unit in drawing.units:
             origin = "waveforms" if unit.from_extractor else "spikes cut from the recording"
             text = f"unit {unit.unit_id}: {unit.num_spikes} {origin}"
-            marked = self._marked.get(unit.unit_id)
+            marked = drawing.unit_drawings[unit.unit_id].marked
             if marked:
                 text += f", sparsity {len(marked)} ch"
             parts.append(text)
         parts.extend(self._errors)
         return " · ".join(parts)
-
-
-def _peak_to_peak(unit: UnitWaveforms, channels: np.ndarray) -> float:
-    columns = np.isin(unit.channel_ids, channels)
-    if not columns.any():
-        return 0.0
-    template = unit.template[:, columns]
-    return float(np.max(template.max(axis=0) - template.min(axis=0)))

@@ -6,11 +6,12 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPen
 
 from app.model.trace_frame import HEATMAP, TraceFrame
 from app.theme import Theme
+from app.views.time_axis import TimeAxis
 from app.views.trace_controls import TraceViewBox
 from core.event.base import event_times
 
@@ -43,7 +44,9 @@ class TracePlot(pg.PlotWidget):
 
     def __init__(self, theme: Theme) -> None:
         self.view_box = TraceViewBox()
-        super().__init__(viewBox=self.view_box, background=theme.background)
+        super().__init__(
+            viewBox=self.view_box, background=theme.background, axisItems={"bottom": TimeAxis()}
+        )
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         plot = self.getPlotItem()
         plot.hideButtons()
@@ -55,7 +58,8 @@ class TracePlot(pg.PlotWidget):
             axis.setPen(theme.foreground)
             axis.setTextPen(theme.foreground)
             axis.setLabel(label)
-        plot.getAxis("bottom").enableAutoSIPrefix(False)
+        for name in ("bottom", "left", "top", "right"):  # hidden ones too: else every range
+            plot.getAxis(name).enableAutoSIPrefix(False)  # change lays out each axis title again
         left = plot.getAxis("left")
         left.setStyle(tickFont=self._label_font, autoReduceTextSpace=False)
         left.setWidth(CHANNEL_AXIS_WIDTH_PX[0])
@@ -106,8 +110,7 @@ class TracePlot(pg.PlotWidget):
         notes = [note] if note else []
         if skipped:
             notes.append(f"{skipped:,} spikes on screen: zoom in to mark them")
-        self.message.setText("\n".join(notes))
-        self.message.setPos(x_range[0], top)
+        self._say("\n".join(notes), x_range[0], top)
         self.trace_item.set_pixels(frame.pixels, QRectF(left, bottom, right - left, top - bottom))
         self.trace_item.show()
         self._show_color_bar(frame, unit)
@@ -117,13 +120,23 @@ class TracePlot(pg.PlotWidget):
             self.scale_bar.set_scale(style.spacing / style.gain, style.count, unit)
             self.scale_bar.show()
         self.view_box.setRange(xRange=x_range, yRange=(bottom, top), padding=0)
+        # pyqtgraph defers the new transform to the next paint, where setting it marks the
+        # traces dirty again: a second paint of the data area at every frame
+        self.view_box.updateMatrix()
 
     def show_error(self, text: str) -> None:
         """Show nothing but ``text`` (top left)."""
         self.clear_layers()
-        self.message.setText(text)
         rect = self.view_box.viewRect()  # y grows upwards: the rectangle's bottom is the top
-        self.message.setPos(rect.left(), rect.bottom())
+        self._say(text, rect.left(), rect.bottom())
+
+    def _say(self, text: str, x: float, y: float) -> None:
+        """Show ``text`` with its top left at ``(x, y)``; no text hides the message (an empty
+        one would still be laid out and painted at every frame)."""
+        self.message.setText(text)
+        if text:
+            self.message.setPos(x, y)
+        self.message.setVisible(bool(text))
 
     def clear_layers(self) -> None:
         """Remove traces, scales and events."""
@@ -205,13 +218,23 @@ class TraceImageItem(pg.GraphicsObject):
         return QRectF(self._rect)
 
     def paint(self, painter, *args) -> None:
-        """Blit in device coordinates: no flip or scaling when the sizes match."""
+        """Blit in device coordinates: copied pixel for pixel at a whole pixel when the sizes
+        match to within a pixel (the plot's layout may give it a fraction of a pixel more or
+        less, and a stretch by that fraction would resample the whole image); stretched
+        otherwise (the image was painted for another size, until the next frame)."""
         if self._image is None:
             return
         target = painter.transform().mapRect(self._rect)
+        image = self._image
         painter.save()
         painter.resetTransform()
-        painter.drawImage(target, self._image)
+        if (
+            abs(target.width() - image.width()) < 1.0
+            and abs(target.height() - image.height()) < 1.0
+        ):
+            painter.drawImage(QPoint(round(target.left()), round(target.top())), image)
+        else:
+            painter.drawImage(target, image)
         painter.restore()
 
 
@@ -238,6 +261,7 @@ class VerticalScaleBar(pg.GraphicsObject):
         self._font.setPointSize(LABEL_POINT_SIZE + 1)
         self._length_px, self._text, self._value = 0.0, "", 1.0
         self._units_per_row, self._rows, self._unit = 1.0, 1, ""
+        self._rect = QRectF()
         self.setZValue(20)
         self.hide()
         view_box.sigResized.connect(self._layout)
@@ -260,7 +284,10 @@ class VerticalScaleBar(pg.GraphicsObject):
     def set_scale(self, units_per_row: float, rows: int, unit: str) -> None:
         """The traces show ``units_per_row`` data units per row spacing with ``rows`` rows on
         screen (plus one row of margin); ``unit`` is ``"µV"`` or ``""`` (raw)."""
-        self._units_per_row, self._rows, self._unit = float(units_per_row), int(rows), unit
+        scale = (float(units_per_row), int(rows), unit)
+        if scale == (self._units_per_row, self._rows, self._unit) and not self._rect.isEmpty():
+            return  # every frame sets it: lay out (and measure the text) only when it changes
+        self._units_per_row, self._rows, self._unit = scale
         self._layout()
 
     def _layout(self) -> None:
@@ -271,16 +298,16 @@ class VerticalScaleBar(pg.GraphicsObject):
         number = f"{self._value:g}"
         self._text = f"{number} {self._unit}" if self._unit else f"{number} (raw)"
         self.prepareGeometryChange()
-        rect = self.boundingRect()
-        self.setPos(self._view_box.width() - rect.width() - 8, 8)
+        metrics = QFontMetrics(self._font)
+        width = metrics.horizontalAdvance(self._text) + 22
+        height = max(self._length_px, metrics.height()) + 8
+        self._rect = QRectF(0, 0, width, height)
+        self.setPos(self._view_box.width() - width - 8, 8)
         self.update()
 
     def boundingRect(self) -> QRectF:
         """Label and bar, with a margin."""
-        metrics = QFontMetrics(self._font)
-        width = metrics.horizontalAdvance(self._text) + 22
-        height = max(self._length_px, metrics.height()) + 8
-        return QRectF(0, 0, width, height)
+        return QRectF(self._rect)
 
     def paint(self, painter, *args) -> None:
         """A translucent box, the bar on its right, the label beside it."""

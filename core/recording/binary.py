@@ -21,8 +21,11 @@ from .writing import write_binary_recording
 _MAP_FLAGS = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
 # Windows up to this size are read with one pread instead: a viewer reads many short windows
 # (one per spike) scattered over hours, and a mapping populates uncached pages one fault at a
-# time (~4 ms for a 69 kB window on a cold disk, 0.2 ms with one read).
-_SMALL_READ_BYTES = 1 << 20
+# time (~4 ms for a 69 kB window on a cold disk, 0.2 ms with one read). And Python holds the GIL
+# through ``mmap.mmap`` (its MAP_POPULATE reads the whole window: 45 ms for 64 MB of a cold
+# file, every other thread, the GUI thread included, waiting), where ``os.preadv`` releases it:
+# the chunks of noise levels and extraction (a few MB) are read so.
+_SMALL_READ_BYTES = 64 << 20
 
 
 class BinaryRecordingExtractor(BaseRecording):

@@ -106,32 +106,34 @@ def read_spike_windows(
     dtype = "float32" if return_scaled else recording.get_dtype()
     out = np.zeros((spikes.size, width, num_channels), dtype=dtype)
     order = np.lexsort((spikes["sample_index"], spikes["segment_index"]))
+    # in (segment, sample) order; numpy work per read, not per spike (the GIL is held less)
+    samples = spikes["sample_index"][order].astype(np.int64)
+    segments = spikes["segment_index"][order]
+    segment_ends = np.flatnonzero(np.r_[segments[1:] != segments[:-1], True]) + 1
+    offsets = np.arange(width)
     position = 0
-    while position < order.size:
-        # group spikes whose windows overlap or nearly touch into one read
-        first = order[position]
-        segment = int(spikes["segment_index"][first])
-        start = int(spikes["sample_index"][first]) - nbefore
-        last = position
-        while (
-            last + 1 < order.size
-            and int(spikes["segment_index"][order[last + 1]]) == segment
-            and int(spikes["sample_index"][order[last + 1]]) - nbefore <= start + 4 * width
-        ):
-            last += 1
-        end = int(spikes["sample_index"][order[last]]) + nafter
+    for segment_end in segment_ends.tolist() if spikes.size else []:
+        segment = int(segments[position])
         num_samples = recording.get_num_samples(segment)
-        lo, hi = max(start, 0), min(end, num_samples)
-        traces = recording.get_traces(
-            segment_index=segment,
-            start_frame=lo,
-            end_frame=hi,
-            channel_ids=channel_ids,
-            return_scaled=return_scaled,
-        )
-        for index in order[position : last + 1]:
-            window_start = int(spikes["sample_index"][index]) - nbefore
-            rows = np.arange(window_start, window_start + width)
-            out[index] = traces[np.clip(rows, lo, hi - 1) - lo]
-        position = last + 1
+        segment_start = position
+        in_segment = samples[segment_start:segment_end]
+        while position < segment_end:
+            # one read for the spikes whose windows overlap or nearly touch: those that start
+            # within 4 windows of the first one's start
+            start = int(samples[position]) - nbefore
+            reach = start + nbefore + 4 * width
+            last = segment_start + int(np.searchsorted(in_segment, reach, side="right")) - 1
+            end = int(samples[last]) + nafter
+            lo, hi = max(start, 0), min(end, num_samples)
+            traces = recording.get_traces(
+                segment_index=segment,
+                start_frame=lo,
+                end_frame=hi,
+                channel_ids=channel_ids,
+                return_scaled=return_scaled,
+            )
+            rows = (samples[position : last + 1] - nbefore)[:, None] + offsets
+            # (np.minimum/np.maximum: np.clip of integers costs a type-limits lookup per call)
+            out[order[position : last + 1]] = traces[np.minimum(np.maximum(rows, lo), hi - 1) - lo]
+            position = last + 1
     return out

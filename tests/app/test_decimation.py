@@ -1,14 +1,17 @@
 """Min/max decimation, per-column extents of a polyline and span rasterization (no Qt)."""
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.model import decimation
 from app.model.decimation import (
     column_extents,
+    column_medians,
     decimate_min_max,
+    decimate_min_max_in_chunks,
     rasterize_spans,
     rasterize_spans_top_down,
 )
@@ -117,36 +120,164 @@ def test_overlapping_spans_of_several_channels_merge():
     assert image[:, 0].tolist() == [True] * 6 + [False] * 2
 
 
-@pytest.mark.parametrize(
-    ("sparse_fraction", "block_cells"),
-    # counted in one block, in blocks of a few columns (the last one narrower), span by span
-    [(0.0, 65_536), (0.0, 70), (1.0, 65_536)],
-)
-@settings(max_examples=40, deadline=None)
+def painted_pixel_by_pixel(lo, hi, height):
+    """The reference: each span's rows set one by one (row 0 at the bottom)."""
+    expected = np.zeros((height, lo.shape[0]), dtype=bool)
+    for column in range(lo.shape[0]):
+        for channel in range(lo.shape[1]):
+            first = int(np.clip(lo[column, channel], 0, height))
+            stop = int(np.clip(hi[column, channel] + 1, 0, height))
+            expected[first:stop, column] = True
+    return expected
+
+
+@settings(max_examples=80, deadline=None)
 @given(
     num_columns=st.integers(1, 12),
     num_channels=st.integers(1, 5),
     height=st.integers(1, 30),
     seed=st.integers(0, 2**16),
 )
-def test_both_ways_of_painting_spans_equal_a_pixel_by_pixel_painting(
-    sparse_fraction, block_cells, num_columns, num_channels, height, seed
-):
+def test_painted_spans_equal_a_pixel_by_pixel_painting(num_columns, num_channels, height, seed):
     rng = np.random.default_rng(seed)
     lo = rng.uniform(-10, height + 10, (num_columns, num_channels))
     hi = lo + rng.uniform(-3, 15, (num_columns, num_channels))
     lo[rng.random(lo.shape) < 0.1], hi[rng.random(lo.shape) < 0.1] = np.inf, -np.inf
-    expected = np.zeros((height, num_columns), dtype=bool)
-    for column in range(num_columns):
-        for channel in range(num_channels):
-            first = int(np.clip(lo[column, channel], 0, height))
-            stop = int(np.clip(hi[column, channel] + 1, 0, height))
-            expected[first:stop, column] = True
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(decimation, "SPARSE_FRACTION", sparse_fraction)
-        patch.setattr(decimation, "BLOCK_CELLS", block_cells)
-        image = rasterize_spans(lo, hi, height)
-        top_down = rasterize_spans_top_down(lo, hi, height)
+    expected = painted_pixel_by_pixel(lo, hi, height)
+    image = rasterize_spans(lo, hi, height)
+    top_down = rasterize_spans_top_down(lo, hi, height)
     np.testing.assert_array_equal(image, expected)
     np.testing.assert_array_equal(top_down, expected[::-1])
     assert top_down.flags.c_contiguous
+
+
+def test_stacked_traces_with_spans_sharing_their_first_row_equal_a_pixel_by_pixel_painting():
+    # a screen-like image: many channels stacked, noise, large excursions crossing neighbours,
+    # spans clipped at both edges (so that many start on the same pixel), empty spans
+    rng = np.random.default_rng(3)
+    num_columns, num_channels, height = 120, 64, 200
+    baselines = (np.arange(num_channels) + 1) * height / (num_channels + 1)
+    lo = baselines + rng.normal(0, 2, (num_columns, num_channels))
+    hi = lo + np.abs(rng.normal(0, 2, lo.shape))
+    spikes = rng.random(lo.shape) < 0.05
+    lo[spikes] -= rng.uniform(0, 3 * height, spikes.sum())
+    hi[spikes] += rng.uniform(0, 3 * height, spikes.sum())
+    lo[rng.random(lo.shape) < 0.05], hi[rng.random(lo.shape) < 0.05] = np.inf, -np.inf
+    top_down = rasterize_spans_top_down(lo, hi, height)
+    np.testing.assert_array_equal(top_down, painted_pixel_by_pixel(lo, hi, height)[::-1])
+    assert top_down.flags.c_contiguous
+    assert top_down[0].any() and top_down[-1].any()  # spans clipped at both edges
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    num_rows=st.integers(1, 40),
+    num_columns=st.integers(1, 6),
+    dtype=st.sampled_from(["int16", "float32", "float64"]),
+    seed=st.integers(0, 2**16),
+)
+def test_column_medians_equal_numpy_medians(num_rows, num_columns, dtype, seed):
+    rng = np.random.default_rng(seed)
+    values = rng.normal(0, 50, (num_rows, num_columns)).astype(dtype)
+    values[rng.random(values.shape) < 0.2] = 3  # ties
+    expected = np.median(values, axis=0)
+    medians = column_medians(values)
+    assert medians.dtype == expected.dtype
+    np.testing.assert_array_equal(medians, expected)
+
+
+def test_a_column_holding_nan_has_a_nan_median():
+    values = np.arange(12, dtype="float32").reshape(6, 2)
+    values[4, 1] = np.nan
+    medians = column_medians(values)
+    assert medians[0] == np.median(values[:, 0]) and np.isnan(medians[1])
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    num_columns=st.integers(1, 40),
+    extra=st.integers(1, 2_000),
+    chunk_samples=st.integers(1, 3_000),
+    seed=st.integers(0, 2**16),
+)
+def test_decimating_in_chunks_equals_decimating_the_whole_window(
+    num_columns, extra, chunk_samples, seed
+):
+    num_samples = 2 * num_columns + extra
+    traces = np.random.default_rng(seed).integers(-500, 500, (num_samples, 3)).astype("int16")
+    reads = []
+
+    def read(start, stop):
+        reads.append((start, stop))
+        return traces[start:stop]
+
+    envelope, offsets = decimate_min_max_in_chunks(read, num_samples, num_columns, chunk_samples)
+    expected, expected_offsets = decimate_min_max(traces, num_columns)
+    np.testing.assert_array_equal(envelope, expected)
+    np.testing.assert_array_equal(offsets, expected_offsets)
+    assert envelope.dtype == traces.dtype
+    # adjacent pieces of whole columns covering the window once, none much above the chunk
+    assert reads[0][0] == 0 and reads[-1][1] == num_samples
+    assert all(a[1] == b[0] for a, b in zip(reads, reads[1:]))
+    size = -(-num_samples // num_columns)
+    assert all(stop - start <= max(chunk_samples, size) for start, stop in reads)
+
+
+def test_decimating_in_chunks_refuses_a_window_short_enough_to_pass_through():
+    with pytest.raises(ValueError, match="num_samples"):
+        decimate_min_max_in_chunks(lambda a, b: np.zeros((b - a, 1)), 20, 10, 5)
+    with pytest.raises(ValueError, match="num_columns"):
+        decimate_min_max_in_chunks(lambda a, b: np.zeros((b - a, 1)), 20, 0, 5)
+
+
+def brute_force_extents(x, y, x_range, num_columns):
+    """Per column: the line's values at the column's edges (where it crosses them) and at its
+    points inside, min and max; empty columns +inf / -inf (float64, NaN samples ignored)."""
+    x, y = np.asarray(x, "float64"), np.asarray(y, "float64")
+    px = (x - x_range[0]) * num_columns / (x_range[1] - x_range[0])
+    lo = np.full((num_columns, y.shape[1]), np.inf)
+    hi = np.full((num_columns, y.shape[1]), -np.inf)
+    for column in range(num_columns):
+        values = []
+        for edge in (column, column + 1):
+            after = np.searchsorted(px, edge, side="right")
+            if 0 < after < px.size:
+                t = (edge - px[after - 1]) / (px[after] - px[after - 1])
+                values.append(y[after - 1] + t * (y[after] - y[after - 1]))
+        inside = (
+            (px >= 0)
+            & (px <= num_columns)
+            & (np.minimum(px.astype(int), num_columns - 1) == column)
+        )
+        values += list(y[inside])
+        if values:
+            stacked = np.array(values)
+            with warnings.catch_warnings():  # an all-NaN channel is an empty span
+                warnings.simplefilter("ignore", RuntimeWarning)
+                lo[column] = np.where(np.isnan(stacked).all(0), np.inf, np.nanmin(stacked, 0))
+                hi[column] = np.where(np.isnan(stacked).all(0), -np.inf, np.nanmax(stacked, 0))
+    return lo, hi
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    num_points=st.integers(0, 60),
+    num_columns=st.integers(1, 50),
+    shift=st.floats(-0.5, 0.5),
+    zoom=st.floats(0.2, 3.0),
+    with_nan=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_extents_equal_the_line_evaluated_column_by_column(
+    num_points, num_columns, shift, zoom, with_nan, seed
+):
+    rng = np.random.default_rng(seed)
+    x = np.unique(rng.uniform(0, 10, num_points))  # sorted, distinct
+    y = rng.normal(0, 100, (x.size, 3)).astype("float32")
+    if with_nan and y.size:
+        y[rng.integers(0, x.size), 1] = np.nan
+    x_range = (shift * 10, shift * 10 + 10 * zoom)
+    lo, hi = column_extents(x, y, x_range, num_columns)
+    expected_lo, expected_hi = brute_force_extents(x, y, x_range, num_columns)
+    np.testing.assert_allclose(lo, expected_lo, rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(hi, expected_hi, rtol=1e-4, atol=1e-3)

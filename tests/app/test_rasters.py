@@ -58,8 +58,10 @@ def view(qtbot, session):
     view.show()
     qtbot.waitExposed(view)
     qtbot.waitUntil(view.is_ready, timeout=10_000)
+    qtbot.waitUntil(lambda: view.overview_pixels() is not None, timeout=10_000)
     view.redraw()
-    return view
+    yield view
+    view.shutdown()
 
 
 def tick_pixels(view, row):
@@ -210,7 +212,8 @@ def test_no_recording_no_window(qtbot):
     qtbot.addWidget(view)
     qtbot.waitUntil(view.is_ready, timeout=10_000)
     assert "Open a recording" in view.message.textItem.toPlainText()
-    assert view.overview_pixels() is not None
+    qtbot.waitUntil(lambda: view.overview_pixels() is not None, timeout=10_000)
+    view.shutdown()
 
 
 def test_the_overview_marks_the_selected_units_depths(qtbot, view, session):
@@ -314,3 +317,78 @@ def test_overview_image_of_many_positions_equals_a_sum_per_unit():
     image = overview.image(positions, 25)
     assert image.dtype == np.float32
     np.testing.assert_array_equal(image, expected)
+
+
+def test_overview_image_of_one_unit_per_position_equals_its_counts():
+    """Rows mode: each visible unit alone at its position (one assignment, no loop)."""
+    from app.model.raster_data import OverviewCounts
+
+    rng = np.random.default_rng(3)
+    samples = np.sort(rng.integers(0, 90_000, 5_000))
+    units = rng.integers(0, 40, samples.size)
+    overview = OverviewCounts(samples, units, 40, 90_000, num_bins=30, sampling_frequency=1.0)
+    positions = np.full(40, -1)
+    shown = rng.permutation(40)[:30]
+    positions[shown] = rng.permutation(30)
+    image = overview.image(positions, 30)
+    expected = np.zeros((30, 30), dtype=np.float32)
+    for unit in shown:
+        expected[positions[unit]] = overview.counts[unit]
+    assert image.dtype == np.float32
+    np.testing.assert_array_equal(image, expected)
+
+
+def test_the_overview_is_computed_off_the_gui_thread_as_before(qtbot, view, session, monkeypatch):
+    """The image and levels come from a worker thread; they equal what the view computed on
+    the GUI thread before (log1p of the counts by depth, 99th percentile of the non-zero)."""
+    import threading
+
+    import app.views.rasters as rasters
+
+    threads = []
+    picture = rasters.overview_picture
+
+    def recorded(*args):
+        threads.append(threading.current_thread().name)
+        return picture(*args)
+
+    monkeypatch.setattr(rasters, "overview_picture", recorded)
+    with qtbot.waitSignal(view.overview_drawn):
+        session.set_hidden_units([30])
+    assert threads == ["RasterOverview"]
+    overview = view._overviews[0]
+    depths = np.array([0.0, 25.0, 50.0, 75.0])  # units 10, 20, 30, 40 on channels 0-3
+    from app.model.raster_data import depth_positions
+
+    positions, _, num_bins = depth_positions(depths, np.array([True, True, False, True]))
+    expected = np.log1p(overview.image(positions, num_bins))
+    np.testing.assert_array_equal(view.overview_pixels(), expected)
+    top = float(np.percentile(expected[expected > 0], 99))
+    assert view.overview_image.levels == pytest.approx([0.0, top])
+
+
+def test_an_overview_asked_for_before_another_is_never_shown(qtbot, view, session, monkeypatch):
+    """Newest wins: an overview computed for an earlier state (hidden units) is dropped."""
+    import threading
+
+    import app.views.rasters as rasters
+
+    release = threading.Event()
+    picture = rasters.overview_picture
+
+    def slow(*args):
+        release.wait(5.0)
+        return picture(*args)
+
+    monkeypatch.setattr(rasters, "overview_picture", slow)
+    drawn = []
+    view.overview_drawn.connect(lambda: drawn.append(view.overview_pixels().copy()))
+    view.set_order(ORDER_ID)  # restyle: an overview of every unit (blocked in the worker)
+    session.set_hidden_units([10, 20, 30])
+    view._restyle()  # the newest: unit 40 alone
+    release.set()
+    qtbot.waitUntil(lambda: len(drawn) >= 1, timeout=5_000)
+    view.wait_until_idle(5.0)
+    qtbot.wait(50)
+    assert len(drawn) == 1
+    assert round(float(np.expm1(drawn[0]).sum())) == 1  # unit 40's single spike

@@ -152,7 +152,7 @@ def test_colour_is_the_units_colour_and_several_units_overlay(qtbot, make_view, 
     select(qtbot, view, session, units)
     assert view.drawn_unit_ids() == units
     for unit in units:
-        pen = view._unit_items[unit]["mean"].opts["pen"]
+        pen = view._unit_items[unit]["mean"].pen()
         expected = current_theme().unit_color(session.unit_color_index(unit))
         assert pen.color().rgb() == expected.rgb()
 
@@ -177,7 +177,8 @@ def test_std_band_is_filled_and_can_be_hidden(qtbot, make_view, ground_truth):
     unit = sorting.unit_ids[0].item()
     select(qtbot, view, session, [unit])
     assert not view.band_path(unit).isEmpty()
-    view.set_std_visible(False)
+    with qtbot.waitSignal(view.drawn, timeout=20_000):
+        view.set_std_visible(False)
     assert view.band_path(unit).isEmpty()
 
 
@@ -187,7 +188,8 @@ def test_flat_mode_lays_channels_side_by_side_by_depth(qtbot, make_view, ground_
     session.open(recording=recording, sorting=sorting)
     view = make_view(session)
     select(qtbot, view, session, [sorting.unit_ids[0].item()])
-    view.set_mode("flat")
+    with qtbot.waitSignal(view.drawn, timeout=20_000):
+        view.set_mode("flat")
     shown = view.shown_channel_ids()
     depths = recording.get_channel_locations()[recording.ids_to_indices(shown), 1]
     assert np.all(np.diff(depths) >= 0)
@@ -228,7 +230,7 @@ def test_sparsity_channels_are_marked_and_follow_the_method(qtbot, make_view, gr
         session.set_sparsity(best)
     assert set(view.marked_channel_ids(unit)) == set(best.unit_id_to_channel_ids[unit].tolist())
     assert view.unit_curve(unit, "outside")[0].size > 0  # the other channels, dashed
-    assert view._unit_items[unit]["outside"].opts["pen"].style() == Qt.PenStyle.DashLine
+    assert view._unit_items[unit]["outside"].pen().style() == Qt.PenStyle.DashLine
 
 
 # --------------------------------------------------------------------------- waveform folders
@@ -308,7 +310,8 @@ def test_units_far_apart_on_a_long_probe_keep_their_true_depths(qtbot, make_view
     session = Session()
     session.open(recording=recording, sorting=sorting)
     view = make_view(session)
-    view.set_channel_count(4)
+    with qtbot.waitSignal(view.drawn, timeout=20_000):
+        view.set_channel_count(4)
     channels = estimate_unit_channels(recording, sorting)
     locations = recording.get_channel_locations()
     depths = {u: locations[list(recording.channel_ids).index(c), 1] for u, c in channels.items()}
@@ -332,9 +335,11 @@ def test_flat_mode_draws_a_unit_on_its_sparsity(qtbot, make_view, ground_truth):
     unit = sorting.unit_ids[0].item()
     select(qtbot, view, session, [unit])
     best = si.estimate_sparsity(recording, sorting, method="best_channels", num_channels=3)
-    session.set_sparsity(best)
+    with qtbot.waitSignal(view.drawn, timeout=20_000):
+        session.set_sparsity(best)
     assert len(view.shown_channel_ids()) == 8  # on the probe: the nearest channels too
-    view.set_mode("flat")
+    with qtbot.waitSignal(view.drawn, timeout=20_000):
+        view.set_mode("flat")
     assert set(view.shown_channel_ids()) == set(best.unit_id_to_channel_ids[unit].tolist())
 
 
@@ -360,8 +365,13 @@ def test_ctrl_wheel_changes_the_gain(qtbot, make_view, ground_truth):
     unit = sorting.unit_ids[0].item()
     select(qtbot, view, session, [unit])
     before = view._placement.y_per_value
-    view.viewbox.gain_wheel.emit(2.0)
+    with qtbot.waitSignal(view.drawn, timeout=20_000):
+        view.viewbox.gain_wheel.emit(2.0)
     assert view._placement.y_per_value / before == pytest.approx(1.25**2, rel=0.01)
+
+
+def second_channel(view: TemplateView):
+    return view.shown_channel_ids()[1]
 
 
 def test_channel_labels_follow_the_drawn_channels_and_are_reused(qtbot, make_view, ground_truth):
@@ -369,7 +379,7 @@ def test_channel_labels_follow_the_drawn_channels_and_are_reused(qtbot, make_vie
     session = Session()
     session.open(recording=recording, sorting=sorting)
     view = make_view(session)
-    view.set_channel_count(4)
+    view.set_channel_count(4)  # nothing selected yet: nothing to read
     first, second = sorting.unit_ids[0].item(), sorting.unit_ids[3].item()
     select(qtbot, view, session, [first])
     labels = view.channel_labels()
@@ -378,15 +388,16 @@ def test_channel_labels_follow_the_drawn_channels_and_are_reused(qtbot, make_vie
         anchor_x, anchor_y = view.channel_anchor(channel)
         assert text == str(channel)
         assert x < anchor_x and y > anchor_y  # above the window's zero, left of the spike
-    items = dict(view._channel_labels)
+    item = view._channel_labels
     select(qtbot, view, session, [second])
     assert sorted(view.channel_labels()) == sorted(view.shown_channel_ids())
-    for channel, item in items.items():  # the same items, moved or hidden
-        assert view._channel_labels[channel] is item
-        assert item.isVisible() == (channel in view.shown_channel_ids())
-    view.set_mode("flat")
+    assert view._channel_labels is item  # one item draws every label, moved or emptied
+    assert item.boundingRect().contains(QPointF(*view.channel_labels()[second_channel(view)][1:]))
+    with qtbot.waitSignal(view.drawn, timeout=20_000):
+        view.set_mode("flat")
     assert view.channel_labels() == {}
-    view.set_mode("probe")
+    with qtbot.waitSignal(view.drawn, timeout=20_000):
+        view.set_mode("probe")
     assert sorted(view.channel_labels()) == sorted(view.shown_channel_ids())
     session.select_units([])
     assert view.channel_labels() == {}

@@ -205,3 +205,63 @@ def test_fetcher_frames_and_trace_models_import_and_run_without_qt():
     """)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "(40, 100)"
+
+
+def test_windows_of_a_binary_file_keep_their_samples_after_the_next_read(fetcher, tmp_path):
+    # a window the view keeps (decimated, passed through, or scaled) must not share memory
+    # with the file's memory map, which is released after the read
+    traces = np.random.default_rng(4).integers(-900, 900, (6_000, 4)).astype("int16")
+    path = tmp_path / "traces.raw"
+    path.write_bytes(traces.tobytes())
+    recording = si.BinaryRecordingExtractor(
+        path, 3_000.0, "int16", num_channels=4, gain_to_uV=0.25, offset_to_uV=0.0
+    )
+    kept = [
+        (fetch(fetcher, recording, 0, 5_000), traces[0:5_000], False),
+        (fetch(fetcher, recording, 100, 160), traces[100:160], False),
+        (fetch(fetcher, recording, 3_000, 6_000, scaled=True), traces[3_000:6_000], True),
+    ]
+    fetch(fetcher, recording, 1, 6_000)  # the next read
+    for window, samples, scaled in kept:
+        values = samples.astype("float32") * 0.25 if scaled else samples
+        expected, _ = decimate_min_max(values, 100)
+        np.testing.assert_array_equal(window.data, expected)
+
+
+class CountingReads:
+    """A recording that records the frames of each read."""
+
+    def __init__(self, recording) -> None:
+        self._recording = recording
+        self.reads = []
+
+    def __getattr__(self, name):
+        return getattr(self._recording, name)
+
+    def get_traces(self, **kwargs):
+        self.reads.append((kwargs["start_frame"], kwargs["end_frame"]))
+        return self._recording.get_traces(**kwargs)
+
+
+@pytest.mark.parametrize("scaled", [False, True])
+def test_long_raw_windows_are_read_in_small_pieces_with_the_same_result(
+    fetcher, recording, monkeypatch, scaled
+):
+    # 3 channels x 2 bytes: pieces of 170 frames, so a 6,000-frame window takes many reads
+    monkeypatch.setattr("app.model.trace_fetcher.RAW_CHUNK_BYTES", 1_024)
+    counting = CountingReads(recording)
+    window = fetch(fetcher, counting, 1_000, 7_001, scaled=scaled, pixels=100)
+    traces = recording.get_traces(start_frame=1_000, end_frame=7_001, return_scaled=scaled)
+    expected, offsets = decimate_min_max(traces, 100)
+    np.testing.assert_allclose(window.data, expected, rtol=1e-6)
+    np.testing.assert_allclose(window.times, 5.0 + (1_000 + offsets) / 3_000.0)
+    assert window.raw_shape == (6_001, 3) and window.decimated
+    assert len(counting.reads) > 20 and max(b - a for a, b in counting.reads) <= 180
+    assert counting.reads[0][0] == 1_000 and counting.reads[-1][1] == 7_001
+    # the noise of the same rows as a whole-window read
+    raw = recording.get_traces(start_frame=1_000, end_frame=7_001).astype("float64")
+    sample = raw[:: 6_001 // NOISE_ROWS]
+    mad = np.median(np.abs(sample - np.median(sample, axis=0)), axis=0)
+    if scaled:
+        mad = mad * np.abs(recording.get_channel_gains())
+    np.testing.assert_allclose(window.noise_levels, mad, rtol=1e-6)

@@ -274,6 +274,14 @@ def test_stacked_traces_have_a_uv_scale_bar_of_a_round_value(qtbot, make_view, s
     wait_drawn(qtbot, view)
     assert bar.length_px == pytest.approx(bar.value * 2.0 / view.spacing * row_px)
     assert bar.length_px <= SCALE_BAR_PX
+    # the same scale again is not laid out again, but a taller plot is
+    box = bar.boundingRect()
+    view.resize(view.width(), view.height() + 200)
+    wait_drawn(qtbot, view)
+    row_px = view.plot_widget.view_box.height() / (view.channel_rows.count + 1)
+    assert bar.length_px == pytest.approx(bar.value * 2.0 / view.spacing * row_px)
+    assert bar.boundingRect().height() >= box.height()
+    assert bar.pos().x() + bar.boundingRect().width() < view.plot_widget.view_box.width()
 
 
 def test_scale_bar_says_raw_without_gains(make_view):
@@ -475,13 +483,15 @@ def test_without_a_recording_the_view_says_how_to_open_one(qtbot, make_view, tmp
     sorting.save(folder=tmp_path / "sorting")
     session = open_session(sorting=si.load_extractor(tmp_path / "sorting"))
     view = make_view(session)
-    assert view.plot_widget.message.toPlainText().startswith("No recording open")
+    message = view.plot_widget.message
+    assert message.toPlainText().startswith("No recording open") and message.isVisible()
     assert not view.toolbar.isEnabled()
     recording = si.generate_recording(num_channels=4, durations=[1.0], seed=0)
     recording.save(folder=tmp_path / "recording", n_jobs=1, progress_bar=False)
     session.add(recording=si.load_extractor(tmp_path / "recording"))
     wait_drawn(qtbot, view)
-    assert view.toolbar.isEnabled() and "No recording" not in view.plot_widget.message.toPlainText()
+    assert view.toolbar.isEnabled() and "No recording" not in message.toPlainText()
+    assert not message.isVisible()  # nothing to say over the traces: not painted at all
 
 
 def test_toolbar_icons_are_drawn_from_pixmaps_in_the_theme_colour(make_view, session):

@@ -6,7 +6,12 @@ import pytest
 
 import core as si
 from app.model.demo import make_demo_probe
-from app.model.template_geometry import contact_pitch, flat_placement, nice_length
+from app.model.template_geometry import (
+    contact_pitch,
+    flat_placement,
+    nice_length,
+    probe_placement,
+)
 from app.model.waveform_source import (
     MS_AFTER,
     MS_BEFORE,
@@ -139,6 +144,20 @@ def test_flat_placement_orders_by_depth_then_across():
     placement = flat_placement(grid, [0, 1, 2, 3], -1.0, 2.0, 100.0)
     assert placement.channel_ids.tolist() == [1, 2, 3, 0]
     assert np.all(np.diff(placement.x0) > 3.0)
+
+
+def test_the_channel_at_a_point_is_the_window_holding_it():
+    grid = layout([(20, 40), (0, 0), (20, 0), (0, 40)])
+    pitch = contact_pitch(grid)
+    placement = probe_placement(grid, [0, 1, 2, 3], pitch, -1.0, 2.0, 100.0)
+    centre = 0.5
+    for channel, (x, y) in zip([0, 1, 2, 3], [(20, 40), (0, 0), (20, 0), (0, 40)]):
+        assert placement.channel_at(x + 1.0, y - 2.0, centre, flat=False) == channel
+    assert placement.channel_at(500.0, 0.0, centre, flat=False) is None
+    flat = flat_placement(grid, [0, 1, 2, 3], -1.0, 2.0, 100.0)
+    middles = flat.x0 + centre * flat.x_per_ms
+    assert [flat.channel_at(x, 1e6, centre, flat=True) for x in middles] == [1, 2, 3, 0]
+    assert flat.channel_at(middles[-1] + 10.0, 0.0, centre, flat=True) is None
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,9 @@ Printed, per round (``--rounds``, the order of the three sides alternating):
 - SpikeDesk, in the window: from ``session.select_units([unit])`` to the templates view's
   ``drawn`` signal and a forced render (``view.grab()``), for units never shown before (each
   reads its spikes from the recording: 100 random spikes cut on every channel), median and p95;
-  the same units shown again (cached); the longest gap of a 5 ms GUI-thread timer meanwhile.
+  the same units shown again (cached); the longest gap of a 5 ms GUI-thread timer meanwhile;
+  the GUI thread's CPU time per selection (``time.thread_time``: the selection, the drawing
+  handed to the view, its paint and the forced render; independent of the machine's load).
 - SpikeDesk, data only: `WaveformSource.load` of the same units (no drawing), cold file again.
 - SpikeInterface 0.100.8 / 0.105.3 (``templates_si_runner.py`` in their virtualenvs): the same
   units' average templates from the same 100 spikes per unit, as each version computes them
@@ -146,8 +148,11 @@ class StallMeter:
         self._last = now
 
 
-def select_and_wait(session: Session, view: TemplateView, unit, timeout_ms=60_000) -> float:
-    """Seconds from selecting ``unit`` to its template drawn and rendered."""
+def select_and_wait(
+    session: Session, view: TemplateView, unit, timeout_ms=60_000, cpu: list | None = None
+) -> float:
+    """Seconds from selecting ``unit`` to its template drawn and rendered; the GUI thread's CPU
+    seconds over the same span (and the 20 ms of events after it) go to ``cpu``."""
     loop = QEventLoop()
 
     def drawn() -> None:
@@ -156,6 +161,7 @@ def select_and_wait(session: Session, view: TemplateView, unit, timeout_ms=60_00
 
     view.drawn.connect(drawn)
     QTimer.singleShot(timeout_ms, loop.quit)
+    cpu_start = time.thread_time()
     start = time.perf_counter()
     session.select_units([unit])
     if view.drawn_unit_ids() != [unit]:
@@ -167,6 +173,8 @@ def select_and_wait(session: Session, view: TemplateView, unit, timeout_ms=60_00
         raise RuntimeError(f"unit {unit} not drawn within {timeout_ms} ms")
     # let the GUI timer tick between selections, as a user would not click without pause
     QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+    if cpu is not None:
+        cpu.append(time.thread_time() - cpu_start)
     return elapsed
 
 
@@ -183,8 +191,9 @@ def spikedesk_round(folder: Path, units: list) -> dict:
     QApplication.processEvents()
     meter = StallMeter()
     meter.start()
-    first = [select_and_wait(session, view, unit) for unit in units]
-    again = [select_and_wait(session, view, unit) for unit in units]
+    cpu_first, cpu_again = [], []
+    first = [select_and_wait(session, view, unit, cpu=cpu_first) for unit in units]
+    again = [select_and_wait(session, view, unit, cpu=cpu_again) for unit in units]
     meter.timer.stop()
     view.shutdown()
     view.close()
@@ -198,6 +207,8 @@ def spikedesk_round(folder: Path, units: list) -> dict:
     return {
         "first": np.array(first),
         "again": np.array(again),
+        "cpu_first": np.array(cpu_first),
+        "cpu_again": np.array(cpu_again),
         "load": np.array(loads),
         "stall_ms": meter.longest_ms,
         "prepare_s": prepared,
@@ -292,6 +303,8 @@ def main() -> None:
     print(f"| {'SpikeDesk: select → drawn (first time)':52} | {ms(mine['first'])} |")
     print(f"| {'SpikeDesk: select → drawn (again, cached)':52} | {ms(mine['again'])} |")
     print(f"| {'SpikeDesk: WaveformSource.load (data only)':52} | {ms(mine['load'])} |")
+    print(f"| {'SpikeDesk: GUI-thread CPU per select (first time)':52} | {ms(mine['cpu_first'])} |")
+    print(f"| {'SpikeDesk: GUI-thread CPU per select (again)':52} | {ms(mine['cpu_again'])} |")
     for side, label in (("si0100", "SpikeInterface 0.100.8"), ("si0105", "SpikeInterface 0.105.3")):
         if side in best:
             print(f"| {label + ': template of the unit':52} | {ms(best[side]['template'])} |")

@@ -27,11 +27,10 @@ two. Options an older view lacks are skipped.
 ``tests/benchmarks/long_recording.py`` (sparse, 1 % written with noise and spikes): the pyramid
 build (time, size, peak memory, in a subprocess); the time to the first frame after
 ``spikedesk FOLDER`` (a subprocess that builds the main window as the command does), with the
-pyramid cached and without; the frame time from request to drawn frame (``frame_drawn`` plus a
-forced render) for windows of 10 ms, 1 s, 1 min, 10 min and 2 h at random places once the
-pyramid exists, with 48 and 384 channels on screen (and the CPU time the process used
-meanwhile, all threads: on a shared machine the wall time also counts other processes' turns);
-and a soak of ``--soak-steps`` random
+pyramid cached and without; the frame time from request to drawn frame (see below) for windows
+of 10 ms, 1 s, 1 min, 10 min and 2 h at random places once the pyramid exists, with 48 and 384
+channels on screen (and the CPU time the process used meanwhile, all threads: on a shared
+machine the wall time also counts other processes' turns); and a soak of ``--soak-steps`` random
 navigation steps (scroll, zoom in and out, jumps, any width from 10 ms to the whole file) at
 60 steps per second, printing the growth of resident memory and the longest gap of a 5 ms
 QTimer on the GUI thread. Targets: every width < 30 ms median; first frame < 2 s; memory growth
@@ -39,10 +38,18 @@ QTimer on the GUI thread. Targets: every width < 30 ms median; first frame < 2 s
 must hold the recording and its pyramid, e.g. from an earlier ``--keep`` run): frame times and
 soak only. Pass ``--keep`` with an existing ``--folder``, which is otherwise deleted.
 
+How a frame is timed (``--overview``): from ``session.set_frame_window`` to the end of the
+first paint event of the plot's viewport after the new frame is shown (`PaintWaiter`): the
+paint the widget does anyway, once, as on screen. Runs before December 2026 (session 5) timed
+to ``frame_drawn`` plus a forced ``view.grab()``, which renders the whole widget into a new
+pixmap while the widget's own repaint still follows, in the next frame's interval: every frame
+was painted twice. ``--grab`` also times as many other random windows that way, alternately
+with the first ones, and prints them beside (``grab ms``, ``grab cpu``) for comparison.
+
 Usage: ``python tests/benchmarks/bench_trace_view.py [--hours 1] [--filled 60] [--scrolls 40]
 [--units 500] [--folder DIR] [--source DIR] [--compare DIR] [--rounds 3] [--si0100 PY]
 [--si0105 PY] [--no-si]``, or ``python tests/benchmarks/bench_trace_view.py --overview
-[--overview-hours 2] [--folder DIR] [--soak-steps 3000] [--keep] [--frames-only]``
+[--overview-hours 2] [--folder DIR] [--soak-steps 3000] [--keep] [--frames-only] [--grab]``
 """
 
 from __future__ import annotations
@@ -149,7 +156,9 @@ def wait_drawn(view, timeout_ms: int = 60_000) -> None:
 
 
 def timed(view, action) -> float:
-    """Milliseconds from ``action()`` to the new frame drawn and rendered."""
+    """Milliseconds from ``action()`` to the new frame drawn and rendered by ``view.grab()``
+    (the method of the runs before `timed_to_paint`: the widget is painted twice, into the
+    grabbed pixmap and then by its own pending repaint, which falls into the next interval)."""
     started = time.perf_counter()
     action()
     wait_drawn(view)
@@ -157,11 +166,69 @@ def timed(view, action) -> float:
     return 1e3 * (time.perf_counter() - started)
 
 
-def timed_with_cpu(view, action) -> tuple[float, float]:
-    """`timed`, and the CPU time this process used meanwhile (all its threads), in ms: on a
-    shared machine the wall time also counts the other processes' turns."""
+class PaintWaiter:
+    """Runs the event loop until the plot's viewport has painted the newest frame once: the
+    paint the widget does anyway (as on screen), not a forced render of its own."""
+
+    def __init__(self, view) -> None:
+        from PySide6.QtCore import QEvent, QObject
+
+        self._view = view
+        self._viewport = view.plot_widget.viewport()
+        self._paint = QEvent.Type.Paint
+        self._armed = False
+        self._loop = None
+        waiter = self
+
+        class Filter(QObject):
+            def eventFilter(self, watched, event) -> bool:
+                # the loop quits once this paint event has been delivered (painted)
+                if event.type() == waiter._paint and waiter._armed and waiter._loop is not None:
+                    waiter._armed = False
+                    waiter._loop.quit()
+                return False
+
+        self._filter = Filter()
+        self._viewport.installEventFilter(self._filter)
+        view.frame_drawn.connect(self._on_drawn)
+
+    def _on_drawn(self, *_) -> None:
+        self._armed = self._view.is_current()
+
+    def flush(self, timeout_ms: int = 200) -> None:
+        """Let a paint still pending (e.g. after a ``view.grab()``) happen, untimed."""
+        self.wait(lambda: None, timeout_ms, armed=True)
+
+    def wait(self, action, timeout_ms: int = 60_000, armed: bool = False) -> None:
+        """Run ``action()`` and the event loop until the frame it asks for is painted."""
+        from PySide6.QtCore import QEventLoop, QTimer
+
+        self._armed = armed
+        self._loop = QEventLoop()
+        timer = QTimer(singleShot=True, interval=timeout_ms)
+        timer.timeout.connect(self._loop.quit)
+        timer.start()
+        action()
+        self._loop.exec()
+        timer.stop()
+        self._loop = None
+        if not self._view.is_current():
+            raise RuntimeError(f"no frame painted within {timeout_ms} ms")
+
+
+def timed_to_paint(waiter: PaintWaiter, action) -> float:
+    """Milliseconds from ``action()`` to the new frame painted on screen by the widget's own
+    paint event (one paint, as the user sees it)."""
+    started = time.perf_counter()
+    waiter.wait(action)
+    return 1e3 * (time.perf_counter() - started)
+
+
+def timed_with_cpu(timer, action) -> tuple[float, float]:
+    """``timer(action)`` (ms), and the CPU time this process used meanwhile (all its threads),
+    in ms: on a shared machine the wall time also counts the other processes' turns."""
     cpu = time.process_time()
-    wall = timed(view, action)
+    wall = timer(action)
     return wall, 1e3 * (time.process_time() - cpu)
 
 
@@ -383,34 +450,47 @@ def first_frame_seconds(folder: Path, xdg: Path, source: Path) -> float:
     return json.loads(result.stdout.strip().splitlines()[-1])["drawn"] - started
 
 
-def overview_frame_times(session, view, num_samples: int, reads: int):
-    """Median and p95 (ms) of set_frame_window to drawn, the median CPU time of the process
-    meanwhile (ms), per width, and where it was read."""
+def overview_frame_times(session, view, num_samples: int, reads: int, waiter, grab: bool):
+    """Per width: median and p95 (ms) of set_frame_window to the frame painted once by the
+    widget (``waiter``), the median CPU time of the process meanwhile (ms), where it was read,
+    and, when ``grab``, the median and CPU of the earlier method (drawn + ``view.grab()``) over
+    as many other random windows, timed alternately with the first ones."""
     import numpy as np
 
     rng = np.random.default_rng(5)
     results = {}
+    methods = {
+        "paint": lambda action: timed_to_paint(waiter, action),
+        "grab": lambda action: timed(view, action),
+    }
+    order = ["paint", "grab"] if grab else ["paint"]
     for name, seconds in OVERVIEW_WINDOWS_S.items():
         length = min(int(seconds * SAMPLING_FREQUENCY), num_samples)
-        latencies, cpu = [], []
-        for start in rng.integers(0, max(num_samples - length, 1), reads):
+        figures = {method: ([], []) for method in order}
+        starts = rng.integers(0, max(num_samples - length, 1), reads * len(order))
+        for index, start in enumerate(starts):
+            method = order[index % len(order)]
             if session.frame_window == (int(start), int(start) + length):
                 # the same window again (a window as long as the file has one place) would not
                 # be read again: come from a half-width window, as a zoom-out does (untimed)
-                session.set_frame_window(int(start), int(start) + length // 2)
-                wait_drawn(view)
+                waiter.wait(lambda s=int(start), n=length: session.set_frame_window(s, s + n // 2))
             wall, used = timed_with_cpu(
-                view, lambda s=int(start), n=length: session.set_frame_window(s, s + n)
+                methods[method], lambda s=int(start), n=length: session.set_frame_window(s, s + n)
             )
-            latencies.append(wall)
-            cpu.append(used)
-        source = view.displayed_window().source
-        results[name] = (
-            np.median(latencies),
-            np.percentile(latencies, 95),
-            np.median(cpu),
-            source,
-        )
+            figures[method][0].append(wall)
+            if method == "grab":  # its own repaint is still to come: untimed, not in the next
+                waiter.flush()  # interval
+            figures[method][1].append(used)
+        paint_times, paint_cpu = figures["paint"]
+        grab_times, grab_cpu = figures.get("grab", ([np.nan], [np.nan]))
+        results[name] = {
+            "median": np.median(paint_times),
+            "p95": np.percentile(paint_times, 95),
+            "cpu": np.median(paint_cpu),
+            "source": view.displayed_window().source,
+            "grab_median": np.median(grab_times),
+            "grab_cpu": np.median(grab_cpu),
+        }
     return results
 
 
@@ -534,18 +614,27 @@ def overview_benchmark(args) -> None:
         session.set_overview(OverviewState(READY, pyramid, 1.0))
         wait_drawn(view)
         num_samples = recording.get_num_samples()
-        print(f"\nframe time, set_frame_window to drawn ({args.scrolls} random windows):")
+        waiter = PaintWaiter(view)
         print(
-            f"{'window':>8} {'channels':>9} {'median ms':>10} {'p95 ms':>8} {'cpu ms':>7}  read from"
+            f"\nframe time, set_frame_window to the frame painted once ({args.scrolls} random "
+            "windows)" + ("; grab: the same windows, drawn + view.grab()" if args.grab else "")
+        )
+        print(
+            f"{'window':>8} {'channels':>9} {'median ms':>10} {'p95 ms':>8} {'cpu ms':>7} "
+            f"{'grab ms':>8} {'grab cpu':>9}  read from"
         )
         for channels in CHANNELS_ON_SCREEN:
             view.set_channels_per_screen(channels)
             wait_drawn(view)
-            for name, (median, p95, cpu, source) in overview_frame_times(
-                session, view, num_samples, args.scrolls
+            for name, row in overview_frame_times(
+                session, view, num_samples, args.scrolls, waiter, args.grab
             ).items():
                 count = view.drawn_channel_count()
-                print(f"{name:>8} {count:>9} {median:>10.1f} {p95:>8.1f} {cpu:>7.1f}  {source}")
+                print(
+                    f"{name:>8} {count:>9} {row['median']:>10.1f} {row['p95']:>8.1f} "
+                    f"{row['cpu']:>7.1f} {row['grab_median']:>8.1f} {row['grab_cpu']:>9.1f}  "
+                    f"{row['source']}"
+                )
         view.set_channels_per_screen(48)
         result = soak(app, session, view, args.soak_steps, num_samples)
         print(
@@ -636,6 +725,11 @@ def main() -> None:
         "--frames-only",
         action="store_true",
         help="--overview: frame times and soak only, with the pyramid already in --folder",
+    )
+    parser.add_argument(
+        "--grab",
+        action="store_true",
+        help="--overview: also time the same windows the earlier way (drawn + view.grab())",
     )
     parser.add_argument("--child", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()

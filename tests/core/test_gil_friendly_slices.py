@@ -197,3 +197,79 @@ def test_split_of_negative_samples_or_no_spikes():
     assert [t.tolist() for t in trains] == [[-1, 7], [-5, 3]]
     empty = vector_to_list_of_spiketrain_numpy(np.zeros(0, "int64"), np.zeros(0, "int64"), 3)
     assert [t.size for t in empty] == [0, 0, 0] and all(t.dtype == np.int64 for t in empty)
+
+
+def test_binary_windows_of_some_megabytes_are_read_by_pread_not_a_populated_map(
+    tmp_path, monkeypatch
+):
+    """Python holds the GIL through ``mmap.mmap`` (whose MAP_POPULATE reads the window) but
+    not through ``os.preadv``: windows of a few MB (noise-level chunks, extraction chunks) are
+    read with one pread and equal the file's frames; only far larger ones are mapped."""
+    import mmap
+    import os
+
+    from core.recording import binary
+
+    num_channels = 384
+    path = tmp_path / "traces.raw"
+    rng = np.random.default_rng(0)
+    num_frames = (80 << 20) // (2 * num_channels)  # 80 MiB: past the pread limit
+    with open(path, "wb") as file:
+        file.truncate(num_frames * num_channels * 2)
+    written = rng.integers(-1000, 1000, (12_000, num_channels), dtype=np.int16)
+    with open(path, "r+b") as file:
+        file.seek(100_000 * num_channels * 2)
+        file.write(written.tobytes())
+    recording = si.read_binary(path, 30_000.0, "int16", num_channels=num_channels)
+    calls = {"preadv": 0, "mmap": 0}
+    real_preadv, real_mmap = os.preadv, mmap.mmap
+
+    def preadv(*args):
+        calls["preadv"] += 1
+        return real_preadv(*args)
+
+    def mapped(*args, **kwargs):
+        calls["mmap"] += 1
+        return real_mmap(*args, **kwargs)
+
+    monkeypatch.setattr(binary.os, "preadv", preadv)
+    monkeypatch.setattr(binary.mmap, "mmap", mapped)
+    traces = recording.get_traces(start_frame=99_000, end_frame=112_000)  # 10 MB
+    assert traces.nbytes > 8 << 20 and calls == {"preadv": 1, "mmap": 0}
+    np.testing.assert_array_equal(traces[1_000:13_000], written)
+    assert not traces[:1_000].any()
+    whole = recording.get_traces()  # 80 MiB: mapped
+    assert calls == {"preadv": 1, "mmap": 1}
+    np.testing.assert_array_equal(whole[100_000:112_000], written)
+
+
+def test_a_repeated_id_lookup_is_answered_again_and_never_stale(monkeypatch):
+    """`ids_to_indices` keeps its last lookup (a reader asks for the same channels for each of
+    thousands of windows): the same ids give the same positions without a new search; other
+    ids, ids changed in place, a changed answer and other main ids are never served from it."""
+    from core.base import BaseExtractor
+
+    recording = si.NumpyRecording(
+        [np.zeros((10, 5), dtype="int16")], 1000.0, channel_ids=[10, 20, 30, 40, 50]
+    )
+    searches = []
+    lookup = BaseExtractor._lookup_indices
+
+    def counted(self, ids):
+        searches.append(ids.tolist())
+        return lookup(self, ids)
+
+    monkeypatch.setattr(BaseExtractor, "_lookup_indices", counted)
+    ids = np.array([40, 20])
+    first = recording.ids_to_indices(ids)
+    again = recording.ids_to_indices(ids)
+    assert first.tolist() == again.tolist() == [3, 1] and searches == [[40, 20]]
+    again[0] = 99  # the caller's copy: the kept answer stays
+    assert recording.ids_to_indices([40, 20]).tolist() == [3, 1] and len(searches) == 1
+    ids[0] = 50  # changed in place: searched again
+    assert recording.ids_to_indices(ids).tolist() == [4, 1] and len(searches) == 2
+    assert recording.ids_to_indices([20, 30, 40], prefer_slice=True) == slice(1, 4)
+    renamed = recording.rename_channels(["a", "b", "c", "d", "e"])
+    assert renamed.ids_to_indices(["d", "b"]).tolist() == [3, 1]
+    with np.testing.assert_raises(ValueError):
+        recording.ids_to_indices([60])

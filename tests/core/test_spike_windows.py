@@ -97,3 +97,41 @@ def test_sampling_refuses_a_negative_count():
     sorting = si.NumpySorting.from_unit_dict({0: np.array([1])}, 1000.0)
     with pytest.raises(ValueError, match="max_spikes"):
         sample_unit_spikes(sorting, 0, -1)
+
+
+def test_many_windows_over_segments_equal_the_clipped_traces(recording, monkeypatch):
+    """Random spikes (duplicates, both ends of both segments, any order), a channel subset
+    and scaled values: each window is its rows of the segment, clipped at the ends; spikes
+    starting within 4 windows of a read's first spike share its read."""
+    recording.set_channel_gains([0.5, 2.0, 1.0])
+    recording.set_channel_offsets([1.0, 0.0, -3.0])
+    rng = np.random.default_rng(5)
+    segment = rng.integers(0, 2, 300)
+    sample = (rng.random(300) * np.where(segment == 0, 200, 90)).astype(int)
+    sample[:4], segment[:4] = [0, 199, 0, 89], [0, 0, 1, 1]
+    spikes = positions(*zip(sample.tolist(), segment.tolist()))
+    reads = []
+    get_traces = type(recording).get_traces
+
+    def counted(self, *args, **kwargs):
+        reads.append((kwargs["segment_index"], kwargs["start_frame"]))
+        return get_traces(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(recording), "get_traces", counted)
+    windows = read_spike_windows(
+        recording, spikes, nbefore=4, nafter=6, channel_ids=[2, 0], return_scaled=True
+    )
+    monkeypatch.undo()
+    assert windows.shape == (300, 10, 2) and windows.dtype == np.float32
+    for index, (s, seg) in enumerate(spikes.tolist()):
+        full = recording.get_traces(segment_index=seg, channel_ids=[2, 0], return_scaled=True)
+        rows = np.clip(np.arange(s - 4, s + 6), 0, full.shape[0] - 1)
+        np.testing.assert_array_equal(windows[index], full[rows])
+    expected_reads = []
+    for seg in (0, 1):
+        starts = np.sort(sample[segment == seg])
+        i = 0
+        while i < starts.size:
+            expected_reads.append((seg, max(int(starts[i]) - 4, 0)))
+            i = int(np.searchsorted(starts, starts[i] + 40, side="right"))
+    assert reads == expected_reads

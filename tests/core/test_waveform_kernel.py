@@ -14,7 +14,7 @@ from core.generate import generate_ground_truth_recording
 from core.jobs import CancelToken, JobCancelled
 from core.recording import NumpyRecording
 from core.sorting import NumpySorting
-from core.waveforms import extract_waveforms
+from core.waveforms import extract_waveforms, kernel_outputs
 from core.waveforms.kernel import (
     estimate_templates_average,
     extract_waveforms_to_buffers,
@@ -372,6 +372,40 @@ def test_allocated_output_arrays_are_zeroed_and_independent() -> None:
     for value, array in enumerate(arrays, start=1):
         assert (array == value).all()  # no array overlaps another
     assert [a.shape for a in allocate_arrays([(0, 4, 2)], np.int16)] == [(0, 4, 2)]
+
+
+@pytest.mark.skipif(kernel_outputs._LIBC_MMAP is None, reason="no libc mmap (not POSIX)")
+def test_output_arrays_are_mapped_without_the_gil_and_unmapped_with_the_last_array(
+    monkeypatch,
+) -> None:
+    """The map comes from libc through ctypes (which releases the GIL while the kernel
+    populates it; Python's mmap module holds it), and is unmapped once no array uses it."""
+    import gc
+
+    def refused(*args, **kwargs):
+        raise AssertionError("mmap.mmap holds the GIL while it populates")
+
+    monkeypatch.setattr(kernel_outputs.mmap, "mmap", refused)
+    unmapped = []
+    map_fn, unmap_fn = kernel_outputs._LIBC_MMAP
+
+    def recorded_unmap(address, size):
+        unmapped.append(size)
+        return unmap_fn(address, size)
+
+    monkeypatch.setattr(kernel_outputs, "_LIBC_MMAP", (map_fn, recorded_unmap))
+    shapes = [(4, 90, 8), (2, 90, 3)]
+    arrays = allocate_arrays(shapes, np.float32)
+    assert not any(a.any() for a in arrays)
+    arrays[0][...] = 1.5
+    first = arrays[0]
+    del arrays
+    gc.collect()
+    assert unmapped == []  # one array still holds the map
+    assert (first == 1.5).all()
+    del first
+    gc.collect()
+    assert unmapped == [(4 * 90 * 8 + 2 * 90 * 3) * 4]
 
 
 @pytest.mark.parametrize("width", [1, 7, 384])
