@@ -12,15 +12,54 @@ scan only what was made since. Cycles among frozen objects are reclaimed by a co
 of everything (`collect_everything`), which runs when data are closed or replaced (the
 moment most long-lived objects die) and when the frozen set has doubled since the last one,
 which bounds what can wait there.
+
+Both expensive kinds (a due full collection, and a collection of everything) wait for a
+moment when the process is idle: a check during which the whole process used less than
+`IDLE_CPU_SHARE` of one core since the previous check (no job computing, no view drawing,
+no user scrolling). Young generations are collected at once, as Python would. An expensive
+collection waits at most `MAX_DEFERRED_CHECKS` checks, so a process never idle (a long
+session of continuous scrolling, a long job) still collects.
 """
 
 from __future__ import annotations
 
 import gc
+import time
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer
 
+#: Share of one core the whole process may have used since the last check to count as idle.
+IDLE_CPU_SHARE = 0.1
+#: Checks an expensive collection may wait for an idle moment before it runs anyway.
+MAX_DEFERRED_CHECKS = 120
+
 _collector: GuiThreadCollector | None = None
+
+
+class ProcessCpuShare:
+    """The share of one core the process used (all its threads) between two calls."""
+
+    def __init__(self) -> None:
+        self._cpu = time.process_time()
+        self._wall = time.monotonic()
+
+    def since_last_call(self) -> float:
+        """CPU seconds used by the process per wall-clock second since the previous call.
+
+        Returns
+        -------
+        float
+            0 for an idle process, about 1 for one busy core, up to the number of cores.
+        """
+        cpu, wall = time.process_time(), time.monotonic()
+        share = (cpu - self._cpu) / max(wall - self._wall, 1e-6)
+        self._cpu, self._wall = cpu, wall
+        return share
+
+    def is_idle(self) -> bool:
+        """Whether the process used less than `IDLE_CPU_SHARE` of a core since the last call."""
+        return self.since_last_call() < IDLE_CPU_SHARE
 
 
 class GuiThreadCollector(QObject):
@@ -30,38 +69,55 @@ class GuiThreadCollector(QObject):
     ----------
     interval_s : float
         Seconds between checks of the collector's thresholds.
+    process_is_idle : callable, optional
+        Tells whether the process was idle since the previous check; by default, whether it
+        used less than `IDLE_CPU_SHARE` of a core (`ProcessCpuShare`).
     """
 
-    def __init__(self, interval_s: float = 1.0) -> None:
+    def __init__(
+        self, interval_s: float = 1.0, process_is_idle: Callable[[], bool] | None = None
+    ) -> None:
         super().__init__()
         self.thresholds = gc.get_threshold()
         self.frozen_after_everything = 0
         self.everything_requested = False
+        self.deferred_checks = 0
+        self.process_is_idle = process_is_idle or ProcessCpuShare().is_idle
         gc.disable()
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.check)
         self.timer.start(int(interval_s * 1000))
 
     def check(self) -> None:
-        """Collect the generations whose thresholds are crossed, as Python would."""
-        if self.everything_requested or gc.get_freeze_count() > 2 * max(
+        """Collect the generations whose thresholds are crossed, as Python would; a full
+        collection or one of everything only when the process is idle or has waited
+        `MAX_DEFERRED_CHECKS` checks for it."""
+        idle = self.process_is_idle()
+        everything_due = self.everything_requested or gc.get_freeze_count() > 2 * max(
             self.frozen_after_everything, 50_000
-        ):
-            self.collect_everything()
-            return
+        )
         young, middle, old = gc.get_count()
+        full_due = young > self.thresholds[0] and middle > self.thresholds[1]
+        full_due = full_due and old > self.thresholds[2]
+        if everything_due or full_due:
+            if idle or self.deferred_checks >= MAX_DEFERRED_CHECKS:
+                self.deferred_checks = 0
+                if everything_due:
+                    self.collect_everything()
+                else:
+                    gc.collect(2)
+                    gc.freeze()
+                return
+            self.deferred_checks += 1
         if young <= self.thresholds[0]:
             return
         if middle <= self.thresholds[1]:
             gc.collect(0)
-        elif old <= self.thresholds[2]:
-            gc.collect(1)
         else:
-            gc.collect(2)
-            gc.freeze()
+            gc.collect(1)
 
     def request_everything(self) -> None:
-        """Collect everything, frozen objects included, at the next check."""
+        """Collect everything, frozen objects included, at the next idle check."""
         self.everything_requested = True
 
     def collect_everything(self) -> None:

@@ -206,12 +206,9 @@ def amplitudes_from_parts(
         held[held] = keys[positions[held]] == read[held]
         if not held.any():
             continue
-        inside = np.searchsorted(keys, part_keys)
-        wholly_inside = bool(np.all(inside < keys.size)) and np.array_equal(
-            keys[np.minimum(inside, keys.size - 1)], part_keys
-        )
+        wholly_inside = part_keys.size <= keys.size and _all_in(part_keys, keys)
         found.append((part, positions[held], held, wholly_inside))
-        if split_of is None and np.isin(keys, part_keys).all():
+        if split_of is None and keys.size <= part_keys.size and _all_in(keys, part_keys):
             split_of = found[-1][:3]
     if split_of is not None:
         chosen = [split_of]
@@ -239,6 +236,16 @@ def amplitudes_from_parts(
         unit_id, segment_index, times, amplitudes, positions + before, int(train.size),
         chosen[0][0].scaled, "recording",
     )  # fmt: skip
+
+
+def _all_in(values: np.ndarray, sorted_keys: np.ndarray) -> bool:
+    """Whether every one of the sorted ``values`` is in the sorted ``sorted_keys`` (a few of
+    them looked up first: a unit that is not a part of another fails at once)."""
+    for probe in (values[:: max(values.size // 64, 1)], values):
+        at = np.searchsorted(sorted_keys, probe)
+        if np.any(at >= sorted_keys.size) or not np.array_equal(sorted_keys[at], probe):
+            return False
+    return True
 
 
 def _same_rate(found: list, most: float, seed: int) -> list:

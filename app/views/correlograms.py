@@ -103,7 +103,7 @@ def _sources(sorting, unit_ids: list, bins: np.ndarray, previous) -> list | None
             found = _held(rows, part[:: max(part.size // 64, 1)])
             if found == 0:
                 continue  # units of one sorting share no spike: not a part if these are out
-            if _held(rows, part) != part.size:
+            if part.size > rows.size - held or _held(rows, part) != part.size:
                 return None  # shares spikes with a shown unit without holding it all
             parts.append(at)
             held += part.size

@@ -51,8 +51,14 @@ def fresh_amplitudes(qtbot, session) -> list:
 
 
 def act(qtbot, window, view, name: str) -> None:
+    """Trigger an action; wait until the views show its units on their estimated channels (a
+    new unit is drawn at once on a provisional channel, again if its estimate differs)."""
     with qtbot.waitSignal(view.drawn, timeout=20_000):
         window.menus.actions[name].trigger()
+    qtbot.waitUntil(lambda: window.unit_channels.job is None, timeout=20_000)
+    assert view.wait_until_idle()
+    qtbot.wait(50)  # a redraw on the estimated channel is delivered
+    assert view.wait_until_idle()
     qtbot.waitUntil(
         lambda: [u.unit_id for u in view.units] == list(window.session.selected_unit_ids)
     )

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import gc
+import time
 import weakref
 
 import pytest
 
-from app.gui_thread_gc import GuiThreadCollector
+from app import gui_thread_gc
+from app.gui_thread_gc import GuiThreadCollector, ProcessCpuShare
 
 
 class Node:
@@ -26,8 +28,10 @@ def make_cycle() -> weakref.ref:
 
 @pytest.fixture
 def collector(qapp):
-    """A collector whose timer never fires: the test calls `check` itself."""
-    made = GuiThreadCollector(interval_s=3600)
+    """A collector whose timer never fires (the test calls `check` itself) and which finds
+    the process idle unless the test says otherwise (`collector.idle = False`)."""
+    made = GuiThreadCollector(interval_s=3600, process_is_idle=lambda: made.idle)
+    made.idle = True
     yield made
     made.collect_everything()
     gc.unfreeze()
@@ -69,13 +73,56 @@ def test_young_garbage_is_collected_without_a_full_collection(collector):
     assert gc.get_freeze_count() == frozen
 
 
-def test_opening_or_closing_data_asks_for_a_collection_of_everything(qtbot, tmp_path):
+def test_expensive_collections_wait_for_an_idle_process_young_ones_do_not(collector):
+    collector.collect_everything()
+    frozen_dead = make_cycle()
+    gc.freeze()
+    collector.frozen_after_everything = gc.get_freeze_count()
+    collector.request_everything()
+    collector.idle = False
+    collector.thresholds = (-1, -1, -1)  # every generation due, a full collection too
+    young_dead = make_cycle()
+    frozen = gc.get_freeze_count()
+    collector.check()
+    assert young_dead() is None, "young generations are collected while the process is busy"
+    assert frozen_dead() is not None, "the collection of everything waits for an idle moment"
+    assert gc.get_freeze_count() == frozen, "no full collection (which freezes) while busy"
+    assert collector.everything_requested
+    collector.idle = True
+    collector.check()
+    assert frozen_dead() is None
+    assert not collector.everything_requested
+
+
+def test_a_process_never_idle_still_collects_everything_after_the_longest_wait(collector):
+    dead = make_cycle()
+    gc.freeze()
+    collector.frozen_after_everything = gc.get_freeze_count()
+    collector.request_everything()
+    collector.idle = False
+    for _ in range(gui_thread_gc.MAX_DEFERRED_CHECKS):
+        collector.check()
+        assert dead() is not None
+    collector.check()
+    assert dead() is None
+    assert collector.deferred_checks == 0
+
+
+def test_the_process_cpu_share_sees_a_busy_thread():
+    share = ProcessCpuShare()
+    start = time.thread_time()
+    while time.thread_time() - start < 0.3:  # 0.3 s of CPU in this thread
+        sum(range(1000))
+    assert share.since_last_call() > gui_thread_gc.IDLE_CPU_SHARE
+
+
+def test_opening_or_closing_data_asks_for_a_collection_of_everything(qtbot, tmp_path, monkeypatch):
     from PySide6.QtCore import QSettings
 
-    from app import gui_thread_gc
     from app.main_window import MainWindow
 
     collector = gui_thread_gc.collect_garbage_in_gui_thread()  # the tests' session collector
+    monkeypatch.setattr(collector, "process_is_idle", lambda: True)
     window = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)
     collector.everything_requested = False

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt
 
 import core as si
 from app.dialogs.probe import GenerateProbeDialog, WiringDialog
@@ -448,3 +448,22 @@ def test_a_sorting_analyzer_without_its_recording_shows_its_probe(qtbot, si_fixt
     session.open(sorting=we.sorting, waveform_extractor=we, source=str(folder))
     assert session.recording is None
     assert view.contact_count() == we.get_num_channels() == 16
+
+
+def test_contact_paths_follow_every_vertex_of_the_contact_shape(qapp):
+    from app.views.probe import _polygon_path
+
+    angles = np.linspace(0, 2 * np.pi, 360, endpoint=False)
+    circle = np.column_stack([10 + 6 * np.cos(angles), 20 + 6 * np.sin(angles)])
+    path = _polygon_path(circle)
+    points = np.array([(path.elementAt(i).x, path.elementAt(i).y) for i in range(360)])
+    np.testing.assert_allclose(points, circle)
+    assert path.contains(QPointF(10, 20))
+    assert not path.contains(QPointF(10, 26.5))
+    assert (
+        path.elementAt(path.elementCount() - 1).x,
+        path.elementAt(path.elementCount() - 1).y,
+    ) == (
+        pytest.approx(circle[0, 0]),
+        pytest.approx(circle[0, 1]),
+    ), "the path is closed"
