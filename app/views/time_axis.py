@@ -59,10 +59,12 @@ def time_ticks(
         digit, exponent = 1, exponent + 1
     major_step = digit * 10.0**exponent
     minor_step = major_step / MINOR_DIVISIONS[digit]
-    # a millionth of a step of tolerance: a range set to round times keeps its end ticks
-    first, last = math.ceil(low / minor_step - 1e-6), math.floor(high / minor_step + 1e-6)
-    counts = np.arange(first, last + 1)
     divisions = MINOR_DIVISIONS[digit]
+    # a millionth of a major step of tolerance: a range set to round times keeps its end ticks
+    tolerance = 1e-6 * divisions  # in minor steps
+    first = math.ceil(low / minor_step - tolerance)
+    last = math.floor(high / minor_step + tolerance)
+    counts = np.arange(first, last + 1)
     is_major = counts % divisions == 0
     # exact multiples (k * step), not accumulated sums, so that labels read round
     major = (counts[is_major] // divisions) * major_step
