@@ -10,6 +10,7 @@ vector path of the same lines takes ten times as long.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import numpy as np
@@ -318,23 +319,55 @@ def rasterize_spans_top_down(lo_rows: np.ndarray, hi_rows: np.ndarray, height: i
     row, how far down the spans begun above it reach, and a pixel is painted when that is below
     it.
     """
+    lo_rows, hi_rows = np.asarray(lo_rows), np.asarray(hi_rows)
     num_columns = lo_rows.shape[0]
-    start, stop = span_rows(lo_rows, hi_rows, height)
+    # the work arrays are this thread's, reused from frame to frame: fresh ones of a few MB
+    # each would fault their pages in again at every frame
+    shape = lo_rows.shape
+    start, stop = scratch("start", shape, np.int32), scratch("stop", shape, np.int32)
+    # as span_rows: clipping to [0, height] first makes the integer conversion a floor
+    clipped = np.clip(lo_rows, 0, height, out=scratch("clip_lo", shape, lo_rows.dtype))
+    np.copyto(start, clipped, casting="unsafe")
+    high = np.add(hi_rows, 1, out=scratch("clip_hi", shape, np.result_type(hi_rows, 1)))
+    np.copyto(stop, np.clip(high, 0, height, out=high), casting="unsafe")
+    np.maximum(stop, start, out=stop)
     # rows counted from the top: a span [start, stop) from the bottom is [height - stop,
     # height - start) from the top
     dtype = np.int16 if height < np.iinfo(np.int16).max else np.int32
-    first = np.subtract(height, stop, dtype=np.intp)
+    first = np.subtract(height, stop, out=scratch("first", shape, np.intp))
     first *= num_columns
     first += np.arange(num_columns, dtype=np.intp)[:, None]
-    end = np.subtract(height, start, dtype=dtype)
+    end = np.subtract(height, start, out=scratch("end", shape, dtype))
     # one row more for the empty spans clipped below the image (they start at row ``height``)
-    reach = np.zeros((height + 1, num_columns), dtype=dtype)
+    reach = scratch("reach", (height + 1, num_columns), dtype)
+    reach.fill(0)
     np.maximum.at(reach.reshape(-1), first.reshape(-1), end.reshape(-1))
     # row by row: each step is one vector operation over contiguous memory (an accumulate down
     # axis 0 walks the columns with a stride and is three times slower)
     for row in range(1, height):
         np.maximum(reach[row], reach[row - 1], out=reach[row])
     return np.greater(reach[:height], np.arange(height, dtype=dtype)[:, None])
+
+
+_SCRATCH = threading.local()
+
+
+def scratch(name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
+    """A work array of the calling thread named ``name``, of ``shape`` and ``dtype``, reused from
+    call to call (its contents are left over from the last use).
+
+    Each name keeps one flat buffer per dtype, grown when a larger array is asked for: the
+    array returned is a view of it, valid until the same thread asks for the same name again.
+    """
+    dtype = np.dtype(dtype)
+    buffers = getattr(_SCRATCH, "buffers", None)
+    if buffers is None:
+        buffers = _SCRATCH.buffers = {}
+    size = int(np.prod(shape))
+    buffer = buffers.get((name, dtype))
+    if buffer is None or buffer.size < size:
+        buffer = buffers[(name, dtype)] = np.empty(size, dtype=dtype)
+    return buffer[:size].reshape(shape)
 
 
 def span_rows(

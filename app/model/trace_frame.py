@@ -14,7 +14,12 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from app.model.decimation import column_extents, column_medians, rasterize_spans_top_down
+from app.model.decimation import (
+    column_extents,
+    column_medians,
+    rasterize_spans_top_down,
+    scratch,
+)
 from app.model.spike_marks import SpikeMarkerStyle, SpikeMarks, find_spike_marks
 from app.model.spike_marks import paint_spike_marks as _paint_marks
 from app.model.trace_fetcher import TraceWindow
@@ -311,8 +316,8 @@ def paint_frame(frame: TraceFrame, style: TraceStyle) -> TraceFrame:
     baselines = (np.arange(first, stop) - style.first + 1) * rows_per_unit
     offsets = (baselines - frame.centres[channels] * scale).astype("float32")
     lo_rows, hi_rows = (
-        _rows_of(frame.lo, channels, scale, offsets),
-        _rows_of(frame.hi, channels, scale, offsets),
+        _rows_of(frame.lo, channels, scale, offsets, "lo_rows"),
+        _rows_of(frame.hi, channels, scale, offsets, "hi_rows"),
     )
     height, (trace_color, selected_color) = style.height, style.colors
     dimmed = np.isin(channels, style.dimmed)
@@ -344,10 +349,17 @@ def paint_frame(frame: TraceFrame, style: TraceStyle) -> TraceFrame:
 
 
 def _rows_of(
-    extents: np.ndarray, channels: np.ndarray, scale: np.float32, offsets: np.ndarray
+    extents: np.ndarray, channels: np.ndarray, scale: np.float32, offsets: np.ndarray, name: str
 ) -> np.ndarray:
-    """``extents[:, channels] * scale + offsets`` in float32, computed in place."""
-    rows = np.take(extents, channels, axis=1).astype("float32", copy=False)
+    """``extents[:, channels] * scale + offsets`` in float32, computed in place in this thread's
+    work array ``name`` (valid until the thread's next frame)."""
+    rows = scratch(name, (extents.shape[0], len(channels)), np.float32)
+    if extents.dtype == rows.dtype:
+        # "clip": an out= take in the default mode fills a temporary first (the indices are
+        # list positions of the channels shown, always valid)
+        np.take(extents, channels, axis=1, out=rows, mode="clip")
+    else:
+        rows[...] = np.take(extents, channels, axis=1)
     rows *= scale
     rows += offsets
     return rows

@@ -1,5 +1,6 @@
 """Min/max decimation, per-column extents of a polyline and span rasterization (no Qt)."""
 
+import threading
 import warnings
 
 import numpy as np
@@ -14,6 +15,8 @@ from app.model.decimation import (
     decimate_min_max_in_chunks,
     rasterize_spans,
     rasterize_spans_top_down,
+    scratch,
+    span_rows,
 )
 
 
@@ -281,3 +284,37 @@ def test_extents_equal_the_line_evaluated_column_by_column(
     expected_lo, expected_hi = brute_force_extents(x, y, x_range, num_columns)
     np.testing.assert_allclose(lo, expected_lo, rtol=1e-4, atol=1e-3)
     np.testing.assert_allclose(hi, expected_hi, rtol=1e-4, atol=1e-3)
+
+
+def test_scratch_arrays_are_reused_by_name_within_a_thread_only():
+    a = scratch("test-a", (4, 5), np.int32)
+    assert a.shape == (4, 5) and a.dtype == np.int32
+    assert np.shares_memory(scratch("test-a", (2, 3), np.int32), a)  # smaller: the same buffer
+    assert not np.shares_memory(scratch("test-b", (4, 5), np.int32), a)
+    assert not np.shares_memory(scratch("test-a", (4, 5), np.float32), a)
+    assert scratch("test-a", (50, 50), np.int32).shape == (50, 50)  # grown
+    other = []
+    thread = threading.Thread(target=lambda: other.append(scratch("test-a", (50, 50), np.int32)))
+    thread.start()
+    thread.join()
+    assert not np.shares_memory(other[0], scratch("test-a", (50, 50), np.int32))
+
+
+def test_rasterized_images_are_not_overwritten_by_the_next_one():
+    rng = np.random.default_rng(3)
+    spans = [rng.uniform(-5, 45, (30, 4)) for _ in range(4)]
+    first = rasterize_spans_top_down(spans[0], spans[0] + 3, 40)
+    expected = first.copy()
+    second = rasterize_spans_top_down(spans[1], spans[1] + 8, 40)
+    np.testing.assert_array_equal(first, expected)
+    assert not np.shares_memory(first, second)
+    # a float64 and a float32 input of the same spans paint the same pixels as a span by span
+    # painting (the work arrays take each input's dtype)
+    low = spans[2]
+    for lo, hi in ((low, low + 2.5), (low.astype("float32"), (low + 2.5).astype("float32"))):
+        image = rasterize_spans_top_down(lo, hi, 40)
+        start, stop = span_rows(lo, hi, 40)
+        brute = np.zeros((40, 30), dtype=bool)
+        for column, channel in np.ndindex(lo.shape):
+            brute[40 - stop[column, channel] : 40 - start[column, channel], column] = True
+        np.testing.assert_array_equal(image, brute)
