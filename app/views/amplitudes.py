@@ -292,6 +292,7 @@ class AmplitudesView(ComputedView):
             curve = pg.PlotCurveItem()
             self.histogram_plot.addItem(curve)
             self._histograms.append(curve)
+        most = 0
         for position, curve in enumerate(self._histograms):
             if edges is None or position >= len(units):
                 curve.hide()
@@ -299,11 +300,14 @@ class AmplitudesView(ComputedView):
             unit = units[position]
             color = self._theme.unit_color(self._session.unit_color_index(unit.unit_id))
             counts, _ = np.histogram(unit.amplitudes, edges)
+            most = max(most, int(counts.max(initial=0)))
             # a histogram on its side: steps along the amplitude axis
             curve.setData(
                 np.repeat(counts, 2), np.repeat(edges, 2)[1:-1], pen=pg.mkPen(color, width=1.5)
             )
             curve.show()
+        # the histogram is narrow: two labelled counts, never a crowd of them
+        self.histogram_plot.getAxis("bottom").setTicks([count_axis_ticks(most)])
         scaled = all(u.scaled for u in self._units)
         self.scatter_plot.setLabel("left", "Amplitude (µV)" if scaled else "Amplitude (raw)")
         shown = sum(u.amplitudes.size for u in self._units)
@@ -375,3 +379,24 @@ class AmplitudesView(ComputedView):
         if add and previous is not None and previous.unit_id == best.unit_id:
             indices = np.union1d(previous.indices, indices)
         self._session.select_spikes(best.unit_id, indices)
+
+
+def count_axis_ticks(most: int) -> list[tuple[float, str]]:
+    """The labelled ticks of a narrow count axis: 0 and the largest round count (1, 2 or 5
+    times a power of ten) not above ``most``.
+
+    Parameters
+    ----------
+    most : int
+        The largest count shown.
+
+    Returns
+    -------
+    list of (float, str)
+        ``[(0, "0")]`` when ``most`` is below 1, else ``[(0, "0"), (round_count, label)]``.
+    """
+    if most < 1:
+        return [(0.0, "0")]
+    power = 10 ** int(np.floor(np.log10(most)))
+    step = max(d * power for d in (1, 2, 5) if d * power <= most)
+    return [(0.0, "0"), (float(step), f"{step:,}")]

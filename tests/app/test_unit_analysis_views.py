@@ -7,7 +7,7 @@ from PySide6.QtCore import QPointF
 import core as si
 from app.model.session import Session
 from app.model.spike_amplitudes import unit_amplitudes
-from app.views.amplitudes import AmplitudesView
+from app.views.amplitudes import AmplitudesView, count_axis_ticks
 from app.views.correlograms import CorrelogramsView
 from app.views.firing_rate import FiringRateView, nice_bin
 from app.views.isi import IsiView
@@ -166,6 +166,25 @@ def test_amplitudes_wait_for_a_units_channel_then_draw(qtbot, session):
     assert [u.unit_id for u in view.units] == ["a", "b"]
     assert "Cannot" not in view.message.text()
     view.shutdown()
+
+
+def test_the_histogram_count_axis_labels_zero_and_one_round_count(qtbot, session):
+    view = make(qtbot, AmplitudesView, session)
+    with qtbot.waitSignal(view.drawn, timeout=10_000):
+        session.select_units(["a", "b"])
+    most = max(int(curve.xData.max()) for curve in view._histograms if curve.isVisible())
+    ticks = view.histogram_plot.getAxis("bottom")._tickLevels
+    assert len(ticks) == 1 and ticks[0] == count_axis_ticks(most)
+    assert len(ticks[0]) == 2 and 0 < ticks[0][1][0] <= most
+    view.shutdown()
+
+
+def test_count_axis_ticks_are_round_and_never_above_the_largest_count():
+    assert count_axis_ticks(0) == [(0.0, "0")]
+    assert count_axis_ticks(1) == [(0.0, "0"), (1.0, "1")]
+    assert count_axis_ticks(37) == [(0.0, "0"), (20.0, "20")]
+    assert count_axis_ticks(60) == [(0.0, "0"), (50.0, "50")]
+    assert count_axis_ticks(12_345) == [(0.0, "0"), (10_000.0, "10,000")]
 
 
 @pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
