@@ -123,16 +123,31 @@ class UnitMetricsRunner:
             self._refresh_new_units(sorting, list(kept_units))
             return
 
+        lengths = self._segment_lengths()
         self._submit(
             f"Spike-train metrics of {sorting.get_num_units()} units",
             lambda progress, cancel: prepare_columns(
-                spike_train_metrics(sorting), sorting.unit_ids
+                spike_train_metrics(sorting, lengths), sorting.unit_ids
             ),
             SPIKE_TRAIN_KEYS,
             self._on_spike_trains,
         )
-        if not sorting.has_recording():
+        if not sorting.has_recording() and lengths is None:
             self._on_unavailable(SPIKE_TRAIN_KEYS[1:], "needs the recording (its duration)")
+
+    def _segment_lengths(self) -> list[int] | None:
+        """Segment lengths of the recording for a sorting opened without it, from the open
+        waveform extractor or analyzer (which stores them); None when unknown or not needed."""
+        session = self._session
+        sorting, we = session.sorting, session.waveform_extractor
+        if sorting is None or sorting.has_recording() or we is None:
+            return None
+        if we.get_num_segments() != sorting.get_num_segments():
+            return None
+        try:
+            return [int(we.get_num_samples(i)) for i in range(we.get_num_segments())]
+        except ValueError:  # a folder that does not store them
+            return None
 
     def _refresh_new_units(self, sorting, kept_units: list) -> None:
         kept = set(kept_units)
@@ -141,8 +156,10 @@ class UnitMetricsRunner:
             self._on_new_units({}, kept_units, [])
             return
 
+        lengths = self._segment_lengths()
+
         def compute(progress, cancel):
-            return spike_train_metrics(units_alone(sorting, new_ids))
+            return spike_train_metrics(units_alone(sorting, new_ids), lengths)
 
         self._submit(
             f"Spike-train metrics of {len(new_ids)} new unit(s)",
@@ -150,7 +167,7 @@ class UnitMetricsRunner:
             SPIKE_TRAIN_KEYS,
             lambda values: self._on_new_units(values, kept_units, new_ids),
         )
-        if not sorting.has_recording():
+        if not sorting.has_recording() and lengths is None:
             self._on_unavailable(SPIKE_TRAIN_KEYS[1:], "needs the recording (its duration)")
 
     def _on_new_units(self, values: dict, kept_units: list, new_ids: list) -> None:

@@ -31,12 +31,22 @@ SIGNATURE_SLICE = 1_000_000
 WINDOWS_PER_CHUNK = 256
 
 
-def spike_train_metrics(sorting: si.BaseSorting) -> dict[str, dict]:
+def spike_train_metrics(
+    sorting: si.BaseSorting, segment_lengths: list[int] | None = None
+) -> dict[str, dict]:
     """``{column key: {unit_id: value}}`` of the metrics computed from spike trains alone.
 
     ``num_spikes`` always; ``firing_rate``, ``isi_violations_ratio`` and ``presence_ratio``
-    when the sorting has a registered recording (for the duration). Presence ratios of a
-    recording shorter than one 60 s bin are NaN, as in SpikeInterface.
+    when the duration is known: from the sorting's registered recording, else from
+    ``segment_lengths``. Presence ratios of a recording shorter than one 60 s bin are NaN, as
+    in SpikeInterface.
+
+    Parameters
+    ----------
+    sorting : BaseSorting
+    segment_lengths : list of int, optional
+        Samples of each segment of the recording, for a sorting without one (e.g. a waveform
+        folder or analyzer opened without its recording, which stores them).
     """
     from core.qualitymetrics import (
         compute_firing_rates,
@@ -47,13 +57,38 @@ def spike_train_metrics(sorting: si.BaseSorting) -> dict[str, dict]:
 
     metrics = {"num_spikes": compute_num_spikes(sorting)}
     if not sorting.has_recording():
-        return metrics
+        if segment_lengths is None:
+            return metrics
+        sorting = with_segment_lengths(sorting, segment_lengths)
     metrics["firing_rate"] = compute_firing_rates(sorting)
     metrics["isi_violations_ratio"] = compute_isi_violations(sorting).isi_violations_ratio
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "bin duration larger than the recording": NaN
         metrics["presence_ratio"] = compute_presence_ratios(sorting)
     return metrics
+
+
+def with_segment_lengths(sorting: si.BaseSorting, segment_lengths: list[int]) -> si.BaseSorting:
+    """A lazy copy of ``sorting`` (same units and spikes) that knows its recording's segment
+    lengths: a registered recording of no channels, which holds no data. ``sorting`` itself is
+    left without a recording.
+
+    Raises
+    ------
+    ValueError
+        If ``segment_lengths`` does not give one length per segment of the sorting.
+    """
+    if len(segment_lengths) != sorting.get_num_segments():
+        raise ValueError(
+            f"segment_lengths: {len(segment_lengths)} lengths for a sorting of "
+            f"{sorting.get_num_segments()} segment(s)"
+        )
+    empty = [np.zeros((int(n), 0), dtype="int16") for n in segment_lengths]
+    timed = sorting.select_units(sorting.unit_ids)
+    timed.register_recording(
+        si.NumpyRecording(empty, sampling_frequency=sorting.sampling_frequency)
+    )
+    return timed
 
 
 def unit_signatures(sorting: si.BaseSorting) -> dict:

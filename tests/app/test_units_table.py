@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QStyle
 
 import core as si
 from app.model.session import Session
+from app.model.unit_metrics import spike_train_metrics
 from app.model.unit_table import METRIC_KEYS
 from app.views.units_table import UnitsTableView
 
@@ -270,6 +271,48 @@ def test_an_open_waveform_extractor_gives_amplitude_and_snr(qtbot, saved):
     expected = si.compute_snrs(we)
     assert view.table.values("snr").tolist() == pytest.approx(list(expected.values()))
     view.shutdown()
+
+
+def test_a_waveform_folder_opened_without_its_recording_has_rates_and_isi(qtbot, saved, tmp_path):
+    recording, sorting = saved
+    si.extract_waveforms(
+        recording, sorting, folder=tmp_path / "wf", max_spikes_per_unit=10, sparse=False,
+        seed=0, n_jobs=1,
+    )  # fmt: skip
+    we = si.load_waveforms(tmp_path / "wf", with_recording=False)
+    assert not we.has_recording() and not we.sorting.has_recording()
+    session = Session()
+    view = UnitsTableView(session)
+    qtbot.addWidget(view)
+    session.open(sorting=we.sorting, waveform_extractor=we)
+    qtbot.waitUntil(
+        lambda: view.table is not None and view.table.state("firing_rate") == "ready",
+        timeout=30_000,
+    )
+    rates = si.compute_firing_rates(we)  # the folder stores the recording's duration
+    assert view.table.values("firing_rate").tolist() == pytest.approx(list(rates.values()))
+    ratios = si.compute_isi_violations(we).isi_violations_ratio
+    assert view.table.values("isi_violations_ratio").tolist() == pytest.approx(
+        list(ratios.values())
+    )
+    assert not we.sorting.has_recording(), "the open sorting is left as it was"
+    view.shutdown()
+
+
+def test_spike_train_metrics_take_segment_lengths_for_a_sorting_without_recording():
+    sorting = si.NumpySorting.from_unit_dict(
+        [
+            {"a": np.array([10, 500, 900]), "b": np.array([20])},
+            {"a": np.array([5]), "b": np.array([], dtype="int64")},
+        ],
+        1000.0,
+    )
+    metrics = spike_train_metrics(sorting, [1000, 3000])
+    assert metrics["firing_rate"] == {"a": pytest.approx(1.0), "b": pytest.approx(0.25)}
+    assert "firing_rate" not in spike_train_metrics(sorting)
+    assert not sorting.has_recording()
+    with pytest.raises(ValueError, match="segment_lengths: 1 lengths for a sorting of 2"):
+        spike_train_metrics(sorting, [1000])
 
 
 def test_metric_cells_carry_a_bar_and_flags(view):
