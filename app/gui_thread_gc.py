@@ -13,12 +13,14 @@ of everything (`collect_everything`), which runs when data are closed or replace
 moment most long-lived objects die) and when the frozen set has doubled since the last one,
 which bounds what can wait there.
 
-Both expensive kinds (a due full collection, and a collection of everything) wait for a
-moment when the process is idle: a check during which the whole process used less than
-`IDLE_CPU_SHARE` of one core since the previous check (no job computing, no view drawing,
-no user scrolling). Young generations are collected at once, as Python would. An expensive
-collection waits at most `MAX_DEFERRED_CHECKS` checks, so a process never idle (a long
-session of continuous scrolling, a long job) still collects.
+Both expensive kinds (a due full collection, and a collection of everything) wait for the
+process to be idle for `IDLE_FOR_S`: checks during which the whole process used less than
+`IDLE_CPU_SHARE` of one core (no job computing, no view drawing, no user scrolling). Young
+generations are collected at once, as Python would, every `CHECK_INTERVAL_S` (the shorter the
+interval, the fewer young objects each collection scans: a 1 s interval let one generation-1
+collection take 31 ms in a trace of the trace view's soak). An expensive collection waits at
+most `MAX_WAIT_S`, so a process never idle (a long session of continuous scrolling, a long
+job) still collects.
 """
 
 from __future__ import annotations
@@ -29,10 +31,14 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer
 
+#: Seconds between checks of the collector's thresholds.
+CHECK_INTERVAL_S = 0.25
 #: Share of one core the whole process may have used since the last check to count as idle.
 IDLE_CPU_SHARE = 0.1
-#: Checks an expensive collection may wait for an idle moment before it runs anyway.
-MAX_DEFERRED_CHECKS = 120
+#: Seconds the process must have been idle before an expensive collection runs.
+IDLE_FOR_S = 1.0
+#: Seconds an expensive collection may wait for an idle process before it runs anyway.
+MAX_WAIT_S = 120.0
 
 _collector: GuiThreadCollector | None = None
 
@@ -75,13 +81,18 @@ class GuiThreadCollector(QObject):
     """
 
     def __init__(
-        self, interval_s: float = 1.0, process_is_idle: Callable[[], bool] | None = None
+        self,
+        interval_s: float = CHECK_INTERVAL_S,
+        process_is_idle: Callable[[], bool] | None = None,
     ) -> None:
         super().__init__()
         self.thresholds = gc.get_threshold()
         self.frozen_after_everything = 0
         self.everything_requested = False
         self.deferred_checks = 0
+        self.idle_checks = 0  # consecutive checks that found the process idle
+        self.idle_checks_needed = max(1, round(IDLE_FOR_S / interval_s))
+        self.max_deferred_checks = max(1, round(MAX_WAIT_S / interval_s))
         self.process_is_idle = process_is_idle or ProcessCpuShare().is_idle
         gc.disable()
         self.timer = QTimer(self)
@@ -91,8 +102,9 @@ class GuiThreadCollector(QObject):
     def check(self) -> None:
         """Collect the generations whose thresholds are crossed, as Python would; a full
         collection or one of everything only when the process is idle or has waited
-        `MAX_DEFERRED_CHECKS` checks for it."""
-        idle = self.process_is_idle()
+        `MAX_WAIT_S` for it."""
+        self.idle_checks = self.idle_checks + 1 if self.process_is_idle() else 0
+        idle = self.idle_checks >= self.idle_checks_needed
         everything_due = self.everything_requested or gc.get_freeze_count() > 2 * max(
             self.frozen_after_everything, 50_000
         )
@@ -100,7 +112,7 @@ class GuiThreadCollector(QObject):
         full_due = young > self.thresholds[0] and middle > self.thresholds[1]
         full_due = full_due and old > self.thresholds[2]
         if everything_due or full_due:
-            if idle or self.deferred_checks >= MAX_DEFERRED_CHECKS:
+            if idle or self.deferred_checks >= self.max_deferred_checks:
                 self.deferred_checks = 0
                 if everything_due:
                     self.collect_everything()
@@ -136,7 +148,7 @@ class GuiThreadCollector(QObject):
         gc.collect()
 
 
-def collect_garbage_in_gui_thread(interval_s: float = 1.0) -> GuiThreadCollector:
+def collect_garbage_in_gui_thread(interval_s: float = CHECK_INTERVAL_S) -> GuiThreadCollector:
     """Collect cycles on a timer of the calling (GUI) thread; a second call returns the same
     collector.
 

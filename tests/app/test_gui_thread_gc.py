@@ -100,12 +100,31 @@ def test_a_process_never_idle_still_collects_everything_after_the_longest_wait(c
     collector.frozen_after_everything = gc.get_freeze_count()
     collector.request_everything()
     collector.idle = False
-    for _ in range(gui_thread_gc.MAX_DEFERRED_CHECKS):
+    collector.max_deferred_checks = 5
+    for _ in range(5):
         collector.check()
         assert dead() is not None
     collector.check()
     assert dead() is None
     assert collector.deferred_checks == 0
+
+
+def test_an_expensive_collection_waits_for_the_process_to_stay_idle(qapp):
+    collector = GuiThreadCollector(interval_s=0.25, process_is_idle=lambda: True)
+    collector.timer.stop()  # the test calls `check` itself
+    try:
+        dead = make_cycle()
+        gc.freeze()
+        collector.request_everything()
+        needed = round(gui_thread_gc.IDLE_FOR_S / 0.25)
+        for _ in range(needed - 1):  # idle, but not for long enough yet
+            collector.check()
+            assert dead() is not None
+        collector.check()
+        assert dead() is None
+    finally:
+        collector.collect_everything()
+        gc.unfreeze()
 
 
 def test_the_process_cpu_share_sees_a_busy_thread():
@@ -123,6 +142,7 @@ def test_opening_or_closing_data_asks_for_a_collection_of_everything(qtbot, tmp_
 
     collector = gui_thread_gc.collect_garbage_in_gui_thread()  # the tests' session collector
     monkeypatch.setattr(collector, "process_is_idle", lambda: True)
+    monkeypatch.setattr(collector, "idle_checks_needed", 1)
     window = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)
     collector.everything_requested = False
