@@ -13,6 +13,7 @@ move there.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from dataclasses import dataclass
@@ -352,10 +353,8 @@ class RasterView(QWidget):
             except Exception:  # shown as a message, never raised in the worker
                 _log.exception("indexing the spikes failed")
                 index, overviews = None, []
-            try:
+            with contextlib.suppress(RuntimeError):  # the view was deleted meanwhile
                 self._index_built.emit((sorting, index, overviews))
-            except RuntimeError:  # the view was deleted meanwhile
-                pass
 
         self._worker = threading.Thread(target=build, name="RasterIndex", daemon=True)
         self._worker.start()
@@ -541,10 +540,8 @@ class RasterView(QWidget):
             self._overview_worker = LatestWorker("RasterOverview")
 
         def deliver(result: WorkResult) -> None:
-            try:
+            with contextlib.suppress(RuntimeError):  # the view was deleted meanwhile
                 self._overview_computed.emit((result, placement))
-            except RuntimeError:  # the view was deleted meanwhile
-                pass
 
         self._overview_worker.submit(
             lambda: overview_picture(overview, positions, num_positions), deliver

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QSettings
 
 import core as si
@@ -23,14 +24,22 @@ def write_ground_truth_folders(folder: Path, num_units: int, seed: int) -> Path:
     return folder
 
 
+def fail_the_test(title: str, message: str) -> None:
+    """An error the window shows fails the test with its message."""
+    pytest.fail(message)
+
+
 @contextmanager
 def window_on_folders(
-    qtbot, settings_folder: Path, folders: Path, show_error: Callable[[str, str], None]
+    qtbot,
+    settings_folder: Path,
+    folders: Path,
+    show_error: Callable[[str, str], None] = fail_the_test,
 ) -> Iterator[MainWindow]:
     """A shown 1400x900 window with ``folders``' recording and sorting open, its jobs done.
 
     Journals go to ``settings_folder``; a restore is never offered (each test starts afresh);
-    errors go to ``show_error(title, message)``.
+    errors go to ``show_error(title, message)`` (by default they fail the test).
     """
     settings = QSettings(str(settings_folder / "spikedesk.ini"), QSettings.Format.IniFormat)
     settings.setValue("curation/journal_folder", str(settings_folder / "user-data"))

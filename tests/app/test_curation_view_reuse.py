@@ -20,8 +20,7 @@ def folders(tmp_path_factory):
 
 @pytest.fixture
 def window(qtbot, tmp_path, folders):
-    fail = lambda title, message: pytest.fail(message)  # noqa: E731
-    with window_on_folders(qtbot, tmp_path, folders, fail) as window:
+    with window_on_folders(qtbot, tmp_path, folders) as window:
         yield window
 
 
@@ -140,16 +139,22 @@ def test_templates_keep_the_units_an_action_left_and_equal_a_fresh_drawing(qtbot
     assert_fresh()
 
 
-def test_split_parts_take_their_amplitudes_from_the_unit_on_display(qtbot, window, monkeypatch):
-    session = window.session
-    view = window.views["amplitudes"]
+def pick_half_of_a_drawn_unit(qtbot, session, view: AmplitudesView):
+    """Select the third unit, wait until the amplitudes view draws it, pick every other spike
+    of it (as a lasso would, for a split); returns the unit's channel."""
     unit = session.sorting.unit_ids.tolist()[2]
     with qtbot.waitSignal(view.drawn, timeout=20_000):
         session.select_units([unit])
     qtbot.waitUntil(lambda: [u.unit_id for u in view.units] == [unit])
     count = session.sorting.count_num_spikes_per_unit()[unit]
     session.select_spikes(unit, np.arange(0, count, 2))
-    channel = session.unit_channel_ids[unit]
+    return session.unit_channel_ids[unit]
+
+
+def test_split_parts_take_their_amplitudes_from_the_unit_on_display(qtbot, window, monkeypatch):
+    session = window.session
+    view = window.views["amplitudes"]
+    channel = pick_half_of_a_drawn_unit(qtbot, session, view)
     read = []
     original = amplitudes_module.unit_amplitudes
     monkeypatch.setattr(
@@ -188,13 +193,7 @@ def test_new_units_are_drawn_on_their_parts_channel_before_the_estimate_ends(
 
     session = window.session
     view = window.views["amplitudes"]
-    unit = session.sorting.unit_ids.tolist()[2]
-    with qtbot.waitSignal(view.drawn, timeout=20_000):
-        session.select_units([unit])
-    qtbot.waitUntil(lambda: [u.unit_id for u in view.units] == [unit])
-    channel = session.unit_channel_ids[unit]
-    count = session.sorting.count_num_spikes_per_unit()[unit]
-    session.select_spikes(unit, np.arange(0, count, 2))
+    channel = pick_half_of_a_drawn_unit(qtbot, session, view)
     release = threading.Event()
     estimate = runner_module.estimate_unit_templates
 

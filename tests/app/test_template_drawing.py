@@ -8,8 +8,6 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 
-import core as si
-from app.model.demo import make_demo_probe
 from app.model.session import Session
 from app.model.template_geometry import contact_pitch
 from app.model.waveform_source import WaveformSource
@@ -19,6 +17,7 @@ from app.views.template_drawing import Curve, DrawSettings, plan_drawing
 from app.views.template_items import PathItem, band_path
 from app.views.templates import TemplateView
 from tests.app.folders_window import window_on_folders, write_ground_truth_folders
+from tests.app.ground_truth import two_shank_ground_truth
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
@@ -26,11 +25,7 @@ pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSi
 @pytest.fixture(scope="module")
 def ground_truth():
     """16 channels on two shanks, 5 units, 3 s."""
-    probe = make_demo_probe(num_shanks=2, contacts_per_shank=8)
-    recording, sorting = si.generate_ground_truth_recording(
-        durations=[3.0], num_channels=16, num_units=5, probe=probe, seed=7
-    )
-    return recording.set_probe(probe, group_mode="by_shank"), sorting
+    return two_shank_ground_truth()
 
 
 @pytest.fixture(scope="module")
@@ -168,8 +163,7 @@ def folders(tmp_path_factory):
 
 @pytest.fixture
 def window(qtbot, tmp_path, folders):
-    fail = lambda title, message: pytest.fail(message)  # noqa: E731
-    with window_on_folders(qtbot, tmp_path, folders, fail) as window:
+    with window_on_folders(qtbot, tmp_path, folders) as window:
         yield window
 
 

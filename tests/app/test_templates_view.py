@@ -9,12 +9,12 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 
 import core as si
-from app.model.demo import make_demo_probe
 from app.model.session import Session
 from app.model.unit_channels import estimate_unit_channels
 from app.theme import current_theme
 from app.views.template_controls import DEFAULT_CHANNELS
 from app.views.templates import TemplateView
+from tests.app.ground_truth import two_shank_ground_truth
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
@@ -33,11 +33,7 @@ def fixture_copy(tmp_path: Path, source: Path) -> Path:
 @pytest.fixture(scope="module")
 def ground_truth():
     """16 channels on two shanks, 5 units, 3 s."""
-    probe = make_demo_probe(num_shanks=2, contacts_per_shank=8)
-    recording, sorting = si.generate_ground_truth_recording(
-        durations=[3.0], num_channels=16, num_units=5, probe=probe, seed=7
-    )
-    return recording.set_probe(probe, group_mode="by_shank"), sorting
+    return two_shank_ground_truth()
 
 
 @pytest.fixture

@@ -29,8 +29,7 @@ def folders(tmp_path_factory):
 
 @pytest.fixture
 def window(qtbot, tmp_path, folders):
-    fail = lambda title, message: pytest.fail(message)  # noqa: E731
-    with window_on_folders(qtbot, tmp_path, folders, fail) as window:
+    with window_on_folders(qtbot, tmp_path, folders) as window:
         yield window
 
 
