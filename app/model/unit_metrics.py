@@ -55,11 +55,11 @@ def spike_train_metrics(
         compute_presence_ratios,
     )
 
+    if not sorting.has_recording() and segment_lengths is not None:
+        sorting = with_segment_lengths(sorting, segment_lengths)  # spikes counted once, on it
     metrics = {"num_spikes": compute_num_spikes(sorting)}
     if not sorting.has_recording():
-        if segment_lengths is None:
-            return metrics
-        sorting = with_segment_lengths(sorting, segment_lengths)
+        return metrics
     metrics["firing_rate"] = compute_firing_rates(sorting)
     metrics["isi_violations_ratio"] = compute_isi_violations(sorting).isi_violations_ratio
     with warnings.catch_warnings():
