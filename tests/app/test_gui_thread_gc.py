@@ -73,6 +73,54 @@ def test_young_garbage_is_collected_without_a_full_collection(collector):
     assert gc.get_freeze_count() == frozen
 
 
+def test_a_burst_of_young_objects_is_frozen_unscanned_until_everything_is_collected(collector):
+    collector.collect_everything()
+    collector.frozen_after_everything = gc.get_freeze_count()
+    frozen = gc.get_freeze_count()
+    dead = make_cycle()
+    burst = [Node() for _ in range(gui_thread_gc.YOUNG_BURST + 1000)]
+    collector.thresholds = (-1, -1, 10**6)  # the young generations are due, not a full one
+    collector.check()
+    assert dead() is not None, "a burst is frozen, not scanned"
+    assert gc.get_freeze_count() >= frozen + len(burst)
+    assert gc.get_count()[0] == 0
+    collector.request_everything()
+    collector.check()
+    assert dead() is None
+
+
+def test_a_routine_check_never_walks_the_frozen_set(collector, monkeypatch):
+    collector.collect_everything()
+
+    def walk():
+        raise AssertionError("gc.get_freeze_count walks every frozen object")
+
+    monkeypatch.setattr(gc, "get_freeze_count", walk)
+    dead = make_cycle()
+    collector.thresholds = (-1, -1, 10**6)  # young generations due, not a full collection
+    collector.check()
+    assert dead() is None
+    burst = [Node() for _ in range(gui_thread_gc.YOUNG_BURST + 1000)]
+    frozen = collector.frozen
+    collector.check()
+    assert collector.frozen >= frozen + len(burst)
+
+
+def test_frozen_bursts_add_up_to_a_collection_of_everything(collector):
+    collector.collect_everything()
+    collector.frozen_after_everything = 50_000
+    collector.frozen = 100_000  # as counted so far
+    dead = make_cycle()
+    burst = [Node() for _ in range(gui_thread_gc.YOUNG_BURST + 1000)]
+    collector.thresholds = (-1, -1, 10**6)
+    collector.check()  # the burst is frozen: now past twice the frozen count after everything
+    assert dead() is not None
+    assert collector.frozen > 100_000 + len(burst) - 1
+    collector.check()  # (idle) everything is collected
+    assert dead() is None
+    assert collector.frozen == gc.get_freeze_count()
+
+
 def test_expensive_collections_wait_for_an_idle_process_young_ones_do_not(collector):
     collector.collect_everything()
     frozen_dead = make_cycle()
