@@ -139,8 +139,8 @@ class AmplitudesView(ComputedView):
         self.view_box.lasso_finished.connect(self._on_lasso)
         signals = session.signals
         for name in ("sorting", "selected_unit_ids", "segment_index", "unit_channel_ids"):
-            getattr(signals, name).connect(self.refresh)
-        signals.waveform_extractor.connect(self.refresh)
+            getattr(signals, name).connect(self._schedule_refresh)
+        signals.waveform_extractor.connect(self._schedule_refresh)
         signals.frame_window.connect(self._mark_window)
         signals.spike_selection.connect(self._show_pick)
         self.refresh()

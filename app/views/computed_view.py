@@ -9,6 +9,11 @@ A view hidden in a window on screen (its dock tabbed behind another, which Qt mo
 sight rather than hides, or closed) computes nothing: its newest computation waits until its
 dock shows it (a curation action or a new selection would otherwise make every tabbed view
 count and draw for no one to see).
+
+Session signals that come together (a curation action changes the sorting, the units'
+channels and the selection in one call) make one refresh: views connect them to
+`_schedule_refresh`, which refreshes once when the event loop next runs (`wait_until_idle`
+refreshes at once when one is due).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import QDockWidget, QLabel, QToolBar, QVBoxLayout, QWidget
 
 from app.model.latest_worker import LatestWorker, WorkResult
@@ -69,6 +74,8 @@ class ComputedView(QWidget):
         self._content: QWidget | None = None
         self._waiting: Callable[[], Any] | None = None  # computation put off while hidden
         self._dock: QDockWidget | None = None  # the dock showing the view, once looked for
+        self._refresh_timer = QTimer(self, singleShot=True, interval=0)
+        self._refresh_timer.timeout.connect(self.refresh)
         self.message = QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
         self._ready.connect(self._deliver)
 
@@ -84,8 +91,15 @@ class ComputedView(QWidget):
 
     # ------------------------------------------------------------------ public
     def wait_until_idle(self, timeout: float = 10.0) -> bool:
-        """Block until the newest computation has been delivered (tests)."""
-        return self._worker.wait_until_idle(timeout)
+        """Block until the newest computation has been delivered and drawn (tests); a
+        refresh due (`_schedule_refresh`) is made first."""
+        if self._refresh_timer.isActive():
+            self._refresh_timer.stop()
+            self.refresh()
+        idle = self._worker.wait_until_idle(timeout)
+        # the result reaches the GUI thread as a queued call: draw it now
+        QCoreApplication.sendPostedEvents(self, QEvent.Type.MetaCall)
+        return idle
 
     @property
     def waiting_until_shown(self) -> bool:
@@ -97,6 +111,10 @@ class ComputedView(QWidget):
         self._worker.close()
 
     # ------------------------------------------------------------------ for subclasses
+    def _schedule_refresh(self, *_) -> None:
+        """Refresh once the event loop runs again (however many signals ask meanwhile)."""
+        self._refresh_timer.start()
+
     def _compute(self, function: Callable[[], Any]) -> None:
         """Run `function` on the worker; its result is drawn unless a newer one was asked.
         While the view is hidden in a window on screen, it waits until the view is shown."""
