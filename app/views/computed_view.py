@@ -12,8 +12,8 @@ count and draw for no one to see).
 
 Session signals that come together (a curation action changes the sorting, the units'
 channels and the selection in one call) make one refresh: views connect them to
-`_schedule_refresh`, which refreshes once when the event loop next runs (`wait_until_idle`
-refreshes at once when one is due).
+`_schedule_refresh`, which refreshes once when the event loop next runs, before the events
+already waiting there (`wait_until_idle` refreshes at once when one is due).
 """
 
 from __future__ import annotations
@@ -21,12 +21,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, Signal
 from PySide6.QtWidgets import QDockWidget, QLabel, QToolBar, QVBoxLayout, QWidget
 
 from app.model.latest_worker import LatestWorker, WorkResult
 from app.model.session import Session
 from app.theme import current_theme
+
+#: The event `ComputedView._schedule_refresh` posts to the view.
+_REFRESH_EVENT = QEvent.Type(QEvent.registerEventType())
 
 
 def toolbar(*widgets: QWidget | str) -> QToolBar:
@@ -74,8 +77,7 @@ class ComputedView(QWidget):
         self._content: QWidget | None = None
         self._waiting: Callable[[], Any] | None = None  # computation put off while hidden
         self._dock: QDockWidget | None = None  # the dock showing the view, once looked for
-        self._refresh_timer = QTimer(self, singleShot=True, interval=0)
-        self._refresh_timer.timeout.connect(self.refresh)
+        self._refresh_due = False  # a refresh event is posted (`_schedule_refresh`)
         self.message = QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
         self._ready.connect(self._deliver)
 
@@ -93,8 +95,8 @@ class ComputedView(QWidget):
     def wait_until_idle(self, timeout: float = 10.0) -> bool:
         """Block until the newest computation has been delivered and drawn (tests); a
         refresh due (`_schedule_refresh`) is made first."""
-        if self._refresh_timer.isActive():
-            self._refresh_timer.stop()
+        if self._refresh_due:
+            self._refresh_due = False
             self.refresh()
         idle = self._worker.wait_until_idle(timeout)
         # the result reaches the GUI thread as a queued call: draw it now
@@ -112,8 +114,21 @@ class ComputedView(QWidget):
 
     # ------------------------------------------------------------------ for subclasses
     def _schedule_refresh(self, *_) -> None:
-        """Refresh once the event loop runs again (however many signals ask meanwhile)."""
-        self._refresh_timer.start()
+        """Refresh once the event loop runs again (however many signals ask meanwhile),
+        ahead of the events of normal priority waiting there (other views' redraws)."""
+        if not self._refresh_due:
+            self._refresh_due = True
+            QCoreApplication.postEvent(
+                self, QEvent(_REFRESH_EVENT), Qt.EventPriority.HighEventPriority.value
+            )
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == _REFRESH_EVENT:
+            if self._refresh_due:
+                self._refresh_due = False
+                self.refresh()
+            return True
+        return super().event(event)
 
     def _compute(self, function: Callable[[], Any]) -> None:
         """Run `function` on the worker; its result is drawn unless a newer one was asked.
