@@ -242,3 +242,25 @@ def test_signals_of_one_call_make_one_computation(qtbot, session, cls, monkeypat
     shown = [u.unit_id for u in view.units] if cls is AmplitudesView else view.data.unit_ids
     assert shown == ["b"]
     view.shutdown()
+
+
+def test_amplitudes_the_same_as_on_display_are_not_drawn_again(qtbot, session, monkeypatch):
+    """A refresh that gives the amplitudes on display (a new unit's estimated channel is its
+    provisional one, another label) draws nothing again; the pick follows."""
+    view = make(qtbot, AmplitudesView, session)
+    with qtbot.waitSignal(view.drawn, timeout=10_000):
+        session.select_units(["a", "b"])
+    session.select_spikes("a", [0, 1, 2])
+    assert len(view.picked.data) == 3
+    items = list(view.dot_items)
+    ranged = []
+    monkeypatch.setattr(view.scatter_plot, "autoRange", lambda *a: ranged.append(1))
+    with qtbot.waitSignal(view.drawn, timeout=10_000):
+        session.set_unit_channels({"a": 1, "b": 2, "c": 0})  # unit channels signal
+    assert ranged == [] and view.dot_items == items
+    # another version of the sorting: the pick is cleared when its amplitudes are drawn
+    with qtbot.waitSignal(view.drawn, timeout=10_000):
+        session.replace_sorting(session.sorting.select_units(["a", "b"]))
+        assert len(view.picked.data) == 3  # not yet: the plot is painted once, after
+    assert len(view.picked.data) == 0
+    view.shutdown()
