@@ -614,6 +614,11 @@ def overview_benchmark(args) -> None:
     from app.gui_thread_gc import collect_garbage_in_gui_thread
 
     collect_garbage_in_gui_thread()  # as `python -m app` runs
+    from app.jobs import GIL_SWITCH_INTERVAL_S
+
+    # as the app's JobManager sets it (Python's 5 ms default made the GUI thread wait up to
+    # 5 ms for the GIL each time it took it back from the fetcher's thread)
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     work = Path(args.folder or tempfile.mkdtemp(prefix="bench-overview-"))
     work.mkdir(parents=True, exist_ok=True)
     folder = work / "recording"
