@@ -306,7 +306,9 @@ class UnitTable:
             pending[:] = False
         self._store(key, target, pending)
 
-    def set_rows(self, key: str, rows: np.ndarray, values: np.ndarray) -> None:
+    def set_rows(
+        self, key: str, rows: np.ndarray, values: np.ndarray, texts: list[str] | None = None
+    ) -> None:
         """Fill the cells of ``rows`` in column ``key`` with ``values`` (cells as `values`
         gives them, e.g. another table's of the same column); they stop being pending, the
         other rows keep theirs. ``set_column(key, {unit: value}, complete=False)`` for many
@@ -318,15 +320,30 @@ class UnitTable:
         rows : numpy.ndarray of int
         values : numpy.ndarray
             One cell per row of ``rows``.
+        texts : list of str or None
+            What those cells show, when known (another table's `texts` of the same values):
+            the other rows' texts are kept and nothing is formatted. None: formatted.
         """
         rows = np.asarray(rows, dtype=np.intp)
         if len(values) != rows.size:
             raise ValueError(f"set_rows: {rows.size} rows but {len(values)} values")
+        if texts is not None and len(texts) != rows.size:
+            raise ValueError(f"set_rows: {rows.size} rows but {len(texts)} texts")
         target = self._values[key].copy()
         target[rows] = values
         pending = self._pending[key].copy()
         pending[rows] = False
-        self._store(key, target, pending)
+        if texts is None or key in self._reason:
+            self._store(key, target, pending)
+            return
+        shown = list(self._texts[key])
+        for row, text in zip(rows.tolist(), texts):
+            shown[row] = text
+        self._values[key] = target
+        self._pending[key] = pending
+        self._any_pending[key] = bool(pending.any())
+        self._texts[key] = shown
+        self._widest.pop(key, None)
 
     def _store(self, key: str, values: np.ndarray, pending: np.ndarray) -> None:
         self._values[key] = values

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 import qtawesome as qta
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QPointF, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QToolBar, QWidget
 
@@ -139,10 +139,14 @@ class AmplitudesView(ComputedView):
         self.view_box.lasso_finished.connect(self._on_lasso)
         signals = session.signals
         for name in ("sorting", "selected_unit_ids", "segment_index", "unit_channel_ids"):
-            getattr(signals, name).connect(self.refresh)
-        signals.waveform_extractor.connect(self.refresh)
+            getattr(signals, name).connect(self._schedule_refresh)
+        signals.waveform_extractor.connect(self._schedule_refresh)
         signals.frame_window.connect(self._mark_window)
-        signals.spike_selection.connect(self._show_pick)
+        signals.spike_selection.connect(self._on_pick)
+        # a pick cleared waits until the signals of the call that cleared it are out: a
+        # curation action clears it before it changes the sorting, whose drawing clears it
+        self._clear_pick_timer = QTimer(self, singleShot=True, interval=0)
+        self._clear_pick_timer.timeout.connect(self._show_pick)
         self.refresh()
 
     # ------------------------------------------------------------------ public
@@ -268,6 +272,12 @@ class AmplitudesView(ComputedView):
         stay (recoloured if need be); other units' dots are set in a spare item."""
         units = self._units
         self._read = self._value
+        drawn = [amplitudes for amplitudes, _ in self._dots.values()]
+        if len(drawn) == len(units) and all(a is b for a, b in zip(drawn, units)):
+            # the same amplitudes (e.g. a new unit's estimated channel is its provisional
+            # one): nothing to draw again, only the snapshot they hold for changed
+            self._show_pick()
+            return
         previous = self._dots
         self._dots = {}
         for amplitudes, item in previous.values():
@@ -331,11 +341,23 @@ class AmplitudesView(ComputedView):
                 (float(session.frame_to_time(start)), float(session.frame_to_time(end)))
             )
 
+    def _on_pick(self, *_) -> None:
+        if self._session.spike_selection is None:
+            self._clear_pick_timer.start()
+        else:
+            self._show_pick()
+
     def _show_pick(self, *_) -> None:
         pick = self._session.spike_selection
+        if pick is None and self._read is not None:
+            if self._read[0]["sorting"] is not self._session.sorting:
+                # a curation action: the amplitudes of its sorting are drawn next, which
+                # clears the pick (the plot is painted once, not also in between)
+                return
         unit = None if pick is None else self._unit(pick.unit_id)
         if unit is None:
-            self.picked.clear()
+            if len(self.picked.data):  # (clearing no dots would still repaint the plot)
+                self.picked.clear()
             return
         shown = np.isin(unit.spike_indices, pick.indices)
         self.picked.setData(unit.times[shown], unit.amplitudes[shown])

@@ -166,7 +166,7 @@ class CorrelogramsView(ComputedView):
             spin.valueChanged.connect(self.refresh)
         self.refractory_spin.valueChanged.connect(self._redraw)
         for name in ("sorting", "selected_unit_ids"):
-            getattr(session.signals, name).connect(self.refresh)
+            getattr(session.signals, name).connect(self._schedule_refresh)
         self.refresh()
 
     # ------------------------------------------------------------------ public

@@ -75,7 +75,7 @@ class IsiView(ComputedView):
             lambda value: self.refractory_shade.setRegion((0.0, value))
         )
         for name in ("sorting", "selected_unit_ids"):
-            getattr(session.signals, name).connect(self.refresh)
+            getattr(session.signals, name).connect(self._schedule_refresh)
         self.refresh()
 
     @property

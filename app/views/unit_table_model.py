@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QLinearGradient
@@ -90,6 +92,7 @@ class UnitTableModel(QAbstractTableModel):
         self._hidden_rows = np.empty(0, dtype=bool)
         self._colors: list[QColor] = []
         self._faded_colors: list[QColor] = []
+        self._color_pairs: dict[int, tuple[QColor, QColor]] = {}  # by colour index
         # per column: {role: one value per table row} of the roles a paint asks for, made
         # once per change of the column (a paint then only looks values up)
         self._cells: dict[int, dict[int, list]] = {}
@@ -181,7 +184,7 @@ class UnitTableModel(QAbstractTableModel):
         # 2. the table's values: the rows left, now in the new table's order
         kept_ids = old.unit_ids[self._shown]
         kept = np.isin(new_ids, kept_ids)
-        old_rows = np.array([old.row_of(u) for u in new_ids[kept].tolist()], dtype=int)
+        old_rows = old.rows_of(new_ids[kept].tolist())
         old_cells = [self._current_cells(c) for c in range(len(old.columns))]
         moved = not np.array_equal(kept_ids, new_ids[kept])
         if moved:
@@ -347,8 +350,7 @@ class UnitTableModel(QAbstractTableModel):
         }
         if table.columns[column].source in BAR_SOURCES:
             cells[BAR_ROLE] = bars = self._bars(key)
-            width = self._widths.get(column, DEFAULT_BAR_WIDTH)
-            cells[_BACKGROUND] = [None if f is None else self._bar_brush(f, width) for f in bars]
+            cells[_BACKGROUND] = self._bar_backgrounds(bars, self._widths.get(column))
         if key == "label":
             labels = table.values("label").tolist()
             cells[_BACKGROUND] = [self._tints.get(str(label).lower()) for label in labels]
@@ -444,6 +446,21 @@ class UnitTableModel(QAbstractTableModel):
                     self.index(0, column), self.index(self.rowCount() - 1, column)
                 )
 
+    def _bar_backgrounds(self, bars: list, width: int | None) -> list[QBrush | None]:
+        """The background brush of each cell of a column of ``bars`` (`_bar_brush`), the
+        brush of each bar length looked up once."""
+        width = DEFAULT_BAR_WIDTH if width is None else width
+        fractions = np.array([np.nan if f is None else f for f in bars], dtype=float)
+        steps = np.zeros(fractions.size, dtype=np.int64)
+        positive = fractions > 0  # (NaN compares False)
+        steps[positive] = np.maximum(
+            1, np.rint(np.minimum(fractions[positive], 1.0) * BAR_STEPS).astype(np.int64)
+        )
+        brushes = {0: None}
+        for step in np.unique(steps[positive]).tolist():
+            brushes[step] = self._bar_brush(step / BAR_STEPS, width)
+        return [brushes[step] for step in steps.tolist()]
+
     def _bar_brush(self, fraction: float, width: int) -> QBrush | None:
         """A cell's background: the bar colour from the left edge to ``fraction`` of the
         cell's ``width``, then nothing. Qt paints it without calling Python (item views fill
@@ -482,12 +499,20 @@ class UnitTableModel(QAbstractTableModel):
         unit_ids = self.table.unit_ids.tolist()
         hidden = set(self._session.hidden_unit_ids)
         self._hidden_rows = np.array([u in hidden for u in unit_ids], dtype=bool)
-        self._colors = [self._theme.unit_color(self._session.unit_color_index(u)) for u in unit_ids]
-        self._faded_colors = []
-        for color in self._colors:
+        pairs = [self._color_pair(self._session.unit_color_index(u)) for u in unit_ids]
+        self._colors = [color for color, _ in pairs]
+        self._faded_colors = [faded for _, faded in pairs]
+
+    def _color_pair(self, color_index: int) -> tuple[QColor, QColor]:
+        """A unit colour and its faded version (hidden units), made once per colour index
+        (a curation action restyles every row: hundreds of QColors otherwise)."""
+        pair = self._color_pairs.get(color_index)
+        if pair is None:
+            color = self._theme.unit_color(color_index)
             faded = QColor(color)
             faded.setAlpha(60)
-            self._faded_colors.append(faded)
+            pair = self._color_pairs[color_index] = (color, faded)
+        return pair
 
     def _sorted_rows(self) -> np.ndarray:
         if self.table is None:
@@ -538,8 +563,8 @@ def _changed_rows(before: dict, after: dict, rows_before: np.ndarray, rows_after
         if role not in before or role not in after:
             changed[:] = True
             break
-        old = [before[role][r] for r in rows_before.tolist()]
-        new = [after[role][r] for r in rows_after.tolist()]
+        old = _gather(before[role], rows_before)
+        new = _gather(after[role], rows_after)
         if old == new:
             continue
         changed |= np.fromiter(
@@ -548,3 +573,11 @@ def _changed_rows(before: dict, after: dict, rows_before: np.ndarray, rows_after
             count=len(new),
         )
     return changed
+
+
+def _gather(values: list, rows: np.ndarray) -> list:
+    """``[values[r] for r in rows]``, gathered in C."""
+    if rows.size == 0:
+        return []
+    picked = operator.itemgetter(*rows.tolist())(values)
+    return list(picked) if rows.size > 1 else [picked]

@@ -398,13 +398,16 @@ class UnitsTableView(QWidget):
             kept &= self._known_values(unit_ids, key)[0]
         return np.asarray(unit_ids, dtype=object)[kept].tolist()
 
-    def _known_values(self, unit_ids: list, key: str) -> tuple[np.ndarray, np.ndarray | None]:
+    def _known_values(
+        self, unit_ids: list, key: str
+    ) -> tuple[np.ndarray, np.ndarray | None, list | None]:
         """Whether each unit of ``unit_ids`` has a computed cell of ``key`` in the table on
         display, or else in the table before the last curation action (values it keeps but
-        has not copied yet), and those cells: ``(found, values)`` (``values`` None when no
-        table has the column)."""
+        has not copied yet), those cells and their texts: ``(found, values, texts)``
+        (``values`` and ``texts`` None when no table has the column; a text per unit, None
+        where not found)."""
         found = np.zeros(len(unit_ids), dtype=bool)
-        values = None
+        values = texts = None
         for source in (self.table, self._previous_table):
             if source is None or source.state(key) == UNAVAILABLE:
                 continue
@@ -414,9 +417,13 @@ class UnitsTableView(QWidget):
             column = source.values(key)
             if values is None:
                 values = np.empty(len(unit_ids), dtype=column.dtype)
+                texts = [None] * len(unit_ids)
             values[here] = column[rows[here]]
+            shown = source.texts(key)
+            for at, row in zip(np.flatnonzero(here).tolist(), rows[here].tolist()):
+                texts[at] = shown[row]
             found |= here
-        return found, values
+        return found, values, texts
 
     def _keep_values(self, table: UnitTable, keys, unit_ids: list) -> None:
         """Copy the values the table on display (or the one before the last curation action)
@@ -428,9 +435,11 @@ class UnitsTableView(QWidget):
             if previous.state(key) == UNAVAILABLE:
                 table.set_unavailable(key, previous.reason(key))
                 continue
-            found, values = self._known_values(unit_ids, key)
+            found, values, texts = self._known_values(unit_ids, key)
             found &= rows >= 0
-            table.set_rows(key, rows[found], values[found])
+            # the same values show the same texts: copied, not formatted again
+            texts = [texts[i] for i in np.flatnonzero(found).tolist()]
+            table.set_rows(key, rows[found], values[found], texts)
 
     def _on_unit_channels(self, *_) -> None:
         session, table = self._session, self.table

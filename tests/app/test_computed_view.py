@@ -77,3 +77,43 @@ def test_an_error_becomes_a_message_naming_what_failed(qtbot):
     assert "cannot square 4" in view.message.text() and view.content.isHidden()
     assert view.drawn_values == []
     view.shutdown()
+
+
+def test_a_view_tabbed_behind_another_computes_when_shown(qtbot):
+    """In a window on screen, a hidden view (a dock tabbed behind another) computes nothing
+    until it is shown; then only its newest request runs."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QDockWidget, QMainWindow
+
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    front, back = QDockWidget("front"), QDockWidget("back")
+    front.setWidget(QLabel("in front"))
+    view = SquareView(Session())
+    back.setWidget(view)
+    for dock in (front, back):
+        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+    window.tabifyDockWidget(front, back)
+    window.show()
+    front.raise_()
+    qtbot.waitUntil(lambda: view.visibleRegion().isEmpty(), timeout=5_000)
+    view.refresh(2)
+    view.refresh(3)
+    assert view.waiting_until_shown
+    assert view.wait_until_idle(5.0)
+    qtbot.wait(50)
+    assert view.drawn_values == []
+    with qtbot.waitSignal(view.drawn, timeout=5_000):
+        back.raise_()
+    assert view.drawn_values == [9] and not view.waiting_until_shown
+    view.shutdown()
+
+
+def test_a_view_never_shown_computes(qtbot):
+    """A view outside a window on screen (a test's, a script's) computes at once."""
+    view = SquareView(Session())
+    qtbot.addWidget(view)
+    with qtbot.waitSignal(view.drawn, timeout=5_000):
+        view.refresh(4)
+    assert view.drawn_values == [16]
+    view.shutdown()

@@ -170,6 +170,7 @@ def test_split_parts_take_their_amplitudes_from_the_unit_on_display(qtbot, windo
     window.menus.actions["split"].trigger()
     parts = sorted(set(session.sorting.unit_ids.tolist()) - before)
     qtbot.waitUntil(lambda: all(p in session.unit_channel_ids for p in parts), timeout=20_000)
+    assert view.wait_until_idle(20.0)  # the refresh the channels asked for
     # a part whose channel is the split unit's takes its amplitudes; the others are read
     same = {p for p in parts if session.unit_channel_ids[p] == channel}
     assert same

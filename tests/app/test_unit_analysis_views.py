@@ -87,6 +87,7 @@ def test_correlogram_plots_are_kept_while_the_unit_count_stays(qtbot, session):
     assert view.plots == plots and len(view.grid.ci.items) == 4  # back from the pool
     assert not view.plots[(0, 0)].getAxis("bottom").style["showValues"]
     session.select_units([])  # a message, no plot
+    assert view.wait_until_idle()
     assert not view.grid.ci.items and "Select units" in view.message.text()
     with qtbot.waitSignal(view.drawn, timeout=5000):
         session.select_units(["b"])
@@ -159,6 +160,7 @@ def test_amplitudes_wait_for_a_units_channel_then_draw(qtbot, session):
     session.set_unit_channels({"a": 1})  # unit b's channel is still being found
     view = make(qtbot, AmplitudesView, session)
     session.select_units(["a", "b"])
+    assert view.wait_until_idle()
     assert view.message.text() == "Finding the extremum channel of unit b…"
     assert view.units == []
     with qtbot.waitSignal(view.drawn, timeout=10_000):
@@ -215,3 +217,50 @@ def test_firing_rate_over_the_segment(qtbot, session):
 
 def test_nice_bin_widths():
     assert nice_bin(60.0) == 0.5 and nice_bin(3600.0) == 20.0 and nice_bin(7200.0) == 50.0
+
+
+@pytest.mark.parametrize("cls", [CorrelogramsView, IsiView, AmplitudesView])
+def test_signals_of_one_call_make_one_computation(qtbot, session, cls, monkeypatch):
+    """A curation action changes the sorting, the units' channels and the selection in one
+    call: the view computes (and draws) once, for the state they leave."""
+    view = make(qtbot, cls, session)
+    with qtbot.waitSignal(view.drawn, timeout=10_000):
+        session.select_units(["a"])
+    computed = []
+    submit = view._worker.submit
+    monkeypatch.setattr(
+        view._worker, "submit", lambda fn, deliver: computed.append(1) or submit(fn, deliver)
+    )
+    drawn = []
+    view.drawn.connect(lambda: drawn.append(1))
+    session.replace_sorting(session.sorting.select_units(["b", "a"]), selected_unit_ids=["b"])
+    assert computed == []  # nothing yet: the signals are gathered until the event loop runs
+    qtbot.waitUntil(lambda: bool(drawn), timeout=10_000)
+    assert view.wait_until_idle()
+    qtbot.wait(50)
+    assert computed == [1] and drawn == [1]
+    shown = [u.unit_id for u in view.units] if cls is AmplitudesView else view.data.unit_ids
+    assert shown == ["b"]
+    view.shutdown()
+
+
+def test_amplitudes_the_same_as_on_display_are_not_drawn_again(qtbot, session, monkeypatch):
+    """A refresh that gives the amplitudes on display (a new unit's estimated channel is its
+    provisional one, another label) draws nothing again; the pick follows."""
+    view = make(qtbot, AmplitudesView, session)
+    with qtbot.waitSignal(view.drawn, timeout=10_000):
+        session.select_units(["a", "b"])
+    session.select_spikes("a", [0, 1, 2])
+    assert len(view.picked.data) == 3
+    items = list(view.dot_items)
+    ranged = []
+    monkeypatch.setattr(view.scatter_plot, "autoRange", lambda *a: ranged.append(1))
+    with qtbot.waitSignal(view.drawn, timeout=10_000):
+        session.set_unit_channels({"a": 1, "b": 2, "c": 0})  # unit channels signal
+    assert ranged == [] and view.dot_items == items
+    # another version of the sorting: the pick is cleared when its amplitudes are drawn
+    with qtbot.waitSignal(view.drawn, timeout=10_000):
+        session.replace_sorting(session.sorting.select_units(["a", "b"]))
+        assert len(view.picked.data) == 3  # not yet: the plot is painted once, after
+    assert len(view.picked.data) == 0
+    view.shutdown()

@@ -261,3 +261,20 @@ def test_set_rows_fills_some_cells_as_set_column_with_a_mapping(sorting, recordi
     assert by_rows.state("snr") == by_mapping.state("snr") == "pending"  # unit 7 still is
     with pytest.raises(ValueError, match="2 rows but 1 values"):
         by_rows.set_rows("snr", rows[[0, 2]], np.array([1.0]))
+
+
+def test_set_rows_with_texts_keeps_the_others_and_shows_the_given_ones(sorting, recording):
+    formatted = build_unit_table(sorting, recording, {3: 2, 7: 0, 11: 3})
+    copied = build_unit_table(sorting, recording, {3: 2, 7: 0, 11: 3})
+    for table in (formatted, copied):
+        table.set_column("snr", {7: 1.5}, complete=False)
+    rows = formatted.rows_of([11, 3])
+    formatted.set_rows("snr", rows, np.array([12.0, 5.25]))
+    copied.set_rows("snr", rows, np.array([12.0, 5.25]), ["12.0", "5.2"])
+    assert copied.texts("snr") == formatted.texts("snr")
+    assert copied.text(copied.row_of(7), "snr") == formatted.text(copied.row_of(7), "snr")
+    np.testing.assert_array_equal(copied.pending_rows("snr"), formatted.pending_rows("snr"))
+    assert copied.state("snr") == formatted.state("snr") == "ready"
+    assert copied.widest_text("snr") == formatted.widest_text("snr")
+    with pytest.raises(ValueError, match="2 rows but 1 texts"):
+        copied.set_rows("snr", rows, np.array([1.0, 2.0]), ["1.0"])

@@ -206,3 +206,13 @@ def test_a_column_set_without_notice_is_not_painted_stale(view):
     assert model.data(model.index(0, column)) != "42.00"
     view.table.set_column("firing_rate", [42.0, 1.0, 2.0, 3.0])  # no columns_changed
     assert model.data(model.index(0, column)) == "42.00"
+
+
+def test_bar_backgrounds_are_each_cells_bar_brush(qtbot):
+    model = UnitTableModel(Session())
+    bars = [None, 0.0, 0.25, 1.0, 1.7, 0.25, float("nan"), 1e-9, 0.5]
+    bars = [None if b != b else b for b in bars]
+    brushes = model._bar_backgrounds(bars, 120)
+    assert brushes == [None if f is None else model._bar_brush(f, 120) for f in bars]
+    assert brushes[2] is brushes[5] and brushes[3] is brushes[4]  # one brush per bar length
+    assert brushes[0] is None and brushes[1] is None and brushes[7] is not None
