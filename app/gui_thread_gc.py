@@ -29,7 +29,9 @@ tables built; 25,000 objects seen) would cost a young collection 10-15 ms to sca
 generation-1 collection as much again once they were promoted, each a stall of its own while
 views fill. Such a burst (more than `YOUNG_BURST` new objects since the last check) is frozen
 unscanned instead (`gc.freeze` moves it without looking at it): its cycles, if any, wait for
-the next collection of everything like every frozen object's.
+the next collection of everything like every frozen object's. Once the frozen set has
+doubled (a collection of everything is due, waiting for an idle moment), bursts are collected
+as usual again: what waits unscanned stays bounded.
 """
 
 from __future__ import annotations
@@ -137,7 +139,7 @@ class GuiThreadCollector(QObject):
             self.deferred_checks += 1
         if young <= self.thresholds[0]:
             return
-        if young > YOUNG_BURST:
+        if young > YOUNG_BURST and not everything_due:
             gc.freeze()
             self.frozen += young
             return

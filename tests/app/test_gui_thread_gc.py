@@ -121,6 +121,21 @@ def test_frozen_bursts_add_up_to_a_collection_of_everything(collector):
     assert collector.frozen == gc.get_freeze_count()
 
 
+def test_bursts_are_scanned_again_while_a_collection_of_everything_waits(collector):
+    collector.collect_everything()
+    collector.frozen_after_everything = 50_000
+    collector.frozen = 100_001  # doubled: everything is due, and the process is busy
+    collector.idle = False
+    dead = make_cycle()
+    frozen = collector.frozen
+    burst = [Node() for _ in range(gui_thread_gc.YOUNG_BURST + 1000)]
+    collector.thresholds = (-1, -1, 10**6)
+    collector.check()
+    assert dead() is None, "the burst was collected, not frozen"
+    assert collector.frozen == frozen
+    assert len(burst) > gui_thread_gc.YOUNG_BURST
+
+
 def test_expensive_collections_wait_for_an_idle_process_young_ones_do_not(collector):
     collector.collect_everything()
     frozen_dead = make_cycle()
