@@ -12,7 +12,7 @@ scan only what was made since. Cycles among frozen objects are reclaimed by a co
 of everything (`collect_everything`), which runs when data are closed or replaced (the
 moment most long-lived objects die) and when the frozen set has doubled since the last one,
 which bounds what can wait there. The collector keeps its own count of frozen objects:
-`gc.get_freeze_count` walks the whole frozen set (26 ms for 110,000 objects spread over a
+`gc.get_freeze_count` walks the whole frozen set (about 30 ms for 110,000 objects spread over a
 loaded process), far too slow for a check every quarter second.
 
 Both expensive kinds (a due full collection, and a collection of everything) wait for the
