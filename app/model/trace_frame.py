@@ -315,36 +315,41 @@ def paint_frame(frame: TraceFrame, style: TraceStyle) -> TraceFrame:
     scale = np.float32(style.gain / style.spacing * rows_per_unit)
     baselines = (np.arange(first, stop) - style.first + 1) * rows_per_unit
     offsets = (baselines - frame.centres[channels] * scale).astype("float32")
-    lo_rows, hi_rows = (
-        _rows_of(frame.lo, channels, scale, offsets, "lo_rows"),
-        _rows_of(frame.hi, channels, scale, offsets, "hi_rows"),
-    )
+    if channels.size == frame.lo.shape[1]:
+        # every channel is painted: their spans are painted in the recording's order (the
+        # painting does not depend on it), one pass over contiguous memory where picking
+        # them in list order gathers every value (3 ms for 384 channels)
+        in_order = np.empty(channels.size, dtype="float32")
+        in_order[channels] = offsets
+        lo_rows = _rows_in_order(frame.lo, scale, in_order, "lo_rows")
+        hi_rows = _rows_in_order(frame.hi, scale, in_order, "hi_rows")
+        column_of = channels  # the column of lo_rows / hi_rows of each painted row
+    else:
+        lo_rows = _rows_of(frame.lo, channels, scale, offsets, "lo_rows")
+        hi_rows = _rows_of(frame.hi, channels, scale, offsets, "hi_rows")
+        column_of = np.arange(channels.size)
     height, (trace_color, selected_color) = style.height, style.colors
     dimmed = np.isin(channels, style.dimmed)
     if dimmed.any():  # bad channels in their colour, under the others
-        normal = np.flatnonzero(~dimmed)
+        normal = column_of[~dimmed]
         traces = rasterize_spans_top_down(lo_rows[:, normal], hi_rows[:, normal], height)
-        dim = np.flatnonzero(dimmed)
+        dim = column_of[dimmed]
         faint = rasterize_spans_top_down(lo_rows[:, dim], hi_rows[:, dim], height)
         pixels = np.where(traces, np.uint32(trace_color), np.uint32(0))
         pixels[faint & ~traces] = style.dim_color
     else:
         traces = rasterize_spans_top_down(lo_rows, hi_rows, height)
         pixels = np.multiply(traces, np.uint32(trace_color), dtype="uint32")
-    highlighted = np.flatnonzero(np.isin(channels, style.selected))
+    highlighted = column_of[np.isin(channels, style.selected)]
     if highlighted.size:
         selected = rasterize_spans_top_down(
             lo_rows[:, highlighted], hi_rows[:, highlighted], height
         )
         pixels[selected] = selected_color
     if frame.marks is not None and len(frame.marks):
-        _paint_marks(
-            pixels,
-            frame.marks,
-            mark_columns(frame),
-            (lo_rows, hi_rows),
-            (first, stop),
-        )
+        # the marks name list positions: the column of each one's row, counted from 0
+        marks = replace(frame.marks, positions=column_of[frame.marks.positions - first])
+        _paint_marks(pixels, marks, mark_columns(frame), (lo_rows, hi_rows), (0, channels.size))
     return replace(frame, style=style, pixels=pixels)
 
 
@@ -361,6 +366,18 @@ def _rows_of(
     else:
         rows[...] = np.take(extents, channels, axis=1)
     rows *= scale
+    rows += offsets
+    return rows
+
+
+def _rows_in_order(
+    extents: np.ndarray, scale: np.float32, offsets: np.ndarray, name: str
+) -> np.ndarray:
+    """``extents * scale + offsets`` in float32 (every channel, in the recording's order),
+    computed in this thread's work array ``name`` (valid until the thread's next frame)."""
+    rows = scratch(name, extents.shape, np.float32)
+    # float32 arithmetic on float32 values, as `_rows_of` computes them
+    np.multiply(extents, scale, out=rows, dtype=np.float32, casting="unsafe")
     rows += offsets
     return rows
 

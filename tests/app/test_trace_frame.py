@@ -125,3 +125,41 @@ def test_rows_columns_values_and_hits_under_the_pointer():
     assert frame.trace_at(50.5 / RATE, 2.03, tolerance_px=4) == 2  # nearer row 2's baseline
     assert frame.trace_at(10.5 / RATE, 2.7, tolerance_px=4) is None  # between flat traces
     assert frame.trace_at(10.5 / RATE, 3.03, tolerance_px=4) == 3
+
+
+@pytest.mark.parametrize("first", [0, 3])
+def test_painting_every_channel_equals_painting_them_among_more(first):
+    # every channel painted (in the recording's order, no gather) gives the pixels of the same
+    # channels painted as a part of a larger recording (picked in list order)
+    from dataclasses import replace
+
+    from app.model.spike_marks import SpikeMarks
+    from app.model.trace_frame import paint_frame
+
+    rng = np.random.default_rng(7)
+    traces = rng.normal(0, 30, (6_000, 9)).astype("float32")
+    traces[::50, 4] -= 400  # large excursions reach over the neighbours
+    shown = rng.permutation(8)  # channel 8 is the extra one, never shown
+    marks = SpikeMarks(
+        sample_indices=np.array([1_000, 3_000]),
+        times=np.array([1_000, 3_000]) / RATE,
+        first_times=np.array([990, 2_990]) / RATE,
+        last_times=np.array([1_010, 3_010]) / RATE,
+        unit_indices=np.array([0, 1]),
+        positions=np.array([first + 1, first + 4]),
+        colors=np.array([0xFF0000AA, 0xFF00AA00], dtype="uint32"),
+        emphasised=np.array([False, True]),
+    )
+    pictures = []
+    for channels in (8, 9):  # painted alone, then among 9
+        style = replace(
+            style_of(8, first=first, count=8 - first, height=300),
+            shown=shown,
+            selected=shown[[first + 2]],
+            dimmed=shown[[first + 3]],
+        )
+        frame = render(window_of(traces[:, :channels], 500), style)
+        pictures.append(paint_frame(replace(frame, marks=marks), style).pixels)
+    colours = set(np.unique(pictures[0]).tolist())
+    assert {0xFF000001, 0xFF000002, 0xFFB0B0B0, 0xFF0000AA, 0xFF00AA00} <= colours
+    np.testing.assert_array_equal(pictures[0], pictures[1])
