@@ -23,6 +23,8 @@ from app.views.probe_items import LassoViewBox
 MAX_UNITS = 6
 #: Bins of the amplitude histogram.
 HISTOGRAM_BINS = 60
+#: Width of the amplitude axis in pixels (its label and ticks such as "-1500").
+AMPLITUDE_AXIS_WIDTH = 58
 
 
 def compute_amplitudes(
@@ -121,6 +123,9 @@ class AmplitudesView(ComputedView):
         style_axes(self.scatter_plot, theme, bottom="Time (s)")
         style_axes(self.histogram_plot, theme, bottom="count")
         self.histogram_plot.getAxis("left").setStyle(showValues=False)
+        # a fixed width: tick labels of other widths (another unit's amplitudes) would
+        # otherwise lay the plots out again after each drawing, and paint them twice
+        self.scatter_plot.getAxis("left").setWidth(AMPLITUDE_AXIS_WIDTH)
         self.window_marker = pg.LinearRegionItem(
             movable=False, brush=pg.mkBrush(theme.selection.red(), theme.selection.green(),
                                             theme.selection.blue(), 50), pen=None
@@ -319,7 +324,9 @@ class AmplitudesView(ComputedView):
         # the histogram is narrow: two labelled counts, never a crowd of them
         self.histogram_plot.getAxis("bottom").setTicks([count_axis_ticks(most)])
         scaled = all(u.scaled for u in self._units)
-        self.scatter_plot.setLabel("left", "Amplitude (µV)" if scaled else "Amplitude (raw)")
+        label = "Amplitude (µV)" if scaled else "Amplitude (raw)"
+        if self.scatter_plot.getAxis("left").labelText != label:
+            self.scatter_plot.setLabel("left", label)
         shown = sum(u.amplitudes.size for u in self._units)
         total = sum(u.total_spikes for u in self._units)
         sampled = "" if shown == total else f" (a sample of {total:,})"

@@ -141,6 +141,7 @@ class CorrelogramsView(ComputedView):
         self.plots: dict[tuple[int, int], pg.PlotItem] = {}
         self._cells: dict[tuple[int, int], tuple] = {}  # plot, curve, shade on display
         self._pool: dict[tuple[int, int], tuple] = {}  # every cell made, by grid position
+        self._titles: dict[tuple[int, int], tuple] = {}  # (text, colour) of pooled titles
         self._requested = None  # the sorting of the newest computation
         self._sorting_shown = None  # the sorting the correlograms on display are of
 
@@ -220,7 +221,10 @@ class CorrelogramsView(ComputedView):
             if row == col:
                 unit_id = data.unit_ids[row]
                 color = theme.unit_color(session.unit_color_index(unit_id))
-                plot.setTitle(str(unit_id), color=color, size="9pt")
+                title = (str(unit_id), pg.mkColor(color).name())
+                if self._titles.get((row, col)) != title:  # (setting a title costs ms)
+                    plot.setTitle(title[0], color=color, size="9pt")
+                    self._titles[(row, col)] = title
             else:
                 color = theme.foreground
             brush = pg.mkColor(color)
@@ -239,18 +243,24 @@ class CorrelogramsView(ComputedView):
             plot.setYRange(0, max(float(data.ccgs[row, col].max()), 1.0), padding=0.05)
 
     def _place_grid(self, count: int) -> None:
-        """``count`` x ``count`` plots in the grid, from the pool (made when first needed)."""
+        """``count`` x ``count`` plots in the grid, from the pool (made when first needed).
+        Plots of positions in both grids stay in place: taking a plot out of the scene and
+        back costs the GUI thread milliseconds each."""
         layout = self.grid.ci
-        for plot, _curve, _shade in self._cells.values():
-            layout.removeItem(plot)
+        wanted = {(row, col) for row in range(count) for col in range(count)}
+        for position, (plot, _curve, _shade) in self._cells.items():
+            if position not in wanted:
+                layout.removeItem(plot)
+        placed = self._cells
         self.plots, self._cells = {}, {}
         for row in range(count):
             for col in range(count):
-                cell = self._pool.get((row, col))
+                cell = placed.get((row, col)) or self._pool.get((row, col))
                 if cell is None:
                     cell = self._pool[(row, col)] = self._new_cell()
                 plot = cell[0]
-                layout.addItem(plot, row=row, col=col)
+                if (row, col) not in placed:
+                    layout.addItem(plot, row=row, col=col)
                 bottom = plot.getAxis("bottom")
                 last_row = row == count - 1
                 bottom.setStyle(showValues=last_row)

@@ -118,8 +118,9 @@ class RasterView(QWidget):
         signals.recording.connect(self._on_recording)
         signals.frame_window.connect(self._schedule_redraw)
         signals.segment_index.connect(self._on_segment)
-        for name in ("hidden_unit_ids", "selected_unit_ids", "unit_order", "unit_channel_ids"):
+        for name in ("hidden_unit_ids", "selected_unit_ids", "unit_channel_ids"):
             getattr(signals, name).connect(self._schedule_restyle)
+        signals.unit_order.connect(self._on_unit_order)
         self._on_sorting()
 
     # ------------------------------------------------------------------ building
@@ -297,6 +298,12 @@ class RasterView(QWidget):
 
     def _schedule_restyle(self, *_) -> None:
         self._restyle_timer.start()
+
+    def _on_unit_order(self, *_) -> None:
+        # rows in depth or id order do not follow the table (which shares its order again
+        # after every curation action)
+        if self._order == ORDER_TABLE:
+            self._schedule_restyle()
 
     # ------------------------------------------------------------------ sorting
     def _on_sorting(self, *_) -> None:

@@ -127,6 +127,22 @@ def test_rows_can_follow_the_table_order_or_the_ids(qtbot, view, session):
         view.set_order("random")
 
 
+def test_a_new_table_order_restyles_only_rows_in_table_order(qtbot, view, session):
+    """The table shares its order after every curation action: rows in depth or id order
+    are not drawn again for it."""
+    view.set_order(ORDER_ID)
+    drawn = []
+    view.drawn.connect(lambda: drawn.append(1))
+    session.set_unit_order([30, 20, 40, 10])
+    qtbot.wait(50)
+    assert drawn == [] and view.row_unit_ids() == [10, 20, 30, 40]
+    view.set_order(ORDER_TABLE)
+    assert view.row_unit_ids() == [30, 20, 40, 10]
+    with qtbot.waitSignal(view.drawn):
+        session.set_unit_order([10, 40, 20, 30])
+    assert view.row_unit_ids() == [10, 40, 20, 30]
+
+
 def click_raster(qtbot, view, time_s, row, modifier=Qt.KeyboardModifier.NoModifier):
     scene = view.data_to_raster_scene(time_s, row)
     position = view.raster_plot.mapFromScene(scene)

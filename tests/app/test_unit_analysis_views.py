@@ -264,3 +264,17 @@ def test_amplitudes_the_same_as_on_display_are_not_drawn_again(qtbot, session, m
         assert len(view.picked.data) == 3  # not yet: the plot is painted once, after
     assert len(view.picked.data) == 0
     view.shutdown()
+
+
+def test_the_amplitude_axis_keeps_its_width_whatever_the_amplitudes(qtbot, session):
+    """Tick labels of other widths do not lay the plots out again after a drawing."""
+    from app.views.amplitudes import AMPLITUDE_AXIS_WIDTH
+
+    view = make(qtbot, AmplitudesView, session)
+    axis = view.scatter_plot.getAxis("left")
+    for units in (["a"], ["b"], ["a", "b"]):
+        with qtbot.waitSignal(view.drawn, timeout=10_000):
+            session.select_units(units)
+        assert axis.width() == AMPLITUDE_AXIS_WIDTH
+    assert axis.labelText == "Amplitude (µV)"
+    view.shutdown()
