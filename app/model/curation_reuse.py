@@ -114,3 +114,29 @@ def shared_spike_rows(sorting, previous_sorting):
         return curated[0].base_unit_spike_rows(unit_id)
 
     return rows
+
+
+def union_parts(sorting, previous_sorting, unit_id, candidates) -> list | None:
+    """The units of ``candidates`` (units of ``previous_sorting``) whose spikes together are
+    exactly those of ``unit_id`` in ``sorting`` (a merged unit's parts), or None when
+    ``unit_id`` is not such a union of them (or the sortings share no spike rows).
+
+    Candidates sharing no spike with ``unit_id`` are left out; one sharing some but not all of
+    its spikes makes the answer None. The units of one sorting are disjoint, so parts held
+    whole whose counts add up to ``unit_id``'s are its union.
+    """
+    rows_of = shared_spike_rows(sorting, previous_sorting)
+    if rows_of is None:
+        return None
+    rows = rows_of(sorting, unit_id)
+    parts, held = [], 0
+    for candidate in candidates:
+        part = rows_of(previous_sorting, candidate)
+        # a few of its spikes first: most candidates share none
+        if _shared_rows(part[:: max(part.size // 64, 1)], rows) == 0:
+            continue
+        if part.size > rows.size - held or _shared_rows(part, rows) != part.size:
+            return None
+        parts.append(candidate)
+        held += part.size
+    return parts if parts and held == rows.size else None

@@ -5,6 +5,10 @@ folders and zarr stores, SortingAnalyzer folders) or, with only a recording and 
 cuts the windows of a few randomly drawn spikes straight from the lazy recording
 (`core.waveforms.spike_windows`). Each unit is read once and kept in a small cache; every call
 may run on a worker thread.
+
+After a curation action, the units the action changed stay at hand (`keep_units_of`): a merged
+unit is drawn at once from its parts' templates (`provisional`) while its own are read, and an
+undo finds its parts again.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from app.model.curation_reuse import same_unit_spikes
+from app.model.curation_reuse import same_unit_spikes, union_parts
 from core.waveforms.spike_windows import read_spike_windows, sample_unit_spikes
 
 #: Spikes averaged into a template cut from the recording (more when more waveforms are shown).
@@ -58,6 +62,11 @@ class UnitWaveforms:
         Spikes averaged into ``template``.
     from_extractor : bool
         Whether the data comes from a waveform extractor (else cut from the recording).
+    complete : bool
+        Whether ``template`` averages every spike of the unit (else a sample of them).
+    provisional : bool
+        Whether it was combined from the templates of the units merged into it
+        (`combine_parts`), to be replaced by the unit's own.
     """
 
     unit_id: Any
@@ -71,6 +80,8 @@ class UnitWaveforms:
     scaled: bool
     num_spikes: int
     from_extractor: bool
+    complete: bool = False
+    provisional: bool = False
 
     @property
     def num_samples(self) -> int:
@@ -175,6 +186,8 @@ class WaveformSource:
         self._cache_bytes = int(cache_bytes)
         self._cache: OrderedDict[Any, UnitWaveforms] = OrderedDict()
         self._lock = threading.Lock()
+        # the sorting before the last curation action and its units that action changed
+        self._former: tuple[Any, dict] = (None, {})
 
     @classmethod
     def from_session(cls, session) -> WaveformSource | None:
@@ -200,7 +213,12 @@ class WaveformSource:
     def keep_units_of(self, other: WaveformSource) -> None:
         """Keep the units ``other`` has read whose waveforms hold for this source too: same
         waveform extractor, recording and scaling, and the same spikes in both sortings (a
-        curation action leaves the units it does not touch as they were)."""
+        curation action leaves the units it does not touch as they were).
+
+        The others (the units the action merged or split) are kept aside as the parts a
+        merged unit may be drawn from (`provisional`); with ``other``'s own such units, which
+        an undo brings back.
+        """
         if (
             other.waveform_extractor is not self.waveform_extractor
             or other.recording is not self.recording
@@ -209,10 +227,48 @@ class WaveformSource:
             return
         with other._lock:
             read = list(other._cache.items())
+            earlier_sorting, earlier = other._former
         kept = [(u, w) for u, w in read if same_unit_spikes(other.sorting, self.sorting, u)]
+        back = [
+            (u, w) for u, w in earlier.items() if same_unit_spikes(earlier_sorting, self.sorting, u)
+        ]  # an undo: the units the undone action changed
+        kept_ids = {u for u, _ in kept}
+        changed = {u: w for u, w in read if u not in kept_ids}
         with self._lock:
-            for unit_id, unit in kept:
+            for unit_id, unit in kept + back:
                 self._cache.setdefault(unit_id, unit)
+            self._former = (other.sorting, changed)
+
+    def cached(self, unit_id, num_waveforms: int) -> UnitWaveforms | None:
+        """The unit as `load` would give it when it is read already (else None; reads
+        nothing)."""
+        with self._lock:
+            cached = self._cache.get(unit_id)
+        if cached is None or (
+            cached.waveforms.shape[0] < int(num_waveforms)
+            and cached.num_spikes > cached.waveforms.shape[0]
+        ):
+            return None
+        return cached
+
+    def provisional(self, unit_id, num_waveforms: int) -> UnitWaveforms | None:
+        """A merged unit combined from its parts' templates (`combine_parts`), when it is the
+        union of units read before the last curation action (`keep_units_of`); else None.
+
+        Costs a lookup of the unit's spike rows in its parts' (milliseconds on 10 M spikes)
+        and reads no waveform.
+        """
+        with self._lock:
+            before, changed = self._former
+        if not changed or unit_id in self._extracted_units:
+            return None
+        try:
+            parts = union_parts(self.sorting, before, unit_id, list(changed))
+        except (KeyError, ValueError, IndexError):
+            return None  # a unit one of the sortings lacks
+        if not parts:
+            return None
+        return combine_parts(unit_id, [changed[u] for u in parts], num_waveforms)
 
     @property
     def uses_extractor(self) -> bool:
@@ -239,14 +295,12 @@ class WaveformSource:
             If the unit is unknown or has no spikes to average.
         """
         num_waveforms = int(num_waveforms)
-        with self._lock:
-            cached = self._cache.get(unit_id)
-            if cached is not None and (
-                cached.waveforms.shape[0] >= num_waveforms
-                or cached.num_spikes <= (cached.waveforms.shape[0])
-            ):
-                self._cache.move_to_end(unit_id)
-                return cached
+        cached = self.cached(unit_id, num_waveforms)
+        if cached is not None:
+            with self._lock:
+                if unit_id in self._cache:
+                    self._cache.move_to_end(unit_id)
+            return cached
         we = self.waveform_extractor
         if we is not None and unit_id in self._extracted_units and _has_waveforms(we):
             unit = self._from_extractor(unit_id, num_waveforms)
@@ -291,6 +345,7 @@ class WaveformSource:
             scaled=bool(we.return_scaled),
             num_spikes=total,
             from_extractor=True,
+            complete=total == _spike_count(we.sorting, unit_id),
         )
 
     def _from_recording(self, unit_id, num_waveforms: int) -> UnitWaveforms:
@@ -302,10 +357,11 @@ class WaveformSource:
         fs = recording.sampling_frequency
         nbefore, nafter = int(MS_BEFORE * fs / 1000.0), int(MS_AFTER * fs / 1000.0)
         num_samples = [recording.get_num_samples(s) for s in range(recording.get_num_segments())]
+        drawn = max(num_waveforms, TEMPLATE_SPIKES)
         spikes = sample_unit_spikes(
             sorting,
             unit_id,
-            max(num_waveforms, TEMPLATE_SPIKES),
+            drawn,
             seed=SEED,
             num_samples=num_samples,
             margin=max(nbefore, nafter),
@@ -332,6 +388,7 @@ class WaveformSource:
             scaled=self.return_scaled,
             num_spikes=int(spikes.size),
             from_extractor=False,
+            complete=spikes.size < drawn,  # fewer than asked: all there are (off the margins)
         )
 
     def _waveform_channels(self, channel_ids: np.ndarray, template: np.ndarray) -> np.ndarray:
@@ -344,6 +401,82 @@ class WaveformSource:
         )
         positions = {c: i for i, c in enumerate(channel_ids.tolist())}
         return np.array([positions[c] for c in nearest.tolist()], dtype="int64")
+
+
+def combine_parts(unit_id, parts: list[UnitWaveforms], num_waveforms: int) -> UnitWaveforms | None:
+    """The template of the union of the spikes of ``parts`` (the units merged into
+    ``unit_id``), from theirs: the mean weighted by their spike counts, the pooled spread and
+    their waveforms; on the channels all of them have. None when they do not fit together
+    (other windows, scaling, or no common channel).
+
+    The mean is exact when every part's template averages all its spikes (``complete``): the
+    mean of a union is the count-weighted mean of the parts' means, and its variance is
+    ``sum(n_i * (s_i**2 + (m_i - m)**2)) / N``.
+    """
+    first = parts[0]
+    if any(
+        p.nbefore != first.nbefore
+        or p.num_samples != first.num_samples
+        or p.sampling_frequency != first.sampling_frequency
+        or p.scaled != first.scaled
+        for p in parts
+    ):
+        return None
+    channel_ids = _common_channels([p.channel_ids for p in parts])
+    if channel_ids.size == 0:
+        return None
+    counts = np.array([p.num_spikes for p in parts], dtype="float64")
+    total = counts.sum()
+    means = np.stack([_columns(p.template, p.channel_ids, channel_ids) for p in parts])
+    stds = np.stack([_columns(p.std, p.channel_ids, channel_ids) for p in parts])
+    weights = (counts / total)[:, None, None]
+    template = (weights * means).sum(axis=0)
+    variance = (weights * (stds**2 + (means - template) ** 2)).sum(axis=0)
+    waveform_channel_ids = _common_channels([p.waveform_channel_ids for p in parts])
+    waveforms = np.concatenate(
+        [_columns(p.waveforms, p.waveform_channel_ids, waveform_channel_ids) for p in parts]
+    )
+    order = np.random.default_rng(SEED).permutation(waveforms.shape[0])[: int(num_waveforms)]
+    return UnitWaveforms(
+        unit_id=_plain(unit_id),
+        channel_ids=channel_ids,
+        template=template.astype("float32"),
+        std=np.sqrt(variance).astype("float32"),
+        waveform_channel_ids=waveform_channel_ids,
+        waveforms=np.ascontiguousarray(waveforms[order], dtype="float32"),
+        nbefore=first.nbefore,
+        sampling_frequency=first.sampling_frequency,
+        scaled=first.scaled,
+        num_spikes=int(total),
+        from_extractor=all(p.from_extractor for p in parts),
+        complete=all(p.complete for p in parts),
+        provisional=True,
+    )
+
+
+def _common_channels(channel_lists: list) -> np.ndarray:
+    """The channels in every list, in the first list's order."""
+    common = set(channel_lists[0].tolist()).intersection(*(c.tolist() for c in channel_lists))
+    return np.array(
+        [c for c in channel_lists[0].tolist() if c in common], dtype=channel_lists[0].dtype
+    )
+
+
+def _columns(values: np.ndarray, channel_ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """``values`` (channels on the last axis, ``channel_ids``) on the ``wanted`` channels."""
+    position = {c: i for i, c in enumerate(channel_ids.tolist())}
+    return values[..., [position[c] for c in wanted.tolist()]]
+
+
+def _spike_count(sorting, unit_id) -> int:
+    """Spikes of ``unit_id`` over every segment (-1 when the sorting cannot say)."""
+    try:
+        return sum(
+            int(sorting.get_unit_spike_train(unit_id, segment_index=s).size)
+            for s in range(sorting.get_num_segments())
+        )
+    except (AttributeError, KeyError, ValueError):  # no sorting, or not this unit
+        return -1
 
 
 def _has_waveforms(we) -> bool:

@@ -7,6 +7,10 @@ extremum channel and on its sparsity channels. Channels in the unit's sparsity
 and turned into painter paths on a worker thread (`app.model.waveform_source`,
 `app.views.template_drawing`), the newest request winning; the GUI thread hands the finished
 paths to its items, and only the units whose drawing changed get new paths.
+
+A unit a curation action merged from units on display is drawn at once from their templates
+(`WaveformSource.provisional`), then again from its own spikes when they are read; the line
+above the plot says when the first drawing is only an estimate (`PROVISIONAL_NOTE`).
 """
 
 from __future__ import annotations
@@ -44,6 +48,8 @@ from app.views.template_items import (
     with_alpha,
 )
 
+#: Said of a merged unit drawn from its parts' sampled templates until its own are read.
+PROVISIONAL_NOTE = "provisional: from the merged units' templates"
 #: Units drawn at most (the first ones selected).
 MAX_UNITS_DRAWN = 8
 #: Channel ids are written on the windows when at most this many channels are drawn.
@@ -55,10 +61,28 @@ _UNIT_PARTS = ("halo", "mean", "outside", "band", "waveforms")
 
 
 def _read_and_plan(
-    source: WaveformSource, unit_ids: list, settings: DrawSettings, previous
+    source: WaveformSource,
+    unit_ids: list,
+    settings: DrawSettings,
+    previous,
+    early: Callable[[tuple], None],
 ) -> tuple:
     """Read every unit and plan their drawing (on the worker); a unit that fails is reported,
-    not raised. Returns ``(source, units, errors, drawing or None)``."""
+    not raised. Returns ``(source, units, errors, drawing or None)``.
+
+    When the units still to be read are all merged units whose parts were read
+    (`WaveformSource.provisional`), the drawing with their parts' combined templates is
+    handed to ``early`` first, in the same form.
+    """
+    count = settings.waveform_count
+    ready = {u: source.cached(u, count) for u in unit_ids}
+    missing = [u for u, unit in ready.items() if unit is None]
+    if missing:
+        combined = {u: source.provisional(u, count) for u in missing}
+        if all(unit is not None for unit in combined.values()):
+            units = [ready[u] or combined[u] for u in unit_ids]
+            previous = plan_drawing(source.layout, units, settings, previous)
+            early((source, units, [], previous))
     units, errors = [], []
     for unit_id in unit_ids:
         try:
@@ -74,9 +98,9 @@ class _ResultEvent(QEvent):
 
     TYPE = QEvent.Type(QEvent.registerEventType())
 
-    def __init__(self, result: WorkResult) -> None:
+    def __init__(self, result: WorkResult, final: bool = True) -> None:
         super().__init__(self.TYPE)
-        self.result = result
+        self.result, self.final = result, final
 
 
 class TemplateView(QWidget):
@@ -306,6 +330,14 @@ class TemplateView(QWidget):
         _, y = self._unit_items[unit_id]["drawing"].channels[channel_id]
         return (y - self.channel_anchor(channel_id)[1]) / self._placement.y_per_value
 
+    def is_provisional(self, unit_id) -> bool:
+        """Whether ``unit_id`` is drawn from its merged parts' templates, its own not read yet."""
+        return bool(self._unit_items[unit_id]["drawing"].data.provisional)
+
+    def num_spikes(self, unit_id) -> int:
+        """Spikes behind the template drawn for ``unit_id`` (its waveforms averaged)."""
+        return int(self._unit_items[unit_id]["drawing"].data.num_spikes)
+
     def waveform_count(self, unit_id) -> int:
         """Individual waveforms drawn for ``unit_id``."""
         return int(self._unit_items[unit_id]["drawing"].waveform_count)
@@ -410,26 +442,34 @@ class TemplateView(QWidget):
             if self._stack.currentIndex() == 0:
                 self._hint.setText(reading)
         source, settings, previous = self._source, self._settings(), self._drawing
+        # the id the request gets (only this thread submits): the early drawing carries it
+        request_id = self._worker.latest_id + 1
+
+        def early(value: tuple) -> None:
+            self._post_result(WorkResult(request_id, value), final=False)
+
         self._awaited = self._worker.submit(
-            lambda: _read_and_plan(source, units, settings, previous), self._post_result
+            lambda: _read_and_plan(source, units, settings, previous, early), self._post_result
         )
 
-    def _post_result(self, result: WorkResult) -> None:
+    def _post_result(self, result: WorkResult, final: bool = True) -> None:
         """From the worker: hand ``result`` to the GUI thread ahead of the events waiting there
-        (showing a finished drawing takes a millisecond; other views' work may take many)."""
+        (showing a finished drawing takes a millisecond; other views' work may take many).
+        A result not ``final`` (a provisional drawing) leaves the request awaited."""
         priority = Qt.EventPriority.HighEventPriority.value
-        QCoreApplication.postEvent(self, _ResultEvent(result), priority)
+        QCoreApplication.postEvent(self, _ResultEvent(result, final), priority)
 
     def event(self, event: QEvent) -> bool:
         if event.type() == _ResultEvent.TYPE:
-            self._on_result(event.result)
+            self._on_result(event.result, event.final)
             return True
         return super().event(event)
 
-    def _on_result(self, result: WorkResult) -> None:
+    def _on_result(self, result: WorkResult, final: bool = True) -> None:
         if result.request_id != self._awaited:
-            return  # a newer request was made meanwhile
-        self._awaited = None
+            return  # a newer request was made meanwhile (or its final drawing came first)
+        if final:
+            self._awaited = None
         if result.error is not None:
             self._errors = [result.error]
             self._show_nothing()
@@ -628,6 +668,8 @@ class TemplateView(QWidget):
         for unit in drawing.units:
             origin = "waveforms" if unit.from_extractor else "spikes cut from the recording"
             text = f"unit {unit.unit_id}: {unit.num_spikes} {origin}"
+            if unit.provisional and not unit.complete:
+                text += f" ({PROVISIONAL_NOTE})"
             marked = drawing.unit_drawings[unit.unit_id].marked
             if marked:
                 text += f", sparsity {len(marked)} ch"

@@ -1,0 +1,217 @@
+"""After a merge the templates view draws the merged unit at once from its parts' templates (the
+count-weighted mean, the pooled spread), then from its own spikes when they are read; an undo
+meanwhile shows the parts again and the stale reading is never drawn."""
+
+import threading
+
+import numpy as np
+import pytest
+
+from app.model import waveform_source as waveform_source_module
+from app.model.waveform_source import UnitWaveforms, WaveformSource, combine_parts
+from app.views.templates import PROVISIONAL_NOTE, TemplateView
+from tests.app.folders_window import window_on_folders, write_ground_truth_folders
+
+pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory):
+    return write_ground_truth_folders(tmp_path_factory.mktemp("merged-template"), 5, seed=11)
+
+
+@pytest.fixture(scope="module")
+def ground_truth_sorting(folders):
+    import core as si
+
+    return si.load_extractor(folders / "sorting")
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, folders):
+    with window_on_folders(qtbot, tmp_path, folders) as window:
+        yield window
+
+
+@pytest.fixture
+def held_reads(monkeypatch):
+    """Reads of units cut from the recording wait for ``release.set()`` once ``hold.set()``."""
+    hold, release = threading.Event(), threading.Event()
+    original = WaveformSource._from_recording
+
+    def held(self, unit_id, num_waveforms):
+        if hold.is_set():
+            release.wait(20)
+        return original(self, unit_id, num_waveforms)
+
+    monkeypatch.setattr(WaveformSource, "_from_recording", held)
+    yield hold, release
+    release.set()
+
+
+def show_parts(qtbot, window) -> tuple[TemplateView, list, dict]:
+    """Select two units, wait for their drawing; returns the view, the units and their data."""
+    view = window.views["templates"]
+    parts = window.session.sorting.unit_ids.tolist()[1:3]  # not the first: read on opening
+    window.session.select_units(parts)
+    qtbot.waitUntil(lambda: view.drawn_unit_ids() == parts, timeout=20_000)
+    view.wait_until_idle()
+    return view, parts, {u: view._unit_items[u]["drawing"].data for u in parts}
+
+
+def merge(qtbot, window, view: TemplateView, parts: list):
+    """Merge the selection; returns the merged unit once the view draws it."""
+    before = set(window.session.sorting.unit_ids.tolist())
+    window.menus.actions["merge"].trigger()
+    (merged,) = set(window.session.sorting.unit_ids.tolist()) - before
+    qtbot.waitUntil(lambda: view.drawn_unit_ids() == [merged], timeout=20_000)
+    return merged
+
+
+def weighted_mean(data: dict, channel_id) -> np.ndarray:
+    counts = np.array([d.num_spikes for d in data.values()], dtype="float64")
+    means = [d.template[:, d.channel_ids.tolist().index(channel_id)] for d in data.values()]
+    return np.average(np.stack(means), axis=0, weights=counts)
+
+
+def test_a_merged_unit_is_drawn_from_its_parts_before_its_own_spikes_are_read(
+    qtbot, window, held_reads
+):
+    hold, release = held_reads
+    view, parts, data = show_parts(qtbot, window)
+    assert len({d.num_spikes for d in data.values()}) > 1  # unequal weights
+    hold.set()
+    merged = merge(qtbot, window, view, parts)
+    assert not release.is_set()  # the merged unit's own reading is still held
+    assert view.is_provisional(merged)
+    assert view.num_spikes(merged) == sum(d.num_spikes for d in data.values())
+    for channel_id in view.shown_channel_ids():
+        expected = weighted_mean(data, channel_id)
+        np.testing.assert_allclose(view.template_values(merged, channel_id), expected, atol=1e-3)
+    release.set()
+    qtbot.waitUntil(lambda: not view.is_provisional(merged), timeout=20_000)
+    assert view.drawn_unit_ids() == [merged]
+
+
+def test_sampled_parts_give_a_provisional_note_cleared_by_the_merged_units_own(
+    qtbot, window, held_reads, monkeypatch
+):
+    hold, release = held_reads
+    monkeypatch.setattr(waveform_source_module, "TEMPLATE_SPIKES", 10)
+    window.views["templates"].set_waveform_count(3)
+    view, parts, data = show_parts(qtbot, window)
+    assert not any(d.complete for d in data.values())  # 10 of each unit's spikes
+    hold.set()
+    merged = merge(qtbot, window, view, parts)
+    assert PROVISIONAL_NOTE in view.info_text()
+    release.set()
+    qtbot.waitUntil(lambda: not view.is_provisional(merged), timeout=20_000)
+    assert PROVISIONAL_NOTE not in view.info_text()
+    assert f"unit {merged}: 10 spikes" in view.info_text()
+
+
+def test_parts_of_all_their_spikes_give_an_exact_template_without_a_note(
+    qtbot, window, held_reads, monkeypatch
+):
+    hold, release = held_reads
+    # every spike, in the parts' templates and in the merged unit's own
+    monkeypatch.setattr(waveform_source_module, "TEMPLATE_SPIKES", 10_000)
+    view, parts, data = show_parts(qtbot, window)
+    assert all(d.complete for d in data.values())
+    hold.set()
+    merged = merge(qtbot, window, view, parts)
+    assert view.is_provisional(merged) and PROVISIONAL_NOTE not in view.info_text()
+    provisional = {c: view.template_values(merged, c) for c in view.shown_channel_ids()}
+    release.set()
+    qtbot.waitUntil(lambda: not view.is_provisional(merged), timeout=20_000)
+    assert view.num_spikes(merged) == sum(d.num_spikes for d in data.values())
+    for channel_id, values in provisional.items():
+        np.testing.assert_allclose(view.template_values(merged, channel_id), values, atol=1e-3)
+
+
+def test_an_undo_before_the_merged_unit_is_read_shows_the_parts_and_not_the_stale_reading(
+    qtbot, window, held_reads
+):
+    hold, release = held_reads
+    view, parts, data = show_parts(qtbot, window)
+    hold.set()
+    merged = merge(qtbot, window, view, parts)
+    assert view.is_provisional(merged)
+    drawn = []
+    view.drawn.connect(lambda: drawn.append(view.drawn_unit_ids()))
+    window.menus.actions["undo"].trigger()  # the merged unit leaves the selection
+    window.session.select_units(parts)
+    release.set()  # the merged unit's reading ends after the undo: it is stale
+    qtbot.waitUntil(lambda: view.drawn_unit_ids() == parts, timeout=20_000)
+    assert view.wait_until_idle()
+    qtbot.wait(50)  # let a stale result, if any was posted, reach the view
+    assert view.drawn_unit_ids() == parts and merged not in sum(drawn, [])
+    # the parts came back from what the view had read (not read again)
+    assert all(view._unit_items[u]["drawing"].data is data[u] for u in parts)
+
+
+def parts_of(counts: list, stds: list, seed: int = 0) -> list[UnitWaveforms]:
+    rng = np.random.default_rng(seed)
+    channels = np.array([0, 1, 2])
+    return [
+        UnitWaveforms(
+            unit_id=i, channel_ids=channels,
+            template=rng.normal(size=(5, 3)).astype("float32"),
+            std=np.full((5, 3), s, "float32"), waveform_channel_ids=channels[:2],
+            waveforms=rng.normal(size=(4, 5, 2)).astype("float32"), nbefore=2,
+            sampling_frequency=1000.0, scaled=True, num_spikes=n, from_extractor=False,
+            complete=True,
+        )
+        for i, (n, s) in enumerate(zip(counts, stds))
+    ]  # fmt: skip
+
+
+def test_combined_parts_have_the_mean_and_spread_of_the_union_of_their_spikes():
+    rng = np.random.default_rng(3)
+    spikes = [rng.normal(loc=i, size=(n, 5, 3)) for i, n in enumerate((30, 7, 12))]
+    parts = parts_of([30, 7, 12], [1, 1, 1])
+    parts = [
+        UnitWaveforms(**{**vars(p), "template": s.mean(axis=0), "std": s.std(axis=0)})
+        for p, s in zip(parts, spikes)
+    ]
+    union = np.concatenate(spikes)
+    combined = combine_parts(9, parts, num_waveforms=5)
+    np.testing.assert_allclose(combined.template, union.mean(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(combined.std, union.std(axis=0), rtol=1e-5)
+    assert combined.num_spikes == 49 and combined.provisional and combined.complete
+    assert combined.waveforms.shape == (5, 5, 2)
+
+
+def test_parts_on_other_channels_combine_on_the_channels_they_share():
+    first, second = parts_of([3, 5], [1, 2])
+    second = UnitWaveforms(
+        **{
+            **vars(second),
+            "channel_ids": np.array([1, 2, 3]),
+            "waveform_channel_ids": np.array([1, 2]),
+        }
+    )
+    combined = combine_parts(9, [first, second], num_waveforms=8)
+    assert combined.channel_ids.tolist() == [1, 2]
+    expected = (3 * first.template[:, 1:] + 5 * second.template[:, :2]) / 8
+    np.testing.assert_allclose(combined.template, expected, rtol=1e-5)
+    assert combined.waveform_channel_ids.tolist() == [1] and combined.waveforms.shape == (8, 5, 1)
+
+
+def test_union_parts_names_the_units_merged_into_a_unit_and_only_them(
+    ground_truth_sorting, tmp_path
+):
+    from app.model.curation_reuse import union_parts
+    from core.curation import CurationSession
+
+    curation = CurationSession(ground_truth_sorting, journal_folder=tmp_path)
+    before = curation.sorting
+    ids = before.unit_ids.tolist()
+    merged = curation.merge(ids[:2])
+    after = curation.sorting
+    assert union_parts(after, before, merged, ids) == ids[:2]
+    assert union_parts(after, before, merged, ids[:1]) is None  # one part only: not its union
+    assert union_parts(after, before, ids[3], ids[:3]) is None  # shares no spike with them
+    split_off = curation.split(merged, indices=[np.arange(3)])[0]
+    # a split part holds some of the merged unit's spikes, not all: it is no union of it
+    assert union_parts(curation.sorting, after, split_off, [merged]) is None
