@@ -1,13 +1,14 @@
 """Graphics pieces of the templates view: its view box, items drawing finished paths and channel
-labels, ± std band outlines, scale bars and the depth axis of shortened probe layouts."""
+labels, ± std band outlines, scale bars, the depth axis of shortened probe layouts and its
+one-line info label."""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QFontMetricsF, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsItem
+from PySide6.QtWidgets import QGraphicsItem, QLabel, QSizePolicy
 
 from app.model.template_geometry import Placement, nice_length
 
@@ -42,6 +43,49 @@ class TemplateViewBox(pg.ViewBox):
             self.clicked.emit(self.mapToView(ev.pos()))
             return
         super().mouseClickEvent(ev)
+
+
+class OneLineLabel(QLabel):
+    """One line of text elided at the right to the label's width, the whole of it in the
+    tooltip.
+
+    Its height does not follow its text: a wrapped label above a plot resizes the plot when a
+    new text takes another number of lines, and a resized plot renders every path again.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._full_text = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+
+    def full_text(self) -> str:
+        """The text, not elided."""
+        return self._full_text
+
+    def set_full_text(self, text: str) -> None:
+        """Show ``text`` (elided to the width)."""
+        if text != self._full_text:
+            self._full_text = text
+            self.setToolTip(text)
+            self._elide()
+
+    def sizeHint(self) -> QSize:
+        margins = self.contentsMargins()
+        height = self.fontMetrics().height() + margins.top() + margins.bottom()
+        return QSize(super().sizeHint().width(), height)  # one line, text or not
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, self.sizeHint().height())
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        width = max(self.contentsRect().width(), 0)
+        shown = self.fontMetrics().elidedText(self._full_text, Qt.TextElideMode.ElideRight, width)
+        if shown != self.text():
+            self.setText(shown)
 
 
 class ScaleBars:

@@ -23,7 +23,6 @@ from PySide6.QtCore import QCoreApplication, QEvent, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFontMetrics, QPainterPath, QPen
 from PySide6.QtWidgets import (
     QLabel,
-    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -41,6 +40,7 @@ from app.views.template_controls import (
 from app.views.template_drawing import DrawSettings, TemplateDrawing, UnitDrawing, plan_drawing
 from app.views.template_items import (
     ChannelLabels,
+    OneLineLabel,
     PathItem,
     TemplateViewBox,
     cosmetic_pen,
@@ -187,8 +187,7 @@ class TemplateView(QWidget):
         self._stack = QStackedWidget()
         self._stack.addWidget(self._hint)
         self._stack.addWidget(self.plot_widget)
-        self._info = QLabel(wordWrap=True)
-        self._info.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self._info = OneLineLabel()
         self._info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._info.setContentsMargins(6, 0, 6, 2)
         layout = QVBoxLayout(self)
@@ -298,7 +297,7 @@ class TemplateView(QWidget):
 
     def info_text(self) -> str:
         """The line above the plot (what is drawn, from where)."""
-        return self._info.text()
+        return self._info.full_text()
 
     def drawn_unit_ids(self) -> list:
         """Units drawn, in selection order."""
@@ -438,7 +437,7 @@ class TemplateView(QWidget):
         self._fit_pending = self._fit_pending or fit
         if units != self.drawn_unit_ids():
             reading = f"Reading unit{'s' if len(units) > 1 else ''} {', '.join(map(str, units))}…"
-            self._info.setText(reading)
+            self._info.set_full_text(reading)
             if self._stack.currentIndex() == 0:
                 self._hint.setText(reading)
         source, settings, previous = self._source, self._settings(), self._drawing
@@ -509,7 +508,7 @@ class TemplateView(QWidget):
     def _show_hint(self, text: str) -> None:
         self._hint.setText(text)
         self._stack.setCurrentIndex(0)
-        self._info.setText("; ".join(self._errors))
+        self._info.set_full_text("; ".join(self._errors))
 
     def _show_nothing(self) -> None:
         """Take the drawing down and say why (no source, no selection, or errors)."""
@@ -574,7 +573,7 @@ class TemplateView(QWidget):
             self._axes_placement, self._axes_of = drawing.placement, axes
         bars = drawing.bars.extent(QFontMetrics(self.font()), self.viewbox.width())
         self._extent = QRectF(drawing.extent).united(bars)
-        self._info.setText(self._describe(drawing))
+        self._info.set_full_text(self._describe(drawing))
 
     def _new_unit_items(self) -> dict:
         items = {name: self._add(PathItem(), 0) for name in _UNIT_PARTS}
@@ -664,12 +663,12 @@ class TemplateView(QWidget):
         bottom.setTicks([ticks[::step], ticks])
 
     def _describe(self, drawing: TemplateDrawing) -> str:
-        parts = []
+        estimated = [str(u.unit_id) for u in drawing.units if u.provisional and not u.complete]
+        # first: the line is elided at the right
+        parts = [f"unit {', '.join(estimated)}: {PROVISIONAL_NOTE}"] if estimated else []
         for unit in drawing.units:
             origin = "waveforms" if unit.from_extractor else "spikes cut from the recording"
             text = f"unit {unit.unit_id}: {unit.num_spikes} {origin}"
-            if unit.provisional and not unit.complete:
-                text += f" ({PROVISIONAL_NOTE})"
             marked = drawing.unit_drawings[unit.unit_id].marked
             if marked:
                 text += f", sparsity {len(marked)} ch"

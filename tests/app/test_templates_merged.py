@@ -101,13 +101,18 @@ def test_sampled_parts_give_a_provisional_note_cleared_by_the_merged_units_own(
     window.views["templates"].set_waveform_count(3)
     view, parts, data = show_parts(qtbot, window)
     assert not any(d.complete for d in data.values())  # 10 of each unit's spikes
+    plot_height = view.plot_widget.height()
     hold.set()
     merged = merge(qtbot, window, view, parts)
     assert PROVISIONAL_NOTE in view.info_text()
+    # on the line shown (elided at the right), first
+    assert view._info.text().startswith(f"unit {merged}: provisional")
     release.set()
     qtbot.waitUntil(lambda: not view.is_provisional(merged), timeout=20_000)
     assert PROVISIONAL_NOTE not in view.info_text()
     assert f"unit {merged}: 10 spikes" in view.info_text()
+    # the line's height does not follow its text: the plot was never resized (drawn again)
+    assert view.plot_widget.height() == plot_height
 
 
 def test_parts_of_all_their_spikes_give_an_exact_template_without_a_note(
