@@ -98,6 +98,7 @@ class ProbeView(QWidget):
         # makes only the contacts whose inputs changed (a curation action changes a few)
         self._style_inputs: list | None = None
         self._fills: list[QBrush] = []  # of the overview's dots
+        self._contact_channels: list = []  # channel id of each contact, None if unwired
         self._contours: list[QGraphicsPathItem] = []
         self._geometry: bytes | None = None
         self._positions = np.zeros((0, 2))
@@ -446,6 +447,10 @@ class ProbeView(QWidget):
         if inputs is None or len(inputs) != count:
             inputs = self._style_inputs = [None] * count
             self._fills = [QBrush()] * count
+            self._contact_channels = [
+                contacts.channel_ids[index] if index >= 0 else None
+                for index in contacts.channel_index[:count].tolist()
+            ]
         # each pen made once per restyle, when first needed (hundreds of contacts share them)
         theme = self._theme
         pens = {
@@ -455,9 +460,7 @@ class ProbeView(QWidget):
             "highlight": cache(lambda: _pen(theme.selection, 3.0)),
         }
         changed = False
-        for i in range(count):
-            index = int(contacts.channel_index[i])
-            channel = contacts.channel_ids[index] if index >= 0 else None
+        for i, channel in enumerate(self._contact_channels):
             key = (
                 UNWIRED
                 if channel is None
