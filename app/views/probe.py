@@ -43,6 +43,8 @@ MIN_FIT_PITCH_PX = 8.0
 INITIAL_DEPTH_UM = 400.0
 #: Alpha of the contacts of no selected unit while units are selected.
 FADED_ALPHA = 80
+#: Style inputs of a contact wired to no channel (its look never changes).
+UNWIRED = "unwired"
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,12 @@ class ProbeView(QWidget):
         self._contacts: _Contacts | None = None
         self._items: list[QGraphicsPathItem] = []
         self._item_styles: dict[int, tuple] = {}  # the look each contact item has now
+        # what each contact's look was made from (its unit, extremum unit, selection, whether
+        # units are shown), None for all when the contacts, colours or theme change: a restyle
+        # makes only the contacts whose inputs changed (a curation action changes a few)
+        self._style_inputs: list | None = None
+        self._fills: list[QBrush] = []  # of the overview's dots
+        self._contact_channels: list = []  # channel id of each contact, None if unwired
         self._contours: list[QGraphicsPathItem] = []
         self._geometry: bytes | None = None
         self._positions = np.zeros((0, 2))
@@ -158,6 +166,7 @@ class ProbeView(QWidget):
             raise ValueError(f"mode must be one of {COLOR_MODES}, got {mode!r}")
         self._color_mode = mode
         self._color_box.setCurrentIndex(COLOR_MODES.index(mode))
+        self._style_inputs = None
         self._restyle()
 
     def set_units_shown(self, shown: bool) -> None:
@@ -408,6 +417,7 @@ class ProbeView(QWidget):
         self._label_layer.set_labels(
             self._positions[wired], [str(self._channel_of(i)) for i in wired], self._pitch
         )
+        self._style_inputs = None  # groups, bad channels or wiring may have changed
         self._restyle()
         self._update_labels()
 
@@ -429,47 +439,70 @@ class ProbeView(QWidget):
         contacts = self._contacts
         if contacts is None:
             return
-        theme = self._theme
         selected = set(self._session.selected_channel_ids)
         overlay, extremum = self._unit_overlay()
-        units_on = bool(overlay)
+        units_on = self._units_on()
+        count = len(self._items)
+        inputs = self._style_inputs
+        if inputs is None or len(inputs) != count:
+            inputs = self._style_inputs = [None] * count
+            self._fills = [QBrush()] * count
+            self._contact_channels = [
+                contacts.channel_ids[index] if index >= 0 else None
+                for index in contacts.channel_index[:count].tolist()
+            ]
         # each pen made once per restyle, when first needed (hundreds of contacts share them)
+        theme = self._theme
         pens = {
             "normal": cache(lambda: _pen(theme.foreground, 1.0, alpha=160)),
             "faint": cache(lambda: _pen(theme.foreground, 1.0, alpha=70)),
             "unwired": cache(lambda: _pen(theme.foreground, 1.0, Qt.PenStyle.DotLine, alpha=160)),
             "highlight": cache(lambda: _pen(theme.selection, 3.0)),
         }
-        fills = []
-        for i in range(len(self._items)):
-            index = int(contacts.channel_index[i])
-            shank = int(contacts.shank[i])
-            if index < 0:
-                fills.append(QBrush(_color(theme.foreground, 40)))
-                self._style_item(i, None, "unwired", 0, f"unwired contact (shank {shank})", pens)
+        changed = False
+        for i, channel in enumerate(self._contact_channels):
+            key = (
+                UNWIRED
+                if channel is None
+                else (overlay.get(channel), extremum.get(channel), channel in selected, units_on)
+            )
+            if inputs[i] == key:
                 continue
-            channel, group = contacts.channel_ids[index], int(contacts.groups[index])
-            if channel in contacts.bad:
-                fill = theme.bad_channel
-            else:
-                fill = theme.group_color(group if self._color_mode == "group" else shank)
-            pen = "normal"
-            unit = overlay.get(channel)
-            if unit is not None:
-                fill = self._unit_color(unit)
-            elif units_on:
-                fill, pen = _color(fill, FADED_ALPHA), "faint"
-            if channel in extremum:
-                pen = ("extremum", self._unit_color(extremum[channel]).darker(160).rgba())
-            if channel in selected:
-                pen = "highlight"
-            state = " (bad)" if channel in contacts.bad else ""
-            of_unit = f" · unit {unit}" if unit is not None else ""
-            tip = f"channel {channel}{state} · group {group} · shank {shank}{of_unit}"
-            z = 1 if channel in selected or unit is not None else 0
-            self._style_item(i, QColor(fill), pen, z, tip, pens)
-            fills.append(QBrush(fill))
-        self.overview.set_brushes(fills)
+            inputs[i] = key
+            changed = True
+            self._fills[i] = self._style_contact(i, channel, key, pens)
+        if changed:
+            self.overview.set_brushes(self._fills)
+
+    def _style_contact(self, i: int, channel, key, pens) -> QBrush:
+        """Give contact ``i`` (of ``channel``, None if unwired) the look of its ``key`` (see
+        `_restyle`); return the brush of its overview dot."""
+        contacts, theme = self._contacts, self._theme
+        shank = int(contacts.shank[i])
+        if channel is None:
+            self._style_item(i, None, "unwired", 0, f"unwired contact (shank {shank})", pens)
+            return QBrush(_color(theme.foreground, 40))
+        unit, extremum_unit, selected, units_on = key
+        group = int(contacts.groups[int(contacts.channel_index[i])])
+        if channel in contacts.bad:
+            fill = theme.bad_channel
+        else:
+            fill = theme.group_color(group if self._color_mode == "group" else shank)
+        pen = "normal"
+        if unit is not None:
+            fill = self._unit_color(unit)
+        elif units_on:
+            fill, pen = _color(fill, FADED_ALPHA), "faint"
+        if extremum_unit is not None:
+            pen = ("extremum", self._unit_color(extremum_unit).darker(160).rgba())
+        if selected:
+            pen = "highlight"
+        state = " (bad)" if channel in contacts.bad else ""
+        of_unit = f" · unit {unit}" if unit is not None else ""
+        tip = f"channel {channel}{state} · group {group} · shank {shank}{of_unit}"
+        z = 1 if selected or unit is not None else 0
+        self._style_item(i, QColor(fill), pen, z, tip, pens)
+        return QBrush(fill)
 
     def _style_item(self, i: int, fill: QColor | None, pen, z: int, tip: str, pens) -> None:
         """Give contact ``i`` its look, touching the item only where it changes (hundreds of
@@ -516,6 +549,16 @@ class ProbeView(QWidget):
             if unit in session.unit_channel_ids:
                 extremum[session.unit_channel_ids[unit]] = unit
         return overlay, extremum
+
+    def _units_on(self) -> bool:
+        """Whether selected units are shown (the other contacts fade), their channels known or
+        not yet (a new unit of a curation action gets its channel a moment later: the contacts
+        do not light up in between)."""
+        session = self._session
+        if not self._show_units or not session.selected_unit_ids:
+            return False
+        hidden = set(session.hidden_unit_ids)
+        return any(u not in hidden for u in session.selected_unit_ids)
 
     def _unit_color(self, unit_id) -> QColor:
         return self._theme.unit_color(self._session.unit_color_index(unit_id))

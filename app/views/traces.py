@@ -106,6 +106,7 @@ class TraceView(QWidget):
         self._labels_key: tuple | None = None
         self._marker_style: SpikeMarkerStyle | None = None
         self._marker_style_stale = True
+        self._marker_colors: dict = {}  # ARGB of the marks by (colour index, dimmed)
         self._spike_index = SpikeTrainIndex(None)
         self._render_cache = _RenderCache()
         self._filtering = DisplayFiltering(self)
@@ -585,7 +586,9 @@ class TraceView(QWidget):
             sorting = self._session.sorting
             if sorting is not None and self._spike_index.sorting is not sorting:
                 self._spike_index = SpikeTrainIndex(sorting)
-            self._marker_style = spike_marker_style(self._session, self._theme, self._spike_index)
+            self._marker_style = spike_marker_style(
+                self._session, self._theme, self._spike_index, self._marker_colors
+            )
             self._marker_style_stale = False
         return self._marker_style
 

@@ -105,7 +105,8 @@ def test_a_restyle_of_every_contact_makes_each_pen_once(qtbot, session, monkeypa
     made.clear()
     view._restyle()  # nothing changed: no pen is set, none made
     assert made == []
-    view._item_styles.clear()  # every contact restyled: normal and highlight pens, once each
+    view._style_inputs = None  # every contact restyled: normal and highlight pens, once each
+    view._item_styles.clear()
     view._restyle()
     assert len(made) == 2
     assert sorted(view.outlined_channel_ids()) == [3, 40]
