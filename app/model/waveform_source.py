@@ -268,7 +268,8 @@ class WaveformSource:
             return None  # a unit one of the sortings lacks
         if not parts:
             return None
-        return combine_parts(unit_id, [changed[u] for u in parts], num_waveforms)
+        counts = [_spike_count(before, u) for u in parts]
+        return combine_parts(unit_id, [changed[u] for u in parts], num_waveforms, counts)
 
     @property
     def uses_extractor(self) -> bool:
@@ -403,7 +404,9 @@ class WaveformSource:
         return np.array([positions[c] for c in nearest.tolist()], dtype="int64")
 
 
-def combine_parts(unit_id, parts: list[UnitWaveforms], num_waveforms: int) -> UnitWaveforms | None:
+def combine_parts(
+    unit_id, parts: list[UnitWaveforms], num_waveforms: int, unit_spike_counts=None
+) -> UnitWaveforms | None:
     """The template of the union of the spikes of ``parts`` (the units merged into
     ``unit_id``), from theirs: the mean weighted by their spike counts, the pooled spread and
     their waveforms; on the channels all of them have. None when they do not fit together
@@ -411,7 +414,22 @@ def combine_parts(unit_id, parts: list[UnitWaveforms], num_waveforms: int) -> Un
 
     The mean is exact when every part's template averages all its spikes (``complete``): the
     mean of a union is the count-weighted mean of the parts' means, and its variance is
-    ``sum(n_i * (s_i**2 + (m_i - m)**2)) / N``.
+    ``sum(n_i * (s_i**2 + (m_i - m)**2)) / N``. When the parts' templates average samples of
+    their spikes, weighting by the parts' spike counts in the sorting (``unit_spike_counts``)
+    estimates the union's mean, which a sample of the merged unit's spikes then draws near;
+    weighting by the samples' sizes would count a small part as much as a large one.
+
+    Parameters
+    ----------
+    unit_id
+        The merged unit.
+    parts : list of UnitWaveforms
+        The parts' templates, as read before the merge.
+    num_waveforms : int
+        Individual waveforms to keep (from the parts' own).
+    unit_spike_counts : sequence of int | None
+        Spikes of each part in the sorting (None, or a count below 1: the spikes averaged
+        into its template, ``num_spikes``).
     """
     first = parts[0]
     if any(
@@ -427,9 +445,11 @@ def combine_parts(unit_id, parts: list[UnitWaveforms], num_waveforms: int) -> Un
         return None
     counts = np.array([p.num_spikes for p in parts], dtype="float64")
     total = counts.sum()
+    if unit_spike_counts is not None and min(unit_spike_counts) >= 1:
+        counts = np.asarray(unit_spike_counts, dtype="float64")
     means = np.stack([_columns(p.template, p.channel_ids, channel_ids) for p in parts])
     stds = np.stack([_columns(p.std, p.channel_ids, channel_ids) for p in parts])
-    weights = (counts / total)[:, None, None]
+    weights = (counts / counts.sum())[:, None, None]
     template = (weights * means).sum(axis=0)
     variance = (weights * (stds**2 + (means - template) ** 2)).sum(axis=0)
     waveform_channel_ids = _common_channels([p.waveform_channel_ids for p in parts])

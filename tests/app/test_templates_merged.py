@@ -220,3 +220,16 @@ def test_union_parts_names_the_units_merged_into_a_unit_and_only_them(
     split_off = curation.split(merged, indices=[np.arange(3)])[0]
     # a split part holds some of the merged unit's spikes, not all: it is no union of it
     assert union_parts(curation.sorting, after, split_off, [merged]) is None
+
+
+def test_sampled_parts_are_weighted_by_their_spikes_in_the_sorting_not_by_the_samples():
+    # two parts averaged from 100 sampled spikes each, one of 1,000 spikes, one of 10
+    first, second = parts_of([100, 100], [1, 1])
+    first = UnitWaveforms(**{**vars(first), "complete": False})
+    combined = combine_parts(9, [first, second], num_waveforms=4, unit_spike_counts=[1000, 10])
+    expected = (1000 * first.template + 10 * second.template) / 1010
+    np.testing.assert_allclose(combined.template, expected, rtol=1e-5)
+    assert combined.num_spikes == 200 and not combined.complete
+    # the samples' sizes are the weights only when the sorting cannot say
+    unknown = combine_parts(9, [first, second], num_waveforms=4, unit_spike_counts=[-1, 10])
+    np.testing.assert_allclose(unknown.template, (first.template + second.template) / 2, rtol=1e-5)
