@@ -56,3 +56,12 @@ def window_on_folders(
     yield window
     window.job_manager.wait_for_all(30_000)
     window.close()
+
+
+def draw_units(qtbot, window: MainWindow, unit_ids: list, timeout_ms: int = 20_000):
+    """Select ``unit_ids`` and wait until the templates view has drawn them; returns the view."""
+    view = window.views["templates"]
+    with qtbot.waitSignal(view.drawn, timeout=timeout_ms):
+        window.session.select_units(unit_ids)
+    qtbot.waitUntil(lambda: view.drawn_unit_ids() == unit_ids, timeout=timeout_ms)
+    return view

@@ -8,7 +8,7 @@ from app.model.curation_reuse import same_unit_spikes
 from app.views import amplitudes as amplitudes_module
 from app.views.amplitudes import AmplitudesView
 from app.views.templates import TemplateView
-from tests.app.folders_window import window_on_folders, write_ground_truth_folders
+from tests.app.folders_window import draw_units, window_on_folders, write_ground_truth_folders
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
@@ -94,11 +94,8 @@ def test_amplitudes_keep_the_units_an_action_left_and_equal_a_fresh_drawing(qtbo
 
 def test_templates_keep_the_units_an_action_left_and_equal_a_fresh_drawing(qtbot, window):
     session = window.session
-    view = window.views["templates"]
     ids = session.sorting.unit_ids.tolist()
-    with qtbot.waitSignal(view.drawn, timeout=20_000):
-        session.select_units(ids[1:3])
-    qtbot.waitUntil(lambda: view.drawn_unit_ids() == ids[1:3], timeout=20_000)
+    view = draw_units(qtbot, window, ids[1:3])
     mean = view._unit_items[ids[1]]["mean"]
 
     def fresh_curves() -> dict:
@@ -127,9 +124,7 @@ def test_templates_keep_the_units_an_action_left_and_equal_a_fresh_drawing(qtbot
     session.select_units([ids[4]])
     window.menus.actions["remove"].trigger()
     assert same_unit_spikes(sorting, session.sorting, ids[1])
-    with qtbot.waitSignal(view.drawn, timeout=20_000):
-        session.select_units(ids[1:3])
-    qtbot.waitUntil(lambda: view.drawn_unit_ids() == ids[1:3], timeout=20_000)
+    draw_units(qtbot, window, ids[1:3])
     assert_fresh()
     # a merge: the merged unit, cut from its spikes
     with qtbot.waitSignal(view.drawn, timeout=20_000):
@@ -151,21 +146,27 @@ def pick_half_of_a_drawn_unit(qtbot, session, view: AmplitudesView):
     return session.unit_channel_ids[unit]
 
 
+def record_amplitude_reads(monkeypatch, on_a_channel_only: bool = False) -> list:
+    """The units whose amplitudes the amplitudes view reads from now on (only the reads given a
+    channel, when ``on_a_channel_only``), in order."""
+    read = []
+    original = amplitudes_module.unit_amplitudes
+
+    def recorded(sorting, unit_id, *args, **kwargs):
+        if not on_a_channel_only or kwargs.get("channel_id") is not None:
+            read.append(unit_id)
+        return original(sorting, unit_id, *args, **kwargs)
+
+    monkeypatch.setattr(amplitudes_module, "unit_amplitudes", recorded)
+    return read
+
+
 def test_split_parts_take_their_amplitudes_from_the_unit_on_display(qtbot, window, monkeypatch):
     session = window.session
     view = window.views["amplitudes"]
     channel = pick_half_of_a_drawn_unit(qtbot, session, view)
-    read = []
-    original = amplitudes_module.unit_amplitudes
-    monkeypatch.setattr(
-        amplitudes_module,
-        "unit_amplitudes",
-        lambda sorting, unit_id, *args, **kwargs: (
-            # a read before the part's channel is known fails at once: not counted
-            (kwargs.get("channel_id") is not None and read.append(unit_id))
-            or original(sorting, unit_id, *args, **kwargs)
-        ),
-    )
+    # a read before the part's channel is known fails at once: not counted
+    read = record_amplitude_reads(monkeypatch, on_a_channel_only=True)
     before = set(session.sorting.unit_ids.tolist())
     window.menus.actions["split"].trigger()
     parts = sorted(set(session.sorting.unit_ids.tolist()) - before)
@@ -203,15 +204,7 @@ def test_new_units_are_drawn_on_their_parts_channel_before_the_estimate_ends(
         return estimate(*args, **kwargs)
 
     monkeypatch.setattr(runner_module, "estimate_unit_templates", held_estimate)
-    read = []
-    original = amplitudes_module.unit_amplitudes
-    monkeypatch.setattr(
-        amplitudes_module,
-        "unit_amplitudes",
-        lambda sorting, unit_id, *a, **k: (
-            read.append(unit_id) or original(sorting, unit_id, *a, **k)
-        ),
-    )
+    read = record_amplitude_reads(monkeypatch)
     before = set(session.sorting.unit_ids.tolist())
     try:
         window.menus.actions["split"].trigger()

@@ -16,7 +16,7 @@ from app.views import templates as templates_module
 from app.views.template_drawing import Curve, DrawSettings, plan_drawing
 from app.views.template_items import PathItem, band_path
 from app.views.templates import TemplateView
-from tests.app.folders_window import window_on_folders, write_ground_truth_folders
+from tests.app.folders_window import draw_units, window_on_folders, write_ground_truth_folders
 from tests.app.ground_truth import two_shank_ground_truth
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
@@ -173,11 +173,8 @@ def path_items(view: TemplateView) -> set:
 
 def test_a_curation_action_replaces_only_the_items_of_units_it_changed(qtbot, window, monkeypatch):
     session = window.session
-    view = window.views["templates"]
     ids = session.sorting.unit_ids.tolist()
-    with qtbot.waitSignal(view.drawn, timeout=20_000):
-        session.select_units(ids[1:3])
-    qtbot.waitUntil(lambda: view.drawn_unit_ids() == ids[1:3], timeout=20_000)
+    view = draw_units(qtbot, window, ids[1:3])
     items, drawings = path_items(view), {u: view._unit_items[u]["drawing"] for u in ids[1:3]}
     given = []
     original = template_items.PathItem.set_path

@@ -10,7 +10,7 @@ import pytest
 from app.model import waveform_source as waveform_source_module
 from app.model.waveform_source import UnitWaveforms, WaveformSource, combine_parts
 from app.views.templates import PROVISIONAL_NOTE, TemplateView
-from tests.app.folders_window import window_on_folders, write_ground_truth_folders
+from tests.app.folders_window import draw_units, window_on_folders, write_ground_truth_folders
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
@@ -51,10 +51,8 @@ def held_reads(monkeypatch):
 
 def show_parts(qtbot, window) -> tuple[TemplateView, list, dict]:
     """Select two units, wait for their drawing; returns the view, the units and their data."""
-    view = window.views["templates"]
     parts = window.session.sorting.unit_ids.tolist()[1:3]  # not the first: read on opening
-    window.session.select_units(parts)
-    qtbot.waitUntil(lambda: view.drawn_unit_ids() == parts, timeout=20_000)
+    view = draw_units(qtbot, window, parts)
     view.wait_until_idle()
     return view, parts, {u: view._unit_items[u]["drawing"].data for u in parts}
 
