@@ -8,7 +8,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
-from app.model.curation_reuse import same_unit_spikes, shared_spike_rows
+from app.model.curation_reuse import same_unit_spikes, union_parts
 from app.model.session import Session
 from app.views.computed_view import ComputedView, toolbar
 from app.views.plot_parts import spin_box, style_axes
@@ -84,42 +84,19 @@ def _sources(sorting, unit_ids: list, bins: np.ndarray, previous) -> list | None
     if not np.array_equal(bins, data.bins):
         return None
     position = {u: i for i, u in enumerate(data.unit_ids)}
-    rows_of = shared_spike_rows(sorting, before)
     present = set(sorting.unit_ids.tolist())
+    kept = {u for u in position if u in present and same_unit_spikes(before, sorting, u)}
+    changed = [u for u in position if u not in kept]  # a kept unit is not a part of another
     sources = []
     for unit_id in unit_ids:
-        if unit_id in position and same_unit_spikes(before, sorting, unit_id):
+        if unit_id in kept:
             sources.append([position[unit_id]])
             continue
-        if rows_of is None:
+        parts = union_parts(sorting, before, unit_id, changed)
+        if parts is None:
             return None
-        rows = rows_of(sorting, unit_id)
-        parts, held = [], 0
-        for shown_id, at in position.items():
-            if shown_id in present and same_unit_spikes(before, sorting, shown_id):
-                continue  # still a unit of its own: not a part of another
-            part = rows_of(before, shown_id)
-            # a few of its spikes first: most shown units share none
-            found = _held(rows, part[:: max(part.size // 64, 1)])
-            if found == 0:
-                continue  # units of one sorting share no spike: not a part if these are out
-            if part.size > rows.size - held or _held(rows, part) != part.size:
-                return None  # shares spikes with a shown unit without holding it all
-            parts.append(at)
-            held += part.size
-        if not parts or held != rows.size:
-            return None  # (the parts are disjoint: holding their count, it is their union)
-        sources.append(parts)
+        sources.append([position[u] for u in parts])
     return sources
-
-
-def _held(rows: np.ndarray, part: np.ndarray) -> int:
-    """How many of the sorted ``part`` are in the sorted ``rows``."""
-    if rows.size == 0 or part.size == 0:
-        return 0
-    where = np.searchsorted(rows, part)
-    inside = where < rows.size
-    return int(np.count_nonzero(rows[where[inside]] == part[inside]))
 
 
 class CorrelogramsView(ComputedView):
