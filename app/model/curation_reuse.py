@@ -140,3 +140,20 @@ def union_parts(sorting, previous_sorting, unit_id, candidates) -> list | None:
         parts.append(candidate)
         held += part.size
     return parts if parts and held == rows.size else None
+
+
+def split_from(sorting, previous_sorting, unit_id, candidates):
+    """The unit of ``candidates`` (units of ``previous_sorting``) that holds every spike of
+    ``unit_id`` in ``sorting`` (the unit a split part was cut from), or None (no such unit, or
+    the sortings share no spike rows)."""
+    rows_of = shared_spike_rows(sorting, previous_sorting)
+    if rows_of is None:
+        return None
+    rows = rows_of(sorting, unit_id)
+    if rows.size == 0:
+        return None
+    for candidate in candidates:
+        whole = rows_of(previous_sorting, candidate)
+        if whole.size > rows.size and _shared_rows(rows, whole) == rows.size:
+            return candidate
+    return None

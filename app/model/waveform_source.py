@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from app.model.curation_reuse import same_unit_spikes, union_parts
+from app.model.curation_reuse import same_unit_spikes, split_from, union_parts
 from core.waveforms.spike_windows import read_spike_windows, sample_unit_spikes
 
 #: Spikes averaged into a template cut from the recording (more when more waveforms are shown).
@@ -66,7 +66,14 @@ class UnitWaveforms:
         Whether ``template`` averages every spike of the unit (else a sample of them).
     provisional : bool
         Whether it was combined from the templates of the units merged into it
-        (`combine_parts`), to be replaced by the unit's own.
+        (`combine_parts`), or estimated from the unit it was split off (`split_part`), to be
+        replaced by the unit's own.
+    sampled_spikes : np.ndarray | None
+        Positions (``sample_index``, ``segment_index``) of the spikes ``template`` averages, when
+        they were cut from the recording (else None).
+    sampled_windows : np.ndarray | None
+        Their windows on ``waveform_channel_ids``, in the same order (what a part split off the
+        unit is first drawn from).
     """
 
     unit_id: Any
@@ -82,6 +89,8 @@ class UnitWaveforms:
     from_extractor: bool
     complete: bool = False
     provisional: bool = False
+    sampled_spikes: np.ndarray | None = None
+    sampled_windows: np.ndarray | None = None
 
     @property
     def num_samples(self) -> int:
@@ -99,7 +108,8 @@ class UnitWaveforms:
     @property
     def nbytes(self) -> int:
         """Memory held by the arrays."""
-        return int(self.template.nbytes + self.std.nbytes + self.waveforms.nbytes)
+        kept = [self.template, self.std, self.waveforms, self.sampled_spikes, self.sampled_windows]
+        return int(sum(array.nbytes for array in kept if array is not None))
 
 
 @dataclass(frozen=True)
@@ -252,11 +262,13 @@ class WaveformSource:
         return cached
 
     def provisional(self, unit_id, num_waveforms: int) -> UnitWaveforms | None:
-        """A merged unit combined from its parts' templates (`combine_parts`), when it is the
-        union of units read before the last curation action (`keep_units_of`); else None.
+        """A first estimate of a unit the last curation action made, from units read before it
+        (`keep_units_of`): a merged unit combined from its parts' templates (`combine_parts`),
+        or a part split off a unit cut from the recording, from that unit's sampled windows
+        that are its spikes (`split_part`); else None.
 
-        Costs a lookup of the unit's spike rows in its parts' (milliseconds on 10 M spikes)
-        and reads no waveform.
+        Costs lookups of the unit's spike rows in the units the action changed (milliseconds
+        on 10 M spikes) and reads no waveform.
         """
         with self._lock:
             before, changed = self._former
@@ -264,12 +276,19 @@ class WaveformSource:
             return None
         try:
             parts = union_parts(self.sorting, before, unit_id, list(changed))
+            if parts:
+                counts = [_spike_count(before, u) for u in parts]
+                return combine_parts(unit_id, [changed[u] for u in parts], num_waveforms, counts)
+            whole = split_from(self.sorting, before, unit_id, list(changed))
         except (KeyError, ValueError, IndexError):
             return None  # a unit one of the sortings lacks
-        if not parts:
+        if whole is None or changed[whole].sampled_spikes is None:
             return None
-        counts = [_spike_count(before, u) for u in parts]
-        return combine_parts(unit_id, [changed[u] for u in parts], num_waveforms, counts)
+        trains = [
+            self.sorting.get_unit_spike_train(unit_id, segment_index=segment)
+            for segment in range(self.sorting.get_num_segments())
+        ]
+        return split_part(unit_id, changed[whole], trains, num_waveforms)
 
     @property
     def uses_extractor(self) -> bool:
@@ -390,6 +409,8 @@ class WaveformSource:
             num_spikes=int(spikes.size),
             from_extractor=False,
             complete=spikes.size < drawn,  # fewer than asked: all there are (off the margins)
+            sampled_spikes=spikes,
+            sampled_windows=np.ascontiguousarray(windows[:, :, keep]),
         )
 
     def _waveform_channels(self, channel_ids: np.ndarray, template: np.ndarray) -> np.ndarray:
@@ -470,6 +491,51 @@ def combine_parts(
         num_spikes=int(total),
         from_extractor=all(p.from_extractor for p in parts),
         complete=all(p.complete for p in parts),
+        provisional=True,
+    )
+
+
+def split_part(
+    unit_id, whole: UnitWaveforms, spike_trains: list, num_waveforms: int
+) -> UnitWaveforms | None:
+    """A part split off ``whole`` (a unit cut from the recording), estimated from the sampled
+    windows of ``whole`` that are the part's spikes: a random sample of the whole unit's spikes
+    restricted to a part is a random sample of the part's. None when no sampled spike is the
+    part's.
+
+    Parameters
+    ----------
+    unit_id
+        The part.
+    whole : UnitWaveforms
+        The unit it was split off, with ``sampled_spikes`` and ``sampled_windows``.
+    spike_trains : list of np.ndarray
+        The part's spike train in each segment (sorted sample indices).
+    num_waveforms : int
+        Individual waveforms to keep.
+    """
+    spikes = whole.sampled_spikes
+    inside = np.zeros(spikes.size, dtype=bool)
+    for segment, train in enumerate(spike_trains):
+        in_segment = spikes["segment_index"] == segment
+        inside[in_segment] = np.isin(spikes["sample_index"][in_segment], train)
+    if not inside.any():
+        return None
+    windows = whole.sampled_windows[inside]
+    order = np.random.default_rng(SEED).permutation(windows.shape[0])[: int(num_waveforms)]
+    return UnitWaveforms(
+        unit_id=_plain(unit_id),
+        channel_ids=whole.waveform_channel_ids,
+        template=windows.mean(axis=0),
+        std=windows.std(axis=0),
+        waveform_channel_ids=whole.waveform_channel_ids,
+        waveforms=np.ascontiguousarray(windows[order]),
+        nbefore=whole.nbefore,
+        sampling_frequency=whole.sampling_frequency,
+        scaled=whole.scaled,
+        num_spikes=int(np.count_nonzero(inside)),
+        from_extractor=False,
+        complete=False,
         provisional=True,
     )
 

@@ -8,7 +8,8 @@ and turned into painter paths on a worker thread (`app.model.waveform_source`,
 `app.views.template_drawing`), the newest request winning; the GUI thread hands the finished
 paths to its items, and only the units whose drawing changed get new paths.
 
-A unit a curation action merged from units on display is drawn at once from their templates
+A unit a curation action merged from units on display is drawn at once from their templates,
+and a part split off a unit on display from that unit's sampled waveforms that are its spikes
 (`WaveformSource.provisional`), then again from its own spikes when they are read; the line
 above the plot says when the first drawing is only an estimate (`PROVISIONAL_NOTE`).
 """
@@ -49,7 +50,7 @@ from app.views.template_items import (
 )
 
 #: Said of a merged unit drawn from its parts' sampled templates until its own are read.
-PROVISIONAL_NOTE = "provisional: from the merged units' templates"
+PROVISIONAL_NOTE = "provisional: estimated from the units before the action"
 #: Units drawn at most (the first ones selected).
 MAX_UNITS_DRAWN = 8
 #: Channel ids are written on the windows when at most this many channels are drawn.
@@ -70,9 +71,9 @@ def _read_and_plan(
     """Read every unit and plan their drawing (on the worker); a unit that fails is reported,
     not raised. Returns ``(source, units, errors, drawing or None)``.
 
-    When the units still to be read are all merged units whose parts were read
-    (`WaveformSource.provisional`), the drawing with their parts' combined templates is
-    handed to ``early`` first, in the same form.
+    When the units still to be read all have a first estimate from units read before the
+    last curation action (`WaveformSource.provisional`: merged units, split parts), the
+    drawing with those estimates is handed to ``early`` first, in the same form.
     """
     count = settings.waveform_count
     ready = {u: source.cached(u, count) for u in unit_ids}

@@ -231,3 +231,44 @@ def test_sampled_parts_are_weighted_by_their_spikes_in_the_sorting_not_by_the_sa
     # the samples' sizes are the weights only when the sorting cannot say
     unknown = combine_parts(9, [first, second], num_waveforms=4, unit_spike_counts=[-1, 10])
     np.testing.assert_allclose(unknown.template, (first.template + second.template) / 2, rtol=1e-5)
+
+
+def test_split_parts_are_drawn_at_once_from_the_units_sampled_windows_that_are_theirs(
+    qtbot, window, held_reads
+):
+    hold, release = held_reads
+    view = window.views["templates"]
+    unit = window.session.sorting.unit_ids.tolist()[1]
+    window.session.select_units([unit])
+    qtbot.waitUntil(lambda: view.drawn_unit_ids() == [unit], timeout=20_000)
+    view.wait_until_idle()
+    whole = view._unit_items[unit]["drawing"].data
+    assert whole.sampled_spikes is not None and whole.sampled_windows.shape[0] > 4
+    count = window.session.sorting.get_unit_spike_train(unit).size
+    window.session.select_spikes(unit, np.arange(0, count, 3))
+    hold.set()
+    before = set(window.session.sorting.unit_ids.tolist())
+    window.menus.actions["split"].trigger()
+    parts = sorted(set(window.session.sorting.unit_ids.tolist()) - before)
+    qtbot.waitUntil(lambda: sorted(view.drawn_unit_ids()) == parts, timeout=20_000)
+    assert not release.is_set()  # the parts' own readings are still held
+    assert all(view.is_provisional(part) for part in parts)
+    assert PROVISIONAL_NOTE in view.info_text()
+    # each part: the mean of the whole unit's sampled windows whose spikes are the part's
+    samples = whole.sampled_spikes["sample_index"]
+    drawn = 0
+    for part in parts:
+        mine = np.isin(samples, window.session.sorting.get_unit_spike_train(part))
+        assert view.num_spikes(part) == np.count_nonzero(mine)
+        drawn += view.num_spikes(part)
+        for channel_id in view.shown_channel_ids():
+            if channel_id in whole.waveform_channel_ids.tolist():
+                column = whole.waveform_channel_ids.tolist().index(channel_id)
+                expected = whole.sampled_windows[mine][:, :, column].mean(axis=0)
+                np.testing.assert_allclose(
+                    view.template_values(part, channel_id), expected, atol=1e-3
+                )
+    assert drawn == whole.sampled_windows.shape[0]
+    release.set()
+    qtbot.waitUntil(lambda: not any(view.is_provisional(p) for p in parts), timeout=20_000)
+    assert PROVISIONAL_NOTE not in view.info_text()
