@@ -517,8 +517,8 @@ def split_part(
     spikes = whole.sampled_spikes
     inside = np.zeros(spikes.size, dtype=bool)
     for segment, train in enumerate(spike_trains):
-        in_segment = spikes["segment_index"] == segment
-        inside[in_segment] = np.isin(spikes["sample_index"][in_segment], train)
+        in_segment = np.flatnonzero(spikes["segment_index"] == segment)
+        inside[in_segment] = _in_sorted(spikes["sample_index"][in_segment], train)
     if not inside.any():
         return None
     windows = whole.sampled_windows[inside]
@@ -538,6 +538,16 @@ def split_part(
         complete=False,
         provisional=True,
     )
+
+
+def _in_sorted(values: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
+    """Whether each of ``values`` is in the sorted ``sorted_values``: a binary search per value
+    (a hundred sampled spikes in a train of 10^5: microseconds, where `np.isin` hashes the
+    whole train, tens of milliseconds holding the GIL)."""
+    at = np.searchsorted(sorted_values, values)
+    found = at < sorted_values.size
+    found[found] = sorted_values[at[found]] == values[found]
+    return found
 
 
 def _common_channels(channel_lists: list) -> np.ndarray:

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from app.model import waveform_source as waveform_source_module
-from app.model.waveform_source import UnitWaveforms, WaveformSource, combine_parts
-from app.views.templates import PROVISIONAL_NOTE, TemplateView
+from app.model.waveform_source import UnitWaveforms, WaveformSource, combine_parts, split_part
+from app.views.templates import MAX_UNCACHED_WAVEFORM_POINTS, PROVISIONAL_NOTE, TemplateView
 from tests.app.folders_window import draw_units, window_on_folders, write_ground_truth_folders
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
@@ -233,10 +233,9 @@ def test_sampled_parts_are_weighted_by_their_spikes_in_the_sorting_not_by_the_sa
     np.testing.assert_allclose(unknown.template, (first.template + second.template) / 2, rtol=1e-5)
 
 
-def test_split_parts_are_drawn_at_once_from_the_units_sampled_windows_that_are_theirs(
-    qtbot, window, held_reads
-):
-    hold, release = held_reads
+def split_held(qtbot, window, hold) -> tuple[TemplateView, object, UnitWaveforms, list]:
+    """Draw a unit, split a third of its spikes off with the reads held; returns the view, the
+    unit, its data and the parts once the view draws them."""
     view = window.views["templates"]
     unit = window.session.sorting.unit_ids.tolist()[1]
     window.session.select_units([unit])
@@ -251,6 +250,14 @@ def test_split_parts_are_drawn_at_once_from_the_units_sampled_windows_that_are_t
     window.menus.actions["split"].trigger()
     parts = sorted(set(window.session.sorting.unit_ids.tolist()) - before)
     qtbot.waitUntil(lambda: sorted(view.drawn_unit_ids()) == parts, timeout=20_000)
+    return view, unit, whole, parts
+
+
+def test_split_parts_are_drawn_at_once_from_the_units_sampled_windows_that_are_theirs(
+    qtbot, window, held_reads
+):
+    hold, release = held_reads
+    view, unit, whole, parts = split_held(qtbot, window, hold)
     assert not release.is_set()  # the parts' own readings are still held
     assert all(view.is_provisional(part) for part in parts)
     assert PROVISIONAL_NOTE in view.info_text()
@@ -272,3 +279,82 @@ def test_split_parts_are_drawn_at_once_from_the_units_sampled_windows_that_are_t
     release.set()
     qtbot.waitUntil(lambda: not any(view.is_provisional(p) for p in parts), timeout=20_000)
     assert PROVISIONAL_NOTE not in view.info_text()
+
+
+def test_an_undo_before_the_split_parts_are_read_shows_the_unit_and_not_the_stale_readings(
+    qtbot, window, held_reads
+):
+    hold, release = held_reads
+    view, unit, whole, parts = split_held(qtbot, window, hold)
+    assert all(view.is_provisional(part) for part in parts)
+    drawn = []
+    view.drawn.connect(lambda: drawn.append(view.drawn_unit_ids()))
+    window.menus.actions["undo"].trigger()  # the parts leave the selection
+    window.session.select_units([unit])  # the unit is back
+    release.set()  # the parts' readings end after the undo: they are stale
+    qtbot.waitUntil(lambda: view.drawn_unit_ids() == [unit], timeout=20_000)
+    assert view.wait_until_idle()
+    qtbot.wait(50)  # let a stale result, if any was posted, reach the view
+    assert view.drawn_unit_ids() == [unit]
+    assert not set(parts) & set(sum(drawn, []))
+    # from what the view read before the split (not read again)
+    assert view._unit_items[unit]["drawing"].data is whole
+    assert not view.is_provisional(unit) and PROVISIONAL_NOTE not in view.info_text()
+
+
+def test_a_split_part_takes_the_sampled_spikes_of_its_train_in_each_segment():
+    dtype = [("sample_index", "<i8"), ("segment_index", "<i8")]
+    # the same sample index in both segments; the part has it in segment 1 only
+    spikes = np.array([(10, 0), (10, 1), (20, 0), (35, 1), (50, 1)], dtype=dtype)
+    windows = np.arange(5 * 4 * 2, dtype="float32").reshape(5, 4, 2)
+    channels = np.array([7, 8])
+    whole = UnitWaveforms(
+        unit_id=1, channel_ids=channels, template=windows.mean(axis=0),
+        std=windows.std(axis=0), waveform_channel_ids=channels, waveforms=windows[:3],
+        nbefore=1, sampling_frequency=1000.0, scaled=True, num_spikes=5,
+        from_extractor=False, sampled_spikes=spikes, sampled_windows=windows,
+    )  # fmt: skip
+    part = split_part(2, whole, [np.array([5, 20, 21]), np.array([10, 50, 60])], num_waveforms=8)
+    mine = [2, 1, 4]  # (20, 0), (10, 1), (50, 1)
+    np.testing.assert_allclose(part.template, windows[mine].mean(axis=0))
+    np.testing.assert_allclose(part.std, windows[mine].std(axis=0))
+    assert part.num_spikes == 3 and part.provisional and not part.complete
+    assert part.waveforms.shape == (3, 4, 2)
+    assert sorted(map(tuple, part.waveforms[:, 0, :].tolist())) == sorted(
+        map(tuple, windows[mine][:, 0, :].tolist())
+    )
+    # past either end of a train, and no spike of the part among the sampled ones
+    assert split_part(3, whole, [np.array([99]), np.array([0, 1])], num_waveforms=8) is None
+    assert split_part(3, whole, [np.array([], "int64"), np.array([], "int64")], 8) is None
+
+
+def test_few_waveforms_are_painted_into_the_view_many_through_a_cache(qtbot, window, monkeypatch):
+    from PySide6.QtWidgets import QGraphicsItem
+
+    from app.views import templates as templates_module
+
+    unit = window.session.sorting.unit_ids.tolist()[1]
+    view = draw_units(qtbot, window, [unit])
+    view.wait_until_idle()
+
+    def cache_mode(part="waveforms"):
+        return view._unit_items[unit][part].cacheMode()
+
+    count = view.waveform_count(unit)
+    points = view.unit_curve(unit, "waveforms")[0].size
+    assert count > 2 and 0 < points <= MAX_UNCACHED_WAVEFORM_POINTS
+    assert cache_mode() == QGraphicsItem.CacheMode.NoCache
+    # more points than the limit: cached
+    monkeypatch.setattr(templates_module, "MAX_UNCACHED_WAVEFORM_POINTS", points // 2)
+    with qtbot.waitSignal(view.drawn, timeout=20_000):
+        view.set_waveform_count(count - 1)
+    assert view.unit_curve(unit, "waveforms")[0].size > points // 2
+    assert cache_mode() == QGraphicsItem.CacheMode.DeviceCoordinateCache
+    # and back under it
+    with qtbot.waitSignal(view.drawn, timeout=20_000):
+        view.set_waveform_count(1)
+    assert view.waveform_count(unit) == 1
+    assert cache_mode() == QGraphicsItem.CacheMode.NoCache
+    # the mean, band and outline stay cached whatever the waveforms
+    for part in ("halo", "mean", "outside", "band"):
+        assert cache_mode(part) == QGraphicsItem.CacheMode.DeviceCoordinateCache
