@@ -397,3 +397,34 @@ def test_channel_labels_follow_the_drawn_channels_and_are_reused(qtbot, make_vie
     assert sorted(view.channel_labels()) == sorted(view.shown_channel_ids())
     session.select_units([])
     assert view.channel_labels() == {}
+
+
+def test_the_pixmap_cache_holds_the_renderings_of_every_cached_item(qtbot, make_view, ground_truth):
+    from PySide6.QtGui import QPixmapCache
+    from PySide6.QtWidgets import QGraphicsItem
+
+    recording, sorting = ground_truth
+    session = Session()
+    session.open(recording=recording, sorting=sorting)
+    limit = QPixmapCache.cacheLimit()
+    QPixmapCache.setCacheLimit(64)  # kB: too small for one rendering of the plot
+    try:
+        view = make_view(session)
+        units = sorting.unit_ids.tolist()
+        select(qtbot, view, session, units)
+        viewport = view.plot_widget.viewport()
+        ratio = viewport.devicePixelRatioF()
+        rendering_kb = viewport.width() * viewport.height() * ratio * ratio * 4 / 1024
+        cached = [
+            item
+            for item in view.viewbox.addedItems
+            if item.isVisible() and item.cacheMode() != QGraphicsItem.CacheMode.NoCache
+        ]
+        assert len(cached) >= 4 * len(units)  # each unit's mean, outline, band, off-sparsity
+        assert QPixmapCache.cacheLimit() >= len(cached) * rendering_kb
+        # a larger plot: more room
+        before = QPixmapCache.cacheLimit()
+        view.resize(900, 1000)
+        qtbot.waitUntil(lambda: QPixmapCache.cacheLimit() > before, timeout=5_000)
+    finally:
+        QPixmapCache.setCacheLimit(limit)
