@@ -12,14 +12,23 @@ channels, e.g. the 2-hour sparse file of ``bench_trace_view.py --overview``), an
 Prints the median and minimum (ms) per method and file over ``--rounds`` rounds of ``--reads``
 windows; the best round's median is the figure.
 
+Then ``get_traces`` of the same kind of windows (evicted first, then every sample touched once
+with ``np.max``: SpikeInterface returns a view of a memory map, which reads nothing until used)
+by SpikeDesk (``core.read_binary``) and by SpikeInterface 0.100.8 and 0.105.3 (``read_binary``,
+each in its own virtualenv, ``--si0100`` / ``--si0105``), on the same windows, in alternating
+order, best of ``--rounds``; the ratio is against the faster SpikeInterface.
+
 Usage: ``python tests/benchmarks/bench_raw_reads.py [--file PATH] [--dense-mb 768]
-[--folder DIR] [--reads 20] [--rounds 3] [--seconds 1]``
+[--folder DIR] [--reads 20] [--rounds 3] [--seconds 1] [--si0100 PY] [--si0105 PY] [--no-si]``
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -30,6 +39,28 @@ from core.recording.file_reads import read_direct
 
 NUM_CHANNELS = 384
 SAMPLING_FREQUENCY = 30_000
+SI_PYTHONS = {
+    "SI 0.100.8": "/work/si-venvs/si0100/bin/python",
+    "SI 0.105.3": "/work/si-venvs/si0105/bin/python",
+}
+GET_TRACES_SCRIPT = """
+import json, os, sys, time
+import numpy as np
+path, starts, length, module = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+if module == "core":
+    import core as si
+else:
+    import spikeinterface.core as si
+recording = si.read_binary(path, sampling_frequency=30000.0, dtype="int16", num_channels=384)
+times = []
+with open(path, "rb") as file:
+    for start in starts:
+        os.posix_fadvise(file.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+        began = time.perf_counter()
+        np.max(recording.get_traces(start_frame=start, end_frame=start + length))
+        times.append((time.perf_counter() - began) * 1e3)
+print(json.dumps(times))
+"""
 
 
 def write_dense(path: Path, megabytes: int) -> None:
@@ -73,6 +104,39 @@ def timed_reads(path: Path, window_bytes: int, reads: int, rng) -> dict[str, lis
     return times
 
 
+def get_traces_times(python: str, path: Path, starts: list[int], length: int, module: str):
+    """Milliseconds per cold ``get_traces`` (then ``np.max``) of each window, in a subprocess."""
+    source = str(Path(__file__).resolve().parents[2])
+    result = subprocess.run(
+        [python, "-c", GET_TRACES_SCRIPT, str(path), json.dumps(starts), str(length), module],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": source},
+        check=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def compare_get_traces(path: Path, args, length: int, rng) -> None:
+    """Cold get_traces of random windows: SpikeDesk against both SpikeInterface versions."""
+    pythons = {"SpikeDesk": sys.executable}
+    pythons.update(
+        {name: getattr(args, key) for name, key in zip(SI_PYTHONS, ("si0100", "si0105"))}
+    )
+    num_frames = path.stat().st_size // (NUM_CHANNELS * 2)
+    starts = [int(x) for x in rng.integers(0, num_frames - length, args.reads)]
+    best = {name: float("inf") for name in pythons}
+    names = list(pythons)
+    for round_index in range(args.rounds):
+        for name in names if round_index % 2 == 0 else names[::-1]:
+            module = "core" if name == "SpikeDesk" else "spikeinterface"
+            median = float(np.median(get_traces_times(pythons[name], path, starts, length, module)))
+            best[name] = min(best[name], median)
+    faster = min(best[name] for name in SI_PYTHONS)
+    figures = "   ".join(f"{name} {value:.1f} ms" for name, value in best.items())
+    print(f"  get_traces, cold, median: {figures}   ratio {best['SpikeDesk'] / faster:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--file", type=Path, default=None)
@@ -82,6 +146,9 @@ def main() -> None:
     parser.add_argument("--reads", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=1.0)
+    parser.add_argument("--si0100", default=SI_PYTHONS["SI 0.100.8"])
+    parser.add_argument("--si0105", default=SI_PYTHONS["SI 0.105.3"])
+    parser.add_argument("--no-si", action="store_true")
     args = parser.parse_args()
     folder = args.folder or Path(tempfile.mkdtemp(prefix="bench_raw_reads_"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -110,6 +177,8 @@ def main() -> None:
             )
             for method, (median, low) in best.items():
                 print(f"  {method:26s} median {median:6.1f} ms   min {low:6.1f} ms")
+            if not args.no_si:
+                compare_get_traces(path, args, window_bytes // (NUM_CHANNELS * 2), rng)
     finally:
         if not args.keep and args.folder is None:
             dense.unlink()
