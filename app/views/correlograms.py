@@ -12,7 +12,10 @@ from app.model.curation_reuse import same_unit_spikes, union_parts
 from app.model.session import Session
 from app.views.computed_view import ComputedView, toolbar
 from app.views.plot_parts import spin_box, style_axes
-from core.postprocessing.correlogram_counts import correlograms_of_segment
+from core.postprocessing.correlogram_counts import (
+    correlograms_involving,
+    correlograms_of_segment,
+)
 from core.postprocessing.correlograms import _make_bins
 
 #: Units in the grid at most (the first selected ones).
@@ -40,14 +43,27 @@ def compute_unit_correlograms(sorting, unit_ids: list, window_ms: float, bin_ms:
     bins, window_size, bin_size = _make_bins(sorting, window_ms, bin_ms)
     ccgs = np.zeros((len(unit_ids), len(unit_ids), bins.size - 1), dtype="int64")
     for segment in range(sorting.get_num_segments()):
-        trains = [sorting.get_unit_spike_train(u, segment_index=segment) for u in unit_ids]
-        times = np.concatenate([np.asarray(t, dtype="int64") for t in trains])
-        units = np.repeat(np.arange(len(unit_ids)), [t.size for t in trains])
-        order = np.argsort(times, kind="stable")  # merges the sorted trains, ties by unit
+        times, units = _merged_trains(sorting, unit_ids, segment)
         correlograms_of_segment(
-            times[order], units[order], len(unit_ids), window_size, bin_size, correlograms=ccgs
+            times, units, len(unit_ids), window_size, bin_size, correlograms=ccgs
         )
     return CorrelogramData(list(unit_ids), ccgs, bins)
+
+
+def _merged_trains(sorting, unit_ids: list, segment: int) -> tuple[np.ndarray, np.ndarray]:
+    """The spikes of ``unit_ids`` in one segment in time order (ties by unit) and the
+    position in ``unit_ids`` of each one's unit."""
+    trains = [sorting.get_unit_spike_train(u, segment_index=segment) for u in unit_ids]
+    times = np.concatenate([np.asarray(t, dtype="int64") for t in trains])
+    units = np.repeat(np.arange(len(unit_ids)), [t.size for t in trains])
+    order = np.argsort(times, kind="stable")  # merges the sorted trains, ties by unit
+    return times[order], units[order]
+
+
+#: Derive the correlograms of split parts when the spikes to count (the other parts') are at
+#: most this share of the selected units' spikes: counting the pairs that involve some spikes
+#: costs about twice as much per spike as counting all pairs.
+MAX_COUNTED_SHARE = 1 / 3
 
 
 def correlograms_after_action(
@@ -57,27 +73,67 @@ def correlograms_after_action(
     allows it, else counted (`compute_unit_correlograms`).
 
     ``previous`` is ``(sorting, CorrelogramData)`` on display. Correlograms count ordered
-    pairs of distinct spikes, so they add up over units: when every unit of ``unit_ids`` is a
-    unit on display with the same spikes, or a union of units on display (a merge of them),
-    ``ccgs[i, j]`` is the sum of the displayed ``ccgs[a, b]`` over the units ``a`` of ``i``
-    and ``b`` of ``j``, exactly what counting gives, and nothing is counted. Otherwise (a
-    split part, a unit back after an undo, another selection) every pair is counted.
+    pairs of distinct spikes, so they add up over units. A unit of ``unit_ids`` that is a unit
+    on display with the same spikes, or a union of units on display (a merge of them), takes
+    the sum of their displayed pairs. A part of a unit U on display that another action split
+    (the largest of its parts in ``unit_ids``) takes U's pairs less the pairs of U's other
+    parts, which are counted (`correlograms_involving`: only pairs with a spike of the
+    counted units), as are the units made of none of those on display. The result is what
+    counting every pair gives; everything is counted when there is nothing to derive, or
+    when the spikes to count are more than `MAX_COUNTED_SHARE` of the units'.
     """
-    bins, _, _ = _make_bins(sorting, window_ms, bin_ms)
-    sources = _sources(sorting, unit_ids, bins, previous)
-    if sources is None:
+    bins, window_size, bin_size = _make_bins(sorting, window_ms, bin_ms)
+    plan = _derivation_plan(sorting, unit_ids, bins, previous)
+    if plan is None:
         return compute_unit_correlograms(sorting, unit_ids, window_ms, bin_ms)
+    num_units = len(unit_ids)
+    counted_pairs = np.zeros((len(plan.groups), len(plan.groups), bins.size - 1), dtype="int64")
+    if plan.counted.any():
+        for segment in range(sorting.get_num_segments()):
+            times, groups = _merged_trains(sorting, plan.groups, segment)
+            correlograms_involving(
+                times,
+                groups,
+                len(plan.groups),
+                plan.counted[groups],
+                window_size,
+                bin_size,
+                correlograms=counted_pairs,
+            )
     shown = previous[1].ccgs
-    ccgs = np.zeros((len(unit_ids), len(unit_ids), bins.size - 1), dtype="int64")
-    for i, rows in enumerate(sources):
-        for j, cols in enumerate(sources):
-            ccgs[i, j] = shown[np.ix_(rows, cols)].sum(axis=(0, 1))
+    ccgs = counted_pairs[:num_units, :num_units].copy()
+    for i, (shown_i, rest_i) in plan.sources.items():
+        for j, (shown_j, rest_j) in plan.sources.items():
+            # pairs of (i and the rest of its units on display) x (j and the rest of j's),
+            # less those with a spike of a rest (counted)
+            ccgs[i, j] = (
+                shown[np.ix_(shown_i, shown_j)].sum(axis=(0, 1))
+                - counted_pairs[rest_i, j].sum(axis=0)
+                - counted_pairs[i, rest_j].sum(axis=0)
+                - counted_pairs[np.ix_(rest_i, rest_j)].sum(axis=(0, 1))
+            )
     return CorrelogramData(list(unit_ids), ccgs, bins)
 
 
-def _sources(sorting, unit_ids: list, bins: np.ndarray, previous) -> list | None:
-    """For each unit, the positions of the units on display whose spikes it holds, all and
-    only; None when a unit is not such a union (or the bins differ)."""
+@dataclass(frozen=True)
+class _DerivationPlan:
+    """How `correlograms_after_action` gets the correlograms of the units.
+
+    ``groups``: the units (then the split parts not among them) whose spikes are counted
+    or derived from; ``counted``: whether each group's pairs are counted; ``sources``: for
+    each unit derived from the display (position in ``groups``), the positions of the units
+    on display holding its spikes, and the positions in ``groups`` of the other units those
+    hold (counted).
+    """
+
+    groups: list
+    counted: np.ndarray
+    sources: dict
+
+
+def _derivation_plan(sorting, unit_ids: list, bins: np.ndarray, previous):
+    """A `_DerivationPlan`, or None when counting every pair is the way (nothing on display
+    to derive from, other bins, or too many spikes to count)."""
     if previous is None:
         return None
     before, data = previous
@@ -87,16 +143,56 @@ def _sources(sorting, unit_ids: list, bins: np.ndarray, previous) -> list | None
     present = set(sorting.unit_ids.tolist())
     kept = {u for u in position if u in present and same_unit_spikes(before, sorting, u)}
     changed = [u for u in position if u not in kept]  # a kept unit is not a part of another
-    sources = []
+    sources = {}  # unit id: (positions on display, ids of the other units they hold)
     for unit_id in unit_ids:
         if unit_id in kept:
-            sources.append([position[unit_id]])
+            sources[unit_id] = ([position[unit_id]], [])
             continue
         parts = union_parts(sorting, before, unit_id, changed)
-        if parts is None:
+        if parts is not None:
+            sources[unit_id] = ([position[u] for u in parts], [])
+    undecided = [u for u in unit_ids if u not in sources]
+    if undecided and changed:
+        sources.update(_split_sources(sorting, before, undecided, changed, position))
+    if not sources:
+        return None
+    groups = list(unit_ids)
+    for _, rest in sources.values():
+        groups += [u for u in rest if u not in groups]
+    index = {u: i for i, u in enumerate(groups)}
+    counted = np.array([u not in sources for u in groups])
+    if counted.any():
+        sizes = np.array([_spike_count(sorting, u) for u in groups])
+        if sizes[counted].sum() > MAX_COUNTED_SHARE * sizes[: len(unit_ids)].sum():
             return None
-        sources.append([position[u] for u in parts])
+    return _DerivationPlan(
+        groups,
+        counted,
+        {index[u]: (shown, [index[r] for r in rest]) for u, (shown, rest) in sources.items()},
+    )
+
+
+def _split_sources(sorting, before, undecided: list, changed: list, position: dict) -> dict:
+    """For each unit on display that ``sorting`` split into parts, the largest of its parts
+    among ``undecided``: ``{part: ([its position on display], [its other parts])}``."""
+    new = set(sorting.unit_ids.tolist()) - set(before.unit_ids.tolist())
+    candidates = [u for u in sorting.unit_ids.tolist() if u in new or u in undecided]
+    sources = {}
+    for shown_unit in changed:
+        parts = union_parts(before, sorting, shown_unit, candidates)
+        selected = [u for u in parts or () if u in undecided]
+        if selected:
+            largest = max(selected, key=lambda u: _spike_count(sorting, u))
+            sources[largest] = ([position[shown_unit]], [u for u in parts if u != largest])
     return sources
+
+
+def _spike_count(sorting, unit_id) -> int:
+    """Spikes of a unit in all segments (from its trains, kept in the sorting's cache)."""
+    return sum(
+        sorting.get_unit_spike_train(unit_id, segment_index=segment).size
+        for segment in range(sorting.get_num_segments())
+    )
 
 
 class CorrelogramsView(ComputedView):
