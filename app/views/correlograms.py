@@ -153,6 +153,11 @@ def _derivation_plan(sorting, unit_ids: list, bins: np.ndarray, previous):
             sources[unit_id] = ([position[u] for u in parts], [])
     undecided = [u for u in unit_ids if u not in sources]
     if undecided and changed:
+        # a split unit on display gives one part: the others are counted at least
+        sizes = sorted(_spike_count(sorting, u) for u in undecided)
+        selected = sum(_spike_count(sorting, u) for u in unit_ids)
+        if sum(sizes[: max(len(sizes) - len(changed), 0)]) > MAX_COUNTED_SHARE * selected:
+            return None
         sources.update(_split_sources(sorting, before, undecided, changed, position))
     if not sources:
         return None
@@ -215,6 +220,7 @@ class CorrelogramsView(ComputedView):
         self._cells: dict[tuple[int, int], tuple] = {}  # plot, curve, shade on display
         self._pool: dict[tuple[int, int], tuple] = {}  # every cell made, by grid position
         self._titles: dict[tuple[int, int], tuple] = {}  # (text, colour) of pooled titles
+        self._lag_axis: dict[tuple[int, int], bool] = {}  # pooled plots showing lag values
         self._requested = None  # the sorting of the newest computation
         self._sorting_shown = None  # the sorting the correlograms on display are of
 
@@ -269,7 +275,8 @@ class CorrelogramsView(ComputedView):
 
     # ------------------------------------------------------------------ drawing
     def _clear(self) -> None:
-        self.grid.clear()  # the pooled plots leave the layout, to be placed again
+        for plot, _curve, _shade in self._cells.values():
+            plot.hide()  # kept in the layout, shown again by `_place_grid`
         self.plots = {}
         self._cells = {}
 
@@ -314,33 +321,40 @@ class CorrelogramsView(ComputedView):
             shade.setVisible(refractory > 0)
             plot.setXRange(data.bins[0], data.bins[-1], padding=0)
             plot.setYRange(0, max(float(data.ccgs[row, col].max()), 1.0), padding=0.05)
+            # the new ranges reach the axes now, not in the next paint (whose axes' updates
+            # would ask for one more paint of the whole grid)
+            plot.vb.prepareForPaint()
 
     def _place_grid(self, count: int) -> None:
         """``count`` x ``count`` plots in the grid, from the pool (made when first needed).
-        Plots of positions in both grids stay in place: taking a plot out of the scene and
-        back costs the GUI thread milliseconds each."""
+        Every pooled plot stays in the layout at its position, hidden when the grid is
+        smaller (a hidden item takes no room in the layout): taking a plot out of the scene
+        and back, or restyling an axis, costs the GUI thread milliseconds each."""
         layout = self.grid.ci
         wanted = {(row, col) for row in range(count) for col in range(count)}
-        for position, (plot, _curve, _shade) in self._cells.items():
-            if position not in wanted:
-                layout.removeItem(plot)
-        placed = self._cells
+        for position, (plot, _curve, _shade) in self._pool.items():
+            if position not in wanted and plot.isVisible():
+                plot.hide()
         self.plots, self._cells = {}, {}
         for row in range(count):
             for col in range(count):
-                cell = placed.get((row, col)) or self._pool.get((row, col))
+                cell = self._pool.get((row, col))
                 if cell is None:
                     cell = self._pool[(row, col)] = self._new_cell()
+                    layout.addItem(cell[0], row=row, col=col)
                 plot = cell[0]
-                if (row, col) not in placed:
-                    layout.addItem(plot, row=row, col=col)
-                bottom = plot.getAxis("bottom")
+                if not plot.isVisible():
+                    plot.show()
                 last_row = row == count - 1
-                bottom.setStyle(showValues=last_row)
-                bottom.setLabel("lag (ms)" if last_row else None)
-                bottom.showLabel(last_row)
+                if self._lag_axis.get((row, col)) != last_row:  # lag values under the last row
+                    bottom = plot.getAxis("bottom")
+                    bottom.setStyle(showValues=last_row)
+                    bottom.setLabel("lag (ms)" if last_row else None)
+                    bottom.showLabel(last_row)
+                    self._lag_axis[(row, col)] = last_row
                 self.plots[(row, col)] = plot
                 self._cells[(row, col)] = cell
+        layout.layout.activate()  # the plots' sizes now, not at the next paint
 
     def _new_cell(self) -> tuple:
         """A plot with its curve and refractory shade (data, style, title: `_redraw`)."""
@@ -355,5 +369,8 @@ class CorrelogramsView(ComputedView):
         plot.addItem(shade)
         for name in ("left", "bottom"):
             plot.getAxis(name).setStyle(tickLength=-3)
+            # counts and ms as they are (an automatic prefix sets the axis label's text anew
+            # at each change of range: milliseconds of GUI time per plot)
+            plot.getAxis(name).enableAutoSIPrefix(False)
         plot.getAxis("left").setWidth(34)
         return plot, curve, shade

@@ -38,8 +38,11 @@ __all__ = [
 # temporaries stay in the CPU cache.
 _BLOCK_ELEMENTS = 1 << 17
 # Rows with a column at least, per column of the longest row, above which rows are counted
-# column by column (a pass per column then has enough rows to be worth its numpy calls).
+# column by column (a pass per column then has enough rows to be worth its numpy calls), when
+# the longest row has at most so many columns (each pass reads the rows' columns again: with
+# many close spikes per row, blocks read each row's columns once, in order).
 _ROWS_PER_COLUMN_PASS = 256
+_MAX_COLUMN_PASSES = 32
 
 
 def small_label_dtype(num_labels: int) -> np.dtype:
@@ -136,12 +139,15 @@ class _LagCounter:
 
         Many rows with few columns each (a few units' trains) are counted column by column:
         the k-th columns of the rows that have k or more, exactly the pairs, in a few numpy
-        passes each. Otherwise (many close spikes per row) by blocks of rows.
+        passes each. Otherwise (rows with many close spikes) by blocks of rows.
         """
         self.counts[:] = 0
         start = int(np.searchsorted(num_columns, 1))  # rows before it have no column
         if start < num_columns.size:
-            if num_columns.size - start >= _ROWS_PER_COLUMN_PASS * int(num_columns[-1]):
+            longest = int(num_columns[-1])
+            if longest <= _MAX_COLUMN_PASSES and (
+                num_columns.size - start >= _ROWS_PER_COLUMN_PASS * longest
+            ):
                 self._count_by_column(packed, first_columns, row_samples, num_columns, start)
             else:
                 self._count_by_block(packed, first_columns, row_samples, num_columns, start)

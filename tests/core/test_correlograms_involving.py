@@ -40,12 +40,13 @@ def involving_by_difference(times, labels, involved, num_units, window, bin_size
 @contextmanager
 def counted_by(mode: str):
     """Rows counted column by column whatever their number, or by blocks of rows."""
-    saved = correlogram_counts._ROWS_PER_COLUMN_PASS
+    saved = correlogram_counts._ROWS_PER_COLUMN_PASS, correlogram_counts._MAX_COLUMN_PASSES
     correlogram_counts._ROWS_PER_COLUMN_PASS = 0 if mode == "column" else 1 << 62
+    correlogram_counts._MAX_COLUMN_PASSES = 1 << 62
     try:
         yield
     finally:
-        correlogram_counts._ROWS_PER_COLUMN_PASS = saved
+        correlogram_counts._ROWS_PER_COLUMN_PASS, correlogram_counts._MAX_COLUMN_PASSES = saved
 
 
 @settings(max_examples=60, deadline=None)
