@@ -8,7 +8,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
-from app.model.curation_reuse import same_unit_spikes, union_parts
+from app.model.curation_reuse import same_unit_spikes, shared_spike_rows, union_parts
 from app.model.session import Session
 from app.views.computed_view import ComputedView, toolbar
 from app.views.plot_parts import spin_box, style_axes
@@ -32,32 +32,80 @@ class CorrelogramData:
     bins: np.ndarray
 
 
-def compute_unit_correlograms(sorting, unit_ids: list, window_ms: float, bin_ms: float):
+def compute_unit_correlograms(
+    sorting, unit_ids: list, window_ms: float, bin_ms: float, previous=None
+) -> CorrelogramData:
     """Correlograms of ``unit_ids`` only (the selection, not the whole sorting), as
     `core.postprocessing.compute_correlograms` counts them.
 
     They are counted on those units' trains alone, merged in time order segment by segment: a
     slice of a large sorting could otherwise build the whole sorting's spike vector (a curated
-    one after each action).
+    one after each action). When ``unit_ids`` are the parts of a unit on display (``previous``
+    as in `correlograms_after_action`), that unit's train is theirs, in time order already.
     """
     bins, window_size, bin_size = _make_bins(sorting, window_ms, bin_ms)
     ccgs = np.zeros((len(unit_ids), len(unit_ids), bins.size - 1), dtype="int64")
-    for segment in range(sorting.get_num_segments()):
-        times, units = _merged_trains(sorting, unit_ids, segment)
+    for times, units in _segment_spikes(sorting, unit_ids, previous):
         correlograms_of_segment(
             times, units, len(unit_ids), window_size, bin_size, correlograms=ccgs
         )
     return CorrelogramData(list(unit_ids), ccgs, bins)
 
 
-def _merged_trains(sorting, unit_ids: list, segment: int) -> tuple[np.ndarray, np.ndarray]:
-    """The spikes of ``unit_ids`` in one segment in time order (ties by unit) and the
-    position in ``unit_ids`` of each one's unit."""
-    trains = [sorting.get_unit_spike_train(u, segment_index=segment) for u in unit_ids]
-    times = np.concatenate([np.asarray(t, dtype="int64") for t in trains])
-    units = np.repeat(np.arange(len(unit_ids)), [t.size for t in trains])
-    order = np.argsort(times, kind="stable")  # merges the sorted trains, ties by unit
-    return times[order], units[order]
+def _segment_spikes(sorting, unit_ids: list, previous=None):
+    """For each segment, the spikes of ``unit_ids`` in time order and the position in
+    ``unit_ids`` of each one's unit.
+
+    Split parts of a unit on display (in ``previous``) take that unit's train, whose spikes
+    the sorting it was shown for holds in memory, and label them by part (a part's first
+    train would gather its samples from the whole sorting's, milliseconds per 100 000 spikes).
+    """
+    whole = _split_unit(sorting, unit_ids, previous)
+    if whole is not None:
+        before, unit_id, labels = whole
+        start = 0
+        for segment in range(sorting.get_num_segments()):
+            train = np.asarray(before.get_unit_spike_train(unit_id, segment_index=segment))
+            yield train.astype("int64", copy=False), labels[start : start + train.size]
+            start += train.size
+        return
+    for segment in range(sorting.get_num_segments()):
+        trains = [sorting.get_unit_spike_train(u, segment_index=segment) for u in unit_ids]
+        times = np.concatenate([np.asarray(t, dtype="int64") for t in trains])
+        units = np.repeat(np.arange(len(unit_ids)), [t.size for t in trains])
+        order = np.argsort(times, kind="stable")  # merges the sorted trains, ties by unit
+        yield times[order], units[order]
+
+
+def _split_unit(sorting, unit_ids: list, previous):
+    """``(sorting on display, unit, labels)`` when ``unit_ids`` hold together exactly the
+    spikes of a unit on display that ``sorting`` lacks: ``labels``, for each of its spikes
+    (in the order of its trains, segment after segment), the position in ``unit_ids`` of the
+    unit holding it. None otherwise."""
+    if previous is None or len(unit_ids) < 2:
+        return None
+    before = previous[0]
+    rows_of = shared_spike_rows(sorting, before)
+    if rows_of is None:
+        return None
+    present = set(sorting.unit_ids.tolist())
+    parts = [rows_of(sorting, u) for u in unit_ids]
+    total = sum(rows.size for rows in parts)
+    for unit_id in previous[1].unit_ids:
+        if unit_id in present:
+            continue
+        whole = rows_of(before, unit_id)
+        if whole.size != total:
+            continue
+        labels = np.empty(whole.size, dtype="int64")
+        for position, rows in enumerate(parts):
+            at = np.searchsorted(whole, rows)
+            if rows.size and (at[-1] >= whole.size or not np.array_equal(whole[at], rows)):
+                break  # not a part of it
+            labels[at] = position
+        else:  # disjoint parts of it, as many spikes: all of it
+            return before, unit_id, labels
+    return None
 
 
 #: Derive the correlograms of split parts when the spikes to count (the other parts') are at
@@ -85,12 +133,11 @@ def correlograms_after_action(
     bins, window_size, bin_size = _make_bins(sorting, window_ms, bin_ms)
     plan = _derivation_plan(sorting, unit_ids, bins, previous)
     if plan is None:
-        return compute_unit_correlograms(sorting, unit_ids, window_ms, bin_ms)
+        return compute_unit_correlograms(sorting, unit_ids, window_ms, bin_ms, previous)
     num_units = len(unit_ids)
     counted_pairs = np.zeros((len(plan.groups), len(plan.groups), bins.size - 1), dtype="int64")
     if plan.counted.any():
-        for segment in range(sorting.get_num_segments()):
-            times, groups = _merged_trains(sorting, plan.groups, segment)
+        for times, groups in _segment_spikes(sorting, plan.groups, previous):
             correlograms_involving(
                 times,
                 groups,
@@ -152,13 +199,14 @@ def _derivation_plan(sorting, unit_ids: list, bins: np.ndarray, previous):
         if parts is not None:
             sources[unit_id] = ([position[u] for u in parts], [])
     undecided = [u for u in unit_ids if u not in sources]
+    count = _spike_counter(sorting, before)
     if undecided and changed:
         # a split unit on display gives one part: the others are counted at least
-        sizes = sorted(_spike_count(sorting, u) for u in undecided)
-        selected = sum(_spike_count(sorting, u) for u in unit_ids)
+        sizes = sorted(count(u) for u in undecided)
+        selected = sum(count(u) for u in unit_ids)
         if sum(sizes[: max(len(sizes) - len(changed), 0)]) > MAX_COUNTED_SHARE * selected:
             return None
-        sources.update(_split_sources(sorting, before, undecided, changed, position))
+        sources.update(_split_sources(sorting, before, undecided, changed, position, count))
     if not sources:
         return None
     groups = list(unit_ids)
@@ -167,7 +215,7 @@ def _derivation_plan(sorting, unit_ids: list, bins: np.ndarray, previous):
     index = {u: i for i, u in enumerate(groups)}
     counted = np.array([u not in sources for u in groups])
     if counted.any():
-        sizes = np.array([_spike_count(sorting, u) for u in groups])
+        sizes = np.array([count(u) for u in groups])
         if sizes[counted].sum() > MAX_COUNTED_SHARE * sizes[: len(unit_ids)].sum():
             return None
     return _DerivationPlan(
@@ -177,9 +225,10 @@ def _derivation_plan(sorting, unit_ids: list, bins: np.ndarray, previous):
     )
 
 
-def _split_sources(sorting, before, undecided: list, changed: list, position: dict) -> dict:
+def _split_sources(sorting, before, undecided: list, changed: list, position: dict, count) -> dict:
     """For each unit on display that ``sorting`` split into parts, the largest of its parts
-    among ``undecided``: ``{part: ([its position on display], [its other parts])}``."""
+    among ``undecided`` (``count(unit)``: its spikes): ``{part: ([its position on display],
+    [its other parts])}``."""
     new = set(sorting.unit_ids.tolist()) - set(before.unit_ids.tolist())
     candidates = [u for u in sorting.unit_ids.tolist() if u in new or u in undecided]
     sources = {}
@@ -187,14 +236,18 @@ def _split_sources(sorting, before, undecided: list, changed: list, position: di
         parts = union_parts(before, sorting, shown_unit, candidates)
         selected = [u for u in parts or () if u in undecided]
         if selected:
-            largest = max(selected, key=lambda u: _spike_count(sorting, u))
+            largest = max(selected, key=count)
             sources[largest] = ([position[shown_unit]], [u for u in parts if u != largest])
     return sources
 
 
-def _spike_count(sorting, unit_id) -> int:
-    """Spikes of a unit in all segments (from its trains, kept in the sorting's cache)."""
-    return sum(
+def _spike_counter(sorting, before):
+    """``count(unit_id)``: the spikes of a unit of ``sorting`` in all segments, from its rows
+    in a curation (no train is fetched), else from its trains."""
+    rows_of = shared_spike_rows(sorting, before)
+    if rows_of is not None:
+        return lambda unit_id: rows_of(sorting, unit_id).size
+    return lambda unit_id: sum(
         sorting.get_unit_spike_train(unit_id, segment_index=segment).size
         for segment in range(sorting.get_num_segments())
     )

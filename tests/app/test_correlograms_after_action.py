@@ -90,7 +90,9 @@ def involved(monkeypatch):
     return calls
 
 
-def test_units_not_made_of_shown_ones_are_counted(sorting, tmp_path, counted, involved):
+def test_units_not_made_of_shown_ones_are_counted(
+    sorting, tmp_path, counted, involved, monkeypatch
+):
     curation = CurationSession(sorting, journal_folder=tmp_path)
     before = curation.sorting
     previous = shown(before, [0, 1])
@@ -106,13 +108,15 @@ def test_units_not_made_of_shown_ones_are_counted(sorting, tmp_path, counted, in
     merged = curation.merge([1, 3])
     data = correlograms_after_action(curation.sorting, [merged], WINDOW_MS, BIN_MS, previous)
     assert_counted_equal(data, curation.sorting, [merged])
-    # split parts of a shown unit, half and half
+    # split parts of a shown unit, half and half: counted on the unit's train, labelled
     count = curation.sorting.count_num_spikes_per_unit()[0]
     split_from = curation.sorting
     parts = curation.split(0, indices=[np.arange(0, count, 2)])
+    fetched = trains_fetched(monkeypatch, curation.sorting)
     data = correlograms_after_action(
         curation.sorting, parts, WINDOW_MS, BIN_MS, shown(split_from, [0])
     )
+    assert fetched == []
     assert_counted_equal(data, curation.sorting, parts)
     # other bins
     data = correlograms_after_action(before, [0, 1], WINDOW_MS, 2.0, previous)
@@ -120,6 +124,19 @@ def test_units_not_made_of_shown_ones_are_counted(sorting, tmp_path, counted, in
         data.ccgs, compute_unit_correlograms(before, [0, 1], WINDOW_MS, 2.0).ccgs
     )
     assert len(counted) == 4
+
+
+def trains_fetched(monkeypatch, sorting) -> list:
+    """The units whose trains are asked of ``sorting`` from now on."""
+    calls = []
+    fetch = sorting.get_unit_spike_train
+
+    def fetching(unit_id, *args, **kwargs):
+        calls.append(unit_id)
+        return fetch(unit_id, *args, **kwargs)
+
+    monkeypatch.setattr(sorting, "get_unit_spike_train", fetching)
+    return calls
 
 
 def random_split(curation, unit_id, rng, sizes):
@@ -143,7 +160,7 @@ def random_split(curation, unit_id, rng, sizes):
     ],
 )
 def test_split_parts_are_derived_from_the_unit_on_display(
-    sorting, tmp_path, counted, involved, sizes, selected
+    sorting, tmp_path, counted, involved, sizes, selected, monkeypatch
 ):
     rng = np.random.default_rng(len(sizes) * 1000 + sizes[0])
     curation = CurationSession(sorting, journal_folder=tmp_path)
@@ -160,7 +177,10 @@ def test_split_parts_are_derived_from_the_unit_on_display(
         units = [parts[0], largest]
     else:
         units = [1, *parts, 2]
+    fetched = trains_fetched(monkeypatch, after)
     data = correlograms_after_action(after, units, WINDOW_MS, BIN_MS, previous)
+    if selected == "all":  # the unit's train on display, labelled by part
+        assert not set(fetched) & set(parts)
     assert_counted_equal(data, after, units)
     # only the pairs of the parts other than the largest were counted
     assert counted == []
