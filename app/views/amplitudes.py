@@ -7,7 +7,7 @@ import numpy as np
 import pyqtgraph as pg
 import qtawesome as qta
 from PySide6.QtCore import QPointF, QTimer
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QFontMetrics
 from PySide6.QtWidgets import QLabel, QToolBar, QWidget
 
 from app.model.curation_reuse import same_unit_spikes, seed_channels
@@ -126,6 +126,9 @@ class AmplitudesView(ComputedView):
         # a fixed width: tick labels of other widths (another unit's amplitudes) would
         # otherwise lay the plots out again after each drawing, and paint them twice
         self.scatter_plot.getAxis("left").setWidth(AMPLITUDE_AXIS_WIDTH)
+        self._amplitude_unit = "µV"
+        # a short dock has no room for "Amplitude (µV)" along the axis: the unit alone then
+        self.scatter_plot.getAxis("left").geometryChanged.connect(self._fit_amplitude_label)
         self.window_marker = pg.LinearRegionItem(
             movable=False, brush=pg.mkBrush(theme.selection.red(), theme.selection.green(),
                                             theme.selection.blue(), 50), pen=None
@@ -323,10 +326,8 @@ class AmplitudesView(ComputedView):
             curve.show()
         # the histogram is narrow: two labelled counts, never a crowd of them
         self.histogram_plot.getAxis("bottom").setTicks([count_axis_ticks(most)])
-        scaled = all(u.scaled for u in self._units)
-        label = "Amplitude (µV)" if scaled else "Amplitude (raw)"
-        if self.scatter_plot.getAxis("left").labelText != label:
-            self.scatter_plot.setLabel("left", label)
+        self._amplitude_unit = "µV" if all(u.scaled for u in self._units) else "raw"
+        self._fit_amplitude_label()
         shown = sum(u.amplitudes.size for u in self._units)
         total = sum(u.total_spikes for u in self._units)
         sampled = "" if shown == total else f" (a sample of {total:,})"
@@ -339,6 +340,21 @@ class AmplitudesView(ComputedView):
         item = DotsItem(size=3)
         self.scatter_plot.addItem(item)
         return item
+
+    def amplitude_label(self) -> str:
+        """The amplitude axis's label: "Amplitude (µV)" (or "(raw)"), or the unit alone when the
+        axis is too short to show the whole label."""
+        axis = self.scatter_plot.getAxis("left")
+        full = f"Amplitude ({self._amplitude_unit})"
+        room = axis.geometry().height() - 8
+        fits = QFontMetrics(axis.label.font()).horizontalAdvance(full) <= room
+        return full if fits else self._amplitude_unit
+
+    def _fit_amplitude_label(self) -> None:
+        label = self.amplitude_label()
+        axis = self.scatter_plot.getAxis("left")
+        if axis.labelText != label:
+            self.scatter_plot.setLabel("left", label)
 
     def _mark_window(self, *_) -> None:
         session = self._session

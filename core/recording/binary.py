@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import mmap
-import os
 import warnings
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from ..argument_checks import checked_numeric_dtype, checked_whole_number
 from ..extractor_dict import read_extractor_json
 from ..registry import register_extractor_class
 from .base import BaseRecording, BaseRecordingSegment, checked_t_starts, checked_time_vector
+from .file_reads import read_rows
 from .mapped_file import check_file_not_truncated
 from .writing import write_binary_recording
 
@@ -263,12 +263,7 @@ class BinaryRecordingSegment(BaseRecordingSegment):
         )
 
     def _read_rows(self, byte_start: int, num_rows: int) -> np.ndarray:
-        rows = np.empty((num_rows, self.num_channels), dtype=self.dtype)
-        with open(self.file_path, "rb", buffering=0) as file:
-            read = os.preadv(file.fileno(), [memoryview(rows).cast("B")], byte_start)
-        if read != rows.nbytes:
-            raise ValueError(f"{self.file_path}: the file ended while reading (truncated?)")
-        return rows
+        return read_rows(self.file_path, byte_start, num_rows, self.num_channels, self.dtype)
 
 
 class BinaryFolderRecording(BinaryRecordingExtractor):

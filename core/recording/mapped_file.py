@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .file_reads import mapped_resident_fraction, read_direct, wants_direct_read
+
 #: Bytes read through a map before the ranges read are released from the process
 #: (MADV_DONTNEED), so the resident memory of a long save or a long scroll stays bounded whatever
 #: the file size. The page cache keeps the data.
@@ -50,7 +52,10 @@ class MappedRawFile:
     The map is made on the first read and kept: mapping each window anew costs more than the
     read (measured: a persistent map reads random windows as fast as a bare ``np.memmap``,
     per-window maps at about two thirds of that). Each window is mapped in one
-    ``MADV_POPULATE_READ`` call where the kernel has it.
+    ``MADV_POPULATE_READ`` call where the kernel has it. A window of at least
+    `file_reads.DIRECT_READ_MIN_BYTES` that the page cache mostly does not hold is instead read
+    straight from the disk into a new array (`file_reads.read_direct`: faster, and it evicts
+    nothing from the cache).
 
     Every `MAPPED_BUDGET_BYTES` read, the byte ranges read since the last release are handed to
     a background thread that releases them (``MADV_DONTNEED``): unmapping costs about a tenth of
@@ -89,6 +94,7 @@ class MappedRawFile:
         self.num_samples = num_samples
         self._map: mmap.mmap | None = None
         self._array: np.ndarray | None = None
+        self._address = 0
         self._release = hasattr(mmap.mmap, "madvise")
         self._populate = self._release
         self._read_bytes = 0
@@ -99,7 +105,8 @@ class MappedRawFile:
         self._lock = threading.Lock()
 
     def rows(self, start: int, end: int) -> np.ndarray:
-        """Frames ``[start, end)`` as a read-only view of the map."""
+        """Frames ``[start, end)``: a read-only view of the map, or a new array for a long
+        window read direct (see the class)."""
         end = min(end, self.num_samples)
         if end <= start:
             return np.zeros((0, self.num_channels), dtype=self.dtype)
@@ -110,6 +117,16 @@ class MappedRawFile:
             first = self.file_offset + start * frame_bytes
             first -= first % mmap.PAGESIZE
             stop = self.file_offset + end * frame_bytes
+            if wants_direct_read(
+                stop - first, mapped_resident_fraction(self._address + first, stop - first)
+            ):
+                data = read_direct(
+                    self.file_path,
+                    self.file_offset + start * frame_bytes,
+                    (end - start) * frame_bytes,
+                )
+                if data is not None:
+                    return data.view(self.dtype).reshape(end - start, self.num_channels)
             self._remember(first, stop)
             self._populate_range(first, stop)
         return array[start:end]
@@ -124,6 +141,7 @@ class MappedRawFile:
                 buffer=self._map,
                 offset=self.file_offset,
             )
+            self._address = np.frombuffer(self._map, dtype=np.uint8).ctypes.data
         return self._array
 
     def _populate_range(self, first: int, stop: int) -> None:

@@ -243,6 +243,16 @@ class CountingReads:
         return self._recording.get_traces(**kwargs)
 
 
+def test_a_raw_window_up_to_the_raw_budget_is_read_in_one_call(fetcher, recording):
+    # one read, which a binary file recording can take straight from the disk when the page
+    # cache does not hold the window (core.recording.file_reads)
+    counting = CountingReads(recording)
+    window = fetch(fetcher, counting, 1_000, 7_001, pixels=100)
+    assert counting.reads == [(1_000, 7_001)] and window.decimated
+    expected, _ = decimate_min_max(recording.get_traces(start_frame=1_000, end_frame=7_001), 100)
+    np.testing.assert_array_equal(window.data, expected)
+
+
 @pytest.mark.parametrize("scaled", [False, True])
 def test_long_raw_windows_are_read_in_small_pieces_with_the_same_result(
     fetcher, recording, monkeypatch, scaled

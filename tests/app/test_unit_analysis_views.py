@@ -323,3 +323,26 @@ def test_the_amplitude_axis_keeps_its_width_whatever_the_amplitudes(qtbot, sessi
         assert axis.width() == AMPLITUDE_AXIS_WIDTH
     assert axis.labelText == "Amplitude (µV)"
     view.shutdown()
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+def test_the_amplitude_label_fits_the_axis(qtbot, session):
+    """A dock too short for "Amplitude (µV)" along the axis shows the unit alone, never a
+    label cut in the middle; a taller one shows it whole again."""
+    from PySide6.QtGui import QFontMetrics
+
+    view = make(qtbot, AmplitudesView, session)
+    with qtbot.waitSignal(view.drawn, timeout=10_000):
+        session.select_units(["a"])
+    axis = view.scatter_plot.getAxis("left")
+    needed = QFontMetrics(axis.label.font()).horizontalAdvance("Amplitude (µV)")
+    view.resize(500, 600)
+    view.show()
+    qtbot.waitUntil(lambda: axis.geometry().height() > needed + 8)
+    qtbot.waitUntil(lambda: axis.labelText == "Amplitude (µV)")
+    view.resize(500, 150)
+    qtbot.waitUntil(lambda: axis.geometry().height() < needed)
+    qtbot.waitUntil(lambda: axis.labelText == "µV")
+    view.resize(500, 600)
+    qtbot.waitUntil(lambda: axis.labelText == "Amplitude (µV)")
+    view.shutdown()

@@ -35,8 +35,9 @@ navigation steps (scroll, zoom in and out, jumps, any width from 10 ms to the wh
 60 steps per second, printing the growth of resident memory and the longest gap of a 5 ms
 QTimer on the GUI thread. Before timing, the view idles as the app does once a file is open and
 drawn (`idle_after_opening`: the app's collector then collects everything and freezes the
-survivors). Targets: every width < 30 ms median; first frame < 2 s; memory growth
-< 200 MB; no stall > 50 ms. ``--frames-only`` skips the build and the first frames (the folder
+survivors), and the raw file is evicted from the page cache (`evict_from_page_cache`).
+Targets: every width < 30 ms median; first frame < 2 s; memory growth < 200 MB; no stall
+> 50 ms. ``--frames-only`` skips the build and the first frames (the folder
 must hold the recording and its pyramid, e.g. from an earlier ``--keep`` run): frame times and
 soak only. Pass ``--keep`` with an existing ``--folder``, which is otherwise deleted.
 
@@ -444,6 +445,16 @@ def idle_after_opening() -> None:
     print(f"idle after opening: {gc.get_freeze_count()} objects frozen by the app's collector")
 
 
+def evict_from_page_cache(folder: Path) -> None:
+    """Drop the recording's raw files from the page cache (``POSIX_FADV_DONTNEED``), so that
+    every run times the same cold windows whatever ran before it: the windows are drawn from a
+    fixed seed, and a run just before (of another version, say) would otherwise leave them cached
+    for the next one."""
+    for path in sorted(folder.glob("*.raw")):
+        with open(path, "rb") as file:
+            os.posix_fadvise(file.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+
+
 def status_mb(key: str) -> float:
     """VmRSS / VmHWM of this process, in MB."""
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -642,6 +653,7 @@ def overview_benchmark(args) -> None:
         session.set_overview(OverviewState(READY, pyramid, 1.0))
         wait_drawn(view)
         idle_after_opening()
+        evict_from_page_cache(folder)
         num_samples = recording.get_num_samples()
         waiter = PaintWaiter(view)
         print(
