@@ -26,6 +26,8 @@ from .unit_ids import id_array
 
 #: Guards the lazily computed labels of curated sortings (one lock: they take milliseconds).
 _LABELS_LOCK = threading.Lock()
+#: Held while a unit's train is read into a curated sorting's cache.
+_TRAINS_LOCK = threading.RLock()
 
 
 class CuratedSorting(BaseSorting):
@@ -185,9 +187,15 @@ class CuratedSorting(BaseSorting):
         key = _python_id(unit_id)
         train = cache.get(key)
         if train is None:
-            train = self._sorting_segments[segment_index].get_unit_spike_train(key, None, None)
-            train.flags.writeable = False
-            cache[key] = train
+            # read once: after an action the views' threads ask for a new unit's train at
+            # once, and each gathering it from the whole sorting's samples cost tens of ms
+            with _TRAINS_LOCK:
+                train = cache.get(key)
+                if train is None:
+                    segment = self._sorting_segments[segment_index]
+                    train = segment.get_unit_spike_train(key, None, None)
+                    train.flags.writeable = False
+                    cache[key] = train
         return train
 
     def count_num_spikes_per_unit(self, outputs: str = "dict"):
