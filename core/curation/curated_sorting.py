@@ -26,6 +26,8 @@ from .unit_ids import id_array
 
 #: Guards the lazily computed labels of curated sortings (one lock: they take milliseconds).
 _LABELS_LOCK = threading.Lock()
+#: Held while a unit's train is read into a curated sorting's cache.
+_TRAINS_LOCK = threading.RLock()
 
 
 class CuratedSorting(BaseSorting):
@@ -71,13 +73,19 @@ class CuratedSorting(BaseSorting):
             # a labels step: the same spikes, so the same spike vector
             curated._cached_spike_vector = previous._cached_spike_vector
             curated._base_labels = previous.__dict__.get("_base_labels")
-        # unchanged units keep their already-read spike trains
+        # unchanged units keep their already-read spike trains; the others' trains may hold
+        # a new unit's (a split part's)
+        changed = {}
         for segment_index, trains in previous._cached_spike_trains.items():
-            kept = {
-                u: t for u, t in trains.items() if state.rows.get(u) is previous._state.rows.get(u)
-            }
+            kept = {}
+            for u, train in trains.items():
+                if state.rows.get(u) is previous._state.rows.get(u):
+                    kept[u] = train
+                else:
+                    changed.setdefault(u, {})[segment_index] = train
             if kept:
                 curated._cached_spike_trains[segment_index] = kept
+        curated._train_sources = [(previous._state.rows[u], t) for u, t in changed.items()]
         return curated
 
     def _build(self, base, index, state: UnitState, steps: list[dict], annotations) -> None:
@@ -96,6 +104,7 @@ class CuratedSorting(BaseSorting):
         if base.has_recording():
             self.register_recording(base._recording, check_spike_frames=False)
         self._kwargs = {"sorting": base, "steps": steps}
+        self._train_sources: list = []  # (rows, {segment: train}) of units gone since the last step
 
     # ------------------------------------------------------------------ curation
     @property
@@ -185,10 +194,35 @@ class CuratedSorting(BaseSorting):
         key = _python_id(unit_id)
         train = cache.get(key)
         if train is None:
-            train = self._sorting_segments[segment_index].get_unit_spike_train(key, None, None)
-            train.flags.writeable = False
-            cache[key] = train
+            # read once: after an action the views' threads ask for a new unit's train at
+            # once, and each gathering it from the whole sorting's samples cost tens of ms
+            with _TRAINS_LOCK:
+                train = cache.get(key)
+                if train is None:
+                    train = self._train_from_sources(key, segment_index)
+                    if train is None:
+                        segment = self._sorting_segments[segment_index]
+                        train = segment.get_unit_spike_train(key, None, None)
+                    train.flags.writeable = False
+                    cache[key] = train
         return train
+
+    def _train_from_sources(self, unit_id, segment_index: int) -> np.ndarray | None:
+        """A unit's train taken from the read train of a unit of the previous step that held
+        all its spikes (a split part from its unit: a lookup in that unit's rows, instead of
+        gathering its samples from the whole sorting's), or None."""
+        rows = self._index.rows_in_segment(self._state.rows[unit_id], segment_index)
+        if rows.size == 0:
+            return None
+        for source_rows, trains in self._train_sources:
+            train = trains.get(segment_index)
+            if train is None:
+                continue
+            source = self._index.rows_in_segment(source_rows, segment_index)
+            at = np.searchsorted(source, rows)
+            if at[-1] < source.size and np.array_equal(source[at], rows):
+                return train[at]
+        return None
 
     def count_num_spikes_per_unit(self, outputs: str = "dict"):
         """Spikes per unit over all segments: ``{unit_id: count}`` or an int64 array."""

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QEvent, QObject, QPointF
 
 import core as si
 from app.model.session import Session
@@ -78,20 +78,65 @@ def test_correlogram_plots_are_kept_while_the_unit_count_stays(qtbot, session):
     with qtbot.waitSignal(view.drawn, timeout=5000):
         session.select_units(["a"])
     assert list(view.plots) == [(0, 0)] and view.plots[(0, 0)] is plots[(0, 0)]
-    assert list(view.grid.ci.items) == [plots[(0, 0)]]  # the others left the grid
+    # the others stay in the grid, hidden
+    assert set(view.grid.ci.items) == set(plots.values())
+    assert [p for p in view.grid.ci.items if p.isVisible()] == [plots[(0, 0)]]
     assert view.plots[(0, 0)].getAxis("bottom").style["showValues"]
     view.refractory_spin.setValue(0.0)
     assert not view._cells[(0, 0)][2].isVisible()
     with qtbot.waitSignal(view.drawn, timeout=5000):
         session.select_units(["a", "b"])
-    assert view.plots == plots and len(view.grid.ci.items) == 4  # back from the pool
+    assert view.plots == plots and all(p.isVisible() for p in plots.values())
+    assert set(view.grid.ci.items) == set(plots.values())
     assert not view.plots[(0, 0)].getAxis("bottom").style["showValues"]
     session.select_units([])  # a message, no plot
     assert view.wait_until_idle()
-    assert not view.grid.ci.items and "Select units" in view.message.text()
+    assert not any(p.isVisible() for p in view.grid.ci.items)
+    assert "Select units" in view.message.text()
     with qtbot.waitSignal(view.drawn, timeout=5000):
         session.select_units(["b"])
     assert view.plots[(0, 0)] is plots[(0, 0)] and view.data.unit_ids == ["b"]
+    view.shutdown()
+
+
+class PaintCounter(QObject):
+    """Paint events of a widget."""
+
+    def __init__(self, widget) -> None:
+        super().__init__()
+        self.count = 0
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.count += 1
+        return False
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+def test_each_correlogram_grid_is_painted_once_its_plots_filling_the_view(qtbot, session):
+    view = make(qtbot, CorrelogramsView, session)
+    view.resize(500, 450)
+    view.show()
+    qtbot.waitExposed(view)
+    for units in (["a", "b"], ["a"]):  # the plots of both grids made (not counted)
+        with qtbot.waitSignal(view.drawn, timeout=5000):
+            session.select_units(units)
+    paints = PaintCounter(view.grid.viewport())
+    for units in (["a", "b"], ["b"], ["b", "a"], ["a"]):
+        qtbot.wait(200)  # every paint asked for is done
+        paints.count = 0
+        with qtbot.waitSignal(view.drawn, timeout=5000):
+            session.select_units(units)
+        qtbot.waitUntil(lambda: paints.count > 0)
+        qtbot.wait(200)  # and no other paint follows (new ranges reaching the axes late)
+        assert paints.count == 1, units
+        # the plots of a smaller grid take the room of the hidden ones
+        width, height = view.grid.ci.geometry().width(), view.grid.ci.geometry().height()
+        for plot in view.plots.values():
+            assert plot.isVisible()
+            assert plot.geometry().width() > 0.8 * width / len(units)
+            assert plot.geometry().height() > 0.7 * height / len(units)
     view.shutdown()
 
 

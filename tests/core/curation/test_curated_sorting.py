@@ -251,3 +251,71 @@ def test_base_spike_unit_indices_relabel_the_base_spikes():
         assert pairs == sorted(concatenated_train(curated, unit_id))
     removed = vector["unit_index"] == base.id_to_index(2)
     assert np.all(labels[removed] == -1) and np.all(labels[~removed] >= 0)
+
+
+def test_threads_asking_a_new_units_train_at_once_read_it_once(monkeypatch):
+    """After an action the views' threads ask for a new unit's train together: one reads it,
+    the others get that train."""
+    import threading
+    import time
+
+    from core.curation.curated_sorting import CuratedSortingSegment
+
+    base = small_sorting(unit_ids=(0, 1, 2))
+    count = base.count_num_spikes_per_unit()[2]
+    curated = CuratedSorting(base, [split(2, [[0, 1], list(range(2, count))], [20, 21])])
+    reads = []
+    read = CuratedSortingSegment.get_unit_spike_train
+
+    def slow_read(segment, unit_id, start_frame, end_frame):
+        reads.append(unit_id)
+        time.sleep(0.05)  # long enough for the other threads to ask meanwhile
+        return read(segment, unit_id, start_frame, end_frame)
+
+    monkeypatch.setattr(CuratedSortingSegment, "get_unit_spike_train", slow_read)
+    start = threading.Barrier(4)
+    trains_read = []
+
+    def ask() -> None:
+        start.wait()
+        trains_read.append(curated.get_unit_spike_train(21, segment_index=0))
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert reads == [21]
+    assert all(np.shares_memory(train, trains_read[0]) for train in trains_read)
+    np.testing.assert_array_equal(trains_read[0], base.get_unit_spike_train(2, 0)[2:])
+
+
+def test_split_parts_take_their_trains_from_their_units_read_train(monkeypatch):
+    from core.curation.curated_sorting import CuratedSortingSegment
+
+    base = small_sorting(unit_ids=(0, 1, 2))
+    before = CuratedSorting(base, [merge([[0, 1]], [5])])
+    for segment in range(2):
+        before.get_unit_spike_train(5, segment_index=segment)  # read, as views do
+    count = before.count_num_spikes_per_unit()[5]
+    rng = np.random.default_rng(1)
+    picked = np.sort(rng.choice(count, 1 + count // 3, replace=False)).tolist()
+    step = split(5, [picked, [i for i in range(count) if i not in picked]], [7, 8])
+    after = before.with_steps([step])
+    reads = []
+    read = CuratedSortingSegment.get_unit_spike_train
+
+    def counting_read(segment, unit_id, start_frame, end_frame):
+        reads.append(unit_id)
+        return read(segment, unit_id, start_frame, end_frame)
+
+    monkeypatch.setattr(CuratedSortingSegment, "get_unit_spike_train", counting_read)
+    fresh = CuratedSorting(base, before.steps + [step])
+    for segment in range(2):
+        for unit_id in (7, 8, 2):
+            train = after.get_unit_spike_train(unit_id, segment_index=segment)
+            expected = fresh.get_unit_spike_train(unit_id, segment_index=segment)
+            np.testing.assert_array_equal(train, expected)
+            assert train.dtype == expected.dtype and not train.flags.writeable
+    # only the fresh sorting's trains and unit 2 (never read before) were read
+    assert sorted(reads) == sorted([7, 8, 2] * 2 + [2] * 2)
