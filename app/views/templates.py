@@ -16,7 +16,6 @@ above the plot says when the first drawing is only an estimate (`PROVISIONAL_NOT
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import numpy as np
@@ -68,11 +67,6 @@ MAX_UNCACHED_WAVEFORM_POINTS = 150_000
 #: need, twice that (the renderings of the drawing before stay until they are evicted), up
 #: to this many kB.
 MAX_PIXMAP_CACHE_KB = 256 * 1024
-#: Seconds the reading of units drawn provisionally after a curation action waits: the other
-#: views compute and draw the action meanwhile (its waveforms cut from the recording cost
-#: ~60 ms of CPU, holding the GIL in part, which on two cores delayed them), and the
-#: provisional drawing is on screen already.
-EXACT_READ_DELAY_S = 0.15
 #: Channel ids are written on the windows when at most this many channels are drawn.
 MAX_LABELLED_CHANNELS = 96
 # alpha of the parts of a unit's drawing
@@ -87,15 +81,13 @@ def _read_and_plan(
     settings: DrawSettings,
     previous,
     early: Callable[[tuple], None],
-    superseded: Callable[[], bool] = lambda: False,
 ) -> tuple:
     """Read every unit and plan their drawing (on the worker); a unit that fails is reported,
     not raised. Returns ``(source, units, errors, drawing or None)``.
 
     When the units still to be read all have a first estimate from units read before the
     last curation action (`WaveformSource.provisional`: merged units, split parts), the
-    drawing with those estimates is handed to ``early`` first, in the same form; the reading
-    then waits `EXACT_READ_DELAY_S`, and is dropped if ``superseded()`` by then.
+    drawing with those estimates is handed to ``early`` first, in the same form.
     """
     count = settings.waveform_count
     ready = {u: source.cached(u, count) for u in unit_ids}
@@ -106,9 +98,6 @@ def _read_and_plan(
             units = [ready[u] or combined[u] for u in unit_ids]
             previous = plan_drawing(source.layout, units, settings, previous)
             early((source, units, [], previous))
-            time.sleep(EXACT_READ_DELAY_S)
-            if superseded():
-                return source, [], [], None
     units, errors = [], []
     for unit_id in unit_ids:
         try:
@@ -474,14 +463,8 @@ class TemplateView(QWidget):
         def early(value: tuple) -> None:
             self._post_result(WorkResult(request_id, value), final=False)
 
-        worker = self._worker
-
-        def superseded() -> bool:
-            return worker.latest_id != request_id
-
-        self._awaited = worker.submit(
-            lambda: _read_and_plan(source, units, settings, previous, early, superseded),
-            self._post_result,
+        self._awaited = self._worker.submit(
+            lambda: _read_and_plan(source, units, settings, previous, early), self._post_result
         )
 
     def _post_result(self, result: WorkResult, final: bool = True) -> None:
