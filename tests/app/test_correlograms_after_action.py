@@ -220,7 +220,9 @@ def test_an_undone_merge_derives_its_units_from_the_merged_one(
     assert counted == [] and sum(involved) == 600  # unit 3's spikes, unit 2 derived
 
 
-def test_the_view_derives_the_merged_unit_from_the_grid(qtbot, sorting, tmp_path, counted):
+def view_on_curation(qtbot, sorting, tmp_path, selected: list):
+    """A correlograms view of a curation session's sorting, drawn for ``selected``; returns
+    the session, the curation session and the view."""
     from app.model.session import Session
     from app.views.correlograms import CorrelogramsView
 
@@ -230,7 +232,12 @@ def test_the_view_derives_the_merged_unit_from_the_grid(qtbot, sorting, tmp_path
     view = CorrelogramsView(session)
     qtbot.addWidget(view)
     with qtbot.waitSignal(view.drawn, timeout=10_000):
-        session.select_units([0, 1, 2])
+        session.select_units(selected)
+    return session, curation, view
+
+
+def test_the_view_derives_the_merged_unit_from_the_grid(qtbot, sorting, tmp_path, counted):
+    session, curation, view = view_on_curation(qtbot, sorting, tmp_path, [0, 1, 2])
     counted.clear()
     merged = curation.merge([0, 1])
     with qtbot.waitSignal(view.drawn, timeout=10_000):
@@ -243,16 +250,7 @@ def test_the_view_derives_the_merged_unit_from_the_grid(qtbot, sorting, tmp_path
 
 
 def test_the_view_derives_split_parts_from_the_grid(qtbot, sorting, tmp_path, counted, involved):
-    from app.model.session import Session
-    from app.views.correlograms import CorrelogramsView
-
-    session = Session()
-    curation = CurationSession(sorting, journal_folder=tmp_path)
-    session.open(sorting=curation.sorting)
-    view = CorrelogramsView(session)
-    qtbot.addWidget(view)
-    with qtbot.waitSignal(view.drawn, timeout=10_000):
-        session.select_units([0, 2])
+    session, curation, view = view_on_curation(qtbot, sorting, tmp_path, [0, 2])
     counted.clear()
     parts = random_split(curation, 0, np.random.default_rng(2), [1, 200])
     with qtbot.waitSignal(view.drawn, timeout=10_000):

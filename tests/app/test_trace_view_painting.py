@@ -2,28 +2,14 @@
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QImage
 
 from tests.app import trace_view_helpers
+from tests.app.paint_counting import PaintCounter
 from tests.app.trace_view_helpers import open_session, ramp_recording, wait_drawn
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 make_view = trace_view_helpers.make_view
-
-
-class PaintCounter(QObject):
-    """Counts the paint events of a widget."""
-
-    def __init__(self, widget) -> None:
-        super().__init__()
-        self.count = 0
-        widget.installEventFilter(self)
-
-    def eventFilter(self, watched, event) -> bool:
-        if event.type() == QEvent.Type.Paint:
-            self.count += 1
-        return False
 
 
 def test_each_new_window_is_painted_once(qtbot, make_view, session):

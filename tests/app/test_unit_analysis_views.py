@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QObject, QPointF
+from PySide6.QtCore import QPointF
 
 import core as si
 from app.model.session import Session
@@ -11,6 +11,7 @@ from app.views.amplitudes import AmplitudesView, count_axis_ticks
 from app.views.correlograms import CorrelogramsView
 from app.views.firing_rate import FiringRateView, nice_bin
 from app.views.isi import IsiView
+from tests.app.paint_counting import PaintCounter
 
 FS = 10_000.0
 
@@ -45,6 +46,15 @@ def session(recording, tmp_path):
 def make(qtbot, cls, session):
     view = cls(session)
     qtbot.addWidget(view)
+    return view
+
+
+def make_shown(qtbot, cls, session, width: int, height: int):
+    """A view of ``cls`` on screen at ``width`` x ``height`` (once exposed)."""
+    view = make(qtbot, cls, session)
+    view.resize(width, height)
+    view.show()
+    qtbot.waitExposed(view)
     return view
 
 
@@ -99,26 +109,9 @@ def test_correlogram_plots_are_kept_while_the_unit_count_stays(qtbot, session):
     view.shutdown()
 
 
-class PaintCounter(QObject):
-    """Paint events of a widget."""
-
-    def __init__(self, widget) -> None:
-        super().__init__()
-        self.count = 0
-        widget.installEventFilter(self)
-
-    def eventFilter(self, watched, event) -> bool:
-        if event.type() == QEvent.Type.Paint:
-            self.count += 1
-        return False
-
-
 @pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 def test_each_correlogram_grid_is_painted_once_its_plots_filling_the_view(qtbot, session):
-    view = make(qtbot, CorrelogramsView, session)
-    view.resize(500, 450)
-    view.show()
-    qtbot.waitExposed(view)
+    view = make_shown(qtbot, CorrelogramsView, session, 500, 450)
     for units in (["a", "b"], ["a"]):  # the plots of both grids made (not counted)
         with qtbot.waitSignal(view.drawn, timeout=5000):
             session.select_units(units)
@@ -236,10 +229,7 @@ def test_count_axis_ticks_are_round_and_never_above_the_largest_count():
 
 @pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 def test_clicking_a_spike_centres_the_traces(qtbot, session):
-    view = make(qtbot, AmplitudesView, session)
-    view.resize(600, 400)
-    view.show()
-    qtbot.waitExposed(view)
+    view = make_shown(qtbot, AmplitudesView, session, 600, 400)
     with qtbot.waitSignal(view.drawn, timeout=10_000):
         session.select_units(["a"])
     view._on_click(QPointF(2.1, -150.0), False)  # spike at 2.1 s
