@@ -12,6 +12,7 @@ import numpy as np
 
 from app.model.raster_data import curation_base
 from core.curation import CuratedSorting
+from core.sorted_lookup import in_sorted
 
 
 def same_unit_spikes(before, after, unit_id) -> bool:
@@ -89,9 +90,7 @@ def _shared_rows(rows: np.ndarray, other: np.ndarray) -> int:
     """How many of the sorted ``rows`` are in the sorted ``other``."""
     if rows.size == 0 or other.size == 0 or rows[-1] < other[0] or other[-1] < rows[0]:
         return 0
-    at = np.searchsorted(other, rows)
-    inside = at < other.size
-    return int(np.count_nonzero(other[at[inside]] == rows[inside]))
+    return int(np.count_nonzero(in_sorted(rows, other)))
 
 
 def shared_spike_rows(sorting, previous_sorting):

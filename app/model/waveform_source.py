@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from app.model.curation_reuse import same_unit_spikes, split_from, union_parts
+from core.sorted_lookup import in_sorted
 from core.waveforms.spike_windows import read_spike_windows, sample_unit_spikes
 
 #: Spikes averaged into a template cut from the recording (more when more waveforms are shown).
@@ -518,7 +519,7 @@ def split_part(
     inside = np.zeros(spikes.size, dtype=bool)
     for segment, train in enumerate(spike_trains):
         in_segment = np.flatnonzero(spikes["segment_index"] == segment)
-        inside[in_segment] = _in_sorted(spikes["sample_index"][in_segment], train)
+        inside[in_segment] = in_sorted(spikes["sample_index"][in_segment], train)
     if not inside.any():
         return None
     windows = whole.sampled_windows[inside]
@@ -538,16 +539,6 @@ def split_part(
         complete=False,
         provisional=True,
     )
-
-
-def _in_sorted(values: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
-    """Whether each of ``values`` is in the sorted ``sorted_values``: a binary search per value
-    (a hundred sampled spikes in a train of 10^5: microseconds, where `np.isin` hashes the
-    whole train, tens of milliseconds holding the GIL)."""
-    at = np.searchsorted(sorted_values, values)
-    found = at < sorted_values.size
-    found[found] = sorted_values[at[found]] == values[found]
-    return found
 
 
 def _common_channels(channel_lists: list) -> np.ndarray:

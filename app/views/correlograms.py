@@ -17,6 +17,7 @@ from core.postprocessing.correlogram_counts import (
     correlograms_of_segment,
 )
 from core.postprocessing.correlograms import _make_bins
+from core.sorted_lookup import positions_in_sorted
 
 #: Units in the grid at most (the first selected ones).
 MAX_UNITS = 6
@@ -99,8 +100,8 @@ def _split_unit(sorting, unit_ids: list, previous):
             continue
         labels = np.empty(whole.size, dtype="int64")
         for position, rows in enumerate(parts):
-            at = np.searchsorted(whole, rows)
-            if rows.size and (at[-1] >= whole.size or not np.array_equal(whole[at], rows)):
+            at = positions_in_sorted(whole, rows)
+            if at is None:
                 break  # not a part of it
             labels[at] = position
         else:  # disjoint parts of it, as many spikes: all of it

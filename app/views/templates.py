@@ -50,7 +50,8 @@ from app.views.template_items import (
     with_alpha,
 )
 
-#: Said of a merged unit drawn from its parts' sampled templates until its own are read.
+#: Said of a unit drawn from a first estimate (a merged unit from its parts' templates, a split
+#: part from its unit's sampled waveforms) until its own waveforms are read.
 PROVISIONAL_NOTE = "provisional: estimated from the units before the action"
 #: Units drawn at most (the first ones selected).
 MAX_UNITS_DRAWN = 8

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from ..registry import register_extractor_class
+from ..sorted_lookup import positions_in_sorted
 from ..sorting.base import BaseSorting, BaseSortingSegment
 from .spike_slots import SpikeSlots
 from .steps import BaseSpikeIndex, UnitState, parse_step
@@ -219,8 +220,8 @@ class CuratedSorting(BaseSorting):
             if train is None:
                 continue
             source = self._index.rows_in_segment(source_rows, segment_index)
-            at = np.searchsorted(source, rows)
-            if at[-1] < source.size and np.array_equal(source[at], rows):
+            at = positions_in_sorted(source, rows)
+            if at is not None:
                 return train[at]
         return None
 
