@@ -24,8 +24,10 @@ from pathlib import Path
 import numpy as np
 
 #: Reads this large or larger skip the page cache when it does not hold them. Smaller ones (the
-#: windows of single spikes, read by the thousand) stay cached: they are often read again.
-DIRECT_READ_MIN_BYTES = 4 << 20
+#: windows of single spikes, read by the thousand) stay cached: they are often read again. A
+#: reader that reduces a long window piece by piece (the trace view) reads pieces of a little more
+#: than this, each direct, each still in the CPU cache when it is reduced.
+DIRECT_READ_MIN_BYTES = 1 << 20
 #: A range whose resident fraction is at least this is read through the cache: copying the
 #: resident part and reading the rest costs less than reading everything from the disk.
 RESIDENT_FRACTION_FOR_CACHE = 0.5

@@ -15,6 +15,7 @@ from app.model.decimation import (
     decimate_min_max_in_chunks,
     rasterize_spans,
     rasterize_spans_top_down,
+    running_maximum_down,
     scratch,
     span_rows,
 )
@@ -318,3 +319,13 @@ def test_rasterized_images_are_not_overwritten_by_the_next_one():
         for column, channel in np.ndindex(lo.shape):
             brute[40 - stop[column, channel] : 40 - start[column, channel], column] = True
         np.testing.assert_array_equal(image, brute)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.integers(1, 70), columns=st.integers(1, 5), seed=st.integers(0, 2**16))
+def test_running_maximum_down_equals_an_accumulate_down_each_column(rows, columns, seed):
+    # rows around and across multiples of the block size: no block, one, several and a rest
+    image = np.random.default_rng(seed).integers(-500, 500, (rows, columns)).astype("int16")
+    expected = np.maximum.accumulate(image, axis=0)
+    running_maximum_down(image)
+    np.testing.assert_array_equal(image, expected)

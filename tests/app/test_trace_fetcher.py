@@ -1,5 +1,6 @@
 """TraceFetcher: one worker, newest request wins, errors as results (no Qt)."""
 
+import os
 import threading
 
 import numpy as np
@@ -7,7 +8,10 @@ import pytest
 
 import core as si
 from app.model.decimation import decimate_min_max
-from app.model.trace_fetcher import NOISE_ROWS, TraceFetcher
+from app.model.trace_fetcher import RAW_CHUNK_BYTES, TraceFetcher
+from app.model.window_noise import NOISE_ROWS
+from core.recording import file_reads
+from core.recording.file_reads import DIRECT_READ_MIN_BYTES as DIRECT_READ_MIN
 from tests.test_headless import run_with_qt_blocked
 
 
@@ -184,6 +188,21 @@ def test_noise_levels_are_the_median_absolute_deviation_of_the_samples(fetcher, 
     np.testing.assert_allclose(window.noise_levels, expected, rtol=1e-5)
 
 
+def test_noise_levels_are_estimated_when_first_asked_for_then_kept(fetcher, recording, monkeypatch):
+    # only the view's automatic scaling asks: the medians are not part of reading a window
+    from app.model import window_noise
+
+    estimated = []
+    estimate = window_noise.noise_of_sample
+    monkeypatch.setattr(
+        window_noise, "noise_of_sample", lambda sample: estimated.append(1) or estimate(sample)
+    )
+    window = fetch(fetcher, recording, 0, 9_000, pixels=50)
+    assert estimated == []
+    first = window.noise_levels
+    assert estimated == [1] and window.noise_levels is first and first.shape == (3,)
+
+
 def test_fetcher_frames_and_trace_models_import_and_run_without_qt():
     result = run_with_qt_blocked("""
         import numpy as np
@@ -243,13 +262,33 @@ class CountingReads:
         return self._recording.get_traces(**kwargs)
 
 
-def test_a_raw_window_up_to_the_raw_budget_is_read_in_one_call(fetcher, recording):
-    # one read, which a binary file recording can take straight from the disk when the page
-    # cache does not hold the window (core.recording.file_reads)
-    counting = CountingReads(recording)
-    window = fetch(fetcher, counting, 1_000, 7_001, pixels=100)
-    assert counting.reads == [(1_000, 7_001)] and window.decimated
-    expected, _ = decimate_min_max(recording.get_traces(start_frame=1_000, end_frame=7_001), 100)
+def test_a_cold_raw_window_of_a_binary_file_is_read_direct_piece_by_piece(fetcher, tmp_path):
+    # pieces of RAW_CHUNK_BYTES, each large enough to be read straight from the disk when the
+    # page cache does not hold it (core.recording.file_reads) and reduced while in the CPU cache
+    traces = np.random.default_rng(1).integers(-900, 900, (40_000, 64)).astype("int16")
+    path = tmp_path / "traces.raw"
+    traces.tofile(path)
+    if not hasattr(os, "posix_fadvise") or file_reads.read_direct(path, 0, 4096) is None:
+        pytest.skip(f"no O_DIRECT on the file system of {tmp_path}, or no posix_fadvise")
+    recording = si.BinaryRecordingExtractor(path, 30_000.0, "int16", num_channels=64)
+    with open(path, "rb+") as file:  # written back first: dirty pages stay in the cache
+        os.fsync(file.fileno())
+        os.posix_fadvise(file.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+    direct = []
+    read_direct = file_reads.read_direct
+
+    def spy(file_path, byte_start, nbytes):
+        direct.append(nbytes)
+        return read_direct(file_path, byte_start, nbytes)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(file_reads, "read_direct", spy)
+        counting = CountingReads(recording)
+        window = fetch(fetcher, counting, 1_000, 39_001, pixels=300)
+    piece_bytes = [(b - a) * 64 * 2 for a, b in counting.reads]
+    assert len(piece_bytes) > 1 and max(piece_bytes) <= RAW_CHUNK_BYTES
+    assert direct == piece_bytes[:-1] + [piece_bytes[-1]] * (piece_bytes[-1] >= DIRECT_READ_MIN)
+    expected, _ = decimate_min_max(traces[1_000:39_001], 300)
     np.testing.assert_array_equal(window.data, expected)
 
 
