@@ -50,6 +50,9 @@ from app.model.session import Session
 from app.model.waveform_source import TEMPLATE_SPIKES, WaveformSource
 from app.views.templates import TemplateView
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # its sibling modules
+from stall_meter import StallMeter
+
 HERE = Path(__file__).resolve().parent
 RUNNER = HERE / "templates_si_runner.py"
 NUM_CHANNELS = 384
@@ -58,7 +61,6 @@ GAIN = 0.195
 DURATION_S = 3600.0
 NUM_UNITS = 500
 NUM_SPIKES = 10_000_000
-TICK_MS = 5
 SI_VENVS = {
     "si0100": (Path("/work/si-venvs/si0100"), ["spikeinterface==0.100.8", "numpy==1.26.4"]),
     "si0105": (Path("/work/si-venvs/si0105"), ["spikeinterface==0.105.3", "zarr<3"]),
@@ -129,25 +131,6 @@ def drop_cache(folder: Path) -> None:
 
 
 # --------------------------------------------------------------------------- SpikeDesk
-class StallMeter:
-    """Longest gap between the ticks of a QTimer on the GUI thread."""
-
-    def __init__(self) -> None:
-        self.longest_ms = 0.0
-        self._last = time.perf_counter()
-        self.timer = QTimer(interval=TICK_MS)
-        self.timer.timeout.connect(self._tick)
-
-    def start(self) -> None:
-        self._last = time.perf_counter()
-        self.timer.start()
-
-    def _tick(self) -> None:
-        now = time.perf_counter()
-        self.longest_ms = max(self.longest_ms, 1e3 * (now - self._last))
-        self._last = now
-
-
 def select_and_wait(
     session: Session, view: TemplateView, unit, timeout_ms=60_000, cpu: list | None = None
 ) -> float:

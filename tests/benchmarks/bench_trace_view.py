@@ -69,11 +69,13 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # its sibling modules
+from stall_meter import StallMeter
+
 NUM_CHANNELS = 384
 SAMPLING_FREQUENCY = 30_000.0
 WINDOWS_S = (0.1, 1.0, 10.0)
 CHANNELS_ON_SCREEN = (48, 384)
-TICK_MS = 5
 SI_VENVS = {
     "si0100": "/work/si-venvs/si0100/bin/python",
     "si0105": "/work/si-venvs/si0105/bin/python",
@@ -263,27 +265,6 @@ def restyle_latencies(view, changes: int, channel_scroll: bool):
             gain = 1.25 if index % 2 == 0 else 0.8
             latencies.append(timed(view, lambda g=gain: view.set_gain(view.gain * g)))
     return np.array(latencies)
-
-
-class StallMeter:
-    """Longest gap between the ticks of a QTimer on the GUI thread."""
-
-    def __init__(self) -> None:
-        from PySide6.QtCore import QTimer
-
-        self.longest_ms = 0.0
-        self._last = time.perf_counter()
-        self.timer = QTimer(interval=TICK_MS)
-        self.timer.timeout.connect(self._tick)
-
-    def start(self) -> None:
-        self._last = time.perf_counter()
-        self.timer.start()
-
-    def _tick(self) -> None:
-        now = time.perf_counter()
-        self.longest_ms = max(self.longest_ms, 1e3 * (now - self._last))
-        self._last = now
 
 
 def stall_during_save(app, session, view, recording, folder: Path, filled_s: float):
@@ -577,6 +558,7 @@ def soak(app, session, view, steps: int, num_samples: int) -> dict:
         "peak_mb": max(peak, status_mb("VmRSS")),
         "end_mb": status_mb("VmRSS"),
         "longest_stall_ms": meter.longest_ms,
+        "longest_stall": meter.longest.describe(),
     }
 
 
@@ -682,7 +664,7 @@ def overview_benchmark(args) -> None:
             f"\nsoak: {args.soak_steps} random navigation steps in {result['seconds']:.0f} s; "
             f"resident memory {result['baseline_mb']:.0f} MB before, peak "
             f"{result['peak_mb']:.0f} MB (+{result['peak_mb'] - result['baseline_mb']:.0f} MB), "
-            f"{result['end_mb']:.0f} MB after; longest GUI stall {result['longest_stall_ms']:.1f} ms"
+            f"{result['end_mb']:.0f} MB after; longest GUI stall {result['longest_stall']}"
         )
         view.close()
         pyramid.close()

@@ -42,9 +42,11 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # its sibling modules
+from stall_meter import StallMeter
+
 NUM_CHANNELS = 384
 SAMPLING_FREQUENCY = 30_000.0
-TICK_MS = 5
 RASTER_WINDOW_S = 10.0
 SI_PACKAGES = {
     "si0100": ["spikeinterface==0.100.8", "numpy<2", "zarr<3"],
@@ -89,33 +91,6 @@ def open_recording(folder: Path):
 
 
 # --------------------------------------------------------------------------- GUI helpers
-class Heartbeat:
-    """A QTimer ticking every 5 ms on the GUI thread; remembers the longest gap between ticks."""
-
-    def __init__(self) -> None:
-        from PySide6.QtCore import QTimer
-
-        self._timer = QTimer(interval=TICK_MS)
-        self._timer.timeout.connect(self._tick)
-        self._last = 0.0
-        self.longest_ms = 0.0
-
-    def start(self) -> None:
-        self.longest_ms = 0.0
-        self._last = time.perf_counter()
-        self._timer.start()
-
-    def stop(self) -> float:
-        self._tick()
-        self._timer.stop()
-        return self.longest_ms
-
-    def _tick(self) -> None:
-        now = time.perf_counter()
-        self.longest_ms = max(self.longest_ms, (now - self._last) * 1000)
-        self._last = now
-
-
 def run_until(predicate: Callable[[], bool], timeout_s: float = 1800.0) -> float:
     """Run the Qt event loop until ``predicate()``; return the seconds it took."""
     from PySide6.QtCore import QEventLoop, QTimer
@@ -205,7 +180,7 @@ def measure_table(bench: Bench) -> None:
     """Open the sorting folder: seconds until the spike-train columns are filled."""
     import core as si
 
-    heartbeat = Heartbeat()
+    heartbeat = StallMeter()
     start = time.perf_counter()
     sorting = si.load_extractor(bench.folder / "sorting")
     bench.session.add(sorting=sorting, source="sorting")
@@ -221,7 +196,7 @@ def measure_table(bench: Bench) -> None:
 
 def measure_metric_stalls(bench: Bench) -> None:
     """Longest GUI stall while amplitude and SNR compute (after the unit channels)."""
-    heartbeat = Heartbeat()
+    heartbeat = StallMeter()
     heartbeat.start()
     seconds = run_until(bench.traces_metrics_done)
     longest = heartbeat.stop()
