@@ -357,10 +357,9 @@ def running_maximum_down(image: np.ndarray) -> None:
     blocks at once, then the blocks' last rows one after the other, then each block raised to
     the last row of the block above - about a fifth of the steps of a row by row loop.
     """
-    rows = image.shape[0]
-    block = RUNNING_MAXIMUM_BLOCK
+    rows, block = image.shape[0], RUNNING_MAXIMUM_BLOCK
     count = rows // block
-    if count > 1:
+    if count:
         blocks = image[: count * block].reshape(count, block, -1)
         for row in range(1, block):
             np.maximum(blocks[:, row], blocks[:, row - 1], out=blocks[:, row])
@@ -368,10 +367,7 @@ def running_maximum_down(image: np.ndarray) -> None:
         for index in range(1, count):
             np.maximum(last[index], last[index - 1], out=last[index])
         np.maximum(blocks[1:, :-1], last[:-1, None], out=blocks[1:, :-1])
-        done = count * block
-    else:
-        done = 1
-    for row in range(max(done, 1), rows):
+    for row in range(max(count * block, 1), rows):  # the rows after the last whole block
         np.maximum(image[row], image[row - 1], out=image[row])
 
 
