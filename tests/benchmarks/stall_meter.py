@@ -4,9 +4,10 @@ A QTimer ticks on the GUI thread every few milliseconds; a stall is the gap betw
 For the longest gap the meter keeps what the GUI thread did meanwhile, from Linux's per-thread
 scheduler counters (``/proc/thread-self/schedstat``): the time it ran, the time it was ready but
 waited for a CPU, and the time the machine's virtual CPUs were taken by the host (``steal`` in
-``/proc/stat``, counted in clock ticks of 10 ms, summed over the CPUs). What is left of the gap
-is time the thread was blocked (waiting for the GIL, a lock or the disk). Where these files do
-not exist (not Linux), only the gap is measured.
+``/proc/stat``, counted in clock ticks of 10 ms, summed over the CPUs), and the page faults the
+process had to read from the disk. What is left of the gap is time the thread was blocked
+(waiting for the GIL, a lock or the disk). Where these files do not exist (not Linux), only the
+gap is measured.
 """
 
 from __future__ import annotations
@@ -28,31 +29,35 @@ class Stall:
     running_ms: float = float("nan")
     waiting_for_cpu_ms: float = float("nan")
     host_steal_ms: float = float("nan")
+    major_faults: float = float("nan")
 
     def describe(self) -> str:
-        """E.g. ``"79.0 ms (GUI thread running 5.1 ms, ready for a CPU 2.0 ms, host steal 70
-        ms)"``."""
+        """E.g. ``"79.0 ms (GUI thread running 5.1 ms, ready for a CPU 2.0 ms, ...)"``."""
         if self.running_ms != self.running_ms:  # NaN: no scheduler counters
             return f"{self.gap_ms:.1f} ms"
         blocked = self.gap_ms - self.running_ms - self.waiting_for_cpu_ms
         return (
             f"{self.gap_ms:.1f} ms (GUI thread running {self.running_ms:.1f} ms, ready for a CPU "
             f"{self.waiting_for_cpu_ms:.1f} ms, otherwise blocked {max(blocked, 0.0):.1f} ms; "
-            f"host steal meanwhile {self.host_steal_ms:.0f} ms)"
+            f"meanwhile host steal {self.host_steal_ms:.0f} ms, {self.major_faults:.0f} page "
+            "faults read from the disk by the process)"
         )
 
 
-def _sample() -> tuple[float, float, float, float]:
-    """``(time, GUI thread run ms, wait ms, steal ms)`` now (NaN for what cannot be read)."""
+def _sample() -> tuple[float, ...]:
+    """``(time, GUI thread run ms, wait ms, steal ms, the process's major faults)`` now (NaN for
+    what cannot be read)."""
     now = time.perf_counter()
     try:
         with open("/proc/thread-self/schedstat") as file:
             run_ns, wait_ns, _ = file.read().split()
         with open("/proc/stat") as file:
             steal_ticks = int(file.readline().split()[8])
+        with open("/proc/self/stat") as file:  # fields after the command's closing parenthesis
+            major_faults = int(file.read().rsplit(")", 1)[1].split()[9])
     except (OSError, ValueError, IndexError):
-        return now, float("nan"), float("nan"), float("nan")
-    return now, int(run_ns) / 1e6, int(wait_ns) / 1e6, steal_ticks * _CLOCK_TICK_MS
+        return now, *[float("nan")] * 4
+    return now, int(run_ns) / 1e6, int(wait_ns) / 1e6, steal_ticks * _CLOCK_TICK_MS, major_faults
 
 
 class StallMeter:
