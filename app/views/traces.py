@@ -640,8 +640,7 @@ class TraceView(QWidget):
                 self.plot_widget.show_error(f"Cannot read traces: {frame.window.error}")
             self.frame_drawn.emit(frame.window.request_id)
             return
-        if self._auto_scale_pending and frame.pixels is not None:
-            self._fit_scale(frame)
+        if self._auto_scale_pending and frame.pixels is not None and self._fit_scale(frame):
             self._redraw()  # paint again with the fitted spacing before showing anything
             return
         self._frame = frame
@@ -672,13 +671,22 @@ class TraceView(QWidget):
         if self._pending_shown or state.status == READY:
             self._redraw()
 
-    def _fit_scale(self, frame: TraceFrame) -> None:
+    def _fit_scale(self, frame: TraceFrame) -> bool:
+        """Fit the spacing to the noise of ``frame``'s channels that have any; whether it did.
+
+        A window where every channel is flat (zeros before the acquisition started, a gap)
+        has no noise to fit: the scale stays as it is and is fitted to the next window that
+        has some (the automatic scale stays pending).
+        """
         noise = frame.window.noise_levels
-        mad = float(np.median(noise)) if noise.size else 0.0
-        self._spacing = SPACING_IN_MADS * mad if mad > 0 else 1.0
+        noisy = noise[noise > 0]
+        if noisy.size == 0:
+            return False
+        self._spacing = SPACING_IN_MADS * float(np.median(noisy))
         self._gain = 1.0
         self._auto_scale_pending = False
         self._show_scale()
+        return True
 
     def _redraw(self) -> None:
         if self._session.recording is not None and not self._closed:

@@ -329,6 +329,21 @@ def test_auto_scale_fits_the_noise_whatever_the_width(make_view, session, demo):
     assert narrow.spacing == pytest.approx(20 * mad, rel=0.1)
 
 
+def test_a_flat_first_window_leaves_the_scale_to_be_fitted_to_the_first_noisy_one(qtbot, make_view):
+    # zeros before the acquisition started, then noise; channel 7 flat all along (a dead
+    # channel): the spacing fits the noise of the channels that have some, once there is any
+    noise = np.random.default_rng(4).normal(0, 10, (30_000, 8)).astype("float32")
+    noise[:, 7] = 0.0
+    traces = np.concatenate([np.zeros((30_000, 8), dtype="float32"), noise])
+    session = open_session(recording=si.NumpyRecording([traces], sampling_frequency=30_000.0))
+    view = make_view(session)
+    assert session.frame_window[1] <= 30_000 and view.spacing == 1.0
+    session.set_frame_window(30_000, 60_000)
+    wait_drawn(qtbot, view)
+    mad = np.median(np.abs(noise[:, :7] - np.median(noise[:, :7], axis=0)), axis=0)
+    assert view.spacing == pytest.approx(20 * np.median(mad), rel=0.15)
+
+
 def test_changing_the_gain_repaints_without_reading_again(qtbot, make_view):
     reads = []
 
