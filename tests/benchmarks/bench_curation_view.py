@@ -52,7 +52,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_units_view import Heartbeat, make_data, open_recording, run_until
+from bench_units_view import make_data, open_recording, run_until
+from stall_meter import StallMeter
 
 #: The views timed.
 VIEWS = ("table", "rasters", "correlograms", "templates", "amplitudes")
@@ -288,7 +289,7 @@ def timed_action(window, prepare, trigger_name: str, timings: Timings) -> None:
     old_ids, views, label = prepare()
     settle_views(window)
     before = set(session.sorting.unit_ids.tolist())
-    heartbeat = Heartbeat()
+    heartbeat = StallMeter()
     watch = Watch(window, [], old_ids, views, label)
     action = window.menus.actions[trigger_name]
     if not action.isEnabled():
