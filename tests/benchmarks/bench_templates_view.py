@@ -194,6 +194,7 @@ def spikedesk_round(folder: Path, units: list) -> dict:
         "cpu_again": np.array(cpu_again),
         "load": np.array(loads),
         "stall_ms": meter.longest_ms,
+        "stall": meter.longest.describe(),
         "prepare_s": prepared,
     }
 
@@ -291,7 +292,7 @@ def main() -> None:
     for side, label in (("si0100", "SpikeInterface 0.100.8"), ("si0105", "SpikeInterface 0.105.3")):
         if side in best:
             print(f"| {label + ': template of the unit':52} | {ms(best[side]['template'])} |")
-    print(f"\nlongest GUI-thread stall while selecting: {mine['stall_ms']:.1f} ms")
+    print(f"\nlongest GUI-thread stall while selecting: {mine['stall']}")
     print(
         f"spikes indexed in the background after opening (once per sorting, before the first "
         f"click): {mine['prepare_s']:.2f} s"
