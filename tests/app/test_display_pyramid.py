@@ -16,7 +16,9 @@ from app.model.display_pyramid import (
     builder,
     choose_level,
     clear_pyramid_cache,
+    default_cache_limit,
     pyramid_cache_bytes,
+    trim_pyramid_cache,
 )
 from core.jobs import CancelToken, JobCancelled
 from tests.test_headless import run_with_qt_blocked
@@ -205,6 +207,48 @@ def test_clear_cache_removes_pyramids_only(recorded):
     assert clear_pyramid_cache(cache) > 0
     assert [entry.name for entry in cache.iterdir()] == ["notes.txt"]
     assert not DisplayPyramid(recording, cache, SMALL).is_complete()
+
+
+def built_pyramid(tmp_path, name, cache, seed, limit=None):
+    _, path = write_binary(tmp_path / name, 4001, seed=seed)
+    pyramid = DisplayPyramid(open_binary([path]), cache, SMALL, cache_limit_bytes=limit)
+    pyramid.build()
+    return pyramid
+
+
+def test_past_the_cache_limit_the_pyramids_used_least_recently_go_first(tmp_path):
+    cache = tmp_path / "cache"
+    first = built_pyramid(tmp_path, "a", cache, 1)
+    second = built_pyramid(tmp_path, "b", cache, 2)
+    each = pyramid_cache_bytes(cache) // 2
+    # the first was built before the second but opened again since: the second goes first
+    for pyramid, age_s in ((first, 300), (second, 200)):
+        folder = pyramid.folder(0)
+        os.utime(folder, (folder.stat().st_atime, folder.stat().st_mtime - age_s))
+    first.close()
+    assert DisplayPyramid(first.recording, cache, SMALL).is_complete()  # opened: used now
+    third = built_pyramid(tmp_path, "c", cache, 3, limit=2 * each + each // 2)
+    assert sorted(path.name for path in cache.iterdir()) == sorted(
+        [first.folder(0).name, third.folder(0).name]
+    )
+    assert third.is_complete() and pyramid_cache_bytes(cache) <= 2 * each + each // 2
+    # a pyramid is kept when it alone exceeds the limit; other files and partial builds stay
+    (cache / "notes.txt").write_text("not a pyramid")
+    partial = cache / f"{'0' * 16}-{'1' * 16}.building"
+    partial.mkdir()
+    (partial / "level00-x4.bin").write_bytes(b"x" * 100)
+    fourth = built_pyramid(tmp_path, "d", cache, 4, limit=1)
+    names = {path.name for path in cache.iterdir()}
+    assert names == {fourth.folder(0).name, partial.name, "notes.txt"}
+    assert fourth.is_complete()
+
+
+def test_trimming_frees_nothing_under_the_limit_and_the_limit_fits_the_disk(recorded):
+    _, recording, cache = recorded
+    DisplayPyramid(recording, cache, SMALL).build()
+    assert trim_pyramid_cache(cache, pyramid_cache_bytes(cache)) == 0
+    assert DisplayPyramid(recording, cache, SMALL).is_complete()
+    assert 0 < default_cache_limit(cache / "not" / "made" / "yet") <= 50 << 30
 
 
 def test_an_in_memory_recording_has_no_cache_key(tmp_path):

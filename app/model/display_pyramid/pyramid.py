@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
-import shutil
 import threading
 import uuid
 from collections.abc import Callable, Iterable
@@ -19,13 +17,17 @@ from app.model.display_pyramid.builder import (
     build_segment,
     is_complete_folder,
 )
-from app.model.display_pyramid.files import is_locked, open_binary, read_json, read_rows
+from app.model.display_pyramid.cache import (
+    cache_entries,
+    default_cache_limit,
+    mark_used,
+    remove_entry,
+    trim_pyramid_cache,
+)
+from app.model.display_pyramid.files import open_binary, read_json, read_rows
 from app.model.display_pyramid.identity import PyramidIdentity, pyramid_identity
 from app.model.display_pyramid.layout import LayoutParameters, PyramidLayout, choose_level
 from core.jobs import CancelToken
-
-#: Names of the folders this module writes in a cache folder (nothing else there is touched).
-_ENTRY_NAME = re.compile(r"^[0-9a-f]{16}-[0-9a-f]{16}(\.building)?$")
 
 
 class PyramidNotReady(RuntimeError):
@@ -83,6 +85,7 @@ class DisplayPyramid:
         parameters: LayoutParameters | None = None,
         allow_in_data_folder: bool = False,
         private: bool = False,
+        cache_limit_bytes: int | None = None,
     ) -> None:
         self._recording = recording
         self._private_token = uuid.uuid4().hex if private else None
@@ -90,6 +93,9 @@ class DisplayPyramid:
         self._parameters = parameters or LayoutParameters()
         if not allow_in_data_folder:
             _check_outside_data(self._cache_dir, recording.get_source_paths())
+        self._cache_limit = (
+            default_cache_limit(self._cache_dir) if cache_limit_bytes is None else cache_limit_bytes
+        )
         self._segments: dict[int, _Segment] = {}
         self._lock = threading.Lock()
         self._closed = False
@@ -209,6 +215,8 @@ class DisplayPyramid:
             )
             finished += segment.layout.num_samples
             self._remove_stale(segment.identity)
+            own = [self.folder(other) for other in self._indices(None)]
+            trim_pyramid_cache(self._cache_dir, self._cache_limit, keep=filter(None, own))
         if progress_callback is not None:
             progress_callback(total, total)
 
@@ -333,63 +341,15 @@ class DisplayPyramid:
             open_binary(folder / segment.layout.file_name(level))
             for level in range(segment.layout.num_levels)
         ]
+        mark_used(folder)
         return True
 
     def _remove_stale(self, identity: PyramidIdentity) -> None:
         """Remove other versions of the same source (their files changed since)."""
         prefix = identity.folder_name.split("-")[0] + "-"
-        for entry in _cache_entries(self._cache_dir):
+        for entry in cache_entries(self._cache_dir):
             if entry.name.startswith(prefix) and entry.name != identity.folder_name:
-                _remove_entry(entry)
-
-
-def clear_pyramid_cache(cache_dir: str | Path) -> int:
-    """Remove every pyramid in ``cache_dir`` except those being built; return the bytes freed.
-
-    Only folders named as pyramids are touched; anything else in ``cache_dir`` stays.
-    """
-    freed = 0
-    for entry in _cache_entries(Path(cache_dir)):
-        size = _folder_bytes(entry)
-        if _remove_entry(entry):
-            freed += size
-    return freed
-
-
-def pyramid_cache_bytes(cache_dir: str | Path) -> int:
-    """Bytes used by the pyramids in ``cache_dir`` (allocated blocks of complete and partial)."""
-    return sum(_folder_bytes(entry) for entry in _cache_entries(Path(cache_dir)))
-
-
-def _cache_entries(cache_dir: Path) -> list[Path]:
-    try:
-        return [
-            entry
-            for entry in cache_dir.iterdir()
-            if entry.is_dir() and not entry.is_symlink() and _ENTRY_NAME.match(entry.name)
-        ]
-    except OSError:
-        return []
-
-
-def _remove_entry(entry: Path) -> bool:
-    """Remove a pyramid folder unless a build holds it; whether it was removed."""
-    if entry.name.endswith(BUILDING_SUFFIX) and is_locked(entry):
-        return False
-    shutil.rmtree(entry, ignore_errors=True)
-    return not entry.exists()
-
-
-def _folder_bytes(folder: Path) -> int:
-    total = 0
-    for path in folder.rglob("*"):
-        try:
-            stat = path.stat()
-        except OSError:
-            continue
-        blocks = getattr(stat, "st_blocks", None)
-        total += stat.st_size if blocks is None else blocks * 512
-    return total
+                remove_entry(entry)
 
 
 def _check_outside_data(cache_dir: Path, sources: list[Path]) -> None:
