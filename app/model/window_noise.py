@@ -38,10 +38,9 @@ class NoiseSample:
     gains: np.ndarray | None = None
 
     @classmethod
-    def of_samples(cls, traces: np.ndarray, step: int | None = None) -> NoiseSample:
-        """Every ``step``-th row of ``traces`` (default: `noise_step`), copied."""
-        step = noise_step(traces.shape[0]) if step is None else step
-        return cls(np.array(traces[::step]))
+    def of_samples(cls, traces: np.ndarray) -> NoiseSample:
+        """Every `noise_step`-th row of ``traces``, copied."""
+        return cls(np.array(traces[:: noise_step(traces.shape[0])]))
 
     @classmethod
     def of_envelope(cls, envelope: np.ndarray, column_frames: int) -> NoiseSample:

@@ -10,6 +10,7 @@ modification time).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -42,10 +43,8 @@ def default_cache_limit(cache_dir: str | Path) -> int:
 
 def mark_used(folder: Path) -> None:
     """Record that the pyramid in ``folder`` was used now (for `trim_pyramid_cache`)."""
-    try:
+    with contextlib.suppress(OSError):  # a read-only cache: never trimmed first, that is all
         os.utime(folder)
-    except OSError:  # a read-only cache: its pyramids are simply never trimmed first
-        pass
 
 
 def trim_pyramid_cache(

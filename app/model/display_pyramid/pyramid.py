@@ -215,7 +215,8 @@ class DisplayPyramid:
             )
             finished += segment.layout.num_samples
             self._remove_stale(segment.identity)
-            own = [self.folder(other) for other in self._indices(None)]
+        if todo:  # once for the whole build, keeping every segment of this recording
+            own = [self.folder(index) for index in self._indices(None)]
             trim_pyramid_cache(self._cache_dir, self._cache_limit, keep=filter(None, own))
         if progress_callback is not None:
             progress_callback(total, total)
